@@ -1,0 +1,11 @@
+package io.ravine.backend;
+
+/** A recorded training step (forward, backward, optimizer) that a backend replays without re-issuing each op. */
+public interface StepProgram extends AutoCloseable {
+
+    /** Replays the recorded step with this step's optimizer scalars. */
+    void replay(StepParams params);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,60 @@
+package io.ravine.backend;
+
+/**
+ * Per-element optimizer updates over the flat parameter vector θ, each one fused pass (one kernel launch on CUDA).
+ * With g = s·∇ + λθ (s = {@link StepParams#clipScale(double)}, the global-norm clipping factor; λ = weight decay, coupled
+ * as an L2 term for every rule but AdamW):
+ * <ul>
+ *   <li>SGD: θ ← θ − α g</li>
+ *   <li>MOMENTUM (lectures, eq. 8–9): p ← μ p − α g; θ ← θ + p</li>
+ *   <li>NESTEROV (Sutskever et al. 2013, same velocity): p ← μ p − α g; θ ← θ + μ p − α g</li>
+ *   <li>RMSPROP (lectures): s ← (1 − γ) s + γ g²; θ ← θ − α g / (√s + ε)</li>
+ *   <li>ADAM (Kingma &amp; Ba 2015, PyTorch's form): m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
+ *       θ ← θ − (α / c₁) · m / (√v / √c₂ + ε), with c₁ = 1 − β₁ᵗ and c₂ = 1 − β₂ᵗ computed on the host</li>
+ *   <li>ADAMW (Loshchilov &amp; Hutter 2019): θ ← θ (1 − α λ), then the Adam step with g = s·∇</li>
+ * </ul>
+ * The ordinal is the code the CUDA kernels switch on.
+ */
+public enum UpdateRule {
+    SGD(0),
+    MOMENTUM(1),
+    NESTEROV(1),
+    RMSPROP(1),
+    ADAM(2),
+    ADAMW(2);
+
+    private final int stateCount;
+
+    UpdateRule(int stateCount) {
+        this.stateCount = stateCount;
+    }
+
+    /** How many θ-sized state vectors the rule keeps (velocity p; mean square s; moments m and v). */
+    public int stateCount() {
+        return stateCount;
+    }
+
+    /** The names of the state vectors as stored in checkpoints. */
+    public String[] stateNames() {
+        return switch (this) {
+            case SGD -> new String[0];
+            case MOMENTUM, NESTEROV -> new String[] {"velocity"};
+            case RMSPROP -> new String[] {"square_avg"};
+            case ADAM, ADAMW -> new String[] {"exp_avg", "exp_avg_sq"};
+        };
+    }
+
+    public String cliName() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    public static UpdateRule parse(String name) {
+        for (UpdateRule r : values()) {
+            if (r.cliName().equalsIgnoreCase(name.trim())) {
+                return r;
+            }
+        }
+        throw new IllegalArgumentException(
+                "unknown optimizer '" + name + "' (expected sgd, momentum, nesterov, rmsprop, adam or adamw)");
+    }
+}

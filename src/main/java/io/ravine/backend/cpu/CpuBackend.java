@@ -1,0 +1,456 @@
+package io.ravine.backend.cpu;
+
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasNoTrans;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
+
+import io.ravine.backend.Activation;
+import io.ravine.backend.Backend;
+import io.ravine.backend.DType;
+import io.ravine.backend.LossKind;
+import io.ravine.backend.StepParams;
+import io.ravine.backend.Tensor;
+import io.ravine.backend.UpdateRule;
+import org.bytedeco.openblas.global.openblas_nolapack;
+
+/**
+ * The reference backend. Elementwise loops are written once against {@link CpuTensor#get}/{@link CpuTensor#set}
+ * and accumulate in double; a training JVM only ever sees one tensor class, so the JIT inlines the accessors.
+ * Reductions run in a fixed order, so the same inputs give the same bits.
+ */
+public final class CpuBackend implements Backend {
+    private final DType dtype;
+
+    private CpuBackend(DType dtype) {
+        this.dtype = dtype;
+    }
+
+    /** The float32 training backend. */
+    public static CpuBackend f32() {
+        return new CpuBackend(DType.F32);
+    }
+
+    /** The float64 backend for finite-difference gradient checks. */
+    public static CpuBackend f64() {
+        return new CpuBackend(DType.F64);
+    }
+
+    /** Sets how many threads OpenBLAS uses for matrix products (results are reproducible for a fixed count). */
+    public static void setBlasThreads(int threads) {
+        openblas_nolapack.blas_set_num_threads(threads);
+    }
+
+    public static int blasThreads() {
+        return openblas_nolapack.blas_get_num_threads();
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public String deviceDescription() {
+        return "cpu (" + Runtime.getRuntime().availableProcessors() + " cores, OpenBLAS "
+                + blasThreads() + " threads, " + dtype + ")";
+    }
+
+    @Override
+    public DType dtype() {
+        return dtype;
+    }
+
+    @Override
+    public Tensor allocate(int rows, int cols) {
+        return dtype == DType.F32 ? CpuTensor.F32.allocate(this, rows, cols) : CpuTensor.F64.allocate(this, rows, cols);
+    }
+
+    static void checkView(Tensor t, int off, int r, int c) {
+        if (off < 0 || r < 0 || c < 0 || (long) off + (long) r * c > t.length()) {
+            throw new IllegalArgumentException("view at " + off + " of [" + r + ", " + c + "] exceeds " + t);
+        }
+    }
+
+    private CpuTensor own(Tensor t) {
+        if (!(t instanceof CpuTensor c) || c.backend != this) {
+            throw new IllegalArgumentException(t + " does not belong to this CPU backend");
+        }
+        return c;
+    }
+
+    private static void sameLength(Tensor a, Tensor b) {
+        if (a.length() != b.length()) {
+            throw new IllegalArgumentException("length mismatch: " + a + " vs " + b);
+        }
+    }
+
+    // ---- host transfers ----
+
+    @Override
+    public void copyFromHost(float[] src, int srcOffset, Tensor dst) {
+        CpuTensor d = own(dst);
+        int n = d.length();
+        if (d instanceof CpuTensor.F32 f) {
+            f.buf.put(f.offset, src, srcOffset, n);
+        } else {
+            for (int i = 0; i < n; i++) {
+                d.set(i, src[srcOffset + i]);
+            }
+        }
+    }
+
+    @Override
+    public void copyFromHost(double[] src, int srcOffset, Tensor dst) {
+        CpuTensor d = own(dst);
+        int n = d.length();
+        if (d instanceof CpuTensor.F64 f) {
+            f.buf.put(f.offset, src, srcOffset, n);
+        } else {
+            for (int i = 0; i < n; i++) {
+                d.set(i, src[srcOffset + i]);
+            }
+        }
+    }
+
+    @Override
+    public void copyToHost(Tensor src, float[] dst, int dstOffset) {
+        CpuTensor s = own(src);
+        int n = s.length();
+        if (s instanceof CpuTensor.F32 f) {
+            f.buf.get(f.offset, dst, dstOffset, n);
+        } else {
+            for (int i = 0; i < n; i++) {
+                dst[dstOffset + i] = (float) s.get(i);
+            }
+        }
+    }
+
+    @Override
+    public void copyToHost(Tensor src, double[] dst, int dstOffset) {
+        CpuTensor s = own(src);
+        int n = s.length();
+        if (s instanceof CpuTensor.F64 f) {
+            f.buf.get(f.offset, dst, dstOffset, n);
+        } else {
+            for (int i = 0; i < n; i++) {
+                dst[dstOffset + i] = s.get(i);
+            }
+        }
+    }
+
+    // ---- elementwise and BLAS-1 ----
+
+    @Override
+    public void fill(Tensor x, double value) {
+        CpuTensor t = own(x);
+        for (int i = 0, n = t.length(); i < n; i++) {
+            t.set(i, value);
+        }
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        sameLength(src, dst);
+        CpuTensor s = own(src);
+        CpuTensor d = own(dst);
+        for (int i = 0, n = s.length(); i < n; i++) {
+            d.set(i, s.get(i));
+        }
+    }
+
+    @Override
+    public void axpy(double alpha, Tensor x, Tensor y) {
+        sameLength(x, y);
+        CpuTensor a = own(x);
+        CpuTensor b = own(y);
+        for (int i = 0, n = a.length(); i < n; i++) {
+            b.set(i, b.get(i) + alpha * a.get(i));
+        }
+    }
+
+    @Override
+    public void scale(double alpha, Tensor x) {
+        CpuTensor t = own(x);
+        for (int i = 0, n = t.length(); i < n; i++) {
+            t.set(i, alpha * t.get(i));
+        }
+    }
+
+    @Override
+    public double dot(Tensor x, Tensor y) {
+        sameLength(x, y);
+        CpuTensor a = own(x);
+        CpuTensor b = own(y);
+        double s = 0;
+        for (int i = 0, n = a.length(); i < n; i++) {
+            s += a.get(i) * b.get(i);
+        }
+        return s;
+    }
+
+    @Override
+    public double sumOfSquares(Tensor x) {
+        CpuTensor t = own(x);
+        double s = 0;
+        for (int i = 0, n = t.length(); i < n; i++) {
+            double v = t.get(i);
+            s += v * v;
+        }
+        return s;
+    }
+
+    @Override
+    public double sum(Tensor x) {
+        CpuTensor t = own(x);
+        double s = 0;
+        for (int i = 0, n = t.length(); i < n; i++) {
+            s += t.get(i);
+        }
+        return s;
+    }
+
+    // ---- layers ----
+
+    @Override
+    public void gemm(boolean transA, boolean transB, double alpha, Tensor a, Tensor b, double beta, Tensor c) {
+        int m = transA ? a.cols() : a.rows();
+        int k = transA ? a.rows() : a.cols();
+        int kb = transB ? b.cols() : b.rows();
+        int n = transB ? b.rows() : b.cols();
+        if (k != kb || c.rows() != m || c.cols() != n) {
+            throw new IllegalArgumentException("gemm shapes: op(A) " + m + "x" + k + ", op(B) " + kb + "x" + n
+                    + ", C " + c.rows() + "x" + c.cols());
+        }
+        if (m == 0 || n == 0) {
+            return;
+        }
+        int ta = transA ? CblasTrans : CblasNoTrans;
+        int tb = transB ? CblasTrans : CblasNoTrans;
+        // Row-major leading dimension is the stored row width; max(1, …) keeps BLAS happy on empty inner dims.
+        int lda = Math.max(1, a.cols());
+        int ldb = Math.max(1, b.cols());
+        int ldc = Math.max(1, c.cols());
+        CpuTensor ca = own(a);
+        CpuTensor cb = own(b);
+        CpuTensor cc = own(c);
+        if (dtype == DType.F32) {
+            openblas_nolapack.cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, (float) alpha,
+                    ((CpuTensor.F32) ca).positioned(), lda, ((CpuTensor.F32) cb).positioned(), ldb, (float) beta,
+                    ((CpuTensor.F32) cc).positioned(), ldc);
+        } else {
+            openblas_nolapack.cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha,
+                    ((CpuTensor.F64) ca).positioned(), lda, ((CpuTensor.F64) cb).positioned(), ldb, beta,
+                    ((CpuTensor.F64) cc).positioned(), ldc);
+        }
+    }
+
+    @Override
+    public void biasActivationForward(Tensor z, Tensor bias, Activation act, Tensor out) {
+        sameLength(z, out);
+        if (bias.length() != z.cols()) {
+            throw new IllegalArgumentException("bias " + bias + " does not match " + z);
+        }
+        CpuTensor cz = own(z);
+        CpuTensor cb = own(bias);
+        CpuTensor co = own(out);
+        int rows = z.rows();
+        int cols = z.cols();
+        for (int i = 0; i < rows; i++) {
+            int base = i * cols;
+            for (int j = 0; j < cols; j++) {
+                co.set(base + j, act.apply(cz.get(base + j) + cb.get(j)));
+            }
+        }
+    }
+
+    @Override
+    public void activationBackward(Activation act, Tensor out, Tensor dOut, Tensor dz) {
+        sameLength(out, dOut);
+        sameLength(out, dz);
+        CpuTensor co = own(out);
+        CpuTensor cd = own(dOut);
+        CpuTensor cz = own(dz);
+        for (int i = 0, n = co.length(); i < n; i++) {
+            cz.set(i, cd.get(i) * act.derivativeFromOutput(co.get(i)));
+        }
+    }
+
+    @Override
+    public void columnSum(Tensor x, Tensor sums) {
+        if (sums.length() != x.cols()) {
+            throw new IllegalArgumentException("column sums " + sums + " do not match " + x);
+        }
+        CpuTensor cx = own(x);
+        CpuTensor cs = own(sums);
+        int rows = x.rows();
+        int cols = x.cols();
+        double[] acc = new double[cols];
+        for (int i = 0; i < rows; i++) {
+            int base = i * cols;
+            for (int j = 0; j < cols; j++) {
+                acc[j] += cx.get(base + j);
+            }
+        }
+        for (int j = 0; j < cols; j++) {
+            cs.set(j, acc[j]);
+        }
+    }
+
+    @Override
+    public void lossForwardBackward(LossKind loss, Tensor out, Tensor target, Tensor lossPerRow, Tensor dOut,
+            double gradScale) {
+        int rows = out.rows();
+        int cols = out.cols();
+        int targetCols = loss.classIndexTarget() ? 1 : cols;
+        if (target.rows() != rows || target.cols() != targetCols || lossPerRow.length() != rows
+                || (dOut != null && (dOut.rows() != rows || dOut.cols() != cols))) {
+            throw new IllegalArgumentException("loss shapes: out " + out + ", target " + target + ", loss "
+                    + lossPerRow + ", dOut " + dOut);
+        }
+        CpuTensor z = own(out);
+        CpuTensor t = own(target);
+        CpuTensor l = own(lossPerRow);
+        CpuTensor d = dOut == null ? null : own(dOut);
+        for (int i = 0; i < rows; i++) {
+            int base = i * cols;
+            double rowLoss = 0;
+            switch (loss) {
+                case SOFTMAX_CE -> {
+                    int label = (int) t.get(i);
+                    if (label < 0 || label >= cols) {
+                        throw new IllegalArgumentException("label " + label + " out of range [0, " + cols + ")");
+                    }
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j < cols; j++) {
+                        max = Math.max(max, z.get(base + j));
+                    }
+                    double sumExp = 0;
+                    for (int j = 0; j < cols; j++) {
+                        sumExp += Math.exp(z.get(base + j) - max);
+                    }
+                    double logSumExp = max + Math.log(sumExp);
+                    rowLoss = logSumExp - z.get(base + label);
+                    if (d != null) {
+                        for (int j = 0; j < cols; j++) {
+                            double p = Math.exp(z.get(base + j) - logSumExp);
+                            d.set(base + j, gradScale * (p - (j == label ? 1.0 : 0.0)));
+                        }
+                    }
+                }
+                case LOGISTIC_CE -> {
+                    for (int j = 0; j < cols; j++) {
+                        double zj = z.get(base + j);
+                        double tj = t.get(base + j);
+                        // log(1 + e^z) computed without overflow: max(z, 0) + log1p(e^{−|z|}).
+                        rowLoss += Math.max(zj, 0) + Math.log1p(Math.exp(-Math.abs(zj))) - tj * zj;
+                        if (d != null) {
+                            d.set(base + j, gradScale * (Activation.LOGISTIC.apply(zj) - tj));
+                        }
+                    }
+                }
+                case MSE -> {
+                    for (int j = 0; j < cols; j++) {
+                        double r = z.get(base + j) - t.get(base + j);
+                        rowLoss += 0.5 * r * r;
+                        if (d != null) {
+                            d.set(base + j, gradScale * r);
+                        }
+                    }
+                }
+            }
+            l.set(i, rowLoss);
+        }
+    }
+
+    // ---- optimizers ----
+
+    @Override
+    public void optimizerStep(UpdateRule rule, Tensor theta, Tensor grad, Tensor[] state, StepParams p) {
+        sameLength(theta, grad);
+        if (state.length != rule.stateCount()) {
+            throw new IllegalArgumentException(rule + " needs " + rule.stateCount() + " state vectors");
+        }
+        for (Tensor s : state) {
+            sameLength(theta, s);
+        }
+        CpuTensor th = own(theta);
+        CpuTensor g = own(grad);
+        int n = th.length();
+        double scale = p.clipNorm() > 0 ? p.clipScale(sumOfSquares(grad)) : 1.0;
+        double lr = p.lr();
+        double wd = p.weightDecay();
+        double coupledWd = rule == UpdateRule.ADAMW ? 0.0 : wd;
+        switch (rule) {
+            case SGD -> {
+                for (int i = 0; i < n; i++) {
+                    double t = th.get(i);
+                    double gi = scale * g.get(i) + coupledWd * t;
+                    th.set(i, t - lr * gi);
+                }
+            }
+            case MOMENTUM, NESTEROV -> {
+                CpuTensor v = own(state[0]);
+                double mu = p.momentum();
+                boolean nesterov = rule == UpdateRule.NESTEROV;
+                for (int i = 0; i < n; i++) {
+                    double t = th.get(i);
+                    double gi = scale * g.get(i) + coupledWd * t;
+                    double pi = mu * v.get(i) - lr * gi;
+                    v.set(i, pi);
+                    th.set(i, nesterov ? t + mu * pi - lr * gi : t + pi);
+                }
+            }
+            case RMSPROP -> {
+                CpuTensor s = own(state[0]);
+                double gamma = p.gamma();
+                double eps = p.eps();
+                for (int i = 0; i < n; i++) {
+                    double t = th.get(i);
+                    double gi = scale * g.get(i) + coupledWd * t;
+                    double si = (1 - gamma) * s.get(i) + gamma * gi * gi;
+                    s.set(i, si);
+                    th.set(i, t - lr * gi / (Math.sqrt(si) + eps));
+                }
+            }
+            case ADAM, ADAMW -> {
+                CpuTensor m = own(state[0]);
+                CpuTensor v = own(state[1]);
+                double b1 = p.beta1();
+                double b2 = p.beta2();
+                double stepSize = lr / p.biasCorrection1();
+                double sqrtBc2 = Math.sqrt(p.biasCorrection2());
+                double eps = p.eps();
+                double decoupled = rule == UpdateRule.ADAMW ? 1 - lr * wd : 1.0;
+                for (int i = 0; i < n; i++) {
+                    double t = th.get(i) * decoupled;
+                    double gi = scale * g.get(i) + coupledWd * th.get(i);
+                    double mi = b1 * m.get(i) + (1 - b1) * gi;
+                    double vi = b2 * v.get(i) + (1 - b2) * gi * gi;
+                    m.set(i, mi);
+                    v.set(i, vi);
+                    th.set(i, t - stepSize * mi / (Math.sqrt(vi) / sqrtBc2 + eps));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void emaUpdate(Tensor avg, Tensor theta, double decay) {
+        sameLength(avg, theta);
+        CpuTensor a = own(avg);
+        CpuTensor t = own(theta);
+        for (int i = 0, n = a.length(); i < n; i++) {
+            a.set(i, decay * a.get(i) + (1 - decay) * t.get(i));
+        }
+    }
+
+    @Override
+    public void synchronize() {
+        // CPU operations complete before they return.
+    }
+
+    @Override
+    public void close() {
+        // Direct buffers are released by the garbage collector once their tensors are unreachable.
+    }
+}
