@@ -1,7 +1,7 @@
-package io.ravine;
+package io.ravine.backend;
 
 /**
- * Every numerical tolerance of the test suite, each with the reason for its size. Relative errors are
+ * Every numerical tolerance of the test suite and of {@code ravine selftest}, each with the reason for its size. Relative errors are
  * ‖a − b‖ / ‖b‖ with b the reference.
  */
 public final class Tolerances {
