@@ -1,0 +1,114 @@
+package io.ravine.nn;
+
+import io.ravine.InvalidInputException;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * How a dense layer's weights start. The scale matters (lectures: dead and saturated units; Xavier init keeps
+ * activations in the middle of their range), and a random start matters (a constant start keeps hidden units
+ * symmetric forever).
+ */
+public record Initializer(Kind kind, double scale) {
+
+    public enum Kind {
+        /** All weights 0: every hidden unit stays identical to its neighbours (the lectures' symmetry problem). */
+        ZEROS,
+        /** U(−scale, scale). */
+        UNIFORM,
+        /** N(0, scale²). */
+        NORMAL,
+        /** Glorot &amp; Bengio 2010: U(−a, a), a = √(6 / (fan_in + fan_out)). */
+        XAVIER,
+        /** He et al. 2015, for ReLU: N(0, 2 / fan_in). */
+        HE
+    }
+
+    public static Initializer xavier() {
+        return new Initializer(Kind.XAVIER, 1.0);
+    }
+
+    public static Initializer he() {
+        return new Initializer(Kind.HE, 1.0);
+    }
+
+    public static Initializer zeros() {
+        return new Initializer(Kind.ZEROS, 0.0);
+    }
+
+    public static Initializer uniform(double scale) {
+        return new Initializer(Kind.UNIFORM, scale);
+    }
+
+    public static Initializer normal(double scale) {
+        return new Initializer(Kind.NORMAL, scale);
+    }
+
+    /** Fills {@code w} ([fanOut × fanIn] values) from {@code rng}. */
+    public void fill(float[] w, int offset, int fanIn, int fanOut, SplittableRandom rng) {
+        int n = fanIn * fanOut;
+        switch (kind) {
+            case ZEROS -> java.util.Arrays.fill(w, offset, offset + n, 0f);
+            case UNIFORM -> uniformFill(w, offset, n, scale, rng);
+            case XAVIER -> uniformFill(w, offset, n, Math.sqrt(6.0 / (fanIn + fanOut)), rng);
+            case NORMAL -> normalFill(w, offset, n, scale, rng);
+            case HE -> normalFill(w, offset, n, Math.sqrt(2.0 / fanIn), rng);
+        }
+    }
+
+    private static void uniformFill(float[] w, int offset, int n, double a, SplittableRandom rng) {
+        for (int i = 0; i < n; i++) {
+            w[offset + i] = (float) ((2 * rng.nextDouble() - 1) * a);
+        }
+    }
+
+    private static void normalFill(float[] w, int offset, int n, double sd, SplittableRandom rng) {
+        // Box–Muller from the seeded stream: java.util.Random's nextGaussian would bring its own hidden state.
+        for (int i = 0; i < n; i += 2) {
+            double u1 = 1.0 - rng.nextDouble();
+            double u2 = rng.nextDouble();
+            double r = Math.sqrt(-2 * Math.log(u1));
+            w[offset + i] = (float) (sd * r * Math.cos(2 * Math.PI * u2));
+            if (i + 1 < n) {
+                w[offset + i + 1] = (float) (sd * r * Math.sin(2 * Math.PI * u2));
+            }
+        }
+    }
+
+    /** The CLI form: {@code xavier}, {@code he}, {@code zeros}, {@code uniform:0.05}, {@code normal:0.01}. */
+    public String spec() {
+        return switch (kind) {
+            case XAVIER, HE, ZEROS -> kind.name().toLowerCase(Locale.ROOT);
+            case UNIFORM, NORMAL -> kind.name().toLowerCase(Locale.ROOT) + ":" + scale;
+        };
+    }
+
+    public static Initializer parse(String spec) {
+        String s = spec.trim().toLowerCase(Locale.ROOT);
+        String[] parts = s.split(":", -1);
+        try {
+            return switch (parts[0]) {
+                case "xavier", "glorot" -> xavier();
+                case "he", "kaiming" -> he();
+                case "zeros", "zero" -> zeros();
+                case "uniform" -> uniform(positiveScale(parts, spec));
+                case "normal", "gaussian" -> normal(positiveScale(parts, spec));
+                default -> throw new InvalidInputException("unknown --init '" + spec
+                        + "' (expected xavier, he, zeros, uniform:SCALE or normal:SCALE)");
+            };
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException("--init '" + spec + "': scale is not a number");
+        }
+    }
+
+    private static double positiveScale(String[] parts, String spec) {
+        if (parts.length != 2) {
+            throw new InvalidInputException("--init '" + spec + "' needs a scale, e.g. " + parts[0] + ":0.01");
+        }
+        double v = Double.parseDouble(parts[1]);
+        if (!(v > 0) || Double.isInfinite(v)) {
+            throw new InvalidInputException("--init '" + spec + "': scale must be a positive number");
+        }
+        return v;
+    }
+}

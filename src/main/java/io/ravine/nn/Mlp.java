@@ -1,0 +1,152 @@
+package io.ravine.nn;
+
+import io.ravine.InvalidInputException;
+import io.ravine.backend.Activation;
+import io.ravine.backend.LossKind;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A multilayer perceptron: dense layers of the given widths, a hidden activation, a linear output layer and a loss.
+ * With no hidden layers it is a linear model (linear/logistic/softmax regression, by the loss).
+ *
+ * <p>θ layout (PyTorch's {@code nn.Linear} order, so checkpoints map one to one): for each layer k in order, the
+ * weight [out_k, in_k] row-major, then the bias [out_k].
+ */
+public final class Mlp {
+    private final int[] widths;
+    private final Activation hidden;
+    private final LossKind loss;
+    private final int[] weightOffsets;
+    private final int[] biasOffsets;
+    private final int parameterCount;
+
+    /**
+     * @param inputDim features per example
+     * @param hiddenWidths widths of the hidden layers (empty for a linear model)
+     * @param outputDim outputs per example
+     * @param hidden activation of every hidden layer
+     * @param loss the loss (its output nonlinearity is fused into it)
+     */
+    public Mlp(int inputDim, int[] hiddenWidths, int outputDim, Activation hidden, LossKind loss) {
+        widths = new int[hiddenWidths.length + 2];
+        widths[0] = inputDim;
+        System.arraycopy(hiddenWidths, 0, widths, 1, hiddenWidths.length);
+        widths[widths.length - 1] = outputDim;
+        for (int w : widths) {
+            if (w <= 0) {
+                throw new InvalidInputException("layer widths must be positive: " + Arrays.toString(widths));
+            }
+        }
+        this.hidden = hidden;
+        this.loss = loss;
+        int layers = widths.length - 1;
+        weightOffsets = new int[layers];
+        biasOffsets = new int[layers];
+        long offset = 0;
+        for (int k = 0; k < layers; k++) {
+            weightOffsets[k] = (int) offset;
+            offset += (long) widths[k] * widths[k + 1];
+            biasOffsets[k] = (int) offset;
+            offset += widths[k + 1];
+            if (offset > Integer.MAX_VALUE) {
+                throw new InvalidInputException("model has more than 2^31 parameters");
+            }
+        }
+        parameterCount = (int) offset;
+    }
+
+    /** Parses {@code 256,128}; empty or {@code none} means no hidden layer. */
+    public static int[] parseHidden(String spec) {
+        String s = spec == null ? "" : spec.trim();
+        if (s.isEmpty() || s.equalsIgnoreCase("none")) {
+            return new int[0];
+        }
+        List<Integer> out = new ArrayList<>();
+        for (String part : s.split(",")) {
+            try {
+                int w = Integer.parseInt(part.trim());
+                if (w <= 0) {
+                    throw new NumberFormatException();
+                }
+                out.add(w);
+            } catch (NumberFormatException e) {
+                throw new InvalidInputException("--hidden '" + spec + "': widths must be positive integers, e.g. 256,128");
+            }
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    public int layerCount() {
+        return widths.length - 1;
+    }
+
+    public int inputDim() {
+        return widths[0];
+    }
+
+    public int outputDim() {
+        return widths[widths.length - 1];
+    }
+
+    public int fanIn(int layer) {
+        return widths[layer];
+    }
+
+    public int fanOut(int layer) {
+        return widths[layer + 1];
+    }
+
+    public int[] hiddenWidths() {
+        return Arrays.copyOfRange(widths, 1, widths.length - 1);
+    }
+
+    /** The activation applied after layer k: the hidden activation, identity for the output layer. */
+    public Activation activation(int layer) {
+        return layer == layerCount() - 1 ? Activation.IDENTITY : hidden;
+    }
+
+    public Activation hiddenActivation() {
+        return hidden;
+    }
+
+    public LossKind loss() {
+        return loss;
+    }
+
+    public int weightOffset(int layer) {
+        return weightOffsets[layer];
+    }
+
+    public int biasOffset(int layer) {
+        return biasOffsets[layer];
+    }
+
+    public int parameterCount() {
+        return parameterCount;
+    }
+
+    /** e.g. {@code 784-256-10 relu softmax-ce}. */
+    public String describe() {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < widths.length; i++) {
+            sb.append(i == 0 ? "" : "-").append(widths[i]);
+        }
+        return sb + " " + hidden.name().toLowerCase(java.util.Locale.ROOT) + " " + loss.cliName();
+    }
+
+    /**
+     * Initial θ on the host: weights from {@code init} (one seeded stream, layer by layer), biases all
+     * {@code biasInit}.
+     */
+    public float[] initialParameters(Initializer init, double biasInit, long seed) {
+        float[] theta = new float[parameterCount];
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
+        for (int k = 0; k < layerCount(); k++) {
+            init.fill(theta, weightOffsets[k], fanIn(k), fanOut(k), rng);
+            Arrays.fill(theta, biasOffsets[k], biasOffsets[k] + fanOut(k), (float) biasInit);
+        }
+        return theta;
+    }
+}

@@ -1,0 +1,242 @@
+package io.ravine.nn;
+
+import io.ravine.InvalidInputException;
+import io.ravine.backend.Backend;
+import io.ravine.backend.LossKind;
+import io.ravine.backend.Tensor;
+
+/**
+ * An {@link Mlp} on a backend: one flat parameter buffer θ, one gradient buffer of the same length, the layers'
+ * weights and biases as views into them, and a {@link Workspace} of activation buffers sized for one batch
+ * capacity (allocated once; a smaller batch uses the first rows).
+ *
+ * <p>Forward, for layer k with input a_{k−1} [n, in] and weight W_k [out, in]:
+ * z_k = a_{k−1} W_kᵀ + b_k, a_k = φ_k(z_k) (bias and activation fused, in place).
+ * Backward, from δ_L = ∂ℓ/∂z_L / n (fused into the loss):
+ * ∂W_k = δ_kᵀ a_{k−1}, ∂b_k = Σ_rows δ_k, δ_{k−1} = (δ_k W_k) ⊙ φ'(a_{k−1}).
+ */
+public final class Model implements AutoCloseable {
+    private final Mlp mlp;
+    private final Backend backend;
+    private final Tensor theta;
+    private final Tensor gradient;
+    private final Tensor[] weights;
+    private final Tensor[] biases;
+    private final Tensor[] weightGrads;
+    private final Tensor[] biasGrads;
+    private Workspace workspace;
+
+    public Model(Backend backend, Mlp mlp) {
+        this.backend = backend;
+        this.mlp = mlp;
+        int p = mlp.parameterCount();
+        theta = backend.allocateVector(p);
+        gradient = backend.allocateVector(p);
+        int layers = mlp.layerCount();
+        weights = new Tensor[layers];
+        biases = new Tensor[layers];
+        weightGrads = new Tensor[layers];
+        biasGrads = new Tensor[layers];
+        for (int k = 0; k < layers; k++) {
+            int in = mlp.fanIn(k);
+            int out = mlp.fanOut(k);
+            weights[k] = theta.view(mlp.weightOffset(k), out, in);
+            biases[k] = theta.view(mlp.biasOffset(k), out, 1);
+            weightGrads[k] = gradient.view(mlp.weightOffset(k), out, in);
+            biasGrads[k] = gradient.view(mlp.biasOffset(k), out, 1);
+        }
+    }
+
+    public Mlp mlp() {
+        return mlp;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    /** The flat parameter vector θ. */
+    public Tensor theta() {
+        return theta;
+    }
+
+    /** ∇θ of the mean loss of the last {@link #computeGradient} call. */
+    public Tensor gradient() {
+        return gradient;
+    }
+
+    public Tensor weight(int layer) {
+        return weights[layer];
+    }
+
+    public Tensor bias(int layer) {
+        return biases[layer];
+    }
+
+    public void setParameters(float[] values) {
+        checkLength(values.length);
+        backend.copyFromHost(values, 0, theta);
+    }
+
+    public void setParameters(double[] values) {
+        checkLength(values.length);
+        backend.copyFromHost(values, 0, theta);
+    }
+
+    public float[] parameters() {
+        return backend.toFloatArray(theta);
+    }
+
+    private void checkLength(int n) {
+        if (n != mlp.parameterCount()) {
+            throw new InvalidInputException("parameter vector has " + n + " values, the model " + mlp.describe()
+                    + " has " + mlp.parameterCount());
+        }
+    }
+
+    /** The activation buffers for batches of up to {@code capacity} rows, allocated on first use of a capacity. */
+    public Workspace workspace(int capacity) {
+        if (workspace == null || workspace.capacity != capacity) {
+            if (workspace != null) {
+                workspace.close();
+            }
+            workspace = new Workspace(capacity);
+        }
+        return workspace;
+    }
+
+    /** Forward pass over the first {@code n} rows of the workspace's input; returns the output scores [n, K]. */
+    public Tensor forward(Workspace ws, int n) {
+        ws.checkRows(n);
+        Tensor a = ws.input.firstRows(n);
+        for (int k = 0; k < mlp.layerCount(); k++) {
+            Tensor z = ws.activations[k].firstRows(n);
+            backend.gemm(false, true, 1.0, a, weights[k], 0.0, z);
+            backend.biasActivationForward(z, biases[k], mlp.activation(k), z);
+            a = z;
+        }
+        return a;
+    }
+
+    /**
+     * Per-example losses of the first {@code n} rows into the workspace's loss buffer, without gradients (for
+     * evaluation). Returns the output scores.
+     */
+    public Tensor evaluate(Workspace ws, int n) {
+        Tensor out = forward(ws, n);
+        backend.lossForwardBackward(mlp.loss(), out, ws.target.firstRows(n), ws.lossPerRow.firstRows(n), null, 1.0);
+        return out;
+    }
+
+    /**
+     * Forward and backward over the first {@code n} rows: fills {@link #gradient()} with ∇ of the mean loss and the
+     * workspace's per-example losses. Issues work only; nothing comes back to the host.
+     */
+    public void computeGradient(Workspace ws, int n) {
+        Tensor out = forward(ws, n);
+        int last = mlp.layerCount() - 1;
+        Tensor delta = ws.deltas[last].firstRows(n);
+        backend.lossForwardBackward(mlp.loss(), out, ws.target.firstRows(n), ws.lossPerRow.firstRows(n), delta,
+                1.0 / n);
+        for (int k = last; k >= 0; k--) {
+            Tensor prev = k == 0 ? ws.input.firstRows(n) : ws.activations[k - 1].firstRows(n);
+            backend.gemm(true, false, 1.0, delta, prev, 0.0, weightGrads[k]);
+            backend.columnSum(delta, biasGrads[k]);
+            if (k > 0) {
+                Tensor prevDelta = ws.deltas[k - 1].firstRows(n);
+                backend.gemm(false, false, 1.0, delta, weights[k], 0.0, prevDelta);
+                backend.activationBackward(mlp.activation(k - 1), prev, prevDelta, prevDelta);
+                delta = prevDelta;
+            }
+        }
+    }
+
+    /** Mean of the per-example losses of the last call over {@code n} rows (waits for the device). */
+    public double meanLoss(Workspace ws, int n) {
+        return backend.sum(ws.lossPerRow.firstRows(n)) / n;
+    }
+
+    @Override
+    public void close() {
+        if (workspace != null) {
+            workspace.close();
+        }
+        theta.close();
+        gradient.close();
+    }
+
+    /** Buffers for one batch capacity: input, targets, per-layer activations and deltas, per-example losses. */
+    public final class Workspace implements AutoCloseable {
+        private final int capacity;
+        private final Tensor input;
+        private final Tensor target;
+        private final Tensor lossPerRow;
+        private final Tensor[] activations;
+        private final Tensor[] deltas;
+
+        private Workspace(int capacity) {
+            if (capacity <= 0) {
+                throw new IllegalArgumentException("batch capacity must be positive");
+            }
+            this.capacity = capacity;
+            input = backend.allocate(capacity, mlp.inputDim());
+            LossKind loss = mlp.loss();
+            target = backend.allocate(capacity, loss.classIndexTarget() ? 1 : mlp.outputDim());
+            lossPerRow = backend.allocateVector(capacity);
+            int layers = mlp.layerCount();
+            activations = new Tensor[layers];
+            deltas = new Tensor[layers];
+            for (int k = 0; k < layers; k++) {
+                activations[k] = backend.allocate(capacity, mlp.fanOut(k));
+                deltas[k] = backend.allocate(capacity, mlp.fanOut(k));
+            }
+        }
+
+        public int capacity() {
+            return capacity;
+        }
+
+        /** The input buffer [capacity, inputDim]; fill its first rows with a batch. */
+        public Tensor input() {
+            return input;
+        }
+
+        /** The target buffer [capacity, 1] (class indices) or [capacity, K]. */
+        public Tensor target() {
+            return target;
+        }
+
+        public Tensor lossPerRow() {
+            return lossPerRow;
+        }
+
+        /** The outputs a_k of layer k from the last forward pass. */
+        public Tensor activation(int layer) {
+            return activations[layer];
+        }
+
+        /** Copies a host batch of {@code n} rows into the input and target buffers. */
+        public void load(float[] x, float[] y, int n) {
+            checkRows(n);
+            backend.copyFromHost(x, 0, input.firstRows(n));
+            backend.copyFromHost(y, 0, target.firstRows(n));
+        }
+
+        void checkRows(int n) {
+            if (n <= 0 || n > capacity) {
+                throw new IllegalArgumentException("batch of " + n + " rows in a workspace for " + capacity);
+            }
+        }
+
+        @Override
+        public void close() {
+            input.close();
+            target.close();
+            lossPerRow.close();
+            for (int k = 0; k < activations.length; k++) {
+                activations[k].close();
+                deltas[k].close();
+            }
+        }
+    }
+}
