@@ -95,7 +95,7 @@ public final class CsvReader {
                     record = it.next();
                 } catch (UncheckedIOException | IllegalStateException e) {
                     throw new InvalidInputException(source + ": line " + line + ": malformed CSV: "
-                            + oneLine(e.getMessage()), e);
+                            + oneLine(e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
                 }
                 List<String> cells = record.toList();
                 if (cells.size() == 1 && cells.get(0).isBlank()) {
