@@ -45,4 +45,41 @@ public record Dataset(String name, int n, int featureDim, float[] features, int 
     public Dataset withFeatures(float[] newFeatures) {
         return new Dataset(name, n, featureDim, newFeatures, targetCols, targets, numClasses);
     }
+
+    /**
+     * Checks that every feature and target is finite and, for class-index targets, a whole number in
+     * [0, numClasses). Returns this dataset so loaders can chain it.
+     *
+     * @throws io.ravine.InvalidInputException naming this dataset and the first bad example
+     */
+    public Dataset validate() {
+        if (n <= 0) {
+            throw new io.ravine.InvalidInputException("dataset '" + name + "' has no examples");
+        }
+        for (int i = 0; i < features.length; i++) {
+            float v = features[i];
+            if (!Float.isFinite(v)) {
+                throw new io.ravine.InvalidInputException("dataset '" + name + "': example " + i / featureDim
+                        + " has " + v + " in feature " + i % featureDim + " (features must be finite)");
+            }
+        }
+        for (int i = 0; i < targets.length; i++) {
+            float v = targets[i];
+            if (!Float.isFinite(v)) {
+                throw new io.ravine.InvalidInputException("dataset '" + name + "': example " + i / targetCols
+                        + " has target " + v + " (targets must be finite)");
+            }
+        }
+        // Only a single column of targets holds class indices; wider targets are already encoded.
+        if (numClasses > 0 && targetCols == 1) {
+            for (int i = 0; i < n; i++) {
+                float v = targets[i];
+                if (v < 0 || v >= numClasses || v != Math.rint(v)) {
+                    throw new io.ravine.InvalidInputException("dataset '" + name + "': example " + i
+                            + " has class label " + v + ", expected a whole number in 0.." + (numClasses - 1));
+                }
+            }
+        }
+        return this;
+    }
 }
