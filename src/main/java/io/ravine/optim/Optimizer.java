@@ -1,0 +1,319 @@
+package io.ravine.optim;
+
+import ai.djl.training.tracker.Tracker;
+import io.ravine.backend.Backend;
+import io.ravine.backend.StepParams;
+import io.ravine.backend.Tensor;
+import io.ravine.backend.UpdateRule;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * An update rule with its hyper-parameters; immutable, made by a {@link Builder}:
+ * <pre>{@code
+ * Optimizer opt = Optimizer.adam().optLearningRateTracker(Schedules.cosine(1e-3, 10_000, 0)).build();
+ * try (OptimizerState s = opt.init(backend, theta.length())) {
+ *     opt.step(backend, theta, grad, s);
+ * }
+ * }</pre>
+ * The formulas are in {@link UpdateRule}; the per-element work happens in {@link Backend#optimizerStep}. This class
+ * supplies the scalars of each step ({@link #paramsFor(long)}): the learning rate from the schedule and Adam's
+ * bias corrections from the step count.
+ *
+ * <h2>Step numbering</h2>
+ * Step t = 1, 2, … is the t-th update. Its learning rate is {@code tracker.getNewValue(t − 1)}: DJL trackers are
+ * indexed by the number of updates already completed, so the first update gets the schedule's starting value.
+ * Without a tracker the rate is the constant {@link #baseLearningRate()}, kept in double (a DJL tracker rounds to
+ * float).
+ */
+public final class Optimizer {
+    private final UpdateRule rule;
+    private final double learningRate;
+    private final Tracker tracker;
+    private final double momentum;
+    private final double beta1;
+    private final double beta2;
+    private final double epsilon;
+    private final double gamma;
+    private final double weightDecay;
+    private final double clipGradNorm;
+
+    private Optimizer(Builder b) {
+        this.rule = b.rule;
+        this.learningRate = b.learningRate;
+        this.tracker = b.tracker;
+        this.momentum = b.momentum;
+        this.beta1 = b.beta1;
+        this.beta2 = b.beta2;
+        this.epsilon = b.epsilon;
+        this.gamma = b.gamma;
+        this.weightDecay = b.weightDecay;
+        this.clipGradNorm = b.clipGradNorm;
+    }
+
+    /** Plain gradient descent, θ ← θ − αg; default α = 0.01. */
+    public static Builder sgd() {
+        return new Builder(UpdateRule.SGD);
+    }
+
+    /** Heavy-ball momentum, p ← μp − αg, θ ← θ + p; default α = 0.01, μ = 0.9. */
+    public static Builder momentum() {
+        return new Builder(UpdateRule.MOMENTUM);
+    }
+
+    /** Nesterov momentum (Sutskever et al. 2013); default α = 0.01, μ = 0.9. */
+    public static Builder nesterov() {
+        return new Builder(UpdateRule.NESTEROV);
+    }
+
+    /** RMSprop (Tieleman &amp; Hinton 2012), s ← (1−γ)s + γg²; default α = 0.01, γ = 0.01, ε = 1e-8. */
+    public static Builder rmsprop() {
+        return new Builder(UpdateRule.RMSPROP);
+    }
+
+    /** Adam (Kingma &amp; Ba 2015); default α = 1e-3, β₁ = 0.9, β₂ = 0.999, ε = 1e-8. */
+    public static Builder adam() {
+        return new Builder(UpdateRule.ADAM);
+    }
+
+    /** AdamW (Loshchilov &amp; Hutter 2019); as Adam, with decoupled weight decay λ = 0.01 by default (PyTorch's). */
+    public static Builder adamW() {
+        return new Builder(UpdateRule.ADAMW);
+    }
+
+    /** A builder with the defaults of {@code rule}, for a rule picked at run time (the CLI's {@code --optimizer}). */
+    public static Builder builder(UpdateRule rule) {
+        return new Builder(Objects.requireNonNull(rule, "rule"));
+    }
+
+    public UpdateRule rule() {
+        return rule;
+    }
+
+    /** The constant learning rate, used where no tracker is set. */
+    public double baseLearningRate() {
+        return learningRate;
+    }
+
+    /** The learning-rate schedule, if one was set. */
+    public Optional<Tracker> learningRateTracker() {
+        return Optional.ofNullable(tracker);
+    }
+
+    /** μ; named apart from the {@link #momentum()} factory, which a Java class cannot overload by return type. */
+    public double momentumCoefficient() {
+        return momentum;
+    }
+
+    public double beta1() {
+        return beta1;
+    }
+
+    public double beta2() {
+        return beta2;
+    }
+
+    public double epsilon() {
+        return epsilon;
+    }
+
+    public double gamma() {
+        return gamma;
+    }
+
+    public double weightDecay() {
+        return weightDecay;
+    }
+
+    /** The global-norm clipping threshold; 0 means no clipping. */
+    public double clipGradNorm() {
+        return clipGradNorm;
+    }
+
+    /** Fresh state for a θ of {@code paramCount} elements: zeroed state vectors, step 0. */
+    public OptimizerState init(Backend backend, int paramCount) {
+        return new OptimizerState(backend, rule, paramCount);
+    }
+
+    /** The learning rate of the t-th update (t ≥ 1); see the class comment for the numbering. */
+    public double learningRate(long t) {
+        checkStep(t);
+        if (tracker == null) {
+            return learningRate;
+        }
+        // Trackers take an int; every schedule here is flat long before 2³¹ updates, so saturating is exact enough.
+        int completed = (int) Math.min(t - 1, Integer.MAX_VALUE);
+        double lr = tracker.getNewValue(completed);
+        if (!(lr >= 0) || Double.isInfinite(lr)) {
+            throw new IllegalStateException("learning-rate schedule gave " + lr + " at update " + t);
+        }
+        return lr;
+    }
+
+    /**
+     * The scalars of the t-th update (t ≥ 1). Public because a recorded CUDA graph replays the same launch with
+     * fresh parameters each step. Bias corrections are 1 − βᵗ in double, as PyTorch computes them; rules without
+     * moments get 1 so that no kernel ever divides by a meaningless value.
+     */
+    public StepParams paramsFor(long t) {
+        double lr = learningRate(t);
+        boolean adam = rule == UpdateRule.ADAM || rule == UpdateRule.ADAMW;
+        double c1 = adam ? 1 - Math.pow(beta1, t) : 1.0;
+        double c2 = adam ? 1 - Math.pow(beta2, t) : 1.0;
+        return new StepParams(lr, momentum, beta1, beta2, epsilon, gamma, weightDecay, clipGradNorm, c1, c2);
+    }
+
+    /**
+     * One update: θ and the state vectors change in place on the backend, and the state's step counter advances.
+     *
+     * @throws IllegalArgumentException if the state belongs to another rule or the lengths differ
+     */
+    public void step(Backend backend, Tensor theta, Tensor grad, OptimizerState state) {
+        if (state.rule() != rule) {
+            throw new IllegalArgumentException("state is for " + state.rule().cliName() + ", optimizer is "
+                    + rule.cliName());
+        }
+        if (theta.length() != state.paramCount() || grad.length() != state.paramCount()) {
+            throw new IllegalArgumentException("state holds " + state.paramCount() + " parameters, θ has "
+                    + theta.length() + " and the gradient " + grad.length());
+        }
+        long t = state.step() + 1;
+        backend.optimizerStep(rule, theta, grad, state.tensors(), paramsFor(t));
+        state.advance();
+    }
+
+    private static void checkStep(long t) {
+        if (t < 1) {
+            throw new IllegalArgumentException("updates are numbered from 1, got " + t);
+        }
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder s = new StringBuilder(rule.cliName()).append("(lr=");
+        s.append(tracker == null ? Double.toString(learningRate) : Schedules.describe(tracker));
+        switch (rule) {
+            case MOMENTUM, NESTEROV -> s.append(", momentum=").append(momentum);
+            case RMSPROP -> s.append(", gamma=").append(gamma).append(", eps=").append(epsilon);
+            case ADAM, ADAMW -> s.append(", beta1=").append(beta1).append(", beta2=").append(beta2)
+                    .append(", eps=").append(epsilon);
+            case SGD -> { }
+        }
+        if (weightDecay != 0) {
+            s.append(", weight_decay=").append(weightDecay);
+        }
+        if (clipGradNorm != 0) {
+            s.append(", clip_grad_norm=").append(clipGradNorm);
+        }
+        return s.append(')').toString();
+    }
+
+    /**
+     * Collects hyper-parameters; every one has a default, so every setter is {@code opt*}. Each setter checks its
+     * value at once, so a bad value fails where it was given. Setting a learning rate clears a tracker and the
+     * other way round: the last one set wins.
+     */
+    public static final class Builder {
+        private final UpdateRule rule;
+        private double learningRate;
+        private Tracker tracker;
+        private double momentum = 0.9;
+        private double beta1 = 0.9;
+        private double beta2 = 0.999;
+        private double epsilon = 1e-8;
+        private double gamma = 0.01;
+        private double weightDecay;
+        private double clipGradNorm;
+
+        private Builder(UpdateRule rule) {
+            this.rule = rule;
+            boolean adam = rule == UpdateRule.ADAM || rule == UpdateRule.ADAMW;
+            this.learningRate = adam ? 1e-3 : 0.01;
+            this.weightDecay = rule == UpdateRule.ADAMW ? 0.01 : 0.0;
+        }
+
+        /** Constant learning rate α ≥ 0. */
+        public Builder optLearningRate(double lr) {
+            this.learningRate = nonNegative("learning rate", lr);
+            this.tracker = null;
+            return this;
+        }
+
+        /** A learning-rate schedule, queried with the number of completed updates. */
+        public Builder optLearningRateTracker(Tracker tracker) {
+            this.tracker = Objects.requireNonNull(tracker, "tracker");
+            return this;
+        }
+
+        /** Momentum μ ∈ [0, 1) (momentum and Nesterov). */
+        public Builder optMomentum(double momentum) {
+            this.momentum = unitInterval("momentum", momentum);
+            return this;
+        }
+
+        /** β₁ ∈ [0, 1), decay of Adam's first moment. */
+        public Builder optBeta1(double beta1) {
+            this.beta1 = unitInterval("beta1", beta1);
+            return this;
+        }
+
+        /** β₂ ∈ [0, 1), decay of Adam's second moment. */
+        public Builder optBeta2(double beta2) {
+            this.beta2 = unitInterval("beta2", beta2);
+            return this;
+        }
+
+        /** ε &gt; 0 added to the root-mean-square denominator. */
+        public Builder optEpsilon(double epsilon) {
+            if (!(epsilon > 0) || Double.isInfinite(epsilon)) {
+                throw new IllegalArgumentException(rule.cliName() + ": epsilon must be positive and finite, got "
+                        + epsilon);
+            }
+            this.epsilon = epsilon;
+            return this;
+        }
+
+        /**
+         * RMSprop's γ ∈ (0, 1], the weight of the new squared gradient in s ← (1−γ)s + γg² (PyTorch's
+         * {@code alpha} is 1 − γ).
+         */
+        public Builder optGamma(double gamma) {
+            if (!(gamma > 0 && gamma <= 1)) {
+                throw new IllegalArgumentException(rule.cliName() + ": gamma must be in (0, 1], got " + gamma);
+            }
+            this.gamma = gamma;
+            return this;
+        }
+
+        /** Weight decay λ ≥ 0: an L2 term λθ added to the gradient, or for AdamW the decoupled θ ← θ(1 − αλ). */
+        public Builder optWeightDecay(double weightDecay) {
+            this.weightDecay = nonNegative("weight decay", weightDecay);
+            return this;
+        }
+
+        /** Clip the gradient to global norm c (0 = off), as PyTorch's {@code clip_grad_norm_}. */
+        public Builder optClipGradNorm(double clipGradNorm) {
+            this.clipGradNorm = nonNegative("clip-grad-norm", clipGradNorm);
+            return this;
+        }
+
+        public Optimizer build() {
+            return new Optimizer(this);
+        }
+
+        private double nonNegative(String what, double v) {
+            if (!(v >= 0) || Double.isInfinite(v)) {
+                throw new IllegalArgumentException(rule.cliName() + ": " + what
+                        + " must be non-negative and finite, got " + v);
+            }
+            return v;
+        }
+
+        private double unitInterval(String what, double v) {
+            if (!(v >= 0 && v < 1)) {
+                throw new IllegalArgumentException(rule.cliName() + ": " + what + " must be in [0, 1), got " + v);
+            }
+            return v;
+        }
+    }
+}
