@@ -24,7 +24,7 @@ public final class Model implements AutoCloseable {
     private final Tensor[] biases;
     private final Tensor[] weightGrads;
     private final Tensor[] biasGrads;
-    private Workspace workspace;
+    private final java.util.Map<Integer, Workspace> workspaces = new java.util.HashMap<>();
 
     public Model(Backend backend, Mlp mlp) {
         this.backend = backend;
@@ -94,15 +94,12 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** The activation buffers for batches of up to {@code capacity} rows, allocated on first use of a capacity. */
+    /**
+     * The activation buffers for batches of up to {@code capacity} rows, allocated on the first use of a capacity and
+     * kept (training and evaluation each use one, so nothing is allocated in the steady state).
+     */
     public Workspace workspace(int capacity) {
-        if (workspace == null || workspace.capacity != capacity) {
-            if (workspace != null) {
-                workspace.close();
-            }
-            workspace = new Workspace(capacity);
-        }
-        return workspace;
+        return workspaces.computeIfAbsent(capacity, Workspace::new);
     }
 
     /** Forward pass over the first {@code n} rows of the workspace's input; returns the output scores [n, K]. */
@@ -158,9 +155,8 @@ public final class Model implements AutoCloseable {
 
     @Override
     public void close() {
-        if (workspace != null) {
-            workspace.close();
-        }
+        workspaces.values().forEach(Workspace::close);
+        workspaces.clear();
         theta.close();
         gradient.close();
     }

@@ -53,6 +53,11 @@ public final class IterateAverage implements AutoCloseable {
     }
 
     /** How many iterates have been folded in since the start (or the last restore). */
+    /** Counts one update applied outside {@link #update} (inside a replayed CUDA graph). */
+    public void countReplayedUpdate() {
+        updates++;
+    }
+
     public long updates() {
         return updates;
     }

@@ -67,12 +67,18 @@ public final class OptimizerState implements AutoCloseable {
         return tensors[i];
     }
 
-    /** The live array handed to {@link Backend#optimizerStep}; callers must not reorder it. */
-    Tensor[] tensors() {
+    /**
+     * The live state vectors in {@link UpdateRule#stateNames()} order, as {@link Backend#optimizerStep} takes them;
+     * callers must not reorder the array.
+     */
+    public Tensor[] tensors() {
         return tensors;
     }
 
-    void advance() {
+    /**
+     * Counts one update made outside {@link Optimizer#step} (a replayed CUDA graph issues the fused update itself).
+     */
+    public void advance() {
         step++;
     }
 

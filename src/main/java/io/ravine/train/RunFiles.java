@@ -1,0 +1,124 @@
+package io.ravine.train;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import io.ravine.io.AtomicFiles;
+import io.ravine.nn.Model;
+import io.ravine.optim.IterateAverage;
+import io.ravine.optim.OptimizerState;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A run directory: {@code config.json}, {@code metrics.csv}, {@code summary.json}, {@code checkpoints/}. Every file
+ * is written atomically (temp file + rename), so a killed run never leaves a half-written one.
+ */
+final class RunFiles implements AutoCloseable {
+    static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
+            .disableHtmlEscaping().create();
+
+    private final Path dir;
+    private final MetricsLog metrics;
+    private final Trainer trainer;
+
+    private RunFiles(Path dir, MetricsLog metrics, Trainer trainer) {
+        this.dir = dir;
+        this.metrics = metrics;
+        this.trainer = trainer;
+    }
+
+    static RunFiles open(Path dir, TrainConfig config, Trainer trainer, long startStep) {
+        try {
+            Files.createDirectories(dir.resolve("checkpoints"));
+            AtomicFiles.writeString(dir.resolve("config.json"), configJson(config, trainer));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the run directory " + dir, e);
+        }
+        Path csv = dir.resolve("metrics.csv");
+        MetricsLog log = startStep == 0 ? MetricsLog.create(csv) : MetricsLog.resume(csv, startStep);
+        return new RunFiles(dir, log, trainer);
+    }
+
+    /** The config as given (enough to repeat the run) plus the values it resolved to, for the reader. */
+    static String configJson(TrainConfig config, Trainer trainer) {
+        JsonObject root = new JsonObject();
+        root.add("config", GSON.toJsonTree(config));
+        JsonObject resolved = new JsonObject();
+        resolved.addProperty("architecture", trainer.mlp().describe());
+        resolved.addProperty("parameters", trainer.mlp().parameterCount());
+        resolved.addProperty("learning_rate", config.resolvedLearningRate());
+        resolved.addProperty("weight_decay", config.resolvedWeightDecay());
+        resolved.addProperty("init", config.resolvedInit());
+        resolved.addProperty("batch_size", trainer.batchSize());
+        resolved.addProperty("steps_per_epoch", trainer.stepsPerEpoch());
+        resolved.addProperty("total_steps", trainer.totalSteps());
+        resolved.addProperty("train_examples", trainer.trainingData().n());
+        resolved.addProperty("test_examples", trainer.testData().n());
+        resolved.addProperty("optimizer", trainer.optimizer().toString());
+        resolved.addProperty("device", trainer.backend().deviceDescription());
+        root.add("resolved", resolved);
+        return GSON.toJson(root) + "\n";
+    }
+
+    /** Reads back the config of a run directory (for --resume). */
+    static TrainConfig readConfig(Path dir) {
+        Path file = dir.resolve("config.json");
+        try {
+            JsonObject root = GSON.fromJson(Files.readString(file), JsonObject.class);
+            return GSON.fromJson(root.get("config"), TrainConfig.class);
+        } catch (IOException | RuntimeException e) {
+            throw new io.ravine.InvalidInputException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    void appendMetrics(long step, double epoch, double lr, double batchLoss, double trainLoss, Evaluation test,
+            Evaluation emaTest, double gradNorm, double wallSeconds) {
+        metrics.append(step, epoch, lr, batchLoss, trainLoss,
+                test == null ? Double.NaN : test.loss(), test == null ? Double.NaN : test.accuracy(),
+                emaTest == null ? Double.NaN : emaTest.loss(), emaTest == null ? Double.NaN : emaTest.accuracy(),
+                gradNorm, Double.NaN, Double.NaN, wallSeconds);
+    }
+
+    /** Saves θ, optimizer state and iterate average as {@code checkpoints/NAME.safetensors}; returns its path. */
+    String saveCheckpoint(String name, long step, Model model, OptimizerState state, IterateAverage ema) {
+        Path file = dir.resolve("checkpoints").resolve(name + ".safetensors");
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("architecture", trainer.mlp().describe());
+        meta.put("seed", Long.toString(trainer.config().seed()));
+        Checkpoint.save(file, model, state, ema, step, meta);
+        return file.toString();
+    }
+
+    void writeSummary(TrainingResult r) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("status", r.diverged() ? "diverged" : "completed");
+        s.put("final_train_loss", r.finalTrainLoss());
+        s.put("test_loss", r.testLoss());
+        s.put("test_accuracy", r.testAccuracy());
+        if (trainer.iterateAverage() != null) {
+            s.put("ema_test_loss", r.emaTestLoss());
+            s.put("ema_test_accuracy", r.emaTestAccuracy());
+        }
+        s.put("samples_per_second", r.samplesPerSecond());
+        s.put("train_seconds", r.trainSeconds());
+        s.put("steps", r.steps());
+        s.put("epochs", r.epochs());
+        s.put("device", r.device());
+        s.put("last_good_checkpoint", r.lastGoodCheckpoint());
+        try {
+            AtomicFiles.writeString(dir.resolve("summary.json"), GSON.toJson(s) + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write summary.json", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        metrics.close();
+    }
+}

@@ -1,0 +1,402 @@
+package io.ravine.train;
+
+import ai.djl.training.util.ProgressBar;
+import io.ravine.InvalidInputException;
+import io.ravine.backend.Backend;
+import io.ravine.backend.LossKind;
+import io.ravine.backend.StepParams;
+import io.ravine.backend.StepProgram;
+import io.ravine.backend.Tensor;
+import io.ravine.data.DataSources;
+import io.ravine.data.Dataset;
+import io.ravine.data.Normalizer;
+import io.ravine.data.ShuffledBatches;
+import io.ravine.data.TargetEncoding;
+import io.ravine.data.TrainTest;
+import io.ravine.nn.Initializer;
+import io.ravine.nn.Mlp;
+import io.ravine.nn.Model;
+import io.ravine.optim.IterateAverage;
+import io.ravine.optim.Optimizer;
+import io.ravine.optim.OptimizerState;
+import io.ravine.optim.Schedules;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The training loop. Per step: gather a shuffled mini-batch on the host, copy it in once, forward + backward, one
+ * fused optimizer update over θ (and the iterate average). At logging steps it brings back the batch loss and the
+ * gradient norm and evaluates a fixed monitoring subset of the training data; at evaluation steps the test split.
+ * Everything random derives from the seed (initial θ from the seed, epoch e's order from (seed, e)), so a run and
+ * a resumed run are the same bits on the CPU.
+ *
+ * <pre>{@code
+ * TrainConfig config = TrainConfig.builder().setData("embedded").optHidden(256).optEpochs(2).build();
+ * try (Trainer trainer = new Trainer(config, CpuBackend.f32())) {
+ *     TrainingResult result = trainer.fit();
+ * }
+ * }</pre>
+ */
+public final class Trainer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
+    private static final long MONITOR_SEED_SALT = 0x6d6f6e69746f72L; // "monitor": a subset independent of batch order
+
+    private final TrainConfig config;
+    private final Backend backend;
+    private final Dataset train;
+    private final Dataset test;
+    private final Dataset monitor;
+    private final Mlp mlp;
+    private final Model model;
+    private final Optimizer optimizer;
+    private final OptimizerState state;
+    private final IterateAverage ema;
+    private final int batchSize;
+    private final int evalCapacity;
+    private final ShuffledBatches batches;
+    private final long totalSteps;
+    private final List<TrainingListener> listeners = new ArrayList<>();
+    private final Normalizer normalizer;
+    private Path runDir;
+    private boolean progressBar = System.console() != null;
+
+    /** A trainer for {@code config} on {@code backend}, loading the data the config names. */
+    public Trainer(TrainConfig config, Backend backend) {
+        this(config, backend, DataSources.load(config.data(), config.testData(), config.loss()));
+    }
+
+    /** A trainer on data the caller already holds (library use). */
+    public Trainer(TrainConfig config, Backend backend, TrainTest data) {
+        this.config = config;
+        this.backend = backend;
+        LossKind loss = config.loss();
+        Dataset rawTrain = data.train().limit(config.limit() == 0 ? Integer.MAX_VALUE : config.limit());
+        if (rawTrain.n() == 0) {
+            throw new InvalidInputException("the training set " + rawTrain.name() + " is empty");
+        }
+        if (data.test().featureDim() != rawTrain.featureDim()) {
+            throw new InvalidInputException("test data has " + data.test().featureDim() + " features, training data "
+                    + rawTrain.featureDim());
+        }
+        // Statistics from the training examples actually used (after --limit), applied to both splits.
+        normalizer = Normalizer.fit(Normalizer.Kind.parse(config.normalize()), rawTrain);
+        TrainTest encoded = TargetEncoding.forLoss(normalizer.apply(new TrainTest(rawTrain, data.test())), loss);
+        train = encoded.train();
+        test = encoded.test();
+        mlp = new Mlp(train.featureDim(), config.hidden(), TargetEncoding.outputDim(rawTrain, loss),
+                config.activation(), loss);
+        monitor = train.select(monitorIndices(train.n(), config.monitorSize(), config.seed()));
+        batchSize = config.batchSize() == 0 ? train.n() : Math.min(config.batchSize(), train.n());
+        evalCapacity = Math.max(batchSize, Math.min(1024, Math.max(train.n(), test.n())));
+        batches = new ShuffledBatches(train.n(), batchSize, config.seed());
+        totalSteps = config.steps() > 0 ? config.steps() : (long) config.epochs() * batches.batchesPerEpoch();
+
+        double lr = config.resolvedLearningRate();
+        optimizer = Optimizer.builder(config.optimizer())
+                .optLearningRateTracker(Schedules.parse(config.schedule(), lr))
+                .optMomentum(config.momentum())
+                .optBeta1(config.beta1())
+                .optBeta2(config.beta2())
+                .optEpsilon(config.eps())
+                .optGamma(config.gamma())
+                .optWeightDecay(config.resolvedWeightDecay())
+                .optClipGradNorm(config.clipNorm())
+                .build();
+
+        model = new Model(backend, mlp);
+        model.setParameters(mlp.initialParameters(Initializer.parse(config.resolvedInit()), config.biasInit(),
+                config.seed()));
+        state = optimizer.init(backend, mlp.parameterCount());
+        ema = config.emaTimescale() > 0 ? new IterateAverage(backend, model.theta(), config.emaTimescale()) : null;
+    }
+
+    /** A fixed, seeded sample of the training set whose loss is logged, so the curve is comparable across steps. */
+    private static int[] monitorIndices(int n, int size, long seed) {
+        int m = Math.min(n, size);
+        int[] perm = new int[n];
+        for (int i = 0; i < n; i++) {
+            perm[i] = i;
+        }
+        SplittableRandom rng = new SplittableRandom(seed ^ MONITOR_SEED_SALT);
+        for (int i = 0; i < m; i++) {
+            int j = i + rng.nextInt(n - i);
+            int t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
+        }
+        int[] out = java.util.Arrays.copyOf(perm, m);
+        java.util.Arrays.sort(out);
+        return out;
+    }
+
+    /** Writes config, metrics, checkpoints and summary into {@code dir} (created if absent). */
+    public Trainer optRunDirectory(Path dir) {
+        this.runDir = dir;
+        return this;
+    }
+
+    public Trainer optListener(TrainingListener listener) {
+        listeners.add(listener);
+        return this;
+    }
+
+    /** Shows a progress bar (default: only when the output is a terminal). */
+    public Trainer optProgressBar(boolean on) {
+        this.progressBar = on;
+        return this;
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    public Mlp mlp() {
+        return mlp;
+    }
+
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
+    public OptimizerState optimizerState() {
+        return state;
+    }
+
+    public int batchSize() {
+        return batchSize;
+    }
+
+    public long totalSteps() {
+        return totalSteps;
+    }
+
+    public int stepsPerEpoch() {
+        return batches.batchesPerEpoch();
+    }
+
+    public Dataset trainingData() {
+        return train;
+    }
+
+    public Dataset testData() {
+        return test;
+    }
+
+    public Normalizer normalizer() {
+        return normalizer;
+    }
+
+    /** Trains from the start (step 0). */
+    public TrainingResult fit() {
+        return run(0);
+    }
+
+    /**
+     * Continues from a checkpoint of this configuration: θ, optimizer state, step counter and iterate average are
+     * restored, and the data order picks up at the same batch of the same epoch.
+     */
+    public TrainingResult resumeFrom(Path checkpoint) {
+        Checkpoint.Contents c = Checkpoint.load(checkpoint, mlp, optimizer.rule(), ema != null);
+        model.setParameters(c.theta());
+        state.restore(c.step(), c.optimizerState());
+        if (ema != null) {
+            ema.restore(c.step(), c.ema());
+        }
+        LOG.info("resuming from {} at step {}", checkpoint, c.step());
+        return run(c.step());
+    }
+
+    private TrainingResult run(long startStep) {
+        RunFiles files = runDir == null ? null : RunFiles.open(runDir, config, this, startStep);
+        int spe = batches.batchesPerEpoch();
+        int logEvery = config.logEvery() > 0 ? config.logEvery() : Math.max(1, spe / 10);
+        int evalEvery = config.evalEvery() > 0 ? config.evalEvery() : spe;
+        Model.Workspace ws = model.workspace(batchSize);
+        float[] xb = new float[batchSize * train.featureDim()];
+        float[] yb = new float[batchSize * train.targetCols()];
+        StepProgram program = null;
+        String lastGood = null;
+        if (files != null && startStep == 0 && config.saveInitial()) {
+            lastGood = files.saveCheckpoint("initial", 0, model, state, ema);
+        }
+        LOG.info("training {} ({} parameters) on {}: {} examples, batch {}, {} steps, {}", mlp.describe(),
+                mlp.parameterCount(), backend.deviceDescription(), train.n(), batchSize, totalSteps, optimizer);
+        ProgressBar bar = progressBar ? new ProgressBar("Training", totalSteps) : null;
+        if (bar != null) {
+            bar.start(startStep);
+        }
+        long trainNanos = 0;
+        long samples = 0;
+        long wallStart = System.nanoTime();
+        long segmentStart = wallStart;
+        int[] perm = null;
+        int permEpoch = -1;
+        double lastMonitorLoss = Double.NaN;
+        boolean diverged = false;
+        long step = startStep;
+        try {
+            while (step < totalSteps) {
+                int epoch = (int) (step / spe);
+                int bi = (int) (step % spe);
+                if (epoch != permEpoch) {
+                    perm = batches.permutation(epoch);
+                    permEpoch = epoch;
+                }
+                int rows = batches.gather(train, perm, bi, xb, yb);
+                ws.load(xb, yb, rows);
+                long t = step + 1;
+                if (rows == batchSize && config.cudaGraph()) {
+                    if (program == null) {
+                        program = backend.record(() -> stepBody(ws, rows, optimizer.paramsFor(1)));
+                    }
+                }
+                if (program != null && rows == batchSize) {
+                    program.replay(optimizer.paramsFor(t));
+                    state.advance();
+                    if (ema != null) {
+                        ema.countReplayedUpdate();
+                    }
+                } else {
+                    model.computeGradient(ws, rows);
+                    optimizer.step(backend, model.theta(), model.gradient(), state);
+                    if (ema != null) {
+                        ema.update(model.theta());
+                    }
+                }
+                step = t;
+                samples += rows;
+                boolean log = step % logEvery == 0 || step == totalSteps;
+                boolean eval = step % evalEvery == 0 || step == totalSteps;
+                boolean checkpoint = config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0;
+                if (log || eval || checkpoint) {
+                    backend.synchronize();
+                    long now = System.nanoTime();
+                    trainNanos += now - segmentStart;
+                    double batchLoss = model.meanLoss(ws, rows);
+                    double gradNorm = Math.sqrt(backend.sumOfSquares(model.gradient()));
+                    // θ itself is checked where it is about to be saved, so a kept checkpoint is always finite.
+                    boolean thetaFinite = !checkpoint || Double.isFinite(backend.sumOfSquares(model.theta()));
+                    if (!Double.isFinite(batchLoss) || !Double.isFinite(gradNorm) || !thetaFinite) {
+                        diverged = true;
+                        LOG.error("instability: decrease the learning rate (loss became {} at step {}; last good"
+                                + " checkpoint: {})", batchLoss, step, lastGood == null ? "none" : lastGood);
+                        if (files != null) {
+                            files.appendMetrics(step, (double) step / spe, optimizer.learningRate(step), batchLoss,
+                                    Double.NaN, null, null, gradNorm, (now - wallStart) / 1e9);
+                        }
+                        break;
+                    }
+                    lastMonitorLoss = evaluate(monitor).loss();
+                    Evaluation testEval = eval ? evaluate(test) : null;
+                    Evaluation emaEval = eval && ema != null ? evaluateAveraged(test) : null;
+                    if (files != null) {
+                        files.appendMetrics(step, (double) step / spe, optimizer.learningRate(step), batchLoss,
+                                lastMonitorLoss, testEval, emaEval, gradNorm, (now - wallStart) / 1e9);
+                    }
+                    MetricsEvent event = new MetricsEvent(step, (double) step / spe, optimizer.learningRate(step),
+                            batchLoss, lastMonitorLoss, testEval, emaEval, gradNorm);
+                    for (TrainingListener l : listeners) {
+                        l.onMetrics(event);
+                    }
+                    if (checkpoint && files != null) {
+                        lastGood = files.saveCheckpoint(String.format("step-%08d", step), step, model, state, ema);
+                    }
+                    if (bar != null) {
+                        bar.update(step, String.format("loss %.4f, %.0f samples/s", lastMonitorLoss,
+                                samples / (trainNanos / 1e9)));
+                    }
+                    segmentStart = System.nanoTime();
+                }
+            }
+        } finally {
+            if (program != null) {
+                program.close();
+            }
+            if (bar != null) {
+                bar.end();
+            }
+        }
+        double seconds = trainNanos / 1e9;
+        double samplesPerSecond = seconds > 0 ? samples / seconds : Double.NaN;
+        TrainingResult result;
+        if (diverged) {
+            result = new TrainingResult(step, (double) step / spe, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+                    Double.NaN, samplesPerSecond, seconds, backend.deviceDescription(), true, lastGood);
+        } else {
+            Evaluation testEval = evaluate(test);
+            Evaluation emaEval = ema != null ? evaluateAveraged(test) : new Evaluation(Double.NaN, Double.NaN);
+            if (files != null) {
+                lastGood = files.saveCheckpoint("final", step, model, state, ema);
+            }
+            result = new TrainingResult(step, (double) step / spe, lastMonitorLoss, testEval.loss(),
+                    testEval.accuracy(), emaEval.loss(), emaEval.accuracy(), samplesPerSecond, seconds,
+                    backend.deviceDescription(), false, lastGood);
+        }
+        if (files != null) {
+            files.writeSummary(result);
+            files.close();
+        }
+        return result;
+    }
+
+    /** One whole update as the backend sees it: forward, backward, optimizer, iterate average. */
+    private void stepBody(Model.Workspace ws, int rows, StepParams params) {
+        model.computeGradient(ws, rows);
+        backend.optimizerStep(optimizer.rule(), model.theta(), model.gradient(), state.tensors(), params);
+        if (ema != null) {
+            backend.emaUpdate(ema.average(), model.theta(), ema.decay());
+        }
+    }
+
+    /** Mean loss and accuracy of the current θ on {@code data} (targets already in the loss's layout). */
+    public Evaluation evaluate(Dataset data) {
+        return Evaluator.evaluate(model, data, evalCapacity);
+    }
+
+    /** The same with the iterate average θ̃ in place of θ (θ is restored afterwards). */
+    public Evaluation evaluateAveraged(Dataset data) {
+        if (ema == null) {
+            throw new IllegalStateException("iterate averaging is off");
+        }
+        try (Tensor saved = backend.allocateVector(mlp.parameterCount())) {
+            backend.copy(model.theta(), saved);
+            backend.copy(ema.average(), model.theta());
+            try {
+                return evaluate(data);
+            } finally {
+                backend.copy(saved, model.theta());
+            }
+        }
+    }
+
+    public TrainConfig config() {
+        return config;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    /** The iterate average, or null when off. */
+    public IterateAverage iterateAverage() {
+        return ema;
+    }
+
+    static boolean exists(Path p) {
+        return p != null && Files.exists(p);
+    }
+
+    @Override
+    public void close() {
+        if (ema != null) {
+            ema.close();
+        }
+        state.close();
+        model.close();
+    }
+}

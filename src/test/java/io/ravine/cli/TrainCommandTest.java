@@ -1,0 +1,56 @@
+package io.ravine.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ravine.data.DataSources;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainCommandTest {
+
+    private static double accuracy(String out) {
+        Matcher m = Pattern.compile("test accuracy ([0-9.]+)").matcher(out);
+        assertTrue(m.find(), out);
+        return Double.parseDouble(m.group(1));
+    }
+
+    @Test
+    void defaultTrainRunsOnTheEmbeddedData(@TempDir Path tmp) {
+        CliTestSupport.Result r = CliTestSupport.run("train", "--device", "cpu", "--epochs", "2", "--progress", "off",
+                "--run-dir", tmp.resolve("run").toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(accuracy(r.out()) > 0.75, r.out());
+        assertTrue(r.out().contains("samples/s"), r.out());
+        assertTrue(Files.exists(tmp.resolve("run/checkpoints/final.safetensors")));
+    }
+
+    @Test
+    void resumeExtendsARunFromItsLatestCheckpoint(@TempDir Path tmp) {
+        String dir = tmp.resolve("run").toString();
+        CliTestSupport.Result first = CliTestSupport.run("train", "--device", "cpu", "--limit", "500", "--steps",
+                "10", "--checkpoint-every", "5", "--progress", "off", "--run-dir", dir);
+        assertEquals(0, first.status(), first.err());
+        CliTestSupport.Result more = CliTestSupport.run("train", "--resume", dir, "--steps", "16", "--progress",
+                "off");
+        assertEquals(0, more.status(), more.err());
+        assertTrue(more.out().contains("16 steps"), more.out());
+    }
+
+    /** The acceptance run: 784-256-10 ReLU, Adam 1e-3, batch 128, two epochs of Fashion-MNIST. */
+    @Test
+    void fashionMnistReaches86PercentInTwoEpochs(@TempDir Path tmp) {
+        Assumptions.assumeTrue(Files.isDirectory(DataSources.fashionMnistDir()),
+                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
+        CliTestSupport.Result r = CliTestSupport.run("train", "--data", "fashion-mnist", "--hidden", "256",
+                "--activation", "relu", "--optimizer", "adam", "--lr", "1e-3", "--batch-size", "128", "--epochs", "2",
+                "--device", "cpu", "--progress", "off", "--run-dir", tmp.resolve("run").toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(accuracy(r.out()) >= 0.86, r.out());
+    }
+}
