@@ -97,8 +97,13 @@ public final class Trainer implements AutoCloseable {
         totalSteps = config.steps() > 0 ? config.steps() : (long) config.epochs() * batches.batchesPerEpoch();
 
         double lr = config.resolvedLearningRate();
-        optimizer = Optimizer.builder(config.optimizer())
-                .optLearningRateTracker(Schedules.parse(config.schedule(), lr))
+        Optimizer.Builder ob = Optimizer.builder(config.optimizer());
+        if (config.schedule().trim().equalsIgnoreCase("constant")) {
+            ob.optLearningRate(lr); // exact in double; DJL trackers hold a float
+        } else {
+            ob.optLearningRateTracker(Schedules.parse(config.schedule(), lr));
+        }
+        optimizer = ob
                 .optMomentum(config.momentum())
                 .optBeta1(config.beta1())
                 .optBeta2(config.beta2())
