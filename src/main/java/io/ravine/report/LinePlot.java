@@ -1,0 +1,145 @@
+package io.ravine.report;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/**
+ * A PNG line chart of one or more (x, y) series, optionally log-log, written atomically. Non-finite points and,
+ * on log axes, non-positive ones are dropped (a diverged run's NaNs would otherwise break the whole chart).
+ *
+ * <pre>{@code
+ * new LinePlot("Training loss", "step", "loss").series("train", steps, losses).logY().write(dir.resolve("loss.png"));
+ * }</pre>
+ */
+public final class LinePlot {
+    private final String title;
+    private final String xLabel;
+    private final String yLabel;
+    private final Map<String, double[][]> series = new LinkedHashMap<>();
+    private final List<double[]> verticalMarks = new ArrayList<>();
+    private boolean logX;
+    private boolean logY;
+    private boolean markers;
+    private int width = 800;
+    private int height = 500;
+
+    public LinePlot(String title, String xLabel, String yLabel) {
+        this.title = title;
+        this.xLabel = xLabel;
+        this.yLabel = yLabel;
+    }
+
+    public LinePlot series(String name, double[] x, double[] y) {
+        if (x.length != y.length) {
+            throw new IllegalArgumentException(name + ": " + x.length + " x values, " + y.length + " y values");
+        }
+        series.put(name, new double[][] {x.clone(), y.clone()});
+        return this;
+    }
+
+    public LinePlot logX() {
+        logX = true;
+        return this;
+    }
+
+    public LinePlot logY() {
+        logY = true;
+        return this;
+    }
+
+    /** Draws a marker at every point (for sparse series such as one point per batch size). */
+    public LinePlot markers() {
+        markers = true;
+        return this;
+    }
+
+    /** A vertical line at x (a saturation point, a critical batch size). */
+    public LinePlot verticalLine(double x) {
+        verticalMarks.add(new double[] {x});
+        return this;
+    }
+
+    public LinePlot size(int w, int h) {
+        width = w;
+        height = h;
+        return this;
+    }
+
+    public void write(Path png) {
+        XYChart chart = new XYChartBuilder().width(width).height(height).title(title).xAxisTitle(xLabel)
+                .yAxisTitle(yLabel).build();
+        chart.getStyler().setXAxisLogarithmic(logX);
+        chart.getStyler().setYAxisLogarithmic(logY);
+        chart.getStyler().setChartBackgroundColor(Color.WHITE);
+        chart.getStyler().setLegendVisible(series.size() > 1);
+        double yMin = Double.POSITIVE_INFINITY;
+        double yMax = Double.NEGATIVE_INFINITY;
+        boolean any = false;
+        for (Map.Entry<String, double[][]> e : series.entrySet()) {
+            List<Double> xs = new ArrayList<>();
+            List<Double> ys = new ArrayList<>();
+            double[] x = e.getValue()[0];
+            double[] y = e.getValue()[1];
+            for (int i = 0; i < x.length; i++) {
+                boolean ok = Double.isFinite(x[i]) && Double.isFinite(y[i]) && (!logX || x[i] > 0)
+                        && (!logY || y[i] > 0);
+                if (ok) {
+                    xs.add(x[i]);
+                    ys.add(y[i]);
+                    yMin = Math.min(yMin, y[i]);
+                    yMax = Math.max(yMax, y[i]);
+                }
+            }
+            if (xs.isEmpty()) {
+                continue;
+            }
+            any = true;
+            XYSeries s = chart.addSeries(e.getKey(), xs, ys);
+            s.setMarker(markers ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
+        }
+        if (!any) {
+            // XChart refuses an empty chart; an explicit empty series keeps the file and says why.
+            chart.setTitle(title + " (no finite values)");
+            chart.addSeries("none", new double[] {1}, new double[] {1}).setMarker(SeriesMarkers.NONE);
+            yMin = 1;
+            yMax = 1;
+        }
+        int k = 0;
+        for (double[] v : verticalMarks) {
+            if (!any || !Double.isFinite(v[0]) || (logX && v[0] <= 0)) {
+                continue;
+            }
+            XYSeries s = chart.addSeries("mark " + (++k), new double[] {v[0], v[0]}, new double[] {yMin, yMax});
+            s.setMarker(SeriesMarkers.NONE);
+            s.setLineColor(Color.GRAY);
+            s.setLineStyle(new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
+                    new float[] {6f, 4f}, 0f));
+            s.setShowInLegend(false);
+        }
+        writePng(chart, png);
+    }
+
+    static void writePng(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart, Path png) {
+        try {
+            Path dir = png.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            byte[] bytes = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+            io.ravine.io.AtomicFiles.write(png, out -> out.write(bytes));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + png, e);
+        }
+    }
+}
