@@ -11,6 +11,7 @@ import static jcuda.driver.JCudaDriver.cuDeviceTotalMem;
 import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
 import static jcuda.driver.JCudaDriver.cuEventCreate;
 import static jcuda.driver.JCudaDriver.cuEventDestroy;
+import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 import static jcuda.driver.JCudaDriver.cuGraphDestroy;
@@ -24,6 +25,7 @@ import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemFreeHost;
 import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 import static jcuda.driver.JCudaDriver.cuMemHostAlloc;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
@@ -810,9 +812,39 @@ public final class CudaBackend implements Backend {
         cuStreamSynchronize(stream);
     }
 
-    /** The stream everything runs on (for KernelBench's event timing). */
-    CUstream stream() {
-        return stream;
+    /**
+     * Milliseconds per run of {@code body} over {@code reps} runs, timed with CUDA events on this backend's stream
+     * (KernelBench; the body must only issue asynchronous work).
+     */
+    public double timeMillis(Runnable body, int reps) {
+        checkOpen();
+        bind();
+        CUevent start = new CUevent();
+        CUevent stop = new CUevent();
+        cuEventCreate(start, CUevent_flags.CU_EVENT_DEFAULT);
+        cuEventCreate(stop, CUevent_flags.CU_EVENT_DEFAULT);
+        try {
+            cuEventRecord(start, stream);
+            for (int i = 0; i < reps; i++) {
+                body.run();
+            }
+            cuEventRecord(stop, stream);
+            cuEventSynchronize(stop);
+            float[] ms = {0};
+            cuEventElapsedTime(ms, start, stop);
+            return ms[0] / reps;
+        } finally {
+            cuEventDestroy(start);
+            cuEventDestroy(stop);
+        }
+    }
+
+    /** dst ← src with the driver's device-to-device copy (cuMemcpyDtoDAsync): KernelBench's bandwidth baseline. */
+    public void driverCopy(Tensor src, Tensor dst) {
+        sameLength(src, dst);
+        checkOpen();
+        bind();
+        cuMemcpyDtoDAsync(own(dst).pointer(), own(src).pointer(), (long) src.length() * Float.BYTES, stream);
     }
 
     // ---- lifecycle ----
