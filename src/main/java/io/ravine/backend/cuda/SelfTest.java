@@ -69,6 +69,26 @@ public final class SelfTest {
         return List.copyOf(t.rows);
     }
 
+    /**
+     * {@code java -cp ravine.jar io.ravine.backend.cuda.SelfTest [device]}: prints the table; exit status 0 when every
+     * comparison passes, 1 when one fails, 2 when CUDA is unavailable (the reason on stderr). The CLI's
+     * {@code ravine selftest --device cuda} does the same through {@link #run(int, long)}.
+     */
+    public static void main(String[] args) {
+        int device = args.length > 0 ? Integer.parseInt(args[0]) : 0;
+        java.util.Optional<String> reason = CudaBackend.unavailableReason();
+        if (reason.isPresent()) {
+            System.err.println("CUDA is not available: " + reason.get());
+            System.exit(2);
+        }
+        List<Row> rows = run(device, System.nanoTime());
+        try (CudaBackend b = CudaBackend.open(device, false)) {
+            System.out.println(b.deviceDescription());
+        }
+        print(rows, System.out);
+        System.exit(rows.stream().allMatch(Row::pass) ? 0 : 1);
+    }
+
     /** The rows as an aligned text table, failures marked. */
     public static String table(List<Row> rows) {
         StringBuilder sb = new StringBuilder();
