@@ -317,11 +317,12 @@ public final class CudaBackend implements Backend {
     }
 
     void free(CudaTensor t) {
-        if (closed || !liveTensors.remove(t)) {
+        if (closed || !liveTensors.contains(t)) {
             return;
         }
-        bind();
         notRecording("freeing a tensor");
+        liveTensors.remove(t);
+        bind();
         // cuMemFree waits for work that may still use the memory, so freeing is safe without a stream sync.
         cuMemFree(t.base());
     }

@@ -57,8 +57,8 @@ public final class CudaTensor extends Tensor {
     @Override
     public void close() {
         if (owner && !closed) {
+            backend.free(this);  // throws inside record(); the tensor then stays open
             closed = true;
-            backend.free(this);
         }
     }
 

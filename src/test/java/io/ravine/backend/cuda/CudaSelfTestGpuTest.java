@@ -60,18 +60,20 @@ class CudaSelfTestGpuTest {
     @Test
     void outOfMemoryNamesTheRequestAndTheDevice() {
         long[] mem = cuda.memoryInfo();
-        // More than the whole device: must fail with our exception, not a raw CudaException.
-        int cols = (int) Math.min(Integer.MAX_VALUE, mem[1] / Float.BYTES / 2 + 1);
-        OutOfDeviceMemoryException e = assertThrows(OutOfDeviceMemoryException.class,
-                () -> {
-                    try (Tensor a = cuda.allocate(2, cols); Tensor b = cuda.allocate(2, cols);
-                            Tensor c = cuda.allocate(2, cols)) {
-                        // unreachable on any device smaller than 3 * 2^31 * 4 bytes
-                    }
-                });
-        assertTrue(e.getMessage().contains("requested"), e.getMessage());
-        assertTrue(e.getMessage().contains("free of"), e.getMessage());
-        assertEquals(-1, e.getMessage().indexOf('\n'));
+        // 1 GiB tensors until the device is full: must end in our exception, not a raw CudaException.
+        List<Tensor> held = new java.util.ArrayList<>();
+        try {
+            OutOfDeviceMemoryException e = assertThrows(OutOfDeviceMemoryException.class, () -> {
+                for (long i = 0; i <= mem[1] / (1L << 30) + 1; i++) {
+                    held.add(cuda.allocate(1 << 14, 1 << 14));
+                }
+            });
+            assertTrue(e.getMessage().contains("requested"), e.getMessage());
+            assertTrue(e.getMessage().contains("free of"), e.getMessage());
+            assertEquals(-1, e.getMessage().indexOf('\n'));
+        } finally {
+            held.forEach(Tensor::close);
+        }
     }
 
     @Test
