@@ -1,0 +1,61 @@
+// Shared helpers for Ravine's kernels. Every kernel is extern "C" (stable names for cuModuleGetFunction) and walks
+// its index space with a grid-stride loop, so any grid size is correct and launchers may cap the grid.
+#pragma once
+
+// Index type of the grid-stride loops: size_t, so i + stride cannot overflow near INT_MAX elements.
+#define GRID_STRIDE(i, n) \
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (size_t)(n); i += (size_t)blockDim.x * gridDim.x)
+
+// Activation codes: the ordinals of io.ravine.backend.Activation (do not reorder either side).
+#define ACT_IDENTITY 0
+#define ACT_LOGISTIC 1
+#define ACT_TANH 2
+#define ACT_RELU 3
+
+// Loss codes: the ordinals of io.ravine.backend.LossKind.
+#define LOSS_SOFTMAX_CE 0
+#define LOSS_LOGISTIC_CE 1
+#define LOSS_MSE 2
+
+__device__ __forceinline__ float logistic(float z) {
+    // Two branches keep expf from overflowing for large |z| (same split as Activation.LOGISTIC).
+    if (z >= 0.0f) {
+        return 1.0f / (1.0f + expf(-z));
+    }
+    float e = expf(z);
+    return e / (1.0f + e);
+}
+
+__device__ __forceinline__ double warp_sum(double v) {
+    // Butterfly in a fixed pattern: the same inputs give the same bits on every run.
+    for (int o = 16; o > 0; o >>= 1) {
+        v += __shfl_xor_sync(0xffffffffu, v, o);
+    }
+    return v;
+}
+
+__device__ __forceinline__ float warp_max(float v) {
+    for (int o = 16; o > 0; o >>= 1) {
+        v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    }
+    return v;
+}
+
+// Sum of one double per thread over the block, in a fixed order (warp butterflies, then warp 0 over the warp sums).
+// Valid in thread 0. blockDim.x must be a multiple of 32 and at most 1024.
+__device__ __forceinline__ double block_sum(double v) {
+    __shared__ double warpSums[32];
+    int lane = threadIdx.x & 31;
+    int warp = threadIdx.x >> 5;
+    v = warp_sum(v);
+    if (lane == 0) {
+        warpSums[warp] = v;
+    }
+    __syncthreads();
+    int warps = blockDim.x >> 5;
+    v = (threadIdx.x < warps) ? warpSums[threadIdx.x] : 0.0;
+    if (warp == 0) {
+        v = warp_sum(v);
+    }
+    return v;
+}

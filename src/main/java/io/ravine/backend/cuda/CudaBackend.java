@@ -1,0 +1,917 @@
+package io.ravine.backend.cuda;
+
+import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
+import static jcuda.driver.JCudaDriver.cuDeviceGet;
+import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
+import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
+import static jcuda.driver.JCudaDriver.cuDeviceGetName;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
+import static jcuda.driver.JCudaDriver.cuDeviceTotalMem;
+import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
+import static jcuda.driver.JCudaDriver.cuEventCreate;
+import static jcuda.driver.JCudaDriver.cuEventDestroy;
+import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
+import static jcuda.driver.JCudaDriver.cuEventRecord;
+import static jcuda.driver.JCudaDriver.cuEventSynchronize;
+import static jcuda.driver.JCudaDriver.cuGraphDestroy;
+import static jcuda.driver.JCudaDriver.cuGraphExecDestroy;
+import static jcuda.driver.JCudaDriver.cuGraphInstantiate;
+import static jcuda.driver.JCudaDriver.cuGraphLaunch;
+import static jcuda.driver.JCudaDriver.cuInit;
+import static jcuda.driver.JCudaDriver.cuLaunchKernel;
+import static jcuda.driver.JCudaDriver.cuMemAlloc;
+import static jcuda.driver.JCudaDriver.cuMemFree;
+import static jcuda.driver.JCudaDriver.cuMemFreeHost;
+import static jcuda.driver.JCudaDriver.cuMemGetInfo;
+import static jcuda.driver.JCudaDriver.cuMemHostAlloc;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
+import static jcuda.driver.JCudaDriver.cuStreamBeginCapture;
+import static jcuda.driver.JCudaDriver.cuStreamCreate;
+import static jcuda.driver.JCudaDriver.cuStreamDestroy;
+import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+
+import io.ravine.backend.Activation;
+import io.ravine.backend.Backend;
+import io.ravine.backend.DType;
+import io.ravine.backend.LossKind;
+import io.ravine.backend.StepParams;
+import io.ravine.backend.StepProgram;
+import io.ravine.backend.Tensor;
+import io.ravine.backend.UpdateRule;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Optional;
+import java.util.Set;
+import jcuda.CudaException;
+import jcuda.Pointer;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUstreamCaptureMode;
+import jcuda.driver.CUstream_flags;
+import jcuda.driver.JCudaDriver;
+import jcuda.jcublas.JCublas2;
+import jcuda.jcublas.cublasHandle;
+import jcuda.jcublas.cublasMath;
+import jcuda.jcublas.cublasOperation;
+import jcuda.runtime.cudaStream_t;
+
+/**
+ * The {@link Backend} on one NVIDIA GPU, through the JCuda driver API. Everything is issued in order on one stream of
+ * the device's primary context (shared with the CUDA runtime, so cuBLAS works on the same context and stream).
+ * Elementwise ops, reductions, losses and optimizer updates are Ravine's kernels; GEMM is cuBLAS (TF32 off unless
+ * asked for) or, without cuBLAS, Ravine's tiled kernel. Every driver and cuBLAS call throws on failure (JCuda's
+ * exceptions are enabled before the first call), including every kernel launch.
+ *
+ * <p>Host transfers go through a pinned staging buffer with asynchronous copies; scalar results (dot, sums) come back
+ * with one 8-byte copy and a stream synchronization. {@link #record} captures a CUDA graph; see its javadoc.
+ */
+public final class CudaBackend implements Backend {
+    /** Default threads per block for 1-D launches: a multiple of the warp, enough warps per SM to hide latency. */
+    static final int DEFAULT_BLOCK = 256;
+    /** The reduction grid is min(ceil(n / 256), this): it depends on n alone, so sums are reproducible anywhere. */
+    static final int REDUCE_MAX_BLOCKS = 1024;
+    private static final int REDUCE_BLOCK = 256;
+    private static final int STAGING_BYTES = 8 << 20;
+    /** cuBLAS workspace handed over explicitly: graph capture must not let cuBLAS allocate (NVIDIA recommends 32 MiB on Hopper). */
+    private static final long CUBLAS_WORKSPACE_BYTES = 32L << 20;
+    private static final int PARAMS_FLOATS = 16;
+
+    private static Optional<String> unavailable;
+
+    private final int ordinal;
+    private final boolean tf32;
+    private final CUdevice device = new CUdevice();
+    private final CUcontext context = new CUcontext();
+    private final CUstream stream = new CUstream();
+    private final String deviceName;
+    private final int ccMajor;
+    private final int ccMinor;
+    private final int smCount;
+    private final long totalMemory;
+    private final int driverVersion;
+    private final Kernels kernels;
+    private final CublasLoader.Choice cublasChoice;
+    private final cublasHandle cublas;
+    private final CUdeviceptr cublasWorkspace;
+    private final ThreadLocal<Boolean> contextBound = ThreadLocal.withInitial(() -> false);
+    private final Set<CudaTensor> liveTensors = Collections.newSetFromMap(new IdentityHashMap<>());
+
+    // Pinned host memory: the staging buffer for bulk transfers, the step-parameter block and one scalar.
+    private final Pointer stagingHost = new Pointer();
+    private final FloatBuffer staging;
+    private final CUevent stagingFree = new CUevent();
+    private final Pointer paramsHost = new Pointer();
+    private final FloatBuffer paramsHostView;
+    private final CUevent paramsFree = new CUevent();
+    private final Pointer scalarHost = new Pointer();
+    private final ByteBuffer scalarHostView;
+
+    // Device scratch: the step-parameter block the optimizer kernels read, reduction partials and results.
+    private final CUdeviceptr paramsDevice = new CUdeviceptr();
+    private final CUdeviceptr reducePartials = new CUdeviceptr();
+    private final CUdeviceptr reduceResult = new CUdeviceptr();
+    private final CUdeviceptr clipSumOfSquares = new CUdeviceptr();
+
+    private int block = DEFAULT_BLOCK;
+    private boolean recording;
+    private boolean recordingUsesClip;
+    private boolean closed;
+
+    private CudaBackend(int ordinal, boolean tf32) {
+        this.ordinal = ordinal;
+        this.tf32 = tf32;
+        int[] count = {0};
+        cuDeviceGetCount(count);
+        if (ordinal < 0 || ordinal >= count[0]) {
+            throw new CudaUnavailableException("no CUDA device " + ordinal + " (this machine has " + count[0] + ")");
+        }
+        cuDeviceGet(device, ordinal);
+        // The primary context is the one the CUDA runtime (and so cuBLAS) uses: sharing it lets cuBLAS run on our
+        // stream and read our allocations.
+        cuDevicePrimaryCtxRetain(context, device);
+        cuCtxSetCurrent(context);
+        contextBound.set(true);
+        byte[] name = new byte[256];
+        cuDeviceGetName(name, name.length, device);
+        deviceName = cString(name);
+        ccMajor = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
+        ccMinor = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+        smCount = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+        long[] total = {0};
+        cuDeviceTotalMem(total, device);
+        totalMemory = total[0];
+        int[] version = {0};
+        cuDriverGetVersion(version);
+        driverVersion = version[0];
+        // Non-blocking: no implicit synchronization with the legacy default stream, which graph capture forbids.
+        cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
+        kernels = new Kernels();
+
+        cuMemHostAlloc(stagingHost, STAGING_BYTES, 0);
+        staging = stagingHost.getByteBuffer(0, STAGING_BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        cuMemHostAlloc(paramsHost, PARAMS_FLOATS * Float.BYTES, 0);
+        paramsHostView = paramsHost.getByteBuffer(0, PARAMS_FLOATS * Float.BYTES).order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
+        cuMemHostAlloc(scalarHost, Double.BYTES, 0);
+        scalarHostView = scalarHost.getByteBuffer(0, Double.BYTES).order(ByteOrder.nativeOrder());
+        cuEventCreate(stagingFree, CUevent_flags.CU_EVENT_DISABLE_TIMING);
+        cuEventCreate(paramsFree, CUevent_flags.CU_EVENT_DISABLE_TIMING);
+        deviceAlloc(paramsDevice, PARAMS_FLOATS * Float.BYTES);
+        deviceAlloc(reducePartials, (long) REDUCE_MAX_BLOCKS * Double.BYTES);
+        deviceAlloc(reduceResult, Double.BYTES);
+        deviceAlloc(clipSumOfSquares, Double.BYTES);
+
+        cublasChoice = CublasLoader.load();
+        if (cublasChoice.available()) {
+            cublas = new cublasHandle();
+            JCublas2.cublasCreate(cublas);
+            JCublas2.cublasSetStream(cublas, new cudaStream_t(stream));
+            cublasWorkspace = new CUdeviceptr();
+            deviceAlloc(cublasWorkspace, CUBLAS_WORKSPACE_BYTES);
+            JCublas2.cublasSetWorkspace(cublas, cublasWorkspace, CUBLAS_WORKSPACE_BYTES);
+            // Default math is full float32; TF32 tensor cores only when the user opted in (10-bit mantissa).
+            JCublas2.cublasSetMathMode(cublas,
+                    tf32 ? cublasMath.CUBLAS_TF32_TENSOR_OP_MATH : cublasMath.CUBLAS_DEFAULT_MATH);
+        } else {
+            cublas = null;
+            cublasWorkspace = null;
+        }
+    }
+
+    /**
+     * Opens device {@code deviceOrdinal}. With {@code tf32}, cuBLAS may use TF32 tensor cores for GEMM (about 1e-3
+     * relative error instead of 1e-6); the tiled fallback kernel is always full float32.
+     *
+     * @throws CudaUnavailableException where CUDA cannot be used here; the message says why in one line
+     */
+    public static CudaBackend open(int deviceOrdinal, boolean tf32) {
+        Optional<String> reason = unavailableReason();
+        if (reason.isPresent()) {
+            throw new CudaUnavailableException("CUDA is not available: " + reason.get());
+        }
+        return new CudaBackend(deviceOrdinal, tf32);
+    }
+
+    /**
+     * Why CUDA cannot be used in this JVM, in one line, or empty where it can: no NVIDIA driver (JCuda's native
+     * library cannot load libcuda.so.1), cuInit failing, no GPU, or kernels missing from the jar. Probes once and
+     * never lets a native-library failure escape.
+     */
+    public static synchronized Optional<String> unavailableReason() {
+        if (unavailable == null) {
+            unavailable = probe();
+        }
+        return unavailable;
+    }
+
+    private static Optional<String> probe() {
+        try {
+            JCudaDriver.setExceptionsEnabled(true);
+            cuInit(0);
+            int[] count = {0};
+            cuDeviceGetCount(count);
+            if (count[0] == 0) {
+                return Optional.of("no CUDA GPU found (the NVIDIA driver reports 0 devices)");
+            }
+        } catch (LinkageError e) {
+            // UnsatisfiedLinkError (JCuda's driver library needs libcuda.so.1) or a failed class initialization.
+            return Optional.of("no NVIDIA driver: JCuda's driver library could not be loaded (libcuda.so.1 missing?): "
+                    + CublasLoader.oneLine(e));
+        } catch (CudaException e) {
+            String m = CublasLoader.oneLine(e);
+            if (m.contains("CUDA_ERROR_NO_DEVICE")) {
+                return Optional.of("no CUDA GPU found (cuInit: CUDA_ERROR_NO_DEVICE)");
+            }
+            return Optional.of("the CUDA driver could not be initialised: " + m);
+        } catch (RuntimeException e) {
+            return Optional.of("the CUDA driver could not be initialised: " + CublasLoader.oneLine(e));
+        }
+        return Kernels.missingResource().map(r -> "CUDA kernels were not built into this jar (missing " + r
+                + "; nvcc was absent at build time)");
+    }
+
+    // ---- device facts ----
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public String deviceDescription() {
+        return String.format("%s (cuda:%d, compute capability %d.%d, %d SMs, %.1f GiB, driver %d.%d, %s, TF32 %s)",
+                deviceName, ordinal, ccMajor, ccMinor, smCount, totalMemory / (1024.0 * 1024.0 * 1024.0),
+                driverVersion / 1000, (driverVersion % 1000) / 10,
+                cublasChoice.available() ? "cuBLAS: " + cublasChoice.description() : "GEMM: Ravine's tiled kernel",
+                tf32 ? "on" : "off");
+    }
+
+    @Override
+    public DType dtype() {
+        return DType.F32;
+    }
+
+    /** True where GEMM runs on cuBLAS rather than the tiled kernel. */
+    public boolean usesCublas() {
+        return cublas != null;
+    }
+
+    public boolean tf32() {
+        return tf32;
+    }
+
+    /** Threads per block for the 1-D launches (KernelBench varies it); a multiple of 32 in [32, 1024]. */
+    public void setLaunchBlockSize(int threads) {
+        if (threads < 32 || threads > 1024 || threads % 32 != 0) {
+            throw new IllegalArgumentException("block size " + threads + " is not a multiple of 32 in [32, 1024]");
+        }
+        block = threads;
+    }
+
+    // ---- memory ----
+
+    @Override
+    public Tensor allocate(int rows, int cols) {
+        checkOpen();
+        notRecording("allocate");
+        long bytes = (long) rows * cols * Float.BYTES;
+        CUdeviceptr p = new CUdeviceptr();
+        // cuMemAlloc rejects 0 bytes; an empty tensor still gets a valid (never read) address.
+        deviceAlloc(p, Math.max(bytes, Float.BYTES));
+        cuMemsetD32Async(p, 0, Math.max(1, (long) rows * cols), stream);
+        CudaTensor t = new CudaTensor(this, p, 0, rows, cols, true);
+        liveTensors.add(t);
+        return t;
+    }
+
+    private void deviceAlloc(CUdeviceptr p, long bytes) {
+        bind();
+        try {
+            cuMemAlloc(p, bytes);
+        } catch (CudaException e) {
+            if (String.valueOf(e.getMessage()).contains("CUDA_ERROR_OUT_OF_MEMORY")) {
+                long[] free = {0};
+                long[] total = {0};
+                cuMemGetInfo(free, total);
+                throw new OutOfDeviceMemoryException(deviceName + " (cuda:" + ordinal + ")", bytes, free[0],
+                        total[0], e);
+            }
+            throw e;
+        }
+    }
+
+    void free(CudaTensor t) {
+        if (closed || !liveTensors.contains(t)) {
+            return;
+        }
+        notRecording("freeing a tensor");
+        liveTensors.remove(t);
+        bind();
+        // cuMemFree waits for work that may still use the memory, so freeing is safe without a stream sync.
+        cuMemFree(t.base());
+    }
+
+    /** Free and total device memory in bytes, as the driver reports it now. */
+    public long[] memoryInfo() {
+        bind();
+        long[] free = {0};
+        long[] total = {0};
+        cuMemGetInfo(free, total);
+        return new long[] {free[0], total[0]};
+    }
+
+    private CudaTensor own(Tensor t) {
+        if (!(t instanceof CudaTensor c) || c.backend() != this) {
+            throw new IllegalArgumentException(t + " does not belong to this CUDA backend");
+        }
+        return c;
+    }
+
+    private static void sameLength(Tensor a, Tensor b) {
+        if (a.length() != b.length()) {
+            throw new IllegalArgumentException("length mismatch: " + a + " vs " + b);
+        }
+    }
+
+    // ---- host transfers ----
+
+    @Override
+    public void copyFromHost(float[] src, int srcOffset, Tensor dst) {
+        CudaTensor d = own(dst);
+        int n = d.length();
+        java.util.Objects.checkFromIndexSize(srcOffset, n, src.length);
+        beginHostTransfer("copyFromHost");
+        int chunk = STAGING_BYTES / Float.BYTES;
+        for (int done = 0; done < n; done += chunk) {
+            int len = Math.min(chunk, n - done);
+            // The previous copy out of the staging buffer must have happened before the host overwrites it.
+            cuEventSynchronize(stagingFree);
+            staging.put(0, src, srcOffset + done, len);
+            cuMemcpyHtoDAsync(d.pointer(done), stagingHost, (long) len * Float.BYTES, stream);
+            cuEventRecord(stagingFree, stream);
+        }
+    }
+
+    @Override
+    public void copyFromHost(double[] src, int srcOffset, Tensor dst) {
+        CudaTensor d = own(dst);
+        int n = d.length();
+        java.util.Objects.checkFromIndexSize(srcOffset, n, src.length);
+        beginHostTransfer("copyFromHost");
+        int chunk = STAGING_BYTES / Float.BYTES;
+        for (int done = 0; done < n; done += chunk) {
+            int len = Math.min(chunk, n - done);
+            cuEventSynchronize(stagingFree);
+            for (int i = 0; i < len; i++) {
+                staging.put(i, (float) src[srcOffset + done + i]);
+            }
+            cuMemcpyHtoDAsync(d.pointer(done), stagingHost, (long) len * Float.BYTES, stream);
+            cuEventRecord(stagingFree, stream);
+        }
+    }
+
+    @Override
+    public void copyToHost(Tensor src, float[] dst, int dstOffset) {
+        CudaTensor s = own(src);
+        int n = s.length();
+        java.util.Objects.checkFromIndexSize(dstOffset, n, dst.length);
+        beginHostTransfer("copyToHost");
+        int chunk = STAGING_BYTES / Float.BYTES;
+        for (int done = 0; done < n; done += chunk) {
+            int len = Math.min(chunk, n - done);
+            cuMemcpyDtoHAsync(stagingHost, s.pointer(done), (long) len * Float.BYTES, stream);
+            cuStreamSynchronize(stream);
+            staging.get(0, dst, dstOffset + done, len);
+        }
+    }
+
+    @Override
+    public void copyToHost(Tensor src, double[] dst, int dstOffset) {
+        CudaTensor s = own(src);
+        int n = s.length();
+        java.util.Objects.checkFromIndexSize(dstOffset, n, dst.length);
+        beginHostTransfer("copyToHost");
+        int chunk = STAGING_BYTES / Float.BYTES;
+        for (int done = 0; done < n; done += chunk) {
+            int len = Math.min(chunk, n - done);
+            cuMemcpyDtoHAsync(stagingHost, s.pointer(done), (long) len * Float.BYTES, stream);
+            cuStreamSynchronize(stream);
+            for (int i = 0; i < len; i++) {
+                dst[dstOffset + done + i] = staging.get(i);
+            }
+        }
+    }
+
+    private void beginHostTransfer(String op) {
+        checkOpen();
+        bind();
+        notRecording(op);
+    }
+
+    // ---- elementwise and BLAS-1 ----
+
+    @Override
+    public void fill(Tensor x, double value) {
+        CudaTensor t = own(x);
+        launch1d(kernels.fill, t.length(), t.pointer(), (float) value, t.length());
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        sameLength(src, dst);
+        CudaTensor s = own(src);
+        CudaTensor d = own(dst);
+        launch1d(kernels.copy, s.length(), s.pointer(), d.pointer(), s.length());
+    }
+
+    @Override
+    public void axpy(double alpha, Tensor x, Tensor y) {
+        sameLength(x, y);
+        CudaTensor a = own(x);
+        CudaTensor b = own(y);
+        launch1d(kernels.axpy, a.length(), (float) alpha, a.pointer(), b.pointer(), a.length());
+    }
+
+    @Override
+    public void scale(double alpha, Tensor x) {
+        CudaTensor t = own(x);
+        launch1d(kernels.scale, t.length(), (float) alpha, t.pointer(), t.length());
+    }
+
+    @Override
+    public double dot(Tensor x, Tensor y) {
+        sameLength(x, y);
+        return reduceToHost(own(x), own(y), 2, "dot");
+    }
+
+    @Override
+    public double sumOfSquares(Tensor x) {
+        CudaTensor t = own(x);
+        return reduceToHost(t, t, 1, "sumOfSquares");
+    }
+
+    @Override
+    public double sum(Tensor x) {
+        CudaTensor t = own(x);
+        return reduceToHost(t, t, 0, "sum");
+    }
+
+    private double reduceToHost(CudaTensor x, CudaTensor y, int mode, String op) {
+        beginHostTransfer(op);
+        if (x.length() == 0) {
+            return 0.0;
+        }
+        reduceOnDevice(x, y, mode, reduceResult);
+        cuMemcpyDtoHAsync(scalarHost, reduceResult, Double.BYTES, stream);
+        cuStreamSynchronize(stream);
+        return scalarHostView.getDouble(0);
+    }
+
+    /** Two-pass deterministic reduction into the device double at {@code out}; stays on the device. */
+    private void reduceOnDevice(CudaTensor x, CudaTensor y, int mode, CUdeviceptr out) {
+        int n = x.length();
+        int blocks = reduceBlocks(n);
+        launch(kernels.reducePartial, blocks, 1, REDUCE_BLOCK, 1, 0,
+                x.pointer(), y.pointer(), n, mode, reducePartials);
+        launch(kernels.reduceFinal, 1, 1, 1024, 1, 0, reducePartials, blocks, out);
+    }
+
+    static int reduceBlocks(int n) {
+        return (int) Math.max(1, Math.min(REDUCE_MAX_BLOCKS, ((long) n + REDUCE_BLOCK - 1) / REDUCE_BLOCK));
+    }
+
+    // ---- layers ----
+
+    @Override
+    public void gemm(boolean transA, boolean transB, double alpha, Tensor a, Tensor b, double beta, Tensor c) {
+        if (cublas == null) {
+            tiledGemm(transA, transB, alpha, a, b, beta, c);
+            return;
+        }
+        GemmShape s = GemmShape.of(transA, transB, a, b, c);
+        if (s.m == 0 || s.n == 0) {
+            return;
+        }
+        CudaTensor ca = own(a);
+        CudaTensor cb = own(b);
+        CudaTensor cc = own(c);
+        bind();
+        // cuBLAS is column-major; a row-major X is the column-major Xᵀ. So compute Cᵀ = op(B)ᵀ op(A)ᵀ: swap the
+        // operands and M/N, keep each operand's own transpose flag and its row-major row width as leading dimension.
+        JCublas2.cublasSgemm(cublas,
+                transB ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N,
+                transA ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N,
+                s.n, s.m, s.k,
+                Pointer.to(new float[] {(float) alpha}), cb.pointer(), Math.max(1, b.cols()),
+                ca.pointer(), Math.max(1, a.cols()),
+                Pointer.to(new float[] {(float) beta}), cc.pointer(), Math.max(1, c.cols()));
+    }
+
+    /** The same product on Ravine's tiled SGEMM kernel (the fallback without cuBLAS; public for selftest and bench). */
+    public void tiledGemm(boolean transA, boolean transB, double alpha, Tensor a, Tensor b, double beta, Tensor c) {
+        GemmShape s = GemmShape.of(transA, transB, a, b, c);
+        if (s.m == 0 || s.n == 0) {
+            return;
+        }
+        CudaTensor ca = own(a);
+        CudaTensor cb = own(b);
+        CudaTensor cc = own(c);
+        // 64x64 output tile per 16x16-thread block (gemm.cu).
+        launch(kernels.sgemmTiled, (s.n + 63) / 64, (s.m + 63) / 64, 16, 16, 0,
+                transA ? 1 : 0, transB ? 1 : 0, s.m, s.n, s.k, (float) alpha,
+                ca.pointer(), Math.max(1, a.cols()), cb.pointer(), Math.max(1, b.cols()), (float) beta,
+                cc.pointer(), Math.max(1, c.cols()));
+    }
+
+    private record GemmShape(int m, int n, int k) {
+        static GemmShape of(boolean transA, boolean transB, Tensor a, Tensor b, Tensor c) {
+            int m = transA ? a.cols() : a.rows();
+            int k = transA ? a.rows() : a.cols();
+            int kb = transB ? b.cols() : b.rows();
+            int n = transB ? b.rows() : b.cols();
+            if (k != kb || c.rows() != m || c.cols() != n) {
+                throw new IllegalArgumentException("gemm shapes: op(A) " + m + "x" + k + ", op(B) " + kb + "x" + n
+                        + ", C " + c.rows() + "x" + c.cols());
+            }
+            return new GemmShape(m, n, k);
+        }
+    }
+
+    @Override
+    public void biasActivationForward(Tensor z, Tensor bias, Activation act, Tensor out) {
+        sameLength(z, out);
+        if (bias.length() != z.cols()) {
+            throw new IllegalArgumentException("bias " + bias + " does not match " + z);
+        }
+        CudaTensor cz = own(z);
+        CudaTensor cb = own(bias);
+        CudaTensor co = own(out);
+        launch1d(kernels.biasActForward, z.length(), cz.pointer(), cb.pointer(), co.pointer(), z.rows(), z.cols(),
+                act.ordinal());
+    }
+
+    @Override
+    public void activationBackward(Activation act, Tensor out, Tensor dOut, Tensor dz) {
+        sameLength(out, dOut);
+        sameLength(out, dz);
+        CudaTensor co = own(out);
+        CudaTensor cd = own(dOut);
+        CudaTensor cz = own(dz);
+        launch1d(kernels.actBackward, out.length(), co.pointer(), cd.pointer(), cz.pointer(), out.length(),
+                act.ordinal());
+    }
+
+    @Override
+    public void columnSum(Tensor x, Tensor sums) {
+        if (sums.length() != x.cols()) {
+            throw new IllegalArgumentException("column sums " + sums + " do not match " + x);
+        }
+        if (x.cols() == 0) {
+            return;
+        }
+        CudaTensor cx = own(x);
+        CudaTensor cs = own(sums);
+        // 32 columns per block (one warp reads 32 adjacent floats of a row), block/32 row lanes, at most 32.
+        int lanes = Math.min(32, block / 32);
+        launch(kernels.columnSum, (x.cols() + 31) / 32, 1, 32, lanes, 0, cx.pointer(), cs.pointer(), x.rows(),
+                x.cols());
+    }
+
+    @Override
+    public void lossForwardBackward(LossKind loss, Tensor out, Tensor target, Tensor lossPerRow, Tensor dOut,
+            double gradScale) {
+        int rows = out.rows();
+        int cols = out.cols();
+        int targetCols = loss.classIndexTarget() ? 1 : cols;
+        if (target.rows() != rows || target.cols() != targetCols || lossPerRow.length() != rows
+                || (dOut != null && (dOut.rows() != rows || dOut.cols() != cols))) {
+            throw new IllegalArgumentException("loss shapes: out " + out + ", target " + target + ", loss "
+                    + lossPerRow + ", dOut " + dOut);
+        }
+        if (rows == 0) {
+            return;
+        }
+        CudaTensor z = own(out);
+        CudaTensor t = own(target);
+        CudaTensor l = own(lossPerRow);
+        // A null device pointer tells the kernel to skip the gradient.
+        Pointer d = dOut == null ? new CUdeviceptr() : own(dOut).pointer();
+        int warpsPerBlock = block / 32;
+        int grid = (int) Math.min(((long) rows + warpsPerBlock - 1) / warpsPerBlock, maxGrid());
+        launch(kernels.lossForwardBackward, grid, 1, block, 1, 0, z.pointer(), t.pointer(), l.pointer(), d, rows,
+                cols, loss.ordinal(), (float) gradScale);
+    }
+
+    // ---- optimizers ----
+
+    /**
+     * One fused launch over θ. The scalars come from the device-side parameter block: outside {@link #record} this
+     * writes {@code p} into it first (asynchronously, through pinned memory); inside, the block is left to each
+     * {@link StepProgram#replay}. With clipping on, a sum-of-squares reduction of the gradient into device memory
+     * runs first and the update kernel turns it into the clipping factor.
+     */
+    @Override
+    public void optimizerStep(UpdateRule rule, Tensor theta, Tensor grad, Tensor[] state, StepParams p) {
+        sameLength(theta, grad);
+        if (state.length != rule.stateCount()) {
+            throw new IllegalArgumentException(rule + " needs " + rule.stateCount() + " state vectors");
+        }
+        for (Tensor s : state) {
+            sameLength(theta, s);
+        }
+        CudaTensor th = own(theta);
+        CudaTensor g = own(grad);
+        int n = th.length();
+        if (n == 0) {
+            return;
+        }
+        bind();
+        if (recording) {
+            recordingUsesClip |= p.clipNorm() > 0;
+        } else {
+            writeParams(p);
+        }
+        if (p.clipNorm() > 0) {
+            reduceOnDevice(g, g, 1, clipSumOfSquares);
+        }
+        switch (rule) {
+            case SGD -> launch1d(kernels.sgdStep, n, th.pointer(), g.pointer(), paramsDevice, clipSumOfSquares, n);
+            case MOMENTUM, NESTEROV -> launch1d(kernels.momentumStep, n, th.pointer(), g.pointer(),
+                    own(state[0]).pointer(), paramsDevice, clipSumOfSquares, n, rule == UpdateRule.NESTEROV ? 1 : 0);
+            case RMSPROP -> launch1d(kernels.rmspropStep, n, th.pointer(), g.pointer(), own(state[0]).pointer(),
+                    paramsDevice, clipSumOfSquares, n);
+            case ADAM, ADAMW -> launch1d(kernels.adamStep, n, th.pointer(), g.pointer(), own(state[0]).pointer(),
+                    own(state[1]).pointer(), paramsDevice, clipSumOfSquares, n, rule == UpdateRule.ADAMW ? 1 : 0);
+        }
+    }
+
+    /** Fills the pinned host block (layout: StepParamsBlock in optimizers.cu) and copies it to the device block. */
+    private void writeParams(StepParams p) {
+        // The last copy from the pinned block must have run before the host rewrites it.
+        cuEventSynchronize(paramsFree);
+        float[] v = {
+            (float) p.lr(), (float) p.momentum(), (float) p.beta1(), (float) p.beta2(), (float) p.eps(),
+            (float) p.gamma(), (float) p.weightDecay(), (float) p.clipNorm(),
+            (float) p.biasCorrection1(), (float) p.biasCorrection2(),
+            // Derived in double here, once per step, instead of in every thread.
+            (float) (p.lr() / p.biasCorrection1()), (float) Math.sqrt(p.biasCorrection2()),
+            (float) (1 - p.lr() * p.weightDecay()),
+            (float) (1 - p.beta1()), (float) (1 - p.beta2()), (float) (1 - p.gamma())
+        };
+        paramsHostView.put(0, v);
+        cuMemcpyHtoDAsync(paramsDevice, paramsHost, PARAMS_FLOATS * Float.BYTES, stream);
+        cuEventRecord(paramsFree, stream);
+    }
+
+    @Override
+    public void emaUpdate(Tensor avg, Tensor theta, double decay) {
+        sameLength(avg, theta);
+        CudaTensor a = own(avg);
+        CudaTensor t = own(theta);
+        launch1d(kernels.ema, a.length(), a.pointer(), t.pointer(), (float) decay, (float) (1 - decay), a.length());
+    }
+
+    // ---- graphs ----
+
+    /**
+     * Captures what {@code body} issues on this backend's stream into a CUDA graph and instantiates it. Inside the
+     * body: no allocation, no freeing, no host transfer and no scalar result (they would synchronize, which capture
+     * forbids; each throws IllegalStateException). The tensors the body uses must stay open while the program lives.
+     * Kernel arguments other than the step parameters (alpha of axpy, EMA decay, GEMM scalars) are frozen at capture.
+     */
+    @Override
+    public StepProgram record(Runnable body) {
+        checkOpen();
+        notRecording("record");
+        bind();
+        CUgraph graph = new CUgraph();
+        recording = true;
+        recordingUsesClip = false;
+        // Thread-local: another thread's unrelated CUDA calls do not invalidate this capture.
+        cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+        try {
+            body.run();
+        } catch (RuntimeException | Error e) {
+            try {
+                cuStreamEndCapture(stream, graph);
+                cuGraphDestroy(graph);
+            } catch (CudaException ignored) {
+                // The capture is already invalid; the body's exception is the one to report.
+            }
+            recording = false;
+            throw e;
+        }
+        recording = false;
+        cuStreamEndCapture(stream, graph);
+        CUgraphExec exec = new CUgraphExec();
+        try {
+            cuGraphInstantiate(exec, graph, 0);
+        } finally {
+            cuGraphDestroy(graph);
+        }
+        return new CudaStepProgram(exec, recordingUsesClip);
+    }
+
+    private final class CudaStepProgram implements StepProgram {
+        private final CUgraphExec exec;
+        private final boolean clipRecorded;
+        private boolean programClosed;
+
+        CudaStepProgram(CUgraphExec exec, boolean clipRecorded) {
+            this.exec = exec;
+            this.clipRecorded = clipRecorded;
+        }
+
+        @Override
+        public void replay(StepParams params) {
+            if (programClosed) {
+                throw new IllegalStateException("this step program is closed");
+            }
+            checkOpen();
+            bind();
+            if (params.clipNorm() > 0 && !clipRecorded) {
+                // The gradient-norm reduction is part of the graph only if clipping was on when it was recorded.
+                throw new IllegalStateException("clipping was off when this step was recorded; record it with"
+                        + " clipNorm > 0 to replay with clipping");
+            }
+            // Outside the graph: the new scalars land in the device block before the graph's kernels read it.
+            writeParams(params);
+            cuGraphLaunch(exec, stream);
+        }
+
+        @Override
+        public void close() {
+            if (!programClosed && !closed) {
+                bind();
+                cuGraphExecDestroy(exec);
+            }
+            programClosed = true;
+        }
+    }
+
+    // ---- launching ----
+
+    private int maxGrid() {
+        // Enough blocks to fill every SM many times over; the grid-stride loops cover the rest.
+        return Math.max(1, smCount) * 32;
+    }
+
+    /** A 1-D launch over n elements with this backend's block size (nothing to do for n = 0). */
+    private void launch1d(CUfunction f, long n, Object... args) {
+        if (n == 0) {
+            return;
+        }
+        int grid = (int) Math.min((n + block - 1) / block, maxGrid());
+        launch(f, grid, 1, block, 1, 0, args);
+    }
+
+    /**
+     * cuLaunchKernel with arguments given as CUdeviceptr/Pointer, Integer, Float or Double (JCuda checks the result
+     * and throws). Pointers are passed with their byte offset, so tensor views work.
+     */
+    private void launch(CUfunction f, int gridX, int gridY, int blockX, int blockY, int sharedBytes, Object... args) {
+        checkOpen();
+        bind();
+        Pointer[] params = new Pointer[args.length];
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            if (a instanceof Pointer p) {
+                params[i] = Pointer.to(p);
+            } else if (a instanceof Integer v) {
+                params[i] = Pointer.to(new int[] {v});
+            } else if (a instanceof Float v) {
+                params[i] = Pointer.to(new float[] {v});
+            } else if (a instanceof Double v) {
+                params[i] = Pointer.to(new double[] {v});
+            } else {
+                throw new IllegalArgumentException("unsupported kernel argument " + a);
+            }
+        }
+        cuLaunchKernel(f, gridX, gridY, 1, blockX, blockY, 1, sharedBytes, stream, Pointer.to(params), null);
+    }
+
+    @Override
+    public void synchronize() {
+        checkOpen();
+        bind();
+        cuStreamSynchronize(stream);
+    }
+
+    /**
+     * Milliseconds per run of {@code body} over {@code reps} runs, timed with CUDA events on this backend's stream
+     * (KernelBench; the body must only issue asynchronous work).
+     */
+    public double timeMillis(Runnable body, int reps) {
+        checkOpen();
+        bind();
+        CUevent start = new CUevent();
+        CUevent stop = new CUevent();
+        cuEventCreate(start, CUevent_flags.CU_EVENT_DEFAULT);
+        cuEventCreate(stop, CUevent_flags.CU_EVENT_DEFAULT);
+        try {
+            cuEventRecord(start, stream);
+            for (int i = 0; i < reps; i++) {
+                body.run();
+            }
+            cuEventRecord(stop, stream);
+            cuEventSynchronize(stop);
+            float[] ms = {0};
+            cuEventElapsedTime(ms, start, stop);
+            return ms[0] / reps;
+        } finally {
+            cuEventDestroy(start);
+            cuEventDestroy(stop);
+        }
+    }
+
+    /** dst ← src with the driver's device-to-device copy (cuMemcpyDtoDAsync): KernelBench's bandwidth baseline. */
+    public void driverCopy(Tensor src, Tensor dst) {
+        sameLength(src, dst);
+        checkOpen();
+        bind();
+        cuMemcpyDtoDAsync(own(dst).pointer(), own(src).pointer(), (long) src.length() * Float.BYTES, stream);
+    }
+
+    // ---- lifecycle ----
+
+    /** Makes the primary context current on the calling thread (once per thread). */
+    private void bind() {
+        if (!contextBound.get()) {
+            cuCtxSetCurrent(context);
+            contextBound.set(true);
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this CUDA backend is closed");
+        }
+    }
+
+    private void notRecording(String op) {
+        if (recording) {
+            throw new IllegalStateException(op + " cannot run inside record(): it would synchronize the stream");
+        }
+    }
+
+    private int attribute(int attr) {
+        int[] v = {0};
+        cuDeviceGetAttribute(v, attr, device);
+        return v[0];
+    }
+
+    private static String cString(byte[] bytes) {
+        int n = 0;
+        while (n < bytes.length && bytes[n] != 0) {
+            n++;
+        }
+        return new String(bytes, 0, n, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        bind();
+        cuStreamSynchronize(stream);
+        for (CudaTensor t : liveTensors) {
+            t.markClosed();
+            cuMemFree(t.base());
+        }
+        liveTensors.clear();
+        if (cublas != null) {
+            JCublas2.cublasDestroy(cublas);
+            cuMemFree(cublasWorkspace);
+        }
+        cuMemFree(paramsDevice);
+        cuMemFree(reducePartials);
+        cuMemFree(reduceResult);
+        cuMemFree(clipSumOfSquares);
+        cuEventDestroy(stagingFree);
+        cuEventDestroy(paramsFree);
+        cuMemFreeHost(stagingHost);
+        cuMemFreeHost(paramsHost);
+        cuMemFreeHost(scalarHost);
+        kernels.close();
+        cuStreamDestroy(stream);
+        closed = true;
+        cuDevicePrimaryCtxRelease(device);
+    }
+}

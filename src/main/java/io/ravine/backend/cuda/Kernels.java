@@ -1,0 +1,113 @@
+package io.ravine.backend.cuda;
+
+import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
+import static jcuda.driver.JCudaDriver.cuModuleLoadData;
+import static jcuda.driver.JCudaDriver.cuModuleUnload;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUmodule;
+
+/**
+ * Ravine's kernels, loaded once per backend from the fatbins the build put in the jar ({@code kernels/build.sh}), and
+ * every function looked up once by its extern "C" name.
+ */
+final class Kernels implements AutoCloseable {
+    /** The kernel families, one fatbin each. */
+    static final String[] FAMILIES = {"elementwise", "activations", "reduce", "loss", "optimizers", "gemm"};
+
+    private final List<CUmodule> modules = new ArrayList<>();
+
+    final CUfunction fill;
+    final CUfunction copy;
+    final CUfunction axpy;
+    final CUfunction scale;
+    final CUfunction ema;
+    final CUfunction biasActForward;
+    final CUfunction actBackward;
+    final CUfunction reducePartial;
+    final CUfunction reduceFinal;
+    final CUfunction columnSum;
+    final CUfunction lossForwardBackward;
+    final CUfunction sgdStep;
+    final CUfunction momentumStep;
+    final CUfunction rmspropStep;
+    final CUfunction adamStep;
+    final CUfunction sgemmTiled;
+
+    Kernels() {
+        CUmodule elementwise = load("elementwise");
+        CUmodule activations = load("activations");
+        CUmodule reduce = load("reduce");
+        CUmodule loss = load("loss");
+        CUmodule optimizers = load("optimizers");
+        CUmodule gemm = load("gemm");
+        fill = function(elementwise, "ravine_fill");
+        copy = function(elementwise, "ravine_copy");
+        axpy = function(elementwise, "ravine_axpy");
+        scale = function(elementwise, "ravine_scale");
+        ema = function(elementwise, "ravine_ema");
+        biasActForward = function(activations, "ravine_bias_act_forward");
+        actBackward = function(activations, "ravine_act_backward");
+        reducePartial = function(reduce, "ravine_reduce_partial");
+        reduceFinal = function(reduce, "ravine_reduce_final");
+        columnSum = function(reduce, "ravine_column_sum");
+        lossForwardBackward = function(loss, "ravine_loss_forward_backward");
+        sgdStep = function(optimizers, "ravine_sgd_step");
+        momentumStep = function(optimizers, "ravine_momentum_step");
+        rmspropStep = function(optimizers, "ravine_rmsprop_step");
+        adamStep = function(optimizers, "ravine_adam_step");
+        sgemmTiled = function(gemm, "ravine_sgemm_tiled");
+    }
+
+    static String resource(String family) {
+        return "/io/ravine/kernels/" + family + ".fatbin";
+    }
+
+    /** Which fatbin is missing from the class path, if any (the build had no nvcc). */
+    static Optional<String> missingResource() {
+        for (String f : FAMILIES) {
+            if (Kernels.class.getResource(resource(f)) == null) {
+                return Optional.of(resource(f));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private CUmodule load(String family) {
+        byte[] image;
+        try (InputStream in = Kernels.class.getResourceAsStream(resource(family))) {
+            if (in == null) {
+                throw new CudaUnavailableException("CUDA kernels were not built into this jar (missing "
+                        + resource(family) + "; nvcc was absent at build time)");
+            }
+            image = in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + resource(family), e);
+        }
+        CUmodule m = new CUmodule();
+        // A fatbin: the driver picks the SASS for this GPU or JIT-compiles the embedded compute_90 PTX.
+        cuModuleLoadData(m, image);
+        modules.add(m);
+        return m;
+    }
+
+    private static CUfunction function(CUmodule module, String name) {
+        CUfunction f = new CUfunction();
+        cuModuleGetFunction(f, module, name);
+        return f;
+    }
+
+    @Override
+    public void close() {
+        for (CUmodule m : modules) {
+            cuModuleUnload(m);
+        }
+        modules.clear();
+    }
+}

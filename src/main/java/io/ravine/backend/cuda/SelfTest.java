@@ -1,0 +1,525 @@
+package io.ravine.backend.cuda;
+
+import io.ravine.backend.Activation;
+import io.ravine.backend.Backend;
+import io.ravine.backend.LossKind;
+import io.ravine.backend.StepParams;
+import io.ravine.backend.StepProgram;
+import io.ravine.backend.Tensor;
+import io.ravine.backend.Tolerances;
+import io.ravine.backend.UpdateRule;
+import io.ravine.backend.cpu.CpuBackend;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Runs every {@link Backend} operation on CUDA and on {@link CpuBackend#f32()} with the same fresh random inputs and
+ * compares them, ‖cuda − cpu‖ / ‖cpu‖ against {@link Tolerances}. Sizes are awkward on purpose (1, 37, 1000, 4097 rows;
+ * GEMM 131×77×259 in all four transpose combinations) so edge blocks and tiles are exercised, and pure outputs are
+ * filled with NaN before each CUDA launch so an element a kernel forgets to write shows up. Used by the GPU tests and by
+ * {@code ravine selftest --device cuda}.
+ */
+public final class SelfTest {
+    /** One comparison: which op (group and case), the relative error, the bound it must meet, and the verdict. */
+    public record Row(String group, String op, double relativeError, double tolerance, boolean pass) {
+        static Row of(String group, String op, double err, double tol) {
+            // NaN fails: a poisoned element that survived, or a kernel that produced NaN.
+            return new Row(group, op, err, tol, err <= tol);
+        }
+    }
+
+    private static final int[] ROWS = {1, 37, 1000, 4097};
+    private static final int OPTIMIZER_STEPS = 10;
+
+    private final CudaBackend cuda;
+    private final CudaBackend cudaTf32;
+    private final CpuBackend cpu = CpuBackend.f32();
+    private final Random random;
+    private final List<Row> rows = new ArrayList<>();
+
+    private SelfTest(CudaBackend cuda, CudaBackend cudaTf32, long seed) {
+        this.cuda = cuda;
+        this.cudaTf32 = cudaTf32;
+        this.random = new Random(seed);
+    }
+
+    /** Opens device {@code deviceOrdinal} (once plain, once with TF32), runs every comparison and closes both. */
+    public static List<Row> run(int deviceOrdinal, long seed) {
+        try (CudaBackend plain = CudaBackend.open(deviceOrdinal, false);
+                CudaBackend tf32 = CudaBackend.open(deviceOrdinal, true)) {
+            return run(plain, tf32, seed);
+        }
+    }
+
+    /** Runs every comparison on backends the caller owns ({@code tf32} may be null to skip the TF32 row). */
+    public static List<Row> run(CudaBackend plain, CudaBackend tf32, long seed) {
+        SelfTest t = new SelfTest(plain, tf32, seed);
+        t.elementwise();
+        t.reductions();
+        t.views();
+        t.gemms();
+        t.activations();
+        t.columnSums();
+        t.losses();
+        t.optimizers();
+        t.ema();
+        t.graph();
+        return List.copyOf(t.rows);
+    }
+
+    /**
+     * {@code java -cp ravine.jar io.ravine.backend.cuda.SelfTest [device]}: prints the table; exit status 0 when every
+     * comparison passes, 1 when one fails, 2 when CUDA is unavailable (the reason on stderr). The CLI's
+     * {@code ravine selftest --device cuda} does the same through {@link #run(int, long)}.
+     */
+    public static void main(String[] args) {
+        int device = args.length > 0 ? Integer.parseInt(args[0]) : 0;
+        java.util.Optional<String> reason = CudaBackend.unavailableReason();
+        if (reason.isPresent()) {
+            System.err.println("CUDA is not available: " + reason.get());
+            System.exit(2);
+        }
+        List<Row> rows = run(device, System.nanoTime());
+        try (CudaBackend b = CudaBackend.open(device, false)) {
+            System.out.println(b.deviceDescription());
+        }
+        print(rows, System.out);
+        System.exit(rows.stream().allMatch(Row::pass) ? 0 : 1);
+    }
+
+    /** The rows as an aligned text table, failures marked. */
+    public static String table(List<Row> rows) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format("%-14s %-44s %12s %10s  %s%n", "group", "op", "rel. error", "tolerance", "result"));
+        for (Row r : rows) {
+            sb.append(String.format("%-14s %-44s %12.3e %10.1e  %s%n", r.group(), r.op(), r.relativeError(),
+                    r.tolerance(), r.pass() ? "ok" : "FAIL"));
+        }
+        long failed = rows.stream().filter(r -> !r.pass()).count();
+        sb.append(failed == 0 ? "all " + rows.size() + " comparisons passed" : failed + " of " + rows.size()
+                + " comparisons FAILED").append(System.lineSeparator());
+        return sb.toString();
+    }
+
+    public static void print(List<Row> rows, PrintStream out) {
+        out.print(table(rows));
+    }
+
+    // ---- pairs of tensors with the same contents on both backends ----
+
+    /** A tensor on each backend; closing closes the CUDA one (CPU buffers are garbage-collected). */
+    private final class Pair implements AutoCloseable {
+        final Tensor gpu;
+        final Tensor ref;
+
+        Pair(int r, int c) {
+            gpu = cuda.allocate(r, c);
+            ref = cpu.allocate(r, c);
+        }
+
+        Pair random(double scale) {
+            float[] v = new float[gpu.length()];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) (scale * random.nextGaussian());
+            }
+            return set(v);
+        }
+
+        Pair set(float[] v) {
+            cuda.copyFromHost(v, 0, gpu);
+            cpu.copyFromHost(v, 0, ref);
+            return this;
+        }
+
+        /** Fills the CUDA side with NaN: an element the kernel does not write then fails the comparison. */
+        Pair poison() {
+            cuda.fill(gpu, Double.NaN);
+            return this;
+        }
+
+        double error() {
+            return Tolerances.relativeError(cuda.toFloatArray(gpu), cpu.toFloatArray(ref));
+        }
+
+        @Override
+        public void close() {
+            gpu.close();
+        }
+    }
+
+    private Pair pair(int r, int c) {
+        return new Pair(r, c);
+    }
+
+    private void add(String group, String op, double err, double tol) {
+        rows.add(Row.of(group, op, err, tol));
+    }
+
+    private static double scalarError(double gpu, double ref) {
+        return Math.abs(gpu - ref) / Math.max(Math.abs(ref), Double.MIN_NORMAL);
+    }
+
+    // ---- the comparisons ----
+
+    private void elementwise() {
+        for (int n : ROWS) {
+            try (Pair x = pair(n, 1).poison(); Pair y = pair(n, 1).random(1); Pair z = pair(n, 1).random(1)) {
+                cuda.fill(x.gpu, 0.37);
+                cpu.fill(x.ref, 0.37);
+                add("elementwise", "fill n=" + n, x.error(), Tolerances.ELEMENTWISE_F32);
+                x.poison();
+                cuda.copy(y.gpu, x.gpu);
+                cpu.copy(y.ref, x.ref);
+                add("elementwise", "copy n=" + n, x.error(), Tolerances.ELEMENTWISE_F32);
+                cuda.axpy(-0.75, y.gpu, z.gpu);
+                cpu.axpy(-0.75, y.ref, z.ref);
+                add("elementwise", "axpy n=" + n, z.error(), Tolerances.ELEMENTWISE_F32);
+                cuda.scale(1.3, z.gpu);
+                cpu.scale(1.3, z.ref);
+                add("elementwise", "scale n=" + n, z.error(), Tolerances.ELEMENTWISE_F32);
+            }
+        }
+    }
+
+    private void reductions() {
+        for (int n : new int[] {1, 37, 1000, 4097, 1_000_003}) {
+            try (Pair x = pair(n, 1).random(1); Pair y = pair(n, 1).random(1)) {
+                // A non-zero mean keeps the reference sum away from 0, where a relative error means nothing.
+                cuda.fill(y.gpu, 0.5);
+                cpu.fill(y.ref, 0.5);
+                cuda.axpy(1, x.gpu, y.gpu);
+                cpu.axpy(1, x.ref, y.ref);
+                add("reduce", "dot n=" + n, scalarError(cuda.dot(x.gpu, y.gpu), cpu.dot(x.ref, y.ref)),
+                        Tolerances.REDUCTION_F32);
+                add("reduce", "sumOfSquares n=" + n, scalarError(cuda.sumOfSquares(x.gpu), cpu.sumOfSquares(x.ref)),
+                        Tolerances.REDUCTION_F32);
+                add("reduce", "sum n=" + n, scalarError(cuda.sum(y.gpu), cpu.sum(y.ref)), Tolerances.REDUCTION_F32);
+                double first = cuda.sum(y.gpu);
+                double second = cuda.sum(y.gpu);
+                // Determinism: fixed grid and order, so the same input gives the same bits (tolerance 0).
+                add("reduce", "sum repeatable bit-for-bit n=" + n, Math.abs(first - second), 0.0);
+            }
+        }
+    }
+
+    /** Ops on views at odd element offsets: device pointers with byte offsets in kernels and reductions. */
+    private void views() {
+        try (Pair whole = pair(1003, 1).random(1)) {
+            Tensor gx = whole.gpu.view(3, 500, 1);
+            Tensor gy = whole.gpu.view(503, 500, 1);
+            Tensor cx = whole.ref.view(3, 500, 1);
+            Tensor cy = whole.ref.view(503, 500, 1);
+            cuda.axpy(0.5, gx, gy);
+            cpu.axpy(0.5, cx, cy);
+            add("views", "axpy on views at offsets 3 and 503", whole.error(), Tolerances.ELEMENTWISE_F32);
+            add("views", "dot on views at offsets 3 and 503", scalarError(cuda.dot(gx, gy), cpu.dot(cx, cy)),
+                    Tolerances.REDUCTION_F32);
+        }
+    }
+
+    private void gemms() {
+        int m = 131;
+        int n = 77;
+        int k = 259;
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                String name = (ta ? "T" : "N") + (tb ? "T" : "N") + " " + m + "x" + n + "x" + k;
+                gemmCase("gemm", name, cuda, false, ta, tb, m, n, k, 0.0, Tolerances.REDUCTION_F32);
+                gemmCase("gemm", name + " beta=0.5", cuda, false, ta, tb, m, n, k, 0.5, Tolerances.REDUCTION_F32);
+                gemmCase("gemm-tiled", name, cuda, true, ta, tb, m, n, k, 0.0, Tolerances.REDUCTION_F32);
+                gemmCase("gemm-tiled", name + " beta=0.5", cuda, true, ta, tb, m, n, k, 0.5,
+                        Tolerances.REDUCTION_F32);
+            }
+        }
+        gemmCase("gemm", "NN 1x1x1", cuda, false, false, false, 1, 1, 1, 0.0, Tolerances.REDUCTION_F32);
+        gemmCase("gemm", "NT 4097x10x37", cuda, false, false, true, 4097, 10, 37, 0.0, Tolerances.REDUCTION_F32);
+        gemmCase("gemm-tiled", "NN 1x1x1", cuda, true, false, false, 1, 1, 1, 0.0, Tolerances.REDUCTION_F32);
+        gemmCase("gemm-tiled", "TN 37x1000x4097", cuda, true, true, false, 37, 1000, 4097, 0.0,
+                Tolerances.REDUCTION_F32);
+        if (cudaTf32 != null && cudaTf32.usesCublas()) {
+            gemmCase("gemm-tf32", "NN " + m + "x" + n + "x" + k, cudaTf32, false, false, false, m, n, k, 0.0,
+                    Tolerances.GEMM_TF32);
+        }
+    }
+
+    private void gemmCase(String group, String name, CudaBackend on, boolean tiled, boolean ta, boolean tb, int m,
+            int n, int k, double beta, double tol) {
+        float[] av = gaussian(m * k);
+        float[] bv = gaussian(k * n);
+        float[] cv = gaussian(m * n);
+        try (Tensor a = on.allocate(ta ? k : m, ta ? m : k); Tensor b = on.allocate(tb ? n : k, tb ? k : n);
+                Tensor c = on.allocate(m, n)) {
+            Tensor ar = cpu.allocate(ta ? k : m, ta ? m : k);
+            Tensor br = cpu.allocate(tb ? n : k, tb ? k : n);
+            Tensor cr = cpu.allocate(m, n);
+            on.copyFromHost(av, 0, a);
+            on.copyFromHost(bv, 0, b);
+            cpu.copyFromHost(av, 0, ar);
+            cpu.copyFromHost(bv, 0, br);
+            cpu.copyFromHost(cv, 0, cr);
+            if (beta == 0) {
+                on.fill(c, Double.NaN);  // beta = 0 must not read C
+            } else {
+                on.copyFromHost(cv, 0, c);
+            }
+            if (tiled) {
+                on.tiledGemm(ta, tb, 0.7, a, b, beta, c);
+            } else {
+                on.gemm(ta, tb, 0.7, a, b, beta, c);
+            }
+            cpu.gemm(ta, tb, 0.7, ar, br, beta, cr);
+            add(group, name, Tolerances.relativeError(on.toFloatArray(c), cpu.toFloatArray(cr)), tol);
+        }
+    }
+
+    private void activations() {
+        int[][] shapes = {{1, 1}, {37, 13}, {1000, 10}, {4097, 33}};
+        for (Activation act : Activation.values()) {
+            for (int[] s : shapes) {
+                String shape = s[0] + "x" + s[1];
+                try (Pair z = pair(s[0], s[1]).random(2); Pair b = pair(1, s[1]).random(1);
+                        Pair out = pair(s[0], s[1]).poison(); Pair dOut = pair(s[0], s[1]).random(1);
+                        Pair dz = pair(s[0], s[1]).poison()) {
+                    cuda.biasActivationForward(z.gpu, b.gpu, act, out.gpu);
+                    cpu.biasActivationForward(z.ref, b.ref, act, out.ref);
+                    add("activation", act + " forward " + shape, out.error(), Tolerances.ELEMENTWISE_F32);
+                    cuda.activationBackward(act, out.gpu, dOut.gpu, dz.gpu);
+                    cpu.activationBackward(act, out.ref, dOut.ref, dz.ref);
+                    add("activation", act + " backward " + shape, dz.error(), Tolerances.ELEMENTWISE_F32);
+                    // In place, as layers use it: out = z, dz = dOut.
+                    cuda.biasActivationForward(z.gpu, b.gpu, act, z.gpu);
+                    cpu.biasActivationForward(z.ref, b.ref, act, z.ref);
+                    cuda.activationBackward(act, z.gpu, dOut.gpu, dOut.gpu);
+                    cpu.activationBackward(act, z.ref, dOut.ref, dOut.ref);
+                    add("activation", act + " in place " + shape, dOut.error(), Tolerances.ELEMENTWISE_F32);
+                }
+            }
+        }
+    }
+
+    private void columnSums() {
+        int[][] shapes = {{1, 1}, {37, 13}, {1000, 10}, {4097, 33}, {64, 1000}};
+        for (int[] s : shapes) {
+            try (Pair x = pair(s[0], s[1]).random(1); Pair sums = pair(1, s[1]).poison()) {
+                cuda.columnSum(x.gpu, sums.gpu);
+                cpu.columnSum(x.ref, sums.ref);
+                add("columnSum", s[0] + "x" + s[1], sums.error(), Tolerances.REDUCTION_F32);
+            }
+        }
+    }
+
+    private void losses() {
+        int[][] shapes = {{1, 1}, {37, 10}, {1000, 37}, {4097, 100}};
+        for (LossKind kind : LossKind.values()) {
+            for (int[] s : shapes) {
+                int r = s[0];
+                int c = kind == LossKind.SOFTMAX_CE ? Math.max(2, s[1]) : s[1];
+                String shape = r + "x" + c;
+                float[] t = new float[kind.classIndexTarget() ? r : r * c];
+                for (int i = 0; i < t.length; i++) {
+                    t[i] = switch (kind) {
+                        case SOFTMAX_CE -> random.nextInt(c);
+                        case LOGISTIC_CE -> random.nextFloat();
+                        case MSE -> (float) random.nextGaussian();
+                    };
+                }
+                try (Pair z = pair(r, c).random(3); Pair target = pair(r, kind.classIndexTarget() ? 1 : c);
+                        Pair loss = pair(r, 1).poison(); Pair grad = pair(r, c).poison()) {
+                    target.set(t);
+                    double scale = 1.0 / r;
+                    cuda.lossForwardBackward(kind, z.gpu, target.gpu, loss.gpu, grad.gpu, scale);
+                    cpu.lossForwardBackward(kind, z.ref, target.ref, loss.ref, grad.ref, scale);
+                    add("loss", kind.cliName() + " loss " + shape, loss.error(), Tolerances.REDUCTION_F32);
+                    add("loss", kind.cliName() + " gradient " + shape, grad.error(), Tolerances.ELEMENTWISE_F32);
+                    loss.poison();
+                    cuda.lossForwardBackward(kind, z.gpu, target.gpu, loss.gpu, null, scale);
+                    cpu.lossForwardBackward(kind, z.ref, target.ref, loss.ref, null, scale);
+                    add("loss", kind.cliName() + " loss only " + shape, loss.error(), Tolerances.REDUCTION_F32);
+                }
+            }
+        }
+    }
+
+    /** The hyper-parameters of step t (1-based) of the optimizer comparisons. */
+    static StepParams stepParams(int t, boolean decayAndClip) {
+        double b1 = 0.9;
+        double b2 = 0.999;
+        // A decaying rate, so the values in the device block really change from step to step.
+        double lr = 0.01 / Math.sqrt(t);
+        return new StepParams(lr, 0.9, b1, b2, 1e-8, 0.1, decayAndClip ? 0.01 : 0.0, decayAndClip ? 1.0 : 0.0,
+                1 - Math.pow(b1, t), 1 - Math.pow(b2, t));
+    }
+
+    private void optimizers() {
+        int n = 100_003;
+        for (UpdateRule rule : UpdateRule.values()) {
+            for (boolean decayAndClip : new boolean[] {false, true}) {
+                Pair theta = pair(n, 1).random(1);
+                Pair grad = pair(n, 1);
+                Pair[] state = new Pair[rule.stateCount()];
+                Tensor[] gs = new Tensor[state.length];
+                Tensor[] cs = new Tensor[state.length];
+                for (int i = 0; i < state.length; i++) {
+                    state[i] = pair(n, 1);
+                    gs[i] = state[i].gpu;
+                    cs[i] = state[i].ref;
+                }
+                try {
+                    for (int t = 1; t <= OPTIMIZER_STEPS; t++) {
+                        grad.random(1);
+                        StepParams p = stepParams(t, decayAndClip);
+                        cuda.optimizerStep(rule, theta.gpu, grad.gpu, gs, p);
+                        cpu.optimizerStep(rule, theta.ref, grad.ref, cs, p);
+                    }
+                    String name = rule.cliName() + (decayAndClip ? " +decay +clip" : "") + ", " + OPTIMIZER_STEPS
+                            + " steps, n=" + n;
+                    add("optimizer", name, theta.error(), Tolerances.TRAINING_STEPS_F32);
+                } finally {
+                    theta.close();
+                    grad.close();
+                    for (Pair s : state) {
+                        s.close();
+                    }
+                }
+            }
+        }
+    }
+
+    private void ema() {
+        for (int n : ROWS) {
+            try (Pair avg = pair(n, 1).random(1); Pair theta = pair(n, 1).random(1)) {
+                cuda.emaUpdate(avg.gpu, theta.gpu, 0.99);
+                cpu.emaUpdate(avg.ref, theta.ref, 0.99);
+                add("ema", "decay 0.99 n=" + n, avg.error(), Tolerances.ELEMENTWISE_F32);
+            }
+        }
+    }
+
+    /** One training step of a 37-64-10 tanh/softmax net, as a layer stack would issue it. */
+    private static final class Net {
+        static final int IN = 37;
+        static final int HIDDEN = 64;
+        static final int OUT = 10;
+        static final int BATCH = 100;
+        // θ layout with an odd start for W1 so the GEMMs see offset device pointers: [pad 3 | W1 | b1 | W2 | b2].
+        static final int W1 = 3;
+        static final int B1 = W1 + IN * HIDDEN;
+        static final int W2 = B1 + HIDDEN;
+        static final int B2 = W2 + HIDDEN * OUT;
+        static final int SIZE = B2 + OUT;
+
+        final Tensor theta;
+        final Tensor grad;
+        final Tensor[] state;
+        final Tensor x;
+        final Tensor y;
+        final Tensor h;
+        final Tensor z;
+        final Tensor loss;
+        final Tensor dz;
+        final Tensor dh;
+
+        Net(Backend be, UpdateRule rule) {
+            theta = be.allocate(SIZE, 1);
+            grad = be.allocate(SIZE, 1);
+            state = new Tensor[rule.stateCount()];
+            for (int i = 0; i < state.length; i++) {
+                state[i] = be.allocate(SIZE, 1);
+            }
+            x = be.allocate(BATCH, IN);
+            y = be.allocate(BATCH, 1);
+            h = be.allocate(BATCH, HIDDEN);
+            z = be.allocate(BATCH, OUT);
+            loss = be.allocate(BATCH, 1);
+            dz = be.allocate(BATCH, OUT);
+            dh = be.allocate(BATCH, HIDDEN);
+        }
+
+        void step(Backend be, UpdateRule rule, StepParams p) {
+            Tensor w1 = theta.view(W1, IN, HIDDEN);
+            Tensor b1 = theta.view(B1, 1, HIDDEN);
+            Tensor w2 = theta.view(W2, HIDDEN, OUT);
+            Tensor b2 = theta.view(B2, 1, OUT);
+            be.gemm(false, false, 1, x, w1, 0, h);
+            be.biasActivationForward(h, b1, Activation.TANH, h);
+            be.gemm(false, false, 1, h, w2, 0, z);
+            be.biasActivationForward(z, b2, Activation.IDENTITY, z);
+            be.lossForwardBackward(LossKind.SOFTMAX_CE, z, y, loss, dz, 1.0 / BATCH);
+            be.gemm(true, false, 1, h, dz, 0, grad.view(W2, HIDDEN, OUT));
+            be.columnSum(dz, grad.view(B2, 1, OUT));
+            be.gemm(false, true, 1, dz, w2, 0, dh);
+            be.activationBackward(Activation.TANH, h, dh, dh);
+            be.gemm(true, false, 1, x, dh, 0, grad.view(W1, IN, HIDDEN));
+            be.columnSum(dh, grad.view(B1, 1, HIDDEN));
+            be.optimizerStep(rule, theta, grad, state, p);
+        }
+
+        void close() {
+            for (Tensor t : new Tensor[] {theta, grad, x, y, h, z, loss, dz, dh}) {
+                t.close();
+            }
+            for (Tensor t : state) {
+                t.close();
+            }
+        }
+    }
+
+    /**
+     * A whole step recorded as a CUDA graph and replayed with changing StepParams equals the same ops issued directly
+     * on CUDA (same kernels, same order: tolerance ELEMENTWISE_F32, in practice 0) and stays within
+     * TRAINING_STEPS_F32 of the CPU.
+     */
+    private void graph() {
+        int steps = 5;
+        UpdateRule rule = UpdateRule.ADAMW;
+        float[] theta0 = gaussian(Net.SIZE);
+        for (int i = 0; i < theta0.length; i++) {
+            theta0[i] *= 0.1f;
+        }
+        float[] x = gaussian(Net.BATCH * Net.IN);
+        float[] y = new float[Net.BATCH];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = random.nextInt(Net.OUT);
+        }
+        Net replayed = new Net(cuda, rule);
+        Net direct = new Net(cuda, rule);
+        Net reference = new Net(cpu, rule);
+        try {
+            for (Net net : new Net[] {replayed, direct}) {
+                cuda.copyFromHost(theta0, 0, net.theta);
+                cuda.copyFromHost(x, 0, net.x);
+                cuda.copyFromHost(y, 0, net.y);
+            }
+            cpu.copyFromHost(theta0, 0, reference.theta);
+            cpu.copyFromHost(x, 0, reference.x);
+            cpu.copyFromHost(y, 0, reference.y);
+            // Recorded with clipping on, so the gradient-norm reduction is in the graph.
+            try (StepProgram program = cuda.record(() -> replayed.step(cuda, rule, stepParams(1, true)))) {
+                for (int t = 1; t <= steps; t++) {
+                    StepParams p = stepParams(t, true);
+                    program.replay(p);
+                    direct.step(cuda, rule, p);
+                    reference.step(cpu, rule, p);
+                }
+            }
+            float[] g = cuda.toFloatArray(replayed.theta);
+            add("graph", "AdamW MLP step replayed x" + steps + " vs direct",
+                    Tolerances.relativeError(g, cuda.toFloatArray(direct.theta)), Tolerances.ELEMENTWISE_F32);
+            add("graph", "AdamW MLP step replayed x" + steps + " vs cpu",
+                    Tolerances.relativeError(g, cpu.toFloatArray(reference.theta)), Tolerances.TRAINING_STEPS_F32);
+        } finally {
+            replayed.close();
+            direct.close();
+        }
+    }
+
+    private float[] gaussian(int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) random.nextGaussian();
+        }
+        return v;
+    }
+}

@@ -1,0 +1,106 @@
+package io.ravine.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ravine.backend.StepProgram;
+import io.ravine.backend.Tensor;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Every CUDA op against the CPU reference ({@link SelfTest}), one dynamic test per comparison, plus the backend's
+ * failure modes. Skipped as a whole, with one message, where CUDA is unavailable ({@link RequiresCuda}).
+ */
+@RequiresCuda
+class CudaSelfTestGpuTest {
+    private static List<SelfTest.Row> rows;
+    private static CudaBackend cuda;
+
+    @BeforeAll
+    static void runSelfTest() {
+        cuda = CudaBackend.open(0, false);
+        try (CudaBackend tf32 = CudaBackend.open(0, true)) {
+            rows = SelfTest.run(cuda, tf32, 20261124L);
+        }
+        System.out.println(cuda.deviceDescription());
+        System.out.print(SelfTest.table(rows));
+    }
+
+    @AfterAll
+    static void closeBackend() {
+        if (cuda != null) {
+            cuda.close();
+        }
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyOpMatchesTheCpu() {
+        return rows.stream().map(r -> DynamicTest.dynamicTest(r.group() + ": " + r.op(), () -> assertTrue(r.pass(),
+                () -> String.format("%s %s: relative error %.3e exceeds %.1e", r.group(), r.op(), r.relativeError(),
+                        r.tolerance()))));
+    }
+
+    @Test
+    void selfTestCoversEveryGroup() {
+        List<String> groups = rows.stream().map(SelfTest.Row::group).distinct().toList();
+        for (String g : List.of("elementwise", "reduce", "views", "gemm", "gemm-tiled", "activation", "columnSum",
+                "loss", "optimizer", "ema", "graph")) {
+            assertTrue(groups.contains(g), "no rows for " + g);
+        }
+    }
+
+    @Test
+    void outOfMemoryNamesTheRequestAndTheDevice() {
+        long[] mem = cuda.memoryInfo();
+        // 1 GiB tensors until the device is full: must end in our exception, not a raw CudaException.
+        List<Tensor> held = new java.util.ArrayList<>();
+        try {
+            OutOfDeviceMemoryException e = assertThrows(OutOfDeviceMemoryException.class, () -> {
+                for (long i = 0; i <= mem[1] / (1L << 30) + 1; i++) {
+                    held.add(cuda.allocate(1 << 14, 1 << 14));
+                }
+            });
+            assertTrue(e.getMessage().contains("requested"), e.getMessage());
+            assertTrue(e.getMessage().contains("free of"), e.getMessage());
+            assertEquals(-1, e.getMessage().indexOf('\n'));
+        } finally {
+            held.forEach(Tensor::close);
+        }
+    }
+
+    @Test
+    void missingDeviceIsAUserError() {
+        CudaUnavailableException e = assertThrows(CudaUnavailableException.class, () -> CudaBackend.open(999, false));
+        assertTrue(e.getMessage().contains("999"), e.getMessage());
+    }
+
+    @Test
+    void recordingRefusesSynchronizingCalls() {
+        try (Tensor t = cuda.allocate(10, 1)) {
+            assertThrows(IllegalStateException.class, () -> cuda.record(() -> cuda.sum(t)));
+            // The failed capture must leave the backend usable.
+            cuda.fill(t, 2);
+            assertEquals(20.0, cuda.sum(t), 0.0);
+            try (StepProgram p = cuda.record(() -> cuda.scale(2, t))) {
+                p.replay(SelfTest.stepParams(1, false));
+                p.replay(SelfTest.stepParams(2, false));
+            }
+            assertEquals(80.0, cuda.sum(t), 0.0);
+        }
+    }
+
+    @Test
+    void describesTheDevice() {
+        String d = cuda.deviceDescription();
+        assertTrue(d.contains("compute capability"), d);
+        assertFalse(d.contains("\n"), d);
+    }
+}
