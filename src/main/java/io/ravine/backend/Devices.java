@@ -36,10 +36,10 @@ public final class Devices {
 
     /** Why CUDA cannot be used here, or empty when it can. */
     public static java.util.Optional<String> cudaUnavailableReason() {
-        return java.util.Optional.of("TEMP");
+        return io.ravine.backend.cuda.CudaBackend.unavailableReason();
     }
 
     private static Backend openCuda(boolean tf32) {
-        throw new InvalidInputException("TEMP");
+        return io.ravine.backend.cuda.CudaBackend.open(0, tf32);
     }
 }

@@ -102,6 +102,15 @@ public final class Model implements AutoCloseable {
         return workspaces.computeIfAbsent(capacity, Workspace::new);
     }
 
+    /** Bytes a {@link Workspace} of {@code capacity} rows takes: input, targets, losses, activations and deltas. */
+    public long workspaceBytes(int capacity) {
+        long perRow = mlp.inputDim() + (mlp.loss().classIndexTarget() ? 1 : mlp.outputDim()) + 1;
+        for (int k = 0; k < mlp.layerCount(); k++) {
+            perRow += 2L * mlp.fanOut(k);
+        }
+        return perRow * capacity * backend.dtype().bytes();
+    }
+
     /** Forward pass over the first {@code n} rows of the workspace's input; returns the output scores [n, K]. */
     public Tensor forward(Workspace ws, int n) {
         ws.checkRows(n);

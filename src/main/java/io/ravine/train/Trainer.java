@@ -4,6 +4,7 @@ import ai.djl.training.util.ProgressBar;
 import io.ravine.InvalidInputException;
 import io.ravine.backend.Backend;
 import io.ravine.backend.LossKind;
+import io.ravine.backend.OutOfDeviceMemoryException;
 import io.ravine.backend.StepParams;
 import io.ravine.backend.StepProgram;
 import io.ravine.backend.Tensor;
@@ -221,7 +222,8 @@ public final class Trainer implements AutoCloseable {
         int spe = batches.batchesPerEpoch();
         int logEvery = config.logEvery() > 0 ? config.logEvery() : Math.max(1, spe / 10);
         int evalEvery = config.evalEvery() > 0 ? config.evalEvery() : spe;
-        Model.Workspace ws = model.workspace(batchSize);
+        Model.Workspace ws = allocateWorkspace(batchSize);
+        allocateWorkspace(evalCapacity);
         float[] xb = new float[batchSize * train.featureDim()];
         float[] yb = new float[batchSize * train.targetCols()];
         StepProgram program = null;
@@ -347,6 +349,20 @@ public final class Trainer implements AutoCloseable {
             files.close();
         }
         return result;
+    }
+
+    /** The batch's buffers; on a device without room for them, an error that names the batch size. */
+    private Model.Workspace allocateWorkspace(int capacity) {
+        try {
+            return model.workspace(capacity);
+        } catch (OutOfDeviceMemoryException e) {
+            throw new InvalidInputException(String.format(java.util.Locale.ROOT,
+                    "batch size %d does not fit: the model's activations for %d rows need %.1f MiB on top of %.1f MiB"
+                    + " of parameters, gradients and optimizer state (%s); try a smaller --batch-size", batchSize,
+                    capacity, model.workspaceBytes(capacity) / 1048576.0,
+                    (2.0 + optimizer.rule().stateCount() + (ema != null ? 1 : 0)) * mlp.parameterCount() * 4
+                            / 1048576.0, e.getMessage()), e);
+        }
     }
 
     /** One whole update as the backend sees it: forward, backward, optimizer, iterate average. */

@@ -1,5 +1,6 @@
 package io.ravine.backend.cuda;
 
+import io.ravine.backend.OutOfDeviceMemoryException;
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;

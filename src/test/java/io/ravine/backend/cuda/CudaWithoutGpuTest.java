@@ -1,5 +1,6 @@
 package io.ravine.backend.cuda;
 
+import io.ravine.backend.OutOfDeviceMemoryException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

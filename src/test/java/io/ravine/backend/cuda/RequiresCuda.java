@@ -19,7 +19,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 @Retention(RetentionPolicy.RUNTIME)
 @Tag("gpu")
 @ExtendWith(RequiresCuda.Condition.class)
-@interface RequiresCuda {
+public @interface RequiresCuda {
 
     final class Condition implements ExecutionCondition {
         @Override

@@ -1,4 +1,4 @@
-package io.ravine.backend.cuda;
+package io.ravine.backend;
 
 import io.ravine.InvalidInputException;
 

@@ -1,0 +1,95 @@
+package io.ravine.cli;
+
+import io.ravine.backend.Activation;
+import io.ravine.backend.LossKind;
+import io.ravine.backend.Tolerances;
+import io.ravine.backend.cpu.CpuBackend;
+import io.ravine.backend.cuda.CudaBackend;
+import io.ravine.backend.cuda.CudaUnavailableException;
+import io.ravine.backend.cuda.SelfTest;
+import io.ravine.diagnose.GradientCheck;
+import io.ravine.nn.Mlp;
+import io.ravine.train.TrainingAgreement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ravine selftest}: the test suite's numerical comparisons as a user-facing check. On CUDA, every kernel
+ * against the CPU reference on fresh random inputs, then whole training runs of every optimizer (plain and
+ * graph-replayed) against the CPU; on the CPU, backprop of every activation and loss against float64 finite
+ * differences.
+ */
+@Command(name = "selftest", mixinStandardHelpOptions = true,
+        description = "Compare the CUDA backend with the CPU reference (or check the CPU's gradients); prints a table.")
+public final class SelftestCommand implements Callable<Integer> {
+
+    @Option(names = "--device", description = "cuda (default) or cpu")
+    String device = "cuda";
+
+    @Option(names = "--gpu", description = "CUDA device ordinal (default 0)")
+    int gpu;
+
+    @Option(names = "--seed", description = "seed of the random inputs (default: from the clock, fresh each run)")
+    Long seed;
+
+    @Option(names = "--skip-training", description = "only the per-op comparisons")
+    boolean skipTraining;
+
+    @Option(names = "--verbose", description = "print stack traces of errors")
+    boolean verbose;
+
+    @Override
+    public Integer call() {
+        long s = seed != null ? seed : System.nanoTime();
+        List<SelfTest.Row> rows = new ArrayList<>();
+        switch (device) {
+            case "cuda" -> {
+                CudaBackend.unavailableReason().ifPresent(why -> {
+                    throw new CudaUnavailableException("--device cuda: " + why);
+                });
+                try (CudaBackend plain = CudaBackend.open(gpu, false);
+                        CudaBackend tf32 = CudaBackend.open(gpu, true)) {
+                    System.out.println(plain.deviceDescription() + (plain.usesCublas() ? ", cuBLAS"
+                            : ", tiled GEMM fallback") + ", seed " + s);
+                    rows.addAll(SelfTest.run(plain, tf32, s));
+                    if (!skipTraining) {
+                        rows.addAll(TrainingAgreement.compare(plain));
+                    }
+                }
+            }
+            case "cpu" -> rows.addAll(cpuGradientChecks(s));
+            default -> throw new io.ravine.InvalidInputException("--device must be cuda or cpu, not '" + device + "'");
+        }
+        SelfTest.print(rows, System.out);
+        return rows.stream().allMatch(SelfTest.Row::pass) ? 0 : Main.EXIT_FAILED;
+    }
+
+    private static List<SelfTest.Row> cpuGradientChecks(long seed) {
+        List<SelfTest.Row> rows = new ArrayList<>();
+        SplittableRandom rng = new SplittableRandom(seed);
+        for (LossKind loss : LossKind.values()) {
+            for (Activation act : Activation.values()) {
+                Mlp mlp = new Mlp(6, new int[] {5, 4}, 3, act, loss);
+                double[] theta = rng.doubles(mlp.parameterCount()).map(v -> (v - 0.5) * 1.4).toArray();
+                int n = 5;
+                float[] x = new float[n * 6];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) rng.nextGaussian();
+                }
+                float[] y = new float[n * (loss.classIndexTarget() ? 1 : 3)];
+                for (int i = 0; i < y.length; i++) {
+                    y[i] = loss == LossKind.SOFTMAX_CE ? rng.nextInt(3) : (float) rng.nextDouble();
+                }
+                double worst = GradientCheck.run(CpuBackend.f64(), mlp, theta, x, y, n, Tolerances.GRADCHECK_STEP)
+                        .stream().mapToDouble(GradientCheck.TensorResult::relativeError).max().orElse(0);
+                rows.add(new SelfTest.Row("gradcheck", loss.cliName() + " " + act.name().toLowerCase(), worst,
+                        Tolerances.GRADCHECK_F64, worst <= Tolerances.GRADCHECK_F64));
+            }
+        }
+        return rows;
+    }
+}
