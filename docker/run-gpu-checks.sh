@@ -22,17 +22,19 @@ ldconfig -p | grep -i cublas || echo "(none in ld.so.cache)"
 ls -l /usr/local/cuda*/lib64/libcublas* 2>/dev/null || echo "(none under /usr/local/cuda*/lib64)"
 
 echo "== ravine selftest --device cuda"
-# The CLI command is wired outside the backend; until it exists, run the same comparison through SelfTest's main.
-if "$java" -jar ravine.jar selftest --help > /dev/null 2>&1; then
-    "$java" -jar ravine.jar selftest --device cuda || status=1
-else
-    echo "(the CLI has no selftest command in this build: running io.ravine.backend.cuda.SelfTest directly)"
-    "$java" -cp ravine.jar io.ravine.backend.cuda.SelfTest || status=1
-fi
+"$java" -jar ravine.jar selftest --device cuda || status=1
 
-echo "== JUnit GPU tests"
+echo "== JUnit GPU tests (every package)"
 "$java" -jar junit-platform-console-standalone.jar execute --class-path ravine.jar:ravine-tests.jar \
-    --select-package io.ravine.backend.cuda --include-tag gpu --details=tree --disable-banner || status=1
+    --select-package io.ravine --include-tag gpu --details=tree --disable-banner || status=1
+echo "== train --device cuda"
+# Fashion-MNIST when a directory with its IDX files is given (RAVINE_FASHION_MNIST_DIR), else the embedded subset.
+data=embedded
+if [[ -n "${RAVINE_FASHION_MNIST_DIR:-}" && -d "${RAVINE_FASHION_MNIST_DIR}" ]]; then
+    data=fashion-mnist
+fi
+"$java" -jar ravine.jar train --data "$data" --hidden 256 --activation relu --optimizer adam --lr 1e-3 \
+    --batch-size 128 --epochs 2 --device cuda --progress off --run-dir /tmp/ravine-gpu-train || status=1
 echo "== JUnit CUDA tests that need no GPU (bridge against this host's loader)"
 "$java" -jar junit-platform-console-standalone.jar execute --class-path ravine.jar:ravine-tests.jar \
     --select-package io.ravine.backend.cuda --exclude-tag gpu --details=summary --disable-banner || status=1
