@@ -21,7 +21,6 @@ import io.ravine.optim.IterateAverage;
 import io.ravine.optim.Optimizer;
 import io.ravine.optim.OptimizerState;
 import io.ravine.optim.Schedules;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -406,10 +405,6 @@ public final class Trainer implements AutoCloseable {
     /** The iterate average, or null when off. */
     public IterateAverage iterateAverage() {
         return ema;
-    }
-
-    static boolean exists(Path p) {
-        return p != null && Files.exists(p);
     }
 
     @Override
