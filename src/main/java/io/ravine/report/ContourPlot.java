@@ -445,7 +445,7 @@ public final class ContourPlot {
             double value = min + Math.expm1(c);
             int py = (int) Math.round(TOP + (1 - t) * ph);
             g.drawLine(x + w, py, x + w + 4, py);
-            g.drawString(tickLabel(value), x + w + 6, py + fm.getAscent() / 2 - 1);
+            g.drawString(significant(value), x + w + 6, py + fm.getAscent() / 2 - 1);
         }
         if (!colourLabel.isEmpty()) {
             g.drawString(colourLabel, x - 4, TOP - 6);
@@ -510,6 +510,18 @@ public final class ContourPlot {
             ticks.add(k == 0 ? 0.0 : Double.parseDouble(String.format(Locale.ROOT, "%.12g", k * step)));
         }
         return ticks;
+    }
+
+    /** Three significant digits: colour-bar values are not round numbers. */
+    private static String significant(double v) {
+        if (v == 0 || !Double.isFinite(v)) {
+            return v == 0 ? "0" : Double.toString(v);
+        }
+        double a = Math.abs(v);
+        if (a >= 1e5 || a < 1e-3) {
+            return String.format(Locale.ROOT, "%.2e", v);
+        }
+        return new java.math.BigDecimal(v).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString();
     }
 
     private static String tickLabel(double v) {
