@@ -1,0 +1,186 @@
+package io.ravine.cli;
+
+import io.ravine.InvalidInputException;
+import io.ravine.backend.Backend;
+import io.ravine.backend.Devices;
+import io.ravine.landscape.LandscapeDirections;
+import io.ravine.landscape.LossLandscape;
+import io.ravine.train.RunDirectories;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ravine landscape}: the loss along θ₀→θ₁ and on a plane through θ₁; writes RUN_DIR/landscape/. */
+@Command(name = "landscape", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Loss-surface slices of a finished run: the line from the initial to the final parameters"
+                + " (Goodfellow et al. 2015) and a 2-D plane through the final parameters (Li et al. 2018).")
+public final class LandscapeCommand implements Callable<Integer> {
+
+    @Option(names = "--run-dir", required = true, description = "the run to examine")
+    Path runDir;
+
+    @Option(names = "--from", description = "start of the line: a checkpoint name or file (default initial)")
+    String from = "initial";
+
+    @Option(names = "--to", description = "end of the line and centre of the plane (default final)")
+    String to = "final";
+
+    @Option(names = "--alpha-min", description = "smallest α on the line (default -0.5)")
+    double alphaMin = -0.5;
+
+    @Option(names = "--alpha-max", description = "largest α on the line (default 1.5)")
+    double alphaMax = 1.5;
+
+    @Option(names = "--points", description = "points on the line (default 41)")
+    int points = 41;
+
+    @Option(names = "--plane", description = "random (filter-normalised, default), pca (trajectory) or none")
+    String plane = "random";
+
+    @Option(names = "--grid", description = "grid points per plane axis (default 21)")
+    int grid = 21;
+
+    @Option(names = "--span", description = "plane half-width: in direction units for random, in multiples of"
+            + " the trajectory's extent for pca (default 1.0)")
+    double span = 1.0;
+
+    @Option(names = "--subset", description = "training examples the training loss is measured on (default 1000)")
+    int subset = 1000;
+
+    @Option(names = "--seed", description = "seed of the subset and the random directions (default 1)")
+    long seed = 1;
+
+    @Option(names = "--device", description = "auto (default), cpu or cuda")
+    String device = "auto";
+
+    @Option(names = "--threads", description = "CPU BLAS threads (default: all cores)")
+    int threads;
+
+    @Option(names = "--verbose", description = "print stack traces of errors")
+    boolean verbose;
+
+    @Override
+    public Integer call() {
+        if (points < 2 || grid < 2) {
+            throw new InvalidInputException("--points and --grid must be at least 2");
+        }
+        if (!(alphaMax > alphaMin)) {
+            throw new InvalidInputException("--alpha-max must be larger than --alpha-min");
+        }
+        if (!(span > 0) || Double.isInfinite(span)) {
+            throw new InvalidInputException("--span must be positive");
+        }
+        if (!plane.equals("random") && !plane.equals("pca") && !plane.equals("none")) {
+            throw new InvalidInputException("--plane must be random, pca or none, not '" + plane + "'");
+        }
+        Path out = runDir.resolve("landscape");
+        try (Backend backend = Devices.open(device, false, threads);
+                LossLandscape land = LossLandscape.open(runDir, backend, subset, seed)) {
+            Path fromFile = land.checkpoint(from);
+            Path toFile = land.checkpoint(to);
+            float[] theta0 = land.parameters(fromFile);
+            float[] theta1 = land.parameters(toFile);
+            LossLandscape.Line line = land.line(theta0, theta1, LossLandscape.linspace(alphaMin, alphaMax, points));
+            LossLandscape.writeLine(out, line);
+            int m = line.minIndex();
+            System.out.printf(Locale.ROOT, "line %s → %s: train loss %.5g at α=0, %.5g at α=1, minimum %.5g at"
+                    + " α=%.3g; %s, %s%n", from, to, at(line, 0), at(line, 1), line.trainLoss()[m], line.alpha()[m],
+                    line.monotoneFromStartToEnd() ? "monotone from θ₀ to θ₁" : "not monotone from θ₀ to θ₁",
+                    line.convexLooking() ? "convex-looking" : "not convex");
+            LossLandscape.Plane p = null;
+            if (!plane.equals("none")) {
+                List<Path> files = RunDirectories.checkpoints(runDir);
+                List<float[]> trajectory = new ArrayList<>();
+                List<String> names = new ArrayList<>();
+                int startIndex = -1;
+                for (Path f : files) {
+                    if (f.equals(fromFile)) {
+                        startIndex = names.size();
+                    }
+                    names.add(f.getFileName().toString().replace(".safetensors", ""));
+                    trajectory.add(land.parameters(f));
+                }
+                double[] d1;
+                double[] d2;
+                double[] explained = null;
+                double[] as;
+                double[] bs;
+                if (plane.equals("random")) {
+                    SplittableRandom rng = new SplittableRandom(seed);
+                    d1 = LandscapeDirections.filterNormalized(land.mlp(), theta1, rng);
+                    d2 = LandscapeDirections.filterNormalized(land.mlp(), theta1, rng);
+                    as = LossLandscape.linspace(-span, span, grid);
+                    bs = as;
+                } else {
+                    LandscapeDirections.Principal pc = LandscapeDirections.principal(trajectory, theta1);
+                    d1 = pc.first();
+                    d2 = pc.second();
+                    explained = pc.explainedVariance();
+                    double[][] c = LandscapeDirections.project(trajectory, theta1, d1, d2);
+                    double ra = 0;
+                    double rb = 0;
+                    for (double[] ab : c) {
+                        ra = Math.max(ra, Math.abs(ab[0]));
+                        rb = Math.max(rb, Math.abs(ab[1]));
+                    }
+                    // Each axis covers the trajectory with a 20% margin, times --span.
+                    as = LossLandscape.linspace(-1.2 * span * ra, 1.2 * span * ra, grid);
+                    bs = LossLandscape.linspace(-1.2 * span * Math.max(rb, 1e-3 * ra),
+                            1.2 * span * Math.max(rb, 1e-3 * ra), grid);
+                }
+                p = land.plane(plane, theta1, d1, d2, as, bs, names, trajectory, explained);
+                LossLandscape.writePlane(out, p, startIndex);
+                System.out.printf(Locale.ROOT, "plane (%s, %d×%d): training loss from %.5g to %.5g%s%n", plane,
+                        grid, grid, min(p.loss()), max(p.loss()), explained == null ? ""
+                                : String.format(Locale.ROOT, "; the two directions explain %.1f%% and %.1f%% of the"
+                                        + " trajectory's variance", 100 * explained[0], 100 * explained[1]));
+            }
+            Map<String, Object> header = new LinkedHashMap<>();
+            header.put("run_dir", runDir.toString());
+            header.put("from", fromFile.toString());
+            header.put("to", toFile.toString());
+            header.put("subset", subset);
+            header.put("seed", seed);
+            LossLandscape.writeSummary(out, header, line, p);
+            System.out.println("wrote " + out);
+            return 0;
+        }
+    }
+
+    private static double at(LossLandscape.Line line, double alpha) {
+        int best = 0;
+        for (int i = 0; i < line.alpha().length; i++) {
+            if (Math.abs(line.alpha()[i] - alpha) < Math.abs(line.alpha()[best] - alpha)) {
+                best = i;
+            }
+        }
+        return line.trainLoss()[best];
+    }
+
+    private static double min(double[][] v) {
+        double m = Double.POSITIVE_INFINITY;
+        for (double[] r : v) {
+            for (double x : r) {
+                m = Math.min(m, x);
+            }
+        }
+        return m;
+    }
+
+    private static double max(double[][] v) {
+        double m = Double.NEGATIVE_INFINITY;
+        for (double[] r : v) {
+            for (double x : r) {
+                m = Math.max(m, x);
+            }
+        }
+        return m;
+    }
+}

@@ -1,0 +1,553 @@
+package io.ravine.report;
+
+import io.ravine.io.AtomicFiles;
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.FontMetrics;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.geom.Ellipse2D;
+import java.awt.geom.Line2D;
+import java.awt.geom.Point2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import javax.imageio.ImageIO;
+
+/**
+ * A PNG contour plot of a function sampled on a grid, with a trajectory drawn over it: the picture of the lectures'
+ * cost surfaces (Grosse §2, Figure 2a) and of Goodfellow et al.'s 2-D loss-surface slices. Drawn with Java2D into a
+ * {@link BufferedImage} (no display needed) and written atomically.
+ *
+ * <p>Colour is viridis over c(z) = log(z − z_min + 1), which spreads the floor of a ravine over as many colours as
+ * its walls; the iso-lines (marching squares on the grid cells, linear interpolation along cell edges) sit at
+ * evenly spaced values of c. Grid points that are not finite are drawn grey.
+ *
+ * <pre>{@code
+ * new ContourPlot("Rosenbrock", "x", "y").grid(xs, ys, z).trajectory(px, py)
+ *         .marker(px[0], py[0], "start").write(dir.resolve("contour.png"));
+ * }</pre>
+ */
+public final class ContourPlot {
+    /** The trajectory's colour (absent from viridis, so it reads over every part of the map). */
+    public static final Color TRAJECTORY = new Color(230, 25, 45);
+    private static final Color NOT_FINITE = new Color(170, 170, 170);
+    private static final int LEFT = 80;
+    private static final int RIGHT = 110;
+    private static final int TOP = 40;
+    private static final int BOTTOM = 60;
+
+    /** Viridis anchors (matplotlib's, every 1/8), interpolated linearly between. */
+    private static final int[][] VIRIDIS = {
+        {68, 1, 84}, {71, 44, 122}, {59, 81, 139}, {44, 113, 142}, {33, 144, 141},
+        {39, 173, 129}, {92, 200, 99}, {170, 220, 50}, {253, 231, 37}};
+
+    private final String title;
+    private final String xLabel;
+    private final String yLabel;
+    private double[] xs;
+    private double[] ys;
+    private double[][] z;
+    private int levels = 14;
+    private int width = 800;
+    private int height = 640;
+    private String colourLabel = "";
+    private final List<double[][]> trajectories = new ArrayList<>();
+    private final List<Marker> markers = new ArrayList<>();
+
+    private record Marker(double x, double y, String label, Color fill) {
+    }
+
+    public ContourPlot(String title, String xLabel, String yLabel) {
+        this.title = title;
+        this.xLabel = xLabel;
+        this.yLabel = yLabel;
+    }
+
+    /**
+     * The sampled function: {@code z[j][i]} is its value at ({@code xs[i]}, {@code ys[j]}); both axes strictly
+     * increasing, at least two points each.
+     */
+    public ContourPlot grid(double[] xs, double[] ys, double[][] z) {
+        if (xs.length < 2 || ys.length < 2 || z.length != ys.length) {
+            throw new IllegalArgumentException("grid needs ≥ 2 points per axis and one row of z per y value");
+        }
+        for (double[] row : z) {
+            if (row.length != xs.length) {
+                throw new IllegalArgumentException("each row of z needs " + xs.length + " values");
+            }
+        }
+        checkIncreasing("x", xs);
+        checkIncreasing("y", ys);
+        this.xs = xs.clone();
+        this.ys = ys.clone();
+        this.z = new double[z.length][];
+        for (int j = 0; j < z.length; j++) {
+            this.z[j] = z[j].clone();
+        }
+        return this;
+    }
+
+    /** Number of iso-lines (default 14). */
+    public ContourPlot levels(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("negative number of levels");
+        }
+        levels = n;
+        return this;
+    }
+
+    /** The name of the plotted quantity, shown over the colour bar. */
+    public ContourPlot colourLabel(String label) {
+        colourLabel = label;
+        return this;
+    }
+
+    /** A path drawn as a polyline over the map; parts outside the plotted range are clipped. */
+    public ContourPlot trajectory(double[] x, double[] y) {
+        if (x.length != y.length) {
+            throw new IllegalArgumentException("trajectory has " + x.length + " x and " + y.length + " y values");
+        }
+        trajectories.add(new double[][] {x.clone(), y.clone()});
+        return this;
+    }
+
+    /** A labelled white marker (a start point, θ₀). */
+    public ContourPlot marker(double x, double y, String label) {
+        markers.add(new Marker(x, y, label, Color.WHITE));
+        return this;
+    }
+
+    /** A labelled marker in the trajectory's colour (an end point, θ₁). */
+    public ContourPlot endMarker(double x, double y, String label) {
+        markers.add(new Marker(x, y, label, TRAJECTORY));
+        return this;
+    }
+
+    public ContourPlot size(int w, int h) {
+        if (w < LEFT + RIGHT + 50 || h < TOP + BOTTOM + 50) {
+            throw new IllegalArgumentException("plot size " + w + "×" + h + " is too small");
+        }
+        width = w;
+        height = h;
+        return this;
+    }
+
+    /** Where the data point (x, y) lands in the image, in pixels (x right, y down). */
+    public Point2D toPixel(double x, double y) {
+        requireGrid();
+        double px = LEFT + (x - xs[0]) / (xs[xs.length - 1] - xs[0]) * plotWidth();
+        double py = TOP + plotHeight() - (y - ys[0]) / (ys[ys.length - 1] - ys[0]) * plotHeight();
+        return new Point2D.Double(px, py);
+    }
+
+    /** The picture. */
+    public BufferedImage render() {
+        requireGrid();
+        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        try {
+            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, width, height);
+            double[][] c = transformed();
+            double[] range = finiteRange(c);
+            drawMap(img, c, range);
+            drawIsoLines(g, c, range);
+            drawTrajectories(g);
+            drawMarkers(g);
+            drawAxes(g);
+            drawColourBar(g, range);
+        } finally {
+            g.dispose();
+        }
+        return img;
+    }
+
+    /** Renders and writes the PNG atomically (directories created as needed). */
+    public void write(Path png) {
+        BufferedImage img = render();
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            if (!ImageIO.write(img, "png", bytes)) {
+                throw new IOException("no PNG writer in this Java runtime");
+            }
+            Files.createDirectories(png.toAbsolutePath().getParent());
+            AtomicFiles.write(png, out -> out.write(bytes.toByteArray()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + png, e);
+        }
+    }
+
+    // ---- drawing ----
+
+    private int plotWidth() {
+        return width - LEFT - RIGHT;
+    }
+
+    private int plotHeight() {
+        return height - TOP - BOTTOM;
+    }
+
+    private double zMin() {
+        double m = Double.POSITIVE_INFINITY;
+        for (double[] row : z) {
+            for (double v : row) {
+                if (Double.isFinite(v)) {
+                    m = Math.min(m, v);
+                }
+            }
+        }
+        return m;
+    }
+
+    /** c = log(z − z_min + 1), NaN where z is not finite. */
+    private double[][] transformed() {
+        double min = zMin();
+        double[][] c = new double[z.length][];
+        for (int j = 0; j < z.length; j++) {
+            c[j] = new double[z[j].length];
+            for (int i = 0; i < z[j].length; i++) {
+                c[j][i] = Double.isFinite(z[j][i]) ? Math.log1p(z[j][i] - min) : Double.NaN;
+            }
+        }
+        return c;
+    }
+
+    private static double[] finiteRange(double[][] c) {
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        for (double[] row : c) {
+            for (double v : row) {
+                if (Double.isFinite(v)) {
+                    lo = Math.min(lo, v);
+                    hi = Math.max(hi, v);
+                }
+            }
+        }
+        if (!(lo <= hi)) {
+            return new double[] {0, 1};
+        }
+        return new double[] {lo, hi > lo ? hi : lo + 1};
+    }
+
+    private void drawMap(BufferedImage img, double[][] c, double[] range) {
+        int pw = plotWidth();
+        int ph = plotHeight();
+        double x0 = xs[0];
+        double x1 = xs[xs.length - 1];
+        double y0 = ys[0];
+        double y1 = ys[ys.length - 1];
+        for (int py = 0; py < ph; py++) {
+            double y = y1 - (py + 0.5) / ph * (y1 - y0);
+            for (int px = 0; px < pw; px++) {
+                double x = x0 + (px + 0.5) / pw * (x1 - x0);
+                double v = interpolate(c, x, y);
+                Color col = Double.isFinite(v) ? viridis((v - range[0]) / (range[1] - range[0])) : NOT_FINITE;
+                img.setRGB(LEFT + px, TOP + py, col.getRGB());
+            }
+        }
+    }
+
+    /** Bilinear interpolation of the grid at (x, y). */
+    private double interpolate(double[][] c, double x, double y) {
+        int i = cell(xs, x);
+        int j = cell(ys, y);
+        double tx = (x - xs[i]) / (xs[i + 1] - xs[i]);
+        double ty = (y - ys[j]) / (ys[j + 1] - ys[j]);
+        return (1 - ty) * ((1 - tx) * c[j][i] + tx * c[j][i + 1]) + ty * ((1 - tx) * c[j + 1][i] + tx * c[j + 1][i + 1]);
+    }
+
+    /** The index i with a[i] ≤ v ≤ a[i+1], clamped to the grid. */
+    private static int cell(double[] a, double v) {
+        int lo = 0;
+        int hi = a.length - 2;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (a[mid] <= v) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return lo;
+    }
+
+    static Color viridis(double t) {
+        double s = Math.max(0, Math.min(1, t)) * (VIRIDIS.length - 1);
+        int k = Math.min((int) s, VIRIDIS.length - 2);
+        double f = s - k;
+        int[] a = VIRIDIS[k];
+        int[] b = VIRIDIS[k + 1];
+        return new Color((int) Math.round(a[0] + f * (b[0] - a[0])), (int) Math.round(a[1] + f * (b[1] - a[1])),
+                (int) Math.round(a[2] + f * (b[2] - a[2])));
+    }
+
+    /** Marching squares: in each cell, the level crosses the edges whose ends lie on opposite sides of it. */
+    private void drawIsoLines(Graphics2D g, double[][] c, double[] range) {
+        if (levels == 0) {
+            return;
+        }
+        g.setClip(LEFT, TOP, plotWidth(), plotHeight());
+        g.setStroke(new BasicStroke(1f));
+        g.setColor(new Color(255, 255, 255, 120));
+        for (int k = 0; k < levels; k++) {
+            double level = range[0] + (k + 0.5) / levels * (range[1] - range[0]);
+            for (int j = 0; j + 1 < ys.length; j++) {
+                for (int i = 0; i + 1 < xs.length; i++) {
+                    double[] corner = {c[j][i], c[j][i + 1], c[j + 1][i + 1], c[j + 1][i]};
+                    double[][] pos = {{xs[i], ys[j]}, {xs[i + 1], ys[j]}, {xs[i + 1], ys[j + 1]}, {xs[i], ys[j + 1]}};
+                    List<Point2D> cross = new ArrayList<>(4);
+                    boolean finite = true;
+                    for (double v : corner) {
+                        finite &= Double.isFinite(v);
+                    }
+                    if (!finite) {
+                        continue;
+                    }
+                    for (int e = 0; e < 4; e++) {
+                        double a = corner[e] - level;
+                        double b = corner[(e + 1) % 4] - level;
+                        if ((a < 0) != (b < 0)) {
+                            double t = a / (a - b);
+                            double[] p = pos[e];
+                            double[] q = pos[(e + 1) % 4];
+                            cross.add(toPixel(p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])));
+                        }
+                    }
+                    // Two crossings: one segment; four (a saddle cell): pair them in edge order.
+                    for (int s = 0; s + 1 < cross.size(); s += 2) {
+                        g.draw(new Line2D.Double(cross.get(s), cross.get(s + 1)));
+                    }
+                }
+            }
+        }
+        g.setClip(null);
+    }
+
+    private void drawTrajectories(Graphics2D g) {
+        g.setClip(LEFT, TOP, plotWidth(), plotHeight());
+        double[] box = {xs[0], xs[xs.length - 1], ys[0], ys[ys.length - 1]};
+        for (double[][] t : trajectories) {
+            double[] x = t[0];
+            double[] y = t[1];
+            g.setStroke(new BasicStroke(2.5f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
+            g.setColor(TRAJECTORY);
+            for (int k = 0; k + 1 < x.length; k++) {
+                double[] seg = clip(x[k], y[k], x[k + 1], y[k + 1], box);
+                if (seg != null) {
+                    g.draw(new Line2D.Double(toPixel(seg[0], seg[1]), toPixel(seg[2], seg[3])));
+                }
+            }
+            if (x.length <= 120) {
+                for (int k = 0; k < x.length; k++) {
+                    if (inside(x[k], y[k], box)) {
+                        Point2D p = toPixel(x[k], y[k]);
+                        g.fill(new Ellipse2D.Double(p.getX() - 2.5, p.getY() - 2.5, 5, 5));
+                    }
+                }
+            }
+        }
+        g.setClip(null);
+    }
+
+    private void drawMarkers(Graphics2D g) {
+        double[] box = {xs[0], xs[xs.length - 1], ys[0], ys[ys.length - 1]};
+        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
+        for (Marker m : markers) {
+            if (!inside(m.x, m.y, box)) {
+                continue;
+            }
+            Point2D p = toPixel(m.x, m.y);
+            Ellipse2D dot = new Ellipse2D.Double(p.getX() - 6, p.getY() - 6, 12, 12);
+            g.setColor(m.fill);
+            g.fill(dot);
+            g.setColor(Color.BLACK);
+            g.setStroke(new BasicStroke(1.5f));
+            g.draw(dot);
+            if (m.label != null && !m.label.isEmpty()) {
+                // White text with a dark outline stays legible on both ends of the colour map.
+                int tx = (int) p.getX() + 9;
+                int ty = (int) p.getY() - 8;
+                g.setColor(Color.BLACK);
+                for (int dx = -1; dx <= 1; dx++) {
+                    for (int dy = -1; dy <= 1; dy++) {
+                        g.drawString(m.label, tx + dx, ty + dy);
+                    }
+                }
+                g.setColor(Color.WHITE);
+                g.drawString(m.label, tx, ty);
+            }
+        }
+    }
+
+    private void drawAxes(Graphics2D g) {
+        g.setColor(Color.BLACK);
+        g.setStroke(new BasicStroke(1f));
+        g.drawRect(LEFT, TOP, plotWidth(), plotHeight());
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+        FontMetrics fm = g.getFontMetrics();
+        for (double t : niceTicks(xs[0], xs[xs.length - 1], 7)) {
+            Point2D p = toPixel(t, ys[0]);
+            int px = (int) Math.round(p.getX());
+            g.drawLine(px, TOP + plotHeight(), px, TOP + plotHeight() + 5);
+            String s = tickLabel(t);
+            g.drawString(s, px - fm.stringWidth(s) / 2, TOP + plotHeight() + 8 + fm.getAscent());
+        }
+        for (double t : niceTicks(ys[0], ys[ys.length - 1], 7)) {
+            Point2D p = toPixel(xs[0], t);
+            int py = (int) Math.round(p.getY());
+            g.drawLine(LEFT - 5, py, LEFT, py);
+            String s = tickLabel(t);
+            g.drawString(s, LEFT - 8 - fm.stringWidth(s), py + fm.getAscent() / 2 - 1);
+        }
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 14));
+        fm = g.getFontMetrics();
+        g.drawString(xLabel, LEFT + (plotWidth() - fm.stringWidth(xLabel)) / 2, height - 14);
+        Graphics2D rotated = (Graphics2D) g.create();
+        rotated.rotate(-Math.PI / 2);
+        rotated.drawString(yLabel, -(TOP + (plotHeight() + fm.stringWidth(yLabel)) / 2), 20);
+        rotated.dispose();
+        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
+        fm = g.getFontMetrics();
+        g.drawString(title, (width - fm.stringWidth(title)) / 2, TOP - 14);
+    }
+
+    private void drawColourBar(Graphics2D g, double[] range) {
+        int x = LEFT + plotWidth() + 20;
+        int w = 18;
+        int ph = plotHeight();
+        for (int py = 0; py < ph; py++) {
+            double t = 1 - (py + 0.5) / ph;
+            g.setColor(viridis(t));
+            g.fillRect(x, TOP + py, w, 1);
+        }
+        g.setColor(Color.BLACK);
+        g.drawRect(x, TOP, w, ph);
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+        FontMetrics fm = g.getFontMetrics();
+        double min = zMin();
+        if (!Double.isFinite(min)) {
+            return;
+        }
+        // Ticks at evenly spaced colours, labelled with the value of z there: z = z_min + e^c − 1.
+        for (int k = 0; k <= 5; k++) {
+            double t = k / 5.0;
+            double c = range[0] + t * (range[1] - range[0]);
+            double value = min + Math.expm1(c);
+            int py = (int) Math.round(TOP + (1 - t) * ph);
+            g.drawLine(x + w, py, x + w + 4, py);
+            g.drawString(significant(value), x + w + 6, py + fm.getAscent() / 2 - 1);
+        }
+        if (!colourLabel.isEmpty()) {
+            g.drawString(colourLabel, x - 4, TOP - 6);
+        }
+    }
+
+    // ---- geometry and labels ----
+
+    private static boolean inside(double x, double y, double[] box) {
+        return x >= box[0] && x <= box[1] && y >= box[2] && y <= box[3];
+    }
+
+    /**
+     * Liang–Barsky clipping of the segment (x0, y0)–(x1, y1) to the box; null when it misses the box or is not
+     * finite. Clipping in data coordinates keeps a diverging trajectory (values near 1e300) away from Java2D.
+     */
+    static double[] clip(double x0, double y0, double x1, double y1, double[] box) {
+        if (!(Double.isFinite(x0) && Double.isFinite(y0) && Double.isFinite(x1) && Double.isFinite(y1))) {
+            return null;
+        }
+        double dx = x1 - x0;
+        double dy = y1 - y0;
+        double[] p = {-dx, dx, -dy, dy};
+        double[] q = {x0 - box[0], box[1] - x0, y0 - box[2], box[3] - y0};
+        double t0 = 0;
+        double t1 = 1;
+        for (int k = 0; k < 4; k++) {
+            if (p[k] == 0) {
+                if (q[k] < 0) {
+                    return null;
+                }
+            } else {
+                double r = q[k] / p[k];
+                if (p[k] < 0) {
+                    t0 = Math.max(t0, r);
+                } else {
+                    t1 = Math.min(t1, r);
+                }
+            }
+        }
+        if (t0 > t1) {
+            return null;
+        }
+        return new double[] {x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy};
+    }
+
+    /** Ticks at 1, 2 or 5 × 10^k spacing, about {@code target} of them inside [lo, hi]. */
+    static List<Double> niceTicks(double lo, double hi, int target) {
+        double span = hi - lo;
+        double raw = span / target;
+        double mag = Math.pow(10, Math.floor(Math.log10(raw)));
+        double step = mag;
+        for (double m : new double[] {1, 2, 5, 10}) {
+            if (m * mag >= raw) {
+                step = m * mag;
+                break;
+            }
+        }
+        List<Double> ticks = new ArrayList<>();
+        for (long k = (long) Math.ceil(lo / step - 1e-9); k * step <= hi + 1e-9 * step; k++) {
+            // Rounded to 12 digits, so that 3 × 0.1 is the tick 0.3 and not 0.30000000000000004.
+            ticks.add(k == 0 ? 0.0 : Double.parseDouble(String.format(Locale.ROOT, "%.12g", k * step)));
+        }
+        return ticks;
+    }
+
+    /** Three significant digits: colour-bar values are not round numbers. */
+    private static String significant(double v) {
+        if (v == 0 || !Double.isFinite(v)) {
+            return v == 0 ? "0" : Double.toString(v);
+        }
+        double a = Math.abs(v);
+        if (a >= 1e5 || a < 1e-3) {
+            return String.format(Locale.ROOT, "%.2e", v);
+        }
+        return new java.math.BigDecimal(v).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString();
+    }
+
+    private static String tickLabel(double v) {
+        double a = Math.abs(v);
+        if (v == 0) {
+            return "0";
+        }
+        if (a >= 1e4 || a < 1e-3) {
+            return String.format(Locale.ROOT, "%.1e", v);
+        }
+        String s = String.format(Locale.ROOT, "%.3f", v);
+        s = s.replaceAll("0+$", "");
+        return s.endsWith(".") ? s.substring(0, s.length() - 1) : s;
+    }
+
+    private void requireGrid() {
+        if (z == null) {
+            throw new IllegalStateException("no grid: call grid(xs, ys, z) first");
+        }
+    }
+
+    private static void checkIncreasing(String axis, double[] a) {
+        for (int i = 0; i + 1 < a.length; i++) {
+            if (!(a[i + 1] > a[i]) || !Double.isFinite(a[i]) || !Double.isFinite(a[i + 1])) {
+                throw new IllegalArgumentException(axis + " grid values must be finite and increasing");
+            }
+        }
+    }
+}
