@@ -15,8 +15,12 @@ import org.bytedeco.openblas.global.openblas_nolapack;
 
 /**
  * The reference backend. Elementwise loops are written once against {@link CpuTensor#get}/{@link CpuTensor#set}
- * and accumulate in double; a training JVM only ever sees one tensor class, so the JIT inlines the accessors.
- * Reductions run in a fixed order, so the same inputs give the same bits.
+ * and accumulate in double: that is the float64 backend, and the reference every faster path is tested against.
+ * The float32 backend runs the training step's hot operations (bias + activation, activation backward, column sums,
+ * the optimizer update, fill/copy/sums) through {@link F32Kernels}: bulk copies into small heap blocks, float
+ * arithmetic the JIT vectorizes, split over {@link #setBlasThreads} threads by a fixed partition. Matrix products
+ * go to OpenBLAS. Reductions run in a fixed order, so the same inputs give the same bits for a given thread count
+ * (OpenBLAS may split a product's sums differently for another count).
  */
 public final class CpuBackend implements Backend {
     private final DType dtype;
@@ -38,6 +42,7 @@ public final class CpuBackend implements Backend {
     /** Sets how many threads OpenBLAS uses for matrix products (results are reproducible for a fixed count). */
     public static void setBlasThreads(int threads) {
         openblas_nolapack.blas_set_num_threads(threads);
+        CpuParallel.setThreads(threads);
     }
 
     public static int blasThreads() {
@@ -52,7 +57,7 @@ public final class CpuBackend implements Backend {
     @Override
     public String deviceDescription() {
         return "cpu (" + Runtime.getRuntime().availableProcessors() + " cores, OpenBLAS "
-                + blasThreads() + " threads, " + dtype + ")";
+                + blasThreads() + " threads, elementwise " + CpuParallel.threads() + " threads, " + dtype + ")";
     }
 
     @Override
@@ -143,6 +148,10 @@ public final class CpuBackend implements Backend {
     @Override
     public void fill(Tensor x, double value) {
         CpuTensor t = own(x);
+        if (t instanceof CpuTensor.F32 f) {
+            F32Kernels.fill(f, (float) value);
+            return;
+        }
         for (int i = 0, n = t.length(); i < n; i++) {
             t.set(i, value);
         }
@@ -153,6 +162,10 @@ public final class CpuBackend implements Backend {
         sameLength(src, dst);
         CpuTensor s = own(src);
         CpuTensor d = own(dst);
+        if (s instanceof CpuTensor.F32 fs && d instanceof CpuTensor.F32 fd) {
+            F32Kernels.copy(fs, fd);
+            return;
+        }
         for (int i = 0, n = s.length(); i < n; i++) {
             d.set(i, s.get(i));
         }
@@ -191,6 +204,9 @@ public final class CpuBackend implements Backend {
     @Override
     public double sumOfSquares(Tensor x) {
         CpuTensor t = own(x);
+        if (t instanceof CpuTensor.F32 f) {
+            return F32Kernels.sum(f, true);
+        }
         double s = 0;
         for (int i = 0, n = t.length(); i < n; i++) {
             double v = t.get(i);
@@ -202,6 +218,9 @@ public final class CpuBackend implements Backend {
     @Override
     public double sum(Tensor x) {
         CpuTensor t = own(x);
+        if (t instanceof CpuTensor.F32 f) {
+            return F32Kernels.sum(f, false);
+        }
         double s = 0;
         for (int i = 0, n = t.length(); i < n; i++) {
             s += t.get(i);
@@ -253,6 +272,10 @@ public final class CpuBackend implements Backend {
         CpuTensor cz = own(z);
         CpuTensor cb = own(bias);
         CpuTensor co = own(out);
+        if (cz instanceof CpuTensor.F32 fz && cb instanceof CpuTensor.F32 fb && co instanceof CpuTensor.F32 fo) {
+            F32Kernels.biasActivationForward(fz, fb, act, fo);
+            return;
+        }
         int rows = z.rows();
         int cols = z.cols();
         for (int i = 0; i < rows; i++) {
@@ -270,6 +293,10 @@ public final class CpuBackend implements Backend {
         CpuTensor co = own(out);
         CpuTensor cd = own(dOut);
         CpuTensor cz = own(dz);
+        if (co instanceof CpuTensor.F32 fo && cd instanceof CpuTensor.F32 fd && cz instanceof CpuTensor.F32 fz) {
+            F32Kernels.activationBackward(act, fo, fd, fz);
+            return;
+        }
         for (int i = 0, n = co.length(); i < n; i++) {
             cz.set(i, cd.get(i) * act.derivativeFromOutput(co.get(i)));
         }
@@ -282,6 +309,10 @@ public final class CpuBackend implements Backend {
         }
         CpuTensor cx = own(x);
         CpuTensor cs = own(sums);
+        if (cx instanceof CpuTensor.F32 fx && cs instanceof CpuTensor.F32 fs) {
+            F32Kernels.columnSum(fx, fs);
+            return;
+        }
         int rows = x.rows();
         int cols = x.cols();
         double[] acc = new double[cols];
@@ -380,6 +411,14 @@ public final class CpuBackend implements Backend {
         double lr = p.lr();
         double wd = p.weightDecay();
         double coupledWd = rule == UpdateRule.ADAMW ? 0.0 : wd;
+        if (dtype == DType.F32) {
+            CpuTensor.F32[] fs = new CpuTensor.F32[state.length];
+            for (int i = 0; i < state.length; i++) {
+                fs[i] = (CpuTensor.F32) own(state[i]);
+            }
+            F32Kernels.optimizerStep(rule, (CpuTensor.F32) th, (CpuTensor.F32) g, fs, p, scale);
+            return;
+        }
         switch (rule) {
             case SGD -> {
                 for (int i = 0; i < n; i++) {

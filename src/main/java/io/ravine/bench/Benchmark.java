@@ -1,0 +1,117 @@
+package io.ravine.bench;
+
+import io.ravine.backend.Backend;
+import io.ravine.backend.Devices;
+import io.ravine.data.Dataset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Runs every configuration in Ravine and in PyTorch back to back, {@code repeats} times alternating, on the same
+ * machine, and fills a {@link BenchTable}. Alternating repeats and taking the median of the per-repeat ratios is
+ * what makes the ratio usable on a shared machine whose load changes from one minute to the next.
+ */
+public final class Benchmark {
+    private final Settings s;
+
+    /**
+     * @param device cpu or cuda
+     * @param cases configurations
+     * @param threads thread counts to run (CPU; one entry, 0, on CUDA)
+     * @param peerModes PyTorch modes (eager, compile)
+     * @param data auto, fashion-mnist or synthetic
+     * @param limit at most this many training examples (0 = all)
+     * @param warmup untimed steps before each timing (0 = by batch size)
+     * @param steps timed steps (0 = by batch size)
+     * @param profileSteps steps of the per-phase profile (negative = by batch size, 0 = off)
+     * @param repeats alternating Ravine/PyTorch repeats
+     * @param cudaGraph record Ravine's step as a CUDA graph
+     * @param tf32 TF32 matrix products on CUDA
+     * @param peer the PyTorch peer, or null for Ravine alone
+     * @param seed θ initialization and batch order
+     */
+    public record Settings(String device, List<BenchCase> cases, int[] threads, List<String> peerModes, String data,
+            int limit, int warmup, int steps, int profileSteps, int repeats, boolean cudaGraph, boolean tf32,
+            TorchPeer peer, long seed) {
+    }
+
+    public Benchmark(Settings settings) {
+        this.s = settings;
+    }
+
+    /** Timed steps for a batch size: about a second of work on this CPU at the targets' speeds. */
+    static int defaultSteps(int batchSize) {
+        return batchSize <= 256 ? 400 : batchSize <= 2048 ? 40 : 15;
+    }
+
+    /** Runs everything; {@code progress} gets a line per measurement. */
+    public BenchTable run(Consumer<String> progress) {
+        Dataset data = BenchData.load(s.data(), s.limit(), s.seed());
+        String dataSource = BenchData.resolve(s.data());
+        BenchTable table = new BenchTable();
+        for (int t : s.threads()) {
+            try (Backend backend = Devices.open(s.device(), s.tf32(), t)) {
+                for (BenchCase c : s.cases()) {
+                    int steps = s.steps() > 0 ? s.steps() : defaultSteps(c.batchSize());
+                    int warmup = s.warmup() > 0 ? s.warmup() : Math.max(3, steps / 5);
+                    int profile = s.profileSteps() >= 0 ? s.profileSteps() : Math.max(3, steps / 4);
+                    for (String mode : s.peerModes()) {
+                        table.add(measure(backend, data, dataSource, c, t, mode, warmup, steps, profile, progress));
+                    }
+                }
+            }
+        }
+        return table;
+    }
+
+    private BenchTable.Row measure(Backend backend, Dataset data, String dataSource, BenchCase c, int threads,
+            String mode, int warmup, int steps, int profile, Consumer<String> progress) {
+        List<StepBench.Result> ours = new ArrayList<>();
+        List<TorchPeer.Result> theirs = new ArrayList<>();
+        double[] ratios = new double[s.repeats()];
+        for (int r = 0; r < s.repeats(); r++) {
+            // The profile runs once (first repeat): it is slower by design and only its shares are used.
+            StepBench.Result rv = StepBench.run(backend, data, c, warmup, steps, r == 0 ? profile : 0, s.cudaGraph(),
+                    s.seed());
+            ours.add(rv);
+            TorchPeer.Result pt = s.peer() == null ? null : s.peer().run(c, s.device(), mode, threads, dataSource,
+                    s.limit(), warmup, steps, r == 0 && s.device().equals("cuda"));
+            if (pt != null) {
+                theirs.add(pt);
+            }
+            ratios[r] = pt == null ? Double.NaN : rv.samplesPerSecond() / pt.samplesPerSecond();
+            progress.accept(String.format(java.util.Locale.ROOT, "%s, %s, %d threads, repeat %d: Ravine %.0f"
+                    + " samples/s, PyTorch %s %s samples/s", c.label(), s.device(), threads, r + 1,
+                    rv.samplesPerSecond(), mode, pt == null ? "–" : String.format(java.util.Locale.ROOT, "%.0f",
+                            pt.samplesPerSecond())));
+        }
+        StepBench.Result first = ours.get(0);
+        double medianSps = median(ours.stream().mapToDouble(StepBench.Result::samplesPerSecond).toArray());
+        double medianMs = median(ours.stream().mapToDouble(StepBench.Result::msPerStep).toArray());
+        StepBench.Result ravine = new StepBench.Result(medianSps, medianMs, first.timedSteps(), first.phaseMs(),
+                first.profiledMsPerStep(), first.launchesPerStep(), first.operationMs(), first.device());
+        TorchPeer.Result torch;
+        if (theirs.isEmpty()) {
+            torch = new TorchPeer.Result(Double.NaN, Double.NaN, threads, "–", "–", mode, Map.of(), Double.NaN);
+        } else {
+            TorchPeer.Result p0 = theirs.get(0);
+            torch = new TorchPeer.Result(
+                    median(theirs.stream().mapToDouble(TorchPeer.Result::samplesPerSecond).toArray()),
+                    median(theirs.stream().mapToDouble(TorchPeer.Result::msPerStep).toArray()), p0.threads(),
+                    p0.version(), p0.device(), p0.mode(), p0.kernelMs(), p0.gapsMs());
+        }
+        String peerLabel = theirs.isEmpty() ? "none" : "torch " + torch.version() + " " + mode;
+        return new BenchTable.Row(c, s.device(), threads, peerLabel, ravine, torch, median(ratios));
+    }
+
+    static double median(double[] v) {
+        double[] a = Arrays.stream(v).filter(x -> !Double.isNaN(x)).sorted().toArray();
+        if (a.length == 0) {
+            return Double.NaN;
+        }
+        return a.length % 2 == 1 ? a[a.length / 2] : 0.5 * (a[a.length / 2 - 1] + a[a.length / 2]);
+    }
+}

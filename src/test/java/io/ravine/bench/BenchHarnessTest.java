@@ -1,0 +1,159 @@
+package io.ravine.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ravine.InvalidInputException;
+import io.ravine.backend.cpu.CpuBackend;
+import io.ravine.cli.BenchCommand;
+import io.ravine.data.Dataset;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The harness on tiny configurations: it runs, its table is well formed, bad input is one line. No timings. */
+class BenchHarnessTest {
+
+    private static final Dataset TINY = BenchData.synthetic(256, 784, 10, 1);
+
+    @Test
+    void configurationsParseAndBadOnesAreRejected() {
+        BenchCase c = BenchCase.parse("784-1024-1024-10:1024");
+        assertEquals("784-1024-1024-10 B=1024", c.label());
+        assertEquals(784, c.inputDim());
+        assertEquals(10, c.outputDim());
+        assertEquals(2, c.hiddenWidths().length);
+        assertEquals(List.of(BenchCase.parse("784-256-10:128"), c), BenchCase.cpuDefaults());
+        assertEquals(6, BenchCase.gpuDefaults().size());
+        for (String bad : new String[] {"784-256-10", "784-x-10:128", "784-256-10:0", "784:128", "784-0-10:5"}) {
+            assertThrows(InvalidInputException.class, () -> BenchCase.parse(bad), bad);
+        }
+    }
+
+    @Test
+    void theStepLoopRunsAndItsProfileAccountsForEveryPhase() {
+        StepBench.Result r = StepBench.run(CpuBackend.f32(), TINY, BenchCase.parse("784-32-10:64"), 2, 5, 4, true, 3);
+        assertTrue(r.samplesPerSecond() > 0 && Double.isFinite(r.samplesPerSecond()));
+        assertEquals(5, r.timedSteps());
+        assertEquals(Phase.values().length, r.phaseMs().size());
+        r.phaseMs().values().forEach(ms -> assertTrue(ms >= 0));
+        // One step of a 2-layer MLP issues: 2 forward GEMMs, 2 bias+activation, the loss, 2 weight-gradient GEMMs,
+        // 2 column sums, 1 input-gradient GEMM, 1 activation backward, the optimizer: 12 operations.
+        assertEquals(12.0, r.launchesPerStep());
+        assertTrue(r.operationMs().containsKey("gemm") && r.operationMs().containsKey("optimizerStep"));
+    }
+
+    @Test
+    void theStepLoopRejectsDataThatDoesNotFitTheModel() {
+        assertThrows(InvalidInputException.class, () -> StepBench.run(CpuBackend.f32(), TINY,
+                BenchCase.parse("100-10:8"), 1, 1, 0, false, 1));
+        assertThrows(InvalidInputException.class, () -> StepBench.run(CpuBackend.f32(), TINY,
+                BenchCase.parse("784-10:512"), 1, 1, 0, false, 1));
+    }
+
+    @Test
+    void theTableHasOneWellFormedRowPerMeasurement() {
+        BenchTable table = new BenchTable();
+        StepBench.Result rv = StepBench.run(CpuBackend.f32(), TINY, BenchCase.parse("784-16-10:32"), 1, 3, 2, false, 1);
+        TorchPeer.Result pt = TorchPeer.parse("{\"samples_per_second\": 1000.0, \"ms_per_step\": 32.0,"
+                + " \"threads\": 1, \"torch_version\": \"1.13\", \"device\": \"cpu\", \"mode\": \"eager\"}");
+        table.add(new BenchTable.Row(BenchCase.parse("784-16-10:32"), "cpu", 1, "torch 1.13 eager", rv, pt,
+                rv.samplesPerSecond() / pt.samplesPerSecond()));
+        table.add(new BenchTable.Row(BenchCase.parse("784-16-10:32"), "cpu", 2, "torch 1.13 eager", rv, pt, 2.5));
+        List<String> lines = table.toMarkdown().lines().toList();
+        assertEquals(BenchTable.HEADER, lines.get(0));
+        assertEquals(4, lines.size());
+        int columns = columns(BenchTable.HEADER);
+        assertEquals(13, columns);
+        for (String l : lines) {
+            assertEquals(columns, columns(l), l);
+        }
+        assertTrue(lines.get(3).contains("| 1000 |") && lines.get(3).contains("| 2.50× |"), lines.get(3));
+        assertTrue(table.operationBreakdown().contains("gemm"));
+    }
+
+    @Test
+    void thePeersJsonLineIsReadWithItsKernelBreakdown() {
+        TorchPeer.Result r = TorchPeer.parse("{\"samples_per_second\": 5e5, \"ms_per_step\": 0.256, \"threads\": 16,"
+                + " \"torch_version\": \"2.5.1\", \"device\": \"NVIDIA H100\", \"mode\": \"compile\","
+                + " \"kernel_ms_per_step\": {\"gemm\": 0.1, \"elementwise\": 0.05, \"optimizer\": 0.02},"
+                + " \"gaps_ms_per_step\": 0.086}");
+        assertEquals(5e5, r.samplesPerSecond());
+        assertEquals(Map.of("gemm", 0.1, "elementwise", 0.05, "optimizer", 0.02), r.kernelMs());
+        assertEquals(0.086, r.gapsMs());
+        assertEquals("compile", r.mode());
+    }
+
+    private static int columns(String markdownRow) {
+        return (int) markdownRow.chars().filter(ch -> ch == '|').count() - 1;
+    }
+
+    private static String[] runCommand(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            CommandLine cli = new CommandLine(new BenchCommand());
+            cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+                System.err.println("ravine: " + ex.getMessage());
+                return 2;
+            });
+            int status = cli.execute(args);
+            return new String[] {Integer.toString(status), out.toString(StandardCharsets.UTF_8),
+                    err.toString(StandardCharsets.UTF_8)};
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void theCommandPrintsAndWritesTheTableWithoutAPeer(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("bench.md");
+        String[] r = runCommand("--peer", "none", "--data", "synthetic", "--limit", "300", "--configs",
+                "784-8-10:50,784-8-8-10:100", "--threads", "1,2", "--steps", "3", "--warmup", "1", "--repeats", "2",
+                "--out", out.toString());
+        assertEquals("0", r[0], r[2]);
+        List<String> rows = r[1].lines().filter(l -> l.startsWith("| 784-")).toList();
+        assertEquals(4, rows.size(), r[1]);
+        assertTrue(rows.stream().allMatch(l -> columns(l) == 13 && l.contains("| none |")), r[1]);
+        assertTrue(Files.readString(out).contains(BenchTable.HEADER));
+    }
+
+    @Test
+    void badFlagsAreOneLineErrors() {
+        for (String[] args : new String[][] {{"--device", "tpu"}, {"--threads", "0"}, {"--configs", "784:1"},
+                {"--peer", "jax"}, {"--peer-modes", "jit"}, {"--data", "imagenet", "--peer", "none"},
+                {"--repeats", "0", "--peer", "none"}}) {
+            String[] r = runCommand(args);
+            assertEquals("2", r[0], String.join(" ", args));
+            assertEquals(1, r[2].lines().filter(l -> l.startsWith("ravine:")).count(), r[2]);
+        }
+    }
+
+    @Test
+    void theRealPyTorchPeerRunsTheSameLoopWhereTorchIsInstalled() throws Exception {
+        Path python = Path.of("/usr/bin/python3");
+        Path script = Path.of("bench/torch_bench.py");
+        Assumptions.assumeTrue(Files.isExecutable(python) && Files.isRegularFile(script), "no /usr/bin/python3");
+        Process probe = new ProcessBuilder(python.toString(), "-c", "import torch").start();
+        Assumptions.assumeTrue(probe.waitFor() == 0, "no torch in /usr/bin/python3: skipping the peer run");
+        TorchPeer.Result r = new TorchPeer(python.toString(), script).run(BenchCase.parse("784-8-10:32"), "cpu",
+                "eager", 1, "synthetic", 256, 1, 3, false);
+        assertTrue(r.samplesPerSecond() > 0);
+        assertEquals(1, r.threads());
+        assertEquals("cpu", r.device());
+    }
+}
