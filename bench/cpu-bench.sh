@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Until `bench` is registered in Main's subcommands, the command runs through its own main class.
-exec java -cp target/ravine.jar io.ravine.cli.BenchCommand --device cpu --threads 1,2 --repeats 5 \
+exec java -jar target/ravine.jar bench --device cpu --threads 1,2 --repeats 5 \
   --python /usr/bin/python3 --torch-script bench/torch_bench.py "$@"

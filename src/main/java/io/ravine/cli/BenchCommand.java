@@ -85,22 +85,6 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "print stack traces of errors")
     boolean verbose;
 
-    /**
-     * Runs {@code ravine bench} on its own ({@code java -cp ravine.jar io.ravine.cli.BenchCommand ...}), with the
-     * same one-line errors as {@link Main}, for use before the command is registered there.
-     */
-    public static void main(String[] args) {
-        picocli.CommandLine cli = new picocli.CommandLine(new BenchCommand());
-        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            if (ex instanceof InvalidInputException bad) {
-                System.err.println("ravine: " + bad.getMessage());
-                return Main.EXIT_BAD_INPUT;
-            }
-            throw ex;
-        });
-        System.exit(cli.execute(args));
-    }
-
     @Override
     public Integer call() {
         if (!device.equals("cpu") && !device.equals("cuda")) {
