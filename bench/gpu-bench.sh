@@ -26,6 +26,5 @@ python_bin=${PYTHON:-python3}
 "$python_bin" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else "torch sees no CUDA GPU")'
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
 "$python_bin" -c 'import torch; print("torch", torch.__version__, "CUDA", torch.version.cuda)'
-# Until `bench` is registered in Main's subcommands, the command runs through its own main class.
 exec "$java_bin" -jar "$jar" bench --device cuda --python "$python_bin" \
   --torch-script "$here/torch_bench.py" --out gpu-results-raw.md "$@"

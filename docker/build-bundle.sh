@@ -61,6 +61,9 @@ tar -C "$work" -czf "$out/runtime.tar.gz" runtime
 # 4. Launchers.
 cp "$root/docker/run-gpu-checks.sh" "$root/docker/ravine" "$out/"
 chmod +x "$out/run-gpu-checks.sh" "$out/ravine"
+# The PyTorch peer of the GPU benchmark (bench/gpu-bench.sh finds ravine.jar next to its parent folder).
+mkdir -p "$out/bench"
+cp "$root/bench/gpu-bench.sh" "$root/bench/torch_bench.py" "$out/bench/"
 
 du -sh "$out"/* | sort -h
 total=$(du -sm "$out" | cut -f1)
