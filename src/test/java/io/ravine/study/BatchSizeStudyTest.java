@@ -1,7 +1,6 @@
 package io.ravine.study;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -114,7 +113,8 @@ class BatchSizeStudyTest {
                 assertEquals(best.steps() * p.batchSize(), p.examples());
             }
         }
-        assertFalse(r.stepsToTarget().isEmpty());
+        assertTrue(r.stepsToTarget().stream().anyMatch(p -> p.status().equals("reached")),
+                "the target must be reachable in this setting, or the checks above test nothing");
     }
 
     @Test
