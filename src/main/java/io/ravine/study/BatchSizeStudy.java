@@ -119,11 +119,8 @@ public final class BatchSizeStudy {
                     }
                     continue; // the device was reported once, when it failed to open
                 }
-                TrialRow row = switch (t.kind()) {
-                    case BatchSizeStudyConfig.HARDWARE -> hardwareTrial(t, backend);
-                    case BatchSizeStudyConfig.STEPS -> trainingTrial(t, backend, device, files);
-                    default -> trainingTrial(t, backend, device, files);
-                };
+                TrialRow row = t.kind().equals(BatchSizeStudyConfig.HARDWARE) ? hardwareTrial(t, backend)
+                        : trainingTrial(t, backend, device, files);
                 if (row != null) {
                     files.append(row);
                     ran.add(t.key());

@@ -1,8 +1,5 @@
 package io.ravine.study;
 
-import java.util.ArrayList;
-import java.util.List;
-
 /**
  * The three regions of a steps-to-target curve S(B) (Shallue et al. 2018, "Measuring the effects of data
  * parallelism on neural network training"): <em>perfect scaling</em>, where doubling the batch halves the steps
@@ -133,18 +130,5 @@ public final class ScalingRegions {
             return new CriticalBatch(Double.NaN, Double.NaN, Double.NaN);
         }
         return new CriticalBatch(c1 / c0, c0, c1);
-    }
-
-    /** The points of each region, for plotting each region as its own coloured series (boundaries shared). */
-    static List<int[]> regionRuns(Region[] regions) {
-        List<int[]> runs = new ArrayList<>();
-        int start = 0;
-        for (int i = 1; i <= regions.length; i++) {
-            if (i == regions.length || regions[i] != regions[start]) {
-                runs.add(new int[] {start, i - 1});
-                start = i;
-            }
-        }
-        return runs;
     }
 }
