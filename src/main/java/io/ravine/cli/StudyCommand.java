@@ -1,0 +1,202 @@
+package io.ravine.cli;
+
+import io.ravine.InvalidInputException;
+import io.ravine.backend.Activation;
+import io.ravine.backend.UpdateRule;
+import io.ravine.nn.Mlp;
+import io.ravine.study.BatchSizeStudy;
+import io.ravine.study.BatchSizeStudyConfig;
+import io.ravine.study.BatchSizeStudyResult;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ravine study}: studies that run many updates or trainings; {@code study batch-size} for now. */
+@Command(name = "study", mixinStandardHelpOptions = true, description = "Studies over many trials.",
+        subcommands = {StudyCommand.BatchSize.class})
+public final class StudyCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing study (try: ravine study batch-size)");
+    }
+
+    /** {@code ravine study batch-size}. */
+    @Command(name = "batch-size", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "Hardware saturation per device, steps to a target loss against batch size (learning rate"
+                    + " tuned per batch size) and the gradient noise scale. Rerunning the same command skips"
+                    + " finished trials.")
+    public static final class BatchSize implements Callable<Integer> {
+        @Option(names = "--out", description = "study directory (default studies/batch-size)")
+        Path out = Path.of("studies", "batch-size");
+
+        @Option(names = "--parts", description = "hardware,steps,noise (default all three)")
+        String parts = "hardware,steps,noise";
+
+        @Option(names = "--devices", description = "devices timed, e.g. cpu,cuda (default cpu); one that cannot be"
+                + " opened is skipped")
+        String devices = "cpu";
+
+        @Option(names = "--max-batch", description = "hardware batch sizes 1, 2, 4, … up to this (default 8192)")
+        int maxBatch = 8192;
+
+        @Option(names = "--batch-sizes", description = "hardware batch sizes, e.g. 1,3,10,30 (overrides --max-batch)")
+        String batchSizes;
+
+        @Option(names = "--inputs", description = "features of the synthetic timing inputs (default 784)")
+        int inputs = 784;
+
+        @Option(names = "--hidden", description = "hidden widths (default 1024,1024)")
+        String hidden = "1024,1024";
+
+        @Option(names = "--classes", description = "classes of the synthetic timing inputs (default 10)")
+        int classes = 10;
+
+        @Option(names = "--activation", description = "relu (default), tanh, logistic, identity")
+        String activation = "relu";
+
+        @Option(names = "--optimizer", description = "sgd, momentum, nesterov, rmsprop, adam (default), adamw")
+        String optimizer = "adam";
+
+        @Option(names = "--warmup", description = "untimed updates per batch size (default 3)")
+        int warmup = 3;
+
+        @Option(names = "--warmup-seconds", description = "minimum warm-up time per batch size (default 0.5)")
+        double warmupSeconds = 0.5;
+
+        @Option(names = "--repeats", description = "timed updates per batch size, at most (default 10)")
+        int repeats = 10;
+
+        @Option(names = "--seconds-per-size", description = "stop timing a batch size after this many seconds of"
+                + " timed updates, once 3 are done (default 1; 0 = all repeats)")
+        double secondsPerSize = 1.0;
+
+        @Option(names = "--threads", description = "CPU BLAS threads (default: all cores)")
+        int threads;
+
+        @Option(names = "--tf32", description = "allow TF32 tensor-core matrix products on CUDA")
+        boolean tf32;
+
+        @Option(names = "--seed", description = "seed (default 1)")
+        long seed = 1;
+
+        @Option(names = "--data", description = "training data of the steps and noise parts (default embedded)")
+        String data = "embedded";
+
+        @Option(names = "--limit", description = "use only the first N training examples")
+        int limit;
+
+        @Option(names = "--step-batch-sizes", description = "batch sizes of the steps part"
+                + " (default 16,32,64,128,256,512,1024)")
+        String stepBatchSizes = "16,32,64,128,256,512,1024";
+
+        @Option(names = "--target-loss", description = "loss to reach (default 0.5)")
+        double targetLoss = 0.5;
+
+        @Option(names = "--target-metric", description = "train_loss (fixed monitoring subset; default) or test_loss")
+        String targetMetric = BatchSizeStudyConfig.TRAIN_LOSS;
+
+        @Option(names = "--max-steps", description = "cap of each training run (default 2000)")
+        long maxSteps = 2000;
+
+        @Option(names = "--lr", description = "centre of the learning-rate grid (default 1e-3)")
+        double lr = 1e-3;
+
+        @Option(names = "--lr-grid", description = "learning rates each side of --lr, by factors of 3 (default 1)")
+        int lrGrid = 1;
+
+        @Option(names = "--check-every", description = "steps between target checks (default 10)")
+        int checkEvery = 10;
+
+        @Option(names = "--monitor-size", description = "examples in the monitoring subset (default 1000)")
+        int monitorSize = 1000;
+
+        @Option(names = "--noise-batch", description = "training batch of the noise-scale run (default 128)")
+        int noiseBatch = 128;
+
+        @Option(names = "--noise-small", description = "B_small of the noise-scale estimator (default 32)")
+        int noiseSmall = 32;
+
+        @Option(names = "--noise-big", description = "B_big of the noise-scale estimator (default 512)")
+        int noiseBig = 512;
+
+        @Option(names = "--noise-every", description = "steps between noise-scale estimates (default 20)")
+        int noiseEvery = 20;
+
+        @Option(names = "--noise-decay", description = "β of the estimator's moving averages (default 0.9)")
+        double noiseDecay = 0.9;
+
+        @Option(names = "--progress", description = "auto (default: only on a terminal) or off")
+        String progress = "auto";
+
+        @Option(names = "--verbose", description = "print stack traces of errors")
+        boolean verbose;
+
+        BatchSizeStudyConfig buildConfig() {
+            if (!progress.equals("auto") && !progress.equals("off")) {
+                throw new InvalidInputException("--progress must be auto or off");
+            }
+            return BatchSizeStudyConfig.builder()
+                    .optParts(BatchSizeStudyConfig.parseNames(parts))
+                    .optDevices(BatchSizeStudyConfig.parseNames(devices))
+                    .optBatchSizes(batchSizes != null ? BatchSizeStudyConfig.parseSizes(batchSizes, "--batch-sizes")
+                            : BatchSizeStudyConfig.powersOfTwo(maxBatch))
+                    .optInputs(inputs).optHidden(Mlp.parseHidden(hidden)).optClasses(classes)
+                    .optActivation(parse(() -> Activation.parse(activation)))
+                    .optOptimizer(parse(() -> UpdateRule.parse(optimizer)))
+                    .optWarmup(warmup).optWarmupSeconds(warmupSeconds).optRepeats(repeats)
+                    .optSecondsPerSize(secondsPerSize).optThreads(threads).optTf32(tf32).optSeed(seed)
+                    .optData(data).optLimit(limit)
+                    .optStepBatchSizes(BatchSizeStudyConfig.parseSizes(stepBatchSizes, "--step-batch-sizes"))
+                    .optTargetLoss(targetLoss).optTargetMetric(targetMetric.toLowerCase(Locale.ROOT))
+                    .optMaxSteps(maxSteps).optLearningRate(lr).optLrGrid(lrGrid).optCheckEvery(checkEvery)
+                    .optMonitorSize(monitorSize).optNoiseBatch(noiseBatch).optNoiseSmall(noiseSmall)
+                    .optNoiseBig(noiseBig).optNoiseEvery(noiseEvery).optNoiseDecay(noiseDecay)
+                    .build();
+        }
+
+        @Override
+        public Integer call() {
+            BatchSizeStudyConfig config = buildConfig();
+            long start = System.nanoTime();
+            BatchSizeStudyResult r = new BatchSizeStudy(config, out).optProgressBar(!progress.equals("off")).run();
+            for (BatchSizeStudyResult.DeviceCurve c : r.hardware().values()) {
+                if (c.saturation() != null) {
+                    System.out.printf(Locale.ROOT, "%s: saturation point B* = %.1f (%s), best %.0f samples/s%n",
+                            c.device(), c.saturation().batchSize(),
+                            c.saturation().position().jsonName().replace('_', ' '),
+                            c.points().stream().mapToDouble(t -> t.samplesPerSecond()).max().orElse(Double.NaN));
+                }
+            }
+            for (BatchSizeStudyResult.StepsPoint p : r.stepsToTarget()) {
+                System.out.printf(Locale.ROOT, "batch %d: %s%s%n", p.batchSize(), p.status(),
+                        p.status().equals("reached") ? String.format(Locale.ROOT, " in %d steps (lr %.3g) %s",
+                                p.steps(), p.learningRate(), p.region()) : "");
+            }
+            if (!r.noise().isEmpty()) {
+                System.out.printf(Locale.ROOT, "gradient noise scale B_simple = %.1f at step %d%s%n",
+                        r.noise().get(r.noise().size() - 1).estimate().simpleNoiseScale(),
+                        r.noise().get(r.noise().size() - 1).step(), r.critical() == null ? ""
+                                : String.format(Locale.ROOT, "; measured critical batch size %.1f",
+                                        r.critical().criticalBatchSize()));
+            }
+            System.out.printf(Locale.ROOT, "%d trials run, %d already done, %.1f s; study directory: %s%n",
+                    r.ranTrials().size(), r.rows().size() - r.ranTrials().size(), (System.nanoTime() - start) / 1e9,
+                    out);
+            return 0;
+        }
+    }
+
+    private static <T> T parse(java.util.function.Supplier<T> f) {
+        try {
+            return f.get();
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,169 @@
+package io.ravine.cli;
+
+import io.ravine.InvalidInputException;
+import io.ravine.backend.Activation;
+import io.ravine.backend.Backend;
+import io.ravine.backend.Devices;
+import io.ravine.backend.LossKind;
+import io.ravine.backend.UpdateRule;
+import io.ravine.nn.Mlp;
+import io.ravine.study.LearningRateSweep;
+import io.ravine.train.TrainConfig;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ravine sweep}: hyper-parameter sweeps; {@code sweep lr} for now. */
+@Command(name = "sweep", mixinStandardHelpOptions = true, description = "Hyper-parameter sweeps.",
+        subcommands = {SweepCommand.LearningRate.class})
+public final class SweepCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing sweep (try: ravine sweep lr)");
+    }
+
+    /**
+     * {@code ravine sweep lr}: a learning-rate grid with random restarts. The training flags are a subset of
+     * {@code ravine train}'s, with the same names, meanings and defaults.
+     */
+    @Command(name = "lr", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "Learning-rate grid search with random restarts; each run is a full run directory."
+                    + " Rerunning skips finished runs.")
+    public static final class LearningRate implements Callable<Integer> {
+        @Option(names = "--lrs", description = "learning rates (default 1,0.3,0.1,0.03,0.01,0.003,0.001,3e-4,1e-4)")
+        String lrs;
+
+        @Option(names = "--restarts", description = "seeds per learning rate: --seed, --seed+1, … (default 1)")
+        int restarts = 1;
+
+        @Option(names = "--select", description = "what the best run minimises: train_loss (default) or test_loss")
+        String select = "train_loss";
+
+        @Option(names = "--out", description = "sweep directory (default sweeps/lr)")
+        Path out = Path.of("sweeps", "lr");
+
+        @Option(names = "--data", description = "embedded (default), fashion-mnist, an IDX directory or a CSV file")
+        String data = "embedded";
+
+        @Option(names = "--test-data", description = "held-out CSV")
+        String testData;
+
+        @Option(names = "--hidden", description = "hidden widths (default 128)")
+        String hidden = "128";
+
+        @Option(names = "--activation", description = "relu (default), tanh, logistic, identity")
+        String activation = "relu";
+
+        @Option(names = "--loss", description = "softmax-ce (default), logistic-ce, mse")
+        String loss = "softmax-ce";
+
+        @Option(names = "--optimizer", description = "sgd, momentum, nesterov, rmsprop, adam (default), adamw")
+        String optimizer = "adam";
+
+        @Option(names = "--momentum", description = "μ for momentum and Nesterov (default 0.9)")
+        double momentum = 0.9;
+
+        @Option(names = "--schedule", description = "learning-rate schedule (default constant)")
+        String schedule = "constant";
+
+        @Option(names = "--normalize", description = "zscore (default) or none")
+        String normalize = "zscore";
+
+        @Option(names = "--batch-size", description = "examples per update or 'full' (default 128)")
+        String batchSize = "128";
+
+        @Option(names = "--epochs", description = "passes over the training data (default 5)")
+        Integer epochs;
+
+        @Option(names = "--steps", description = "updates per run (overrides --epochs)")
+        Long steps;
+
+        @Option(names = "--limit", description = "use only the first N training examples")
+        int limit;
+
+        @Option(names = "--seed", description = "seed of the first restart (default 1)")
+        long seed = 1;
+
+        @Option(names = "--device", description = "auto (default), cpu or cuda")
+        String device = "auto";
+
+        @Option(names = "--threads", description = "CPU BLAS threads (default: all cores)")
+        int threads;
+
+        @Option(names = "--tf32", description = "allow TF32 tensor-core matrix products on CUDA")
+        boolean tf32;
+
+        @Option(names = "--monitor-size", description = "examples in the monitoring subset (default 2000)")
+        int monitorSize = 2000;
+
+        @Option(names = "--progress", description = "auto (default: only on a terminal) or off")
+        String progress = "auto";
+
+        @Option(names = "--verbose", description = "print stack traces of errors")
+        boolean verbose;
+
+        TrainConfig baseConfig() {
+            if (!progress.equals("auto") && !progress.equals("off")) {
+                throw new InvalidInputException("--progress must be auto or off");
+            }
+            return TrainConfig.builder().setData(data).optTestData(testData).optHidden(Mlp.parseHidden(hidden))
+                    .optActivation(parse(() -> Activation.parse(activation)))
+                    .optLoss(parse(() -> LossKind.parse(loss)))
+                    .optOptimizer(parse(() -> UpdateRule.parse(optimizer)))
+                    .optMomentum(momentum).optSchedule(schedule).optNormalize(normalize)
+                    .optBatchSize(TrainCommand.parseBatchSize(batchSize))
+                    .optEpochs(epochs != null ? epochs : (steps != null ? 0 : 5))
+                    .optSteps(steps != null ? steps : 0).optLimit(limit).optSeed(seed).optDevice(device)
+                    .optThreads(threads).optTf32(tf32).optMonitorSize(monitorSize).build();
+        }
+
+        static double[] parseRates(String spec) {
+            try {
+                return Arrays.stream(spec.split(",")).map(String::trim).mapToDouble(Double::parseDouble).toArray();
+            } catch (NumberFormatException e) {
+                throw new InvalidInputException("--lrs '" + spec + "': expected numbers, e.g. 0.1,0.03,0.01");
+            }
+        }
+
+        @Override
+        public Integer call() {
+            TrainConfig base = baseConfig();
+            double[] rates = lrs == null ? LearningRateSweep.DEFAULT_LEARNING_RATES : parseRates(lrs);
+            LearningRateSweep sweep = new LearningRateSweep(base, rates, restarts, out,
+                    select.toLowerCase(Locale.ROOT)).optProgressBar(!progress.equals("off"));
+            LearningRateSweep.Result r;
+            try (Backend backend = Devices.open(base.device(), base.tf32(), base.threads())) {
+                r = sweep.run(backend);
+            }
+            System.out.printf(Locale.ROOT, "%-10s %6s %-10s %12s %10s %9s%n", "lr", "seed", "status", "train_loss",
+                    "test_loss", "test_acc");
+            for (LearningRateSweep.Run run : r.runs()) {
+                System.out.printf(Locale.ROOT, "%-10.4g %6d %-10s %12.4f %10.4f %9.4f%n", run.learningRate(),
+                        run.seed(), run.status(), run.finalTrainLoss(), run.testLoss(), run.testAccuracy());
+            }
+            if (r.best() == null) {
+                System.out.println("every run diverged: try smaller learning rates");
+                return Main.EXIT_FAILED;
+            }
+            System.out.printf(Locale.ROOT, "best: %s (lr %.4g, seed %d, %s %.4f); sweep directory: %s%n",
+                    r.best().runDir(), r.best().learningRate(), r.best().seed(), select,
+                    select.equals("train_loss") ? r.best().finalTrainLoss() : r.best().testLoss(), out);
+            return 0;
+        }
+    }
+
+    private static <T> T parse(java.util.function.Supplier<T> f) {
+        try {
+            return f.get();
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,274 @@
+package io.ravine.study;
+
+import io.ravine.InvalidInputException;
+import io.ravine.backend.Backend;
+import io.ravine.backend.Devices;
+import io.ravine.backend.LossKind;
+import io.ravine.data.DataSources;
+import io.ravine.data.TrainTest;
+import io.ravine.nn.Mlp;
+import io.ravine.optim.Optimizer;
+import io.ravine.train.MetricsEvent;
+import io.ravine.train.TrainConfig;
+import io.ravine.train.Trainer;
+import io.ravine.train.TrainingResult;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs a batch-size study (see {@link BatchSizeStudyConfig}) trial by trial into a study directory, skipping trials
+ * already finished there, then writes {@code study.json}, the plots and {@code report.html}.
+ *
+ * <pre>{@code
+ * BatchSizeStudyConfig config = BatchSizeStudyConfig.builder().optParts(List.of("hardware")).build();
+ * BatchSizeStudyResult result = new BatchSizeStudy(config, Path.of("studies/bs")).run();
+ * }</pre>
+ */
+public final class BatchSizeStudy {
+    private static final Logger LOG = LoggerFactory.getLogger(BatchSizeStudy.class);
+    private static final long NOISE_SEED_SALT = 0x6e6f697365L; // "noise": draws independent of the batch order
+
+    private final BatchSizeStudyConfig config;
+    private final Path dir;
+    private Function<String, Backend> deviceOpener;
+    private boolean progressBar = true;
+    private TrainTest data;
+
+    /** One unit of work, finished or not; its key is its row's {@code trial}. */
+    record Trial(String key, String kind, String device, int batchSize, double learningRate) {
+    }
+
+    public BatchSizeStudy(BatchSizeStudyConfig config, Path dir) {
+        this.config = config;
+        this.dir = dir;
+        this.deviceOpener = d -> Devices.open(d, config.tf32(), config.threads());
+    }
+
+    /** How a device name becomes a backend (tests inject failing or fake devices). */
+    public BatchSizeStudy optDeviceOpener(Function<String, Backend> opener) {
+        this.deviceOpener = opener;
+        return this;
+    }
+
+    /** Shows a progress bar over trials (default on, and only ever on a terminal). */
+    public BatchSizeStudy optProgressBar(boolean on) {
+        this.progressBar = on;
+        return this;
+    }
+
+    /** Trial keys of {@code lr}, stable across runs: four significant digits. */
+    static String lrKey(double lr) {
+        return new java.math.BigDecimal(String.format(Locale.ROOT, "%.4g", lr)).stripTrailingZeros()
+                .toPlainString();
+    }
+
+    /** Every trial of the configured parts, in the order they run (and the rows are kept). */
+    List<Trial> plan() {
+        List<Trial> plan = new ArrayList<>();
+        if (config.runs(BatchSizeStudyConfig.HARDWARE)) {
+            for (String device : config.devices()) {
+                for (int b : config.batchSizes()) {
+                    plan.add(new Trial("hardware/" + device + "/b=" + b, BatchSizeStudyConfig.HARDWARE, device, b,
+                            Double.NaN));
+                }
+            }
+        }
+        if (config.runs(BatchSizeStudyConfig.STEPS)) {
+            for (int b : config.stepBatchSizes()) {
+                for (double lr : config.learningRates()) {
+                    plan.add(new Trial("steps/b=" + b + "/lr=" + lrKey(lr), BatchSizeStudyConfig.STEPS, null, b, lr));
+                }
+            }
+        }
+        if (config.runs(BatchSizeStudyConfig.NOISE)) {
+            plan.add(new Trial("noise/b=" + config.noiseBatch(), BatchSizeStudyConfig.NOISE, null,
+                    config.noiseBatch(), config.learningRate()));
+        }
+        return plan;
+    }
+
+    public BatchSizeStudyResult run() {
+        StudyFiles files = StudyFiles.open(dir, config);
+        List<Trial> plan = plan();
+        List<String> ran = new ArrayList<>();
+        Map<String, Backend> opened = new LinkedHashMap<>();
+        Map<String, String> descriptions = new LinkedHashMap<>();
+        List<String> unavailable = new ArrayList<>();
+        long done = plan.stream().filter(t -> files.finished(t.key())).count();
+        if (done > 0) {
+            LOG.info("{} of {} trials already finished in {}; running the rest", done, plan.size(), dir);
+        }
+        try (TrialProgress progress = new TrialProgress("Study", plan.size(), done, progressBar)) {
+            for (Trial t : plan) {
+                if (files.finished(t.key())) {
+                    continue;
+                }
+                String device = t.device() != null ? t.device() : trainingDevice(opened, unavailable);
+                Backend backend = device == null ? null : open(device, opened, unavailable, descriptions);
+                if (backend == null) {
+                    if (opened.isEmpty() && unavailable.containsAll(config.devices())) {
+                        throw new InvalidInputException("none of the --devices (" + String.join(", ",
+                                config.devices()) + ") could be opened");
+                    }
+                    continue; // the device was reported once, when it failed to open
+                }
+                TrialRow row = t.kind().equals(BatchSizeStudyConfig.HARDWARE) ? hardwareTrial(t, backend)
+                        : trainingTrial(t, backend, device, files);
+                if (row != null) {
+                    files.append(row);
+                    ran.add(t.key());
+                }
+                progress.advance(t.key());
+            }
+        } finally {
+            opened.values().forEach(Backend::close);
+        }
+        files.reorder(plan.stream().map(Trial::key).toList());
+        BatchSizeStudyResult result = BatchSizeStudyResult.analyse(config, plan, files, ran, descriptions);
+        StudyReport.write(files, config, result);
+        return result;
+    }
+
+    /** The first configured device that opens runs the training parts. */
+    private String trainingDevice(Map<String, Backend> opened, List<String> unavailable) {
+        for (String d : config.devices()) {
+            if (opened.containsKey(d)) {
+                return d;
+            }
+            if (!unavailable.contains(d)) {
+                return d;
+            }
+        }
+        return null;
+    }
+
+    private Backend open(String device, Map<String, Backend> opened, List<String> unavailable,
+            Map<String, String> descriptions) {
+        if (opened.containsKey(device)) {
+            return opened.get(device);
+        }
+        if (unavailable.contains(device)) {
+            return null;
+        }
+        try {
+            Backend b = deviceOpener.apply(device);
+            opened.put(device, b);
+            descriptions.put(device, b.deviceDescription());
+            return b;
+        } catch (RuntimeException e) {
+            unavailable.add(device);
+            LOG.warn("skipping device {}: {}", device, e.getMessage());
+            return null;
+        }
+    }
+
+    private TrialRow hardwareTrial(Trial t, Backend backend) {
+        Mlp mlp = new Mlp(config.inputs(), config.hidden(), config.classes(), config.activation(),
+                LossKind.SOFTMAX_CE);
+        Optimizer optimizer = Optimizer.builder(config.optimizer()).build();
+        UpdateTimer timer = new UpdateTimer(backend, mlp, optimizer, config.warmup(), config.warmupSeconds(),
+                config.repeats(), config.secondsPerSize(), config.seed());
+        long start = System.nanoTime();
+        UpdateTiming timing = timer.time(t.batchSize());
+        LOG.info("{}: {} s per update (median of {}), {} samples/s", t.key(),
+                String.format(Locale.ROOT, "%.3g", timing.median()), timing.repeats(),
+                String.format(Locale.ROOT, "%.0f", timing.samplesPerSecond()));
+        return TrialRow.hardware(t.key(), t.device(), timing, (System.nanoTime() - start) / 1e9);
+    }
+
+    private TrainTest data() {
+        if (data == null) {
+            data = DataSources.load(config.data(), null, LossKind.SOFTMAX_CE);
+        }
+        return data;
+    }
+
+    /** Thrown by the target watch to leave {@link Trainer#fit()} as soon as the target is reached. */
+    private static final class TargetReached extends RuntimeException {
+        TargetReached() {
+            super("target reached", null, false, false);
+        }
+    }
+
+    private TrialRow trainingTrial(Trial t, Backend backend, String device, StudyFiles files) {
+        boolean noise = t.kind().equals(BatchSizeStudyConfig.NOISE);
+        int trainN = Math.min(data().train().n(), config.limit() == 0 ? Integer.MAX_VALUE : config.limit());
+        if (t.batchSize() > trainN) {
+            LOG.warn("{}: batch size {} exceeds the {} training examples; skipped", t.key(), t.batchSize(), trainN);
+            return null;
+        }
+        boolean testTarget = config.targetMetric().equals(BatchSizeStudyConfig.TEST_LOSS);
+        int every = noise ? config.noiseEvery() : config.checkEvery();
+        int never = (int) Math.min(config.maxSteps(), Integer.MAX_VALUE);
+        TrainConfig tc = TrainConfig.builder().setData(config.data()).optHidden(config.hidden())
+                .optActivation(config.activation()).optLoss(LossKind.SOFTMAX_CE).optOptimizer(config.optimizer())
+                .optLearningRate(t.learningRate()).optBatchSize(t.batchSize()).optEpochs(0)
+                .optSteps(config.maxSteps()).optLimit(config.limit()).optSeed(config.seed()).optDevice(device)
+                .optThreads(config.threads()).optTf32(config.tf32()).optLogEvery(every)
+                .optEvalEvery(testTarget ? every : never).optMonitorSize(config.monitorSize()).build();
+        long start = System.nanoTime();
+        long[] reachedAt = {-1};
+        double[] lastLoss = {Double.NaN};
+        List<NoiseSample> series = new ArrayList<>();
+        try (Trainer trainer = new Trainer(tc, backend, data())) {
+            trainer.optProgressBar(false);
+            if (noise) {
+                GradientNormProbe probe = new GradientNormProbe(trainer.model(), trainer.trainingData(),
+                        config.seed() ^ NOISE_SEED_SALT);
+                GradientNoiseScale estimator = new GradientNoiseScale(config.noiseSmall(), config.noiseBig(),
+                        config.noiseDecay());
+                trainer.optListener(e -> {
+                    double small = probe.squaredNorm(config.noiseSmall());
+                    double big = probe.squaredNorm(config.noiseBig());
+                    series.add(new NoiseSample(e.step(), small, big, estimator.update(small, big)));
+                });
+            }
+            trainer.optListener(e -> {
+                double loss = targetLoss(e, testTarget);
+                if (!Double.isNaN(loss)) {
+                    lastLoss[0] = loss;
+                }
+                if (loss <= config.targetLoss()) {
+                    reachedAt[0] = e.step();
+                    // No stop hook in Trainer: leaving fit() by an exception ends the run at once (its finally
+                    // blocks release the step program and progress bar; the trainer is closed here).
+                    throw new TargetReached();
+                }
+            });
+            String status;
+            long steps;
+            try {
+                TrainingResult r = trainer.fit();
+                status = r.diverged() ? "diverged" : "not_reached";
+                steps = r.steps();
+            } catch (TargetReached reached) {
+                status = "reached";
+                steps = reachedAt[0];
+            }
+            double noiseScale = series.isEmpty() ? Double.NaN
+                    : series.get(series.size() - 1).estimate().simpleNoiseScale();
+            if (noise) {
+                files.writeNoise(series);
+            }
+            LOG.info("{}: {} after {} steps (loss {})", t.key(), status, steps,
+                    String.format(Locale.ROOT, "%.4f", lastLoss[0]));
+            return TrialRow.training(t.key(), t.kind(), device, t.batchSize(), t.learningRate(), status, steps,
+                    lastLoss[0], noiseScale, (System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    private static double targetLoss(MetricsEvent e, boolean testTarget) {
+        if (testTarget) {
+            return e.test() == null ? Double.NaN : e.test().loss();
+        }
+        return e.trainLoss();
+    }
+
+}

@@ -1,0 +1,308 @@
+package io.ravine.study;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import io.ravine.InvalidInputException;
+import io.ravine.backend.Backend;
+import io.ravine.data.DataSources;
+import io.ravine.data.TrainTest;
+import io.ravine.io.AtomicFiles;
+import io.ravine.train.RunDirectories;
+import io.ravine.train.TrainConfig;
+import io.ravine.train.Trainer;
+import io.ravine.train.TrainingResult;
+import java.awt.Color;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVPrinter;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A learning-rate grid search with random restarts (the lectures' remedies for a badly chosen α and for bad local
+ * optima): for each learning rate and each of K seeds, a full training run into its own run directory, in sequence
+ * on one backend. Then {@code sweep.csv}, {@code sweep.json} and {@code final-loss-vs-lr.png} (median line over
+ * restarts, every run as a point), with the best run named. Runs that diverge are kept and reported as diverged.
+ * A rerun reuses each run directory that already holds a finished run of the same configuration.
+ */
+public final class LearningRateSweep {
+    private static final Logger LOG = LoggerFactory.getLogger(LearningRateSweep.class);
+
+    /** The lectures' grid, factors of about 3: 1, 0.3, 0.1, …, 1e-4. */
+    public static final double[] DEFAULT_LEARNING_RATES = {1, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001, 3e-4, 1e-4};
+
+    private final TrainConfig base;
+    private final double[] learningRates;
+    private final int restarts;
+    private final Path dir;
+    private final String select;
+    private boolean progressBar = true;
+
+    /**
+     * One run of the sweep.
+     *
+     * @param status {@code completed} or {@code diverged}
+     */
+    public record Run(double learningRate, long seed, Path runDir, String status, double finalTrainLoss,
+            double testLoss, double testAccuracy, long steps) {
+    }
+
+    /** All runs, in order, and the best completed one (null when every run diverged). */
+    public record Result(List<Run> runs, Run best, List<Run> ranNow) {
+    }
+
+    /**
+     * @param base the training configuration; its learning rate and seed are replaced per run
+     * @param learningRates the grid
+     * @param restarts seeds per learning rate: base seed, base seed + 1, …
+     * @param select {@code train_loss} or {@code test_loss}: what "best" minimises
+     */
+    public LearningRateSweep(TrainConfig base, double[] learningRates, int restarts, Path dir, String select) {
+        if (learningRates.length == 0) {
+            throw new InvalidInputException("--lrs must list at least one learning rate");
+        }
+        for (double lr : learningRates) {
+            if (!(lr > 0) || !Double.isFinite(lr)) {
+                throw new InvalidInputException("--lrs must be positive numbers, got " + lr);
+            }
+        }
+        if (restarts < 1) {
+            throw new InvalidInputException("--restarts must be ≥ 1");
+        }
+        if (!select.equals("train_loss") && !select.equals("test_loss")) {
+            throw new InvalidInputException("--select must be train_loss or test_loss, not '" + select + "'");
+        }
+        this.base = base;
+        this.learningRates = learningRates.clone();
+        this.restarts = restarts;
+        this.dir = dir;
+        this.select = select;
+    }
+
+    public LearningRateSweep optProgressBar(boolean on) {
+        progressBar = on;
+        return this;
+    }
+
+    static String runName(double lr, long seed) {
+        return "lr-" + BatchSizeStudy.lrKey(lr) + "-seed-" + seed;
+    }
+
+    public Result run(Backend backend) {
+        TrainTest data = null;
+        List<Run> runs = new ArrayList<>();
+        List<Run> ranNow = new ArrayList<>();
+        int total = learningRates.length * restarts;
+        try (TrialProgress progress = new TrialProgress("Sweep", total, 0, progressBar)) {
+            for (double lr : learningRates) {
+                for (int k = 0; k < restarts; k++) {
+                    long seed = base.seed() + k;
+                    TrainConfig config = base.toBuilder().optLearningRate(lr).optSeed(seed).build();
+                    Path runDir = dir.resolve(runName(lr, seed));
+                    Run done = finished(runDir, config, lr, seed);
+                    if (done == null) {
+                        if (data == null) {
+                            data = DataSources.load(base.data(), base.testData(), base.loss());
+                        }
+                        try (Trainer trainer = new Trainer(config, backend, data)) {
+                            trainer.optRunDirectory(runDir).optProgressBar(false);
+                            TrainingResult r = trainer.fit();
+                            done = new Run(lr, seed, runDir, r.diverged() ? "diverged" : "completed",
+                                    r.finalTrainLoss(), r.testLoss(), r.testAccuracy(), r.steps());
+                        }
+                        ranNow.add(done);
+                        LOG.info("lr {} seed {}: {}, train loss {}, test loss {}", lr, seed, done.status(),
+                                done.finalTrainLoss(), done.testLoss());
+                    }
+                    runs.add(done);
+                    progress.advance(runDir.getFileName().toString());
+                }
+            }
+        }
+        Run best = runs.stream().filter(r -> r.status().equals("completed") && Double.isFinite(score(r)))
+                .min(Comparator.comparingDouble(this::score)).orElse(null);
+        write(runs, best);
+        return new Result(runs, best, ranNow);
+    }
+
+    private double score(Run r) {
+        return select.equals("train_loss") ? r.finalTrainLoss() : r.testLoss();
+    }
+
+    /** The run already in {@code runDir} when it finished with this configuration; null to (re)run it. */
+    private static Run finished(Path runDir, TrainConfig config, double lr, long seed) {
+        Path summary = runDir.resolve("summary.json");
+        if (!Files.exists(summary)) {
+            return null;
+        }
+        if (!RunDirectories.readConfig(runDir).equals(config)) {
+            throw new InvalidInputException(runDir + " holds a run with another configuration; use another --out");
+        }
+        JsonObject s = StudyFiles.readJson(summary).getAsJsonObject();
+        return new Run(lr, seed, runDir, s.get("status").getAsString(), number(s, "final_train_loss"),
+                number(s, "test_loss"), number(s, "test_accuracy"), s.get("steps").getAsLong());
+    }
+
+    private static double number(JsonObject o, String key) {
+        return o.has(key) && !o.get(key).isJsonNull() ? o.get(key).getAsDouble() : Double.NaN;
+    }
+
+    private void write(List<Run> runs, Run best) {
+        try {
+            Files.createDirectories(dir);
+            StringWriter csv = new StringWriter();
+            try (CSVPrinter p = new CSVPrinter(csv, CSVFormat.DEFAULT.builder().setHeader("learning_rate", "seed",
+                    "run_dir", "status", "final_train_loss", "test_loss", "test_accuracy", "steps")
+                    .setRecordSeparator("\n").build())) {
+                for (Run r : runs) {
+                    p.printRecord(r.learningRate(), r.seed(), r.runDir().toString(), r.status(),
+                            cell(r.finalTrainLoss()), cell(r.testLoss()), cell(r.testAccuracy()), r.steps());
+                }
+            }
+            AtomicFiles.writeString(dir.resolve("sweep.csv"), csv.toString());
+            JsonObject root = new JsonObject();
+            root.addProperty("select", select);
+            root.addProperty("restarts", restarts);
+            JsonArray arr = new JsonArray();
+            for (Run r : runs) {
+                arr.add(json(r));
+            }
+            root.add("runs", arr);
+            root.add("best", best == null ? com.google.gson.JsonNull.INSTANCE : json(best));
+            root.add("train_config", StudyFiles.GSON.toJsonTree(base));
+            AtomicFiles.writeString(dir.resolve("sweep.json"), StudyFiles.GSON.toJson(root) + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the sweep summary in " + dir, e);
+        }
+        plot(runs, best);
+    }
+
+    private static String cell(double v) {
+        return Double.isNaN(v) ? "" : Double.toString(v);
+    }
+
+    private static JsonObject json(Run r) {
+        JsonObject o = new JsonObject();
+        o.addProperty("learning_rate", r.learningRate());
+        o.addProperty("seed", r.seed());
+        o.addProperty("run_dir", r.runDir().toString());
+        o.addProperty("status", r.status());
+        o.add("final_train_loss", StudyReport.num(r.finalTrainLoss()));
+        o.add("test_loss", StudyReport.num(r.testLoss()));
+        o.add("test_accuracy", StudyReport.num(r.testAccuracy()));
+        o.addProperty("steps", r.steps());
+        return o;
+    }
+
+    /**
+     * Final loss against learning rate, log-log: the median over restarts as a line, every run as a point, and
+     * diverged runs as crosses at the top of the chart (their loss is not a number, but they are results). Drawn
+     * with XChart directly because {@link io.ravine.report.LinePlot} has no scatter series.
+     */
+    private void plot(List<Run> runs, Run best) {
+        String label = select.equals("train_loss") ? "final training loss" : "final test loss";
+        XYChart chart = new XYChartBuilder().width(800).height(500)
+                .title(label + " against learning rate" + (best == null ? "" : " (best: "
+                        + best.runDir().getFileName() + ")"))
+                .xAxisTitle("learning rate").yAxisTitle(label).build();
+        chart.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true)
+                .setChartBackgroundColor(Color.WHITE);
+        List<Double> medX = new ArrayList<>();
+        List<Double> medY = new ArrayList<>();
+        List<Double> ptX = new ArrayList<>();
+        List<Double> ptY = new ArrayList<>();
+        List<Double> divX = new ArrayList<>();
+        double top = 0;
+        for (double lr : learningRates) {
+            List<Double> ys = new ArrayList<>();
+            for (Run r : runs) {
+                if (r.learningRate() == lr) {
+                    double y = score(r);
+                    if (r.status().equals("completed") && Double.isFinite(y) && y > 0) {
+                        ys.add(y);
+                        ptX.add(lr);
+                        ptY.add(y);
+                        top = Math.max(top, y);
+                    } else {
+                        divX.add(lr);
+                    }
+                }
+            }
+            if (!ys.isEmpty()) {
+                ys.sort(null);
+                int n = ys.size();
+                medX.add(lr);
+                medY.add(n % 2 == 1 ? ys.get(n / 2) : 0.5 * (ys.get(n / 2 - 1) + ys.get(n / 2)));
+            }
+        }
+        if (medX.isEmpty()) {
+            chart.setTitle(chart.getTitle() + " (every run diverged)");
+            chart.addSeries("none", new double[] {learningRates[0]}, new double[] {1}).setMarker(SeriesMarkers.NONE);
+        } else {
+            sortByX(medX, medY);
+            chart.addSeries("median over restarts", medX, medY).setMarker(SeriesMarkers.NONE);
+            XYSeries pts = chart.addSeries("runs", ptX, ptY);
+            pts.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+            pts.setMarker(SeriesMarkers.CIRCLE);
+            if (!divX.isEmpty()) {
+                List<Double> divY = new ArrayList<>();
+                for (int i = 0; i < divX.size(); i++) {
+                    divY.add(2 * top);
+                }
+                XYSeries div = chart.addSeries("diverged", divX, divY);
+                div.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+                div.setMarker(SeriesMarkers.CROSS);
+                div.setMarkerColor(Color.RED);
+            }
+            if (best != null) {
+                XYSeries b = chart.addSeries("best", new double[] {best.learningRate()},
+                        new double[] {score(best)});
+                b.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+                b.setMarker(SeriesMarkers.DIAMOND);
+                b.setMarkerColor(Color.GREEN.darker());
+            }
+        }
+        try {
+            byte[] png = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+            AtomicFiles.write(dir.resolve("final-loss-vs-lr.png"), out -> out.write(png));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + dir.resolve("final-loss-vs-lr.png"), e);
+        }
+    }
+
+    private static void sortByX(List<Double> x, List<Double> y) {
+        Integer[] idx = new Integer[x.size()];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = i;
+        }
+        java.util.Arrays.sort(idx, Comparator.comparingDouble(x::get));
+        List<Double> xs = new ArrayList<>();
+        List<Double> ys = new ArrayList<>();
+        for (int i : idx) {
+            xs.add(x.get(i));
+            ys.add(y.get(i));
+        }
+        x.clear();
+        x.addAll(xs);
+        y.clear();
+        y.addAll(ys);
+    }
+
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT, "sweep of %d learning rates × %d restarts", learningRates.length, restarts);
+    }
+}

@@ -1,0 +1,211 @@
+package io.ravine.study;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import io.ravine.InvalidInputException;
+import io.ravine.io.AtomicFiles;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVPrinter;
+import org.apache.commons.csv.CSVRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A study directory: {@code study-config.json} (what defines the trials) and {@code study.csv} (one row per finished
+ * trial). After each trial the whole CSV is rewritten atomically (it is small), so a killed study leaves the rows of
+ * every finished trial and nothing half-written; the trial in flight is simply run again.
+ */
+final class StudyFiles {
+    private static final Logger LOG = LoggerFactory.getLogger(StudyFiles.class);
+    static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+    static final String CONFIG_FILE = "study-config.json";
+    static final String TRIALS_FILE = "study.csv";
+
+    private final Path dir;
+    private final Map<String, TrialRow> rows = new LinkedHashMap<>();
+
+    private StudyFiles(Path dir) {
+        this.dir = dir;
+    }
+
+    /**
+     * Opens (or creates) the study directory for {@code config}: a directory holding another study's definition is
+     * refused, naming the settings that differ.
+     */
+    static StudyFiles open(Path dir, BatchSizeStudyConfig config) {
+        StudyFiles files = new StudyFiles(dir);
+        try {
+            Files.createDirectories(dir);
+            Path configFile = dir.resolve(CONFIG_FILE);
+            JsonObject now = GSON.toJsonTree(config).getAsJsonObject();
+            if (Files.exists(configFile)) {
+                JsonObject saved = readJson(configFile).getAsJsonObject();
+                JsonObject before = saved.has("config") ? saved.getAsJsonObject("config") : new JsonObject();
+                TreeSet<String> differ = new TreeSet<>();
+                for (String key : union(before, now)) {
+                    if (!BatchSizeStudyConfig.SELECTION.contains(key)
+                            && !java.util.Objects.equals(before.get(key), now.get(key))) {
+                        differ.add(key);
+                    }
+                }
+                if (!differ.isEmpty()) {
+                    throw new InvalidInputException("the study in " + dir + " was run with other settings ("
+                            + String.join(", ", differ) + "): rerun it with the same ones or choose another --out");
+                }
+            }
+            JsonObject root = new JsonObject();
+            root.add("config", now);
+            AtomicFiles.writeString(configFile, GSON.toJson(root) + "\n");
+            Path trials = dir.resolve(TRIALS_FILE);
+            if (Files.exists(trials)) {
+                files.read(trials);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the study directory " + dir, e);
+        }
+        return files;
+    }
+
+    private static List<String> union(JsonObject a, JsonObject b) {
+        List<String> keys = new ArrayList<>(a.keySet());
+        for (String k : b.keySet()) {
+            if (!keys.contains(k)) {
+                keys.add(k);
+            }
+        }
+        return keys;
+    }
+
+    static JsonElement readJson(Path file) {
+        try {
+            return GSON.fromJson(Files.readString(file), JsonElement.class);
+        } catch (IOException | RuntimeException e) {
+            throw new InvalidInputException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void read(Path trials) throws IOException {
+        CSVFormat format = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build();
+        try (Reader r = Files.newBufferedReader(trials); CSVParser parser = CSVParser.parse(r, format)) {
+            if (!parser.getHeaderNames().equals(TrialRow.COLUMNS)) {
+                throw new InvalidInputException(trials + " does not have the columns of a study's trials file");
+            }
+            for (CSVRecord rec : parser) {
+                try {
+                    TrialRow row = TrialRow.parse(rec::get);
+                    rows.put(row.trial(), row);
+                } catch (RuntimeException e) {
+                    // Only a file edited by hand can have a torn row (we write atomically): run that trial again.
+                    LOG.warn("{} line {}: unreadable row ({}); that trial runs again", trials,
+                            rec.getRecordNumber() + 1, e.getMessage());
+                }
+            }
+        }
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    boolean finished(String trial) {
+        return rows.containsKey(trial);
+    }
+
+    TrialRow row(String trial) {
+        return rows.get(trial);
+    }
+
+    /** Records a finished trial (replacing an older row of the same key) and rewrites study.csv atomically. */
+    void append(TrialRow row) {
+        rows.put(row.trial(), row);
+        write();
+    }
+
+    /** Puts the rows in the order of {@code plan} (trials not in it follow, as found), so reruns give one order. */
+    void reorder(List<String> plan) {
+        Map<String, TrialRow> ordered = new LinkedHashMap<>();
+        for (String t : plan) {
+            if (rows.containsKey(t)) {
+                ordered.put(t, rows.get(t));
+            }
+        }
+        ordered.putAll(rows);
+        rows.clear();
+        rows.putAll(ordered);
+        write();
+    }
+
+    private void write() {
+        StringWriter out = new StringWriter();
+        try (CSVPrinter printer = new CSVPrinter(out, CSVFormat.DEFAULT.builder()
+                .setHeader(TrialRow.COLUMNS.toArray(String[]::new)).setRecordSeparator("\n").build())) {
+            for (TrialRow r : rows.values()) {
+                printer.printRecord(r.cells());
+            }
+            printer.flush();
+            AtomicFiles.writeString(dir.resolve(TRIALS_FILE), out.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + dir.resolve(TRIALS_FILE), e);
+        }
+    }
+
+    static final String NOISE_FILE = "noise-scale.csv";
+
+    /** Writes the noise trial's series (before its row, so a row always has its series on disk). */
+    void writeNoise(List<NoiseSample> series) {
+        StringWriter out = new StringWriter();
+        try (CSVPrinter printer = new CSVPrinter(out, CSVFormat.DEFAULT.builder()
+                .setHeader(NoiseSample.COLUMNS.toArray(String[]::new)).setRecordSeparator("\n").build())) {
+            for (NoiseSample n : series) {
+                printer.printRecord(n.cells());
+            }
+            printer.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot format the noise-scale series", e);
+        }
+        writeString(NOISE_FILE, out.toString());
+    }
+
+    /** The noise trial's series, empty when there is none. */
+    List<NoiseSample> readNoise() {
+        Path file = dir.resolve(NOISE_FILE);
+        List<NoiseSample> out = new ArrayList<>();
+        if (!Files.exists(file)) {
+            return out;
+        }
+        CSVFormat format = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build();
+        try (Reader r = Files.newBufferedReader(file); CSVParser parser = CSVParser.parse(r, format)) {
+            for (CSVRecord rec : parser) {
+                out.add(NoiseSample.parse(rec::get));
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new InvalidInputException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    /** Writes a text file of the study atomically. */
+    void writeString(String name, String text) {
+        try {
+            Path file = dir.resolve(name);
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            AtomicFiles.writeString(file, text);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + dir.resolve(name), e);
+        }
+    }
+}

@@ -1,0 +1,254 @@
+package io.ravine.study;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
+import io.ravine.report.HtmlPage;
+import io.ravine.report.LinePlot;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** Writes a batch-size study's {@code study.json}, its plots under {@code plots/} and {@code report.html}. */
+final class StudyReport {
+    private StudyReport() {
+    }
+
+    static JsonElement num(double v) {
+        return Double.isFinite(v) ? new JsonPrimitive(v) : JsonNull.INSTANCE;
+    }
+
+    static void write(StudyFiles files, BatchSizeStudyConfig config, BatchSizeStudyResult r) {
+        files.writeString("study.json", StudyFiles.GSON.toJson(json(config, r)) + "\n");
+        HtmlPage page = new HtmlPage("Batch-size study");
+        page.paragraph("Architecture: " + config.inputs() + "-" + join(config.hidden()) + "-" + config.classes()
+                + " " + config.activation().name().toLowerCase(Locale.ROOT) + ", optimizer "
+                + config.optimizer().cliName() + ". Trials in study.csv, everything below in study.json.");
+        if (!r.hardware().isEmpty()) {
+            hardware(files, r, page);
+        }
+        if (!r.stepsToTarget().isEmpty()) {
+            steps(files, config, r, page);
+        }
+        if (!r.noise().isEmpty()) {
+            noise(files, config, r, page);
+        }
+        page.write(files.dir().resolve("report.html"));
+    }
+
+    private static String join(int[] w) {
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < w.length; i++) {
+            s.append(i == 0 ? "" : "-").append(w[i]);
+        }
+        return s.toString();
+    }
+
+    private static String fmt(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.4g", v) : "";
+    }
+
+    private static JsonObject json(BatchSizeStudyConfig config, BatchSizeStudyResult r) {
+        JsonObject root = new JsonObject();
+        root.add("config", StudyFiles.GSON.toJsonTree(config));
+        JsonObject hw = new JsonObject();
+        for (BatchSizeStudyResult.DeviceCurve c : r.hardware().values()) {
+            JsonObject d = new JsonObject();
+            if (r.deviceDescriptions().containsKey(c.device())) {
+                d.addProperty("description", r.deviceDescriptions().get(c.device()));
+            }
+            if (c.saturation() != null) {
+                d.add("saturation_batch_size", num(c.saturation().batchSize()));
+                d.addProperty("saturation_position", c.saturation().position().jsonName());
+                d.add("flat_seconds_per_update", num(c.saturation().flatSeconds()));
+                d.add("seconds_per_example", num(c.saturation().secondsPerExample()));
+            }
+            JsonArray pts = new JsonArray();
+            for (TrialRow t : c.points()) {
+                JsonObject p = new JsonObject();
+                p.addProperty("batch_size", t.batchSize());
+                p.add("seconds_per_update", num(t.secondsPerUpdate()));
+                p.add("seconds_q1", num(t.secondsQ1()));
+                p.add("seconds_q3", num(t.secondsQ3()));
+                p.add("seconds_min", num(t.secondsMin()));
+                p.add("seconds_max", num(t.secondsMax()));
+                p.add("samples_per_second", num(t.samplesPerSecond()));
+                p.addProperty("repeats", t.repeats());
+                pts.add(p);
+            }
+            d.add("points", pts);
+            hw.add(c.device(), d);
+        }
+        root.add("hardware", hw);
+        if (!r.stepsToTarget().isEmpty()) {
+            JsonObject st = new JsonObject();
+            st.addProperty("target_metric", config.targetMetric());
+            st.addProperty("target_loss", config.targetLoss());
+            st.addProperty("max_steps", config.maxSteps());
+            JsonArray pts = new JsonArray();
+            for (BatchSizeStudyResult.StepsPoint p : r.stepsToTarget()) {
+                JsonObject o = new JsonObject();
+                o.addProperty("batch_size", p.batchSize());
+                o.addProperty("status", p.status());
+                o.add("steps", p.steps() < 0 ? JsonNull.INSTANCE : new JsonPrimitive(p.steps()));
+                o.add("examples", p.examples() < 0 ? JsonNull.INSTANCE : new JsonPrimitive(p.examples()));
+                o.add("learning_rate", num(p.learningRate()));
+                o.addProperty("learning_rate_at_grid_edge", p.learningRateAtGridEdge());
+                o.addProperty("region", p.region());
+                pts.add(o);
+            }
+            st.add("points", pts);
+            if (r.regions() != null) {
+                st.add("perfect_scaling_until", num(r.regions().perfectScalingUntil()));
+                st.add("maximal_parallelism_from", num(r.regions().maximalParallelismFrom()));
+            }
+            if (r.critical() != null) {
+                st.add("critical_batch_size", num(r.critical().criticalBatchSize()));
+                st.add("min_steps", num(r.critical().minSteps()));
+                st.add("min_examples", num(r.critical().minExamples()));
+            }
+            root.add("steps_to_target", st);
+        }
+        if (!r.noise().isEmpty()) {
+            JsonObject ns = new JsonObject();
+            ns.addProperty("train_batch_size", config.noiseBatch());
+            ns.addProperty("small_batch", config.noiseSmall());
+            ns.addProperty("big_batch", config.noiseBig());
+            ns.addProperty("moving_average_beta", config.noiseDecay());
+            NoiseSample last = r.noise().get(r.noise().size() - 1);
+            ns.add("final_b_simple", num(last.estimate().simpleNoiseScale()));
+            ns.add("critical_batch_size_measured", r.critical() == null ? JsonNull.INSTANCE
+                    : num(r.critical().criticalBatchSize()));
+            JsonArray series = new JsonArray();
+            for (NoiseSample n : r.noise()) {
+                JsonObject o = new JsonObject();
+                o.addProperty("step", n.step());
+                o.add("grad_norm_sq", num(n.estimate().gradNormSquared()));
+                o.add("trace", num(n.estimate().trace()));
+                o.add("avg_grad_norm_sq", num(n.estimate().averageGradNormSquared()));
+                o.add("avg_trace", num(n.estimate().averageTrace()));
+                o.add("b_simple", num(n.estimate().simpleNoiseScale()));
+                series.add(o);
+            }
+            ns.add("series", series);
+            root.add("noise_scale", ns);
+        }
+        return root;
+    }
+
+    private static void hardware(StudyFiles files, BatchSizeStudyResult r, HtmlPage page) {
+        LinePlot time = new LinePlot("Time per update", "batch size", "seconds per update (median)").logX().logY()
+                .markers();
+        LinePlot rate = new LinePlot("Throughput", "batch size", "samples per second").logX().logY().markers();
+        List<List<String>> table = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        for (BatchSizeStudyResult.DeviceCurve c : r.hardware().values()) {
+            double[] b = c.points().stream().mapToDouble(TrialRow::batchSize).toArray();
+            time.series(c.device(), b, c.points().stream().mapToDouble(TrialRow::secondsPerUpdate).toArray());
+            rate.series(c.device(), b, c.points().stream().mapToDouble(TrialRow::samplesPerSecond).toArray());
+            if (c.saturation() != null) {
+                time.verticalLine(c.saturation().batchSize());
+                rate.verticalLine(c.saturation().batchSize());
+                notes.add(c.device() + ": saturation point B* = " + fmt(c.saturation().batchSize()) + " ("
+                        + c.saturation().position().jsonName().replace('_', ' ') + "; flat cost "
+                        + fmt(c.saturation().flatSeconds()) + " s, then " + fmt(c.saturation().secondsPerExample())
+                        + " s per example)");
+            }
+            for (TrialRow t : c.points()) {
+                table.add(List.of(c.device(), Integer.toString(t.batchSize()), fmt(t.secondsPerUpdate()),
+                        fmt(t.secondsQ1()) + " – " + fmt(t.secondsQ3()), fmt(t.samplesPerSecond()),
+                        Integer.toString(t.repeats())));
+            }
+        }
+        time.write(files.dir().resolve("plots/time-per-update.png"));
+        rate.write(files.dir().resolve("plots/samples-per-second.png"));
+        page.heading("Hardware saturation").bullets(notes)
+                .image("plots/time-per-update.png", "time per update").image("plots/samples-per-second.png",
+                        "samples per second")
+                .table(List.of("device", "batch size", "s/update (median)", "IQR", "samples/s", "repeats"), table);
+    }
+
+    private static void steps(StudyFiles files, BatchSizeStudyConfig config, BatchSizeStudyResult r,
+            HtmlPage page) {
+        List<BatchSizeStudyResult.StepsPoint> reached = r.stepsToTarget().stream()
+                .filter(p -> p.status().equals("reached")).toList();
+        LinePlot plot = new LinePlot("Steps to " + config.targetMetric() + " ≤ " + config.targetLoss(),
+                "batch size", "steps to target").logX().logY().markers();
+        if (!reached.isEmpty()) {
+            for (ScalingRegions.Region region : ScalingRegions.Region.values()) {
+                // Each region its own coloured series; the regions share their boundary points so the line is
+                // unbroken.
+                List<double[]> pts = new ArrayList<>();
+                for (int i = 0; i < reached.size(); i++) {
+                    boolean in = reached.get(i).region().equals(region.label())
+                            || (i + 1 < reached.size() && reached.get(i + 1).region().equals(region.label()));
+                    if (in) {
+                        pts.add(new double[] {reached.get(i).batchSize(), reached.get(i).steps()});
+                    }
+                }
+                if (!pts.isEmpty() && reached.stream().anyMatch(p -> p.region().equals(region.label()))) {
+                    plot.series(region.label(), pts.stream().mapToDouble(p -> p[0]).toArray(),
+                            pts.stream().mapToDouble(p -> p[1]).toArray());
+                }
+            }
+            if (reached.stream().allMatch(p -> p.region().isEmpty())) {
+                plot.series("steps", reached.stream().mapToDouble(p -> p.batchSize()).toArray(),
+                        reached.stream().mapToDouble(p -> p.steps()).toArray());
+            }
+            BatchSizeStudyResult.StepsPoint first = reached.get(0);
+            double[] bs = reached.stream().mapToDouble(p -> p.batchSize()).toArray();
+            double[] ideal = new double[bs.length];
+            for (int i = 0; i < bs.length; i++) {
+                ideal[i] = first.steps() * first.batchSize() / bs[i];
+            }
+            plot.series("perfect scaling from the smallest batch", bs, ideal);
+            if (r.regions() != null) {
+                plot.verticalLine(r.regions().perfectScalingUntil());
+                plot.verticalLine(r.regions().maximalParallelismFrom());
+            }
+        }
+        plot.write(files.dir().resolve("plots/steps-to-target.png"));
+        List<List<String>> table = new ArrayList<>();
+        for (BatchSizeStudyResult.StepsPoint p : r.stepsToTarget()) {
+            table.add(List.of(Integer.toString(p.batchSize()), p.status(), p.steps() < 0 ? "" : Long.toString(p.steps()),
+                    p.examples() < 0 ? "" : Long.toString(p.examples()), fmt(p.learningRate())
+                            + (p.learningRateAtGridEdge() ? " (grid edge)" : ""), p.region()));
+        }
+        List<String> notes = new ArrayList<>();
+        if (r.regions() != null) {
+            notes.add("perfect scaling up to B = " + fmt(r.regions().perfectScalingUntil())
+                    + "; maximal parallelism from B = " + fmt(r.regions().maximalParallelismFrom())
+                    + " (empty when blank); local exponent ≥ " + ScalingRegions.PERFECT_EXPONENT + " is perfect, ≤ "
+                    + ScalingRegions.FLAT_EXPONENT + " flat");
+        }
+        if (r.critical() != null) {
+            notes.add("critical batch size B_crit = " + fmt(r.critical().criticalBatchSize()) + " from the fit S = S_min(1 + B_crit/B),"
+                    + " S_min = " + fmt(r.critical().minSteps()));
+        }
+        page.heading("Steps to target").bullets(notes).image("plots/steps-to-target.png", "steps to target")
+                .table(List.of("batch size", "status", "steps", "examples", "best lr", "region"), table);
+    }
+
+    private static void noise(StudyFiles files, BatchSizeStudyConfig config, BatchSizeStudyResult r,
+            HtmlPage page) {
+        double[] steps = r.noise().stream().mapToDouble(NoiseSample::step).toArray();
+        double[] b = r.noise().stream().mapToDouble(n -> n.estimate().simpleNoiseScale()).toArray();
+        LinePlot plot = new LinePlot("Gradient noise scale B_simple = tr(Σ)/|G|²", "step", "B_simple").logY()
+                .series("B_simple (moving averages)", steps, b);
+        if (r.critical() != null && Double.isFinite(r.critical().criticalBatchSize())) {
+            double[] flat = new double[steps.length];
+            java.util.Arrays.fill(flat, r.critical().criticalBatchSize());
+            plot.series("measured B_crit (steps to target)", steps, flat);
+        }
+        plot.write(files.dir().resolve("plots/noise-scale.png"));
+        NoiseSample last = r.noise().get(r.noise().size() - 1);
+        page.heading("Gradient noise scale").paragraph("Training at batch " + config.noiseBatch() + ", estimates from"
+                + " B_small = " + config.noiseSmall() + " and B_big = " + config.noiseBig() + " every "
+                + config.noiseEvery() + " steps, moving averages with β = " + config.noiseDecay() + ". Final B_simple = "
+                + fmt(last.estimate().simpleNoiseScale()) + (r.critical() == null ? ""
+                        : "; measured critical batch size " + fmt(r.critical().criticalBatchSize())) + ".")
+                .image("plots/noise-scale.png", "noise scale");
+    }
+}

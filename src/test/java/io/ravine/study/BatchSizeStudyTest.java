@@ -1,0 +1,144 @@
+package io.ravine.study;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ravine.InvalidInputException;
+import io.ravine.backend.Backend;
+import io.ravine.backend.cpu.CpuBackend;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BatchSizeStudyTest {
+
+    /** Every part, on a tiny model and 300 embedded examples: a few seconds in all. */
+    private static BatchSizeStudyConfig small() {
+        return BatchSizeStudyConfig.builder()
+                .optDevices(List.of("cpu", "cuda"))
+                .optBatchSizes(1, 4, 16, 64).optInputs(20).optHidden(16).optClasses(3)
+                .optWarmup(1).optWarmupSeconds(0).optRepeats(3).optSecondsPerSize(0)
+                .optLimit(300).optStepBatchSizes(10, 20, 40).optLrGrid(1).optLearningRate(3e-3)
+                .optTargetLoss(1.2).optMaxSteps(80).optCheckEvery(5).optMonitorSize(200)
+                .optNoiseBatch(20).optNoiseSmall(4).optNoiseBig(32).optNoiseEvery(10)
+                .build();
+    }
+
+    /** CUDA never opens here, whatever the machine, so the skip path is always the one tested. */
+    private static Backend cpuOnly(String device) {
+        if (!device.equals("cpu")) {
+            throw new InvalidInputException("no " + device + " in this test");
+        }
+        return CpuBackend.f32();
+    }
+
+    private static BatchSizeStudyResult run(BatchSizeStudyConfig config, Path dir) {
+        return new BatchSizeStudy(config, dir).optDeviceOpener(BatchSizeStudyTest::cpuOnly).optProgressBar(false)
+                .run();
+    }
+
+    @Test
+    void aKilledStudyResumesWithOnlyTheMissingTrialsAndEndsAsAStraightRun(@TempDir Path tmp) throws IOException {
+        BatchSizeStudyConfig config = small();
+        Path straight = tmp.resolve("straight");
+        BatchSizeStudyResult full = run(config, straight);
+        // 4 cpu timings (cuda skipped), 3 batch sizes × 3 learning rates, 1 noise run.
+        assertEquals(4 + 9 + 1, full.ranTrials().size());
+        assertTrue(full.ranTrials().stream().noneMatch(t -> t.contains("cuda")));
+        for (String f : List.of("study.csv", "study.json", "report.html", "noise-scale.csv",
+                "plots/time-per-update.png", "plots/samples-per-second.png", "plots/steps-to-target.png",
+                "plots/noise-scale.png")) {
+            assertTrue(Files.size(straight.resolve(f)) > 0, f);
+        }
+
+        // A second directory killed half way: its trials file holds the header and the first 7 rows.
+        Path killed = tmp.resolve("killed");
+        run(config, killed);
+        List<String> lines = Files.readAllLines(killed.resolve("study.csv"));
+        Files.write(killed.resolve("study.csv"), lines.subList(0, 1 + 7));
+        Files.delete(killed.resolve("study.json"));
+        List<String> missing = new ArrayList<>();
+        for (String line : lines.subList(1 + 7, lines.size())) {
+            missing.add(line.substring(0, line.indexOf(',')));
+        }
+        BatchSizeStudyResult resumed = run(config, killed);
+        assertEquals(missing, resumed.ranTrials());
+        assertEquals(nonTimingColumns(straight.resolve("study.csv")), nonTimingColumns(killed.resolve("study.csv")));
+
+        // Nothing left: a third run only rewrites the summary.
+        assertTrue(run(config, killed).ranTrials().isEmpty());
+    }
+
+    private static List<List<String>> nonTimingColumns(Path csv) throws IOException {
+        List<String> lines = Files.readAllLines(csv);
+        List<String> header = List.of(lines.get(0).split(",", -1));
+        Set<String> timing = Set.copyOf(TrialRow.TIMING_COLUMNS);
+        List<List<String>> out = new ArrayList<>();
+        for (String line : lines) {
+            String[] cells = line.split(",", -1);
+            List<String> kept = new ArrayList<>();
+            for (int i = 0; i < cells.length; i++) {
+                if (!timing.contains(header.get(i))) {
+                    kept.add(cells[i]);
+                }
+            }
+            out.add(kept);
+        }
+        return out;
+    }
+
+    @Test
+    void theStudyFindsTheTargetAndTheBestLearningRatePerBatchSize(@TempDir Path tmp) {
+        BatchSizeStudyConfig config = BatchSizeStudyConfig.builder().optParts(List.of("steps"))
+                .optHidden(16).optLimit(300).optStepBatchSizes(10, 40).optLrGrid(1).optLearningRate(3e-3)
+                .optTargetLoss(1.2).optMaxSteps(80).optCheckEvery(5).optMonitorSize(200).build();
+        BatchSizeStudyResult r = run(config, tmp.resolve("s"));
+        for (BatchSizeStudyResult.StepsPoint p : r.stepsToTarget()) {
+            List<TrialRow> trials = r.rows().stream().filter(t -> t.batchSize() == p.batchSize()).toList();
+            long fewest = trials.stream().filter(t -> t.status().equals("reached")).mapToLong(TrialRow::steps).min()
+                    .orElse(-1);
+            assertEquals(fewest, p.steps());
+            if (p.status().equals("reached")) {
+                // A reached trial's step is a multiple of the check interval and its loss is at or below the target.
+                TrialRow best = trials.stream().filter(t -> t.steps() == p.steps() && t.status().equals("reached"))
+                        .findFirst().orElseThrow();
+                assertEquals(0, best.steps() % 5);
+                assertTrue(best.finalLoss() <= 1.2);
+                assertEquals(best.steps() * p.batchSize(), p.examples());
+            }
+        }
+        assertTrue(r.stepsToTarget().stream().anyMatch(p -> p.status().equals("reached")),
+                "the target must be reachable in this setting, or the checks above test nothing");
+    }
+
+    @Test
+    void anotherStudyInTheSameDirectoryIsRefusedButAnotherSelectionIsNot(@TempDir Path tmp) {
+        Path dir = tmp.resolve("s");
+        BatchSizeStudyConfig hw = BatchSizeStudyConfig.builder().optParts(List.of("hardware"))
+                .optBatchSizes(1, 2, 4).optInputs(8).optHidden(4).optClasses(2).optWarmupSeconds(0).optRepeats(3)
+                .build();
+        run(hw, dir);
+        BatchSizeStudyConfig wider = BatchSizeStudyConfig.builder().optParts(List.of("hardware"))
+                .optBatchSizes(1, 2, 4, 8).optInputs(8).optHidden(4).optClasses(2).optWarmupSeconds(0).optRepeats(3)
+                .build();
+        assertEquals(List.of("hardware/cpu/b=8"), run(wider, dir).ranTrials());
+        BatchSizeStudyConfig other = BatchSizeStudyConfig.builder().optParts(List.of("hardware"))
+                .optBatchSizes(1, 2, 4).optInputs(8).optHidden(5).optClasses(2).optWarmupSeconds(0).optRepeats(3)
+                .build();
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> run(other, dir));
+        assertTrue(e.getMessage().contains("hidden"), e.getMessage());
+    }
+
+    @Test
+    void noDeviceThatOpensIsBadInput(@TempDir Path tmp) {
+        BatchSizeStudyConfig config = BatchSizeStudyConfig.builder().optParts(List.of("hardware"))
+                .optDevices(List.of("cuda")).optBatchSizes(1, 2, 4).build();
+        assertThrows(InvalidInputException.class, () -> run(config, tmp.resolve("s")));
+    }
+}
