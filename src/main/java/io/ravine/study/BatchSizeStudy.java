@@ -190,13 +190,6 @@ public final class BatchSizeStudy {
         return data;
     }
 
-    /** Thrown by the target watch to leave {@link Trainer#fit()} as soon as the target is reached. */
-    private static final class TargetReached extends RuntimeException {
-        TargetReached() {
-            super("target reached", null, false, false);
-        }
-    }
-
     private TrialRow trainingTrial(Trial t, Backend backend, String device, StudyFiles files) {
         boolean noise = t.kind().equals(BatchSizeStudyConfig.NOISE);
         int trainN = Math.min(data().train().n(), config.limit() == 0 ? Integer.MAX_VALUE : config.limit());
@@ -235,23 +228,14 @@ public final class BatchSizeStudy {
                 if (!Double.isNaN(loss)) {
                     lastLoss[0] = loss;
                 }
-                if (loss <= config.targetLoss()) {
+                if (loss <= config.targetLoss() && reachedAt[0] < 0) {
                     reachedAt[0] = e.step();
-                    // No stop hook in Trainer: leaving fit() by an exception ends the run at once (its finally
-                    // blocks release the step program and progress bar; the trainer is closed here).
-                    throw new TargetReached();
+                    trainer.requestStop();
                 }
             });
-            String status;
-            long steps;
-            try {
-                TrainingResult r = trainer.fit();
-                status = r.diverged() ? "diverged" : "not_reached";
-                steps = r.steps();
-            } catch (TargetReached reached) {
-                status = "reached";
-                steps = reachedAt[0];
-            }
+            TrainingResult r = trainer.fit();
+            String status = reachedAt[0] >= 0 ? "reached" : r.diverged() ? "diverged" : "not_reached";
+            long steps = reachedAt[0] >= 0 ? reachedAt[0] : r.steps();
             double noiseScale = series.isEmpty() ? Double.NaN
                     : series.get(series.size() - 1).estimate().simpleNoiseScale();
             if (noise) {

@@ -64,6 +64,7 @@ public final class Trainer implements AutoCloseable {
     private final Normalizer normalizer;
     private Path runDir;
     private boolean progressBar = System.console() != null;
+    private volatile boolean stopRequested;
 
     /** A trainer for {@code config} on {@code backend}, loading the data the config names. */
     public Trainer(TrainConfig config, Backend backend) {
@@ -156,6 +157,14 @@ public final class Trainer implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Ends the current {@link #fit()} or {@link #resumeFrom} after the step in progress, as if it were the last: the
+     * final evaluation, checkpoint and summary are written. A listener calls this to stop at a target loss.
+     */
+    public void requestStop() {
+        stopRequested = true;
+    }
+
     public Model model() {
         return model;
     }
@@ -245,8 +254,9 @@ public final class Trainer implements AutoCloseable {
         double lastMonitorLoss = Double.NaN;
         boolean diverged = false;
         long step = startStep;
+        stopRequested = false;
         try {
-            while (step < totalSteps) {
+            while (step < totalSteps && !stopRequested) {
                 int epoch = (int) (step / spe);
                 int bi = (int) (step % spe);
                 if (epoch != permEpoch) {
