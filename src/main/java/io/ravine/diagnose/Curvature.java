@@ -53,8 +53,8 @@ public final class Curvature {
     /**
      * The cheap per-step measurement for {@code train --diagnose-every N}: ‖g‖, gᵀHg and ε* of the mean loss over
      * {@code subset} at the model's current θ (three gradient passes over the subset, in chunks of
-     * {@code capacity} rows). Overwrites {@code model.gradient()} and the workspace of that capacity; leaves θ
-     * exactly as it was.
+     * {@code capacity} rows, in buffers of its own: neither {@code model.gradient()} nor the model's workspaces are
+     * touched). Leaves θ exactly as it was.
      */
     public static AlongGradient alongGradient(Model model, Dataset subset, int capacity) {
         try (HessianVectorProduct hvp = new HessianVectorProduct(model, subset, capacity)) {
