@@ -126,8 +126,8 @@ public final class DiagnoseCommand implements Callable<Integer> {
         for (Finding f : findings) {
             System.out.println("  " + f.problem() + ": " + f.evidence() + " -> " + f.workaround());
         }
-        System.out.printf(Locale.ROOT, "  %d gradient passes in %.2f s; wrote %s%n", r.gradientPasses(),
-                r.timings().total(), runDir.resolve("diagnosis.json"));
+        System.out.printf(Locale.ROOT, "  %d gradients and %d Hessian-vector products in %.2f s; wrote %s%n",
+                r.gradientPasses(), r.hessianVectorProducts(), r.timings().total(), runDir.resolve("diagnosis.json"));
     }
 
     /** NAME, NAME.safetensors, or (no name) final, else the latest checkpoint. */

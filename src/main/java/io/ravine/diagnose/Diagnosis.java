@@ -102,7 +102,7 @@ public final class Diagnosis {
     /** Everything measured. */
     public record Report(int subsetSize, long seed, Curvature.GradientStudy gradient, HessianSpectrum hessian,
             List<UnitStatistics.Layer> units, UnitSymmetry.Result symmetry, SpreadReport spread, long gradientPasses,
-            Timings timings) {
+            long hessianVectorProducts, Timings timings) {
     }
 
     /**
@@ -118,6 +118,7 @@ public final class Diagnosis {
         boolean mainIsFirstSpread = spreadSize == main.n();
 
         long passes;
+        long products;
         Curvature.GradientStudy study;
         HessianSpectrum spectrum;
         double tCurv;
@@ -138,6 +139,7 @@ public final class Diagnosis {
             spectrum = HessianSpectrum.from(lanczos, probes, o.topK(), o.densityProbes() > 0);
             tDensity = seconds(t);
             passes = hvp.gradientPasses();
+            products = hvp.products();
         }
         long t = System.nanoTime();
         List<UnitStatistics.Layer> units = UnitStatistics.measure(model, main, o.capacity());
@@ -168,6 +170,7 @@ public final class Diagnosis {
                         loss[i] = hvp.loss();
                         a = Curvature.alongGradient(hvp);
                         passes += hvp.gradientPasses();
+                        products += hvp.products();
                     }
                     u = UnitStatistics.measure(model, sub, o.capacity());
                 }
@@ -182,9 +185,10 @@ public final class Diagnosis {
         }
         double tSpread = seconds(t);
         Timings timings = new Timings(tCurv, tLanczos, tDensity, tUnits, tSym, tSpread, seconds(t0));
-        LOG.info("diagnosis of {} on {} examples: {} gradient passes in {} s", model.mlp().describe(), main.n(),
-                passes, String.format(java.util.Locale.ROOT, "%.2f", timings.total()));
-        return new Report(main.n(), o.seed(), study, spectrum, units, symmetry, spread, passes, timings);
+        LOG.info("diagnosis of {} on {} examples: {} gradients and {} Hessian-vector products in {} s",
+                model.mlp().describe(), main.n(), passes, products,
+                String.format(java.util.Locale.ROOT, "%.2f", timings.total()));
+        return new Report(main.n(), o.seed(), study, spectrum, units, symmetry, spread, passes, products, timings);
     }
 
     /** Dead (or saturated) units over all hidden layers that can have them, as a fraction; NaN if none can. */

@@ -73,6 +73,7 @@ public final class DiagnosisFile {
         root.add("doctor", doctor);
         JsonObject cost = new JsonObject();
         cost.addProperty("gradient_passes", r.gradientPasses());
+        cost.addProperty("hessian_vector_products", r.hessianVectorProducts());
         Diagnosis.Timings t = r.timings();
         JsonObject secs = new JsonObject();
         secs.add("curvature", num(t.curvature()));

@@ -53,7 +53,8 @@ public final class DiagnosisPlots {
             SpectralDensity d = h.density();
             new LinePlot(String.format(Locale.ROOT, "Hessian spectral density (SLQ, %d probes x %d steps,"
                     + " sigma %.3g)", d.probes(), d.steps(), d.sigma()), "eigenvalue", "density")
-                    .series("density", d.grid(), d.density()).logY().write(plotsDir.resolve(DENSITY));
+                    .series("density", d.grid(), floored(d.density(), 1e-8)).logY()
+                    .write(plotsDir.resolve(DENSITY));
             written.add(DENSITY);
         }
         Curvature.GradientStudy g = r.gradient();
@@ -67,6 +68,21 @@ public final class DiagnosisPlots {
         p.write(plotsDir.resolve(SECOND_ORDER));
         written.add(SECOND_ORDER);
         return written;
+    }
+
+    /** The values with those below {@code fraction} of the largest dropped (NaN), so a log axis stays readable. */
+    private static double[] floored(double[] v, double fraction) {
+        double max = 0;
+        for (double x : v) {
+            max = Math.max(max, x);
+        }
+        double[] out = v.clone();
+        for (int i = 0; i < out.length; i++) {
+            if (!(out[i] >= fraction * max)) {
+                out[i] = Double.NaN;
+            }
+        }
+        return out;
     }
 
     /** A histogram as a step line: (edge, fraction) pairs tracing each bin's top. */

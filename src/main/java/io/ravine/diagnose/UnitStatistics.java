@@ -15,7 +15,7 @@ import java.util.List;
  * <ul>
  *   <li>Histogram of all activations of a layer over the subset, {@link #BINS} equal bins over the activation's
  *       range: [0, 1] for the logistic, [−1, 1] for tanh, [0, max] for ReLU and [min, max] for the identity, the
- *       extremes taken over the subset.</li>
+ *       extremes taken over the subset and rounded outwards to m × 10ⁿ with m in 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 (round bin edges).</li>
  *   <li>Histogram of the per-unit mean activations, on the same bins.</li>
  *   <li>Dead fraction (ReLU layers): units whose output is 0 on every example of the subset. Their incoming
  *       weights get exactly zero gradient from this data, so nothing revives them.</li>
@@ -33,6 +33,8 @@ public final class UnitStatistics {
     public static final double SATURATION_MARGIN = 0.025;
     /** Share of the examples on which a unit must be saturated to count as a saturated unit. */
     public static final double SATURATED_EXAMPLE_SHARE = 0.95;
+
+    private static final double[] ROUND_MANTISSAS = {1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10};
 
     private UnitStatistics() {
     }
@@ -164,13 +166,35 @@ public final class UnitStatistics {
 
     /** The histogram range: the activation's own where finite, the subset's extremes where not. */
     private static double[] range(Activation act, double min, double max) {
-        double lo = Double.isFinite(act.lowerEnd()) ? act.lowerEnd() : min;
-        double hi = Double.isFinite(act.upperEnd()) ? act.upperEnd() : max;
+        double lo = Double.isFinite(act.lowerEnd()) ? act.lowerEnd() : roundOutward(min, false);
+        double hi = Double.isFinite(act.upperEnd()) ? act.upperEnd() : roundOutward(max, true);
         if (!(hi > lo)) {
             // All values equal (e.g. an all-dead ReLU layer): a unit-wide range keeps the bins well defined.
             hi = lo + 1.0;
         }
         return new double[] {lo, hi};
+    }
+
+    /** v rounded towards −∞ (down) or +∞ (up) to the nearest m × 10ⁿ with m ∈ {1, 2, 2.5, 5}; 0 stays 0. */
+    static double roundOutward(double v, boolean up) {
+        if (v == 0 || !Double.isFinite(v)) {
+            return v;
+        }
+        // Rounding up a positive value (or down a negative one) grows |v|; the other way shrinks it.
+        boolean grow = up == (v > 0);
+        double a = Math.abs(v);
+        double p = Math.pow(10, Math.floor(Math.log10(a)));
+        double r = grow ? 10 * p : p;
+        for (double m : ROUND_MANTISSAS) {
+            if (grow && m * p >= a) {
+                r = m * p;
+                break;
+            }
+            if (!grow && m * p <= a) {
+                r = m * p;
+            }
+        }
+        return Math.copySign(r, v);
     }
 
     private static int bin(double v, double[] range) {

@@ -17,7 +17,9 @@ import io.ravine.nn.Model;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** H·v by central differences of gradients against the Hessian of a quadratic written down by hand. */
 class HessianVectorProductTest {
@@ -50,10 +52,10 @@ class HessianVectorProductTest {
      * rounding level. Tanh (smooth, not frozen) agrees too.
      */
     @ParameterizedTest
-    @EnumSource(value = Activation.class, names = {"RELU", "TANH"})
-    void reluAndTanhNetworksMatchFloat64FiniteDifferencesOfBackprop(Activation act) {
+    @MethodSource("networks")
+    void reluAndTanhNetworksMatchFloat64FiniteDifferencesOfBackprop(Activation act, int[] hidden) {
         int in = 20;
-        Mlp mlp = new Mlp(in, new int[] {64}, 3, act, LossKind.SOFTMAX_CE);
+        Mlp mlp = new Mlp(in, hidden, 3, act, LossKind.SOFTMAX_CE);
         int n = 2000;
         SplittableRandom rng = new SplittableRandom(17);
         float[] x = new float[n * in];
@@ -68,7 +70,67 @@ class HessianVectorProductTest {
         float[] theta = mlp.initialParameters(Initializer.he(), 0.05, 4);
         double[] v = randomVector(theta.length, 6);
 
-        double[] reference;
+        double[] reference = reference(mlp, theta, x, y, n, v);
+        for (Backend b : new Backend[] {CpuBackend.f32(), CpuBackend.f64()}) {
+            try (Model m = new Model(b, mlp);
+                    HessianVectorProduct hvp = new HessianVectorProduct(m, data, 128);
+                    Tensor vt = b.allocateVector(v.length);
+                    Tensor out = b.allocateVector(v.length)) {
+                m.setParameters(theta);
+                b.copyFromHost(v, 0, vt);
+                hvp.apply(vt, out);
+                double err = Tolerances.relativeError(b.toDoubleArray(out), reference);
+                // The reference's own error: rounding ε_mach‖∇J‖/h ≈ 1e-9 relative.
+                assertTrue(err < (b.dtype() == io.ravine.backend.DType.F32 ? F32_HVP : F64_HVP),
+                        act + " " + b.dtype() + ": relative error " + err);
+            }
+        }
+    }
+
+    static Stream<Arguments> networks() {
+        return Stream.of(Arguments.of(Activation.RELU, new int[] {64}), Arguments.of(Activation.TANH, new int[] {64}),
+                Arguments.of(Activation.RELU, new int[] {32, 16}));
+    }
+
+    @Test
+    void theFirstLayerCacheFollowsThetaAndMatchesRecomputing() {
+        Mlp mlp = new Mlp(7, new int[] {12, 5}, 3, Activation.RELU, LossKind.SOFTMAX_CE);
+        SplittableRandom rng = new SplittableRandom(31);
+        int n = 150;
+        float[] x = new float[n * 7];
+        float[] y = new float[n];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rng.nextGaussian();
+        }
+        for (int i = 0; i < n; i++) {
+            y[i] = rng.nextInt(3);
+        }
+        Dataset data = new Dataset("cache", n, 7, x, 1, y, 3);
+        double[] v = randomVector(mlp.parameterCount(), 32);
+        float[] theta1 = mlp.initialParameters(Initializer.he(), 0.1, 1);
+        float[] theta2 = mlp.initialParameters(Initializer.he(), 0.1, 2);
+        Backend b = CpuBackend.f64();
+        try (Model cached = new Model(b, mlp); Model plain = new Model(b, mlp);
+                HessianVectorProduct withCache = new HessianVectorProduct(cached, data, 64, true);
+                HessianVectorProduct without = new HessianVectorProduct(plain, data, 64, false);
+                Tensor vt = b.allocateVector(v.length);
+                Tensor a = b.allocateVector(v.length);
+                Tensor c = b.allocateVector(v.length)) {
+            b.copyFromHost(v, 0, vt);
+            for (float[] theta : new float[][] {theta1, theta2}) {
+                // The second θ is set on the same objects: the cache must notice and refill.
+                cached.setParameters(theta);
+                plain.setParameters(theta);
+                withCache.apply(vt, a);
+                without.apply(vt, c);
+                assertArrayEquals(b.toDoubleArray(c), b.toDoubleArray(a), 0.0);
+            }
+            assertTrue(Tolerances.relativeError(b.toDoubleArray(a), reference(mlp, theta2, x, y, n, v)) < F64_HVP);
+        }
+    }
+
+    /** Float64 central differences of Model's own backprop with step 1e-7 (see the ReLU test). */
+    private static double[] reference(Mlp mlp, float[] theta, float[] x, float[] y, int n, double[] v) {
         Backend f64 = CpuBackend.f64();
         try (Model m = new Model(f64, mlp)) {
             Model.Workspace ws = m.workspace(n);
@@ -86,24 +148,11 @@ class HessianVectorProductTest {
             m.setParameters(minus);
             m.computeGradient(ws, n);
             double[] gm = f64.toDoubleArray(m.gradient());
-            reference = new double[theta.length];
+            double[] out = new double[theta.length];
             for (int i = 0; i < theta.length; i++) {
-                reference[i] = (gp[i] - gm[i]) / (2 * h);
+                out[i] = (gp[i] - gm[i]) / (2 * h);
             }
-        }
-        for (Backend b : new Backend[] {CpuBackend.f32(), CpuBackend.f64()}) {
-            try (Model m = new Model(b, mlp);
-                    HessianVectorProduct hvp = new HessianVectorProduct(m, data, 128);
-                    Tensor vt = b.allocateVector(v.length);
-                    Tensor out = b.allocateVector(v.length)) {
-                m.setParameters(theta);
-                b.copyFromHost(v, 0, vt);
-                hvp.apply(vt, out);
-                double err = Tolerances.relativeError(b.toDoubleArray(out), reference);
-                // The reference's own error: rounding ε_mach‖∇J‖/h ≈ 1e-9 relative.
-                assertTrue(err < (b.dtype() == io.ravine.backend.DType.F32 ? F32_HVP : F64_HVP),
-                        act + " " + b.dtype() + ": relative error " + err);
-            }
+            return out;
         }
     }
 
@@ -138,7 +187,8 @@ class HessianVectorProductTest {
             hvp.apply(v, out);
             hvp.lossAt(v, 0.37);
             assertArrayEquals(before, m.parameters());
-            assertEquals(2, hvp.gradientPasses());
+            assertEquals(0, hvp.gradientPasses());
+            assertEquals(1, hvp.products());
         }
     }
 

@@ -65,6 +65,16 @@ class UnitStatisticsTest {
         assertEquals(2, layers.size());
     }
 
+    @Test
+    void unboundedRangesAreRoundedOutwards() {
+        assertEquals(30.0, UnitStatistics.roundOutward(28.27, true), 1e-12);
+        assertEquals(25.0, UnitStatistics.roundOutward(28.27, false), 1e-12);
+        assertEquals(-30.0, UnitStatistics.roundOutward(-28.27, false), 1e-12);
+        assertEquals(-0.004, UnitStatistics.roundOutward(-0.0037, false), 1e-15);
+        assertEquals(100.0, UnitStatistics.roundOutward(81, true), 1e-12);
+        assertEquals(0.0, UnitStatistics.roundOutward(0, true));
+    }
+
     private static List<UnitStatistics.Layer> measure(Mlp mlp, float[] theta, int capacity) {
         SplittableRandom rng = new SplittableRandom(9);
         float[] x = new float[N * IN];
