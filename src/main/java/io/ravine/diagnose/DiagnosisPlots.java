@@ -70,7 +70,7 @@ public final class DiagnosisPlots {
         return written;
     }
 
-    /** The values with those below {@code fraction} of the largest dropped (NaN), so a log axis stays readable. */
+    /** The values raised to at least {@code fraction} of the largest, so a log axis stays readable. */
     private static double[] floored(double[] v, double fraction) {
         double max = 0;
         for (double x : v) {
@@ -78,9 +78,7 @@ public final class DiagnosisPlots {
         }
         double[] out = v.clone();
         for (int i = 0; i < out.length; i++) {
-            if (!(out[i] >= fraction * max)) {
-                out[i] = Double.NaN;
-            }
+            out[i] = Math.max(out[i], fraction * max);
         }
         return out;
     }

@@ -34,6 +34,8 @@ public final class RunReport {
     public static final String LEARNING_RATE_PLOT = "learning-rate.png";
     public static final String CURVATURE_PLOT = "curvature-along-gradient.png";
 
+    private static final int MARKER_POINTS = 30;
+
     /** Diagnosis charts the report links when present (written by {@code ravine diagnose}). */
     private static final List<String> DIAGNOSIS_PLOTS = List.of("hessian-eigenvalues.png", "hessian-density.png",
             "second-order.png");
@@ -111,34 +113,60 @@ public final class RunReport {
             return;
         }
         double[] step = column(rows, "step");
-        plot(page, plots, LOSS_PLOT, new LinePlot("Loss", "step", "loss").logY(), step, rows,
+        plot(page, plots, LOSS_PLOT, new LinePlot("Loss", "step", "loss"), step, rows,
                 "batch_loss", "mini-batch", "train_loss", "monitoring subset", "test_loss", "test",
                 "ema_test_loss", "test (iterate average)");
-        plot(page, plots, ACCURACY_PLOT, new LinePlot("Test accuracy", "step", "accuracy").markers(), step, rows,
+        plot(page, plots, ACCURACY_PLOT, new LinePlot("Test accuracy", "step", "accuracy"), step, rows,
                 "test_accuracy", "test", "ema_test_accuracy", "test (iterate average)");
-        plot(page, plots, GRADIENT_NORM_PLOT, new LinePlot("Gradient norm", "step", "||g||").logY(), step, rows,
+        plot(page, plots, GRADIENT_NORM_PLOT, new LinePlot("Gradient norm", "step", "||g||"), step, rows,
                 "grad_norm", "mini-batch gradient");
         plot(page, plots, LEARNING_RATE_PLOT, new LinePlot("Learning rate", "step", "lr"), step, rows,
                 "lr", "lr");
-        plot(page, plots, CURVATURE_PLOT, new LinePlot("Curvature along the gradient", "step", "value").logY(),
+        plot(page, plots, CURVATURE_PLOT, new LinePlot("Curvature along the gradient", "step", "value"),
                 step, rows, "gHg", "g'Hg", "optimal_step", "optimal step g'g/g'Hg", "lr", "lr");
     }
 
-    /** Draws the named columns (pairs of column, legend) if any has a finite value, and links the chart. */
+    /**
+     * Draws the named columns (pairs of column, legend) if any has a finite value, and links the chart. The y axis is
+     * logarithmic where the positive values span more than a decade (a log axis within one decade gets no labels);
+     * sparse series (at most {@link #MARKER_POINTS} points, e.g. one test evaluation per epoch) get markers, so a
+     * single point still shows.
+     */
     private static void plot(HtmlPage page, Path plots, String file, LinePlot chart, double[] step,
             List<Map<String, Double>> rows, String... columnsAndNames) {
         boolean any = false;
+        int fewest = Integer.MAX_VALUE;
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = 0;
+        boolean nonPositive = false;
         for (int i = 0; i < columnsAndNames.length; i += 2) {
             double[] y = column(rows, columnsAndNames[i]);
             // "lr" only accompanies the curvature chart when that chart has curvature data.
             boolean companion = file.equals(CURVATURE_PLOT) && columnsAndNames[i].equals("lr");
-            if (finiteCount(y) > 0) {
+            int finite = finiteCount(y);
+            if (finite > 0) {
                 any |= !companion;
+                fewest = Math.min(fewest, finite);
                 chart.series(columnsAndNames[i + 1], step, y);
+                for (double v : y) {
+                    if (Double.isFinite(v)) {
+                        nonPositive |= v <= 0;
+                        if (v > 0) {
+                            lo = Math.min(lo, v);
+                            hi = Math.max(hi, v);
+                        }
+                    }
+                }
             }
         }
         if (!any) {
             return;
+        }
+        if (!nonPositive && hi > 10 * lo) {
+            chart.logY();
+        }
+        if (fewest <= MARKER_POINTS) {
+            chart.markers();
         }
         chart.write(plots.resolve(file));
         page.image("plots/" + file, file);
