@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code java -jar ravine.jar}. */
 @Command(name = "ravine", mixinStandardHelpOptions = true, version = "ravine 0.1.0",
         description = "Neural-network trainer and optimization lab for the JVM (CPU and CUDA).",
-        subcommands = {TrainCommand.class, GradcheckCommand.class, SelftestCommand.class, LandscapeCommand.class,
+        subcommands = {TrainCommand.class, GradcheckCommand.class, DiagnoseCommand.class, SelftestCommand.class, LandscapeCommand.class,
                 ToyCommand.class, StudyCommand.class, SweepCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

@@ -6,7 +6,12 @@ import io.ravine.backend.Backend;
 import io.ravine.backend.Devices;
 import io.ravine.backend.LossKind;
 import io.ravine.backend.UpdateRule;
+import io.ravine.data.Dataset;
+import io.ravine.diagnose.Curvature;
 import io.ravine.nn.Mlp;
+import io.ravine.nn.Model;
+import io.ravine.report.RunReport;
+import io.ravine.train.CurvatureProbe;
 import io.ravine.train.RunDirectories;
 import io.ravine.train.TrainConfig;
 import io.ravine.train.Trainer;
@@ -132,6 +137,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--monitor-size", description = "examples in the fixed monitoring subset (default 2000)")
     int monitorSize = 2000;
 
+    @Option(names = "--diagnose-every", description = "log gᵀHg and the optimal step ε* every N steps (one"
+            + " Hessian-vector product on the monitoring subset)")
+    int diagnoseEvery;
+
     @Option(names = "--resume", description = "continue the run in RUN_DIR from its latest checkpoint")
     Path resume;
 
@@ -167,13 +176,14 @@ public final class TrainCommand implements Callable<Integer> {
         }
         try (Backend backend = Devices.open(config.device(), config.tf32(), config.threads());
                 Trainer trainer = new Trainer(config, backend)) {
-            trainer.optRunDirectory(dir);
+            trainer.optRunDirectory(dir).optCurvatureProbe(TrainCommand::curvature);
             if (!progress.equals("auto")) {
                 trainer.optProgressBar(progress.equals("on"));
             }
             TrainingResult r = resume != null ? trainer.resumeFrom(RunDirectories.latestCheckpoint(resume))
                     : trainer.fit();
             if (r.diverged()) {
+                RunReport.write(dir);
                 System.err.println("ravine: instability: decrease the learning rate (the loss became NaN/Inf at"
                         + " step " + r.steps() + "; last good checkpoint: "
                         + (r.lastGoodCheckpoint() == null ? "none" : r.lastGoodCheckpoint()) + ")");
@@ -186,9 +196,15 @@ public final class TrainCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "iterate average: test accuracy %.4f, test loss %.4f%n",
                         r.emaTestAccuracy(), r.emaTestLoss());
             }
-            System.out.println("run directory: " + dir);
+            RunReport.write(dir);
+            System.out.println("run directory: " + dir + " (report.html)");
             return 0;
         }
+    }
+
+    private static CurvatureProbe.Measurement curvature(Model model, Dataset subset, int capacity) {
+        Curvature.AlongGradient c = Curvature.alongGradient(model, subset, capacity);
+        return new CurvatureProbe.Measurement(c.gradientNorm(), c.gHg(), c.optimalStep());
     }
 
     private boolean matched(String option) {
@@ -227,7 +243,8 @@ public final class TrainCommand implements Callable<Integer> {
                 .optSaveInitial(saveInitial)
                 .optLogEvery(logEvery)
                 .optEvalEvery(evalEvery)
-                .optMonitorSize(monitorSize);
+                .optMonitorSize(monitorSize)
+                .optDiagnoseEvery(diagnoseEvery);
         if (lr != null) {
             b.optLearningRate(lr);
         }

@@ -77,11 +77,12 @@ final class RunFiles implements AutoCloseable {
     }
 
     void appendMetrics(long step, double epoch, double lr, double batchLoss, double trainLoss, Evaluation test,
-            Evaluation emaTest, double gradNorm, double wallSeconds) {
+            Evaluation emaTest, double gradNorm, CurvatureProbe.Measurement curvature, double wallSeconds) {
         metrics.append(step, epoch, lr, batchLoss, trainLoss,
                 test == null ? Double.NaN : test.loss(), test == null ? Double.NaN : test.accuracy(),
                 emaTest == null ? Double.NaN : emaTest.loss(), emaTest == null ? Double.NaN : emaTest.accuracy(),
-                gradNorm, Double.NaN, Double.NaN, wallSeconds);
+                gradNorm, curvature == null ? Double.NaN : curvature.gHg(),
+                curvature == null ? Double.NaN : curvature.optimalStep(), wallSeconds);
     }
 
     /** Saves θ, optimizer state and iterate average as {@code checkpoints/NAME.safetensors}; returns its path. */

@@ -65,6 +65,7 @@ public final class Trainer implements AutoCloseable {
     private Path runDir;
     private boolean progressBar = System.console() != null;
     private volatile boolean stopRequested;
+    private CurvatureProbe curvatureProbe;
 
     /** A trainer for {@code config} on {@code backend}, loading the data the config names. */
     public Trainer(TrainConfig config, Backend backend) {
@@ -151,6 +152,12 @@ public final class Trainer implements AutoCloseable {
         return this;
     }
 
+    /** Measures gᵀHg and ε* every {@code config.diagnoseEvery()} steps (required when that is set). */
+    public Trainer optCurvatureProbe(CurvatureProbe probe) {
+        this.curvatureProbe = probe;
+        return this;
+    }
+
     /** Shows a progress bar (default: only when the output is a terminal). */
     public Trainer optProgressBar(boolean on) {
         this.progressBar = on;
@@ -226,6 +233,10 @@ public final class Trainer implements AutoCloseable {
     }
 
     private TrainingResult run(long startStep) {
+        if (config.diagnoseEvery() > 0 && curvatureProbe == null) {
+            throw new IllegalStateException("diagnoseEvery is set but no CurvatureProbe was given"
+                    + " (optCurvatureProbe; the CLI passes io.ravine.diagnose.Curvature)");
+        }
         RunFiles files = runDir == null ? null : RunFiles.open(runDir, config, this, startStep);
         int spe = batches.batchesPerEpoch();
         int logEvery = config.logEvery() > 0 ? config.logEvery() : Math.max(1, spe / 10);
@@ -289,7 +300,8 @@ public final class Trainer implements AutoCloseable {
                 boolean log = step % logEvery == 0 || step == totalSteps;
                 boolean eval = step % evalEvery == 0 || step == totalSteps;
                 boolean checkpoint = config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0;
-                if (log || eval || checkpoint) {
+                boolean diagnose = config.diagnoseEvery() > 0 && step % config.diagnoseEvery() == 0;
+                if (log || eval || checkpoint || diagnose) {
                     backend.synchronize();
                     long now = System.nanoTime();
                     trainNanos += now - segmentStart;
@@ -303,16 +315,18 @@ public final class Trainer implements AutoCloseable {
                                 + " checkpoint: {})", batchLoss, step, lastGood == null ? "none" : lastGood);
                         if (files != null) {
                             files.appendMetrics(step, (double) step / spe, optimizer.learningRate(step), batchLoss,
-                                    Double.NaN, null, null, gradNorm, (now - wallStart) / 1e9);
+                                    Double.NaN, null, null, gradNorm, null, (now - wallStart) / 1e9);
                         }
                         break;
                     }
+                    CurvatureProbe.Measurement curvature = diagnose
+                            ? curvatureProbe.measure(model, monitor, evalCapacity) : null;
                     lastMonitorLoss = evaluate(monitor).loss();
                     Evaluation testEval = eval ? evaluate(test) : null;
                     Evaluation emaEval = eval && ema != null ? evaluateAveraged(test) : null;
                     if (files != null) {
                         files.appendMetrics(step, (double) step / spe, optimizer.learningRate(step), batchLoss,
-                                lastMonitorLoss, testEval, emaEval, gradNorm, (now - wallStart) / 1e9);
+                                lastMonitorLoss, testEval, emaEval, gradNorm, curvature, (now - wallStart) / 1e9);
                     }
                     MetricsEvent event = new MetricsEvent(step, (double) step / spe, optimizer.learningRate(step),
                             batchLoss, lastMonitorLoss, testEval, emaEval, gradNorm);

@@ -42,6 +42,25 @@ class TrainCommandTest {
         assertTrue(more.out().contains("16 steps"), more.out());
     }
 
+    @Test
+    void diagnoseEveryLogsCurvatureAlongTheGradientAndTheRunGetsAReport(@TempDir Path tmp) {
+        Path dir = tmp.resolve("run");
+        CliTestSupport.Result r = CliTestSupport.run("train", "--device", "cpu", "--limit", "600", "--steps", "12",
+                "--diagnose-every", "4", "--log-every", "2", "--progress", "off", "--run-dir", dir.toString());
+        assertEquals(0, r.status(), r.err());
+        java.util.List<java.util.Map<String, Double>> rows = io.ravine.train.MetricsLog.read(dir.resolve("metrics.csv"));
+        for (java.util.Map<String, Double> row : rows) {
+            boolean due = row.get("step") % 4 == 0;
+            assertEquals(due, Double.isFinite(row.get("gHg")), "gHg at step " + row.get("step"));
+            if (due) {
+                // Early in training the loss is locally convex along g, so ε* = gᵀg / gᵀHg is a positive step.
+                assertTrue(row.get("gHg") > 0 && row.get("optimal_step") > 0, row.toString());
+            }
+        }
+        assertTrue(Files.exists(dir.resolve("report.html")));
+        assertTrue(Files.exists(dir.resolve("plots/loss.png")));
+    }
+
     /** The acceptance run: 784-256-10 ReLU, Adam 1e-3, batch 128, two epochs of Fashion-MNIST. */
     @Test
     void fashionMnistReaches86PercentInTwoEpochs(@TempDir Path tmp) {

@@ -1,0 +1,152 @@
+package io.ravine.cli;
+
+import com.google.gson.JsonObject;
+import io.ravine.InvalidInputException;
+import io.ravine.backend.Backend;
+import io.ravine.backend.Devices;
+import io.ravine.diagnose.CurveDoctor;
+import io.ravine.diagnose.Diagnosis;
+import io.ravine.diagnose.DiagnosisFile;
+import io.ravine.diagnose.DiagnosisPlots;
+import io.ravine.diagnose.Finding;
+import io.ravine.diagnose.HessianSpectrum;
+import io.ravine.diagnose.MeasurementFindings;
+import io.ravine.report.RunReport;
+import io.ravine.train.Checkpoint;
+import io.ravine.train.RunDirectories;
+import io.ravine.train.TrainConfig;
+import io.ravine.train.Trainer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ravine diagnose}: rebuilds a run's model and data from its {@code config.json}, loads θ from a checkpoint
+ * and writes {@code diagnosis.json}, the diagnosis charts and a fresh {@code report.html}.
+ */
+@Command(name = "diagnose", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Curvature (gradient norm, g'Hg, optimal step, Hessian eigenvalues by Lanczos), unit"
+                + " statistics, symmetries and the doctor's findings at a checkpoint; writes diagnosis.json.")
+public final class DiagnoseCommand implements Callable<Integer> {
+
+    @Option(names = "--run-dir", required = true, description = "the run directory to diagnose")
+    Path runDir;
+
+    @Option(names = "--checkpoint", description = "checkpoint name in RUN_DIR/checkpoints (default: final, else the"
+            + " latest)")
+    String checkpoint;
+
+    @Option(names = "--subset", description = "training examples the measurements average over (default 2000)")
+    int subset = 2000;
+
+    @Option(names = "--lanczos-steps", description = "Hessian-vector products of the Lanczos run (default 20)")
+    int lanczosSteps = 20;
+
+    @Option(names = "--top-k", description = "largest Hessian eigenvalues to report (default 10)")
+    int topK = 10;
+
+    @Option(names = "--density-probes", description = "probe vectors of the spectral density: 0 = none, 1 = the"
+            + " Lanczos run only (default; free), n = n-1 more Lanczos runs of --lanczos-steps products each")
+    int densityProbes = 1;
+
+    @Option(names = "--seed", description = "seed of the subsets and Lanczos start vectors (default 1)")
+    long seed = 1;
+
+    @Option(names = "--device", description = "auto (default), cpu or cuda")
+    String device = "auto";
+
+    @Option(names = "--threads", description = "CPU BLAS threads (default: all cores)")
+    int threads;
+
+    @Option(names = "--verbose", description = "print stack traces of errors")
+    boolean verbose;
+
+    /** The curve doctor's findings from a run's metrics.csv (replaceable, for tests and library users). */
+    private Function<Path, List<Finding>> curveFindings = CurveDoctor::fromMetrics;
+
+    /** Replaces the curve doctor (tests; library users with their own). */
+    public DiagnoseCommand optCurveFindings(Function<Path, List<Finding>> doctor) {
+        this.curveFindings = doctor;
+        return this;
+    }
+
+    @Override
+    public Integer call() {
+        TrainConfig config = RunDirectories.readConfig(runDir);
+        Path ckpt = resolveCheckpoint(runDir, checkpoint);
+        Diagnosis.Options options = Diagnosis.Options.defaults().withSubsetSize(subset)
+                .withLanczos(lanczosSteps, topK).withDensityProbes(densityProbes).withSeed(seed);
+        try (Backend backend = Devices.open(device, false, threads);
+                Trainer trainer = new Trainer(config, backend)) {
+            // The trainer rebuilds exactly the run's data (loading, --limit, normalization, target encoding) and
+            // model; only θ comes from the checkpoint.
+            trainer.model().setParameters(Checkpoint.loadParameters(ckpt, trainer.mlp()));
+            long step = RunDirectories.stepOf(ckpt);
+            double lr = trainer.optimizer().learningRate(step + 1);
+            Diagnosis.Report report = Diagnosis.run(trainer.model(), trainer.trainingData(),
+                    options.withLearningRate(lr));
+            List<Finding> findings = new ArrayList<>();
+            Path metrics = runDir.resolve("metrics.csv");
+            if (Files.exists(metrics)) {
+                findings.addAll(curveFindings.apply(metrics));
+            }
+            findings.addAll(MeasurementFindings.from(report));
+            String name = ckpt.getFileName().toString().replaceFirst("\\.safetensors$", "");
+            JsonObject json = DiagnosisFile.toJson(report, new DiagnosisFile.Origin(name, step,
+                    trainer.mlp().describe(), backend.deviceDescription()), lr, findings);
+            DiagnosisFile.write(runDir.resolve("diagnosis.json"), json);
+            DiagnosisPlots.write(report, runDir.resolve("plots"));
+            RunReport.write(runDir);
+            print(report, name, step, findings);
+            return 0;
+        }
+    }
+
+    private void print(Diagnosis.Report r, String name, long step, List<Finding> findings) {
+        HessianSpectrum h = r.hessian();
+        System.out.printf(Locale.ROOT, "diagnosis of %s (step %d) on %d examples:%n", name, step, r.subsetSize());
+        System.out.printf(Locale.ROOT, "  loss %.6g, gradient norm %.6g, g'Hg %.6g, optimal step %.6g%n",
+                r.gradient().loss(), r.gradient().along().gradientNorm(), r.gradient().along().gHg(),
+                r.gradient().along().optimalStep());
+        System.out.printf(Locale.ROOT, "  Hessian: lambda_max %.6g, lambda_min %.6g, condition number %s,"
+                + " max stable lr %s%s%n", h.maxEigenvalue(), h.minEigenvalue(),
+                h.conditionNumber() == null ? "undefined" : String.format(Locale.ROOT, "%.4g", h.conditionNumber()),
+                h.maxStableLearningRate() == null ? "undefined"
+                        : String.format(Locale.ROOT, "%.4g", h.maxStableLearningRate()),
+                h.saddle() ? ", negative curvature (saddle region)" : "");
+        for (Finding f : findings) {
+            System.out.println("  " + f.problem() + ": " + f.evidence() + " -> " + f.workaround());
+        }
+        System.out.printf(Locale.ROOT, "  %d gradients and %d Hessian-vector products in %.2f s; wrote %s%n",
+                r.gradientPasses(), r.hessianVectorProducts(), r.timings().total(), runDir.resolve("diagnosis.json"));
+    }
+
+    /** NAME, NAME.safetensors, or (no name) final, else the latest checkpoint. */
+    static Path resolveCheckpoint(Path runDir, String name) {
+        Path dir = runDir.resolve("checkpoints");
+        if (name == null) {
+            Path fin = dir.resolve("final.safetensors");
+            if (Files.exists(fin)) {
+                return fin;
+            }
+            if (RunDirectories.checkpoints(runDir).isEmpty()) {
+                throw new InvalidInputException("no checkpoint in " + dir + " to diagnose");
+            }
+            return RunDirectories.latestCheckpoint(runDir);
+        }
+        Path file = dir.resolve(name.endsWith(".safetensors") ? name : name + ".safetensors");
+        if (!Files.isRegularFile(file)) {
+            List<String> have = RunDirectories.checkpoints(runDir).stream()
+                    .map(p -> p.getFileName().toString().replaceFirst("\\.safetensors$", "")).toList();
+            throw new InvalidInputException("no checkpoint '" + name + "' in " + dir
+                    + (have.isEmpty() ? " (it has none)" : " (it has: " + String.join(", ", have) + ")"));
+        }
+        return file;
+    }
+}

@@ -1,0 +1,96 @@
+package io.ravine.diagnose;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The lectures' problems that measurements at θ reveal (Grosse, lecture 8, table of problems, diagnostics and
+ * workarounds): dead and saturated units from the activation statistics, symmetries from the weights,
+ * ill-conditioning from the Hessian's spectrum. Each finding names its evidence.
+ */
+public final class MeasurementFindings {
+    /**
+     * A layer with at least this fraction of dead (or saturated) units is reported: a few such units are normal
+     * after training, a tenth of a layer is capacity lost.
+     */
+    public static final double UNIT_FRACTION_THRESHOLD = 0.10;
+    /**
+     * Condition numbers above this are reported: gradient descent at the largest stable rate 2/λ_max shrinks the
+     * error along the flattest direction by (1 − 2/κ) per step, i.e. needs about κ/2 steps per e-fold, hundreds
+     * above 1000.
+     */
+    public static final double CONDITION_THRESHOLD = 1e3;
+
+    public static final String DEAD_WORKAROUND = "initial scale of W; ReLU bias 0.1 (or Xavier scale)";
+    public static final String SATURATED_WORKAROUND = "initial scale of W (Xavier); ReLU";
+    public static final String SYMMETRY_WORKAROUND = "initialize W randomly";
+    public static final String ILL_CONDITIONING_WORKAROUND =
+            "normalize inputs; momentum; Adam; second-order optimization";
+
+    private MeasurementFindings() {
+    }
+
+    public static List<Finding> from(Diagnosis.Report r) {
+        List<Finding> out = new ArrayList<>();
+        List<String> dead = new ArrayList<>();
+        List<String> saturated = new ArrayList<>();
+        for (UnitStatistics.Layer l : r.units()) {
+            if (l.deadFraction() != null && l.deadFraction() >= UNIT_FRACTION_THRESHOLD) {
+                dead.add(layerText(l, l.deadUnits(), l.deadFraction()));
+            }
+            if (l.saturatedFraction() != null && l.saturatedFraction() >= UNIT_FRACTION_THRESHOLD) {
+                saturated.add(layerText(l, l.saturatedUnits(), l.saturatedFraction()));
+            }
+        }
+        if (!dead.isEmpty()) {
+            out.add(new Finding("dead_units", "ReLU units never active on " + r.subsetSize() + " examples: "
+                    + String.join("; ", dead), DEAD_WORKAROUND));
+        }
+        if (!saturated.isEmpty()) {
+            out.add(new Finding("saturated_units", String.format(Locale.ROOT,
+                    "units within %.1f%% of an end of their range on >= %.0f%% of %d examples: %s",
+                    100 * UnitStatistics.SATURATION_MARGIN, 100 * UnitStatistics.SATURATED_EXAMPLE_SHARE,
+                    r.subsetSize(), String.join("; ", saturated)), SATURATED_WORKAROUND));
+        }
+        UnitSymmetry.Result sym = r.symmetry();
+        if (sym.duplicatePairs() > 0) {
+            StringBuilder ev = new StringBuilder(sym.duplicatePairs() + " pairs of hidden units with the same"
+                    + " incoming weights, bias and outgoing weights (relative distance <= "
+                    + UnitSymmetry.TOLERANCE + ")");
+            for (int k = 0; k < sym.pairsPerLayer().length; k++) {
+                ev.append(k == 0 ? ": " : ", ").append("layer ").append(k).append(": ")
+                        .append(sym.pairsPerLayer()[k]);
+            }
+            if (!sym.examples().isEmpty()) {
+                UnitSymmetry.Pair p = sym.examples().get(0);
+                ev.append(" (e.g. layer ").append(p.layer()).append(" units ").append(p.unitA()).append(" and ")
+                        .append(p.unitB()).append(')');
+            }
+            out.add(new Finding("symmetry", ev.toString(), SYMMETRY_WORKAROUND));
+        }
+        HessianSpectrum h = r.hessian();
+        List<String> why = new ArrayList<>();
+        if (h.conditionNumber() != null && h.conditionNumber() > CONDITION_THRESHOLD) {
+            why.add(String.format(Locale.ROOT, "condition number >= %.3g (lambda_max %.4g / lambda_min %.4g,"
+                    + " threshold %.0f)", h.conditionNumber(), h.maxEigenvalue(), h.minEigenvalue(),
+                    CONDITION_THRESHOLD));
+        }
+        if (h.saddle()) {
+            why.add(String.format(Locale.ROOT, "negative curvature (saddle region): lambda_min %.4g against"
+                    + " lambda_max %.4g, %d negative Ritz values", h.minEigenvalue(), h.maxEigenvalue(),
+                    h.negativeEigenvalues().length));
+        }
+        if (!why.isEmpty()) {
+            out.add(new Finding("ill_conditioning", String.join("; ", why) + String.format(Locale.ROOT,
+                    " (%d Lanczos steps on %d examples)", h.lanczosSteps(), r.subsetSize()),
+                    ILL_CONDITIONING_WORKAROUND));
+        }
+        return out;
+    }
+
+    private static String layerText(UnitStatistics.Layer l, int count, double fraction) {
+        return String.format(Locale.ROOT, "layer %d (%s): %.1f%% (%d of %d)", l.layer(),
+                l.activation().name().toLowerCase(Locale.ROOT), 100 * fraction, count, l.units());
+    }
+}

@@ -1,0 +1,301 @@
+package io.ravine.report;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.ravine.InvalidInputException;
+import io.ravine.train.MetricsLog;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A run directory's {@code report.html}, (re)generated from what the directory holds: the summary
+ * ({@code summary.json}), the configuration ({@code config.json}), training curves drawn from {@code metrics.csv}
+ * into {@code plots/}, and the diagnosis ({@code diagnosis.json} and its plots) when there is one. Each part is
+ * optional: a missing or unreadable file becomes a line in the report saying so, never a failure, so the trainer
+ * can call this at the end of every run. Cost: reading the files and drawing at most five charts.
+ */
+public final class RunReport {
+    private static final Logger LOG = LoggerFactory.getLogger(RunReport.class);
+
+    /** Chart files (in plots/) drawn from metrics.csv. */
+    public static final String LOSS_PLOT = "loss.png";
+    public static final String ACCURACY_PLOT = "accuracy.png";
+    public static final String GRADIENT_NORM_PLOT = "grad-norm.png";
+    public static final String LEARNING_RATE_PLOT = "learning-rate.png";
+    public static final String CURVATURE_PLOT = "curvature-along-gradient.png";
+
+    private static final int MARKER_POINTS = 30;
+
+    /** Diagnosis charts the report links when present (written by {@code ravine diagnose}). */
+    private static final List<String> DIAGNOSIS_PLOTS = List.of("hessian-eigenvalues.png", "hessian-density.png",
+            "second-order.png");
+
+    private RunReport() {
+    }
+
+    /**
+     * Writes {@code runDir/report.html} (and the training-curve charts in {@code runDir/plots/}); returns the
+     * report's path.
+     *
+     * @throws InvalidInputException if {@code runDir} is not a directory
+     */
+    public static Path write(Path runDir) {
+        if (!Files.isDirectory(runDir)) {
+            throw new InvalidInputException("run directory " + runDir + " does not exist");
+        }
+        Path plots = runDir.resolve("plots");
+        HtmlPage page = new HtmlPage("Run report: " + runDir.toAbsolutePath().normalize().getFileName());
+        section(page, "Summary", () -> summary(page, runDir.resolve("summary.json")));
+        section(page, "Configuration", () -> configuration(page, runDir.resolve("config.json")));
+        section(page, "Training curves", () -> curves(page, runDir.resolve("metrics.csv"), plots));
+        section(page, "Diagnosis", () -> diagnosis(page, runDir.resolve("diagnosis.json"), plots));
+        Path out = runDir.resolve("report.html");
+        page.write(out);
+        return out;
+    }
+
+    private interface Part {
+        void render() throws IOException;
+    }
+
+    private static void section(HtmlPage page, String title, Part part) {
+        page.heading(title);
+        try {
+            part.render();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("report section '{}': {}", title, e.toString());
+            page.paragraph("(" + title.toLowerCase(Locale.ROOT) + " unavailable: " + e.getMessage() + ")");
+        }
+    }
+
+    private static void summary(HtmlPage page, Path file) throws IOException {
+        if (!Files.exists(file)) {
+            page.paragraph("No summary.json (the run has not finished).");
+            return;
+        }
+        page.table(List.of("quantity", "value"), rows(readJson(file)));
+    }
+
+    private static void configuration(HtmlPage page, Path file) throws IOException {
+        if (!Files.exists(file)) {
+            page.paragraph("No config.json.");
+            return;
+        }
+        JsonObject root = readJson(file);
+        JsonElement resolved = root.get("resolved");
+        if (resolved != null && resolved.isJsonObject()) {
+            page.table(List.of("setting", "value"), rows(resolved.getAsJsonObject()));
+        }
+        JsonElement config = root.get("config");
+        if (config != null) {
+            page.preformatted(config.toString());
+        }
+    }
+
+    private static void curves(HtmlPage page, Path metrics, Path plots) {
+        if (!Files.exists(metrics)) {
+            page.paragraph("No metrics.csv.");
+            return;
+        }
+        List<Map<String, Double>> rows = MetricsLog.read(metrics);
+        if (rows.isEmpty()) {
+            page.paragraph("metrics.csv has no rows yet.");
+            return;
+        }
+        double[] step = column(rows, "step");
+        plot(page, plots, LOSS_PLOT, new LinePlot("Loss", "step", "loss"), step, rows,
+                "batch_loss", "mini-batch", "train_loss", "monitoring subset", "test_loss", "test",
+                "ema_test_loss", "test (iterate average)");
+        plot(page, plots, ACCURACY_PLOT, new LinePlot("Test accuracy", "step", "accuracy"), step, rows,
+                "test_accuracy", "test", "ema_test_accuracy", "test (iterate average)");
+        plot(page, plots, GRADIENT_NORM_PLOT, new LinePlot("Gradient norm", "step", "||g||"), step, rows,
+                "grad_norm", "mini-batch gradient");
+        plot(page, plots, LEARNING_RATE_PLOT, new LinePlot("Learning rate", "step", "lr"), step, rows,
+                "lr", "lr");
+        plot(page, plots, CURVATURE_PLOT, new LinePlot("Curvature along the gradient", "step", "value"),
+                step, rows, "gHg", "g'Hg", "optimal_step", "optimal step g'g/g'Hg", "lr", "lr");
+    }
+
+    /**
+     * Draws the named columns (pairs of column, legend) if any has a finite value, and links the chart. The y axis is
+     * logarithmic where the positive values span more than a decade (a log axis within one decade gets no labels);
+     * sparse series (at most {@link #MARKER_POINTS} points, e.g. one test evaluation per epoch) get markers, so a
+     * single point still shows.
+     */
+    private static void plot(HtmlPage page, Path plots, String file, LinePlot chart, double[] step,
+            List<Map<String, Double>> rows, String... columnsAndNames) {
+        boolean any = false;
+        int fewest = Integer.MAX_VALUE;
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = 0;
+        boolean nonPositive = false;
+        for (int i = 0; i < columnsAndNames.length; i += 2) {
+            double[] y = column(rows, columnsAndNames[i]);
+            // "lr" only accompanies the curvature chart when that chart has curvature data.
+            boolean companion = file.equals(CURVATURE_PLOT) && columnsAndNames[i].equals("lr");
+            int finite = finiteCount(y);
+            if (finite > 0) {
+                any |= !companion;
+                fewest = Math.min(fewest, finite);
+                chart.series(columnsAndNames[i + 1], step, y);
+                for (double v : y) {
+                    if (Double.isFinite(v)) {
+                        nonPositive |= v <= 0;
+                        if (v > 0) {
+                            lo = Math.min(lo, v);
+                            hi = Math.max(hi, v);
+                        }
+                    }
+                }
+            }
+        }
+        if (!any) {
+            return;
+        }
+        if (!nonPositive && hi > 10 * lo) {
+            chart.logY();
+        }
+        if (fewest <= MARKER_POINTS) {
+            chart.markers();
+        }
+        chart.write(plots.resolve(file));
+        page.image("plots/" + file, file);
+    }
+
+    private static void diagnosis(HtmlPage page, Path file, Path plots) throws IOException {
+        if (!Files.exists(file)) {
+            page.paragraph("No diagnosis.json (run: ravine diagnose --run-dir DIR).");
+            return;
+        }
+        JsonObject d = readJson(file);
+        List<List<String>> rows = new ArrayList<>();
+        for (String key : List.of("checkpoint", "step", "subset_size", "loss", "gradient_norm", "gHg",
+                "optimal_step", "learning_rate")) {
+            if (d.has(key)) {
+                rows.add(List.of(key, text(d.get(key))));
+            }
+        }
+        JsonObject h = object(d, "hessian");
+        if (h != null) {
+            for (String key : List.of("max_eigenvalue", "min_eigenvalue", "condition_number", "max_stable_lr",
+                    "saddle", "lanczos_steps", "hvp")) {
+                if (h.has(key)) {
+                    rows.add(List.of("hessian." + key, text(h.get(key))));
+                }
+            }
+        }
+        JsonObject so = object(d, "second_order");
+        if (so != null && so.get("checks") instanceof JsonArray checks) {
+            for (JsonElement c : checks) {
+                JsonObject o = c.getAsJsonObject();
+                rows.add(List.of("second order at " + text(o.get("label")) + " " + text(o.get("step")),
+                        "predicted " + text(o.get("predicted_change")) + ", actual " + text(o.get("actual_change"))));
+            }
+        }
+        if (d.get("units") instanceof JsonArray units) {
+            for (JsonElement u : units) {
+                JsonObject o = u.getAsJsonObject();
+                rows.add(List.of("layer " + text(o.get("layer")) + " (" + text(o.get("activation")) + ")",
+                        "dead " + text(o.get("dead_fraction")) + ", saturated " + text(o.get("saturated_fraction"))));
+            }
+        }
+        JsonObject sym = object(d, "symmetry");
+        if (sym != null) {
+            rows.add(List.of("duplicate unit pairs", text(sym.get("duplicate_unit_pairs"))));
+        }
+        page.table(List.of("measurement", "value"), rows);
+        JsonObject doctor = object(d, "doctor");
+        if (doctor != null && doctor.get("findings") instanceof JsonArray findings) {
+            page.subheading("Findings");
+            List<String> items = new ArrayList<>();
+            for (JsonElement f : findings) {
+                JsonObject o = f.getAsJsonObject();
+                items.add(text(o.get("problem")) + ": " + text(o.get("evidence")) + " Workaround: "
+                        + text(o.get("workaround")) + ".");
+            }
+            if (items.isEmpty()) {
+                page.paragraph("No problems found.");
+            } else {
+                page.bullets(items);
+            }
+        }
+        List<String> images = new ArrayList<>();
+        if (Files.isDirectory(plots)) {
+            try (var files = Files.list(plots)) {
+                files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("activations-layer-"))
+                        .sorted().forEach(images::add);
+            }
+        }
+        images.addAll(DIAGNOSIS_PLOTS);
+        for (String name : images) {
+            if (Files.exists(plots.resolve(name))) {
+                page.image("plots/" + name, name);
+            }
+        }
+    }
+
+    private static JsonObject readJson(Path file) throws IOException {
+        JsonElement e = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8));
+        if (!e.isJsonObject()) {
+            throw new IOException(file.getFileName() + " is not a JSON object");
+        }
+        return e.getAsJsonObject();
+    }
+
+    private static JsonObject object(JsonObject parent, String key) {
+        JsonElement e = parent.get(key);
+        return e != null && e.isJsonObject() ? e.getAsJsonObject() : null;
+    }
+
+    private static List<List<String>> rows(JsonObject o) {
+        List<List<String>> rows = new ArrayList<>();
+        for (Map.Entry<String, JsonElement> e : o.entrySet()) {
+            rows.add(List.of(e.getKey(), text(e.getValue())));
+        }
+        return rows;
+    }
+
+    private static String text(JsonElement e) {
+        if (e == null || e.isJsonNull()) {
+            return "-";
+        }
+        if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
+            double v = e.getAsDouble();
+            return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v)
+                    : String.format(Locale.ROOT, "%.4g", v);
+        }
+        if (e.isJsonPrimitive()) {
+            return e.getAsString();
+        }
+        return e.toString();
+    }
+
+    private static double[] column(List<Map<String, Double>> rows, String name) {
+        double[] out = new double[rows.size()];
+        for (int i = 0; i < out.length; i++) {
+            Double v = rows.get(i).get(name);
+            out[i] = v == null ? Double.NaN : v;
+        }
+        return out;
+    }
+
+    private static int finiteCount(double[] v) {
+        int n = 0;
+        for (double x : v) {
+            if (Double.isFinite(x)) {
+                n++;
+            }
+        }
+        return n;
+    }
+}

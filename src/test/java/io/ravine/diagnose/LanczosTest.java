@@ -1,0 +1,197 @@
+package io.ravine.diagnose;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ravine.backend.Backend;
+import io.ravine.backend.cpu.CpuBackend;
+import io.ravine.nn.Model;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** Lanczos Ritz values against a dense Jacobi eigen-solve of the same Hessian. */
+class LanczosTest {
+
+    @Test
+    void fullLengthRunFindsEveryEigenvalueWithItsMultiplicity() {
+        // P = 3·(5+1) = 18 with each eigenvalue of C three times: the Krylov space of one start vector has only 6
+        // dimensions. With the finite-difference product, the residual after 6 steps is rounding noise (≈ 1e-6
+        // relative), which reorthogonalisation turns into a new direction, so the other copies are found too.
+        LinearRegression lr = new LinearRegression(400, 5, 3, 0.7, 11);
+        double[] expected = JacobiEigen.eigenvalues(lr.hessian());
+        Lanczos.Result r = run(CpuBackend.f64(), lr, lr.theta.length, 3);
+        assertEquals(expected.length, r.ritzValues().length);
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], r.ritzValues()[i], 1e-7 * expected[0], "eigenvalue " + i);
+        }
+    }
+
+    @Test
+    void anExactlyExhaustedKrylovSpaceRestarts() {
+        double[] diag = {5, 5, 5, 2, 2, 2, 1, 1, 1, 0.5, 0.5, 0.5};
+        Lanczos.Result r = Lanczos.run(new DiagonalOperator(CpuBackend.f64(), diag), diag.length, 1);
+        assertEquals(2, r.restarts(), "one start vector spans 4 dimensions; 12 need two restarts");
+        for (int i = 0; i < diag.length; i++) {
+            assertEquals(diag[i], r.ritzValues()[i], 1e-12);
+        }
+    }
+
+    @Test
+    void twentyStepsFindTheTopEigenvaluesAndBoundTheSmallest() {
+        // d = 40, one output: P = 41 distinct eigenvalues spread geometrically, 20 steps.
+        LinearRegression lr = new LinearRegression(500, 40, 1, 0.85, 12);
+        double[] exact = JacobiEigen.eigenvalues(lr.hessian());
+        Lanczos.Result r = run(CpuBackend.f64(), lr, 20, 4);
+        HessianSpectrum s = HessianSpectrum.from(r, java.util.List.of(), 5, false);
+        for (int i = 0; i < 5; i++) {
+            assertEquals(exact[i], s.topEigenvalues()[i], 1e-6 * exact[0], "top " + i);
+            assertTrue(s.topResiduals()[i] < 1e-4 * exact[0], "residual " + i + ": " + s.topResiduals()[i]);
+        }
+        // Ritz values lie in [λ_min, λ_max]: the smallest is an upper bound on λ_min (this spectrum crowds towards
+        // 0 at the bottom, where 20 steps do not resolve single eigenvalues).
+        assertTrue(s.minEigenvalue() >= exact[exact.length - 1] - 1e-9 * exact[0]);
+        assertEquals(exact[0] / s.minEigenvalue(), s.conditionNumber(), 1e-9 * s.conditionNumber());
+        assertEquals(2 / s.topEigenvalues()[0], s.maxStableLearningRate(), 1e-12);
+    }
+
+    @Test
+    void isolatedBottomEigenvalueConvergesInTwentySteps() {
+        // 60 eigenvalues evenly in [1, 4] plus isolated ones at 9 and −2: both ends converge fast.
+        double[] diag = new double[62];
+        for (int i = 0; i < 60; i++) {
+            diag[i] = 1 + 3.0 * i / 59;
+        }
+        diag[60] = 9;
+        diag[61] = -2;
+        Lanczos.Result r = Lanczos.run(new DiagonalOperator(CpuBackend.f64(), diag), 20, 8);
+        HessianSpectrum s = HessianSpectrum.from(r, java.util.List.of(), 3, false);
+        assertEquals(9, s.maxEigenvalue(), 1e-8);
+        assertEquals(-2, s.minEigenvalue(), 1e-8);
+        assertTrue(s.saddle());
+    }
+
+    @Test
+    void float32ModelGivesTheTopEigenvaluesToFiniteDifferenceAccuracy() {
+        LinearRegression lr = new LinearRegression(500, 12, 1, 0.8, 13);
+        double[] exact = JacobiEigen.eigenvalues(lr.hessian());
+        Lanczos.Result r = run(CpuBackend.f32(), lr, 10, 5);
+        // √ε_mach(float32) ≈ 3.5e-4 relative to ‖H‖ per product; 3e-3 leaves margin.
+        for (int i = 0; i < 3; i++) {
+            assertEquals(exact[i], r.ritzValues()[i], 3e-3 * exact[0], "top " + i);
+        }
+    }
+
+    @Test
+    void negativeCurvatureIsFlaggedAndTheConditionNumberIsUndefined() {
+        double[] diag = {5, 2, 1, 0.5, -0.5, -0.01};
+        Lanczos.Result r = Lanczos.run(new DiagonalOperator(CpuBackend.f64(), diag), diag.length, 1);
+        HessianSpectrum s = HessianSpectrum.from(r, java.util.List.of(), 3, true);
+        assertEquals(5, s.topEigenvalues()[0], 1e-12);
+        assertEquals(-0.5, s.minEigenvalue(), 1e-12);
+        assertTrue(s.saddle());
+        // −0.01 is below −1e-3·5 too; both are negative curvature.
+        assertEquals(2, s.negativeEigenvalues().length);
+        assertEquals(-0.5, s.negativeEigenvalues()[0], 1e-12);
+        assertEquals(null, s.conditionNumber());
+        assertEquals(0.4, s.maxStableLearningRate(), 1e-12);
+    }
+
+    @Test
+    void densityIntegratesToOneAndPeaksAtTheEigenvalues() {
+        double[] diag = new double[60];
+        for (int i = 0; i < diag.length; i++) {
+            diag[i] = i < 30 ? 1.0 : 10.0; // two clusters of equal mass
+        }
+        SymmetricOperator op = new DiagonalOperator(CpuBackend.f64(), diag);
+        java.util.List<Lanczos.Result> probes = new java.util.ArrayList<>();
+        for (int p = 0; p < 8; p++) {
+            probes.add(Lanczos.run(op, 10, 100 + p));
+        }
+        SpectralDensity d = SpectralDensity.estimate(probes);
+        double integral = 0;
+        double massBelow5 = 0;
+        for (int i = 1; i < d.grid().length; i++) {
+            double area = 0.5 * (d.density()[i] + d.density()[i - 1]) * (d.grid()[i] - d.grid()[i - 1]);
+            integral += area;
+            if (d.grid()[i] < 5) {
+                massBelow5 += area;
+            }
+        }
+        assertEquals(1.0, integral, 1e-3);
+        // Each probe's weight on a cluster is a χ² fraction around 1/2; eight probes keep the mean within 0.2.
+        assertEquals(0.5, massBelow5, 0.2);
+        int peak = 0;
+        for (int i = 0; i < d.grid().length; i++) {
+            if (d.density()[i] > d.density()[peak]) {
+                peak = i;
+            }
+        }
+        double at = d.grid()[peak];
+        assertTrue(Math.abs(at - 1) < 3 * d.sigma() || Math.abs(at - 10) < 3 * d.sigma(), "peak at " + at);
+    }
+
+    @Test
+    void tridiagonalEigenAgreesWithJacobi() {
+        SplittableRandom rng = new SplittableRandom(3);
+        int n = 12;
+        double[] diag = new double[n];
+        double[] off = new double[n - 1];
+        double[][] dense = new double[n][n];
+        for (int i = 0; i < n; i++) {
+            diag[i] = rng.nextGaussian();
+            dense[i][i] = diag[i];
+            if (i + 1 < n) {
+                off[i] = rng.nextGaussian();
+                dense[i][i + 1] = off[i];
+                dense[i + 1][i] = off[i];
+            }
+        }
+        TridiagonalEigen e = TridiagonalEigen.of(diag, off);
+        double[] expected = JacobiEigen.eigenvalues(dense);
+        for (int j = 0; j < n; j++) {
+            assertEquals(expected[j], e.values()[j], 1e-12);
+            double[] v = e.vector(j);
+            double[] tv = LinearRegression.multiply(dense, v);
+            for (int i = 0; i < n; i++) {
+                assertEquals(e.values()[j] * v[i], tv[i], 1e-12);
+            }
+        }
+    }
+
+    private static Lanczos.Result run(Backend b, LinearRegression lr, int steps, long seed) {
+        try (Model m = new Model(b, lr.mlp); HessianVectorProduct hvp = new HessianVectorProduct(m, lr.dataset(), 128)) {
+            m.setParameters(lr.theta);
+            return Lanczos.run(hvp, steps, seed);
+        }
+    }
+
+    /** diag(values) as an operator (host round trip; tests only). */
+    static final class DiagonalOperator implements SymmetricOperator {
+        private final Backend backend;
+        private final double[] values;
+
+        DiagonalOperator(Backend backend, double[] values) {
+            this.backend = backend;
+            this.values = values;
+        }
+
+        @Override
+        public Backend backend() {
+            return backend;
+        }
+
+        @Override
+        public int dimension() {
+            return values.length;
+        }
+
+        @Override
+        public void apply(io.ravine.backend.Tensor v, io.ravine.backend.Tensor out) {
+            double[] x = backend.toDoubleArray(v);
+            for (int i = 0; i < x.length; i++) {
+                x[i] *= values[i];
+            }
+            backend.copyFromHost(x, 0, out);
+        }
+    }
+}

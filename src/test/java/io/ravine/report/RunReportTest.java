@@ -1,0 +1,83 @@
+package io.ravine.report;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ravine.InvalidInputException;
+import io.ravine.backend.cpu.CpuBackend;
+import io.ravine.train.MetricsLog;
+import io.ravine.train.TrainConfig;
+import io.ravine.train.Trainer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** report.html from whatever a run directory holds, down to nothing at all. */
+class RunReportTest {
+    private static final byte[] PNG_MAGIC = {(byte) 0x89, 'P', 'N', 'G'};
+
+    @Test
+    void aFinishedRunGetsItsCurvesAndSummary(@TempDir Path tmp) throws Exception {
+        Path run = tmp.resolve("run");
+        TrainConfig config = TrainConfig.builder().setData("embedded").optLimit(600).optHidden(16).optBatchSize(50)
+                .optSteps(30).optLogEvery(5).optEvalEvery(10).optMonitorSize(100).optSeed(3).build();
+        try (Trainer t = new Trainer(config, CpuBackend.f32())) {
+            t.optProgressBar(false).optRunDirectory(run).fit();
+        }
+        Path report = RunReport.write(run);
+        String html = Files.readString(report);
+        for (String png : List.of(RunReport.LOSS_PLOT, RunReport.ACCURACY_PLOT, RunReport.GRADIENT_NORM_PLOT,
+                RunReport.LEARNING_RATE_PLOT)) {
+            Path file = run.resolve("plots").resolve(png);
+            assertArrayEquals(PNG_MAGIC, Arrays.copyOf(Files.readAllBytes(file), 4), png);
+            assertTrue(html.contains("plots/" + png), png);
+        }
+        // The run logged no curvature (no --diagnose-every), so there is no curvature chart.
+        assertFalse(Files.exists(run.resolve("plots").resolve(RunReport.CURVATURE_PLOT)));
+        assertTrue(html.contains("test_accuracy"));
+        assertTrue(html.contains("784-16-10"));
+        assertTrue(html.contains("No diagnosis.json"));
+    }
+
+    @Test
+    void curvatureColumnsAreDrawnWhenTheRunLoggedThem(@TempDir Path run) throws Exception {
+        StringBuilder csv = new StringBuilder(String.join(",", MetricsLog.COLUMNS)).append('\n');
+        for (int step = 10; step <= 50; step += 10) {
+            // step,epoch,lr,batch_loss,train_loss,test_loss,test_accuracy,ema_test_loss,ema_test_accuracy,
+            // grad_norm,gHg,optimal_step,wall_seconds
+            csv.append(step).append(",0.1,0.01,1.0,0.9,,,,,0.5,").append(2.0 / step).append(",0.1,")
+                    .append(step / 10.0).append('\n');
+        }
+        Files.writeString(run.resolve("metrics.csv"), csv);
+        String html = Files.readString(RunReport.write(run));
+        assertTrue(Files.exists(run.resolve("plots").resolve(RunReport.CURVATURE_PLOT)));
+        assertTrue(html.contains("plots/" + RunReport.CURVATURE_PLOT));
+        assertFalse(Files.exists(run.resolve("plots").resolve(RunReport.ACCURACY_PLOT)), "no accuracy logged");
+        assertTrue(html.contains("No summary.json"));
+    }
+
+    @Test
+    void anEmptyOrDamagedRunDirectoryStillGetsAReport(@TempDir Path run) throws Exception {
+        String empty = Files.readString(RunReport.write(run));
+        assertTrue(empty.contains("No metrics.csv"));
+        assertTrue(empty.contains("No config.json"));
+
+        Files.writeString(run.resolve("metrics.csv"), "step,lr\n1,not-a-number\n");
+        Files.writeString(run.resolve("summary.json"), "{ truncated");
+        String damaged = Files.readString(RunReport.write(run));
+        assertTrue(damaged.contains("training curves unavailable"), damaged);
+        assertTrue(damaged.contains("summary unavailable"), damaged);
+    }
+
+    @Test
+    void aMissingRunDirectoryIsBadInput(@TempDir Path tmp) {
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> RunReport.write(tmp.resolve("absent")));
+        assertTrue(e.getMessage().contains("absent"));
+    }
+}
