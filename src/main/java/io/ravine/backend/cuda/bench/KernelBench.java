@@ -6,6 +6,7 @@ import io.ravine.backend.Tolerances;
 import io.ravine.backend.UpdateRule;
 import io.ravine.backend.cpu.CpuBackend;
 import io.ravine.backend.cuda.CudaBackend;
+import io.ravine.backend.cuda.SelfTest;
 import io.ravine.backend.LossKind;
 import io.ravine.backend.Activation;
 import java.util.Random;
@@ -28,14 +29,30 @@ public final class KernelBench {
         int device = args.length > 1 ? Integer.parseInt(args[1]) : 0;
         try (CudaBackend cuda = CudaBackend.open(device, false)) {
             System.out.println(cuda.deviceDescription());
+            validateFamilies(cuda);
             validateAdam(cuda);
-            benchAdam(cuda, n);
-            benchFamilies(cuda);
+            double copyGbs = benchAdam(cuda, n);
+            benchFamilies(cuda, copyGbs);
         }
     }
 
     private static StepParams adamParams() {
         return new StepParams(1e-3, 0.9, 0.9, 0.999, 1e-8, 0.1, 0.0, 0.0, 1 - 0.9, 1 - 0.999);
+    }
+
+    /**
+     * Every kernel family against the CPU at awkward sizes (the selftest's comparisons), before anything is timed: a
+     * fast wrong kernel is not a result.
+     */
+    private static void validateFamilies(CudaBackend cuda) {
+        java.util.List<SelfTest.Row> rows = SelfTest.run(cuda, null, System.nanoTime());
+        long failed = rows.stream().filter(r -> !r.pass()).count();
+        System.out.printf("validate %d comparisons of every kernel family against the CPU: %s%n", rows.size(),
+                failed == 0 ? "all pass" : failed + " FAIL");
+        if (failed > 0) {
+            SelfTest.print(rows, System.out);
+            throw new IllegalStateException("kernels disagree with the CPU; not timing them");
+        }
     }
 
     /** Adam on 1M parameters, one step on both backends, before anything is timed. */
@@ -69,7 +86,8 @@ public final class KernelBench {
         }
     }
 
-    private static void benchAdam(CudaBackend cuda, int n) {
+    /** Returns the device-to-device copy bandwidth in GB/s, the ceiling the other kernels are compared with. */
+    private static double benchAdam(CudaBackend cuda, int n) {
         System.out.printf("%n== fused Adam vs device copy, n = %,d parameters%n", n);
         try (Tensor t = cuda.allocate(n, 1); Tensor g = cuda.allocate(n, 1); Tensor m = cuda.allocate(n, 1);
                 Tensor v = cuda.allocate(n, 1)) {
@@ -91,11 +109,12 @@ public final class KernelBench {
                         100 * gbs / copyGbs);
             }
             cuda.setLaunchBlockSize(256);
+            return copyGbs;
         }
     }
 
     /** One representative op per kernel family over the block sizes; bytes counted as the kernel must move them. */
-    private static void benchFamilies(CudaBackend cuda) {
+    private static void benchFamilies(CudaBackend cuda, double copyGbs) {
         int n = 1 << 24;
         int rows = 4096;
         int cols = 1024;
@@ -107,13 +126,16 @@ public final class KernelBench {
             cuda.fill(x, 1);
             for (int b : BLOCKS) {
                 cuda.setLaunchBlockSize(b);
-                report("axpy", b, cuda.timeMillis(() -> cuda.axpy(0.5, x, y), REPS), 12.0 * n);
-                report("sumOfSquares (2-pass)", b, cuda.timeMillis(() -> cuda.sumOfSquares(x), 5), 4.0 * n);
+                report("axpy", b, cuda.timeMillis(() -> cuda.axpy(0.5, x, y), REPS), 12.0 * n, copyGbs);
+                report("sumOfSquares (2-pass)", b, cuda.timeMillis(() -> cuda.sumOfSquares(x), 5), 4.0 * n,
+                        copyGbs);
                 report("bias+relu forward", b, cuda.timeMillis(
-                        () -> cuda.biasActivationForward(z, bias, Activation.RELU, z), REPS), 8.0 * rows * cols);
-                report("columnSum", b, cuda.timeMillis(() -> cuda.columnSum(z, sums), REPS), 4.0 * rows * cols);
+                        () -> cuda.biasActivationForward(z, bias, Activation.RELU, z), REPS), 8.0 * rows * cols,
+                        copyGbs);
+                report("columnSum", b, cuda.timeMillis(() -> cuda.columnSum(z, sums), REPS), 4.0 * rows * cols,
+                        copyGbs);
                 report("softmax CE fwd+bwd", b, cuda.timeMillis(() -> cuda.lossForwardBackward(LossKind.SOFTMAX_CE,
-                        logits, labels, loss, dOut, 1.0 / rows), REPS), 4.0 * rows * 21);
+                        logits, labels, loss, dOut, 1.0 / rows), REPS), 4.0 * rows * 21, copyGbs);
             }
             cuda.setLaunchBlockSize(256);
         }
@@ -131,7 +153,9 @@ public final class KernelBench {
         }
     }
 
-    private static void report(String op, int block, double ms, double bytes) {
-        System.out.printf("%-22s block %-4d %8.3f ms  %7.1f GB/s%n", op, block, ms, bytes / (ms * 1e6));
+    private static void report(String op, int block, double ms, double bytes, double copyGbs) {
+        double gbs = bytes / (ms * 1e6);
+        System.out.printf("%-22s block %-4d %8.3f ms  %7.1f GB/s  (%.0f%% of copy)%n", op, block, ms, gbs,
+                100 * gbs / copyGbs);
     }
 }
