@@ -116,7 +116,7 @@ public final class BenchCommand implements Callable<Integer> {
         BenchData.resolve(data); // rejects a bad --data before anything runs
         Benchmark.Settings settings = new Benchmark.Settings(device, cases, threadCounts,
                 torch == null ? List.of("eager") : modes, data, limit, warmup, steps, profileSteps, repeats,
-                TrainCommand.parseOnOff("--cuda-graph", cudaGraph), tf32, torch, seed);
+                TrainingFlags.parseOnOff("--cuda-graph", cudaGraph), tf32, torch, seed);
         String loadBefore = loadAverage();
         BenchTable table = new Benchmark(settings).run(line -> System.err.println("bench: " + line));
         String context = context(loadBefore);

@@ -1,12 +1,8 @@
 package io.ravine.cli;
 
 import io.ravine.InvalidInputException;
-import io.ravine.backend.Activation;
 import io.ravine.backend.Backend;
 import io.ravine.backend.Devices;
-import io.ravine.backend.LossKind;
-import io.ravine.backend.UpdateRule;
-import io.ravine.nn.Mlp;
 import io.ravine.study.LearningRateSweep;
 import io.ravine.train.TrainConfig;
 import java.nio.file.Path;
@@ -49,59 +45,8 @@ public final class SweepCommand implements Runnable {
         @Option(names = "--out", description = "sweep directory (default sweeps/lr)")
         Path out = Path.of("sweeps", "lr");
 
-        @Option(names = "--data", description = "embedded (default), fashion-mnist, an IDX directory or a CSV file")
-        String data = "embedded";
-
-        @Option(names = "--test-data", description = "held-out CSV")
-        String testData;
-
-        @Option(names = "--hidden", description = "hidden widths (default 128)")
-        String hidden = "128";
-
-        @Option(names = "--activation", description = "relu (default), tanh, logistic, identity")
-        String activation = "relu";
-
-        @Option(names = "--loss", description = "softmax-ce (default), logistic-ce, mse")
-        String loss = "softmax-ce";
-
-        @Option(names = "--optimizer", description = "sgd, momentum, nesterov, rmsprop, adam (default), adamw")
-        String optimizer = "adam";
-
-        @Option(names = "--momentum", description = "μ for momentum and Nesterov (default 0.9)")
-        double momentum = 0.9;
-
-        @Option(names = "--schedule", description = "learning-rate schedule (default constant)")
-        String schedule = "constant";
-
-        @Option(names = "--normalize", description = "zscore (default) or none")
-        String normalize = "zscore";
-
-        @Option(names = "--batch-size", description = "examples per update or 'full' (default 128)")
-        String batchSize = "128";
-
-        @Option(names = "--epochs", description = "passes over the training data (default 5)")
-        Integer epochs;
-
-        @Option(names = "--steps", description = "updates per run (overrides --epochs)")
-        Long steps;
-
-        @Option(names = "--limit", description = "use only the first N training examples")
-        int limit;
-
-        @Option(names = "--seed", description = "seed of the first restart (default 1)")
-        long seed = 1;
-
-        @Option(names = "--device", description = "auto (default), cpu or cuda")
-        String device = "auto";
-
-        @Option(names = "--threads", description = "CPU BLAS threads (default: all cores)")
-        int threads;
-
-        @Option(names = "--tf32", description = "allow TF32 tensor-core matrix products on CUDA")
-        boolean tf32;
-
-        @Option(names = "--monitor-size", description = "examples in the monitoring subset (default 2000)")
-        int monitorSize = 2000;
+        @CommandLine.Mixin
+        TrainingFlags flags = new TrainingFlags();
 
         @Option(names = "--progress", description = "auto (default: only on a terminal) or off")
         String progress = "auto";
@@ -109,19 +54,15 @@ public final class SweepCommand implements Runnable {
         @Option(names = "--verbose", description = "print stack traces of errors")
         boolean verbose;
 
+        /** The runs' shared configuration; each run replaces the learning rate and the seed. */
         TrainConfig baseConfig() {
             if (!progress.equals("auto") && !progress.equals("off")) {
                 throw new InvalidInputException("--progress must be auto or off");
             }
-            return TrainConfig.builder().setData(data).optTestData(testData).optHidden(Mlp.parseHidden(hidden))
-                    .optActivation(parse(() -> Activation.parse(activation)))
-                    .optLoss(parse(() -> LossKind.parse(loss)))
-                    .optOptimizer(parse(() -> UpdateRule.parse(optimizer)))
-                    .optMomentum(momentum).optSchedule(schedule).optNormalize(normalize)
-                    .optBatchSize(TrainCommand.parseBatchSize(batchSize))
-                    .optEpochs(epochs != null ? epochs : (steps != null ? 0 : 5))
-                    .optSteps(steps != null ? steps : 0).optLimit(limit).optSeed(seed).optDevice(device)
-                    .optThreads(threads).optTf32(tf32).optMonitorSize(monitorSize).build();
+            if (flags.lr != null) {
+                throw new InvalidInputException("sweep lr sets the learning rate of each run: give the grid with --lrs");
+            }
+            return flags.builder().build();
         }
 
         static double[] parseRates(String spec) {
@@ -156,14 +97,6 @@ public final class SweepCommand implements Runnable {
                     r.best().runDir(), r.best().learningRate(), r.best().seed(), select,
                     select.equals("train_loss") ? r.best().finalTrainLoss() : r.best().testLoss(), out);
             return 0;
-        }
-    }
-
-    private static <T> T parse(java.util.function.Supplier<T> f) {
-        try {
-            return f.get();
-        } catch (IllegalArgumentException e) {
-            throw new InvalidInputException(e.getMessage(), e);
         }
     }
 }

@@ -1,0 +1,197 @@
+package io.ravine.cli;
+
+import io.ravine.InvalidInputException;
+import io.ravine.backend.Activation;
+import io.ravine.backend.LossKind;
+import io.ravine.backend.UpdateRule;
+import io.ravine.nn.Mlp;
+import io.ravine.train.TrainConfig;
+import java.util.Locale;
+import picocli.CommandLine.Option;
+
+/**
+ * The flags that define a training run, shared (as a picocli mixin) by every command that trains: {@code train},
+ * {@code sweep lr}. One place for their names, meanings and defaults, which are {@link TrainConfig}'s.
+ */
+public final class TrainingFlags {
+
+    @Option(names = "--data", description = "embedded (default), fashion-mnist, an IDX directory or a CSV file")
+    String data = "embedded";
+
+    @Option(names = "--test-data", description = "held-out CSV (default: the data set's test split or the last 20%%)")
+    String testData;
+
+    @Option(names = "--hidden", description = "hidden widths, e.g. 256,128; 'none' for a linear model (default 128)")
+    String hidden = "128";
+
+    @Option(names = "--activation", description = "relu (default), tanh, logistic, identity")
+    String activation = "relu";
+
+    @Option(names = "--loss", description = "softmax-ce (default), logistic-ce, mse")
+    String loss = "softmax-ce";
+
+    @Option(names = "--optimizer", description = "sgd, momentum, nesterov, rmsprop, adam (default), adamw")
+    String optimizer = "adam";
+
+    @Option(names = "--lr", description = "learning rate (default 1e-3 for adam/adamw, else 0.01)")
+    Double lr;
+
+    @Option(names = "--momentum", description = "μ for momentum and Nesterov (default 0.9)")
+    double momentum = 0.9;
+
+    @Option(names = "--beta1", description = "Adam β₁ (default 0.9)")
+    double beta1 = 0.9;
+
+    @Option(names = "--beta2", description = "Adam β₂ (default 0.999)")
+    double beta2 = 0.999;
+
+    @Option(names = "--eps", description = "ε for RMSprop and Adam (default 1e-8)")
+    double eps = 1e-8;
+
+    @Option(names = "--gamma", description = "RMSprop γ in s ← (1−γ)s + γg² (default 0.01)")
+    double gamma = 0.01;
+
+    @Option(names = "--weight-decay", description = "λ (coupled L2; decoupled for adamw, default 0.01 there)")
+    Double weightDecay;
+
+    @Option(names = "--clip-norm", description = "clip the gradient to this global norm (default off)")
+    double clipNorm;
+
+    @Option(names = "--schedule", description = "constant (default), step:EVERY:FACTOR, cosine:TOTAL[:FINAL],"
+            + " exp:T0:TAU (late exponential decay), warmup:STEPS:INNER")
+    String schedule = "constant";
+
+    @Option(names = "--ema", description = "iterate averaging with timescale τ (default off)")
+    double ema;
+
+    @Option(names = "--init", description = "auto (He for relu, else Xavier), xavier, he, zeros, uniform:S, normal:S")
+    String init = "auto";
+
+    @Option(names = "--bias-init", description = "initial bias (0.1 keeps ReLUs alive; default 0)")
+    double biasInit;
+
+    @Option(names = "--normalize", description = "zscore (default) or none")
+    String normalize = "zscore";
+
+    @Option(names = "--batch-size", description = "examples per update, or 'full' for batch gradient descent"
+            + " (default 128)")
+    String batchSize = "128";
+
+    @Option(names = "--epochs", description = "passes over the training data (default 5)")
+    Integer epochs;
+
+    @Option(names = "--steps", description = "number of updates (overrides --epochs)")
+    Long steps;
+
+    @Option(names = "--limit", description = "use only the first N training examples")
+    int limit;
+
+    @Option(names = "--seed", description = "seed of the initial θ and the batch order (default 1)")
+    long seed = 1;
+
+    @Option(names = "--device", description = "auto (default), cpu or cuda")
+    String device = "auto";
+
+    @Option(names = "--threads", description = "CPU BLAS threads (default: all cores)")
+    int threads;
+
+    @Option(names = "--cuda-graph", description = "on (default) or off: replay the step as a CUDA graph")
+    String cudaGraph = "on";
+
+    @Option(names = "--tf32", description = "allow TF32 tensor-core matrix products on CUDA")
+    boolean tf32;
+
+    @Option(names = "--save-initial", description = "also save checkpoints/initial.safetensors")
+    boolean saveInitial;
+
+    @Option(names = "--checkpoint-every", description = "write a checkpoint every N steps")
+    int checkpointEvery;
+
+    @Option(names = "--log-every", description = "log the monitoring-subset loss every N steps (default 10/epoch)")
+    int logEvery;
+
+    @Option(names = "--eval-every", description = "evaluate on the test split every N steps (default each epoch)")
+    int evalEvery;
+
+    @Option(names = "--monitor-size", description = "examples in the fixed monitoring subset (default 2000)")
+    int monitorSize = 2000;
+
+    @Option(names = "--diagnose-every", description = "log gᵀHg and the optimal step ε* every N steps (one"
+            + " Hessian-vector product on the monitoring subset)")
+    int diagnoseEvery;
+
+    /** A builder holding every flag given (defaults for the rest); callers may override before build(). */
+    public TrainConfig.Builder builder() {
+        TrainConfig.Builder b = TrainConfig.builder()
+                .setData(data)
+                .optTestData(testData)
+                .optHidden(Mlp.parseHidden(hidden))
+                .optActivation(parse(() -> Activation.parse(activation)))
+                .optLoss(parse(() -> LossKind.parse(loss)))
+                .optOptimizer(parse(() -> UpdateRule.parse(optimizer)))
+                .optMomentum(momentum)
+                .optBeta1(beta1)
+                .optBeta2(beta2)
+                .optEpsilon(eps)
+                .optGamma(gamma)
+                .optClipNorm(clipNorm)
+                .optSchedule(schedule)
+                .optEma(ema)
+                .optInit(init)
+                .optBiasInit(biasInit)
+                .optNormalize(normalize)
+                .optBatchSize(parseBatchSize(batchSize))
+                .optEpochs(epochs != null ? epochs : (steps != null ? 0 : 5))
+                .optSteps(steps != null ? steps : 0)
+                .optLimit(limit)
+                .optSeed(seed)
+                .optDevice(device)
+                .optThreads(threads)
+                .optCudaGraph(parseOnOff("--cuda-graph", cudaGraph))
+                .optTf32(tf32)
+                .optCheckpointEvery(checkpointEvery)
+                .optSaveInitial(saveInitial)
+                .optLogEvery(logEvery)
+                .optEvalEvery(evalEvery)
+                .optMonitorSize(monitorSize)
+                .optDiagnoseEvery(diagnoseEvery);
+        if (lr != null) {
+            b.optLearningRate(lr);
+        }
+        if (weightDecay != null) {
+            b.optWeightDecay(weightDecay);
+        }
+        return b;
+    }
+
+    static int parseBatchSize(String s) {
+        if (s.equalsIgnoreCase("full")) {
+            return 0;
+        }
+        try {
+            int b = Integer.parseInt(s.trim());
+            if (b <= 0) {
+                throw new NumberFormatException();
+            }
+            return b;
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException("--batch-size must be a positive integer or 'full', not '" + s + "'");
+        }
+    }
+
+    static boolean parseOnOff(String flag, String v) {
+        return switch (v.toLowerCase(Locale.ROOT)) {
+            case "on", "true" -> true;
+            case "off", "false" -> false;
+            default -> throw new InvalidInputException(flag + " must be on or off, not '" + v + "'");
+        };
+    }
+
+    private static <T> T parse(java.util.function.Supplier<T> f) {
+        try {
+            return f.get();
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(e.getMessage(), e);
+        }
+    }
+}
