@@ -44,6 +44,13 @@ public abstract class Tensor implements AutoCloseable {
 
     public abstract Backend backend();
 
+    /** Every backend's elementwise ops need equal lengths; a mismatch is a bug in the caller's layer code. */
+    public static void requireSameLength(Tensor a, Tensor b) {
+        if (a.length() != b.length()) {
+            throw new IllegalArgumentException("length mismatch: " + a + " vs " + b);
+        }
+    }
+
     @Override
     public void close() {
         // Views own nothing; owning tensors override this.

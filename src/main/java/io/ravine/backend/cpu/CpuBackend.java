@@ -83,11 +83,6 @@ public final class CpuBackend implements Backend {
         return c;
     }
 
-    private static void sameLength(Tensor a, Tensor b) {
-        if (a.length() != b.length()) {
-            throw new IllegalArgumentException("length mismatch: " + a + " vs " + b);
-        }
-    }
 
     // ---- host transfers ----
 
@@ -159,7 +154,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void copy(Tensor src, Tensor dst) {
-        sameLength(src, dst);
+        Tensor.requireSameLength(src, dst);
         CpuTensor s = own(src);
         CpuTensor d = own(dst);
         if (s instanceof CpuTensor.F32 fs && d instanceof CpuTensor.F32 fd) {
@@ -173,7 +168,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void axpy(double alpha, Tensor x, Tensor y) {
-        sameLength(x, y);
+        Tensor.requireSameLength(x, y);
         CpuTensor a = own(x);
         CpuTensor b = own(y);
         for (int i = 0, n = a.length(); i < n; i++) {
@@ -191,7 +186,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public double dot(Tensor x, Tensor y) {
-        sameLength(x, y);
+        Tensor.requireSameLength(x, y);
         CpuTensor a = own(x);
         CpuTensor b = own(y);
         double s = 0;
@@ -265,7 +260,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void biasActivationForward(Tensor z, Tensor bias, Activation act, Tensor out) {
-        sameLength(z, out);
+        Tensor.requireSameLength(z, out);
         if (bias.length() != z.cols()) {
             throw new IllegalArgumentException("bias " + bias + " does not match " + z);
         }
@@ -288,8 +283,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void activationBackward(Activation act, Tensor out, Tensor dOut, Tensor dz) {
-        sameLength(out, dOut);
-        sameLength(out, dz);
+        Tensor.requireSameLength(out, dOut);
+        Tensor.requireSameLength(out, dz);
         CpuTensor co = own(out);
         CpuTensor cd = own(dOut);
         CpuTensor cz = own(dz);
@@ -397,12 +392,12 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void optimizerStep(UpdateRule rule, Tensor theta, Tensor grad, Tensor[] state, StepParams p) {
-        sameLength(theta, grad);
+        Tensor.requireSameLength(theta, grad);
         if (state.length != rule.stateCount()) {
             throw new IllegalArgumentException(rule + " needs " + rule.stateCount() + " state vectors");
         }
         for (Tensor s : state) {
-            sameLength(theta, s);
+            Tensor.requireSameLength(theta, s);
         }
         CpuTensor th = own(theta);
         CpuTensor g = own(grad);
@@ -475,7 +470,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void emaUpdate(Tensor avg, Tensor theta, double decay) {
-        sameLength(avg, theta);
+        Tensor.requireSameLength(avg, theta);
         CpuTensor a = own(avg);
         CpuTensor t = own(theta);
         for (int i = 0, n = a.length(); i < n; i++) {

@@ -344,11 +344,6 @@ public final class CudaBackend implements Backend {
         return c;
     }
 
-    private static void sameLength(Tensor a, Tensor b) {
-        if (a.length() != b.length()) {
-            throw new IllegalArgumentException("length mismatch: " + a + " vs " + b);
-        }
-    }
 
     // ---- host transfers ----
 
@@ -435,7 +430,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void copy(Tensor src, Tensor dst) {
-        sameLength(src, dst);
+        Tensor.requireSameLength(src, dst);
         CudaTensor s = own(src);
         CudaTensor d = own(dst);
         launch1d(kernels.copy, s.length(), s.pointer(), d.pointer(), s.length());
@@ -443,7 +438,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void axpy(double alpha, Tensor x, Tensor y) {
-        sameLength(x, y);
+        Tensor.requireSameLength(x, y);
         CudaTensor a = own(x);
         CudaTensor b = own(y);
         launch1d(kernels.axpy, a.length(), (float) alpha, a.pointer(), b.pointer(), a.length());
@@ -457,7 +452,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public double dot(Tensor x, Tensor y) {
-        sameLength(x, y);
+        Tensor.requireSameLength(x, y);
         return reduceToHost(own(x), own(y), 2, "dot");
     }
 
@@ -556,7 +551,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void biasActivationForward(Tensor z, Tensor bias, Activation act, Tensor out) {
-        sameLength(z, out);
+        Tensor.requireSameLength(z, out);
         if (bias.length() != z.cols()) {
             throw new IllegalArgumentException("bias " + bias + " does not match " + z);
         }
@@ -569,8 +564,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void activationBackward(Activation act, Tensor out, Tensor dOut, Tensor dz) {
-        sameLength(out, dOut);
-        sameLength(out, dz);
+        Tensor.requireSameLength(out, dOut);
+        Tensor.requireSameLength(out, dz);
         CudaTensor co = own(out);
         CudaTensor cd = own(dOut);
         CudaTensor cz = own(dz);
@@ -629,12 +624,12 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void optimizerStep(UpdateRule rule, Tensor theta, Tensor grad, Tensor[] state, StepParams p) {
-        sameLength(theta, grad);
+        Tensor.requireSameLength(theta, grad);
         if (state.length != rule.stateCount()) {
             throw new IllegalArgumentException(rule + " needs " + rule.stateCount() + " state vectors");
         }
         for (Tensor s : state) {
-            sameLength(theta, s);
+            Tensor.requireSameLength(theta, s);
         }
         CudaTensor th = own(theta);
         CudaTensor g = own(grad);
@@ -682,7 +677,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void emaUpdate(Tensor avg, Tensor theta, double decay) {
-        sameLength(avg, theta);
+        Tensor.requireSameLength(avg, theta);
         CudaTensor a = own(avg);
         CudaTensor t = own(theta);
         launch1d(kernels.ema, a.length(), a.pointer(), t.pointer(), (float) decay, (float) (1 - decay), a.length());
@@ -843,7 +838,7 @@ public final class CudaBackend implements Backend {
 
     /** dst ← src with the driver's device-to-device copy (cuMemcpyDtoDAsync): KernelBench's bandwidth baseline. */
     public void driverCopy(Tensor src, Tensor dst) {
-        sameLength(src, dst);
+        Tensor.requireSameLength(src, dst);
         checkOpen();
         bind();
         cuMemcpyDtoDAsync(own(dst).pointer(), own(src).pointer(), (long) src.length() * Float.BYTES, stream);
