@@ -246,6 +246,7 @@ public final class Trainer implements AutoCloseable {
         float[] xb = new float[batchSize * train.featureDim()];
         float[] yb = new float[batchSize * train.targetCols()];
         StepProgram program = null;
+        boolean recordTried = false; // a backend without graphs (the CPU) answers null once; do not ask every step
         String lastGood = null;
         if (files != null && startStep == 0 && config.saveInitial()) {
             lastGood = files.saveCheckpoint("initial", 0, model, state, ema);
@@ -277,10 +278,10 @@ public final class Trainer implements AutoCloseable {
                 int rows = batches.gather(train, perm, bi, xb, yb);
                 ws.load(xb, yb, rows);
                 long t = step + 1;
-                if (rows == batchSize && config.cudaGraph()) {
-                    if (program == null) {
-                        program = backend.record(() -> stepBody(ws, rows, optimizer.paramsFor(1)));
-                    }
+                if (rows == batchSize && config.cudaGraph() && !recordTried) {
+                    // Recording issues nothing; the first replay below is the first step.
+                    program = backend.record(() -> stepBody(ws, rows, optimizer.paramsFor(1)));
+                    recordTried = true;
                 }
                 if (program != null && rows == batchSize) {
                     program.replay(optimizer.paramsFor(t));
