@@ -133,6 +133,20 @@ final class CublasLoader {
         } catch (IOException | RuntimeException e) {
             // No /usr/local or unreadable: nothing to add.
         }
+        // PyTorch's pip wheels bring cuBLAS along (nvidia/cublas/lib for CUDA 12, nvidia/cu13/lib for CUDA 13); a GPU
+        // host with PyTorch but no toolkit still has one of them there.
+        for (String root : new String[] {"/usr/local/lib", "/usr/lib", "/opt/conda/lib"}) {
+            try (Stream<Path> pythons = Files.list(Path.of(root))) {
+                pythons.filter(p -> p.getFileName().toString().startsWith("python3")).sorted().forEach(py -> {
+                    for (String packages : new String[] {"dist-packages", "site-packages"}) {
+                        dirs.add(py.resolve(packages).resolve("nvidia/cublas/lib"));
+                        dirs.add(py.resolve(packages).resolve("nvidia/cu13/lib"));
+                    }
+                });
+            } catch (IOException | RuntimeException e) {
+                // No such directory: nothing to add.
+            }
+        }
         dirs.add(Path.of("/usr/lib/x86_64-linux-gnu"));
         dirs.add(Path.of("/lib/x86_64-linux-gnu"));
         dirs.add(Path.of("/usr/lib64"));
