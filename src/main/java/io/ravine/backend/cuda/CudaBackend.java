@@ -344,73 +344,71 @@ public final class CudaBackend implements Backend {
         return c;
     }
 
-
     // ---- host transfers ----
 
     @Override
     public void copyFromHost(float[] src, int srcOffset, Tensor dst) {
+        upload(dst, src.length, srcOffset, (done, len) -> staging.put(0, src, srcOffset + done, len));
+    }
+
+    @Override
+    public void copyFromHost(double[] src, int srcOffset, Tensor dst) {
+        upload(dst, src.length, srcOffset, (done, len) -> {
+            for (int i = 0; i < len; i++) {
+                staging.put(i, (float) src[srcOffset + done + i]);
+            }
+        });
+    }
+
+    @Override
+    public void copyToHost(Tensor src, float[] dst, int dstOffset) {
+        download(src, dst.length, dstOffset, (done, len) -> staging.get(0, dst, dstOffset + done, len));
+    }
+
+    @Override
+    public void copyToHost(Tensor src, double[] dst, int dstOffset) {
+        download(src, dst.length, dstOffset, (done, len) -> {
+            for (int i = 0; i < len; i++) {
+                dst[dstOffset + done + i] = staging.get(i);
+            }
+        });
+    }
+
+    /** Moves one staging-buffer chunk between a host array and the pinned buffer: elements [done, done + len). */
+    @FunctionalInterface
+    private interface StagingChunk {
+        void move(int done, int len);
+    }
+
+    /** Host → device through the pinned staging buffer, chunk by chunk, asynchronously. */
+    private void upload(Tensor dst, int hostLength, int hostOffset, StagingChunk fill) {
         CudaTensor d = own(dst);
         int n = d.length();
-        java.util.Objects.checkFromIndexSize(srcOffset, n, src.length);
+        java.util.Objects.checkFromIndexSize(hostOffset, n, hostLength);
         beginHostTransfer("copyFromHost");
         int chunk = STAGING_BYTES / Float.BYTES;
         for (int done = 0; done < n; done += chunk) {
             int len = Math.min(chunk, n - done);
             // The previous copy out of the staging buffer must have happened before the host overwrites it.
             cuEventSynchronize(stagingFree);
-            staging.put(0, src, srcOffset + done, len);
+            fill.move(done, len);
             cuMemcpyHtoDAsync(d.pointer(done), stagingHost, (long) len * Float.BYTES, stream);
             cuEventRecord(stagingFree, stream);
         }
     }
 
-    @Override
-    public void copyFromHost(double[] src, int srcOffset, Tensor dst) {
-        CudaTensor d = own(dst);
-        int n = d.length();
-        java.util.Objects.checkFromIndexSize(srcOffset, n, src.length);
-        beginHostTransfer("copyFromHost");
-        int chunk = STAGING_BYTES / Float.BYTES;
-        for (int done = 0; done < n; done += chunk) {
-            int len = Math.min(chunk, n - done);
-            cuEventSynchronize(stagingFree);
-            for (int i = 0; i < len; i++) {
-                staging.put(i, (float) src[srcOffset + done + i]);
-            }
-            cuMemcpyHtoDAsync(d.pointer(done), stagingHost, (long) len * Float.BYTES, stream);
-            cuEventRecord(stagingFree, stream);
-        }
-    }
-
-    @Override
-    public void copyToHost(Tensor src, float[] dst, int dstOffset) {
+    /** Device → host through the pinned staging buffer; each chunk waits for its copy. */
+    private void download(Tensor src, int hostLength, int hostOffset, StagingChunk drain) {
         CudaTensor s = own(src);
         int n = s.length();
-        java.util.Objects.checkFromIndexSize(dstOffset, n, dst.length);
+        java.util.Objects.checkFromIndexSize(hostOffset, n, hostLength);
         beginHostTransfer("copyToHost");
         int chunk = STAGING_BYTES / Float.BYTES;
         for (int done = 0; done < n; done += chunk) {
             int len = Math.min(chunk, n - done);
             cuMemcpyDtoHAsync(stagingHost, s.pointer(done), (long) len * Float.BYTES, stream);
             cuStreamSynchronize(stream);
-            staging.get(0, dst, dstOffset + done, len);
-        }
-    }
-
-    @Override
-    public void copyToHost(Tensor src, double[] dst, int dstOffset) {
-        CudaTensor s = own(src);
-        int n = s.length();
-        java.util.Objects.checkFromIndexSize(dstOffset, n, dst.length);
-        beginHostTransfer("copyToHost");
-        int chunk = STAGING_BYTES / Float.BYTES;
-        for (int done = 0; done < n; done += chunk) {
-            int len = Math.min(chunk, n - done);
-            cuMemcpyDtoHAsync(stagingHost, s.pointer(done), (long) len * Float.BYTES, stream);
-            cuStreamSynchronize(stream);
-            for (int i = 0; i < len; i++) {
-                dst[dstOffset + done + i] = staging.get(i);
-            }
+            drain.move(done, len);
         }
     }
 
