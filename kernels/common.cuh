@@ -59,3 +59,18 @@ __device__ __forceinline__ double block_sum(double v) {
     }
     return v;
 }
+
+// The optimizer guard's device state (layout shared with CudaBackend.GUARD_*; 24 bytes, zeroed at start and by
+// Backend.clearRefusedUpdate). The loss kernel raises lossNonFinite for a non-finite training loss; ravine_guard
+// reduces the gradient's sum of squares and, if the step is not finite, latches the step number; the update and EMA
+// kernels do nothing while refusedStep != 0. See io.ravine.backend.Backend#optimizerStep.
+struct GuardState {
+    double gradSumSq;                // sum of grad^2 this step (also the clipping norm)
+    unsigned int lossNonFinite;      // 1 if a training loss since the last update was NaN/Inf
+    unsigned int refusedCause;       // 0 none, 1 loss, 2 gradient (io.ravine.backend.RefusedUpdate.Cause code)
+    unsigned long long refusedStep;  // t of the first refused update, 0 if none
+};
+
+__device__ __forceinline__ bool update_refused(const GuardState* g) {
+    return g->refusedStep != 0ull;
+}

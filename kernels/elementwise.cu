@@ -21,8 +21,12 @@ extern "C" __global__ void ravine_scale(float alpha, float* __restrict__ x, int 
     GRID_STRIDE(i, n) { x[i] = alpha * x[i]; }
 }
 
-// avg[i] = decay * avg[i] + (1 - decay) * theta[i]   (oneMinusDecay computed on the host in double)
+// avg[i] = decay * avg[i] + (1 - decay) * theta[i]   (oneMinusDecay computed on the host in double); nothing while
+// the guard refuses updates
 extern "C" __global__ void ravine_ema(float* __restrict__ avg, const float* __restrict__ theta, float decay,
-                                      float oneMinusDecay, int n) {
+                                      float oneMinusDecay, int n, const GuardState* __restrict__ guard) {
+    if (update_refused(guard)) {
+        return;
+    }
     GRID_STRIDE(i, n) { avg[i] = decay * avg[i] + oneMinusDecay * theta[i]; }
 }

@@ -1,6 +1,8 @@
 // Losses fused with their gradient, one warp per example (row). Row sums accumulate in double, as the CPU does, so
 // that a confident softmax (loss = log(1 + tiny)) keeps its relative accuracy.
 // A class index outside [0, cols) cannot throw on the device: the row's loss and gradient become NaN instead.
+// When the gradient is wanted (training), a non-finite loss raises guard->lossNonFinite, so the next optimizer
+// update is refused (io.ravine.backend.Backend#optimizerStep).
 #include "common.cuh"
 
 // lossPerRow[r] = l(z[r, :], t[r]); if dOut != NULL, dOut[r, :] = gradScale * dl/dz, with
@@ -9,7 +11,8 @@
 //   MSE: l = 1/2 |z - t|^2, dl/dz = z - t
 extern "C" __global__ void ravine_loss_forward_backward(const float* __restrict__ z, const float* __restrict__ target,
                                                         float* __restrict__ lossPerRow, float* __restrict__ dOut,
-                                                        int rows, int cols, int kind, float gradScale) {
+                                                        int rows, int cols, int kind, float gradScale,
+                                                        GuardState* __restrict__ guard) {
     int lane = threadIdx.x & 31;
     int warpsPerBlock = blockDim.x >> 5;
     for (int r = blockIdx.x * warpsPerBlock + (threadIdx.x >> 5); r < rows; r += gridDim.x * warpsPerBlock) {
@@ -63,7 +66,12 @@ extern "C" __global__ void ravine_loss_forward_backward(const float* __restrict_
             rowLoss = warp_sum(acc);
         }
         if (lane == 0) {
-            lossPerRow[r] = (float)rowLoss;
+            float stored = (float)rowLoss;
+            lossPerRow[r] = stored;
+            // Every writer stores the same 1: a benign race, and the flag does not depend on which row wins.
+            if (dr != nullptr && !isfinite(stored)) {
+                guard->lossNonFinite = 1u;
+            }
         }
     }
 }

@@ -96,11 +96,38 @@ public interface Backend extends AutoCloseable {
     /**
      * One fused update of θ and the rule's state vectors; see {@link UpdateRule} for the formulas. Where
      * {@code p.clipNorm() > 0} the backend first computes ‖∇‖ and the clipping factor itself.
+     *
+     * <p><b>Guard.</b> The update is applied only if it is finite. Before touching θ the backend checks Σ∇² (in
+     * double, so it is finite exactly when every gradient element is) and whether {@link #lossForwardBackward}, since
+     * the previous update, produced a non-finite per-example loss while computing a gradient ({@code dOut} given).
+     * If either is not finite, θ and the state are left as they were and the backend latches
+     * {@code p.step()} as the {@link #refusedUpdate()}; once latched, every later update and {@link #emaUpdate} is
+     * skipped too, until {@link #clearRefusedUpdate()}. The check runs on the device inside the step (and inside a
+     * recorded {@link StepProgram}), so a diverging step is caught at that step without a host round trip, and a
+     * NaN can never reach θ, the optimizer state or the iterate average.
      */
     void optimizerStep(UpdateRule rule, Tensor theta, Tensor grad, Tensor[] state, StepParams p);
 
-    /** Iterate averaging: avg ← decay · avg + (1 − decay) · θ. */
+    /** Iterate averaging: avg ← decay · avg + (1 − decay) · θ (skipped while an update is refused, see above). */
     void emaUpdate(Tensor avg, Tensor theta, double decay);
+
+    /**
+     * The first update the guard of {@link #optimizerStep} refused since the last {@link #clearRefusedUpdate()}, or
+     * null. Waits for the work issued so far (one small device-to-host copy on CUDA).
+     */
+    RefusedUpdate refusedUpdate();
+
+    /** Forgets a refused update and any pending non-finite loss, so updates are applied again (a new run). */
+    void clearRefusedUpdate();
+
+    /**
+     * True where every operation has finished when its call returns (the CPU), so {@link #refusedUpdate()} and
+     * scalar results cost nothing beyond their own arithmetic; false where operations are queued (CUDA), where a
+     * caller should read them only at points where it synchronizes anyway.
+     */
+    default boolean completesOnReturn() {
+        return false;
+    }
 
     /**
      * Records the operations {@code body} issues, once, into a program that replays them (a CUDA graph), or returns

@@ -16,6 +16,8 @@ package io.ravine.backend;
  *     the step keeps it on the device (no host round trip, capturable in a CUDA graph)
  * @param biasCorrection1 c₁ = 1 − β₁ᵗ
  * @param biasCorrection2 c₂ = 1 − β₂ᵗ
+ * @param step t, the number of this update (1, 2, …): where the backend refuses a non-finite update it records
+ *     this number ({@link Backend#refusedUpdate()})
  */
 public record StepParams(
         double lr,
@@ -27,7 +29,8 @@ public record StepParams(
         double weightDecay,
         double clipNorm,
         double biasCorrection1,
-        double biasCorrection2) {
+        double biasCorrection2,
+        long step) {
 
     /** The clipping factor s for a gradient of squared norm {@code gradSumOfSquares}. */
     public double clipScale(double gradSumOfSquares) {

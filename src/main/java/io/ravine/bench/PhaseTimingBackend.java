@@ -4,6 +4,7 @@ import io.ravine.backend.Activation;
 import io.ravine.backend.Backend;
 import io.ravine.backend.DType;
 import io.ravine.backend.LossKind;
+import io.ravine.backend.RefusedUpdate;
 import io.ravine.backend.StepParams;
 import io.ravine.backend.Tensor;
 import io.ravine.backend.UpdateRule;
@@ -204,6 +205,21 @@ public final class PhaseTimingBackend implements Backend {
     @Override
     public void emaUpdate(Tensor avg, Tensor theta, double decay) {
         timed(Phase.OPTIMIZER, "emaUpdate", () -> inner.emaUpdate(avg, theta, decay));
+    }
+
+    @Override
+    public RefusedUpdate refusedUpdate() {
+        return inner.refusedUpdate();
+    }
+
+    @Override
+    public void clearRefusedUpdate() {
+        inner.clearRefusedUpdate();
+    }
+
+    @Override
+    public boolean completesOnReturn() {
+        return inner.completesOnReturn();
     }
 
     @Override

@@ -8,6 +8,7 @@ import io.ravine.diagnose.Curvature;
 import io.ravine.nn.Model;
 import io.ravine.report.RunReport;
 import io.ravine.train.CurvatureProbe;
+import io.ravine.train.Divergence;
 import io.ravine.train.RunDirectories;
 import io.ravine.train.TrainConfig;
 import io.ravine.train.Trainer;
@@ -78,8 +79,9 @@ public final class TrainCommand implements Callable<Integer> {
                     : trainer.fit();
             if (r.diverged()) {
                 RunReport.write(dir);
-                System.err.println("ravine: instability: decrease the learning rate (the loss became NaN/Inf at"
-                        + " step " + r.steps() + "; last good checkpoint: "
+                // The curve doctor's form: problem: evidence; workaround.
+                System.err.println("ravine: instability: " + r.divergence().evidence() + "; "
+                        + Divergence.WORKAROUND + " (last good checkpoint: "
                         + (r.lastGoodCheckpoint() == null ? "none" : r.lastGoodCheckpoint()) + ")");
                 return Main.EXIT_FAILED;
             }

@@ -160,7 +160,7 @@ public final class Optimizer {
         boolean adam = rule == UpdateRule.ADAM || rule == UpdateRule.ADAMW;
         double c1 = adam ? 1 - Math.pow(beta1, t) : 1.0;
         double c2 = adam ? 1 - Math.pow(beta2, t) : 1.0;
-        return new StepParams(lr, momentum, beta1, beta2, epsilon, gamma, weightDecay, clipGradNorm, c1, c2);
+        return new StepParams(lr, momentum, beta1, beta2, epsilon, gamma, weightDecay, clipGradNorm, c1, c2, t);
     }
 
     /**

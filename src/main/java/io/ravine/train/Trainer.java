@@ -5,6 +5,7 @@ import io.ravine.InvalidInputException;
 import io.ravine.backend.Backend;
 import io.ravine.backend.LossKind;
 import io.ravine.backend.OutOfDeviceMemoryException;
+import io.ravine.backend.RefusedUpdate;
 import io.ravine.backend.StepParams;
 import io.ravine.backend.StepProgram;
 import io.ravine.backend.Tensor;
@@ -264,9 +265,11 @@ public final class Trainer implements AutoCloseable {
         int[] perm = null;
         int permEpoch = -1;
         double lastMonitorLoss = Double.NaN;
-        boolean diverged = false;
+        Divergence divergence = null;
         long step = startStep;
         stopRequested = false;
+        // A refusal left over from another use of this backend (a diagnostic, an earlier run) is not this run's.
+        backend.clearRefusedUpdate();
         try {
             while (step < totalSteps && !stopRequested) {
                 int epoch = (int) (step / spe);
@@ -302,24 +305,41 @@ public final class Trainer implements AutoCloseable {
                 boolean eval = step % evalEvery == 0 || step == totalSteps;
                 boolean checkpoint = config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0;
                 boolean diagnose = config.diagnoseEvery() > 0 && step % config.diagnoseEvery() == 0;
-                if (log || eval || checkpoint || diagnose) {
+                boolean sync = log || eval || checkpoint || diagnose;
+                // The backend's guard refused any non-finite update at the step it happened (θ, state and average
+                // keep their values), so reading the refusal only where the device is waited for anyway loses
+                // nothing but the steps computed in between; where reading it is free (the CPU), read it every step.
+                RefusedUpdate refused = sync || backend.completesOnReturn() ? backend.refusedUpdate() : null;
+                // θ itself is checked where it is about to be saved (a finite but huge update can overflow it), so
+                // a kept checkpoint is always finite.
+                boolean thetaFinite = refused != null || !checkpoint
+                        || Double.isFinite(backend.sumOfSquares(model.theta()));
+                if (refused != null || !thetaFinite) {
+                    long now = System.nanoTime();
+                    trainNanos += now - segmentStart;
+                    divergence = refused != null ? new Divergence(refused.step(), refused.what())
+                            : new Divergence(step, "θ");
+                    // The batch's loss and gradient are those of the refused step only if it is this one.
+                    boolean here = divergence.step() == step;
+                    double batchLoss = here ? model.meanLoss(ws, rows) : Double.NaN;
+                    double gradNorm = here ? Math.sqrt(backend.sumOfSquares(model.gradient())) : Double.NaN;
+                    LOG.error("instability: {}; {} (last good checkpoint: {})", divergence.evidence(),
+                            Divergence.WORKAROUND, lastGood == null ? "none" : lastGood);
+                    if (files != null) {
+                        long at = divergence.step();
+                        files.appendMetrics(at, (double) at / spe, optimizer.learningRate(at), batchLoss,
+                                Double.NaN, null, null, gradNorm, null, (now - wallStart) / 1e9);
+                    }
+                    // Updates from the refused one on were not applied: θ is that of the step before it.
+                    step = refused != null ? refused.step() - 1 : step;
+                    break;
+                }
+                if (sync) {
                     backend.synchronize();
                     long now = System.nanoTime();
                     trainNanos += now - segmentStart;
                     double batchLoss = model.meanLoss(ws, rows);
                     double gradNorm = Math.sqrt(backend.sumOfSquares(model.gradient()));
-                    // θ itself is checked where it is about to be saved, so a kept checkpoint is always finite.
-                    boolean thetaFinite = !checkpoint || Double.isFinite(backend.sumOfSquares(model.theta()));
-                    if (!Double.isFinite(batchLoss) || !Double.isFinite(gradNorm) || !thetaFinite) {
-                        diverged = true;
-                        LOG.error("instability: decrease the learning rate (loss became {} at step {}; last good"
-                                + " checkpoint: {})", batchLoss, step, lastGood == null ? "none" : lastGood);
-                        if (files != null) {
-                            files.appendMetrics(step, (double) step / spe, optimizer.learningRate(step), batchLoss,
-                                    Double.NaN, null, null, gradNorm, null, (now - wallStart) / 1e9);
-                        }
-                        break;
-                    }
                     CurvatureProbe.Measurement curvature = diagnose
                             ? curvatureProbe.measure(model, monitor, evalCapacity) : null;
                     lastMonitorLoss = evaluate(monitor).loss();
@@ -355,9 +375,9 @@ public final class Trainer implements AutoCloseable {
         double seconds = trainNanos / 1e9;
         double samplesPerSecond = seconds > 0 ? samples / seconds : Double.NaN;
         TrainingResult result;
-        if (diverged) {
+        if (divergence != null) {
             result = new TrainingResult(step, (double) step / spe, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-                    Double.NaN, samplesPerSecond, seconds, backend.deviceDescription(), true, lastGood);
+                    Double.NaN, samplesPerSecond, seconds, backend.deviceDescription(), divergence, lastGood);
         } else {
             Evaluation testEval = evaluate(test);
             Evaluation emaEval = ema != null ? evaluateAveraged(test) : new Evaluation(Double.NaN, Double.NaN);
@@ -366,7 +386,7 @@ public final class Trainer implements AutoCloseable {
             }
             result = new TrainingResult(step, (double) step / spe, lastMonitorLoss, testEval.loss(),
                     testEval.accuracy(), emaEval.loss(), emaEval.accuracy(), samplesPerSecond, seconds,
-                    backend.deviceDescription(), false, lastGood);
+                    backend.deviceDescription(), null, lastGood);
         }
         if (files != null) {
             files.writeSummary(result);

@@ -2,7 +2,8 @@ package io.ravine.train;
 
 /**
  * What a run ended with. Loss and accuracy are on the test split with the final θ (and with the averaged θ̃ when
- * iterate averaging is on; NaN otherwise). {@code diverged} means the loss became NaN/Inf and the run stopped early.
+ * iterate averaging is on; NaN otherwise). {@code divergence} is null unless the loss, the gradient or θ became NaN/Inf
+ * and the run stopped early.
  */
 public record TrainingResult(
         long steps,
@@ -15,6 +16,11 @@ public record TrainingResult(
         double samplesPerSecond,
         double trainSeconds,
         String device,
-        boolean diverged,
+        Divergence divergence,
         String lastGoodCheckpoint) {
+
+    /** True when the run stopped because something became NaN/Inf. */
+    public boolean diverged() {
+        return divergence != null;
+    }
 }

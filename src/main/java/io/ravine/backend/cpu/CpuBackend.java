@@ -8,6 +8,7 @@ import io.ravine.backend.Activation;
 import io.ravine.backend.Backend;
 import io.ravine.backend.DType;
 import io.ravine.backend.LossKind;
+import io.ravine.backend.RefusedUpdate;
 import io.ravine.backend.StepParams;
 import io.ravine.backend.Tensor;
 import io.ravine.backend.UpdateRule;
@@ -24,6 +25,9 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  */
 public final class CpuBackend implements Backend {
     private final DType dtype;
+    /** The guard of {@link #optimizerStep}: the refused update, and a non-finite loss seen since the last update. */
+    private RefusedUpdate refused;
+    private boolean pendingNonFiniteLoss;
 
     private CpuBackend(DType dtype) {
         this.dtype = dtype;
@@ -385,6 +389,10 @@ public final class CpuBackend implements Backend {
                 }
             }
             l.set(i, rowLoss);
+            // Only a loss whose gradient feeds an update concerns the guard; evaluations may see what they see.
+            if (d != null && !Double.isFinite(l.get(i))) {
+                pendingNonFiniteLoss = true;
+            }
         }
     }
 
@@ -402,7 +410,20 @@ public final class CpuBackend implements Backend {
         CpuTensor th = own(theta);
         CpuTensor g = own(grad);
         int n = th.length();
-        double scale = p.clipNorm() > 0 ? p.clipScale(sumOfSquares(grad)) : 1.0;
+        if (refused != null) {
+            return;
+        }
+        // The guard (see Backend#optimizerStep): Σ∇² is computed anyway when clipping; otherwise a cheaper pass
+        // that only asks whether every element is finite.
+        double sumSq = p.clipNorm() > 0 ? sumOfSquares(grad) : 0.0;
+        boolean gradFinite = p.clipNorm() > 0 ? Double.isFinite(sumSq)
+                : g instanceof CpuTensor.F32 f ? F32Kernels.allFinite(f) : Double.isFinite(sumOfSquares(grad));
+        if (pendingNonFiniteLoss || !gradFinite) {
+            refused = new RefusedUpdate(p.step(), pendingNonFiniteLoss ? RefusedUpdate.Cause.LOSS
+                    : RefusedUpdate.Cause.GRADIENT);
+            return;
+        }
+        double scale = p.clipScale(sumSq);
         double lr = p.lr();
         double wd = p.weightDecay();
         double coupledWd = rule == UpdateRule.ADAMW ? 0.0 : wd;
@@ -469,8 +490,27 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public RefusedUpdate refusedUpdate() {
+        return refused;
+    }
+
+    @Override
+    public void clearRefusedUpdate() {
+        refused = null;
+        pendingNonFiniteLoss = false;
+    }
+
+    @Override
+    public boolean completesOnReturn() {
+        return true;
+    }
+
+    @Override
     public void emaUpdate(Tensor avg, Tensor theta, double decay) {
         Tensor.requireSameLength(avg, theta);
+        if (refused != null) {
+            return;
+        }
         CpuTensor a = own(avg);
         CpuTensor t = own(theta);
         for (int i = 0, n = a.length(); i < n; i++) {

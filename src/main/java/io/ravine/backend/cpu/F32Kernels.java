@@ -262,4 +262,46 @@ final class F32Kernels {
         }
         return acc;
     }
+
+    /**
+     * True when every element of {@code x} is finite: v − v is 0 for a finite v and NaN for ±Inf and NaN, and a NaN
+     * stays NaN through any sum. Eight independent accumulators keep the float adds pipelined (one dependent chain
+     * would wait on each add's latency), so the guard costs a fraction of the update's own memory traffic.
+     */
+    static boolean allFinite(CpuTensor.F32 x) {
+        java.util.concurrent.atomic.AtomicBoolean bad = new java.util.concurrent.atomic.AtomicBoolean();
+        CpuParallel.forRange(x.length(), CpuParallel.DEFAULT_GRAIN, (from, to) -> {
+            float[] s = SCRATCH.get()[0];
+            for (int i0 = from; i0 < to && !bad.get(); i0 += BLOCK) {
+                int len = Math.min(BLOCK, to - i0);
+                x.buf.get(x.offset + i0, s, 0, len);
+                float a0 = 0f;
+                float a1 = 0f;
+                float a2 = 0f;
+                float a3 = 0f;
+                float a4 = 0f;
+                float a5 = 0f;
+                float a6 = 0f;
+                float a7 = 0f;
+                int j = 0;
+                for (; j + 8 <= len; j += 8) {
+                    a0 += s[j] - s[j];
+                    a1 += s[j + 1] - s[j + 1];
+                    a2 += s[j + 2] - s[j + 2];
+                    a3 += s[j + 3] - s[j + 3];
+                    a4 += s[j + 4] - s[j + 4];
+                    a5 += s[j + 5] - s[j + 5];
+                    a6 += s[j + 6] - s[j + 6];
+                    a7 += s[j + 7] - s[j + 7];
+                }
+                for (; j < len; j++) {
+                    a0 += s[j] - s[j];
+                }
+                if (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) != 0f) {
+                    bad.set(true);
+                }
+            }
+        });
+        return !bad.get();
+    }
 }

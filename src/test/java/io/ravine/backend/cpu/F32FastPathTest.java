@@ -140,7 +140,7 @@ class F32FastPathTest {
         double b1 = 0.9;
         double b2 = 0.999;
         return new StepParams(0.01, 0.9, b1, b2, 1e-8, 0.1, weightDecay, clip, 1 - Math.pow(b1, t),
-                1 - Math.pow(b2, t));
+                1 - Math.pow(b2, t), t);
     }
 
     @ParameterizedTest

@@ -37,7 +37,7 @@ public final class KernelBench {
     }
 
     private static StepParams adamParams() {
-        return new StepParams(1e-3, 0.9, 0.9, 0.999, 1e-8, 0.1, 0.0, 0.0, 1 - 0.9, 1 - 0.999);
+        return new StepParams(1e-3, 0.9, 0.9, 0.999, 1e-8, 0.1, 0.0, 0.0, 1 - 0.9, 1 - 0.999, 1);
     }
 
     /**
