@@ -2,6 +2,9 @@ package io.ravine.backend;
 
 import io.ravine.InvalidInputException;
 import io.ravine.backend.cpu.CpuBackend;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,28 +21,45 @@ public final class Devices {
      * @param threads CPU BLAS threads, 0 = all cores
      */
     public static Backend open(String device, boolean tf32, int threads) {
+        return open(device, tf32, threads, Devices::cudaUnavailableReason, Devices::openCuda);
+    }
+
+    /**
+     * {@link #open(String, boolean, int)} with the CUDA probe and opener given (tests stand in for a GPU's faults).
+     * {@code auto} uses the CPU, with one log line saying why, both where the probe finds no usable GPU and where
+     * opening the GPU fails after the probe (kernels the device cannot run, a busy exclusive-mode GPU, no memory for
+     * the backend's buffers); {@code cuda} reports either as one line.
+     */
+    static Backend open(String device, boolean tf32, int threads, Supplier<Optional<String>> cudaProbe,
+            Function<Boolean, Backend> cudaOpener) {
         CpuBackend.setBlasThreads(threads > 0 ? threads : Runtime.getRuntime().availableProcessors());
         return switch (device) {
             case "cpu" -> CpuBackend.f32();
-            case "cuda" -> openCuda(tf32);
+            case "cuda" -> cudaOpener.apply(tf32);
             case "auto" -> {
-                java.util.Optional<String> why = cudaUnavailableReason();
-                if (why.isEmpty()) {
-                    yield openCuda(tf32);
+                Optional<String> why = cudaProbe.get();
+                if (why.isPresent()) {
+                    LOG.info("using the CPU: {}", why.get());
+                    yield CpuBackend.f32();
                 }
-                LOG.info("using the CPU: {}", why.get());
-                yield CpuBackend.f32();
+                try {
+                    yield cudaOpener.apply(tf32);
+                } catch (InvalidInputException e) {
+                    // CudaUnavailableException and OutOfDeviceMemoryException: the GPU is there but unusable.
+                    LOG.warn("using the CPU: the GPU could not be opened: {}", e.getMessage());
+                    yield CpuBackend.f32();
+                }
             }
             default -> throw new InvalidInputException("--device must be auto, cpu or cuda, not '" + device + "'");
         };
     }
 
     /** Why CUDA cannot be used here, or empty when it can. */
-    public static java.util.Optional<String> cudaUnavailableReason() {
+    public static Optional<String> cudaUnavailableReason() {
         return io.ravine.backend.cuda.CudaBackend.unavailableReason();
     }
 
-    private static Backend openCuda(boolean tf32) {
+    private static Backend openCuda(Boolean tf32) {
         return io.ravine.backend.cuda.CudaBackend.open(0, tf32);
     }
 }

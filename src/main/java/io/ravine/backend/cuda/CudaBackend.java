@@ -27,9 +27,11 @@ import static jcuda.driver.JCudaDriver.cuMemFreeHost;
 import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 import static jcuda.driver.JCudaDriver.cuMemHostAlloc;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
+import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
 import static jcuda.driver.JCudaDriver.cuStreamBeginCapture;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
@@ -40,6 +42,7 @@ import io.ravine.backend.Activation;
 import io.ravine.backend.Backend;
 import io.ravine.backend.DType;
 import io.ravine.backend.LossKind;
+import io.ravine.backend.RefusedUpdate;
 import io.ravine.backend.StepParams;
 import io.ravine.backend.StepProgram;
 import io.ravine.backend.Tensor;
@@ -91,7 +94,13 @@ public final class CudaBackend implements Backend {
     private static final int STAGING_BYTES = 8 << 20;
     /** cuBLAS workspace handed over explicitly: graph capture must not let cuBLAS allocate (NVIDIA recommends 32 MiB on Hopper). */
     private static final long CUBLAS_WORKSPACE_BYTES = 32L << 20;
+    /** The step-parameter block: 16 floats, then the step number as a u64 at byte 64 (StepParamsBlock). */
     private static final int PARAMS_FLOATS = 16;
+    private static final int PARAMS_BYTES = 72;
+    /** The guard's device state (GuardState in common.cuh): Σ∇² (double), loss flag, cause and step (u32, u32, u64). */
+    private static final int GUARD_BYTES = 24;
+    private static final int GUARD_CAUSE_OFFSET = 12;
+    private static final int GUARD_STEP_OFFSET = 16;
 
     private static Optional<String> unavailable;
 
@@ -118,7 +127,7 @@ public final class CudaBackend implements Backend {
     private final FloatBuffer staging;
     private final CUevent stagingFree = new CUevent();
     private final Pointer paramsHost = new Pointer();
-    private final FloatBuffer paramsHostView;
+    private final ByteBuffer paramsHostView;
     private final CUevent paramsFree = new CUevent();
     private final Pointer scalarHost = new Pointer();
     private final ByteBuffer scalarHostView;
@@ -127,11 +136,12 @@ public final class CudaBackend implements Backend {
     private final CUdeviceptr paramsDevice = new CUdeviceptr();
     private final CUdeviceptr reducePartials = new CUdeviceptr();
     private final CUdeviceptr reduceResult = new CUdeviceptr();
-    private final CUdeviceptr clipSumOfSquares = new CUdeviceptr();
+    /** GuardState: the gradient's Σ∇² (clipping norm), the pending non-finite loss and the refused update. */
+    private final CUdeviceptr guard = new CUdeviceptr();
 
+    private long tensorBytes;
     private int block = DEFAULT_BLOCK;
     private boolean recording;
-    private boolean recordingUsesClip;
     private boolean closed;
 
     private CudaBackend(int ordinal, boolean tf32) {
@@ -146,52 +156,63 @@ public final class CudaBackend implements Backend {
         // The primary context is the one the CUDA runtime (and so cuBLAS) uses: sharing it lets cuBLAS run on our
         // stream and read our allocations.
         cuDevicePrimaryCtxRetain(context, device);
-        cuCtxSetCurrent(context);
-        contextBound.set(true);
-        byte[] name = new byte[256];
-        cuDeviceGetName(name, name.length, device);
-        deviceName = cString(name);
-        ccMajor = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
-        ccMinor = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
-        smCount = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
-        long[] total = {0};
-        cuDeviceTotalMem(total, device);
-        totalMemory = total[0];
-        int[] version = {0};
-        cuDriverGetVersion(version);
-        driverVersion = version[0];
-        // Non-blocking: no implicit synchronization with the legacy default stream, which graph capture forbids.
-        cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
-        kernels = new Kernels();
+        try {
+            cuCtxSetCurrent(context);
+            contextBound.set(true);
+            byte[] name = new byte[256];
+            cuDeviceGetName(name, name.length, device);
+            deviceName = cString(name);
+            ccMajor = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
+            ccMinor = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+            smCount = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+            long[] total = {0};
+            cuDeviceTotalMem(total, device);
+            totalMemory = total[0];
+            int[] version = {0};
+            cuDriverGetVersion(version);
+            driverVersion = version[0];
+            // Non-blocking: no implicit synchronization with the legacy default stream, which graph capture forbids.
+            cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
+            kernels = new Kernels(deviceName, ccMajor, ccMinor, driverVersion);
 
-        cuMemHostAlloc(stagingHost, STAGING_BYTES, 0);
-        staging = stagingHost.getByteBuffer(0, STAGING_BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
-        cuMemHostAlloc(paramsHost, PARAMS_FLOATS * Float.BYTES, 0);
-        paramsHostView = paramsHost.getByteBuffer(0, PARAMS_FLOATS * Float.BYTES).order(ByteOrder.nativeOrder())
-                .asFloatBuffer();
-        cuMemHostAlloc(scalarHost, Double.BYTES, 0);
-        scalarHostView = scalarHost.getByteBuffer(0, Double.BYTES).order(ByteOrder.nativeOrder());
-        cuEventCreate(stagingFree, CUevent_flags.CU_EVENT_DISABLE_TIMING);
-        cuEventCreate(paramsFree, CUevent_flags.CU_EVENT_DISABLE_TIMING);
-        deviceAlloc(paramsDevice, PARAMS_FLOATS * Float.BYTES);
-        deviceAlloc(reducePartials, (long) REDUCE_MAX_BLOCKS * Double.BYTES);
-        deviceAlloc(reduceResult, Double.BYTES);
-        deviceAlloc(clipSumOfSquares, Double.BYTES);
+            cuMemHostAlloc(stagingHost, STAGING_BYTES, 0);
+            staging = stagingHost.getByteBuffer(0, STAGING_BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            cuMemHostAlloc(paramsHost, PARAMS_BYTES, 0);
+            paramsHostView = paramsHost.getByteBuffer(0, PARAMS_BYTES).order(ByteOrder.nativeOrder());
+            cuMemHostAlloc(scalarHost, Double.BYTES, 0);
+            scalarHostView = scalarHost.getByteBuffer(0, Double.BYTES).order(ByteOrder.nativeOrder());
+            cuEventCreate(stagingFree, CUevent_flags.CU_EVENT_DISABLE_TIMING);
+            cuEventCreate(paramsFree, CUevent_flags.CU_EVENT_DISABLE_TIMING);
+            deviceAlloc(paramsDevice, PARAMS_BYTES);
+            deviceAlloc(reducePartials, (long) REDUCE_MAX_BLOCKS * Double.BYTES);
+            deviceAlloc(reduceResult, Double.BYTES);
+            deviceAlloc(guard, GUARD_BYTES);
+            cuMemsetD8Async(guard, (byte) 0, GUARD_BYTES, stream);
 
-        cublasChoice = CublasLoader.load();
-        if (cublasChoice.available()) {
-            cublas = new cublasHandle();
-            JCublas2.cublasCreate(cublas);
-            JCublas2.cublasSetStream(cublas, new cudaStream_t(stream));
-            cublasWorkspace = new CUdeviceptr();
-            deviceAlloc(cublasWorkspace, CUBLAS_WORKSPACE_BYTES);
-            JCublas2.cublasSetWorkspace(cublas, cublasWorkspace, CUBLAS_WORKSPACE_BYTES);
-            // Default math is full float32; TF32 tensor cores only when the user opted in (10-bit mantissa).
-            JCublas2.cublasSetMathMode(cublas,
-                    tf32 ? cublasMath.CUBLAS_TF32_TENSOR_OP_MATH : cublasMath.CUBLAS_DEFAULT_MATH);
-        } else {
-            cublas = null;
-            cublasWorkspace = null;
+            cublasChoice = CublasLoader.load();
+            if (cublasChoice.available()) {
+                cublas = new cublasHandle();
+                JCublas2.cublasCreate(cublas);
+                JCublas2.cublasSetStream(cublas, new cudaStream_t(stream));
+                cublasWorkspace = new CUdeviceptr();
+                deviceAlloc(cublasWorkspace, CUBLAS_WORKSPACE_BYTES);
+                JCublas2.cublasSetWorkspace(cublas, cublasWorkspace, CUBLAS_WORKSPACE_BYTES);
+                // Default math is full float32; TF32 tensor cores only when the user opted in (10-bit mantissa).
+                JCublas2.cublasSetMathMode(cublas,
+                        tf32 ? cublasMath.CUBLAS_TF32_TENSOR_OP_MATH : cublasMath.CUBLAS_DEFAULT_MATH);
+            } else {
+                cublas = null;
+                cublasWorkspace = null;
+            }
+        } catch (RuntimeException | Error e) {
+            // The context reference is dropped again: when it was the last, the driver destroys the context and
+            // everything allocated in it, so nothing leaks from a failed open.
+            try {
+                cuDevicePrimaryCtxRelease(device);
+            } catch (RuntimeException | LinkageError suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
         }
     }
 
@@ -206,7 +227,14 @@ public final class CudaBackend implements Backend {
         if (reason.isPresent()) {
             throw new CudaUnavailableException("CUDA is not available: " + reason.get());
         }
-        return new CudaBackend(deviceOrdinal, tf32);
+        try {
+            return new CudaBackend(deviceOrdinal, tf32);
+        } catch (CudaException e) {
+            // A context that cannot be created (the GPU is in exclusive mode and busy, or lost), pinned memory
+            // that cannot be had, a cuBLAS handle that fails: one line, and --device auto falls back to the CPU.
+            throw new CudaUnavailableException("cannot open CUDA device " + deviceOrdinal + ": "
+                    + CublasLoader.oneLine(e), e);
+        }
     }
 
     /**
@@ -298,6 +326,7 @@ public final class CudaBackend implements Backend {
         cuMemsetD32Async(p, 0, Math.max(1, (long) rows * cols), stream);
         CudaTensor t = new CudaTensor(this, p, 0, rows, cols, true);
         liveTensors.add(t);
+        tensorBytes += Math.max(bytes, Float.BYTES);
         return t;
     }
 
@@ -323,9 +352,15 @@ public final class CudaBackend implements Backend {
         }
         notRecording("freeing a tensor");
         liveTensors.remove(t);
+        tensorBytes -= Math.max((long) t.rows() * t.cols() * Float.BYTES, Float.BYTES);
         bind();
         // cuMemFree waits for work that may still use the memory, so freeing is safe without a stream sync.
         cuMemFree(t.base());
+    }
+
+    /** Bytes held by this backend's live tensors (θ, gradients, state, workspaces), as allocated. */
+    public long tensorBytes() {
+        return tensorBytes;
     }
 
     /** Free and total device memory in bytes, as the driver reports it now. */
@@ -609,16 +644,18 @@ public final class CudaBackend implements Backend {
         int warpsPerBlock = block / 32;
         int grid = (int) Math.min(((long) rows + warpsPerBlock - 1) / warpsPerBlock, maxGrid());
         launch(kernels.lossForwardBackward, grid, 1, block, 1, 0, z.pointer(), t.pointer(), l.pointer(), d, rows,
-                cols, loss.ordinal(), (float) gradScale);
+                cols, loss.ordinal(), (float) gradScale, guard);
     }
 
     // ---- optimizers ----
 
     /**
-     * One fused launch over θ. The scalars come from the device-side parameter block: outside {@link #record} this
-     * writes {@code p} into it first (asynchronously, through pinned memory); inside, the block is left to each
-     * {@link StepProgram#replay}. With clipping on, a sum-of-squares reduction of the gradient into device memory
-     * runs first and the update kernel turns it into the clipping factor.
+     * Three launches: the gradient's sum-of-squares partials, the guard (one block: Σ∇² into device memory, and the
+     * refusal of a non-finite step, see {@link Backend#optimizerStep}), and the fused update over θ, which reads the
+     * clipping norm and the refusal from device memory. The scalars come from the device-side parameter block:
+     * outside {@link #record} this writes {@code p} into it first (asynchronously, through pinned memory); inside,
+     * the block is left to each {@link StepProgram#replay}. The guard's read of the gradient costs 4 bytes per
+     * parameter next to Adam's 28.
      */
     @Override
     public void optimizerStep(UpdateRule rule, Tensor theta, Tensor grad, Tensor[] state, StepParams p) {
@@ -636,22 +673,20 @@ public final class CudaBackend implements Backend {
             return;
         }
         bind();
-        if (recording) {
-            recordingUsesClip |= p.clipNorm() > 0;
-        } else {
+        if (!recording) {
             writeParams(p);
         }
-        if (p.clipNorm() > 0) {
-            reduceOnDevice(g, g, 1, clipSumOfSquares);
-        }
+        int blocks = reduceBlocks(n);
+        launch(kernels.reducePartial, blocks, 1, REDUCE_BLOCK, 1, 0, g.pointer(), g.pointer(), n, 1, reducePartials);
+        launch(kernels.guard, 1, 1, 1024, 1, 0, reducePartials, blocks, guard, paramsDevice);
         switch (rule) {
-            case SGD -> launch1d(kernels.sgdStep, n, th.pointer(), g.pointer(), paramsDevice, clipSumOfSquares, n);
+            case SGD -> launch1d(kernels.sgdStep, n, th.pointer(), g.pointer(), paramsDevice, guard, n);
             case MOMENTUM, NESTEROV -> launch1d(kernels.momentumStep, n, th.pointer(), g.pointer(),
-                    own(state[0]).pointer(), paramsDevice, clipSumOfSquares, n, rule == UpdateRule.NESTEROV ? 1 : 0);
+                    own(state[0]).pointer(), paramsDevice, guard, n, rule == UpdateRule.NESTEROV ? 1 : 0);
             case RMSPROP -> launch1d(kernels.rmspropStep, n, th.pointer(), g.pointer(), own(state[0]).pointer(),
-                    paramsDevice, clipSumOfSquares, n);
+                    paramsDevice, guard, n);
             case ADAM, ADAMW -> launch1d(kernels.adamStep, n, th.pointer(), g.pointer(), own(state[0]).pointer(),
-                    own(state[1]).pointer(), paramsDevice, clipSumOfSquares, n, rule == UpdateRule.ADAMW ? 1 : 0);
+                    own(state[1]).pointer(), paramsDevice, guard, n, rule == UpdateRule.ADAMW ? 1 : 0);
         }
     }
 
@@ -668,8 +703,11 @@ public final class CudaBackend implements Backend {
             (float) (1 - p.lr() * p.weightDecay()),
             (float) (1 - p.beta1()), (float) (1 - p.beta2()), (float) (1 - p.gamma())
         };
-        paramsHostView.put(0, v);
-        cuMemcpyHtoDAsync(paramsDevice, paramsHost, PARAMS_FLOATS * Float.BYTES, stream);
+        for (int i = 0; i < PARAMS_FLOATS; i++) {
+            paramsHostView.putFloat(i * Float.BYTES, v[i]);
+        }
+        paramsHostView.putLong(PARAMS_FLOATS * Float.BYTES, p.step());
+        cuMemcpyHtoDAsync(paramsDevice, paramsHost, PARAMS_BYTES, stream);
         cuEventRecord(paramsFree, stream);
     }
 
@@ -678,7 +716,30 @@ public final class CudaBackend implements Backend {
         Tensor.requireSameLength(avg, theta);
         CudaTensor a = own(avg);
         CudaTensor t = own(theta);
-        launch1d(kernels.ema, a.length(), a.pointer(), t.pointer(), (float) decay, (float) (1 - decay), a.length());
+        launch1d(kernels.ema, a.length(), a.pointer(), t.pointer(), (float) decay, (float) (1 - decay), a.length(),
+                guard);
+    }
+
+    @Override
+    public RefusedUpdate refusedUpdate() {
+        checkOpen();
+        notRecording("refusedUpdate");
+        bind();
+        // Rare (at logging steps): a synchronous copy into pageable memory is simpler than the pinned scalar.
+        byte[] raw = new byte[GUARD_BYTES];
+        cuStreamSynchronize(stream);
+        cuMemcpyDtoH(Pointer.to(raw), guard, GUARD_BYTES);
+        ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.nativeOrder());
+        long step = b.getLong(GUARD_STEP_OFFSET);
+        return step == 0 ? null : new RefusedUpdate(step, RefusedUpdate.Cause.ofCode(b.getInt(GUARD_CAUSE_OFFSET)));
+    }
+
+    @Override
+    public void clearRefusedUpdate() {
+        checkOpen();
+        notRecording("clearRefusedUpdate");
+        bind();
+        cuMemsetD8Async(guard, (byte) 0, GUARD_BYTES, stream);
     }
 
     // ---- graphs ----
@@ -696,7 +757,6 @@ public final class CudaBackend implements Backend {
         bind();
         CUgraph graph = new CUgraph();
         recording = true;
-        recordingUsesClip = false;
         // Thread-local: another thread's unrelated CUDA calls do not invalidate this capture.
         cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
         try {
@@ -719,17 +779,15 @@ public final class CudaBackend implements Backend {
         } finally {
             cuGraphDestroy(graph);
         }
-        return new CudaStepProgram(exec, recordingUsesClip);
+        return new CudaStepProgram(exec);
     }
 
     private final class CudaStepProgram implements StepProgram {
         private final CUgraphExec exec;
-        private final boolean clipRecorded;
         private boolean programClosed;
 
-        CudaStepProgram(CUgraphExec exec, boolean clipRecorded) {
+        CudaStepProgram(CUgraphExec exec) {
             this.exec = exec;
-            this.clipRecorded = clipRecorded;
         }
 
         @Override
@@ -739,11 +797,6 @@ public final class CudaBackend implements Backend {
             }
             checkOpen();
             bind();
-            if (params.clipNorm() > 0 && !clipRecorded) {
-                // The gradient-norm reduction is part of the graph only if clipping was on when it was recorded.
-                throw new IllegalStateException("clipping was off when this step was recorded; record it with"
-                        + " clipNorm > 0 to replay with clipping");
-            }
             // Outside the graph: the new scalars land in the device block before the graph's kernels read it.
             writeParams(params);
             cuGraphLaunch(exec, stream);
@@ -897,7 +950,7 @@ public final class CudaBackend implements Backend {
         cuMemFree(paramsDevice);
         cuMemFree(reducePartials);
         cuMemFree(reduceResult);
-        cuMemFree(clipSumOfSquares);
+        cuMemFree(guard);
         cuEventDestroy(stagingFree);
         cuEventDestroy(paramsFree);
         cuMemFreeHost(stagingHost);

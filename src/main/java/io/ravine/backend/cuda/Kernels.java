@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import jcuda.CudaException;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
 
@@ -22,6 +23,10 @@ final class Kernels implements AutoCloseable {
     static final String[] FAMILIES = {"elementwise", "activations", "reduce", "loss", "optimizers", "gemm"};
 
     private final List<CUmodule> modules = new ArrayList<>();
+    private final String device;
+    private final int ccMajor;
+    private final int ccMinor;
+    private final int driverVersion;
 
     final CUfunction fill;
     final CUfunction copy;
@@ -38,9 +43,18 @@ final class Kernels implements AutoCloseable {
     final CUfunction momentumStep;
     final CUfunction rmspropStep;
     final CUfunction adamStep;
+    final CUfunction guard;
     final CUfunction sgemmTiled;
 
-    Kernels() {
+    /**
+     * Loads every family on the current context; a fatbin the device cannot run becomes a
+     * {@link CudaUnavailableException} that names the device, the driver and what to do ({@link CudaFaults}).
+     */
+    Kernels(String device, int ccMajor, int ccMinor, int driverVersion) {
+        this.device = device;
+        this.ccMajor = ccMajor;
+        this.ccMinor = ccMinor;
+        this.driverVersion = driverVersion;
         CUmodule elementwise = load("elementwise");
         CUmodule activations = load("activations");
         CUmodule reduce = load("reduce");
@@ -62,6 +76,7 @@ final class Kernels implements AutoCloseable {
         momentumStep = function(optimizers, "ravine_momentum_step");
         rmspropStep = function(optimizers, "ravine_rmsprop_step");
         adamStep = function(optimizers, "ravine_adam_step");
+        guard = function(optimizers, "ravine_guard");
         sgemmTiled = function(gemm, "ravine_sgemm_tiled");
     }
 
@@ -92,7 +107,13 @@ final class Kernels implements AutoCloseable {
         }
         CUmodule m = new CUmodule();
         // A fatbin: the driver picks the SASS for this GPU or JIT-compiles the embedded compute_90 PTX.
-        cuModuleLoadData(m, image);
+        try {
+            cuModuleLoadData(m, image);
+        } catch (CudaException e) {
+            close();
+            throw new CudaUnavailableException(CudaFaults.kernelLoadFailure(family, CublasLoader.oneLine(e), device,
+                    ccMajor, ccMinor, driverVersion), e);
+        }
         modules.add(m);
         return m;
     }

@@ -2,6 +2,7 @@ package io.ravine.backend.cuda;
 
 import io.ravine.backend.Activation;
 import io.ravine.backend.Backend;
+import io.ravine.backend.GuardCheck;
 import io.ravine.backend.LossKind;
 import io.ravine.backend.StepParams;
 import io.ravine.backend.StepProgram;
@@ -66,6 +67,7 @@ public final class SelfTest {
         t.optimizers();
         t.ema();
         t.graph();
+        t.guard();
         return List.copyOf(t.rows);
     }
 
@@ -349,7 +351,7 @@ public final class SelfTest {
         // A decaying rate, so the values in the device block really change from step to step.
         double lr = 0.01 / Math.sqrt(t);
         return new StepParams(lr, 0.9, b1, b2, 1e-8, 0.1, decayAndClip ? 0.01 : 0.0, decayAndClip ? 1.0 : 0.0,
-                1 - Math.pow(b1, t), 1 - Math.pow(b2, t));
+                1 - Math.pow(b1, t), 1 - Math.pow(b2, t), t);
     }
 
     private void optimizers() {
@@ -471,6 +473,16 @@ public final class SelfTest {
      * on CUDA (same kernels, same order: tolerance ELEMENTWISE_F32, in practice 0) and stays within
      * TRAINING_STEPS_F32 of the CPU.
      */
+    /**
+     * The optimizer guard's contract ({@link GuardCheck}) on the fused kernels: a row per property, with 0 in the error
+     * column where the kernels behave (a refused update leaves every bit of θ and the state) and 1 where they do not.
+     */
+    private void guard() {
+        for (GuardCheck.Check c : GuardCheck.run(cuda, random.nextLong())) {
+            rows.add(new Row("guard", c.name(), c.pass() ? 0.0 : 1.0, 0.0, c.pass()));
+        }
+    }
+
     private void graph() {
         int steps = 5;
         UpdateRule rule = UpdateRule.ADAMW;

@@ -1,0 +1,64 @@
+package io.ravine.backend.cuda;
+
+import java.util.Locale;
+import java.util.Optional;
+import jcuda.CudaException;
+
+/**
+ * One-line explanations of what can go wrong with a GPU, for the messages of {@link CudaUnavailableException} and
+ * the CLI: which CUDA error it is, what it means on this machine, and what to do. Pure functions of the error name
+ * and the device facts, so they are tested on machines without a GPU.
+ */
+public final class CudaFaults {
+    /** What the jar's fatbins hold (kernels/build.sh): SASS for these GPUs, PTX that newer ones JIT-compile. */
+    static final String KERNEL_TARGETS = "SASS for sm_80 and sm_90, PTX for compute_90";
+
+    private CudaFaults() {
+    }
+
+    /**
+     * Why {@code cuModuleLoadData} refused the fatbin of {@code family} on this device, and what to do.
+     *
+     * @param error the CUDA error, as JCuda names it (e.g. {@code CUDA_ERROR_NO_BINARY_FOR_GPU})
+     * @param driverVersion cuDriverGetVersion's value (major·1000 + minor·10)
+     */
+    static String kernelLoadFailure(String family, String error, String device, int ccMajor, int ccMinor,
+            int driverVersion) {
+        String where = String.format(Locale.ROOT, "%s (compute capability %d.%d, driver CUDA %d.%d)", device, ccMajor,
+                ccMinor, driverVersion / 1000, driverVersion % 1000 / 10);
+        String head = "the CUDA kernels in this jar (" + family + ".fatbin: " + KERNEL_TARGETS + ") cannot run on "
+                + where + ": " + error;
+        if (error.contains("NO_BINARY_FOR_GPU")) {
+            return head + "; the GPU is older than sm_80 or the driver cannot JIT the PTX: rebuild the kernels for"
+                    + " this GPU (NVCC_ARCH in kernels/build.sh) or use --device cpu";
+        }
+        if (error.contains("UNSUPPORTED_PTX_VERSION") || error.contains("INVALID_PTX")
+                || error.contains("INVALID_IMAGE") || error.contains("JIT_COMPILER_NOT_FOUND")) {
+            return head + "; the driver is older than the CUDA 13 toolkit that built the kernels: update the NVIDIA"
+                    + " driver (580 or newer) or use --device cpu";
+        }
+        return head + "; use --device cpu";
+    }
+
+    /**
+     * A one-line description of a CUDA failure anywhere in {@code t}'s cause chain, or empty when it is not one.
+     * Errors after which the CUDA context is unusable (an illegal address, a failed launch, an ECC error, a lost
+     * device) say so: the process must end; the run's last checkpoint is intact (it was written atomically).
+     */
+    public static Optional<String> describe(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof CudaException e) {
+                String m = CublasLoader.oneLine(e);
+                boolean sticky = m.contains("ILLEGAL_ADDRESS") || m.contains("LAUNCH_FAILED")
+                        || m.contains("ECC_UNCORRECTABLE") || m.contains("HARDWARE_STACK_ERROR")
+                        || m.contains("ILLEGAL_INSTRUCTION") || m.contains("MISALIGNED_ADDRESS")
+                        || m.contains("DEVICE_UNAVAILABLE") || m.contains("LAUNCH_TIMEOUT");
+                return Optional.of("CUDA error: " + m + (sticky
+                        ? " (the GPU context is no longer usable; the run directory keeps its last checkpoint:"
+                                + " resume with --resume)"
+                        : ""));
+            }
+        }
+        return Optional.empty();
+    }
+}
