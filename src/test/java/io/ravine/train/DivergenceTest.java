@@ -24,54 +24,14 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A NaN/Inf in the loss or the gradient stops a run at the step it happens, that update is not applied, and the
- * last good checkpoint stays. The data make it happen at a step known in advance: linear regression y = 3·x₂ + 5
- * where feature x₁ is 0 in every row but one, which holds x₁ = 3·10³⁸ (finite). With w₁ starting at 0, w₁ never
- * moves (its gradient is 0 on every other row), so on the bad row the prediction stays finite and so does the loss,
- * but ∂ℓ/∂w₁ = (y − t)·3·10³⁸ overflows float32: an infinite gradient with a finite loss, the case a loss check
- * alone would miss. With a random w₁ instead, the prediction itself overflows and the loss is infinite. With batch
- * size 1 the bad row is used at step (its position in epoch 0's shuffled order) + 1.
+ * last good checkpoint stays; {@link OverflowingData} makes it happen at a step known in advance.
  */
 class DivergenceTest {
-    static final int ROWS = 64;
-    static final int BAD_ROW = 20;
-    static final long SEED = 5;
-
-    /** Writes the training CSV (with the bad row) and a clean test CSV; returns the training file. */
-    static Path writeData(Path dir) throws IOException {
-        SplittableRandom rng = new SplittableRandom(1);
-        StringBuilder train = new StringBuilder("x1,x2,y\n");
-        for (int i = 0; i < ROWS; i++) {
-            double x2 = rng.nextGaussian();
-            train.append(i == BAD_ROW ? "3e38" : "0").append(',').append(x2).append(',').append(3 * x2 + 5)
-                    .append('\n');
-        }
-        StringBuilder test = new StringBuilder("x1,x2,y\n");
-        for (int i = 0; i < 16; i++) {
-            double x2 = rng.nextGaussian();
-            test.append("0,").append(x2).append(',').append(3 * x2 + 5).append('\n');
-        }
-        Files.writeString(dir.resolve("test.csv"), test);
-        Path file = dir.resolve("train.csv");
-        Files.writeString(file, train);
-        return file;
-    }
-
-    /** The step at which the bad row is the mini-batch (batch size 1). */
-    static long badStep() {
-        int[] perm = new ShuffledBatches(ROWS, 1, SEED).permutation(0);
-        for (int i = 0; i < perm.length; i++) {
-            if (perm[i] == BAD_ROW) {
-                return i + 1;
-            }
-        }
-        throw new AssertionError("row " + BAD_ROW + " is not in the permutation");
-    }
-
     private static TrainConfig.Builder config(Path train, UpdateRule rule, String init) {
         return TrainConfig.builder().setData(train.toString())
                 .optTestData(train.resolveSibling("test.csv").toString()).optHidden().optLoss(LossKind.MSE)
                 .optOptimizer(rule).optLearningRate(1e-3).optInit(init).optNormalize("none").optBatchSize(1)
-                .optSeed(SEED).optSteps(3 * ROWS).optLogEvery(ROWS).optCheckpointEvery(4);
+                .optSeed(OverflowingData.SEED).optSteps(3 * OverflowingData.ROWS).optLogEvery(OverflowingData.ROWS).optCheckpointEvery(4);
     }
 
     private static float[] thetaAfter(TrainConfig config) {
@@ -85,9 +45,9 @@ class DivergenceTest {
     @EnumSource(UpdateRule.class)
     void anInfiniteGradientWithAFiniteLossIsCaughtAtItsStepAndNotApplied(UpdateRule rule, @TempDir Path tmp)
             throws IOException {
-        Path train = writeData(tmp);
-        long s = badStep();
-        assertTrue(s > 1 && s % ROWS != 0, "the bad step " + s + " falls between logging steps, as intended");
+        Path train = OverflowingData.write(tmp);
+        long s = OverflowingData.badStep();
+        assertTrue(s > 1 && s % OverflowingData.ROWS != 0, "the bad step " + s + " falls between logging steps, as intended");
         Path dir = tmp.resolve("run");
         TrainingResult r;
         float[] theta;
@@ -118,8 +78,8 @@ class DivergenceTest {
 
     @Test
     void aNonFiniteLossIsCaughtAtItsStep(@TempDir Path tmp) throws IOException {
-        Path train = writeData(tmp);
-        long s = badStep();
+        Path train = OverflowingData.write(tmp);
+        long s = OverflowingData.badStep();
         try (Trainer t = new Trainer(config(train, UpdateRule.ADAM, "normal:1").build(), CpuBackend.f32())) {
             TrainingResult r = t.optProgressBar(false).fit();
             assertNotNull(r.divergence());
@@ -134,16 +94,16 @@ class DivergenceTest {
     void theGuardIsWhatKeepsThetaFinite(@TempDir Path tmp) throws IOException {
         // The control: the same bad row, read by the plain backend contract, reaches θ unless the guard refuses it.
         // Checked by applying the infinite gradient by hand with axpy (no guard there) and seeing θ become Inf.
-        Path train = writeData(tmp);
-        long s = badStep();
+        Path train = OverflowingData.write(tmp);
+        long s = OverflowingData.badStep();
         try (Trainer t = new Trainer(config(train, UpdateRule.SGD, "zeros").optSteps(s - 1).build(),
                 CpuBackend.f32())) {
             t.optProgressBar(false).fit();
             io.ravine.nn.Model.Workspace ws = t.model().workspace(1);
-            int[] perm = new ShuffledBatches(ROWS, 1, SEED).permutation(0);
+            int[] perm = new ShuffledBatches(OverflowingData.ROWS, 1, OverflowingData.SEED).permutation(0);
             float[] x = new float[t.trainingData().featureDim()];
             float[] y = new float[t.trainingData().targetCols()];
-            new ShuffledBatches(ROWS, 1, SEED).gather(t.trainingData(), perm, (int) (s - 1), x, y);
+            new ShuffledBatches(OverflowingData.ROWS, 1, OverflowingData.SEED).gather(t.trainingData(), perm, (int) (s - 1), x, y);
             ws.load(x, y, 1);
             t.model().computeGradient(ws, 1);
             t.backend().axpy(-1e-3, t.model().gradient(), t.model().theta());
