@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 
 /**
  * A CPU tensor: a window of an off-heap buffer. Off-heap because OpenBLAS reads a direct buffer in place, where a
@@ -32,10 +33,13 @@ abstract sealed class CpuTensor extends Tensor permits CpuTensor.F32, CpuTensor.
 
     static final class F32 extends CpuTensor {
         final FloatBuffer buf;
+        /** The same memory as raw IEEE-754 bits, for checks on the exponent that the JIT vectorizes as int code. */
+        final IntBuffer bits;
 
-        F32(CpuBackend backend, FloatBuffer buf, int offset, int rows, int cols) {
+        F32(CpuBackend backend, FloatBuffer buf, IntBuffer bits, int offset, int rows, int cols) {
             super(backend, offset, rows, cols);
             this.buf = buf;
+            this.bits = bits;
         }
 
         static F32 allocate(CpuBackend backend, int rows, int cols) {
@@ -43,8 +47,8 @@ abstract sealed class CpuTensor extends Tensor permits CpuTensor.F32, CpuTensor.
             if (bytes > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("tensor [" + rows + ", " + cols + "] is larger than 2 GiB");
             }
-            FloatBuffer b = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder()).asFloatBuffer();
-            return new F32(backend, b, 0, rows, cols);
+            ByteBuffer b = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
+            return new F32(backend, b.asFloatBuffer(), b.asIntBuffer(), 0, rows, cols);
         }
 
         @Override
@@ -73,7 +77,7 @@ abstract sealed class CpuTensor extends Tensor permits CpuTensor.F32, CpuTensor.
         @Override
         public Tensor view(int off, int r, int c) {
             CpuBackend.checkView(this, off, r, c);
-            return new F32(backend, buf, offset + off, r, c);
+            return new F32(backend, buf, bits, offset + off, r, c);
         }
     }
 
