@@ -78,9 +78,12 @@ public final class DataSources {
                 tt = loadIdxDirectory(path);
             } else if (Files.isRegularFile(path)) {
                 tt = loadCsv(path, hasTest ? Path.of(testSpec.trim()) : null, loss);
+            } else if (Files.exists(path)) {
+                throw new InvalidInputException(spec + ": not a regular file nor a directory (expected a CSV file or a"
+                        + " directory of IDX files)");
             } else {
-                throw new InvalidInputException("unknown data source '" + spec + "': expected " + EMBEDDED + ", "
-                        + FASHION_MNIST + ", a directory of IDX files or a CSV file");
+                throw new InvalidInputException(spec + ": no such file or directory (--data takes " + EMBEDDED + ", "
+                        + FASHION_MNIST + ", a directory of IDX files or a CSV file)");
             }
         }
         tt.train().validate();
