@@ -139,8 +139,8 @@ public final class DataSources {
         Dataset test = IdxReader.read(idxFile(dir, TEST_IMAGES), idxFile(dir, TEST_LABELS), train.numClasses(),
                 name + "/test");
         if (test.featureDim() != train.featureDim()) {
-            throw new InvalidInputException(dir + ": test images have " + test.featureDim()
-                    + " pixels, training images " + train.featureDim());
+            throw new InvalidInputException(idxFile(dir, TEST_IMAGES) + ": test images have " + test.featureDim()
+                    + " pixels, the training images in " + idxFile(dir, TRAIN_IMAGES) + " " + train.featureDim());
         }
         return new TrainTest(train, test);
     }
