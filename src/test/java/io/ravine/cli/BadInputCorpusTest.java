@@ -31,9 +31,15 @@ class BadInputCorpusTest {
     @TempDir
     Path tmp;
 
-    static List<BadDataCorpus.Case> dataCases() throws IOException {
-        corpus = Files.createTempDirectory("ravine-bad-cli");
-        return BadDataCorpus.write(corpus);
+    private static List<BadDataCorpus.Case> cases;
+
+    /** Written once for both parameterised tests (JUnit calls each factory before the tests run). */
+    static synchronized List<BadDataCorpus.Case> dataCases() throws IOException {
+        if (cases == null) {
+            corpus = Files.createTempDirectory("ravine-bad-cli");
+            cases = BadDataCorpus.write(corpus);
+        }
+        return cases;
     }
 
     static Stream<BadDataCorpus.Case> dataCasesWithoutTestFile() throws IOException {
