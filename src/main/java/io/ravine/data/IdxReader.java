@@ -150,10 +150,13 @@ public final class IdxReader {
         long headerBytes = 4L + 4L * ndim;
         if (rawSize >= 0 && rawSize - headerBytes != total) {
             // Known before reading: refuse a header that claims more (or less) than the file holds, so a corrupt
-            // count costs no allocation.
-            throw new InvalidInputException(source + (rawSize - headerBytes < total ? ": truncated data" : ": trailing"
-                    + " garbage") + ": dimensions " + Arrays.toString(dims) + " need " + total + " bytes after the "
-                    + headerBytes + "-byte header, the file has " + (rawSize - headerBytes));
+            // count costs no allocation. The wording is the one the streaming checks below use.
+            long found = rawSize - headerBytes;
+            throw new InvalidInputException(source + (found < total
+                    ? ": truncated data: dimensions " + Arrays.toString(dims) + " need " + total + " bytes, found "
+                            + found + " (file size vs the " + headerBytes + "-byte header)"
+                    : ": trailing garbage: " + (found - total) + " bytes after the " + total + " that dimensions "
+                            + Arrays.toString(dims) + " describe"));
         }
         // readNBytes grows its buffer as bytes arrive, so a gzip stream claiming more than it holds costs only what
         // it holds.
