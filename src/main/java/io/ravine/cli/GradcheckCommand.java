@@ -89,7 +89,7 @@ public final class GradcheckCommand implements Callable<Integer> {
             y = d.targets();
             examples = d.n();
         }
-        Mlp mlp = new Mlp(in, Mlp.parseHidden(hidden), out, act, lossKind);
+        Mlp mlp = new Mlp(in, TrainingFlags.parseHidden(hidden), out, act, lossKind);
         float[] init = mlp.initialParameters(Initializer.xavier(), 0.1, seed);
         double[] theta = new double[init.length];
         for (int i = 0; i < init.length; i++) {

@@ -1,6 +1,14 @@
 package io.ravine.cli;
 
 import io.ravine.InvalidInputException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -33,7 +41,10 @@ public final class Main implements Runnable {
         boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
         CommandLine cli = new CommandLine(new Main());
         cli.setParameterExceptionHandler((ex, a) -> {
-            System.err.println("ravine: " + ex.getMessage());
+            System.err.println("ravine: " + oneLine(ex.getMessage()));
+            if (verbose) {
+                ex.printStackTrace();
+            }
             return EXIT_BAD_INPUT;
         });
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
@@ -42,22 +53,57 @@ public final class Main implements Runnable {
                 cause = cause.getCause();
             }
             if (cause instanceof InvalidInputException bad) {
-                System.err.println("ravine: " + bad.getMessage());
-                if (verbose) {
-                    ex.printStackTrace();
-                }
-                return EXIT_BAD_INPUT;
+                return badInput(bad.getMessage(), ex, verbose);
             }
-            if (ex instanceof java.io.UncheckedIOException || ex instanceof java.io.IOException) {
-                System.err.println("ravine: " + ex.getMessage() + (ex.getCause() != null
-                        ? ": " + ex.getCause().getMessage() : ""));
-                if (verbose) {
-                    ex.printStackTrace();
-                }
-                return EXIT_BAD_INPUT;
+            if (ex instanceof UncheckedIOException || ex instanceof IOException) {
+                // "cannot write the run directory X" plus why, in words (an exception's message is often the path).
+                Throwable io = ex instanceof UncheckedIOException u ? u.getCause() : ex;
+                String what = ex instanceof UncheckedIOException ? ex.getMessage() + ": " : "";
+                return badInput(what + describe(io), ex, verbose);
             }
             throw ex;
         });
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            // Thrown where an array is refused, before it exists; its would-be contents are garbage, so the JVM can
+            // still print and exit. Sizes are checked earlier where they are known; this is the net under them.
+            return badInput("out of memory (" + e.getMessage() + "): the model, the batch or the data is too large"
+                    + " for this JVM's heap; try a smaller --hidden or --batch-size, or raise the heap (-Xmx)", e,
+                    verbose);
+        }
+    }
+
+    private static int badInput(String message, Throwable trace, boolean verbose) {
+        System.err.println("ravine: " + oneLine(message));
+        if (verbose) {
+            trace.printStackTrace();
+        }
+        return EXIT_BAD_INPUT;
+    }
+
+    /**
+     * An I/O failure in words: the file and the reason. Java's {@link FileSystemException}s carry the path as their
+     * message ("/a/b") and the reason only in their type or {@link FileSystemException#getReason()}.
+     */
+    static String describe(Throwable e) {
+        if (e instanceof FileSystemException fs) {
+            String reason = fs.getReason();
+            if (reason == null) {
+                reason = fs instanceof AccessDeniedException ? "permission denied"
+                        : fs instanceof NoSuchFileException ? "no such file or directory"
+                        : fs instanceof FileAlreadyExistsException ? "already exists"
+                        : fs instanceof NotDirectoryException ? "not a directory"
+                        : fs instanceof DirectoryNotEmptyException ? "directory not empty"
+                        : e.getClass().getSimpleName();
+            }
+            String file = fs.getFile() != null ? fs.getFile() : "";
+            return file + (fs.getOtherFile() != null ? " -> " + fs.getOtherFile() : "") + ": " + reason;
+        }
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    }
+
+    private static String oneLine(String s) {
+        return s == null ? "" : s.replaceAll("\\s*[\\r\\n]+\\s*", " ").trim();
     }
 }

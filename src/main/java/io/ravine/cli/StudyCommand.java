@@ -146,7 +146,7 @@ public final class StudyCommand implements Runnable {
                     .optDevices(BatchSizeStudyConfig.parseNames(devices))
                     .optBatchSizes(batchSizes != null ? BatchSizeStudyConfig.parseSizes(batchSizes, "--batch-sizes")
                             : BatchSizeStudyConfig.powersOfTwo(maxBatch))
-                    .optInputs(inputs).optHidden(Mlp.parseHidden(hidden)).optClasses(classes)
+                    .optInputs(inputs).optHidden(TrainingFlags.parseHidden(hidden)).optClasses(classes)
                     .optActivation(parse(() -> Activation.parse(activation)))
                     .optOptimizer(parse(() -> UpdateRule.parse(optimizer)))
                     .optWarmup(warmup).optWarmupSeconds(warmupSeconds).optRepeats(repeats)

@@ -18,6 +18,8 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,6 +28,7 @@ import picocli.CommandLine.Option;
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train a multilayer perceptron; writes config.json, metrics.csv, checkpoints and summary.json.")
 public final class TrainCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(TrainCommand.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -36,7 +39,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--run-dir", description = "where the run is written (default runs/train-DATE-TIME)")
     Path runDir;
 
-    @Option(names = "--resume", description = "continue the run in RUN_DIR from its latest checkpoint")
+    @Option(names = "--resume", description = "continue a run: RUN_DIR (from its latest checkpoint) or"
+            + " RUN_DIR/checkpoints/NAME.safetensors (from that one)")
     Path resume;
 
     @Option(names = "--progress", description = "auto (default: only on a terminal), on, off")
@@ -49,8 +53,14 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         TrainConfig config;
         Path dir;
+        RunDirectories.ResumePoint resumePoint = null;
         if (resume != null) {
-            TrainConfig saved = RunDirectories.readConfig(resume);
+            if (runDir != null) {
+                throw new InvalidInputException("--run-dir and --resume do not go together (a resumed run continues"
+                        + " in its own directory)");
+            }
+            resumePoint = RunDirectories.resumePoint(resume);
+            TrainConfig saved = RunDirectories.readConfig(resumePoint.runDir());
             TrainConfig.Builder b = saved.toBuilder();
             // Only the length of the run and the device may change on resume; the rest defines the run.
             if (matched("--epochs")) {
@@ -63,20 +73,31 @@ public final class TrainCommand implements Callable<Integer> {
                 b.optDevice(flags.device);
             }
             config = b.build();
-            dir = resume;
+            dir = resumePoint.runDir();
         } else {
             config = buildConfig();
             dir = runDir != null ? runDir : Path.of("runs", "train-"
                     + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         }
+        // Before loading data or allocating: a run that cannot write its directory should say so first.
+        RunDirectoryCheck.requireWritable(dir, resume != null ? "--resume" : "--run-dir");
         try (Backend backend = Devices.open(config.device(), config.tf32(), config.threads());
                 Trainer trainer = new Trainer(config, backend)) {
             trainer.optRunDirectory(dir).optCurvatureProbe(TrainCommand::curvature);
             if (!progress.equals("auto")) {
                 trainer.optProgressBar(progress.equals("on"));
             }
-            TrainingResult r = resume != null ? trainer.resumeFrom(RunDirectories.latestCheckpoint(resume))
-                    : trainer.fit();
+            TrainingResult r;
+            if (resumePoint != null && resumePoint.checkpoint() != null) {
+                r = trainer.resumeFrom(resumePoint.checkpoint());
+            } else {
+                if (resumePoint != null) {
+                    // Killed before its first checkpoint: nothing to lose, and the same seed gives the same run.
+                    LOG.warn("{} has no checkpoint yet (the run stopped before its first one): starting it again"
+                            + " from step 0", dir);
+                }
+                r = trainer.fit();
+            }
             if (r.diverged()) {
                 RunReport.write(dir);
                 // The curve doctor's form: problem: evidence; workaround.

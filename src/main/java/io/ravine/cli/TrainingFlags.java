@@ -125,7 +125,7 @@ public final class TrainingFlags {
         TrainConfig.Builder b = TrainConfig.builder()
                 .setData(data)
                 .optTestData(testData)
-                .optHidden(Mlp.parseHidden(hidden))
+                .optHidden(parseHidden(hidden))
                 .optActivation(parse(() -> Activation.parse(activation)))
                 .optLoss(parse(() -> LossKind.parse(loss)))
                 .optOptimizer(parse(() -> UpdateRule.parse(optimizer)))
@@ -165,11 +165,17 @@ public final class TrainingFlags {
     }
 
     static int parseBatchSize(String s) {
-        if (s.equalsIgnoreCase("full")) {
+        if (s.trim().equalsIgnoreCase("full")) {
             return 0;
         }
+        String t = s.trim();
+        if (t.matches("\\+?\\d+") && new java.math.BigInteger(t).compareTo(java.math.BigInteger.valueOf(
+                Integer.MAX_VALUE)) > 0) {
+            throw new InvalidInputException("--batch-size " + s + " is too large (at most " + Integer.MAX_VALUE
+                    + "; a batch larger than the data set is the full set: use 'full')");
+        }
         try {
-            int b = Integer.parseInt(s.trim());
+            int b = Integer.parseInt(t);
             if (b <= 0) {
                 throw new NumberFormatException();
             }
@@ -177,6 +183,46 @@ public final class TrainingFlags {
         } catch (NumberFormatException e) {
             throw new InvalidInputException("--batch-size must be a positive integer or 'full', not '" + s + "'");
         }
+    }
+
+    /**
+     * {@code --hidden}: {@link Mlp#parseHidden} after the checks it cannot make from one width at a time. An empty
+     * value is refused (say {@code none} for a linear model), and widths whose hidden-to-hidden weights alone exceed
+     * 2³¹ parameters are refused as too large here, before any data is loaded or memory allocated.
+     */
+    static int[] parseHidden(String spec) {
+        String s = spec == null ? "" : spec.trim();
+        if (s.isEmpty()) {
+            throw new InvalidInputException("--hidden is empty: give widths such as 256,128, or 'none' for a linear"
+                    + " model");
+        }
+        if (s.equalsIgnoreCase("none")) {
+            return new int[0];
+        }
+        String[] parts = s.split(",", -1);
+        for (String part : parts) {
+            String p = part.trim();
+            if (p.matches("\\+?\\d+") && new java.math.BigInteger(p).compareTo(java.math.BigInteger.valueOf(
+                    Integer.MAX_VALUE)) > 0) {
+                throw new InvalidInputException("--hidden '" + spec + "': width " + p + " is too large (the model"
+                        + " would have more than 2^31 parameters)");
+            }
+            if (p.isEmpty()) {
+                throw new InvalidInputException("--hidden '" + spec + "': empty width; widths must be positive"
+                        + " integers, e.g. 256,128");
+            }
+        }
+        int[] widths = Mlp.parseHidden(s);
+        // Every layer has at least one input and one output, so this is a lower bound of the parameter count.
+        long lowerBound = widths[0] + widths[widths.length - 1];
+        for (int k = 0; k + 1 < widths.length; k++) {
+            lowerBound += (long) widths[k] * widths[k + 1] + widths[k + 1];
+        }
+        if (lowerBound > Integer.MAX_VALUE) {
+            throw new InvalidInputException("--hidden '" + spec + "' is too large: at least " + lowerBound
+                    + " parameters, more than the 2^31 a model may have");
+        }
+        return widths;
     }
 
     static boolean parseOnOff(String flag, String v) {

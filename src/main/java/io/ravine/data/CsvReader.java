@@ -62,10 +62,15 @@ public final class CsvReader {
      */
     public static Dataset read(Path file, Target target, int numClasses) {
         String source = file.toString();
+        if (Files.isDirectory(file)) {
+            throw new InvalidInputException(source + ": is a directory, not a CSV file");
+        }
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             return read(reader, source, target, numClasses);
         } catch (NoSuchFileException e) {
             throw new InvalidInputException(source + ": no such file");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new InvalidInputException(source + ": permission denied (cannot read the file)", e);
         } catch (IOException | UncheckedIOException e) {
             throw new InvalidInputException(source + ": cannot read: " + e.getMessage(), e);
         }

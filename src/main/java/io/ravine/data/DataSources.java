@@ -78,9 +78,12 @@ public final class DataSources {
                 tt = loadIdxDirectory(path);
             } else if (Files.isRegularFile(path)) {
                 tt = loadCsv(path, hasTest ? Path.of(testSpec.trim()) : null, loss);
+            } else if (Files.exists(path)) {
+                throw new InvalidInputException(spec + ": not a regular file nor a directory (expected a CSV file or a"
+                        + " directory of IDX files)");
             } else {
-                throw new InvalidInputException("unknown data source '" + spec + "': expected " + EMBEDDED + ", "
-                        + FASHION_MNIST + ", a directory of IDX files or a CSV file");
+                throw new InvalidInputException(spec + ": no such file or directory (--data takes " + EMBEDDED + ", "
+                        + FASHION_MNIST + ", a directory of IDX files or a CSV file)");
             }
         }
         tt.train().validate();
@@ -136,8 +139,8 @@ public final class DataSources {
         Dataset test = IdxReader.read(idxFile(dir, TEST_IMAGES), idxFile(dir, TEST_LABELS), train.numClasses(),
                 name + "/test");
         if (test.featureDim() != train.featureDim()) {
-            throw new InvalidInputException(dir + ": test images have " + test.featureDim()
-                    + " pixels, training images " + train.featureDim());
+            throw new InvalidInputException(idxFile(dir, TEST_IMAGES) + ": test images have " + test.featureDim()
+                    + " pixels, the training images in " + idxFile(dir, TRAIN_IMAGES) + " " + train.featureDim());
         }
         return new TrainTest(train, test);
     }

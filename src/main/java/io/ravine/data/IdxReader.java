@@ -7,6 +7,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -57,10 +58,15 @@ public final class IdxReader {
     /** Reads one IDX file, raw or gzip-compressed. */
     public static IdxArray read(Path file) {
         String source = file.toString();
+        if (Files.isDirectory(file)) {
+            throw new InvalidInputException(source + ": is a directory, not an IDX file");
+        }
         try (InputStream in = Files.newInputStream(file)) {
-            return read(in, source);
+            return read(in, source, Files.size(file));
         } catch (NoSuchFileException e) {
             throw new InvalidInputException(source + ": no such file");
+        } catch (AccessDeniedException e) {
+            throw new InvalidInputException(source + ": permission denied (cannot read the file)", e);
         } catch (IOException e) {
             throw new InvalidInputException(source + ": cannot read: " + e.getMessage(), e);
         }
@@ -70,6 +76,14 @@ public final class IdxReader {
      * Reads one IDX file from a stream (which it does not close); {@code source} names it in error messages.
      */
     public static IdxArray read(InputStream raw, String source) {
+        return read(raw, source, -1);
+    }
+
+    /**
+     * As {@link #read(InputStream, String)}; {@code fileSize} (-1 if unknown) is the stream's length, against which
+     * an uncompressed file's header is checked before anything is allocated for its data.
+     */
+    private static IdxArray read(InputStream raw, String source, long fileSize) {
         try {
             BufferedInputStream buffered = new BufferedInputStream(raw, 1 << 16);
             buffered.mark(2);
@@ -80,10 +94,12 @@ public final class IdxReader {
                 throw new InvalidInputException(source + ": empty file (expected an IDX header)");
             }
             InputStream in = buffered;
+            long rawSize = fileSize;
             if (b0 == GZIP_MAGIC_0 && b1 == GZIP_MAGIC_1) {
                 in = new BufferedInputStream(new GZIPInputStream(buffered, 1 << 16), 1 << 16);
+                rawSize = -1; // gzip's own size field is mod 2^32 and as corruptible as the rest; read and see
             }
-            return parse(in, source);
+            return parse(in, source, rawSize);
         } catch (EOFException e) {
             throw new InvalidInputException(source + ": truncated gzip data (" + e.getMessage() + ")", e);
         } catch (ZipException e) {
@@ -93,7 +109,7 @@ public final class IdxReader {
         }
     }
 
-    private static IdxArray parse(InputStream in, String source) throws IOException {
+    private static IdxArray parse(InputStream in, String source, long rawSize) throws IOException {
         byte[] head = in.readNBytes(4);
         if (head.length < 4) {
             throw new InvalidInputException(source + ": truncated header (" + head.length
@@ -131,6 +147,19 @@ public final class IdxReader {
             }
             dims[i] = (int) d;
         }
+        long headerBytes = 4L + 4L * ndim;
+        if (rawSize >= 0 && rawSize - headerBytes != total) {
+            // Known before reading: refuse a header that claims more (or less) than the file holds, so a corrupt
+            // count costs no allocation. The wording is the one the streaming checks below use.
+            long found = rawSize - headerBytes;
+            throw new InvalidInputException(source + (found < total
+                    ? ": truncated data: dimensions " + Arrays.toString(dims) + " need " + total + " bytes, found "
+                            + found + " (file size vs the " + headerBytes + "-byte header)"
+                    : ": trailing garbage: " + (found - total) + " bytes after the " + total + " that dimensions "
+                            + Arrays.toString(dims) + " describe"));
+        }
+        // readNBytes grows its buffer as bytes arrive, so a gzip stream claiming more than it holds costs only what
+        // it holds.
         byte[] data = in.readNBytes((int) total);
         if (data.length < total) {
             throw new InvalidInputException(source + ": truncated data: dimensions " + Arrays.toString(dims)
@@ -191,6 +220,14 @@ public final class IdxReader {
 
     /** As {@link #read(Path, Path, int, String)}, for already parsed files. */
     public static Dataset dataset(IdxArray images, IdxArray labelArray, int numClasses, String name) {
+        if (images.dims().length == 3 && images.count() == 0) {
+            throw new InvalidInputException(images.source() + ": holds no images (dimensions "
+                    + Arrays.toString(images.dims()) + ")");
+        }
+        if (images.dims().length == 3 && images.itemSize() == 0) {
+            throw new InvalidInputException(images.source() + ": images of 0 pixels (dimensions "
+                    + Arrays.toString(images.dims()) + ")");
+        }
         float[] pixels = imagePixels(images);
         int[] labels = labels(labelArray, numClasses);
         if (images.count() != labels.length) {

@@ -22,6 +22,8 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -29,12 +31,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.zip.CRC32C;
 
 /**
  * The safetensors format (<a href="https://github.com/huggingface/safetensors">huggingface/safetensors</a>):
@@ -46,11 +50,27 @@ import java.util.Set;
  * ends where the last tensor ends. As the reference writer does, the header is padded with spaces to a multiple of 8
  * bytes so that the data starts 8-aligned. Tensors are written in the order given. Reading checks everything the
  * reference loader checks and reports the first problem as a one-line {@link InvalidInputException} naming the file.
+ *
+ * <p><b>Checksum.</b> The format has no checksum, so a flipped bit in the data buffer would load as silently wrong
+ * weights. Ravine's writer adds the string metadata entry {@value #CHECKSUM_KEY}: 8 lowercase hex digits of the
+ * CRC32C (Castagnoli) of, in this order,
+ * <ol>
+ *   <li>for each tensor in header order: its name, its dtype name, its rank and dimensions, and its two data offsets;</li>
+ *   <li>every other metadata entry, sorted by key: key, then value;</li>
+ *   <li>the whole data buffer.</li>
+ * </ol>
+ * Strings enter as an 8-byte little-endian UTF-8 length then the bytes, numbers as 8-byte little-endian integers, so
+ * no two different headers encode alike. The reader verifies the entry when present and refuses a mismatch; a file
+ * without it (from PyTorch's safetensors, say) is read as before. PyTorch's loader reads Ravine's files unchanged,
+ * since metadata is str → str. {@link Contents#metadata()} leaves the entry out; {@link Contents#checksummed()} says
+ * whether it was there (and so verified).
  */
 public final class SafeTensors {
     /** The reference loader refuses headers over 100 MB; so do we, before allocating for one. */
     private static final long MAX_HEADER = 100_000_000L;
     private static final String METADATA = "__metadata__";
+    /** The metadata entry holding the CRC32C Ravine writes and verifies (see the class comment). */
+    public static final String CHECKSUM_KEY = "ravine.crc32c";
     private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
 
     private SafeTensors() {
@@ -158,8 +178,11 @@ public final class SafeTensors {
         }
     }
 
-    /** What a file holds: its tensors in header order, and its metadata (empty if none). */
-    public record Contents(Map<String, Entry> tensors, Map<String, String> metadata) {
+    /**
+     * What a file holds: its tensors in header order, its metadata (empty if none; without {@value #CHECKSUM_KEY}),
+     * and whether it carried a checksum (which then matched: a mismatch is refused on reading).
+     */
+    public record Contents(Map<String, Entry> tensors, Map<String, String> metadata, boolean checksummed) {
         public Entry get(String name) {
             Entry e = tensors.get(name);
             if (e == null) {
@@ -169,37 +192,137 @@ public final class SafeTensors {
         }
     }
 
-    /** Writes {@code tensors} (names unique) and {@code metadata} (may be null or empty) atomically. */
+    /**
+     * Writes {@code tensors} (names unique) and {@code metadata} (may be null or empty; no {@value #CHECKSUM_KEY}
+     * key) atomically, with the checksum entry.
+     */
     public static void write(Path file, List<Entry> tensors, Map<String, String> metadata) throws IOException {
-        byte[] header = header(tensors, metadata);
-        AtomicFiles.write(file, out -> {
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length);
-            out.write(len.array());
-            out.write(header);
-            for (Entry e : tensors) {
-                writeData(out, e);
-            }
-        });
+        byte[] header = header(tensors, withChecksum(tensors, metadata));
+        AtomicFiles.write(file, out -> writeFile(out, header, tensors));
     }
 
     /** The bytes of a file holding {@code tensors} and {@code metadata}, as {@link #write} would write them. */
     public static byte[] toBytes(List<Entry> tensors, Map<String, String> metadata) {
-        byte[] header = header(tensors, metadata);
+        return toBytes(header(tensors, withChecksum(tensors, metadata)), tensors);
+    }
+
+    /**
+     * The bytes a writer without Ravine's checksum writes (the reference implementation: byte for byte the same for
+     * the same tensor order); for tests and for tools that must not add metadata.
+     */
+    public static byte[] toBytesWithoutChecksum(List<Entry> tensors, Map<String, String> metadata) {
+        return toBytes(header(tensors, metadata), tensors);
+    }
+
+    private static byte[] toBytes(byte[] header, List<Entry> tensors) {
         long total = 8L + header.length + tensors.stream().mapToLong(Entry::byteCount).sum();
         if (total > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("too large for one array: " + total + " bytes");
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream((int) total);
         try {
-            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array());
-            out.write(header);
-            for (Entry e : tensors) {
-                writeData(out, e);
-            }
+            writeFile(out, header, tensors);
         } catch (IOException e) {
             throw new IllegalStateException("in-memory write failed", e);
         }
         return out.toByteArray();
+    }
+
+    private static void writeFile(OutputStream out, byte[] header, List<Entry> tensors) throws IOException {
+        out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array());
+        out.write(header);
+        for (Entry e : tensors) {
+            writeData(out, e);
+        }
+    }
+
+    /** {@code metadata} plus the checksum entry over {@code tensors} and it. */
+    private static Map<String, String> withChecksum(List<Entry> tensors, Map<String, String> metadata) {
+        Map<String, String> meta = new LinkedHashMap<>();
+        if (metadata != null) {
+            if (metadata.containsKey(CHECKSUM_KEY)) {
+                throw new IllegalArgumentException("'" + CHECKSUM_KEY + "' is reserved for the writer's checksum");
+            }
+            meta.putAll(metadata);
+        }
+        Checksum sum = new Checksum();
+        long offset = 0;
+        for (Entry e : tensors) {
+            sum.tensor(e.name(), e.dtype().name(), e.shape(), offset, offset + e.byteCount());
+            offset += e.byteCount();
+        }
+        sum.metadata(meta);
+        try (OutputStream data = sum.dataStream()) {
+            for (Entry e : tensors) {
+                writeData(data, e);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("in-memory checksum failed", e);
+        }
+        meta.put(CHECKSUM_KEY, sum.hex());
+        return meta;
+    }
+
+    /** The CRC32C of the class comment, fed in its order: tensors, then metadata, then data. */
+    private static final class Checksum {
+        private final CRC32C crc = new CRC32C();
+        private final ByteBuffer word = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+
+        void tensor(String name, String dtype, long[] shape, long begin, long end) {
+            string(name);
+            string(dtype);
+            number(shape.length);
+            for (long d : shape) {
+                number(d);
+            }
+            number(begin);
+            number(end);
+        }
+
+        /** Every entry but the checksum's own, sorted by key (a JSON object's order carries no meaning). */
+        void metadata(Map<String, String> metadata) {
+            List<String> keys = new ArrayList<>(metadata.keySet());
+            keys.remove(CHECKSUM_KEY);
+            Collections.sort(keys);
+            for (String k : keys) {
+                string(k);
+                string(metadata.get(k));
+            }
+        }
+
+        void data(ByteBuffer bytes) {
+            crc.update(bytes);
+        }
+
+        OutputStream dataStream() {
+            return new OutputStream() {
+                @Override
+                public void write(int b) {
+                    crc.update(b);
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) {
+                    crc.update(b, off, len);
+                }
+            };
+        }
+
+        String hex() {
+            return String.format("%08x", crc.getValue());
+        }
+
+        private void string(String s) {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            number(b.length);
+            crc.update(b);
+        }
+
+        private void number(long v) {
+            word.clear();
+            word.putLong(v);
+            crc.update(word.array(), 0, 8);
+        }
     }
 
     private static byte[] header(List<Entry> tensors, Map<String, String> metadata) {
@@ -254,16 +377,41 @@ public final class SafeTensors {
     }
 
     /**
-     * Reads a safetensors file.
+     * Reads a safetensors file, verifying its {@value #CHECKSUM_KEY} entry when it has one.
      *
-     * @throws InvalidInputException if the file is missing or not a valid safetensors file of supported dtypes
+     * @throws InvalidInputException if the file is missing or not a valid safetensors file of supported dtypes, or
+     *     its checksum does not match
      * @throws IOException on a read error
      */
     public static Contents read(Path file) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            return read(file.toString(), ch);
+        try (FileChannel ch = open(file)) {
+            return reader(file.toString(), ch).read();
+        }
+    }
+
+    /**
+     * The metadata of a file (without {@value #CHECKSUM_KEY}), reading only its header: the header is checked as
+     * {@link #read(Path)} checks it (JSON, dtypes, offsets against the file's size), the data and the checksum are
+     * not. For listing many large files cheaply; load what you use with {@link #read(Path)}.
+     */
+    public static Map<String, String> readMetadata(Path file) throws IOException {
+        try (FileChannel ch = open(file)) {
+            Map<String, String> meta = new LinkedHashMap<>(reader(file.toString(), ch).readHeader().metadata);
+            meta.remove(CHECKSUM_KEY);
+            return Collections.unmodifiableMap(meta);
+        }
+    }
+
+    private static FileChannel open(Path file) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new InvalidInputException(file + ": is a directory, not a safetensors file");
+        }
+        try {
+            return FileChannel.open(file, StandardOpenOption.READ);
         } catch (NoSuchFileException e) {
             throw new InvalidInputException(file + ": no such file");
+        } catch (AccessDeniedException e) {
+            throw new InvalidInputException(file + ": permission denied (cannot read the file)");
         }
     }
 
@@ -279,7 +427,7 @@ public final class SafeTensors {
         }
     }
 
-    private static Contents read(String source, FileChannel ch) throws IOException {
+    private static Reader reader(String source, FileChannel ch) throws IOException {
         return new Reader(source, ch.size(), (pos, dst) -> {
             long p = pos;
             while (dst.hasRemaining()) {
@@ -289,13 +437,17 @@ public final class SafeTensors {
                 }
                 p += r;
             }
-        }).read();
+        });
     }
 
     @FunctionalInterface
     private interface PositionalRead {
         /** Fills {@code dst} from absolute position {@code pos}; the caller has checked the range. */
         void readFully(long pos, ByteBuffer dst) throws IOException;
+    }
+
+    /** A checked header: tensors in header order, metadata as stored, where the data buffer starts. */
+    private record Header(List<Raw> raws, Map<String, String> metadata, long dataStart) {
     }
 
     private static final class Reader {
@@ -313,7 +465,11 @@ public final class SafeTensors {
             return new InvalidInputException(source + ": not a valid safetensors file: " + problem);
         }
 
-        Contents read() throws IOException {
+        /**
+         * The header, checked against the file's size before anything is allocated for the data: every allocation
+         * below is bounded by bytes the file really has (and the header by 100 MB).
+         */
+        Header readHeader() throws IOException {
             if (size < 8) {
                 throw bad("shorter than 8 bytes (" + size + ")");
             }
@@ -348,10 +504,8 @@ public final class SafeTensors {
 
             // Header order need not be offset order (the reference writer sorts by alignment); check the ranges
             // tile the buffer in offset order.
-            List<Raw> byOffset = new ArrayList<>(raws);
-            byOffset.sort(Comparator.comparingLong((Raw r) -> r.begin).thenComparingLong(r -> r.end));
             long expectedBegin = 0;
-            for (Raw r : byOffset) {
+            for (Raw r : byOffset(raws)) {
                 if (r.begin != expectedBegin) {
                     throw bad(r.begin < expectedBegin
                             ? "tensor '" + r.name + "' at bytes [" + r.begin + ", " + r.end + ") overlaps the one "
@@ -368,12 +522,37 @@ public final class SafeTensors {
             if (expectedBegin != dataLength) {
                 throw bad((dataLength - expectedBegin) + " trailing bytes after the last tensor");
             }
+            return new Header(raws, metadata, dataStart);
+        }
 
-            Map<String, Entry> tensors = new LinkedHashMap<>();
-            for (Raw r : raws) {
-                tensors.put(r.name, load(r, dataStart));
+        Contents read() throws IOException {
+            Header h = readHeader();
+            String stored = h.metadata.get(CHECKSUM_KEY);
+            Checksum sum = stored == null ? null : new Checksum();
+            if (sum != null) {
+                for (Raw r : h.raws) {
+                    sum.tensor(r.name, r.dtype.name(), r.shape, r.begin, r.end);
+                }
+                sum.metadata(h.metadata);
             }
-            return new Contents(Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
+            // Loaded in offset order, which the header check proved is the data buffer from first byte to last.
+            Map<String, Entry> loaded = new HashMap<>();
+            for (Raw r : byOffset(h.raws)) {
+                loaded.put(r.name, load(r, h.dataStart, sum));
+            }
+            if (sum != null && !sum.hex().equals(stored)) {
+                throw new InvalidInputException(source + ": checksum mismatch (the file is corrupt: its "
+                        + CHECKSUM_KEY + " entry says " + oneLine(stored) + ", its contents give " + sum.hex()
+                        + "; a changed bit on disk or in a copy)");
+            }
+            Map<String, Entry> tensors = new LinkedHashMap<>();
+            for (Raw r : h.raws) {
+                tensors.put(r.name, loaded.get(r.name));
+            }
+            Map<String, String> metadata = new LinkedHashMap<>(h.metadata);
+            metadata.remove(CHECKSUM_KEY);
+            return new Contents(Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata),
+                    sum != null);
         }
 
         private List<Raw> parseHeader(String json, Map<String, String> metadata) {
@@ -493,32 +672,44 @@ public final class SafeTensors {
             return out;
         }
 
-        private Entry load(Raw r, long dataStart) throws IOException {
-            int count = (int) (r.end - r.begin) / r.dtype.bytes();
-            ByteBuffer buf = ByteBuffer.allocate((int) (r.end - r.begin)).order(ByteOrder.LITTLE_ENDIAN);
-            in.readFully(dataStart + r.begin, buf);
-            buf.flip();
-            return switch (r.dtype) {
-                case F32 -> {
-                    float[] a = new float[count];
-                    buf.asFloatBuffer().get(a);
-                    yield Entry.f32(r.name, r.shape, a);
-                }
-                case F64 -> {
-                    double[] a = new double[count];
-                    buf.asDoubleBuffer().get(a);
-                    yield Entry.f64(r.name, r.shape, a);
-                }
-                case I64 -> {
-                    long[] a = new long[count];
-                    buf.asLongBuffer().get(a);
-                    yield Entry.i64(r.name, r.shape, a);
-                }
+        /**
+         * One tensor, read in chunks straight into its array: memory is the array (bounded by the file's size,
+         * checked before) plus one chunk, also for tensors over 2 GiB of bytes.
+         */
+        private Entry load(Raw r, long dataStart, Checksum sum) throws IOException {
+            int count = (int) ((r.end - r.begin) / r.dtype.bytes());
+            Object array = switch (r.dtype) {
+                case F32 -> new float[count];
+                case F64 -> new double[count];
+                case I64 -> new long[count];
             };
+            int per = (1 << 20) / r.dtype.bytes();
+            ByteBuffer buf = ByteBuffer.allocate(per * r.dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+            for (int start = 0; start < count; start += per) {
+                int n = Math.min(per, count - start);
+                buf.clear().limit(n * r.dtype.bytes());
+                in.readFully(dataStart + r.begin + (long) start * r.dtype.bytes(), buf);
+                buf.flip();
+                if (sum != null) {
+                    sum.data(buf.duplicate());
+                }
+                switch (r.dtype) {
+                    case F32 -> buf.asFloatBuffer().get((float[]) array, start, n);
+                    case F64 -> buf.asDoubleBuffer().get((double[]) array, start, n);
+                    case I64 -> buf.asLongBuffer().get((long[]) array, start, n);
+                }
+            }
+            return new Entry(r.name, r.dtype, r.shape, array);
         }
     }
 
     private record Raw(String name, Dtype dtype, long[] shape, long begin, long end) {
+    }
+
+    private static List<Raw> byOffset(List<Raw> raws) {
+        List<Raw> sorted = new ArrayList<>(raws);
+        sorted.sort(Comparator.comparingLong((Raw r) -> r.begin).thenComparingLong(r -> r.end));
+        return sorted;
     }
 
     private static long elementCount(long[] shape) {

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,8 +22,18 @@ import java.util.Map;
  * {@code model.load_state_dict} of an {@code nn.Sequential}-like module with a {@code layers} list maps directly);
  * the optimizer's state vectors as flat {@code optimizer.{name}} (PyTorch's names: exp_avg, exp_avg_sq, …), the
  * step counter as I64 {@code optimizer.step}, and the iterate average as {@code ema.theta}.
+ *
+ * <p>Format {@value #FORMAT} files carry {@link SafeTensors}'s CRC32C entry and are refused without it (or with a
+ * mismatch), so a flipped bit is an error rather than silently wrong weights; {@value #FORMAT_UNCHECKED} files (older
+ * Ravine) and files from other writers load without one. Loading also refuses a checkpoint of another optimizer or
+ * architecture, and one holding NaN or Inf, each with a line naming the file.
  */
 public final class Checkpoint {
+    /** The format Ravine writes: with the checksum entry. */
+    public static final String FORMAT = "ravine-checkpoint-2";
+    /** The format of checkpoints written before the checksum (still loaded). */
+    public static final String FORMAT_UNCHECKED = "ravine-checkpoint-1";
+
     private Checkpoint() {
     }
 
@@ -55,7 +66,7 @@ public final class Checkpoint {
             entries.add(SafeTensors.Entry.f32("ema.theta", new long[] {avg.length}, avg));
         }
         Map<String, String> meta = new LinkedHashMap<>(metadata);
-        meta.put("format", "ravine-checkpoint-1");
+        meta.put("format", FORMAT);
         meta.put("optimizer", state.rule().cliName());
         meta.put("step", Long.toString(step));
         try {
@@ -65,53 +76,92 @@ public final class Checkpoint {
         }
     }
 
-    /** Loads a checkpoint of {@code mlp} trained with {@code rule}; shapes and names are checked. */
+    /**
+     * Loads a checkpoint of {@code mlp} trained with {@code rule}; integrity, optimizer, shapes, names and finiteness
+     * are checked, each failure an {@link InvalidInputException} naming the file.
+     */
     public static Contents load(Path file, Mlp mlp, UpdateRule rule, boolean withEma) {
         SafeTensors.Contents c = read(file);
-        float[] theta = new float[mlp.parameterCount()];
-        for (int k = 0; k < mlp.layerCount(); k++) {
-            int in = mlp.fanIn(k);
-            int out = mlp.fanOut(k);
-            copyInto(file, c, "layers." + k + ".weight", new long[] {out, in}, theta, mlp.weightOffset(k));
-            copyInto(file, c, "layers." + k + ".bias", new long[] {out}, theta, mlp.biasOffset(k));
+        String savedRule = c.metadata().get("optimizer");
+        if (savedRule != null && !savedRule.equals(rule.cliName())) {
+            throw new InvalidInputException(file + ": a checkpoint of optimizer " + savedRule + ", but this run uses "
+                    + rule.cliName() + " (its state does not carry over; resume with the run's own checkpoints)");
         }
+        float[] theta = parameters(file, c, mlp);
         Map<String, float[]> state = new LinkedHashMap<>();
         for (String name : rule.stateNames()) {
             float[] v = new float[mlp.parameterCount()];
-            copyInto(file, c, "optimizer." + name, new long[] {v.length}, v, 0);
+            copyInto(file, c, mlp, "optimizer." + name, new long[] {v.length}, v, 0);
             state.put(name, v);
         }
         float[] ema = null;
         if (withEma) {
             ema = new float[mlp.parameterCount()];
-            copyInto(file, c, "ema.theta", new long[] {ema.length}, ema, 0);
+            copyInto(file, c, mlp, "ema.theta", new long[] {ema.length}, ema, 0);
         }
-        return new Contents(theta, state, step(file, c), ema);
+        long step = step(file, c);
+        if (step < 0) {
+            throw new InvalidInputException(file + ": optimizer.step is negative (" + step + ")");
+        }
+        return new Contents(theta, state, step, ema);
     }
 
-    /** The step a checkpoint was written at. */
+    /** The step a checkpoint was written at (reads and verifies the whole file). */
     public static long readStep(Path file) {
         return step(file, read(file));
     }
 
+    /**
+     * The step a checkpoint says it was written at, from its header alone (its {@code step} metadata; files without
+     * one are read whole). For ordering many checkpoints without reading gigabytes; {@link #load} verifies.
+     */
+    public static long readStepFromHeader(Path file) {
+        Map<String, String> meta;
+        try {
+            meta = SafeTensors.readMetadata(file);
+        } catch (IOException e) {
+            throw new InvalidInputException("cannot read checkpoint " + file + ": " + e.getMessage(), e);
+        }
+        String step = meta.get("step");
+        if (step == null) {
+            return readStep(file);
+        }
+        try {
+            return Long.parseLong(step);
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException(file + ": metadata step '" + step + "' is not an integer");
+        }
+    }
+
     /** θ alone, flattened in Ravine's layout (for diagnostics that only need parameters). */
     public static float[] loadParameters(Path file, Mlp mlp) {
-        SafeTensors.Contents c = read(file);
+        return parameters(file, read(file), mlp);
+    }
+
+    private static float[] parameters(Path file, SafeTensors.Contents c, Mlp mlp) {
         float[] theta = new float[mlp.parameterCount()];
         for (int k = 0; k < mlp.layerCount(); k++) {
-            copyInto(file, c, "layers." + k + ".weight", new long[] {mlp.fanOut(k), mlp.fanIn(k)}, theta,
+            copyInto(file, c, mlp, "layers." + k + ".weight", new long[] {mlp.fanOut(k), mlp.fanIn(k)}, theta,
                     mlp.weightOffset(k));
-            copyInto(file, c, "layers." + k + ".bias", new long[] {mlp.fanOut(k)}, theta, mlp.biasOffset(k));
+            copyInto(file, c, mlp, "layers." + k + ".bias", new long[] {mlp.fanOut(k)}, theta, mlp.biasOffset(k));
         }
         return theta;
     }
 
     private static SafeTensors.Contents read(Path file) {
+        SafeTensors.Contents c;
         try {
-            return SafeTensors.read(file);
+            c = SafeTensors.read(file);
         } catch (IOException e) {
             throw new InvalidInputException("cannot read checkpoint " + file + ": " + e.getMessage(), e);
         }
+        // The checksum entry's key is itself a string in the header: a flipped bit there would drop the check
+        // without a mismatch, so the format that always has one must have it.
+        if (FORMAT.equals(c.metadata().get("format")) && !c.checksummed()) {
+            throw new InvalidInputException(file + ": checksum missing (the file is corrupt: a " + FORMAT
+                    + " checkpoint always carries " + SafeTensors.CHECKSUM_KEY + ")");
+        }
+        return c;
     }
 
     private static long step(Path file, SafeTensors.Contents c) {
@@ -122,17 +172,28 @@ public final class Checkpoint {
         return e.longs()[0];
     }
 
-    private static void copyInto(Path file, SafeTensors.Contents c, String name, long[] shape, float[] dst,
-            int offset) {
+    private static void copyInto(Path file, SafeTensors.Contents c, Mlp mlp, String name, long[] shape,
+            float[] dst, int offset) {
         SafeTensors.Entry e = c.tensors().get(name);
+        String saved = c.metadata().get("architecture");
+        String why = saved != null && !saved.equals(mlp.describe())
+                ? "wrong architecture: the checkpoint is of " + saved + ", this run's model is " + mlp.describe()
+                : "is this a checkpoint of the same model and optimizer?";
         if (e == null) {
-            throw new InvalidInputException(file + ": tensor '" + name + "' is missing (is this a checkpoint of "
-                    + "the same model and optimizer?)");
+            throw new InvalidInputException(file + ": tensor '" + name + "' is missing (" + why + ")");
         }
-        if (!java.util.Arrays.equals(e.shape(), shape) || e.dtype() != SafeTensors.Dtype.F32) {
+        if (!Arrays.equals(e.shape(), shape) || e.dtype() != SafeTensors.Dtype.F32) {
             throw new InvalidInputException(file + ": tensor '" + name + "' is " + e.dtype() + " "
-                    + java.util.Arrays.toString(e.shape()) + ", expected F32 " + java.util.Arrays.toString(shape));
+                    + Arrays.toString(e.shape()) + ", this run needs F32 " + Arrays.toString(shape) + " ("
+                    + (why.startsWith("wrong") ? why : "wrong architecture") + ")");
         }
-        System.arraycopy(e.floats(), 0, dst, offset, e.elementCount());
+        float[] values = e.floats();
+        for (int i = 0; i < values.length; i++) {
+            if (!Float.isFinite(values[i])) {
+                throw new InvalidInputException(file + ": tensor '" + name + "' holds " + values[i] + " at element "
+                        + i + " (not finite: a checkpoint of a diverged run? resume from an earlier one)");
+            }
+        }
+        System.arraycopy(values, 0, dst, offset, values.length);
     }
 }

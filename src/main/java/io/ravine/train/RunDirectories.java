@@ -5,36 +5,141 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /** Reading existing run directories: their config (to repeat or resume a run) and their checkpoints. */
 public final class RunDirectories {
+    /** The names the trainer gives checkpoints: step-%08d (periodic), initial (step 0), final (any step). */
+    private static final Pattern STEP_NAME = Pattern.compile("step-(\\d{1,18})\\.safetensors");
+    private static final String INITIAL = "initial.safetensors";
+    private static final String FINAL = "final.safetensors";
+
     private RunDirectories() {
     }
 
-    /** The configuration a run was started with. */
-    public static TrainConfig readConfig(Path runDir) {
-        if (!Files.isDirectory(runDir)) {
-            throw new InvalidInputException("run directory " + runDir + " does not exist");
-        }
-        return RunFiles.readConfig(runDir);
+    /**
+     * Where {@code train --resume PATH} continues: the run directory, and the checkpoint to load, or null when the
+     * run has a config.json but no checkpoint yet (killed before its first one: it starts again from step 0).
+     */
+    public record ResumePoint(Path runDir, Path checkpoint) {
     }
 
-    /** All checkpoints of a run, by step (ties: the later-written name, so final wins over its step twin). */
+    /**
+     * Resolves {@code --resume PATH}: a run directory (its latest checkpoint) or one checkpoint file inside
+     * {@code RUN/checkpoints/} (that one).
+     */
+    public static ResumePoint resumePoint(Path path) {
+        if (Files.isRegularFile(path)) {
+            Path parent = path.toAbsolutePath().getParent();
+            if (!path.getFileName().toString().endsWith(".safetensors") || parent == null
+                    || !parent.getFileName().toString().equals("checkpoints")) {
+                throw new InvalidInputException("--resume " + path + ": not a run directory nor a checkpoint in a"
+                        + " run's checkpoints/ directory (RUN/checkpoints/NAME.safetensors)");
+            }
+            Path runDir = parent.getParent();
+            readConfig(runDir);
+            return new ResumePoint(runDir, path);
+        }
+        readConfig(path);
+        List<Path> all = checkpoints(path);
+        return new ResumePoint(path, all.isEmpty() ? null : all.get(all.size() - 1));
+    }
+
+    /** The configuration a run was started with; every problem is one line naming the directory or the file. */
+    public static TrainConfig readConfig(Path runDir) {
+        if (!Files.exists(runDir)) {
+            throw new InvalidInputException("run directory " + runDir + " does not exist");
+        }
+        if (!Files.isDirectory(runDir)) {
+            throw new InvalidInputException("run directory " + runDir + " is not a directory");
+        }
+        Path file = runDir.resolve("config.json");
+        if (!Files.isRegularFile(file)) {
+            throw new InvalidInputException(runDir + ": no config.json (not a run directory, or a run that never"
+                    + " started)");
+        }
+        TrainConfig c;
+        try {
+            c = RunFiles.readConfig(runDir);
+        } catch (InvalidInputException e) {
+            // RunFiles names the file unless the config itself failed validation (then the message names a flag).
+            throw e.getMessage().contains(file.toString()) ? e
+                    : new InvalidInputException(file + ": invalid config: " + e.getMessage(), e);
+        }
+        if (c == null) {
+            throw new InvalidInputException(file + ": invalid config: no \"config\" object");
+        }
+        // Gson leaves an enum it cannot parse, and a field the file lacks, null; say which instead of failing later.
+        requirePresent(file, "activation", c.activation());
+        requirePresent(file, "loss", c.loss());
+        requirePresent(file, "optimizer", c.optimizer());
+        requirePresent(file, "schedule", c.schedule());
+        requirePresent(file, "init", c.init());
+        return c;
+    }
+
+    private static void requirePresent(Path file, String field, Object value) {
+        if (value == null) {
+            throw new InvalidInputException(file + ": invalid config: '" + field + "' is missing or not a known"
+                    + " value");
+        }
+    }
+
+    /**
+     * All checkpoints of a run, by step (ties: final after its step twin). The order comes from the names the
+     * trainer gives (step-%08d, initial = 0) and, for final.safetensors and foreign names, from the file's header
+     * alone: listing reads no tensor data, so a long run's resume does not read gigabytes and one corrupt old
+     * checkpoint does not stop a resume from a newer one (see {@link #stepForOrdering} for unreadable headers).
+     */
     public static List<Path> checkpoints(Path runDir) {
         Path dir = runDir.resolve("checkpoints");
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(p -> p.getFileName().toString().endsWith(".safetensors"))
-                    .sorted(Comparator.comparingLong(RunDirectories::stepOf)
-                            .thenComparing(p -> p.getFileName().toString().startsWith("final")))
-                    .toList();
+        List<Path> files;
+        try (Stream<Path> list = Files.list(dir)) {
+            files = list.filter(p -> p.getFileName().toString().endsWith(".safetensors")
+                    && !p.getFileName().toString().startsWith(".")).toList();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + dir, e);
+        }
+        List<Ordered> ordered = new ArrayList<>();
+        for (Path p : files) {
+            ordered.add(new Ordered(p, stepForOrdering(p), p.getFileName().toString().equals(FINAL)));
+        }
+        ordered.sort(Comparator.comparingLong(Ordered::step).thenComparing(Ordered::isFinal)
+                .thenComparing(o -> o.path().getFileName().toString()));
+        return ordered.stream().map(Ordered::path).toList();
+    }
+
+    private record Ordered(Path path, long step, boolean isFinal) {
+    }
+
+    /**
+     * The step a checkpoint sorts by. From the name where the trainer's naming gives it; otherwise from the header.
+     * A final.safetensors whose header cannot be read sorts last (it is the last file a run writes), so resuming
+     * reports its corruption instead of silently going back to an older checkpoint; the user can then name an
+     * older one with {@code --resume RUN/checkpoints/step-N.safetensors}. Other unreadable foreign files sort
+     * first, out of the way.
+     */
+    static long stepForOrdering(Path checkpoint) {
+        String name = checkpoint.getFileName().toString();
+        Matcher m = STEP_NAME.matcher(name);
+        if (m.matches()) {
+            return Long.parseLong(m.group(1));
+        }
+        if (name.equals(INITIAL)) {
+            return 0;
+        }
+        try {
+            return Checkpoint.readStepFromHeader(checkpoint);
+        } catch (InvalidInputException e) {
+            return name.equals(FINAL) ? Long.MAX_VALUE : -1;
         }
     }
 
@@ -48,9 +153,8 @@ public final class RunDirectories {
         return all.get(all.size() - 1);
     }
 
-    /** The step a checkpoint was written at (its {@code optimizer.step} tensor). */
+    /** The step a checkpoint was written at (its {@code optimizer.step} tensor; reads and verifies the file). */
     public static long stepOf(Path checkpoint) {
         return Checkpoint.readStep(checkpoint);
     }
-
 }

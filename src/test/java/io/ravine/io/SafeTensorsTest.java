@@ -71,12 +71,17 @@ class SafeTensorsTest {
     }
 
     @Test
-    void noMetadataWritesNoMetadataKey() throws IOException {
+    void noMetadataWritesOnlyTheChecksum() throws IOException {
         Path f = dir.resolve("plain.safetensors");
         SafeTensors.write(f, List.of(Entry.f32("x", new float[] {1})), null);
-        String header = new String(Files.readAllBytes(f), 8, 8, StandardCharsets.UTF_8);
-        assertFalse(new String(Files.readAllBytes(f), StandardCharsets.UTF_8).contains("__metadata__"), header);
-        assertEquals(Map.of(), SafeTensors.read(f).metadata());
+        String text = new String(Files.readAllBytes(f), StandardCharsets.UTF_8);
+        assertTrue(text.matches("(?s).*\\{\"__metadata__\":\\{\"ravine\\.crc32c\":\"[0-9a-f]{8}\"},\"x\".*"), text);
+        Contents c = SafeTensors.read(f);
+        assertEquals(Map.of(), c.metadata(), "the checksum entry is the reader's business, not the caller's");
+        assertTrue(c.checksummed());
+        byte[] plain = SafeTensors.toBytesWithoutChecksum(List.of(Entry.f32("x", new float[] {1})), null);
+        assertFalse(new String(plain, StandardCharsets.UTF_8).contains("__metadata__"));
+        assertFalse(SafeTensors.read("plain", plain).checksummed());
     }
 
     @Test
@@ -94,10 +99,8 @@ class SafeTensorsTest {
         expected.write(new byte[] {0, 0, 0, (byte) 0xC0}); // -2.0f = 0xC0000000
         expected.write(new byte[] {7, 0, 0, 0, 0, 0, 0, 0}); // 7L
 
-        Path f = dir.resolve("tiny.safetensors");
-        SafeTensors.write(f, List.of(Entry.f32("a", new float[] {1, -2}), Entry.i64("n", new long[0], new long[] {7})),
-                Map.of("k", "v"));
-        assertArrayEquals(expected.toByteArray(), Files.readAllBytes(f));
+        assertArrayEquals(expected.toByteArray(), SafeTensors.toBytesWithoutChecksum(List.of(
+                Entry.f32("a", new float[] {1, -2}), Entry.i64("n", new long[0], new long[] {7})), Map.of("k", "v")));
     }
 
     @Test
@@ -128,7 +131,9 @@ class SafeTensorsTest {
         assertArrayEquals(new double[] {1.5, 2.5}, c.get("a").doubles());
         assertArrayEquals(new float[] {0, 1, 2}, c.get("b").floats());
         // Written back in the same order, our bytes are the reference's.
-        assertArrayEquals(bytes, SafeTensors.toBytes(List.copyOf(c.tensors().values()), c.metadata()));
+        assertArrayEquals(bytes, SafeTensors.toBytesWithoutChecksum(List.copyOf(c.tensors().values()),
+                c.metadata()));
+        assertFalse(c.checksummed(), "a file without the checksum entry is read as it is");
     }
 
     static Stream<Arguments> corrupt() {
