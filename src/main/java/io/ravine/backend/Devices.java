@@ -59,6 +59,14 @@ public final class Devices {
         return io.ravine.backend.cuda.CudaBackend.unavailableReason();
     }
 
+    /**
+     * A one-line description of a GPU failure in {@code t} or its causes (a CUDA or cuBLAS error during a run), or
+     * empty when it is something else. Errors that leave the GPU context unusable say so.
+     */
+    public static Optional<String> describeDeviceFailure(Throwable t) {
+        return io.ravine.backend.cuda.CudaFaults.describe(t);
+    }
+
     private static Backend openCuda(Boolean tf32) {
         return io.ravine.backend.cuda.CudaBackend.open(0, tf32);
     }

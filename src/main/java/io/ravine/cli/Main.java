@@ -1,6 +1,7 @@
 package io.ravine.cli;
 
 import io.ravine.InvalidInputException;
+import io.ravine.backend.Devices;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
     /** Exit status for bad input (flags, files, data). */
     public static final int EXIT_BAD_INPUT = 2;
-    /** Exit status for a run stopped by a NaN/Inf loss, or a failed check. */
+    /** Exit status for a run stopped by a NaN/Inf loss or gradient, a failed check, a GPU error or a bug. */
     public static final int EXIT_FAILED = 3;
 
     @CommandLine.Spec
@@ -61,7 +62,16 @@ public final class Main implements Runnable {
                 String what = ex instanceof UncheckedIOException ? ex.getMessage() + ": " : "";
                 return badInput(what + describe(io), ex, verbose);
             }
-            throw ex;
+            // A GPU that failed during the run (the run directory keeps its last checkpoint, written atomically), or
+            // a bug: one line either way, the trace with --verbose.
+            String failure = Devices.describeDeviceFailure(ex).orElseGet(() -> "internal error: "
+                    + ex.getClass().getName() + (ex.getMessage() != null ? ": " + ex.getMessage() : "")
+                    + " (run with --verbose for the stack trace)");
+            System.err.println("ravine: " + oneLine(failure));
+            if (verbose) {
+                ex.printStackTrace();
+            }
+            return EXIT_FAILED;
         });
         try {
             return cli.execute(args);

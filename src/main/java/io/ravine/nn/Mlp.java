@@ -51,7 +51,8 @@ public final class Mlp {
             biasOffsets[k] = (int) offset;
             offset += widths[k + 1];
             if (offset > Integer.MAX_VALUE) {
-                throw new InvalidInputException("model has more than 2^31 parameters");
+                throw new InvalidInputException("model " + java.util.Arrays.toString(widths)
+                        + " has more than 2^31 parameters (reduce --hidden)");
             }
         }
         parameterCount = (int) offset;
