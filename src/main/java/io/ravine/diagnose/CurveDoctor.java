@@ -115,19 +115,29 @@ public final class CurveDoctor {
     /**
      * Logged curves, one entry per logged step. NaN in {@code trainLoss} means "not measured"; in
      * {@code batchLoss} (which the Trainer logs at every row) it means the loss was not a number. Either series may
-     * be null when it was not logged.
+     * be null when it was not logged. {@code gradNorm} (may be null) matters only where it is infinite: a gradient
+     * that overflowed while the loss stayed finite, which the trainer's guard refuses and logs.
      */
-    public record Curves(double[] step, double[] batchLoss, double[] trainLoss) {
+    public record Curves(double[] step, double[] batchLoss, double[] trainLoss, double[] gradNorm) {
         public Curves {
             if (step == null) {
                 throw new IllegalArgumentException("curves need their steps");
             }
-            for (double[] s : new double[][] {batchLoss, trainLoss}) {
+            for (double[] s : new double[][] {batchLoss, trainLoss, gradNorm}) {
                 if (s != null && s.length != step.length) {
                     throw new IllegalArgumentException("a loss series has " + s.length + " values for "
                             + step.length + " steps");
                 }
             }
+        }
+
+        /** Curves without a gradient-norm column. */
+        public Curves(double[] step, double[] batchLoss, double[] trainLoss) {
+            this(step, batchLoss, trainLoss, null);
+        }
+
+        private boolean gradientInfinite(int i) {
+            return gradNorm != null && Double.isInfinite(gradNorm[i]);
         }
     }
 
@@ -158,17 +168,21 @@ public final class CurveDoctor {
         double[] step = new double[n];
         double[] batch = new double[n];
         double[] train = new double[n];
+        double[] grad = new double[n];
         boolean anyBatch = false;
         boolean anyTrain = false;
+        boolean anyGrad = false;
         for (int i = 0; i < n; i++) {
             Map<String, Double> r = rows.get(i);
             step[i] = r.getOrDefault("step", Double.NaN);
             batch[i] = r.getOrDefault("batch_loss", Double.NaN);
             train[i] = r.getOrDefault("train_loss", Double.NaN);
+            grad[i] = r.getOrDefault("grad_norm", Double.NaN);
             anyBatch |= r.containsKey("batch_loss");
             anyTrain |= r.containsKey("train_loss");
+            anyGrad |= r.containsKey("grad_norm");
         }
-        return diagnose(new Curves(step, anyBatch ? batch : null, anyTrain ? train : null));
+        return diagnose(new Curves(step, anyBatch ? batch : null, anyTrain ? train : null, anyGrad ? grad : null));
     }
 
     /** Diagnoses in-memory curves; the findings come in the order of the class comment's list. */
@@ -181,7 +195,7 @@ public final class CurveDoctor {
         for (int i = 0; i < n; i++) {
             boolean batchBad = curves.batchLoss() != null && !Double.isFinite(curves.batchLoss()[i]);
             boolean trainBad = curves.trainLoss() != null && Double.isInfinite(curves.trainLoss()[i]);
-            if (batchBad || trainBad) {
+            if (batchBad || trainBad || curves.gradientInfinite(i)) {
                 firstBad = i;
                 break;
             }
@@ -216,12 +230,17 @@ public final class CurveDoctor {
     }
 
     private static Finding nonFinite(Curves c, int bad, Series smooth) {
-        double value = c.batchLoss() != null && !Double.isFinite(c.batchLoss()[bad]) ? c.batchLoss()[bad]
+        boolean lossBad = c.batchLoss() != null && !Double.isFinite(c.batchLoss()[bad])
+                || c.trainLoss() != null && Double.isInfinite(c.trainLoss()[bad]);
+        // A finite loss with an infinite gradient: what overflowed is the gradient.
+        String what = lossBad ? "loss" : "gradient norm";
+        double value = !lossBad ? c.gradNorm()[bad]
+                : c.batchLoss() != null && !Double.isFinite(c.batchLoss()[bad]) ? c.batchLoss()[bad]
                 : c.trainLoss()[bad];
         String last = smooth.size() == 0 ? "" : String.format(Locale.ROOT,
-                "; the last finite value was %s at step %s, from %s at step %s", num(smooth.y[smooth.size() - 1]),
+                "; the last finite loss was %s at step %s, from %s at step %s", num(smooth.y[smooth.size() - 1]),
                 whole(smooth.x[smooth.size() - 1]), num(smooth.y[0]), whole(smooth.x[0]));
-        return new Finding(INSTABILITY, String.format(Locale.ROOT, "the loss became %s at step %s%s",
+        return new Finding(INSTABILITY, String.format(Locale.ROOT, "the %s became %s at step %s%s", what,
                 Double.isNaN(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf", whole(c.step()[bad]), last),
                 "decrease α (the learning rate)");
     }

@@ -10,6 +10,8 @@ import io.ravine.backend.LossKind;
 import io.ravine.backend.UpdateRule;
 import io.ravine.backend.cpu.CpuBackend;
 import io.ravine.data.ShuffledBatches;
+import io.ravine.diagnose.CurveDoctor;
+import io.ravine.diagnose.Finding;
 import io.ravine.io.SafeTensors;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -74,6 +76,10 @@ class DivergenceTest {
         assertTrue(Double.isFinite(last.get("batch_loss")), "the loss of that step was finite");
         assertTrue(Double.isInfinite(last.get("grad_norm")), "its gradient was not");
         assertTrue(Files.readString(dir.resolve("summary.json")).contains("\"diverged\""));
+        // The curve doctor reads the same from metrics.csv.
+        List<Finding> findings = CurveDoctor.fromMetrics(dir.resolve("metrics.csv"));
+        assertTrue(findings.stream().anyMatch(f -> f.problem().equals(CurveDoctor.INSTABILITY)
+                && f.evidence().startsWith("the gradient norm became +Inf at step " + s)), findings.toString());
     }
 
     @Test
