@@ -44,12 +44,19 @@ final class RunFiles implements AutoCloseable {
         try {
             Files.createDirectories(dir.resolve("checkpoints"));
             deleteLeftovers(dir);
-            AtomicFiles.writeString(dir.resolve("config.json"), configJson(config, trainer));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the run directory " + dir, e);
         }
+        // The metrics log first: a resume that refuses a damaged log then leaves config.json as it was, too.
         Path csv = dir.resolve("metrics.csv");
         MetricsLog log = startStep == 0 ? MetricsLog.create(csv) : MetricsLog.resume(csv, startStep);
+        try {
+            AtomicFiles.writeString(dir.resolve("config.json"), configJson(config, trainer));
+        } catch (IOException | RuntimeException e) {
+            log.close();
+            throw e instanceof IOException io ? new UncheckedIOException("cannot write the run directory " + dir, io)
+                    : (RuntimeException) e;
+        }
         return new RunFiles(dir, log, trainer);
     }
 
