@@ -14,15 +14,24 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Replaces a file atomically: readers (and a run resumed after a crash) see the old contents or the new, never a
  * torn mix. The new contents go to a temporary file in the target's directory (a rename is only atomic within one
  * file system), are forced to disk, and the temporary is renamed over the target; then the directory is forced so
  * the rename itself survives a power cut.
+ *
+ * <p>A process killed between creating the temporary and renaming it leaves the temporary behind (the target is
+ * untouched). Whoever next owns the directory (a resumed run, a rerun study) removes such leftovers with {@link
+ * #deleteLeftovers}.
  */
 public final class AtomicFiles {
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** The temporaries' names: {@code .<target name>.<12 hex digits>.tmp}, see {@link #write}. */
+    private static final Pattern TEMPORARY = Pattern.compile("\\..+\\.[0-9a-f]{12}\\.tmp");
 
     private AtomicFiles() {
     }
@@ -77,6 +86,30 @@ public final class AtomicFiles {
     public static void writeString(Path target, String text) throws IOException {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         write(target, out -> out.write(bytes));
+    }
+
+    /** Whether {@code name} is the name {@link #write} gives its temporaries. */
+    public static boolean isTemporaryName(String name) {
+        return TEMPORARY.matcher(name).matches();
+    }
+
+    /**
+     * Deletes the temporaries that killed writers left in {@code dir} (not in its subdirectories); returns how many.
+     * Only the directory's single owner may call this: a temporary of a write still in progress would go too.
+     */
+    public static int deleteLeftovers(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        List<Path> leftovers;
+        try (Stream<Path> files = Files.list(dir)) {
+            leftovers = files.filter(p -> isTemporaryName(p.getFileName().toString()) && Files.isRegularFile(p))
+                    .toList();
+        }
+        for (Path p : leftovers) {
+            Files.deleteIfExists(p);
+        }
+        return leftovers.size();
     }
 
     private static void forceDirectory(Path dir) {

@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * optima): for each learning rate and each of K seeds, a full training run into its own run directory, in sequence
  * on one backend. Then {@code sweep.csv}, {@code sweep.json} and {@code final-loss-vs-lr.png} (median line over
  * restarts, every run as a point), with the best run named. Runs that diverge are kept and reported as diverged.
- * A rerun reuses each run directory that already holds a finished run of the same configuration.
+ * A rerun reuses each run directory that already holds a finished run of the same configuration (it has a
+ * {@code summary.json}), resumes a run that a kill interrupted from its latest checkpoint (train with
+ * {@code --checkpoint-every} to have one), and runs the rest.
  */
 public final class LearningRateSweep {
     private static final Logger LOG = LoggerFactory.getLogger(LearningRateSweep.class);
@@ -117,9 +119,10 @@ public final class LearningRateSweep {
                         if (data == null) {
                             data = DataSources.load(base.data(), base.testData(), base.loss());
                         }
+                        Path resumeFrom = interrupted(runDir, config);
                         try (Trainer trainer = new Trainer(config, backend, data)) {
                             trainer.optRunDirectory(runDir).optProgressBar(false);
-                            TrainingResult r = trainer.fit();
+                            TrainingResult r = resumeFrom != null ? trainer.resumeFrom(resumeFrom) : trainer.fit();
                             done = new Run(lr, seed, runDir, r.diverged() ? "diverged" : "completed",
                                     r.finalTrainLoss(), r.testLoss(), r.testAccuracy(), r.steps());
                         }
@@ -154,6 +157,26 @@ public final class LearningRateSweep {
         JsonObject s = StudyFiles.readJson(summary).getAsJsonObject();
         return new Run(lr, seed, runDir, s.get("status").getAsString(), number(s, "final_train_loss"),
                 number(s, "test_loss"), number(s, "test_accuracy"), s.get("steps").getAsLong());
+    }
+
+    /**
+     * The latest checkpoint of a run that a killed sweep left unfinished in {@code runDir} (a config and no summary),
+     * to resume from; null to start the run afresh (no such run, or it had not reached a checkpoint).
+     */
+    private static Path interrupted(Path runDir, TrainConfig config) {
+        if (!Files.exists(runDir.resolve("config.json"))) {
+            return null;
+        }
+        if (!RunDirectories.readConfig(runDir).equals(config)) {
+            throw new InvalidInputException(runDir + " holds a run with another configuration; use another --out");
+        }
+        List<Path> checkpoints = RunDirectories.checkpoints(runDir);
+        if (checkpoints.isEmpty()) {
+            return null;
+        }
+        Path latest = checkpoints.get(checkpoints.size() - 1);
+        LOG.info("{}: an interrupted run; resuming it from {}", runDir, latest.getFileName());
+        return latest;
     }
 
     private static double number(JsonObject o, String key) {

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.Reader;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,7 +28,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A study directory: {@code study-config.json} (what defines the trials) and {@code study.csv} (one row per finished
  * trial). After each trial the whole CSV is rewritten atomically (it is small), so a killed study leaves the rows of
- * every finished trial and nothing half-written; the trial in flight is simply run again.
+ * every finished trial and nothing half-written; the trial in flight is simply run again. Reopening the directory
+ * removes the temporaries of writes a kill interrupted, and a study.csv that ends in a torn row (not something
+ * Ravine writes, but a truncated copy can) loses only that row.
  */
 final class StudyFiles {
     private static final Logger LOG = LoggerFactory.getLogger(StudyFiles.class);
@@ -50,6 +53,11 @@ final class StudyFiles {
         StudyFiles files = new StudyFiles(dir);
         try {
             Files.createDirectories(dir);
+            // A study killed in an atomic write left its temporary; this process owns the directory now.
+            int leftovers = AtomicFiles.deleteLeftovers(dir) + AtomicFiles.deleteLeftovers(dir.resolve("plots"));
+            if (leftovers > 0) {
+                LOG.info("{}: removed {} temporary file(s) left by an interrupted study", dir, leftovers);
+            }
             Path configFile = dir.resolve(CONFIG_FILE);
             JsonObject now = GSON.toJsonTree(config).getAsJsonObject();
             if (Files.exists(configFile)) {
@@ -99,8 +107,16 @@ final class StudyFiles {
     }
 
     private void read(Path trials) throws IOException {
+        String text = Files.readString(trials, StandardCharsets.UTF_8);
+        // We replace the file atomically, so it never ends in a torn row; a copy cut short or a hand edit can. The
+        // text after the last newline is such a row: left out, and its trial runs again.
+        int complete = text.lastIndexOf('\n') + 1;
+        if (complete < text.length()) {
+            LOG.warn("{}: the last line is torn (no newline): left out, that trial runs again", trials);
+            text = text.substring(0, complete);
+        }
         CSVFormat format = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build();
-        try (Reader r = Files.newBufferedReader(trials); CSVParser parser = CSVParser.parse(r, format)) {
+        try (CSVParser parser = CSVParser.parse(text, format)) {
             if (!parser.getHeaderNames().equals(TrialRow.COLUMNS)) {
                 throw new InvalidInputException(trials + " does not have the columns of a study's trials file");
             }
@@ -109,11 +125,14 @@ final class StudyFiles {
                     TrialRow row = TrialRow.parse(rec::get);
                     rows.put(row.trial(), row);
                 } catch (RuntimeException e) {
-                    // Only a file edited by hand can have a torn row (we write atomically): run that trial again.
+                    // A damaged row costs only time: its trial runs again and the rewrite replaces the row.
                     LOG.warn("{} line {}: unreadable row ({}); that trial runs again", trials,
                             rec.getRecordNumber() + 1, e.getMessage());
                 }
             }
+        } catch (UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
+            // Commons CSV's complaints about the file as a whole (an unterminated quote, a repeated header name).
+            throw new InvalidInputException("cannot read " + trials + ": " + e.getMessage(), e);
         }
     }
 

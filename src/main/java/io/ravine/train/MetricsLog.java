@@ -1,34 +1,52 @@
 package io.ravine.train;
 
+import io.ravine.InvalidInputException;
 import io.ravine.io.AtomicFiles;
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The run's {@code metrics.csv}: one row per logging step. Each row is written whole and flushed, so a killed run
- * leaves only complete rows; on resume the rows after the checkpoint are dropped (atomically) before appending.
+ * The run's {@code metrics.csv}: one row per logging step, appended while the run goes. It is the one file of a run
+ * that is not replaced atomically (rewriting it every row would cost O(rows²)); instead each row is encoded first and
+ * handed to the operating system in a single {@code write} on a file opened for appending, so a killed process
+ * leaves every row it finished and at most one torn last line (a row cut short, without its newline). The header is
+ * written, and the file truncated on resume, atomically.
+ *
+ * <p>On resume, {@link #resume} keeps the complete rows up to the checkpoint's step, drops a torn last line and the
+ * rows written after the checkpoint (the resumed run writes them again), and refuses a damaged row anywhere else:
+ * that is not what a kill leaves, so the file was edited or corrupted and the user must decide.
  */
 public final class MetricsLog implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MetricsLog.class);
+
     /** Column names, in order. Empty cells mean "not measured at this step". */
     public static final List<String> COLUMNS = List.of("step", "epoch", "lr", "batch_loss", "train_loss",
             "test_loss", "test_accuracy", "ema_test_loss", "ema_test_accuracy", "grad_norm", "gHg", "optimal_step",
             "wall_seconds");
 
-    private final Path file;
-    private BufferedWriter out;
+    private static final String HEADER = String.join(",", COLUMNS);
 
-    private MetricsLog(Path file, BufferedWriter out) {
+    private final Path file;
+    private final FileChannel out;
+
+    private MetricsLog(Path file, FileChannel out) {
         this.file = file;
         this.out = out;
     }
@@ -36,52 +54,125 @@ public final class MetricsLog implements AutoCloseable {
     /** Starts a new log (replacing any old one). */
     public static MetricsLog create(Path file) {
         try {
-            AtomicFiles.writeString(file, String.join(",", COLUMNS) + "\n");
-            return new MetricsLog(file, Files.newBufferedWriter(file, StandardCharsets.UTF_8,
-                    StandardOpenOption.APPEND));
+            AtomicFiles.writeString(file, HEADER + "\n");
+            return new MetricsLog(file, openForAppending(file));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }
     }
 
-    /** Continues an existing log after {@code step}: later rows (written after the checkpoint) are dropped. */
+    /**
+     * Continues an existing log after {@code step}: rows after it (written after the checkpoint) and a torn last
+     * line are dropped; a missing file starts a new log.
+     *
+     * @throws InvalidInputException if the file is not a metrics log or a complete row in it is damaged (naming the
+     *     file and the line)
+     */
     public static MetricsLog resume(Path file, long step) {
-        try {
-            StringBuilder kept = new StringBuilder(String.join(",", COLUMNS)).append('\n');
-            if (Files.exists(file)) {
-                for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                    if (line.isBlank() || line.startsWith("step,")) {
-                        continue;
-                    }
-                    int comma = line.indexOf(',');
-                    if (comma > 0 && Long.parseLong(line.substring(0, comma)) <= step) {
-                        kept.append(line).append('\n');
-                    }
+        StringBuilder kept = new StringBuilder(HEADER).append('\n');
+        Lines lines = Lines.read(file);
+        if (lines != null) {
+            if (!lines.complete().isEmpty() && !lines.complete().get(0).equals(HEADER)) {
+                throw new InvalidInputException(file + ": line 1: not the header of a metrics log (expected '"
+                        + HEADER + "')");
+            }
+            long previous = -1;
+            int dropped = 0;
+            for (int i = 1; i < lines.complete().size(); i++) {
+                String line = lines.complete().get(i);
+                if (line.isEmpty()) {
+                    continue;
+                }
+                long rowStep = checkRow(file, i + 1, line, previous);
+                previous = rowStep;
+                if (rowStep <= step) {
+                    kept.append(line).append('\n');
+                } else {
+                    dropped++;
                 }
             }
-            AtomicFiles.writeString(file, kept.toString());
-            return new MetricsLog(file, Files.newBufferedWriter(file, StandardCharsets.UTF_8,
-                    StandardOpenOption.APPEND));
-        } catch (IOException | NumberFormatException e) {
-            throw new UncheckedIOException("cannot resume " + file, e instanceof IOException io ? io
-                    : new IOException(e.getMessage()));
+            if (dropped > 0) {
+                LOG.info("{}: {} row(s) after the checkpoint's step {} dropped; the resumed run writes them again",
+                        file, dropped, step);
+            }
         }
+        try {
+            AtomicFiles.writeString(file, kept.toString());
+            return new MetricsLog(file, openForAppending(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot rewrite " + file + " for resuming", e);
+        }
+    }
+
+    /** Checks one complete row of our own format; returns its step. */
+    private static long checkRow(Path file, int lineNumber, String line, long previousStep) {
+        String where = file + ": line " + lineNumber + ": ";
+        String[] cells = line.split(",", -1);
+        if (cells.length != COLUMNS.size()) {
+            throw new InvalidInputException(where + "damaged row: " + cells.length + " cells, expected "
+                    + COLUMNS.size() + " (only the last line may be torn by a kill)");
+        }
+        long rowStep;
+        try {
+            rowStep = Long.parseLong(cells[0]);
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException(where + "damaged row: step '" + abbreviate(cells[0])
+                    + "' is not a whole number");
+        }
+        if (rowStep <= previousStep) {
+            throw new InvalidInputException(where + "damaged log: step " + rowStep + " does not follow step "
+                    + previousStep);
+        }
+        for (int c = 1; c < cells.length; c++) {
+            try {
+                parseCell(cells[c]);
+            } catch (NumberFormatException e) {
+                throw new InvalidInputException(where + "damaged row: " + COLUMNS.get(c) + " '"
+                        + abbreviate(cells[c]) + "' is not a number");
+            }
+        }
+        return rowStep;
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 40) + "…";
+    }
+
+    private static FileChannel openForAppending(Path file) throws IOException {
+        return FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
     }
 
     /** Appends one row; values are in {@link #COLUMNS} order, NaN for an empty cell. */
     public void append(long step, double epoch, double... values) {
+        if (values.length != COLUMNS.size() - 2) {
+            throw new IllegalArgumentException("metrics row has " + (values.length + 2) + " values, expected "
+                    + COLUMNS.size());
+        }
         StringBuilder sb = new StringBuilder();
         sb.append(step).append(',').append(format(epoch));
         for (double v : values) {
             sb.append(',').append(Double.isNaN(v) ? "" : format(v));
         }
-        if (values.length != COLUMNS.size() - 2) {
-            throw new IllegalArgumentException("metrics row has " + (values.length + 2) + " values, expected "
-                    + COLUMNS.size());
-        }
+        // The whole row, newline included, in one buffer and one write: a kill cannot interleave a partial row with
+        // a later one. A write to a regular file returns short only on an error (a full disk), hence the loop.
+        ByteBuffer row = ByteBuffer.wrap(sb.append('\n').toString().getBytes(StandardCharsets.UTF_8));
         try {
-            out.write(sb.append('\n').toString());
-            out.flush();
+            while (row.hasRemaining()) {
+                out.write(row);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    /**
+     * Forces the rows written so far to the disk. Called before a checkpoint is saved, so that after a power cut the
+     * log still holds every row up to the checkpoint it will be resumed from (a kill alone loses nothing: the rows
+     * are in the operating system's hands once {@link #append} returns).
+     */
+    public void force() {
+        try {
+            out.force(false);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }
@@ -94,21 +185,46 @@ public final class MetricsLog implements AutoCloseable {
         return String.format(Locale.ROOT, "%.9g", v);
     }
 
-    /** Reads a metrics file into rows of column name → value (NaN where empty). */
-    public static List<java.util.Map<String, Double>> read(Path file) {
-        List<java.util.Map<String, Double>> rows = new ArrayList<>();
+    /**
+     * Reads a metrics file (any columns; the first line names them) into rows of column name → value (NaN where
+     * empty). A torn last line, which a killed run may leave, is left out.
+     *
+     * @throws InvalidInputException if the file is missing, has no header, or a complete row is malformed (naming
+     *     the file and the line)
+     */
+    public static List<Map<String, Double>> read(Path file) {
+        Lines lines = Lines.read(file);
+        if (lines == null) {
+            throw new InvalidInputException("no metrics file " + file);
+        }
+        List<Map<String, Double>> rows = new ArrayList<>();
+        if (lines.complete().isEmpty()) {
+            return rows;
+        }
         CSVFormat fmt = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).get();
-        try (CSVParser p = CSVParser.parse(file, StandardCharsets.UTF_8, fmt)) {
+        try (CSVParser p = CSVParser.parse(lines.completeText(), fmt)) {
+            List<String> header = p.getHeaderNames();
             for (CSVRecord r : p) {
-                java.util.Map<String, Double> row = new java.util.LinkedHashMap<>();
-                for (String c : p.getHeaderNames()) {
-                    String v = r.isSet(c) ? r.get(c) : "";
-                    row.put(c, parseCell(v));
+                // Commons CSV counts records, not lines; with no quoted newlines in a metrics file the two agree.
+                long line = r.getRecordNumber() + 1;
+                if (r.size() != header.size()) {
+                    throw new InvalidInputException(file + ": line " + line + ": " + r.size() + " cells, expected "
+                            + header.size());
+                }
+                Map<String, Double> row = new LinkedHashMap<>();
+                for (int c = 0; c < header.size(); c++) {
+                    try {
+                        row.put(header.get(c), parseCell(r.get(c)));
+                    } catch (NumberFormatException e) {
+                        throw new InvalidInputException(file + ": line " + line + ": " + header.get(c) + " '"
+                                + abbreviate(r.get(c)) + "' is not a number");
+                    }
                 }
                 rows.add(row);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
+        } catch (IOException | IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
+            // Commons CSV's own complaints: a duplicate or empty header name, an unterminated quote.
+            throw new InvalidInputException("cannot read " + file + ": " + e.getMessage(), e);
         }
         return rows;
     }
@@ -120,6 +236,45 @@ public final class MetricsLog implements AutoCloseable {
             case "-inf" -> Double.NEGATIVE_INFINITY;
             default -> Double.parseDouble(v);
         };
+    }
+
+    /**
+     * A log's lines split at '\n': the complete ones and whether a torn last line (text after the last newline) was
+     * left out.
+     */
+    private record Lines(List<String> complete, boolean tornTail) {
+        /** The lines of {@code file}, or null when there is no such file. */
+        static Lines read(Path file) {
+            String text;
+            try {
+                text = new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+            } catch (NoSuchFileException e) {
+                return null;
+            } catch (IOException e) {
+                throw new InvalidInputException("cannot read " + file + ": " + e.getMessage(), e);
+            }
+            int end = text.lastIndexOf('\n') + 1;
+            boolean torn = end < text.length();
+            if (torn) {
+                LOG.warn("{}: the last line is torn (no newline; a killed run): left out", file);
+            }
+            List<String> complete = new ArrayList<>();
+            int start = 0;
+            while (start < end) {
+                int nl = text.indexOf('\n', start);
+                complete.add(text.substring(start, nl));
+                start = nl + 1;
+            }
+            return new Lines(complete, torn);
+        }
+
+        String completeText() {
+            StringBuilder sb = new StringBuilder();
+            for (String l : complete) {
+                sb.append(l).append('\n');
+            }
+            return sb.toString();
+        }
     }
 
     @Override

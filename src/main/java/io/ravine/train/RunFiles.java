@@ -12,13 +12,18 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A run directory: {@code config.json}, {@code metrics.csv}, {@code summary.json}, {@code checkpoints/}. Every file
- * is written atomically (temp file + rename), so a killed run never leaves a half-written one.
+ * but {@code metrics.csv} is written atomically (temp file + rename), so a killed run never leaves a half-written
+ * one; {@code metrics.csv} is appended a whole row at a time (see {@link MetricsLog}).
  */
 final class RunFiles implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RunFiles.class);
     static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
             .disableHtmlEscaping().create();
 
@@ -32,16 +37,41 @@ final class RunFiles implements AutoCloseable {
         this.trainer = trainer;
     }
 
+    /** Subdirectories a run writes files into (besides the run directory itself). */
+    private static final List<String> SUBDIRECTORIES = List.of("checkpoints", "plots");
+
     static RunFiles open(Path dir, TrainConfig config, Trainer trainer, long startStep) {
         try {
             Files.createDirectories(dir.resolve("checkpoints"));
-            AtomicFiles.writeString(dir.resolve("config.json"), configJson(config, trainer));
+            deleteLeftovers(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the run directory " + dir, e);
         }
+        // The metrics log first: a resume that refuses a damaged log then leaves config.json as it was, too.
         Path csv = dir.resolve("metrics.csv");
         MetricsLog log = startStep == 0 ? MetricsLog.create(csv) : MetricsLog.resume(csv, startStep);
+        try {
+            AtomicFiles.writeString(dir.resolve("config.json"), configJson(config, trainer));
+        } catch (IOException | RuntimeException e) {
+            log.close();
+            throw e instanceof IOException io ? new UncheckedIOException("cannot write the run directory " + dir, io)
+                    : (RuntimeException) e;
+        }
         return new RunFiles(dir, log, trainer);
+    }
+
+    /**
+     * Removes the temporaries of atomic writes that a killed run left behind (see {@link AtomicFiles}); this run now
+     * owns the directory, so no write of another is in flight.
+     */
+    private static void deleteLeftovers(Path dir) throws IOException {
+        int n = AtomicFiles.deleteLeftovers(dir);
+        for (String sub : SUBDIRECTORIES) {
+            n += AtomicFiles.deleteLeftovers(dir.resolve(sub));
+        }
+        if (n > 0) {
+            LOG.info("{}: removed {} temporary file(s) left by an interrupted run", dir, n);
+        }
     }
 
     /** The config as given (enough to repeat the run) plus the values it resolved to, for the reader. */
@@ -87,6 +117,8 @@ final class RunFiles implements AutoCloseable {
 
     /** Saves θ, optimizer state and iterate average as {@code checkpoints/NAME.safetensors}; returns its path. */
     String saveCheckpoint(String name, long step, Model model, OptimizerState state, IterateAverage ema) {
+        // The rows up to this step reach the disk before the checkpoint that a resumed run would start from.
+        metrics.force();
         Path file = dir.resolve("checkpoints").resolve(name + ".safetensors");
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("architecture", trainer.mlp().describe());

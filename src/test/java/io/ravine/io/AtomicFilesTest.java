@@ -91,4 +91,25 @@ class AtomicFilesTest {
         assertEquals("x", Files.readString(f));
         assertThrows(IOException.class, () -> AtomicFiles.writeString(dir.resolve("missing").resolve("y"), "y"));
     }
+
+    @Test
+    void leftoversOfAKilledWriteAreRecognisedAndOnlyTheyAreDeleted() throws IOException {
+        Path f = dir.resolve("summary.json");
+        List<String> during = new java.util.ArrayList<>();
+        // The temporary as a kill in the middle of the body would leave it.
+        AtomicFiles.write(f, out -> {
+            out.write('{');
+            during.addAll(listing());
+        });
+        assertEquals(1, during.size(), during.toString());
+        assertEquals(true, AtomicFiles.isTemporaryName(during.get(0)), during.get(0));
+        Files.writeString(dir.resolve(during.get(0)), "{");
+        for (String keep : List.of(".hidden", "notes.tmp", ".summary.json.tmp", ".x.0123456789AB.tmp")) {
+            Files.writeString(dir.resolve(keep), "user's");
+        }
+        assertEquals(1, AtomicFiles.deleteLeftovers(dir));
+        assertEquals(List.of(".hidden", ".summary.json.tmp", ".x.0123456789AB.tmp", "notes.tmp", "summary.json"),
+                listing());
+        assertEquals(0, AtomicFiles.deleteLeftovers(dir.resolve("absent")));
+    }
 }

@@ -1,0 +1,265 @@
+package io.ravine.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.ravine.io.AtomicFiles;
+import io.ravine.io.SafeTensors;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Kills a real {@code ravine train} process with SIGKILL at random moments, resumes it each time, and checks that
+ * the run ends exactly where an uninterrupted run with the same seed ends: the same bits in every checkpoint, the
+ * same metrics rows (bar wall time), no temporary files, a readable summary.
+ *
+ * <p>The run: 4000 Adam steps of a 784-32-10 MLP on the embedded data, one BLAS thread (the thread count changes the
+ * bits of a sum, and it is part of the config, so both runs use the same), a checkpoint every 20 steps and a
+ * metrics row every 5. On the 2-core build machine the JVM reaches its first checkpoint about 0.7 s after launch
+ * and trains for about 2.6 s; 6 kills take at most about 2800 of the 4000 steps, so the run is still going when the
+ * last kill comes. {@link Process#destroyForcibly} sends SIGKILL on Linux (the JVM gets no chance to clean up, as
+ * with {@code kill -9} or the OOM killer); the exit status 137 = 128 + 9 checks that it did.
+ *
+ * <p>Kill times come from a {@link Random} whose seed is in every failure message: rerun with
+ * {@code -Dravine.crash.seed=SEED} to repeat the plan (the moments a kill lands still vary with the machine's
+ * timing, which is the point of killing at random).
+ */
+@Tag("crash")
+class CrashResumeTest {
+    private static final int STEPS = 4000;
+    private static final int CHECKPOINT_EVERY = 20;
+    private static final int KILLS = 6;
+    /** Kills 0 and 3 come at a random time after launch (JVM start-up, data loading or early training). */
+    private static final int EARLY_KILL_MAX_MS = 900;
+    /** The others wait for the segment's first new checkpoint, then up to this much longer. */
+    private static final int LATE_KILL_MAX_MS = 300;
+
+    @TempDir
+    Path tmp;
+
+    private long seed;
+    private Path log;
+
+    private List<String> trainCommand(Path runDir) {
+        return command("train", "--device", "cpu", "--data", "embedded", "--hidden", "32", "--optimizer", "adam",
+                "--seed", "7", "--steps", Integer.toString(STEPS), "--checkpoint-every",
+                Integer.toString(CHECKPOINT_EVERY), "--log-every", "5", "--threads", "1", "--progress", "off",
+                "--run-dir", runDir.toString());
+    }
+
+    private List<String> resumeCommand(Path runDir) {
+        return command("train", "--resume", runDir.toString(), "--progress", "off");
+    }
+
+    private static List<String> command(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-cp", System.getProperty("java.class.path"), "io.ravine.cli.Main"));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    private Process start(List<String> cmd) throws IOException {
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(
+                ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    }
+
+    @Test
+    void aRunKilledAtRandomMomentsAndResumedEndsBitIdenticalToAnUninterruptedRun() throws Exception {
+        seed = Long.getLong("ravine.crash.seed", System.nanoTime());
+        Random random = new Random(seed);
+        log = tmp.resolve("processes.log");
+        long started = System.nanoTime();
+
+        Path straight = tmp.resolve("straight");
+        runToCompletion(trainCommand(straight));
+
+        Path killed = tmp.resolve("killed");
+        int kills = 0;
+        int midTraining = 0;
+        List<String> plan = new ArrayList<>();
+        for (int k = 0; k < KILLS; k++) {
+            long before = latestStep(killed);
+            boolean canResume = Files.exists(killed.resolve("config.json")) && before >= 0;
+            // Until --resume accepts a run directory without a checkpoint, such a run starts over.
+            Process p = start(canResume ? resumeCommand(killed) : trainCommand(killed));
+            try {
+                String when;
+                if (k == 0 || k == 3) {
+                    int ms = random.nextInt(EARLY_KILL_MAX_MS);
+                    when = ms + " ms after launch";
+                    p.waitFor(ms, TimeUnit.MILLISECONDS);
+                } else {
+                    long from = Math.max(before, 0);
+                    Path next = checkpoint(killed, from - from % CHECKPOINT_EVERY + CHECKPOINT_EVERY);
+                    while (p.isAlive() && !Files.exists(next)) {
+                        Thread.sleep(1);
+                    }
+                    int ms = random.nextInt(LATE_KILL_MAX_MS);
+                    when = ms + " ms after " + next.getFileName();
+                    p.waitFor(ms, TimeUnit.MILLISECONDS);
+                }
+                boolean alive = p.isAlive();
+                p.destroyForcibly();
+                int status = p.waitFor();
+                if (!alive && status == 0) {
+                    plan.add("kill " + k + " (" + when + "): the run had finished");
+                    break;
+                }
+                assertEquals(137, status, message("kill " + k + " (" + when + ") should end the process by SIGKILL;"
+                        + " any other status is the process failing on its own"));
+                kills++;
+                // Mid-training: this process had trained (written a checkpoint) and had not finished.
+                long at = latestStep(killed);
+                boolean mid = at > before && at < STEPS && !Files.exists(checkpoint(killed, -1));
+                midTraining += mid ? 1 : 0;
+                plan.add("kill " + k + " (" + when + "): latest checkpoint step " + at + (mid ? ", mid-training"
+                        : ""));
+            } finally {
+                p.destroyForcibly();
+            }
+        }
+        boolean canResume = Files.exists(killed.resolve("config.json")) && latestStep(killed) >= 0;
+        runToCompletion(canResume ? resumeCommand(killed) : trainCommand(killed));
+        String what = String.join("; ", plan);
+        assertTrue(kills >= 4, message("only " + kills + " kills landed before the run finished: " + what));
+        assertTrue(midTraining >= 2, message("only " + midTraining + " kills landed mid-training: " + what));
+
+        try (Stream<Path> files = Files.walk(killed)) {
+            List<String> temporaries = files.map(f -> f.getFileName().toString())
+                    .filter(n -> AtomicFiles.isTemporaryName(n) || n.endsWith(".tmp")).toList();
+            assertEquals(List.of(), temporaries, message("temporary files left: " + what));
+        }
+        assertSameCheckpoints(straight, killed, what);
+        assertSameMetrics(straight, killed, what);
+        JsonObject summary = JsonParser.parseString(Files.readString(killed.resolve("summary.json")))
+                .getAsJsonObject();
+        assertEquals("completed", summary.get("status").getAsString(), message(what));
+        assertEquals(STEPS, summary.get("steps").getAsLong(), message(what));
+        System.out.printf("CrashResumeTest: seed %d, %d kills (%d mid-training) in %.1f s: %s%n", seed, kills,
+                midTraining, (System.nanoTime() - started) / 1e9, what);
+    }
+
+    private void runToCompletion(List<String> cmd) throws Exception {
+        Process p = start(cmd);
+        try {
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                fail(message("the run did not finish in 120 s: " + cmd));
+            }
+            assertEquals(0, p.exitValue(), message("the run failed: " + cmd));
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    /** {@code checkpoints/step-NNNNNNNN.safetensors}, or {@code final.safetensors} for a negative step. */
+    private static Path checkpoint(Path runDir, long step) {
+        return runDir.resolve("checkpoints").resolve(step < 0 ? "final.safetensors"
+                : String.format("step-%08d.safetensors", step));
+    }
+
+    /** The highest step among the run's step checkpoints (from their names); −1 when there is none. */
+    private static long latestStep(Path runDir) throws IOException {
+        Path dir = runDir.resolve("checkpoints");
+        if (!Files.isDirectory(dir)) {
+            return -1;
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(f -> f.getFileName().toString()).filter(n -> n.matches("step-\\d{8}\\.safetensors"))
+                    .mapToLong(n -> Long.parseLong(n.substring(5, 13))).max().orElse(-1);
+        }
+    }
+
+    private static List<String> checkpointNames(Path runDir) throws IOException {
+        try (Stream<Path> files = Files.list(runDir.resolve("checkpoints"))) {
+            return files.map(f -> f.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    /** Every checkpoint, final included, holds the same tensors bit for bit (θ, Adam's m and v, the step). */
+    private void assertSameCheckpoints(Path straight, Path killed, String what) throws IOException {
+        List<String> names = checkpointNames(straight);
+        assertEquals(STEPS / CHECKPOINT_EVERY + 1, names.size());
+        assertEquals(names, checkpointNames(killed), message(what));
+        for (String name : names) {
+            SafeTensors.Contents a = SafeTensors.read(straight.resolve("checkpoints").resolve(name));
+            SafeTensors.Contents b = SafeTensors.read(killed.resolve("checkpoints").resolve(name));
+            assertEquals(a.tensors().keySet(), b.tensors().keySet(), () -> message(name));
+            assertTrue(a.tensors().containsKey("optimizer.step"), name + ": " + a.tensors().keySet());
+            for (SafeTensors.Entry ea : a.tensors().values()) {
+                SafeTensors.Entry eb = b.get(ea.name());
+                assertEquals(ea.dtype(), eb.dtype(), () -> message(name + " " + ea.name()));
+                assertEquals(List.of(boxed(ea.shape())), List.of(boxed(eb.shape())), () -> message(name + " " + ea.name()));
+                long[] ra = rawBits(ea);
+                long[] rb = rawBits(eb);
+                for (int i = 0; i < ra.length; i++) {
+                    if (ra[i] != rb[i]) {
+                        fail(message(name + " " + ea.name() + "[" + i + "] differs: " + ra[i] + " vs " + rb[i]
+                                + " (" + what + ")"));
+                    }
+                }
+            }
+        }
+    }
+
+    private static Long[] boxed(long[] a) {
+        return java.util.Arrays.stream(a).boxed().toArray(Long[]::new);
+    }
+
+    private static long[] rawBits(SafeTensors.Entry e) {
+        return switch (e.dtype()) {
+            case F32 -> {
+                float[] f = e.floats();
+                long[] bits = new long[f.length];
+                for (int i = 0; i < f.length; i++) {
+                    bits[i] = Float.floatToRawIntBits(f[i]);
+                }
+                yield bits;
+            }
+            case F64 -> java.util.Arrays.stream(e.doubles()).mapToLong(Double::doubleToRawLongBits).toArray();
+            case I64 -> e.longs();
+        };
+    }
+
+    /** The same rows, in order, cell for cell as text, except wall_seconds (the last column); none torn. */
+    private void assertSameMetrics(Path straight, Path killed, String what) throws IOException {
+        String a = Files.readString(straight.resolve("metrics.csv"));
+        String b = Files.readString(killed.resolve("metrics.csv"));
+        assertTrue(b.endsWith("\n"), message("torn last row: " + what));
+        List<String> ra = withoutWallTime(a);
+        List<String> rb = withoutWallTime(b);
+        assertEquals(STEPS / 5 + 1, ra.size());
+        assertEquals(ra.size(), rb.size(), message("rows missing or repeated: " + what));
+        for (int i = 0; i < ra.size(); i++) {
+            int line = i + 1;
+            assertEquals(ra.get(i), rb.get(i), () -> message("metrics.csv line " + line + ": " + what));
+        }
+    }
+
+    private static List<String> withoutWallTime(String csv) {
+        return csv.lines().map(l -> l.substring(0, l.lastIndexOf(','))).toList();
+    }
+
+    private String message(String what) {
+        String tail;
+        try {
+            List<String> lines = Files.exists(log) ? Files.readAllLines(log) : List.of();
+            tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+        } catch (IOException e) {
+            tail = "(no process log: " + e + ")";
+        }
+        return what + " [seed " + seed + "; rerun with -Dravine.crash.seed=" + seed + "]\nlast process output:\n"
+                + tail;
+    }
+}

@@ -1,0 +1,154 @@
+package io.ravine.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ravine.InvalidInputException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** metrics.csv as a kill leaves it: hand-made files with torn last lines, and damage that a kill cannot make. */
+class MetricsLogTest {
+    private static final String HEADER = String.join(",", MetricsLog.COLUMNS) + "\n";
+
+    @TempDir
+    Path dir;
+
+    /** A complete row of step {@code step}, as MetricsLog writes it (13 cells, some empty). */
+    private static String row(long step) {
+        return step + ",0.250000000,0.00100000000,1.34302381,1.13372876,,,,,2.61818759,,," + (step / 100.0) + "\n";
+    }
+
+    private Path file(String text) throws IOException {
+        Path f = dir.resolve("metrics.csv");
+        Files.writeString(f, text);
+        return f;
+    }
+
+    private static void resumeAndClose(Path f, long step) {
+        MetricsLog.resume(f, step).close();
+    }
+
+    private List<String> listing() throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void appendedRowsAreWholeLinesThatReadBack() throws IOException {
+        Path f = dir.resolve("metrics.csv");
+        try (MetricsLog log = MetricsLog.create(f)) {
+            log.append(10, 0.25, 0.001, 1.5, 1.25, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 2.0, Double.NaN,
+                    Double.NaN, 0.5);
+            log.append(20, 0.5, 0.001, 1.0, Double.POSITIVE_INFINITY, 0.75, 0.8, Double.NaN, Double.NaN, 1.0,
+                    Double.NaN, Double.NaN, 1.0);
+            log.force();
+        }
+        String text = Files.readString(f);
+        assertTrue(text.startsWith(HEADER) && text.endsWith("\n"), text);
+        assertEquals(3, text.lines().count());
+        List<Map<String, Double>> rows = MetricsLog.read(f);
+        assertEquals(2, rows.size());
+        assertEquals(20.0, rows.get(1).get("step"));
+        assertEquals(Double.POSITIVE_INFINITY, rows.get(1).get("train_loss"));
+        assertTrue(Double.isNaN(rows.get(0).get("test_loss")));
+    }
+
+    @Test
+    void resumeDropsATornLastRowAndTheRowsAfterTheCheckpoint() throws IOException {
+        // Killed while writing step 40's row: only "4" of it reached the file. Read as a number that step would be
+        // 4, at or before any checkpoint, so only the missing newline tells it apart from a real row.
+        Path f = file(HEADER + row(10) + row(20) + row(30) + "4");
+        try (MetricsLog log = MetricsLog.resume(f, 20)) {
+            log.append(30, 0.75, 0.001, 1, 1, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 1, Double.NaN,
+                    Double.NaN, 9);
+        }
+        List<String> lines = Files.readAllLines(f);
+        assertEquals(List.of("10,", "20,", "30,"), lines.subList(1, lines.size()).stream()
+                .map(l -> l.substring(0, l.indexOf(',') + 1)).toList());
+        assertTrue(lines.get(3).endsWith(",9.00000000"), lines.get(3));
+        assertTrue(Files.readString(f).endsWith("\n"));
+        assertEquals(List.of("metrics.csv"), listing(), "no temporary left");
+    }
+
+    @Test
+    void aTornRowIsDroppedEvenWhenItsStepIsAtTheCheckpoint() throws IOException {
+        // Torn anywhere: a few cells; every cell but the newline; half of a multi-byte character (below).
+        for (String tail : List.of("30,0.75,0.001", row(30).strip())) {
+            Path f = file(HEADER + row(10) + row(20) + tail);
+            resumeAndClose(f, 30);
+            assertEquals(HEADER + row(10) + row(20), Files.readString(f), tail);
+        }
+        byte[] cutUtf8 = (HEADER + row(10) + "20,θ").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Path f = dir.resolve("metrics.csv");
+        Files.write(f, java.util.Arrays.copyOf(cutUtf8, cutUtf8.length - 1));
+        resumeAndClose(f, 30);
+        assertEquals(HEADER + row(10), Files.readString(f));
+    }
+
+    @Test
+    void aMissingOrEmptyLogStartsAfresh() throws IOException {
+        Path missing = dir.resolve("metrics.csv");
+        resumeAndClose(missing, 50);
+        assertEquals(HEADER, Files.readString(missing));
+        Path empty = file("");
+        resumeAndClose(empty, 50);
+        assertEquals(HEADER, Files.readString(empty));
+    }
+
+    @Test
+    void aDamagedCompleteRowIsBadInputNamingTheFileAndLineAndChangesNothing() throws IOException {
+        String goodTail = row(30);
+        // line 3 is the damaged one in each case: the header is line 1, step 10 line 2.
+        Map<String, String> damage = Map.of(
+                "3 cells, expected 13", "20,0.5,0.001\n",
+                "step 'x20' is not a whole number", "x" + row(20),
+                "batch_loss 'abc' is not a number", row(20).replace("1.34302381", "abc"),
+                "step 10 does not follow step 10", row(10),
+                "14 cells", row(20).replace("\n", ",7\n"));
+        for (Map.Entry<String, String> e : damage.entrySet()) {
+            String text = HEADER + row(10) + e.getValue() + goodTail;
+            Path f = file(text);
+            InvalidInputException thrown = assertThrows(InvalidInputException.class, () -> resumeAndClose(f, 30));
+            String m = thrown.getMessage();
+            assertTrue(m.contains(f.toString()) && m.contains("line 3") && m.contains(e.getKey()), m);
+            assertEquals(1, m.lines().count(), m);
+            assertEquals(text, Files.readString(f), "the log is left as it was");
+        }
+        // A damaged last line that has its newline is not a kill's torn tail either.
+        Path f = file(HEADER + row(10) + "20,0.5\n");
+        InvalidInputException thrown = assertThrows(InvalidInputException.class, () -> resumeAndClose(f, 30));
+        assertTrue(thrown.getMessage().contains("line 3"), thrown.getMessage());
+    }
+
+    @Test
+    void anotherHeaderIsBadInput() throws IOException {
+        Path f = file("step,loss\n10,1.0\n");
+        InvalidInputException thrown = assertThrows(InvalidInputException.class, () -> resumeAndClose(f, 30));
+        assertTrue(thrown.getMessage().contains("line 1") && thrown.getMessage().contains("metrics.csv"),
+                thrown.getMessage());
+    }
+
+    @Test
+    void readLeavesOutATornTailAndNamesTheLineOfADamagedRow() throws IOException {
+        Path torn = file(HEADER + row(10) + row(20) + "30,0.7");
+        assertEquals(List.of(10.0, 20.0), MetricsLog.read(torn).stream().map(r -> r.get("step")).toList());
+
+        Path damaged = file("step,loss\n1,2\n2,abc\n3,4\n");
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> MetricsLog.read(damaged));
+        assertTrue(e.getMessage().contains("line 3") && e.getMessage().contains("loss 'abc'"), e.getMessage());
+
+        Path ragged = file("step,loss\n1,2\n2\n");
+        e = assertThrows(InvalidInputException.class, () -> MetricsLog.read(ragged));
+        assertTrue(e.getMessage().contains("line 3") && e.getMessage().contains("1 cells, expected 2"),
+                e.getMessage());
+    }
+}
