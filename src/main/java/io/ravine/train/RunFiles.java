@@ -143,6 +143,14 @@ final class RunFiles implements AutoCloseable {
         s.put("epochs", r.epochs());
         s.put("device", r.device());
         s.put("last_good_checkpoint", r.lastGoodCheckpoint());
+        if (r.divergence() != null) {
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("step", r.divergence().step());
+            d.put("quantity", r.divergence().quantity());
+            d.put("evidence", r.divergence().evidence());
+            d.put("workaround", Divergence.WORKAROUND);
+            s.put("divergence", d);
+        }
         try {
             AtomicFiles.writeString(dir.resolve("summary.json"), GSON.toJson(s) + "\n");
         } catch (IOException e) {

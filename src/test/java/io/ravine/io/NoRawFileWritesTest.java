@@ -75,6 +75,9 @@ class NoRawFileWritesTest {
             new Allowed("backend/cuda/CublasLoader.java", "Files.copy", 1,
                     "extracts the cuBLAS bridge library into a fresh private temporary directory for System.load;"
                             + " not a user's file, and never read again after a crash"),
+            new Allowed("cli/RunDirectoryCheck.java", "Files.createTempFile", 1,
+                    "an empty probe file, deleted at once: creating a file is the only writability test that holds for"
+                            + " root too; no user data is ever in it"),
             new Allowed("bench/TorchPeer.java", "Files.createTempFile", 1,
                     "a scratch file for the PyTorch peer's stderr, deleted when the peer ends"),
             new Allowed("bench/TorchPeer.java", "ProcessBuilder.redirectOutput/redirectError", 1,

@@ -28,8 +28,10 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>The run: 4000 Adam steps of a 784-32-10 MLP on the embedded data, one BLAS thread (the thread count changes the
  * bits of a sum, and it is part of the config, so both runs use the same), a checkpoint every 20 steps and a
  * metrics row every 5. On the 2-core build machine the JVM reaches its first checkpoint about 0.7 s after launch
- * and trains for about 2.6 s; 6 kills take at most about 2800 of the 4000 steps, so the run is still going when the
- * last kill comes. {@link Process#destroyForcibly} sends SIGKILL on Linux (the JVM gets no chance to clean up, as
+ * and trains for about 2.6 s. The kill times scale with the machine: the early kills come within 1.5 × the time
+ * the uninterrupted run took to reach its first checkpoint, the others 1 to 3 checkpoints (20 to 60 steps) into
+ * a segment plus up to 30 ms, so 6 kills take a few hundred of the 4000 steps on a machine of any speed and the
+ * run is still going when the last kill comes. {@link Process#destroyForcibly} sends SIGKILL on Linux (the JVM gets no chance to clean up, as
  * with {@code kill -9} or the OOM killer); the exit status 137 = 128 + 9 checks that it did.
  *
  * <p>Kill times come from a {@link Random} whose seed is in every failure message: rerun with
@@ -41,10 +43,14 @@ class CrashResumeTest {
     private static final int STEPS = 4000;
     private static final int CHECKPOINT_EVERY = 20;
     private static final int KILLS = 6;
-    /** Kills 0 and 3 come at a random time after launch (JVM start-up, data loading or early training). */
-    private static final int EARLY_KILL_MAX_MS = 900;
-    /** The others wait for the segment's first new checkpoint, then up to this much longer. */
-    private static final int LATE_KILL_MAX_MS = 300;
+    /**
+     * Kills 0 and 3 come at a random time after launch, up to 1.5 × the time the uninterrupted run took to write its
+     * first checkpoint (so they land in JVM start-up, data loading or early training on a machine of any speed).
+     */
+    private static final double EARLY_KILL_SPAN = 1.5;
+    /** The others wait for 1 to this many new checkpoints of the segment, then up to {@link #LATE_KILL_MAX_MS}. */
+    private static final int LATE_KILL_MAX_CHECKPOINTS = 3;
+    private static final int LATE_KILL_MAX_MS = 30;
 
     @TempDir
     Path tmp;
@@ -83,7 +89,8 @@ class CrashResumeTest {
         long started = System.nanoTime();
 
         Path straight = tmp.resolve("straight");
-        runToCompletion(trainCommand(straight));
+        long firstCheckpointMs = runToCompletion(trainCommand(straight), checkpoint(straight, CHECKPOINT_EVERY));
+        int earlyKillMaxMs = (int) Math.max(50, EARLY_KILL_SPAN * firstCheckpointMs);
 
         Path killed = tmp.resolve("killed");
         int kills = 0;
@@ -91,18 +98,20 @@ class CrashResumeTest {
         List<String> plan = new ArrayList<>();
         for (int k = 0; k < KILLS; k++) {
             long before = latestStep(killed);
-            boolean canResume = Files.exists(killed.resolve("config.json")) && before >= 0;
-            // Until --resume accepts a run directory without a checkpoint, such a run starts over.
-            Process p = start(canResume ? resumeCommand(killed) : trainCommand(killed));
+            // --resume also takes a run killed before its first checkpoint (it starts that run again); a run killed
+            // before it wrote its config.json is not a run yet, and the original command starts it.
+            Process p = start(Files.exists(killed.resolve("config.json")) ? resumeCommand(killed)
+                    : trainCommand(killed));
             try {
                 String when;
                 if (k == 0 || k == 3) {
-                    int ms = random.nextInt(EARLY_KILL_MAX_MS);
+                    int ms = random.nextInt(earlyKillMaxMs);
                     when = ms + " ms after launch";
                     p.waitFor(ms, TimeUnit.MILLISECONDS);
                 } else {
                     long from = Math.max(before, 0);
-                    Path next = checkpoint(killed, from - from % CHECKPOINT_EVERY + CHECKPOINT_EVERY);
+                    int ahead = 1 + random.nextInt(LATE_KILL_MAX_CHECKPOINTS);
+                    Path next = checkpoint(killed, from - from % CHECKPOINT_EVERY + (long) ahead * CHECKPOINT_EVERY);
                     while (p.isAlive() && !Files.exists(next)) {
                         Thread.sleep(1);
                     }
@@ -130,8 +139,8 @@ class CrashResumeTest {
                 p.destroyForcibly();
             }
         }
-        boolean canResume = Files.exists(killed.resolve("config.json")) && latestStep(killed) >= 0;
-        runToCompletion(canResume ? resumeCommand(killed) : trainCommand(killed));
+        runToCompletion(Files.exists(killed.resolve("config.json")) ? resumeCommand(killed) : trainCommand(killed),
+                null);
         String what = String.join("; ", plan);
         assertTrue(kills >= 4, message("only " + kills + " kills landed before the run finished: " + what));
         assertTrue(midTraining >= 2, message("only " + midTraining + " kills landed mid-training: " + what));
@@ -151,9 +160,21 @@ class CrashResumeTest {
                 midTraining, (System.nanoTime() - started) / 1e9, what);
     }
 
-    private void runToCompletion(List<String> cmd) throws Exception {
+    /**
+     * Runs {@code cmd} to its end; returns the milliseconds from launch until {@code watch} appeared (0 when
+     * {@code watch} is null or never appeared).
+     */
+    private long runToCompletion(List<String> cmd, Path watch) throws Exception {
+        long launched = System.nanoTime();
+        long seenMs = 0;
         Process p = start(cmd);
         try {
+            while (watch != null && seenMs == 0 && p.isAlive()) {
+                if (Files.exists(watch)) {
+                    seenMs = (System.nanoTime() - launched) / 1_000_000;
+                }
+                Thread.sleep(1);
+            }
             if (!p.waitFor(120, TimeUnit.SECONDS)) {
                 fail(message("the run did not finish in 120 s: " + cmd));
             }
@@ -161,6 +182,10 @@ class CrashResumeTest {
         } finally {
             p.destroyForcibly();
         }
+        if (watch != null && seenMs == 0) {
+            fail(message(watch + " never appeared while the uninterrupted run ran"));
+        }
+        return seenMs;
     }
 
     /** {@code checkpoints/step-NNNNNNNN.safetensors}, or {@code final.safetensors} for a negative step. */

@@ -75,7 +75,11 @@ class DivergenceTest {
         assertEquals(s, last.get("step"), "the last metrics row is the step that diverged");
         assertTrue(Double.isFinite(last.get("batch_loss")), "the loss of that step was finite");
         assertTrue(Double.isInfinite(last.get("grad_norm")), "its gradient was not");
-        assertTrue(Files.readString(dir.resolve("summary.json")).contains("\"diverged\""));
+        com.google.gson.JsonObject summary = com.google.gson.JsonParser.parseString(
+                Files.readString(dir.resolve("summary.json"))).getAsJsonObject();
+        assertEquals("diverged", summary.get("status").getAsString());
+        assertEquals(s, summary.getAsJsonObject("divergence").get("step").getAsLong());
+        assertEquals("the gradient", summary.getAsJsonObject("divergence").get("quantity").getAsString());
         // The curve doctor reads the same from metrics.csv.
         List<Finding> findings = CurveDoctor.fromMetrics(dir.resolve("metrics.csv"));
         assertTrue(findings.stream().anyMatch(f -> f.problem().equals(CurveDoctor.INSTABILITY)
