@@ -22,9 +22,14 @@ mkdir -p "$out"
 cp "$jar" "$out/ravine.jar"
 #    From OpenBLAS only what CpuBackend's openblas_nolapack loads stays (libjniopenblas_nolapack + libopenblas and its
 #    runtime libraries); the LAPACK JNI wrappers (libjniopenblas*.so, 48 MB unpacked) and C headers go.
+#    Also the LAPACK classes over them (openblas, openblas_full: subclasses of openblas_nolapack that nothing loads),
+#    and PDFBox with its Graphics2D adapter, which XChart needs only for PDF export (Ravine writes PNG).
 zip -q -d "$out/ravine.jar" 'lib/libJNvPTXCompiler-*' 'lib/libJNvrtc-*' \
     'org/bytedeco/openblas/linux-x86_64/libjniopenblas.so' 'org/bytedeco/openblas/linux-x86_64/libjniopenblas_full.so' \
-    'org/bytedeco/openblas/linux-x86_64/include/*' 'org/bytedeco/openblas/linux-x86_64/lib/*' > /dev/null
+    'org/bytedeco/openblas/linux-x86_64/include/*' 'org/bytedeco/openblas/linux-x86_64/lib/*' \
+    'org/bytedeco/openblas/global/openblas.class' 'org/bytedeco/openblas/global/openblas$*' \
+    'org/bytedeco/openblas/global/openblas_full*' \
+    'org/apache/pdfbox/*' 'org/apache/fontbox/*' 'de/rototor/*' > /dev/null
 # Platform directories are named <os>-<arch>; everything else under these packages (classes) stays.
 mapfile -t foreign < <(unzip -Z1 "$out/ravine.jar" \
     | grep -E '^(com/sun/jna/(darwin|linux|win32|freebsd|openbsd|dragonflybsd|sunos|aix)|org/bytedeco/openblas/(linux|macosx|windows|android|ios))-[^/]+/.' \
