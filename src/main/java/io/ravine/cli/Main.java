@@ -39,8 +39,12 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns the exit status (tests call this instead of main). */
     public static int execute(String... args) {
+        return execute(new CommandLine(new Main()), args);
+    }
+
+    /** Runs {@code cli} with Ravine's error handling (tests give it a command of their own that fails on purpose). */
+    static int execute(CommandLine cli, String... args) {
         boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
-        CommandLine cli = new CommandLine(new Main());
         cli.setParameterExceptionHandler((ex, a) -> {
             System.err.println("ravine: " + oneLine(ex.getMessage()));
             if (verbose) {
