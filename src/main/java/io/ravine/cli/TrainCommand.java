@@ -18,6 +18,8 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -29,6 +31,10 @@ import picocli.CommandLine.Option;
         description = "Train a multilayer perceptron; writes config.json, metrics.csv, checkpoints and summary.json.")
 public final class TrainCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(TrainCommand.class);
+    /** How long a signal waits for the step in progress and its checkpoint before the JVM exits anyway. */
+    private static final long SIGNAL_GRACE_SECONDS = 60;
+    /** Exit status of a run ended by a signal (as a shell reports SIGTERM: 128 + 15). */
+    static final int EXIT_INTERRUPTED = 143;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -88,15 +94,43 @@ public final class TrainCommand implements Callable<Integer> {
                 trainer.optProgressBar(progress.equals("on"));
             }
             TrainingResult r;
-            if (resumePoint != null && resumePoint.checkpoint() != null) {
-                r = trainer.resumeFrom(resumePoint.checkpoint());
-            } else {
-                if (resumePoint != null) {
-                    // Killed before its first checkpoint: nothing to lose, and the same seed gives the same run.
-                    LOG.warn("{} has no checkpoint yet (the run stopped before its first one): starting it again"
-                            + " from step 0", dir);
+            // SIGTERM (a scheduler's preemption, kill) and Ctrl-C: the JVM runs this hook while the training thread
+            // goes on; the trainer ends after the step in progress and writes a checkpoint of it, and the hook
+            // holds the JVM open until that is on disk. SIGKILL cannot be caught; the periodic checkpoints and
+            // atomic writes cover it.
+            CountDownLatch written = new CountDownLatch(1);
+            Thread onSignal = new Thread(() -> {
+                trainer.requestInterrupt();
+                try {
+                    written.await(SIGNAL_GRACE_SECONDS, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
-                r = trainer.fit();
+            }, "ravine-interrupt");
+            Runtime.getRuntime().addShutdownHook(onSignal);
+            try {
+                if (resumePoint != null && resumePoint.checkpoint() != null) {
+                    r = trainer.resumeFrom(resumePoint.checkpoint());
+                } else {
+                    if (resumePoint != null) {
+                        // Killed before its first checkpoint: nothing to lose, and the same seed gives the same run.
+                        LOG.warn("{} has no checkpoint yet (the run stopped before its first one): starting it"
+                                + " again from step 0", dir);
+                    }
+                    r = trainer.fit();
+                }
+                if (r.interrupted()) {
+                    System.err.println("ravine: interrupted after step " + r.steps() + "; checkpoint "
+                            + r.lastGoodCheckpoint() + " written; continue with: ravine train --resume " + dir);
+                    return EXIT_INTERRUPTED;
+                }
+            } finally {
+                written.countDown();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(onSignal);
+                } catch (IllegalStateException shuttingDown) {
+                    // The JVM is already shutting down (the hook is running): nothing to remove.
+                }
             }
             if (r.diverged()) {
                 RunReport.write(dir);

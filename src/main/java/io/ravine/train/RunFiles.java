@@ -129,7 +129,7 @@ final class RunFiles implements AutoCloseable {
 
     void writeSummary(TrainingResult r) {
         Map<String, Object> s = new LinkedHashMap<>();
-        s.put("status", r.diverged() ? "diverged" : "completed");
+        s.put("status", r.diverged() ? "diverged" : r.interrupted() ? "interrupted" : "completed");
         s.put("final_train_loss", r.finalTrainLoss());
         s.put("test_loss", r.testLoss());
         s.put("test_accuracy", r.testAccuracy());

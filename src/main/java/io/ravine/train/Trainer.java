@@ -66,6 +66,7 @@ public final class Trainer implements AutoCloseable {
     private Path runDir;
     private boolean progressBar = System.console() != null;
     private volatile boolean stopRequested;
+    private volatile boolean interruptRequested;
     private CurvatureProbe curvatureProbe;
 
     /** A trainer for {@code config} on {@code backend}, loading the data the config names. */
@@ -173,6 +174,16 @@ public final class Trainer implements AutoCloseable {
         stopRequested = true;
     }
 
+    /**
+     * Ends the current {@link #fit()} or {@link #resumeFrom} after the step in progress without finishing the run:
+     * a checkpoint of that step is written ({@code checkpoints/step-N}, so {@code --resume} continues from it and
+     * loses nothing), the summary says {@code interrupted}, and there is no final evaluation. Safe to call from
+     * another thread, e.g. a shutdown hook on SIGTERM or Ctrl-C; once called, it holds for the rest of this trainer.
+     */
+    public void requestInterrupt() {
+        interruptRequested = true;
+    }
+
     public Model model() {
         return model;
     }
@@ -271,7 +282,7 @@ public final class Trainer implements AutoCloseable {
         // A refusal left over from another use of this backend (a diagnostic, an earlier run) is not this run's.
         backend.clearRefusedUpdate();
         try {
-            while (step < totalSteps && !stopRequested) {
+            while (step < totalSteps && !stopRequested && !interruptRequested) {
                 int epoch = (int) (step / spe);
                 int bi = (int) (step % spe);
                 if (epoch != permEpoch) {
@@ -377,7 +388,16 @@ public final class Trainer implements AutoCloseable {
         TrainingResult result;
         if (divergence != null) {
             result = new TrainingResult(step, (double) step / spe, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-                    Double.NaN, samplesPerSecond, seconds, backend.deviceDescription(), divergence, lastGood);
+                    Double.NaN, samplesPerSecond, seconds, backend.deviceDescription(), divergence, false, lastGood);
+        } else if (interruptRequested && step < totalSteps) {
+            if (files != null) {
+                backend.synchronize();
+                lastGood = files.saveCheckpoint(String.format("step-%08d", step), step, model, state, ema);
+            }
+            LOG.warn("interrupted after step {} of {}; checkpoint {}", step, totalSteps, lastGood);
+            result = new TrainingResult(step, (double) step / spe, lastMonitorLoss, Double.NaN, Double.NaN,
+                    Double.NaN, Double.NaN, samplesPerSecond, seconds, backend.deviceDescription(), null, true,
+                    lastGood);
         } else {
             Evaluation testEval = evaluate(test);
             Evaluation emaEval = ema != null ? evaluateAveraged(test) : new Evaluation(Double.NaN, Double.NaN);
@@ -386,7 +406,7 @@ public final class Trainer implements AutoCloseable {
             }
             result = new TrainingResult(step, (double) step / spe, lastMonitorLoss, testEval.loss(),
                     testEval.accuracy(), emaEval.loss(), emaEval.accuracy(), samplesPerSecond, seconds,
-                    backend.deviceDescription(), null, lastGood);
+                    backend.deviceDescription(), null, false, lastGood);
         }
         if (files != null) {
             files.writeSummary(result);

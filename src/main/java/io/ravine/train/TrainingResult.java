@@ -3,7 +3,8 @@ package io.ravine.train;
 /**
  * What a run ended with. Loss and accuracy are on the test split with the final θ (and with the averaged θ̃ when
  * iterate averaging is on; NaN otherwise). {@code divergence} is null unless the loss, the gradient or θ became NaN/Inf
- * and the run stopped early.
+ * and the run stopped early. {@code interrupted} means {@link Trainer#requestInterrupt()} ended it early (a signal, say): its
+ * last checkpoint is at {@code steps}, and the test metrics are NaN (not measured).
  */
 public record TrainingResult(
         long steps,
@@ -17,6 +18,7 @@ public record TrainingResult(
         double trainSeconds,
         String device,
         Divergence divergence,
+        boolean interrupted,
         String lastGoodCheckpoint) {
 
     /** True when the run stopped because something became NaN/Inf. */

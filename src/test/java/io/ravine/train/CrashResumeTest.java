@@ -139,6 +139,7 @@ class CrashResumeTest {
                 p.destroyForcibly();
             }
         }
+        String interruptCheckpoint = sigterm(killed, random, plan);
         runToCompletion(Files.exists(killed.resolve("config.json")) ? resumeCommand(killed) : trainCommand(killed),
                 null);
         String what = String.join("; ", plan);
@@ -150,7 +151,7 @@ class CrashResumeTest {
                     .filter(n -> AtomicFiles.isTemporaryName(n) || n.endsWith(".tmp")).toList();
             assertEquals(List.of(), temporaries, message("temporary files left: " + what));
         }
-        assertSameCheckpoints(straight, killed, what);
+        assertSameCheckpoints(straight, killed, interruptCheckpoint, what);
         assertSameMetrics(straight, killed, what);
         JsonObject summary = JsonParser.parseString(Files.readString(killed.resolve("summary.json")))
                 .getAsJsonObject();
@@ -158,6 +159,47 @@ class CrashResumeTest {
         assertEquals(STEPS, summary.get("steps").getAsLong(), message(what));
         System.out.printf("CrashResumeTest: seed %d, %d kills (%d mid-training) in %.1f s: %s%n", seed, kills,
                 midTraining, (System.nanoTime() - started) / 1e9, what);
+    }
+
+    /**
+     * One more interruption, by SIGTERM, which the JVM can catch: the run ends after the step in progress, writes a
+     * checkpoint of that step and an "interrupted" summary, and exits with 143; the final resume then starts from
+     * that step, so nothing after the last periodic checkpoint is lost. Returns the name of that checkpoint when it
+     * falls between two periodic ones (null otherwise).
+     */
+    private String sigterm(Path killed, Random random, List<String> plan) throws Exception {
+        long before = Math.max(latestStep(killed), 0);
+        Process p = start(Files.exists(killed.resolve("config.json")) ? resumeCommand(killed) : trainCommand(killed));
+        try {
+            // Past the next periodic checkpoint by two logged rows, so the steps a SIGTERM saves are steps that a
+            // periodic checkpoint does not hold.
+            long past = before - before % CHECKPOINT_EVERY + CHECKPOINT_EVERY + 10;
+            while (p.isAlive() && latestLoggedStep(killed) < past) {
+                Thread.sleep(1);
+            }
+            p.waitFor(random.nextInt(5), TimeUnit.MILLISECONDS);
+            p.destroy(); // SIGTERM on Linux
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), message("SIGTERM: the process did not end in 60 s"));
+        } finally {
+            p.destroyForcibly();
+        }
+        JsonObject summary = JsonParser.parseString(Files.readString(killed.resolve("summary.json")))
+                .getAsJsonObject();
+        if (summary.get("status").getAsString().equals("completed")) {
+            plan.add("SIGTERM: the run had finished");
+            return null;
+        }
+        assertEquals(143, p.exitValue(), message("SIGTERM should end the run with 128 + 15"));
+        assertEquals("interrupted", summary.get("status").getAsString(), message("summary after SIGTERM"));
+        long at = summary.get("steps").getAsLong();
+        Path written = checkpoint(killed, at);
+        assertTrue(at >= before + CHECKPOINT_EVERY + 10 && Files.exists(written), message("SIGTERM at step " + at
+                + ": its checkpoint " + written.getFileName() + " should exist, past the periodic ones"));
+        assertEquals(written.toString(), summary.get("last_good_checkpoint").getAsString());
+        assertEquals(at, SafeTensors.read(written).get("optimizer.step").longs()[0]);
+        assertTrue(Files.readString(log).contains("interrupted after step " + at), message("the one line"));
+        plan.add("SIGTERM after " + written.getFileName() + ": checkpoint of step " + at + " written");
+        return at % CHECKPOINT_EVERY == 0 ? null : written.getFileName().toString();
     }
 
     /**
@@ -188,6 +230,21 @@ class CrashResumeTest {
         return seenMs;
     }
 
+    /** The step of the last complete row of {@code metrics.csv} (−1 when there is none yet). */
+    private static long latestLoggedStep(Path runDir) throws IOException {
+        Path csv = runDir.resolve("metrics.csv");
+        if (!Files.exists(csv)) {
+            return -1;
+        }
+        String text = Files.readString(csv);
+        int end = text.lastIndexOf('\n');
+        int start = text.lastIndexOf('\n', end - 1) + 1;
+        if (end <= 0 || text.startsWith("step", start)) {
+            return -1;
+        }
+        return Long.parseLong(text.substring(start, text.indexOf(',', start)));
+    }
+
     /** {@code checkpoints/step-NNNNNNNN.safetensors}, or {@code final.safetensors} for a negative step. */
     private static Path checkpoint(Path runDir, long step) {
         return runDir.resolve("checkpoints").resolve(step < 0 ? "final.safetensors"
@@ -212,11 +269,19 @@ class CrashResumeTest {
         }
     }
 
-    /** Every checkpoint, final included, holds the same tensors bit for bit (θ, Adam's m and v, the step). */
-    private void assertSameCheckpoints(Path straight, Path killed, String what) throws IOException {
+    /**
+     * Every checkpoint, final included, holds the same tensors bit for bit (θ, Adam's m and v, the step); the killed
+     * run has one more where a SIGTERM wrote one between two periodic ones ({@code extra}, null if none).
+     */
+    private void assertSameCheckpoints(Path straight, Path killed, String extra, String what) throws IOException {
         List<String> names = checkpointNames(straight);
         assertEquals(STEPS / CHECKPOINT_EVERY + 1, names.size());
-        assertEquals(names, checkpointNames(killed), message(what));
+        List<String> expected = new ArrayList<>(names);
+        if (extra != null) {
+            expected.add(extra);
+            expected.sort(null);
+        }
+        assertEquals(expected, checkpointNames(killed), message(what));
         for (String name : names) {
             SafeTensors.Contents a = SafeTensors.read(straight.resolve("checkpoints").resolve(name));
             SafeTensors.Contents b = SafeTensors.read(killed.resolve("checkpoints").resolve(name));
