@@ -82,9 +82,6 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--out", description = "also write the table (Markdown, with the run's context) to this file")
     Path out;
 
-    @Option(names = "--verbose", description = "print stack traces of errors")
-    boolean verbose;
-
     @Override
     public Integer call() {
         if (!device.equals("cpu") && !device.equals("cuda")) {

@@ -3,7 +3,6 @@ package io.ravine.cli;
 import com.google.gson.JsonObject;
 import io.ravine.InvalidInputException;
 import io.ravine.backend.Backend;
-import io.ravine.backend.Devices;
 import io.ravine.diagnose.CurveDoctor;
 import io.ravine.diagnose.Diagnosis;
 import io.ravine.diagnose.DiagnosisFile;
@@ -23,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -58,14 +58,8 @@ public final class DiagnoseCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "seed of the subsets and Lanczos start vectors (default 1)")
     long seed = 1;
 
-    @Option(names = "--device", description = "auto (default), cpu or cuda")
-    String device = "auto";
-
-    @Option(names = "--threads", description = "CPU BLAS threads (default: all cores)")
-    int threads;
-
-    @Option(names = "--verbose", description = "print stack traces of errors")
-    boolean verbose;
+    @CommandLine.Mixin
+    DeviceFlags deviceFlags = new DeviceFlags();
 
     /** The curve doctor's findings from a run's metrics.csv (replaceable, for tests and library users). */
     private Function<Path, List<Finding>> curveFindings = CurveDoctor::fromMetrics;
@@ -82,7 +76,7 @@ public final class DiagnoseCommand implements Callable<Integer> {
         Path ckpt = resolveCheckpoint(runDir, checkpoint);
         Diagnosis.Options options = Diagnosis.Options.defaults().withSubsetSize(subset)
                 .withLanczos(lanczosSteps, topK).withDensityProbes(densityProbes).withSeed(seed);
-        try (Backend backend = Devices.open(device, false, threads);
+        try (Backend backend = deviceFlags.open();
                 Trainer trainer = new Trainer(config, backend)) {
             // The trainer rebuilds exactly the run's data (loading, --limit, normalization, target encoding) and
             // model; only θ comes from the checkpoint.

@@ -54,9 +54,6 @@ public final class GradcheckCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "seed for θ and random data (default 1)")
     long seed = 1;
 
-    @Option(names = "--verbose", description = "print stack traces of errors")
-    boolean verbose;
-
     @Override
     public Integer call() {
         LossKind lossKind = LossKind.parse(loss);

@@ -2,7 +2,6 @@ package io.ravine.cli;
 
 import io.ravine.InvalidInputException;
 import io.ravine.backend.Backend;
-import io.ravine.backend.Devices;
 import io.ravine.landscape.LandscapeDirections;
 import io.ravine.landscape.LossLandscape;
 import io.ravine.train.RunDirectories;
@@ -14,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -57,14 +57,8 @@ public final class LandscapeCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "seed of the subset and the random directions (default 1)")
     long seed = 1;
 
-    @Option(names = "--device", description = "auto (default), cpu or cuda")
-    String device = "auto";
-
-    @Option(names = "--threads", description = "CPU BLAS threads (default: all cores)")
-    int threads;
-
-    @Option(names = "--verbose", description = "print stack traces of errors")
-    boolean verbose;
+    @CommandLine.Mixin
+    DeviceFlags deviceFlags = new DeviceFlags();
 
     @Override
     public Integer call() {
@@ -81,7 +75,7 @@ public final class LandscapeCommand implements Callable<Integer> {
             throw new InvalidInputException("--plane must be random, pca or none, not '" + plane + "'");
         }
         Path out = runDir.resolve("landscape");
-        try (Backend backend = Devices.open(device, false, threads);
+        try (Backend backend = deviceFlags.open();
                 LossLandscape land = LossLandscape.open(runDir, backend, subset, seed)) {
             Path fromFile = land.checkpoint(from);
             Path toFile = land.checkpoint(to);

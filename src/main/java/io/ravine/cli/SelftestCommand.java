@@ -39,9 +39,6 @@ public final class SelftestCommand implements Callable<Integer> {
     @Option(names = "--skip-training", description = "only the per-op comparisons")
     boolean skipTraining;
 
-    @Option(names = "--verbose", description = "print stack traces of errors")
-    boolean verbose;
-
     @Override
     public Integer call() {
         long s = seed != null ? seed : System.nanoTime();

@@ -134,9 +134,6 @@ public final class StudyCommand implements Runnable {
         @Option(names = "--progress", description = "auto (default: only on a terminal) or off")
         String progress = "auto";
 
-        @Option(names = "--verbose", description = "print stack traces of errors")
-        boolean verbose;
-
         BatchSizeStudyConfig buildConfig() {
             if (!progress.equals("auto") && !progress.equals("off")) {
                 throw new InvalidInputException("--progress must be auto or off");

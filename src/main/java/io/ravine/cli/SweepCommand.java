@@ -51,9 +51,6 @@ public final class SweepCommand implements Runnable {
         @Option(names = "--progress", description = "auto (default: only on a terminal) or off")
         String progress = "auto";
 
-        @Option(names = "--verbose", description = "print stack traces of errors")
-        boolean verbose;
-
         /** The runs' shared configuration; each run replaces the learning rate and the seed. */
         TrainConfig baseConfig() {
             if (!progress.equals("auto") && !progress.equals("off")) {

@@ -47,9 +47,6 @@ public final class ToyCommand implements Callable<Integer> {
     @Option(names = "--out", description = "output directory (default runs/toy-PROBLEM-OPTIMIZER)")
     Path out;
 
-    @Option(names = "--verbose", description = "print stack traces of errors")
-    boolean verbose;
-
     @Override
     public Integer call() {
         if (!problem.equals("quadratic") && (eigenvalues != null || conditionNumber != null)) {

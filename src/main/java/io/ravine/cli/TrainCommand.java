@@ -52,9 +52,6 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--progress", description = "auto (default: only on a terminal), on, off")
     String progress = "auto";
 
-    @Option(names = "--verbose", description = "print stack traces of errors")
-    boolean verbose;
-
     @Override
     public Integer call() {
         TrainConfig config;

@@ -3,6 +3,7 @@ package io.ravine.cli;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import picocli.CommandLine;
 
 /** Runs the CLI in-process and captures what it prints. */
 final class CliTestSupport {
@@ -16,7 +17,12 @@ final class CliTestSupport {
     private CliTestSupport() {
     }
 
-    static synchronized Result run(String... args) {
+    static Result run(String... args) {
+        return run(new CommandLine(new Main()), args);
+    }
+
+    /** Runs {@code cli} through Main's error handling (a stand-in command, say) and captures what it prints. */
+    static synchronized Result run(CommandLine cli, String... args) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -24,7 +30,7 @@ final class CliTestSupport {
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.execute(args);
+            int status = Main.execute(cli, args);
             return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(oldOut);

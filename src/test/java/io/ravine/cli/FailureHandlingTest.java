@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.Callable;
 import jcuda.CudaException;
@@ -39,25 +36,13 @@ class FailureHandlingTest {
         }
     }
 
-    private record Run(int status, List<String> errorLines, String err) {
-    }
-
-    private static synchronized Run run(String... args) {
-        PrintStream old = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.execute(new CommandLine(new Failing()), args);
-            String text = err.toString(StandardCharsets.UTF_8);
-            return new Run(status, text.lines().filter(l -> l.startsWith("ravine:")).toList(), text);
-        } finally {
-            System.setErr(old);
-        }
+    private static CliTestSupport.Result run(String... args) {
+        return CliTestSupport.run(new CommandLine(new Failing()), args);
     }
 
     @Test
     void aCudaErrorThatKillsTheContextIsOneLinePointingAtResume() {
-        Run r = run("--what", "cuda");
+        CliTestSupport.Result r = run("--what", "cuda");
         assertEquals(Main.EXIT_FAILED, r.status());
         assertEquals(1, r.errorLines().size(), r.err());
         String line = r.errorLines().get(0);
@@ -68,19 +53,19 @@ class FailureHandlingTest {
 
     @Test
     void aCublasErrorIsOneLine() {
-        Run r = run("--what", "cublas");
+        CliTestSupport.Result r = run("--what", "cublas");
         assertEquals(Main.EXIT_FAILED, r.status());
         assertEquals(List.of("ravine: CUDA error: CUBLAS_STATUS_EXECUTION_FAILED"), r.errorLines());
     }
 
     @Test
     void anUnexpectedExceptionIsOneLineWithTheTraceOnlyWhenVerbose() {
-        Run quiet = run("--what", "bug");
+        CliTestSupport.Result quiet = run("--what", "bug");
         assertEquals(Main.EXIT_FAILED, quiet.status());
         assertEquals(List.of("ravine: internal error: java.lang.IllegalStateException: an invariant broke across two"
                 + " lines (run with --verbose for the stack trace)"), quiet.errorLines());
         assertFalse(quiet.err().contains("\tat "), quiet.err());
-        Run verbose = run("--what", "bug", "--verbose");
+        CliTestSupport.Result verbose = run("--what", "bug", "--verbose");
         assertEquals(Main.EXIT_FAILED, verbose.status());
         assertTrue(verbose.err().contains("\tat "), "--verbose prints the trace");
     }

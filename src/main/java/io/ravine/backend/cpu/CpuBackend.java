@@ -400,24 +400,18 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void optimizerStep(UpdateRule rule, Tensor theta, Tensor grad, Tensor[] state, StepParams p) {
-        Tensor.requireSameLength(theta, grad);
-        if (state.length != rule.stateCount()) {
-            throw new IllegalArgumentException(rule + " needs " + rule.stateCount() + " state vectors");
-        }
-        for (Tensor s : state) {
-            Tensor.requireSameLength(theta, s);
-        }
+        rule.requireStepShapes(theta, grad, state);
         CpuTensor th = own(theta);
         CpuTensor g = own(grad);
         int n = th.length();
         if (refused != null) {
             return;
         }
-        // The guard (see Backend#optimizerStep): Σ∇² is computed anyway when clipping; otherwise a cheaper pass
-        // that only asks whether every element is finite.
-        double sumSq = p.clipNorm() > 0 ? sumOfSquares(grad) : 0.0;
-        boolean gradFinite = p.clipNorm() > 0 ? Double.isFinite(sumSq)
-                : g instanceof CpuTensor.F32 f ? F32Kernels.allFinite(f) : Double.isFinite(sumOfSquares(grad));
+        // The guard (see Backend#optimizerStep) reads Σ∇², which clipping needs anyway; a float32 step without
+        // clipping asks only whether every element is finite, a cheaper pass.
+        boolean finitenessOnly = p.clipNorm() <= 0 && g instanceof CpuTensor.F32;
+        double sumSq = finitenessOnly ? 0.0 : sumOfSquares(grad);
+        boolean gradFinite = finitenessOnly ? F32Kernels.allFinite((CpuTensor.F32) g) : Double.isFinite(sumSq);
         if (pendingNonFiniteLoss || !gradFinite) {
             refused = new RefusedUpdate(p.step(), pendingNonFiniteLoss ? RefusedUpdate.Cause.LOSS
                     : RefusedUpdate.Cause.GRADIENT);

@@ -659,13 +659,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void optimizerStep(UpdateRule rule, Tensor theta, Tensor grad, Tensor[] state, StepParams p) {
-        Tensor.requireSameLength(theta, grad);
-        if (state.length != rule.stateCount()) {
-            throw new IllegalArgumentException(rule + " needs " + rule.stateCount() + " state vectors");
-        }
-        for (Tensor s : state) {
-            Tensor.requireSameLength(theta, s);
-        }
+        rule.requireStepShapes(theta, grad, state);
         CudaTensor th = own(theta);
         CudaTensor g = own(grad);
         int n = th.length();
