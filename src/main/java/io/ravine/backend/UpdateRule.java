@@ -34,20 +34,6 @@ public enum UpdateRule {
         return stateCount;
     }
 
-    /**
-     * The shapes {@link Backend#optimizerStep} needs: θ, the gradient and this rule's state vectors of one length.
-     * A mismatch is a bug in the caller (it would write past a buffer), so it is an IllegalArgumentException.
-     */
-    public void requireStepShapes(Tensor theta, Tensor grad, Tensor[] state) {
-        Tensor.requireSameLength(theta, grad);
-        if (state.length != stateCount) {
-            throw new IllegalArgumentException(this + " needs " + stateCount + " state vectors");
-        }
-        for (Tensor s : state) {
-            Tensor.requireSameLength(theta, s);
-        }
-    }
-
     /** The names of the state vectors as stored in checkpoints. */
     public String[] stateNames() {
         return switch (this) {

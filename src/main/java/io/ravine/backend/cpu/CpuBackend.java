@@ -8,6 +8,7 @@ import io.ravine.backend.Activation;
 import io.ravine.backend.Backend;
 import io.ravine.backend.DType;
 import io.ravine.backend.LossKind;
+import io.ravine.backend.OperandShapes;
 import io.ravine.backend.RefusedUpdate;
 import io.ravine.backend.StepParams;
 import io.ravine.backend.Tensor;
@@ -231,14 +232,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void gemm(boolean transA, boolean transB, double alpha, Tensor a, Tensor b, double beta, Tensor c) {
-        int m = transA ? a.cols() : a.rows();
-        int k = transA ? a.rows() : a.cols();
-        int kb = transB ? b.cols() : b.rows();
-        int n = transB ? b.rows() : b.cols();
-        if (k != kb || c.rows() != m || c.cols() != n) {
-            throw new IllegalArgumentException("gemm shapes: op(A) " + m + "x" + k + ", op(B) " + kb + "x" + n
-                    + ", C " + c.rows() + "x" + c.cols());
-        }
+        OperandShapes.Gemm s = OperandShapes.gemm(transA, transB, a, b, c);
+        int m = s.m();
+        int n = s.n();
+        int k = s.k();
         if (m == 0 || n == 0) {
             return;
         }
@@ -264,10 +261,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void biasActivationForward(Tensor z, Tensor bias, Activation act, Tensor out) {
-        Tensor.requireSameLength(z, out);
-        if (bias.length() != z.cols()) {
-            throw new IllegalArgumentException("bias " + bias + " does not match " + z);
-        }
+        OperandShapes.biasActivation(z, bias, out);
         CpuTensor cz = own(z);
         CpuTensor cb = own(bias);
         CpuTensor co = own(out);
@@ -303,9 +297,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void columnSum(Tensor x, Tensor sums) {
-        if (sums.length() != x.cols()) {
-            throw new IllegalArgumentException("column sums " + sums + " do not match " + x);
-        }
+        OperandShapes.columnSum(x, sums);
         CpuTensor cx = own(x);
         CpuTensor cs = own(sums);
         if (cx instanceof CpuTensor.F32 fx && cs instanceof CpuTensor.F32 fs) {
@@ -329,14 +321,9 @@ public final class CpuBackend implements Backend {
     @Override
     public void lossForwardBackward(LossKind loss, Tensor out, Tensor target, Tensor lossPerRow, Tensor dOut,
             double gradScale) {
+        OperandShapes.loss(loss, out, target, lossPerRow, dOut);
         int rows = out.rows();
         int cols = out.cols();
-        int targetCols = loss.classIndexTarget() ? 1 : cols;
-        if (target.rows() != rows || target.cols() != targetCols || lossPerRow.length() != rows
-                || (dOut != null && (dOut.rows() != rows || dOut.cols() != cols))) {
-            throw new IllegalArgumentException("loss shapes: out " + out + ", target " + target + ", loss "
-                    + lossPerRow + ", dOut " + dOut);
-        }
         CpuTensor z = own(out);
         CpuTensor t = own(target);
         CpuTensor l = own(lossPerRow);
@@ -400,7 +387,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void optimizerStep(UpdateRule rule, Tensor theta, Tensor grad, Tensor[] state, StepParams p) {
-        rule.requireStepShapes(theta, grad, state);
+        OperandShapes.optimizerStep(rule, theta, grad, state);
         CpuTensor th = own(theta);
         CpuTensor g = own(grad);
         int n = th.length();

@@ -42,6 +42,7 @@ import io.ravine.backend.Activation;
 import io.ravine.backend.Backend;
 import io.ravine.backend.DType;
 import io.ravine.backend.LossKind;
+import io.ravine.backend.OperandShapes;
 import io.ravine.backend.RefusedUpdate;
 import io.ravine.backend.StepParams;
 import io.ravine.backend.StepProgram;
@@ -533,8 +534,8 @@ public final class CudaBackend implements Backend {
             tiledGemm(transA, transB, alpha, a, b, beta, c);
             return;
         }
-        GemmShape s = GemmShape.of(transA, transB, a, b, c);
-        if (s.m == 0 || s.n == 0) {
+        OperandShapes.Gemm s = OperandShapes.gemm(transA, transB, a, b, c);
+        if (s.m() == 0 || s.n() == 0) {
             return;
         }
         CudaTensor ca = own(a);
@@ -546,7 +547,7 @@ public final class CudaBackend implements Backend {
         JCublas2.cublasSgemm(cublas,
                 transB ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N,
                 transA ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N,
-                s.n, s.m, s.k,
+                s.n(), s.m(), s.k(),
                 Pointer.to(new float[] {(float) alpha}), cb.pointer(), Math.max(1, b.cols()),
                 ca.pointer(), Math.max(1, a.cols()),
                 Pointer.to(new float[] {(float) beta}), cc.pointer(), Math.max(1, c.cols()));
@@ -554,40 +555,23 @@ public final class CudaBackend implements Backend {
 
     /** The same product on Ravine's tiled SGEMM kernel (the fallback without cuBLAS; public for selftest and bench). */
     public void tiledGemm(boolean transA, boolean transB, double alpha, Tensor a, Tensor b, double beta, Tensor c) {
-        GemmShape s = GemmShape.of(transA, transB, a, b, c);
-        if (s.m == 0 || s.n == 0) {
+        OperandShapes.Gemm s = OperandShapes.gemm(transA, transB, a, b, c);
+        if (s.m() == 0 || s.n() == 0) {
             return;
         }
         CudaTensor ca = own(a);
         CudaTensor cb = own(b);
         CudaTensor cc = own(c);
         // 64x64 output tile per 16x16-thread block (gemm.cu).
-        launch(kernels.sgemmTiled, (s.n + 63) / 64, (s.m + 63) / 64, 16, 16, 0,
-                transA ? 1 : 0, transB ? 1 : 0, s.m, s.n, s.k, (float) alpha,
+        launch(kernels.sgemmTiled, (s.n() + 63) / 64, (s.m() + 63) / 64, 16, 16, 0,
+                transA ? 1 : 0, transB ? 1 : 0, s.m(), s.n(), s.k(), (float) alpha,
                 ca.pointer(), Math.max(1, a.cols()), cb.pointer(), Math.max(1, b.cols()), (float) beta,
                 cc.pointer(), Math.max(1, c.cols()));
     }
 
-    private record GemmShape(int m, int n, int k) {
-        static GemmShape of(boolean transA, boolean transB, Tensor a, Tensor b, Tensor c) {
-            int m = transA ? a.cols() : a.rows();
-            int k = transA ? a.rows() : a.cols();
-            int kb = transB ? b.cols() : b.rows();
-            int n = transB ? b.rows() : b.cols();
-            if (k != kb || c.rows() != m || c.cols() != n) {
-                throw new IllegalArgumentException("gemm shapes: op(A) " + m + "x" + k + ", op(B) " + kb + "x" + n
-                        + ", C " + c.rows() + "x" + c.cols());
-            }
-            return new GemmShape(m, n, k);
-        }
-    }
-
     @Override
     public void biasActivationForward(Tensor z, Tensor bias, Activation act, Tensor out) {
-        Tensor.requireSameLength(z, out);
-        if (bias.length() != z.cols()) {
-            throw new IllegalArgumentException("bias " + bias + " does not match " + z);
-        }
+        OperandShapes.biasActivation(z, bias, out);
         CudaTensor cz = own(z);
         CudaTensor cb = own(bias);
         CudaTensor co = own(out);
@@ -608,9 +592,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void columnSum(Tensor x, Tensor sums) {
-        if (sums.length() != x.cols()) {
-            throw new IllegalArgumentException("column sums " + sums + " do not match " + x);
-        }
+        OperandShapes.columnSum(x, sums);
         if (x.cols() == 0) {
             return;
         }
@@ -625,14 +607,9 @@ public final class CudaBackend implements Backend {
     @Override
     public void lossForwardBackward(LossKind loss, Tensor out, Tensor target, Tensor lossPerRow, Tensor dOut,
             double gradScale) {
+        OperandShapes.loss(loss, out, target, lossPerRow, dOut);
         int rows = out.rows();
         int cols = out.cols();
-        int targetCols = loss.classIndexTarget() ? 1 : cols;
-        if (target.rows() != rows || target.cols() != targetCols || lossPerRow.length() != rows
-                || (dOut != null && (dOut.rows() != rows || dOut.cols() != cols))) {
-            throw new IllegalArgumentException("loss shapes: out " + out + ", target " + target + ", loss "
-                    + lossPerRow + ", dOut " + dOut);
-        }
         if (rows == 0) {
             return;
         }
@@ -659,7 +636,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void optimizerStep(UpdateRule rule, Tensor theta, Tensor grad, Tensor[] state, StepParams p) {
-        rule.requireStepShapes(theta, grad, state);
+        OperandShapes.optimizerStep(rule, theta, grad, state);
         CudaTensor th = own(theta);
         CudaTensor g = own(grad);
         int n = th.length();

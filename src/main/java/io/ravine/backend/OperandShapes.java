@@ -1,0 +1,69 @@
+package io.ravine.backend;
+
+/**
+ * The operand shapes each {@link Backend} operation requires, checked in one place for every backend. A mismatch is
+ * a bug in the caller's layer code (a kernel or BLAS call would read or write past a buffer), so each check throws
+ * {@link IllegalArgumentException} naming the shapes.
+ */
+public final class OperandShapes {
+    private OperandShapes() {
+    }
+
+    /** The sizes of C ← α op(A) op(B) + β C: op(A) is [m, k], op(B) is [k, n], C is [m, n]. */
+    public record Gemm(int m, int n, int k) {
+    }
+
+    /** The sizes of a {@link Backend#gemm} with these operands, which must agree. */
+    public static Gemm gemm(boolean transA, boolean transB, Tensor a, Tensor b, Tensor c) {
+        int m = transA ? a.cols() : a.rows();
+        int k = transA ? a.rows() : a.cols();
+        int kb = transB ? b.cols() : b.rows();
+        int n = transB ? b.rows() : b.cols();
+        if (k != kb || c.rows() != m || c.cols() != n) {
+            throw new IllegalArgumentException("gemm shapes: op(A) " + m + "x" + k + ", op(B) " + kb + "x" + n
+                    + ", C " + c.rows() + "x" + c.cols());
+        }
+        return new Gemm(m, n, k);
+    }
+
+    /** {@link Backend#biasActivationForward}: out as long as z, one bias per column of z. */
+    public static void biasActivation(Tensor z, Tensor bias, Tensor out) {
+        Tensor.requireSameLength(z, out);
+        if (bias.length() != z.cols()) {
+            throw new IllegalArgumentException("bias " + bias + " does not match " + z);
+        }
+    }
+
+    /** {@link Backend#columnSum}: one sum per column of x. */
+    public static void columnSum(Tensor x, Tensor sums) {
+        if (sums.length() != x.cols()) {
+            throw new IllegalArgumentException("column sums " + sums + " do not match " + x);
+        }
+    }
+
+    /**
+     * {@link Backend#lossForwardBackward}: target [B, 1] (class indices) or [B, K], one loss per row, and dOut (when
+     * given) shaped like the scores.
+     */
+    public static void loss(LossKind loss, Tensor out, Tensor target, Tensor lossPerRow, Tensor dOut) {
+        int rows = out.rows();
+        int cols = out.cols();
+        int targetCols = loss.classIndexTarget() ? 1 : cols;
+        if (target.rows() != rows || target.cols() != targetCols || lossPerRow.length() != rows
+                || (dOut != null && (dOut.rows() != rows || dOut.cols() != cols))) {
+            throw new IllegalArgumentException("loss shapes: out " + out + ", target " + target + ", loss "
+                    + lossPerRow + ", dOut " + dOut);
+        }
+    }
+
+    /** {@link Backend#optimizerStep}: θ, the gradient and the rule's state vectors, all of one length. */
+    public static void optimizerStep(UpdateRule rule, Tensor theta, Tensor grad, Tensor[] state) {
+        Tensor.requireSameLength(theta, grad);
+        if (state.length != rule.stateCount()) {
+            throw new IllegalArgumentException(rule + " needs " + rule.stateCount() + " state vectors");
+        }
+        for (Tensor s : state) {
+            Tensor.requireSameLength(theta, s);
+        }
+    }
+}
