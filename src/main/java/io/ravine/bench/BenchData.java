@@ -5,21 +5,17 @@ import io.ravine.backend.LossKind;
 import io.ravine.data.DataSources;
 import io.ravine.data.Dataset;
 import io.ravine.data.Normalizer;
+import io.ravine.data.SyntheticData;
 import io.ravine.data.TargetEncoding;
 import java.nio.file.Files;
 import java.util.SplittableRandom;
 
 /**
  * The training examples a benchmark runs on: real Fashion-MNIST (z-scored, class-index targets) where the data set
- * is installed, otherwise synthetic examples of the same shapes (standard normal features, uniform labels). The
+ * is installed, otherwise {@code synthetic} ({@link SyntheticData}: the same shapes, standard normal features). The
  * values do not change the speed of a dense MLP step; only the shapes do.
  */
 public final class BenchData {
-    /** Fashion-MNIST's training set size and image size, used for the synthetic stand-in. */
-    public static final int FASHION_MNIST_TRAIN = 60_000;
-    public static final int FASHION_MNIST_PIXELS = 784;
-    public static final int FASHION_MNIST_CLASSES = 10;
-
     private BenchData() {
     }
 
@@ -35,8 +31,8 @@ public final class BenchData {
             raw = limit > 0 ? raw.limit(limit) : raw;
             d = TargetEncoding.forLoss(Normalizer.fit(Normalizer.Kind.ZSCORE, raw).apply(raw), LossKind.SOFTMAX_CE);
         } else {
-            d = synthetic(limit > 0 ? Math.min(limit, FASHION_MNIST_TRAIN) : FASHION_MNIST_TRAIN,
-                    FASHION_MNIST_PIXELS, FASHION_MNIST_CLASSES, seed);
+            int n = limit > 0 ? Math.min(limit, SyntheticData.TRAIN) : SyntheticData.TRAIN;
+            d = SyntheticData.split(n, 1).train();
         }
         return d;
     }
@@ -44,10 +40,10 @@ public final class BenchData {
     /** {@code fashion-mnist} or {@code synthetic}: what {@code auto} stands for on this host. */
     public static String resolve(String source) {
         return switch (source) {
-            case "fashion-mnist", "synthetic" -> source;
+            case DataSources.FASHION_MNIST, DataSources.SYNTHETIC -> source;
             case "auto" -> Files.isDirectory(DataSources.fashionMnistDir())
                     && Files.exists(DataSources.fashionMnistDir().resolve("train-images-idx3-ubyte.gz"))
-                    ? DataSources.FASHION_MNIST : "synthetic";
+                    ? DataSources.FASHION_MNIST : DataSources.SYNTHETIC;
             default -> throw new InvalidInputException("--data must be auto, fashion-mnist or synthetic, not '"
                     + source + "'");
         };

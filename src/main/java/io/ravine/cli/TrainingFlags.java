@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
  */
 public final class TrainingFlags {
 
-    @Option(names = "--data", description = "embedded (default), fashion-mnist, an IDX directory or a CSV file")
+    @Option(names = "--data", description = "embedded (default), fashion-mnist, synthetic (Fashion-MNIST's shape, fixed seed), an IDX"
+            + " directory or a CSV file")
     String data = "embedded";
 
     @Option(names = "--test-data", description = "held-out CSV (default: the data set's test split or the last 20%%)")

@@ -22,6 +22,8 @@ import java.util.List;
  *   <li>{@code embedded}: 5000 training and 1000 test examples of Fashion-MNIST shipped in the jar;</li>
  *   <li>{@code fashion-mnist}: the full dataset from Debian's dataset-fashion-mnist package, in
  *       {@value #FASHION_MNIST_DEFAULT_DIR} unless {@value #FASHION_MNIST_ENV} names another directory;</li>
+ *   <li>{@code synthetic}: examples of Fashion-MNIST's shape made from a fixed seed ({@link SyntheticData}), for
+ *       speed measurements where the real data set is not installed;</li>
  *   <li>a directory holding the four MNIST-style IDX files, gzip-compressed or raw;</li>
  *   <li>a CSV file (see {@link CsvReader}); its test split is a second CSV file, or else its last 20% of rows.</li>
  * </ul>
@@ -32,6 +34,7 @@ public final class DataSources {
 
     public static final String EMBEDDED = "embedded";
     public static final String FASHION_MNIST = "fashion-mnist";
+    public static final String SYNTHETIC = "synthetic";
     public static final String FASHION_MNIST_DEFAULT_DIR = "/usr/share/datasets/fashion-mnist";
     public static final String FASHION_MNIST_ENV = "RAVINE_FASHION_MNIST_DIR";
     /** Classes of MNIST and Fashion-MNIST. */
@@ -62,12 +65,16 @@ public final class DataSources {
         String spec = trainSpec == null || trainSpec.isBlank() ? EMBEDDED : trainSpec.trim();
         boolean hasTest = testSpec != null && !testSpec.isBlank();
         TrainTest tt;
-        if (spec.equals(EMBEDDED) || spec.equals(FASHION_MNIST)) {
+        if (spec.equals(EMBEDDED) || spec.equals(FASHION_MNIST) || spec.equals(SYNTHETIC)) {
             if (hasTest) {
                 throw new InvalidInputException("a separate test file only goes with a CSV training file, not with '"
                         + spec + "', which has its own test split");
             }
-            tt = spec.equals(EMBEDDED) ? loadEmbedded() : loadFashionMnist(fashionMnistDir);
+            tt = switch (spec) {
+                case EMBEDDED -> loadEmbedded();
+                case SYNTHETIC -> SyntheticData.fashionMnistShaped();
+                default -> loadFashionMnist(fashionMnistDir);
+            };
         } else {
             Path path = Path.of(spec);
             if (Files.isDirectory(path)) {
@@ -83,7 +90,7 @@ public final class DataSources {
                         + " directory of IDX files)");
             } else {
                 throw new InvalidInputException(spec + ": no such file or directory (--data takes " + EMBEDDED + ", "
-                        + FASHION_MNIST + ", a directory of IDX files or a CSV file)");
+                        + FASHION_MNIST + ", " + SYNTHETIC + ", a directory of IDX files or a CSV file)");
             }
         }
         tt.train().validate();

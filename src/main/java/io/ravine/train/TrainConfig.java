@@ -10,7 +10,8 @@ import io.ravine.backend.UpdateRule;
  * repeat it. Built with {@link #builder()} ({@code set*} for required values, {@code opt*} for optional ones, as in
  * DJL); unset optional values take the defaults below.
  *
- * @param data training data: {@code embedded}, {@code fashion-mnist}, an IDX directory or a CSV file
+ * @param data training data: {@code embedded}, {@code fashion-mnist}, {@code synthetic}, an IDX directory or a CSV
+ *     file
  * @param testData held-out data (CSV only; null = the data set's own test split, or the last 20% of a CSV)
  * @param hidden hidden layer widths (empty = linear model)
  * @param learningRate α; null = the optimizer's default (1e-3 for Adam/AdamW, 0.01 otherwise)
