@@ -18,7 +18,9 @@ not change the speed of a dense MLP step).
 
 Prints one JSON object on the last line of stdout. With `--profile` on CUDA it also reports how the
 step time splits into GEMM kernels, elementwise kernels, optimizer kernels and launches/gaps,
-from torch.profiler kernel times.
+from torch.profiler kernel times. With `--serve` it sets up once (data, model, compilation) and then
+answers each `measure WARMUP STEPS PROFILE` line on stdin with one JSON line, so that repeats
+alternating with Ravine do not pay torch.compile again.
 
 Usage (CPU):  /usr/bin/python3 bench/torch_bench.py --device cpu --threads 1 --widths 784-256-10 --batch-size 128
 Usage (GPU):  python3 bench/torch_bench.py --device cuda --mode compile --widths 784-256-10 --batch-size 128
@@ -124,6 +126,8 @@ def main():
     p.add_argument("--limit", type=int, default=0)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--profile", action="store_true", help="CUDA only: kernel-time breakdown via torch.profiler")
+    p.add_argument("--serve", action="store_true",
+                   help="set up once, then answer 'measure WARMUP STEPS PROFILE' lines on stdin with a JSON line each")
     a = p.parse_args()
 
     if a.threads > 0:
@@ -210,44 +214,62 @@ def main():
         if a.device == "cuda":
             torch.cuda.synchronize()
 
+    def measure(warmup, steps, profile):
+        for _ in range(warmup):
+            one_step()
+        sync()
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            one_step()
+        sync()
+        seconds = time.perf_counter() - t0
+        ms = seconds * 1e3 / steps
+        out = {
+            "peer": "pytorch",
+            "torch_version": torch.__version__,
+            "device": torch.cuda.get_device_name(0) if a.device == "cuda" else "cpu",
+            "mode": a.mode,
+            "threads": torch.get_num_threads(),
+            "data": source,
+            "widths": a.widths,
+            "batch_size": B,
+            "steps": steps,
+            "samples_per_second": steps * B / seconds,
+            "ms_per_step": ms,
+        }
+        if profile and a.device == "cuda":
+            from torch.profiler import ProfilerActivity, profile as torch_profile
+            prof_steps = min(steps, 50)
+            sync()
+            with torch_profile(activities=[ProfilerActivity.CUDA]) as prof:
+                for _ in range(prof_steps):
+                    one_step()
+                sync()
+            shares = {"gemm": 0.0, "elementwise": 0.0, "optimizer": 0.0}
+            for evt in prof.key_averages():
+                t = getattr(evt, "self_cuda_time_total", 0) or getattr(evt, "self_device_time_total", 0)
+                if t and evt.device_type is not None and "cuda" in str(evt.device_type).lower():
+                    shares[classify(evt.key)] += t / 1e3 / prof_steps
+            out["kernel_ms_per_step"] = shares
+            out["gaps_ms_per_step"] = max(0.0, ms - sum(shares.values()))
+        print(json.dumps(out), flush=True)
+
+    if not a.serve:
+        measure(a.warmup, a.steps, a.profile)
+        return
+    # Serve: set-up (data, model, compilation and CUDA-graph recording in the warm-up) is paid once; each request
+    # "measure WARMUP STEPS PROFILE" (PROFILE 0 or 1) on stdin prints one JSON line; "quit" or end of input ends.
     for _ in range(a.warmup):
         one_step()
     sync()
-    t0 = time.perf_counter()
-    for _ in range(a.steps):
-        one_step()
-    sync()
-    seconds = time.perf_counter() - t0
-    ms = seconds * 1e3 / a.steps
-    out = {
-        "peer": "pytorch",
-        "torch_version": torch.__version__,
-        "device": torch.cuda.get_device_name(0) if a.device == "cuda" else "cpu",
-        "mode": a.mode,
-        "threads": torch.get_num_threads(),
-        "data": source,
-        "widths": a.widths,
-        "batch_size": B,
-        "steps": a.steps,
-        "samples_per_second": a.steps * B / seconds,
-        "ms_per_step": ms,
-    }
-    if a.profile and a.device == "cuda":
-        from torch.profiler import ProfilerActivity, profile
-        prof_steps = min(a.steps, 50)
-        sync()
-        with profile(activities=[ProfilerActivity.CUDA]) as prof:
-            for _ in range(prof_steps):
-                one_step()
-            sync()
-        shares = {"gemm": 0.0, "elementwise": 0.0, "optimizer": 0.0}
-        for evt in prof.key_averages():
-            t = getattr(evt, "self_cuda_time_total", 0) or getattr(evt, "self_device_time_total", 0)
-            if t and evt.device_type is not None and "cuda" in str(evt.device_type).lower():
-                shares[classify(evt.key)] += t / 1e3 / prof_steps
-        out["kernel_ms_per_step"] = shares
-        out["gaps_ms_per_step"] = max(0.0, ms - sum(shares.values()))
-    print(json.dumps(out))
+    print(json.dumps({"ready": True, "torch_version": torch.__version__}), flush=True)
+    for line in sys.stdin:
+        words = line.split()
+        if not words or words[0] == "quit":
+            break
+        if words[0] != "measure" or len(words) != 4:
+            sys.exit(f"torch_bench: unknown request {line.strip()!r} (expected 'measure WARMUP STEPS PROFILE')")
+        measure(int(words[1]), int(words[2]), words[3] == "1")
 
 
 if __name__ == "__main__":

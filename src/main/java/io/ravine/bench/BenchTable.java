@@ -16,7 +16,7 @@ public final class BenchTable {
      * median of the per-repeat ratios (each repeat runs the two back to back).
      */
     public record Row(BenchCase config, String device, int threads, String peerMode, StepBench.Result ravine,
-            TorchPeer.Result torch, double ratio) {
+            TorchPeer.Result torch, double ratio, StepFloors.Measured floors) {
     }
 
     private final List<Row> rows = new ArrayList<>();
@@ -64,6 +64,34 @@ public final class BenchTable {
                         r.peerMode(), step, share(k.get("gemm"), step), share(k.get("elementwise"), step),
                         share(k.get("optimizer"), step), share(r.torch().gapsMs(), step)));
             }
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Ravine's step time against the floors of its step ({@link StepFloors}): the step's GEMMs timed alone, the
+     * other bytes at copy bandwidth and the batch at the host-to-device rate; empty when no row has floors.
+     */
+    public String floorsTable() {
+        if (rows.stream().allMatch(r -> r.floors() == null)) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append("| configuration | device | threads | Ravine ms/step | GEMM floor ms (GFLOP/s) | other bytes MB |"
+                + " at copy GB/s, ms | H2D MB | at H2D GB/s, ms | floor ms | step ÷ floor |\n");
+        sb.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (Row r : rows) {
+            StepFloors.Measured f = r.floors();
+            if (f == null || !seen.add(r.config().label() + "/" + r.threads())) {
+                continue; // one line per configuration, not per peer mode
+            }
+            double step = r.ravine().msPerStep();
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %d | %.3f | %.3f (%.0f) | %.1f | %.0f, %.3f | %.2f |"
+                    + " %.1f, %.3f | %.3f | %.2f× |\n", r.config().label(), r.device(), r.threads(), step,
+                    f.gemmFloorMs(), f.gemmGflops(), f.floors().deviceBytes() / 1e6, f.copyGBps(), f.deviceBytesMs(),
+                    f.floors().hostToDeviceBytes() / 1e6, f.hostToDeviceGBps(), f.hostToDeviceMs(), f.floorMs(),
+                    step / f.floorMs()));
         }
         return sb.toString();
     }

@@ -46,7 +46,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--limit", description = "use only the first N training examples")
     int limit;
 
-    @Option(names = "--steps", description = "timed steps per measurement (default by batch size: 400, 40, 15)")
+    @Option(names = "--steps", description = "timed steps per measurement (default by batch size: cpu 400, 40, 15;"
+            + " cuda 2000, 500, 100)")
     int steps;
 
     @Option(names = "--warmup", description = "untimed steps before each measurement (default steps/5)")
@@ -119,10 +120,12 @@ public final class BenchCommand implements Callable<Integer> {
         String context = context(loadBefore);
         System.out.println(context);
         System.out.println(table.toMarkdown());
+        System.out.println(table.floorsTable());
         System.out.println(table.operationBreakdown());
         if (out != null) {
             try {
-                AtomicFiles.writeString(out, context + "\n" + table.toMarkdown() + "\n" + table.operationBreakdown());
+                AtomicFiles.writeString(out, context + "\n" + table.toMarkdown() + "\n" + table.floorsTable() + "\n"
+                        + table.operationBreakdown());
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write " + out, e);
             }

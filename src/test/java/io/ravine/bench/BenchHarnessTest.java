@@ -67,8 +67,9 @@ class BenchHarnessTest {
         TorchPeer.Result pt = TorchPeer.parse("{\"samples_per_second\": 1000.0, \"ms_per_step\": 32.0,"
                 + " \"threads\": 1, \"torch_version\": \"1.13\", \"device\": \"cpu\", \"mode\": \"eager\"}");
         table.add(new BenchTable.Row(BenchCase.parse("784-16-10:32"), "cpu", 1, "torch 1.13 eager", rv, pt,
-                rv.samplesPerSecond() / pt.samplesPerSecond()));
-        table.add(new BenchTable.Row(BenchCase.parse("784-16-10:32"), "cpu", 2, "torch 1.13 eager", rv, pt, 2.5));
+                rv.samplesPerSecond() / pt.samplesPerSecond(), null));
+        table.add(new BenchTable.Row(BenchCase.parse("784-16-10:32"), "cpu", 2, "torch 1.13 eager", rv, pt, 2.5,
+                null));
         List<String> lines = table.toMarkdown().lines().toList();
         assertEquals(BenchTable.HEADER, lines.get(0));
         assertEquals(4, lines.size());
@@ -79,6 +80,52 @@ class BenchHarnessTest {
         }
         assertTrue(lines.get(3).contains("| 1000 |") && lines.get(3).contains("| 2.50× |"), lines.get(3));
         assertTrue(table.operationBreakdown().contains("gemm"));
+        assertEquals("", table.floorsTable());
+    }
+
+    @Test
+    void theFloorsCountTheStepsProductsAndBytes() {
+        BenchCase c = BenchCase.parse("784-1024-1024-10:128");
+        StepFloors f = StepFloors.of(c);
+        // 3 forward products, 3 weight gradients, 2 input gradients (none for the first layer's input).
+        assertEquals(8, f.gemms().size());
+        // FLOPs: forward + weight gradient is 2·2·B·in·out per layer, the input gradient another 2·B·in·out for
+        // every layer but the first: 2·B·(3·Σ in·out − w₀·w₁).
+        double weights = 784.0 * 1024 + 1024.0 * 1024 + 1024.0 * 10;
+        double expected = 2.0 * 128 * (3 * weights - 784.0 * 1024);
+        assertEquals(expected, f.gemms().stream().mapToDouble(StepFloors.Gemm::flops).sum(), 1e-6 * expected);
+        // Bytes grow linearly in B; what does not grow with B is Adam's 28 bytes and the guard's 4 per parameter,
+        // plus the bias read and the bias-gradient write (4 bytes each per output unit).
+        long b1 = StepFloors.of(BenchCase.parse("784-1024-1024-10:128")).deviceBytes();
+        long b2 = StepFloors.of(BenchCase.parse("784-1024-1024-10:256")).deviceBytes();
+        long b3 = StepFloors.of(BenchCase.parse("784-1024-1024-10:384")).deviceBytes();
+        assertEquals(b2 - b1, b3 - b2);
+        long params = (long) weights + 1024 + 1024 + 10;
+        assertEquals(32 * params + 8 * (1024 + 1024 + 10), b1 - (b2 - b1));
+        assertEquals(4L * 128 * 785, f.hostToDeviceBytes());
+    }
+
+    @Test
+    void theFloorsAreMeasuredAndTabledOnTheCpu() {
+        BenchCase c = BenchCase.parse("784-16-10:32");
+        StepFloors.Measured m = StepFloors.of(c).measure(CpuBackend.f32(), 1 << 16, 2);
+        assertEquals(StepFloors.of(c).gemms().size(), m.gemmMs().length);
+        for (double ms : m.gemmMs()) {
+            assertTrue(ms > 0 && Double.isFinite(ms), "gemm " + ms);
+        }
+        assertTrue(m.copyGBps() > 0 && Double.isFinite(m.copyGBps()));
+        assertTrue(m.hostToDeviceGBps() > 0 && Double.isFinite(m.hostToDeviceGBps()));
+        assertEquals(m.gemmFloorMs() + m.deviceBytesMs() + m.hostToDeviceMs(), m.floorMs(), 1e-12);
+        StepBench.Result rv = StepBench.run(CpuBackend.f32(), TINY, c, 1, 3, 0, false, 1);
+        BenchTable table = new BenchTable();
+        TorchPeer.Result none = new TorchPeer.Result(Double.NaN, Double.NaN, 1, "–", "–", "eager", Map.of(),
+                Double.NaN);
+        table.add(new BenchTable.Row(c, "cpu", 1, "none", rv, none, Double.NaN, m));
+        table.add(new BenchTable.Row(c, "cpu", 1, "none", rv, none, Double.NaN, m)); // a second peer mode
+        List<String> lines = table.floorsTable().lines().toList();
+        assertEquals(3, lines.size(), table.floorsTable()); // header, rule, one row per configuration
+        assertEquals(columns(lines.get(0)), columns(lines.get(2)));
+        assertTrue(lines.get(2).startsWith("| 784-16-10 B=32 | cpu | 1 |"), lines.get(2));
     }
 
     @Test
@@ -126,8 +173,11 @@ class BenchHarnessTest {
                 "784-8-10:50,784-8-8-10:100", "--threads", "1,2", "--steps", "3", "--warmup", "1", "--repeats", "2",
                 "--out", out.toString());
         assertEquals("0", r[0], r[2]);
-        List<String> rows = r[1].lines().filter(l -> l.startsWith("| 784-")).toList();
+        List<String> rows = r[1].lines().filter(l -> l.startsWith("| 784-") && l.contains("| none |")).toList();
         assertEquals(4, rows.size(), r[1]);
+        // The floors table: one line per configuration and thread count.
+        assertEquals(4, r[1].lines().filter(l -> l.startsWith("| 784-") && l.endsWith("× |")
+                && !l.contains("| none |")).count(), r[1]);
         assertTrue(rows.stream().allMatch(l -> columns(l) == 13 && l.contains("| none |")), r[1]);
         assertTrue(Files.readString(out).contains(BenchTable.HEADER));
     }
