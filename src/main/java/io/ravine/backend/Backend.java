@@ -30,6 +30,20 @@ public interface Backend extends AutoCloseable {
 
     void copyToHost(Tensor src, float[] dst, int dstOffset);
 
+    /**
+     * dst ← the batch {@code rows} (row i of dst is row {@code rows.rows()[rows.from() + i]} of the host array), of
+     * exactly dst's length. A backend gathers straight into the memory its device reads (the pinned staging buffer
+     * on CUDA, the tensor itself on the CPU), so a batch costs one host pass and one transfer. The default gathers
+     * into a heap array and calls {@link #copyFromHost(float[], int, Tensor)}.
+     */
+    default void copyRowsFromHost(HostRows rows, Tensor dst) {
+        if (rows.length() != dst.length()) {
+            throw new IllegalArgumentException("a batch of " + rows.count() + " rows of " + rows.rowLength()
+                    + " floats into a tensor of " + dst.length());
+        }
+        copyFromHost(rows.toArray(), 0, dst);
+    }
+
     void copyToHost(Tensor src, double[] dst, int dstOffset);
 
     default float[] toFloatArray(Tensor t) {

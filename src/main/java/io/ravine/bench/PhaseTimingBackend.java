@@ -121,6 +121,11 @@ public final class PhaseTimingBackend implements Backend {
     }
 
     @Override
+    public void copyRowsFromHost(io.ravine.backend.HostRows rows, Tensor dst) {
+        timed(Phase.DATA, "copyRowsFromHost", () -> inner.copyRowsFromHost(rows, dst));
+    }
+
+    @Override
     public void copyFromHost(double[] src, int srcOffset, Tensor dst) {
         timed(Phase.DATA, "copyFromHost", () -> inner.copyFromHost(src, srcOffset, dst));
     }

@@ -73,10 +73,10 @@ public final class StepBench {
         float[] theta0 = mlp.initialParameters(Initializer.he(), 0.0, seed);
         double seconds;
         try (Loop loop = new Loop(backend, data, mlp, adam, c.batchSize(), theta0, seed)) {
-            loop.steps(warmupSteps, cudaGraph, null);
+            loop.steps(warmupSteps, cudaGraph);
             backend.synchronize();
             long start = System.nanoTime();
-            loop.steps(timedSteps, cudaGraph, null);
+            loop.steps(timedSteps, cudaGraph);
             backend.synchronize();
             seconds = (System.nanoTime() - start) / 1e9;
         }
@@ -87,10 +87,10 @@ public final class StepBench {
         if (profileSteps > 0) {
             PhaseTimingBackend timing = new PhaseTimingBackend(backend);
             try (Loop loop = new Loop(timing, data, mlp, adam, c.batchSize(), theta0, seed)) {
-                loop.steps(Math.min(3, profileSteps), false, null); // first touches of the new buffers
+                loop.steps(Math.min(3, profileSteps), false); // first touches of the new buffers
                 timing.reset();
                 long start = System.nanoTime();
-                loop.steps(profileSteps, false, timing);
+                loop.steps(profileSteps, false);
                 profiledMs = (System.nanoTime() - start) / 1e6 / profileSteps;
             }
             for (Map.Entry<Phase, Long> e : timing.nanos().entrySet()) {
@@ -117,8 +117,6 @@ public final class StepBench {
         private final Model.Workspace ws;
         private final int batchSize;
         private final int fullBatches;
-        private final float[] xb;
-        private final float[] yb;
         private StepProgram program;
         private boolean recordTried;
         private long step;
@@ -136,12 +134,10 @@ public final class StepBench {
             batches = new ShuffledBatches(data.n(), batchSize, seed);
             fullBatches = data.n() / batchSize;
             ws = model.workspace(batchSize);
-            xb = new float[batchSize * data.featureDim()];
-            yb = new float[batchSize * data.targetCols()];
         }
 
-        /** Runs {@code count} steps; gather time goes to {@code timing} when it is not null. */
-        void steps(int count, boolean cudaGraph, PhaseTimingBackend timing) {
+        /** Runs {@code count} steps. */
+        void steps(int count, boolean cudaGraph) {
             for (int i = 0; i < count; i++) {
                 int epoch = (int) (step / fullBatches);
                 int bi = (int) (step % fullBatches);
@@ -149,12 +145,9 @@ public final class StepBench {
                     perm = batches.permutation(epoch);
                     permEpoch = epoch;
                 }
-                long g0 = System.nanoTime();
-                batches.gather(data, perm, bi, xb, yb);
-                if (timing != null) {
-                    timing.charge(Phase.DATA, System.nanoTime() - g0);
-                }
-                ws.load(xb, yb, batchSize);
+                // The gather happens inside the backend's copy (straight into its transfer buffer), so the
+                // profile's DATA phase counts both.
+                ws.loadBatch(data, batches, perm, bi);
                 long t = step + 1;
                 if (cudaGraph && !recordTried) {
                     recordTried = true; // the CPU records nothing: ask once, not every step

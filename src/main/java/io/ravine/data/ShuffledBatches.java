@@ -107,10 +107,7 @@ public final class ShuffledBatches {
      * the returned rows are left as they were.
      */
     public int gather(Dataset d, int[] perm, int batchIndex, float[] xOut, float[] yOut) {
-        if (d.n() != n || perm.length != n) {
-            throw new IllegalArgumentException("dataset '" + d.name() + "' has " + d.n() + " examples and the"
-                    + " permutation " + perm.length + ", but these batches are for " + n);
-        }
+        checkFor(d, perm);
         int rows = batchRows(batchIndex);
         int fd = d.featureDim();
         int tc = d.targetCols();
@@ -127,5 +124,19 @@ public final class ShuffledBatches {
             System.arraycopy(y, ex * tc, yOut, r * tc, tc);
         }
         return rows;
+    }
+
+    /** Index into the permutation of the first example of batch {@code batchIndex}. */
+    public int batchStart(int batchIndex) {
+        batchRows(batchIndex); // range check
+        return batchIndex * batchSize;
+    }
+
+    /** Throws unless {@code d} and {@code perm} are the n examples these batches are for. */
+    public void checkFor(Dataset d, int[] perm) {
+        if (d.n() != n || perm.length != n) {
+            throw new IllegalArgumentException("dataset '" + d.name() + "' has " + d.n() + " examples and the"
+                    + " permutation " + perm.length + ", but these batches are for " + n);
+        }
     }
 }

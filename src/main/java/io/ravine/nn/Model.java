@@ -2,6 +2,7 @@ package io.ravine.nn;
 
 import io.ravine.InvalidInputException;
 import io.ravine.backend.Backend;
+import io.ravine.backend.HostRows;
 import io.ravine.backend.LossKind;
 import io.ravine.backend.Tensor;
 
@@ -225,6 +226,24 @@ public final class Model implements AutoCloseable {
             checkRows(n);
             backend.copyFromHost(x, 0, input.firstRows(n));
             backend.copyFromHost(y, 0, target.firstRows(n));
+        }
+
+        /**
+         * Loads batch {@code batchIndex} of {@code batches}' order {@code perm} over {@code data} straight from the
+         * data set's arrays into the input and target buffers (one host pass each; see
+         * {@link Backend#copyRowsFromHost}); returns its row count.
+         */
+        public int loadBatch(io.ravine.data.Dataset data, io.ravine.data.ShuffledBatches batches, int[] perm,
+                int batchIndex) {
+            batches.checkFor(data, perm);
+            int n = batches.batchRows(batchIndex);
+            checkRows(n);
+            int start = batches.batchStart(batchIndex);
+            backend.copyRowsFromHost(new HostRows(data.features(), data.featureDim(), perm, start, n),
+                    input.firstRows(n));
+            backend.copyRowsFromHost(new HostRows(data.targets(), data.targetCols(), perm, start, n),
+                    target.firstRows(n));
+            return n;
         }
 
         void checkRows(int n) {

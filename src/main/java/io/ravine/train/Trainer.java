@@ -255,8 +255,6 @@ public final class Trainer implements AutoCloseable {
         int evalEvery = config.evalEvery() > 0 ? config.evalEvery() : spe;
         Model.Workspace ws = allocateWorkspace(batchSize);
         allocateWorkspace(evalCapacity);
-        float[] xb = new float[batchSize * train.featureDim()];
-        float[] yb = new float[batchSize * train.targetCols()];
         StepProgram program = null;
         boolean recordTried = false; // a backend without graphs (the CPU) answers null once; do not ask every step
         String lastGood = null;
@@ -289,8 +287,7 @@ public final class Trainer implements AutoCloseable {
                     perm = batches.permutation(epoch);
                     permEpoch = epoch;
                 }
-                int rows = batches.gather(train, perm, bi, xb, yb);
-                ws.load(xb, yb, rows);
+                int rows = ws.loadBatch(train, batches, perm, bi);
                 long t = step + 1;
                 if (rows == batchSize && config.cudaGraph() && !recordTried) {
                     // Recording issues nothing; the first replay below is the first step.

@@ -104,6 +104,21 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    /** Gathers the batch straight into the tensor's buffer (float32), or element by element (float64). */
+    @Override
+    public void copyRowsFromHost(io.ravine.backend.HostRows rows, Tensor dst) {
+        CpuTensor d = own(dst);
+        if (rows.length() != d.length()) {
+            throw new IllegalArgumentException("a batch of " + rows.count() + " rows of " + rows.rowLength()
+                    + " floats into a tensor of " + d.length());
+        }
+        if (d instanceof CpuTensor.F32 f) {
+            rows.copyRange(0, d.length(), f.buf, f.offset);
+        } else {
+            copyFromHost(rows.toArray(), 0, dst);
+        }
+    }
+
     @Override
     public void copyFromHost(double[] src, int srcOffset, Tensor dst) {
         CpuTensor d = own(dst);
