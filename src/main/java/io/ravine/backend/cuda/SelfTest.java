@@ -298,9 +298,99 @@ public final class SelfTest {
                     add("activation", act + " in place " + shape, dOut.error(), Tolerances.ELEMENTWISE_F32);
                 }
             }
+            nonFinite(act);
         }
     }
 
+    /** Poison for outputs that may legitimately hold NaN: a finite value no activation or derivative produces here. */
+    private static final float NOT_WRITTEN = -3.25e33f;
+
+    /**
+     * NaN and ±Inf through {@code act} as the CPU twins (F32Kernels) treat them, so the guard sees a diverging run on
+     * both backends. Forward: z with NaN, ±Inf, ±0, ±3e38 (whose sums with the bias overflow), a subnormal, and bias
+     * columns of +Inf and −Inf; NaN and infinity positions must be the CPU's and the finite values within
+     * ELEMENTWISE_F32 (logistic and tanh are float on CUDA, double on the CPU). Backward: the same y on both sides
+     * (the CPU's forward output plus NaN, ±Inf, −0, a subnormal and negative y) and dOut with NaN, ±Inf, ±0: the
+     * kernel repeats the CPU's float expression, so the results must be the same values exactly (tolerance 0).
+     */
+    private void nonFinite(Activation act) {
+        int r = 37;
+        int c = 13;
+        float[] specials = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f, 3e38f, -3e38f,
+            Float.MIN_VALUE, -Float.MIN_VALUE, 1f, -1f};
+        float[] z = gaussian(r * c);
+        float[] bias = gaussian(c);
+        float[] dOut = gaussian(r * c);
+        for (int i = 0; i < z.length; i += 3) {
+            z[i] = specials[(i / 3) % specials.length];
+        }
+        for (int i = 1; i < dOut.length; i += 4) {
+            dOut[i] = specials[(i / 4) % 5];  // NaN, +Inf, -Inf, 0, -0
+        }
+        bias[5] = Float.POSITIVE_INFINITY;
+        bias[7] = Float.NEGATIVE_INFINITY;
+        bias[9] = 3e38f;
+        try (Pair zp = pair(r, c); Pair bp = pair(1, c); Pair out = pair(r, c); Pair y = pair(r, c);
+                Pair d = pair(r, c); Pair dz = pair(r, c)) {
+            zp.set(z);
+            bp.set(bias);
+            cuda.fill(out.gpu, NOT_WRITTEN);
+            cuda.biasActivationForward(zp.gpu, bp.gpu, act, out.gpu);
+            cpu.biasActivationForward(zp.ref, bp.ref, act, out.ref);
+            add("activation", act + " forward NaN/Inf " + r + "x" + c,
+                    nonFiniteAwareError(cuda.toFloatArray(out.gpu), cpu.toFloatArray(out.ref)),
+                    Tolerances.ELEMENTWISE_F32);
+            float[] yv = cpu.toFloatArray(out.ref);
+            for (int i = 2; i < yv.length; i += 5) {
+                yv[i] = specials[(i / 5) % specials.length];
+            }
+            y.set(yv);
+            d.set(dOut);
+            cuda.fill(dz.gpu, NOT_WRITTEN);
+            cuda.activationBackward(act, y.gpu, d.gpu, dz.gpu);
+            cpu.activationBackward(act, y.ref, d.ref, dz.ref);
+            add("activation", act + " backward NaN/Inf " + r + "x" + c + " exact",
+                    nonFiniteAwareError(cuda.toFloatArray(dz.gpu), cpu.toFloatArray(dz.ref)), 0.0);
+        }
+    }
+
+    /**
+     * +Inf when a NaN or an infinity of one side is not the same on the other (position, and sign for infinities),
+     * else ‖a − b‖/‖b‖ over the finite entries (0 when they are equal as values: +0 and −0 count as equal).
+     */
+    static double nonFiniteAwareError(float[] a, float[] b) {
+        int finite = 0;
+        for (int i = 0; i < a.length; i++) {
+            boolean an = Float.isNaN(a[i]);
+            if (an != Float.isNaN(b[i])) {
+                return Double.POSITIVE_INFINITY;
+            }
+            if (!an && (Float.isInfinite(a[i]) || Float.isInfinite(b[i]))) {
+                if (a[i] != b[i]) {
+                    return Double.POSITIVE_INFINITY;
+                }
+            } else if (!an) {
+                finite++;
+            }
+        }
+        float[] fa = new float[finite];
+        float[] fb = new float[finite];
+        for (int i = 0, j = 0; i < a.length; i++) {
+            if (Float.isFinite(a[i]) && Float.isFinite(b[i])) {
+                fa[j] = a[i];
+                fb[j++] = b[i];
+            }
+        }
+        return Tolerances.relativeError(fa, fb);
+    }
+
+    /**
+     * Column sums at awkward sizes (one row, one column, exactly and one off a power of two, wider than one block of
+     * 32 columns by one, and the B = 8192 shapes whose grid splits rows), outputs poisoned: against the CPU twin
+     * (float sums in row order) within REDUCTION_F32, and against float64 sums of the same floats within
+     * ELEMENTWISE_F32 (CUDA adds in double and rounds once). Inputs have mean 0.5 so no column sum sits near 0, where
+     * the CPU's float rounding would be a large relative error. Then the determinism rows.
+     */
     private void columnSums() {
         int[][] shapes = {{1, 1}, {37, 13}, {1000, 10}, {4097, 33}, {64, 1000}};
         for (int[] s : shapes) {
