@@ -137,6 +137,8 @@ public final class CudaBackend implements Backend {
     private final CUdeviceptr paramsDevice = new CUdeviceptr();
     private final CUdeviceptr reducePartials = new CUdeviceptr();
     private final CUdeviceptr reduceResult = new CUdeviceptr();
+    /** Column-sum partials (LaunchGeometry.COLSUM_PARTIALS doubles, 256 KiB), allocated once. */
+    private final CUdeviceptr columnPartials = new CUdeviceptr();
     /** GuardState: the gradient's Σ∇² (clipping norm), the pending non-finite loss and the refused update. */
     private final CUdeviceptr guard = new CUdeviceptr();
 
@@ -187,6 +189,7 @@ public final class CudaBackend implements Backend {
             deviceAlloc(paramsDevice, PARAMS_BYTES);
             deviceAlloc(reducePartials, (long) REDUCE_MAX_BLOCKS * Double.BYTES);
             deviceAlloc(reduceResult, Double.BYTES);
+            deviceAlloc(columnPartials, (long) LaunchGeometry.COLSUM_PARTIALS * Double.BYTES);
             deviceAlloc(guard, GUARD_BYTES);
             cuMemsetD8Async(guard, (byte) 0, GUARD_BYTES, stream);
 
@@ -590,6 +593,11 @@ public final class CudaBackend implements Backend {
                 act.ordinal());
     }
 
+    /**
+     * Two deterministic passes (reduce.cu): row splits of 32-column blocks write double partials into a preallocated
+     * scratch buffer (so this is legal inside {@link #record}), and a second kernel adds them in split order. The
+     * plan ({@link LaunchGeometry#columnSum}) depends on rows and cols only: the same bits on every run and GPU.
+     */
     @Override
     public void columnSum(Tensor x, Tensor sums) {
         OperandShapes.columnSum(x, sums);
@@ -598,10 +606,20 @@ public final class CudaBackend implements Backend {
         }
         CudaTensor cx = own(x);
         CudaTensor cs = own(sums);
-        // 32 columns per block (one warp reads 32 adjacent floats of a row), block/32 row lanes, at most 32.
-        int lanes = Math.min(32, block / 32);
-        launch(kernels.columnSum, (x.cols() + 31) / 32, 1, 32, lanes, 0, cx.pointer(), cs.pointer(), x.rows(),
-                x.cols());
+        int cols = x.cols();
+        LaunchGeometry.ColumnSumPlan plan = LaunchGeometry.columnSum(x.rows(), cols);
+        boolean twoPass = plan.splits() > 1;
+        if (plan.partials(cols) > LaunchGeometry.COLSUM_PARTIALS) {
+            throw new IllegalStateException("column-sum plan " + plan + " exceeds its scratch buffer");
+        }
+        Pointer partials = twoPass ? columnPartials : new CUdeviceptr();  // null: one split writes the sums
+        launch(kernels.columnSum, plan.columnBlocks(), plan.splits(), LaunchGeometry.COLSUM_COLS,
+                LaunchGeometry.COLSUM_LANES, 0, cx.pointer(), partials, cs.pointer(), x.rows(), cols,
+                plan.rowsPerSplit());
+        if (twoPass) {
+            launch(kernels.columnSumFinal, (int) Math.min(((long) cols + DEFAULT_BLOCK - 1) / DEFAULT_BLOCK,
+                    maxGrid()), 1, DEFAULT_BLOCK, 1, 0, columnPartials, plan.splits(), cs.pointer(), cols);
+        }
     }
 
     @Override
@@ -921,6 +939,7 @@ public final class CudaBackend implements Backend {
         cuMemFree(paramsDevice);
         cuMemFree(reducePartials);
         cuMemFree(reduceResult);
+        cuMemFree(columnPartials);
         cuMemFree(guard);
         cuEventDestroy(stagingFree);
         cuEventDestroy(paramsFree);

@@ -392,13 +392,66 @@ public final class SelfTest {
      * the CPU's float rounding would be a large relative error. Then the determinism rows.
      */
     private void columnSums() {
-        int[][] shapes = {{1, 1}, {37, 13}, {1000, 10}, {4097, 33}, {64, 1000}};
-        for (int[] s : shapes) {
-            try (Pair x = pair(s[0], s[1]).random(1); Pair sums = pair(1, s[1]).poison()) {
+        int[][] shapes = {{0, 10}, {37, 13}, {1000, 10}, {4097, 33}, {64, 1000}};
+        List<int[]> all = new ArrayList<>(List.of(shapes));
+        for (int r : new int[] {1, 8191, 8192}) {
+            for (int c : new int[] {1, 10, 33, 1024, 1025}) {
+                all.add(new int[] {r, c});
+            }
+        }
+        for (int[] s : all) {
+            int r = s[0];
+            int c = s[1];
+            float[] v = gaussian(r * c);
+            double[] exact = new double[c];
+            for (int i = 0; i < v.length; i++) {
+                v[i] += 0.5f;
+                exact[i % c] += v[i];
+            }
+            float[] rounded = new float[c];
+            for (int j = 0; j < c; j++) {
+                rounded[j] = (float) exact[j];
+            }
+            try (Pair x = pair(r, c).set(v); Pair sums = pair(1, c).poison()) {
                 cuda.columnSum(x.gpu, sums.gpu);
                 cpu.columnSum(x.ref, sums.ref);
-                add("columnSum", s[0] + "x" + s[1], sums.error(), Tolerances.REDUCTION_F32);
+                add("columnSum", r + "x" + c, sums.error(), Tolerances.REDUCTION_F32);
+                add("columnSum", r + "x" + c + " vs float64", Tolerances.relativeError(cuda.toFloatArray(sums.gpu),
+                        rounded), Tolerances.ELEMENTWISE_F32);
             }
+        }
+        for (int[] s : new int[][] {{8192, 10}, {8191, 1025}}) {
+            columnSumRepeatable(s[0], s[1]);
+        }
+    }
+
+    /**
+     * Determinism: two launches give the same bits, and so does a launch after the 1-D block size changed (the
+     * column-sum grid depends on the shape only). Error = number of differing elements; tolerance 0.
+     */
+    private void columnSumRepeatable(int r, int c) {
+        try (Pair x = pair(r, c).random(1); Pair sums = pair(1, c).poison()) {
+            cuda.columnSum(x.gpu, sums.gpu);
+            float[] first = cuda.toFloatArray(sums.gpu);
+            sums.poison();
+            cuda.columnSum(x.gpu, sums.gpu);
+            float[] second = cuda.toFloatArray(sums.gpu);
+            sums.poison();
+            cuda.setLaunchBlockSize(64);
+            try {
+                cuda.columnSum(x.gpu, sums.gpu);
+            } finally {
+                cuda.setLaunchBlockSize(CudaBackend.DEFAULT_BLOCK);
+            }
+            float[] third = cuda.toFloatArray(sums.gpu);
+            int differ = 0;
+            for (int j = 0; j < c; j++) {
+                int bits = Float.floatToRawIntBits(first[j]);
+                if (bits != Float.floatToRawIntBits(second[j]) || bits != Float.floatToRawIntBits(third[j])) {
+                    differ++;
+                }
+            }
+            add("columnSum", "repeatable bit-for-bit " + r + "x" + c + " (x3, block 64)", differ, 0.0);
         }
     }
 
