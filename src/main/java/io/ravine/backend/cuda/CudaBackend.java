@@ -565,8 +565,9 @@ public final class CudaBackend implements Backend {
         CudaTensor ca = own(a);
         CudaTensor cb = own(b);
         CudaTensor cc = own(c);
-        // 64x64 output tile per 16x16-thread block (gemm.cu).
-        launch(kernels.sgemmTiled, (s.n() + 63) / 64, (s.m() + 63) / 64, 16, 16, 0,
+        // 64x64 output tile per 16x16-thread block (gemm.cu); blocks loop over tile rows beyond gridDim.y's 65535.
+        LaunchGeometry.Grid grid = LaunchGeometry.tiledGemm(s.m(), s.n());
+        launch(kernels.sgemmTiled, grid.x(), grid.y(), 16, 16, 0,
                 transA ? 1 : 0, transB ? 1 : 0, s.m(), s.n(), s.k(), (float) alpha,
                 ca.pointer(), Math.max(1, a.cols()), cb.pointer(), Math.max(1, b.cols()), (float) beta,
                 cc.pointer(), Math.max(1, c.cols()));

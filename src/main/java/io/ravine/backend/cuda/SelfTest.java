@@ -240,6 +240,9 @@ public final class SelfTest {
         gemmCase("gemm-tiled", "NN 1x1x1", cuda, true, false, false, 1, 1, 1, 0.0, Tolerances.REDUCTION_F32);
         gemmCase("gemm-tiled", "TN 37x1000x4097", cuda, true, true, false, 37, 1000, 4097, 0.0,
                 Tolerances.REDUCTION_F32);
+        // 65,626 tile rows: more than gridDim.y's 65535, so block rows loop (the old grid could not launch this).
+        gemmCase("gemm-tiled", "NT 4200001x3x5 (M > 65535 tiles)", cuda, true, false, true, 4_200_001, 3, 5, 0.0,
+                Tolerances.REDUCTION_F32);
         if (cudaTf32 != null && cudaTf32.usesCublas()) {
             gemmCase("gemm-tf32", "NN " + m + "x" + n + "x" + k, cudaTf32, false, false, false, m, n, k, 0.0,
                     Tolerances.GEMM_TF32);
