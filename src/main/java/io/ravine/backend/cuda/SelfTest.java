@@ -244,8 +244,61 @@ public final class SelfTest {
         gemmCase("gemm-tiled", "NT 4200001x3x5 (M > 65535 tiles)", cuda, true, false, true, 4_200_001, 3, 5, 0.0,
                 Tolerances.REDUCTION_F32);
         if (cudaTf32 != null && cudaTf32.usesCublas()) {
-            gemmCase("gemm-tf32", "NN " + m + "x" + n + "x" + k, cudaTf32, false, false, false, m, n, k, 0.0,
-                    Tolerances.GEMM_TF32);
+            tf32Band();
+        }
+    }
+
+    /**
+     * TF32 proven used: a tensor-core-friendly 1024×1024×1024 product of fresh Gaussian inputs (every mantissa bit
+     * set), against float64 on 128 of its rows, must land inside the TF32 band (GEMM_TF32_MIN, GEMM_TF32] with TF32
+     * on, and within REDUCTION_F32 with TF32 off, in one row: a TF32 backend that silently computes in float32 fails
+     * it (its error would be ≈ 5e-7, under the band), and so does a plain backend that uses TF32.
+     */
+    private void tf32Band() {
+        int size = 1024;
+        int sampleEvery = 8;
+        float[] av = gaussian(size * size);
+        float[] bv = gaussian(size * size);
+        double[] ref = new double[size / sampleEvery * size];
+        double[] row = new double[size];
+        for (int s = 0; s < size / sampleEvery; s++) {
+            java.util.Arrays.fill(row, 0);
+            int i = s * sampleEvery;
+            for (int p = 0; p < size; p++) {
+                double a = av[i * size + p];
+                int bRow = p * size;
+                for (int j = 0; j < size; j++) {
+                    row[j] += a * bv[bRow + j];
+                }
+            }
+            System.arraycopy(row, 0, ref, s * size, size);
+        }
+        double tf32Error = sampledProductError(cudaTf32, av, bv, size, sampleEvery, ref);
+        double fp32Error = sampledProductError(cuda, av, bv, size, sampleEvery, ref);
+        boolean inBand = tf32Error > Tolerances.GEMM_TF32_MIN && tf32Error <= Tolerances.GEMM_TF32
+                && fp32Error <= Tolerances.REDUCTION_F32;
+        rows.add(new Row("gemm-tf32", "NN 1024^3 TF32 in (1e-5, 1e-3] and FP32 <= 1e-5", tf32Error,
+                Tolerances.GEMM_TF32, inBand));
+        add("gemm-tf32", "NN 1024^3 with TF32 off (FP32) vs float64", fp32Error, Tolerances.REDUCTION_F32);
+    }
+
+    /** ‖C − ref‖/‖ref‖ over every {@code sampleEvery}-th row of C = A·B computed on {@code on} (C poisoned first). */
+    private double sampledProductError(CudaBackend on, float[] av, float[] bv, int size, int sampleEvery,
+            double[] ref) {
+        try (Tensor a = on.allocate(size, size); Tensor b = on.allocate(size, size);
+                Tensor c = on.allocate(size, size)) {
+            on.copyFromHost(av, 0, a);
+            on.copyFromHost(bv, 0, b);
+            on.fill(c, Double.NaN);
+            on.gemm(false, false, 1.0, a, b, 0.0, c);
+            float[] cv = on.toFloatArray(c);
+            double[] sampled = new double[ref.length];
+            for (int s = 0; s < ref.length / size; s++) {
+                for (int j = 0; j < size; j++) {
+                    sampled[s * size + j] = cv[s * sampleEvery * size + j];
+                }
+            }
+            return Tolerances.relativeError(sampled, ref);
         }
     }
 
