@@ -154,7 +154,7 @@ public final class CudaBackend implements Backend {
 
     private long tensorBytes;
     private int block = DEFAULT_BLOCK;
-    private boolean recording;
+    private final CaptureState capture = new CaptureState();
     private boolean closed;
 
     private CudaBackend(int ordinal, boolean tf32) {
@@ -379,6 +379,8 @@ public final class CudaBackend implements Backend {
 
     /** Free and total device memory in bytes, as the driver reports it now. */
     public long[] memoryInfo() {
+        checkOpen();
+        notRecording("memoryInfo");
         bind();
         long[] free = {0};
         long[] total = {0};
@@ -679,7 +681,7 @@ public final class CudaBackend implements Backend {
             return;
         }
         bind();
-        if (!recording) {
+        if (!capture.recording()) {
             writeParams(p);
         }
         int blocks = reduceBlocks(n);
@@ -764,23 +766,21 @@ public final class CudaBackend implements Backend {
         notRecording("record");
         bind();
         CUgraph graph = new CUgraph();
-        recording = true;
-        // Thread-local: another thread's unrelated CUDA calls do not invalidate this capture.
-        cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
-        try {
-            body.run();
-        } catch (RuntimeException | Error e) {
-            try {
-                cuStreamEndCapture(stream, graph);
-                cuGraphDestroy(graph);
-            } catch (CudaException ignored) {
-                // The capture is already invalid; the body's exception is the one to report.
-            }
-            recording = false;
-            throw e;
-        }
-        recording = false;
-        cuStreamEndCapture(stream, graph);
+        // Recording is set only once the capture began (a failed begin leaves the backend usable) and cleared
+        // however the capture ends (CaptureState). Thread-local mode: another thread's unrelated CUDA calls do not
+        // invalidate this capture.
+        capture.capture(
+                () -> cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL),
+                body,
+                () -> cuStreamEndCapture(stream, graph),
+                () -> {
+                    try {
+                        cuStreamEndCapture(stream, graph);
+                        cuGraphDestroy(graph);
+                    } catch (CudaException ignored) {
+                        // The capture is already invalid; the body's exception is the one to report.
+                    }
+                });
         CUgraphExec exec = new CUgraphExec();
         try {
             cuGraphInstantiate(exec, graph, 0);
@@ -864,6 +864,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void synchronize() {
         checkOpen();
+        notRecording("synchronize");
         bind();
         cuStreamSynchronize(stream);
     }
@@ -874,6 +875,7 @@ public final class CudaBackend implements Backend {
      */
     public double timeMillis(Runnable body, int reps) {
         checkOpen();
+        notRecording("timeMillis");
         bind();
         CUevent start = new CUevent();
         CUevent stop = new CUevent();
@@ -920,9 +922,7 @@ public final class CudaBackend implements Backend {
     }
 
     private void notRecording(String op) {
-        if (recording) {
-            throw new IllegalStateException(op + " cannot run inside record(): it would synchronize the stream");
-        }
+        capture.requireNotRecording(op);
     }
 
     private int attribute(int attr) {
