@@ -113,8 +113,8 @@ final class Kernels implements AutoCloseable {
             cuModuleLoadData(m, image);
         } catch (CudaException e) {
             close();
-            throw new CudaUnavailableException(CudaFaults.kernelLoadFailure(family, CublasLoader.oneLine(e), device,
-                    ccMajor, ccMinor, driverVersion), e);
+            throw new CudaUnavailableException(CudaFaults.kernelLoadFailure(family, FatbinTargets.describe(image),
+                    CublasLoader.oneLine(e), device, ccMajor, ccMinor, driverVersion), e);
         }
         modules.add(m);
         return m;
