@@ -97,7 +97,7 @@ public final class CudaBackend implements Backend {
     private static final int DOWNLOAD_BYTES = 8 << 20;
     /**
      * The upload ring ({@link StagingRing}): 8 slots, each with its own event; a training step takes 2 (x and y), so
-     * the host can enqueue 3 more steps while the device runs one before any upload waits. Slots start at 1 MiB and
+     * up to 4 steps can be queued behind the one the device runs before an upload waits. Slots start at 1 MiB and
      * grow on demand to 32 MiB (x of a B = 8192 Fashion-MNIST batch is 25.7 MB); larger uploads go in 32 MiB chunks.
      */
     static final int STAGING_SLOTS = 8;

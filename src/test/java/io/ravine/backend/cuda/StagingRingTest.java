@@ -112,8 +112,10 @@ class StagingRingTest {
     }
 
     @Test
-    void theRingNeverBlocksWhileTheDeviceRunsThePreviousStepOrTheOneBefore() {
-        for (int lag : new int[] {1, 2}) {
+    void theRingNeverBlocksWhileTheDeviceRunsAnyOfTheLastFourSteps() {
+        // lag 1: the device runs step t while the host enqueues t + 1 (the trainer's steady state); up to lag 4
+        // the 8 slots (2 a step) hold every step in flight.
+        for (int lag : new int[] {1, 2, 3, 4}) {
             Loop loop = new Loop(SLOTS, PARAM_SLOTS, 1024, 4096);
             // x: 784 floats; y: 8 floats (a batch of 8 class indices).
             loop.run(10, t -> 3136, t -> 32, t -> lag);
@@ -125,6 +127,15 @@ class StagingRingTest {
             assertEquals(0, loop.sim.blockingWaits(), "host blocked, lag " + lag);
             assertEquals(allocationsAfterWarmUp, loop.sim.hostAllocations(), "steady state allocates nothing");
         }
+    }
+
+    /** Where the ring's size ends: with 5 steps in flight every upload waits for the oldest slot. */
+    @Test
+    void fiveStepsAheadTheRingPushesBack() {
+        Loop loop = new Loop(SLOTS, PARAM_SLOTS, 4096, 4096);
+        loop.run(50, t -> 3136, t -> 32, t -> 5);
+        loop.finish(50);
+        assertEquals(2L * (50 - SLOTS / 2), loop.data.blockingWaits());
     }
 
     /** The control: the old policy (one staging buffer, one parameter block) is the ring with one slot. */
