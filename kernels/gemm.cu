@@ -8,16 +8,19 @@
 #define TILE_K 16
 #define MICRO 4
 
-__device__ __forceinline__ float load_op(const float* __restrict__ x, int ld, bool trans, int r, int c, int rows,
-                                         int cols) {
-    // Element (r, c) of op(X), which is rows x cols; zero outside.
-    if (r >= rows || c >= cols) {
+__device__ __forceinline__ float load_op(const float* __restrict__ x, int ld, bool trans, unsigned int r,
+                                         unsigned int c, int rows, int cols) {
+    // Element (r, c) of op(X), which is rows x cols; zero outside. Unsigned: a tile's last row or column index can
+    // pass INT_MAX when rows or cols is within 63 of it.
+    if (r >= (unsigned int)rows || c >= (unsigned int)cols) {
         return 0.0f;
     }
     return trans ? x[(size_t)c * ld + r] : x[(size_t)r * ld + c];
 }
 
-// C = alpha op(A) op(B) + beta C (beta == 0 never reads C, so C may hold NaN); block 16x16, grid (ceil(N/64), ceil(M/64))
+// C = alpha op(A) op(B) + beta C (beta == 0 never reads C, so C may hold NaN); block 16x16, grid (ceil(N/64), any
+// y): blocks walk the ceil(M/64) tile rows blockIdx.y, blockIdx.y + gridDim.y, ..., so M is not limited by the
+// 65535 blocks gridDim.y allows (CudaBackend caps it there, LaunchGeometry.tiledGemm)
 extern "C" __global__ void __launch_bounds__(256) ravine_sgemm_tiled(int transA, int transB, int M, int N, int K,
                                                                      float alpha, const float* __restrict__ A,
                                                                      int lda, const float* __restrict__ B, int ldb,
@@ -27,50 +30,53 @@ extern "C" __global__ void __launch_bounds__(256) ravine_sgemm_tiled(int transA,
     int tx = threadIdx.x;                   // 0..15 -> columns tx, tx+16, tx+32, tx+48 of the tile
     int ty = threadIdx.y;                   // 0..15 -> rows ty, ty+16, ...
     int tid = ty * 16 + tx;
-    int rowBase = blockIdx.y * TILE;
-    int colBase = blockIdx.x * TILE;
-    float acc[MICRO][MICRO] = {};
-    for (int k0 = 0; k0 < K; k0 += TILE_K) {
-        // 64x16 elements of each operand per step, 4 per thread.
-        for (int e = tid; e < TILE * TILE_K; e += 256) {
-            int kk = e % TILE_K;
-            int mm = e / TILE_K;
-            As[kk][mm] = load_op(A, lda, transA, rowBase + mm, k0 + kk, M, K);
-            int nn = e % TILE;
-            int kb = e / TILE;
-            Bs[kb][nn] = load_op(B, ldb, transB, k0 + kb, colBase + nn, K, N);
-        }
-        __syncthreads();
-#pragma unroll
-        for (int kk = 0; kk < TILE_K; kk++) {
-            float a[MICRO], b[MICRO];
-#pragma unroll
-            for (int u = 0; u < MICRO; u++) {
-                a[u] = As[kk][ty + 16 * u];
-                b[u] = Bs[kk][tx + 16 * u];
+    unsigned int tileRows = (unsigned int)(M - 1) / TILE + 1;  // M >= 1: the launcher skips empty products
+    unsigned int colBase = blockIdx.x * TILE;
+    for (unsigned int tileRow = blockIdx.y; tileRow < tileRows; tileRow += gridDim.y) {
+        unsigned int rowBase = tileRow * TILE;
+        float acc[MICRO][MICRO] = {};
+        for (int k0 = 0; k0 < K; k0 += TILE_K) {
+            // 64x16 elements of each operand per step, 4 per thread.
+            for (int e = tid; e < TILE * TILE_K; e += 256) {
+                int kk = e % TILE_K;
+                int mm = e / TILE_K;
+                As[kk][mm] = load_op(A, lda, transA, rowBase + mm, k0 + kk, M, K);
+                int nn = e % TILE;
+                int kb = e / TILE;
+                Bs[kb][nn] = load_op(B, ldb, transB, k0 + kb, colBase + nn, K, N);
             }
+            __syncthreads();
 #pragma unroll
-            for (int u = 0; u < MICRO; u++) {
+            for (int kk = 0; kk < TILE_K; kk++) {
+                float a[MICRO], b[MICRO];
 #pragma unroll
-                for (int w = 0; w < MICRO; w++) {
-                    acc[u][w] = fmaf(a[u], b[w], acc[u][w]);
+                for (int u = 0; u < MICRO; u++) {
+                    a[u] = As[kk][ty + 16 * u];
+                    b[u] = Bs[kk][tx + 16 * u];
+                }
+#pragma unroll
+                for (int u = 0; u < MICRO; u++) {
+#pragma unroll
+                    for (int w = 0; w < MICRO; w++) {
+                        acc[u][w] = fmaf(a[u], b[w], acc[u][w]);
+                    }
                 }
             }
-        }
-        __syncthreads();
-    }
-#pragma unroll
-    for (int u = 0; u < MICRO; u++) {
-        int r = rowBase + ty + 16 * u;
-        if (r >= M) {
-            continue;
+            __syncthreads();
         }
 #pragma unroll
-        for (int w = 0; w < MICRO; w++) {
-            int c = colBase + tx + 16 * w;
-            if (c < N) {
-                float* out = C + (size_t)r * ldc + c;
-                *out = beta == 0.0f ? alpha * acc[u][w] : fmaf(beta, *out, alpha * acc[u][w]);
+        for (int u = 0; u < MICRO; u++) {
+            unsigned int r = rowBase + ty + 16 * u;
+            if (r >= (unsigned int)M) {
+                continue;
+            }
+#pragma unroll
+            for (int w = 0; w < MICRO; w++) {
+                unsigned int c = colBase + tx + 16 * w;
+                if (c < (unsigned int)N) {
+                    float* out = C + (size_t)r * ldc + c;
+                    *out = beta == 0.0f ? alpha * acc[u][w] : fmaf(beta, *out, alpha * acc[u][w]);
+                }
             }
         }
     }

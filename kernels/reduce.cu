@@ -34,23 +34,67 @@ extern "C" __global__ void ravine_reduce_final(const double* __restrict__ partia
     }
 }
 
-// sums[c] = sum_r x[r, c] (bias gradients); block (32, L): 32 adjacent columns (coalesced rows), L row lanes
-extern "C" __global__ void ravine_column_sum(const float* __restrict__ x, float* __restrict__ sums, int rows,
-                                             int cols) {
-    __shared__ double lanes[32][33];  // [row lane][column]; 33 avoids bank conflicts on the final column walk
-    int c = blockIdx.x * 32 + threadIdx.x;
-    double acc = 0.0;
-    if (c < cols) {
-        for (int r = threadIdx.y; r < rows; r += blockDim.y) {
-            acc += (double)x[(size_t)r * cols + c];
+// Column sums (bias gradients) in two deterministic passes. The launcher (LaunchGeometry.columnSum) fixes, from rows
+// and cols alone, a grid of ceil(cols / 32) column blocks by `splits` row ranges of rowsPerSplit rows; block (32, 8):
+// 32 adjacent columns (a warp reads 128 contiguous bytes of a row) and 8 row lanes. Every thread sums its rows in
+// double into 4 independent accumulators (4 loads in flight), the lanes are added in lane order, and pass 2 adds
+// the splits in split order: the same bits on every run and GPU, whatever the launch block size elsewhere.
+#define COLSUM_LANES 8
+#define COLSUM_UNROLL 4
+
+// Pass 1: for split s = blockIdx.y, rows [s * rowsPerSplit, min(rows, (s + 1) * rowsPerSplit)) of 32 columns:
+// partials[s * cols + c] = their sum (double) when partials != NULL, else sums[c] = (float) sum (one split)
+extern "C" __global__ void __launch_bounds__(32 * COLSUM_LANES)
+    ravine_column_sum(const float* __restrict__ x, double* __restrict__ partials, float* __restrict__ sums, int rows,
+                      int cols, int rowsPerSplit) {
+    __shared__ double lanes[COLSUM_LANES][32];
+    unsigned int c = blockIdx.x * 32u + threadIdx.x;
+    // Unsigned: r0 + rowsPerSplit and r + 32 stay below 2^32 for any int rows.
+    unsigned int r0 = blockIdx.y * (unsigned int)rowsPerSplit;
+    unsigned int r1 = min((unsigned int)rows, r0 + (unsigned int)rowsPerSplit);
+    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+    if (c < (unsigned int)cols) {
+        const float* col = x + c;
+        size_t pitch = (size_t)cols;
+        unsigned int r = r0 + threadIdx.y;
+        for (; r + (COLSUM_UNROLL - 1) * COLSUM_LANES < r1; r += COLSUM_UNROLL * COLSUM_LANES) {
+            float v0 = col[r * pitch];
+            float v1 = col[(r + COLSUM_LANES) * pitch];
+            float v2 = col[(r + 2 * COLSUM_LANES) * pitch];
+            float v3 = col[(r + 3 * COLSUM_LANES) * pitch];
+            a0 += (double)v0;
+            a1 += (double)v1;
+            a2 += (double)v2;
+            a3 += (double)v3;
+        }
+        for (; r < r1; r += COLSUM_LANES) {
+            a0 += (double)col[r * pitch];
         }
     }
-    lanes[threadIdx.y][threadIdx.x] = acc;
+    lanes[threadIdx.y][threadIdx.x] = (a0 + a1) + (a2 + a3);
     __syncthreads();
-    if (threadIdx.y == 0 && c < cols) {
+    if (threadIdx.y == 0 && c < (unsigned int)cols) {
         double total = 0.0;
-        for (int l = 0; l < blockDim.y; l++) {
+#pragma unroll
+        for (int l = 0; l < COLSUM_LANES; l++) {
             total += lanes[l][threadIdx.x];
+        }
+        if (partials != nullptr) {
+            partials[(size_t)blockIdx.y * cols + c] = total;
+        } else {
+            sums[c] = (float)total;
+        }
+    }
+}
+
+// Pass 2: sums[c] = (float) sum_{s < splits} partials[s * cols + c], splits added in order 0, 1, ...
+extern "C" __global__ void ravine_column_sum_final(const double* __restrict__ partials, int splits,
+                                                   float* __restrict__ sums, int cols) {
+    GRID_STRIDE(c, cols) {
+        double total = 0.0;
+#pragma unroll 8
+        for (int s = 0; s < splits; s++) {
+            total += partials[(size_t)s * cols + c];
         }
         sums[c] = (float)total;
     }

@@ -27,8 +27,26 @@ public final class Tolerances {
      */
     public static final double REDUCTION_F32 = 1e-5;
 
-    /** TF32 tensor-core GEMM keeps 10 mantissa bits: ≈ 5e-4 relative per product. */
+    /**
+     * Upper end of the TF32 band. TF32 keeps 10 of float32's 23 mantissa bits of each GEMM input. On Gaussian inputs
+     * (whose mantissas use every bit) each input's relative rounding error is then ≈ 2⁻¹¹ on average, so each product
+     * a·b is off by ≈ 2.8e-4 (rms) when the conversion rounds to nearest, and the relative error of a K-term sum of
+     * such products with random signs is the same 2.8e-4, whatever K. Were the conversion to truncate instead, the
+     * errors would add a bias of ≈ −7e-4 relative: 7.7e-4 in all. Emulating both on a 1024×1024×1024 product
+     * (numpy, float64 reference) gives 2.9e-4 and 7.7e-4, and the estimate over 131 072 outputs moves by well under
+     * 1%. So 1e-3: above TF32 with either conversion, below anything coarser (bfloat16's 7 bits give ≈ 2e-3, and
+     * a wrong product gives order 1).
+     */
     public static final double GEMM_TF32 = 1e-3;
+
+    /**
+     * Lower end of the TF32 band: a "TF32" product closer to float64 than this did not use TF32. Plain float32 GEMM
+     * on the same 1024³ product is off by 3e-7 (blocked sums) to 6e-7 (one sequential sum per output, the worst
+     * common order): K = 1024 terms, error ≈ √K·2⁻²⁴·(a few). 1e-5 sits 17× above that and 29× below TF32's 2.9e-4,
+     * so a GEMM that silently fell back to float32 (no tensor cores: the shape was not eligible, the math mode was
+     * ignored, NVIDIA_TF32_OVERRIDE=0) fails the band instead of passing under 1e-3.
+     */
+    public static final double GEMM_TF32_MIN = 1e-5;
 
     /**
      * N steps of training on two backends: float32 differences of 1e-6 per step are amplified by the dynamics (Adam

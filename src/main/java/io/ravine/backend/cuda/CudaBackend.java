@@ -29,7 +29,6 @@ import static jcuda.driver.JCudaDriver.cuMemHostAlloc;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
 import static jcuda.driver.JCudaDriver.cuStreamBeginCapture;
@@ -83,8 +82,9 @@ import jcuda.runtime.cudaStream_t;
  * asked for) or, without cuBLAS, Ravine's tiled kernel. Every driver and cuBLAS call throws on failure (JCuda's
  * exceptions are enabled before the first call), including every kernel launch.
  *
- * <p>Host transfers go through a pinned staging buffer with asynchronous copies; scalar results (dot, sums) come back
- * with one 8-byte copy and a stream synchronization. {@link #record} captures a CUDA graph; see its javadoc.
+ * <p>Uploads go through a ring of pinned staging slots ({@link StagingRing}) with asynchronous copies, so the host
+ * enqueues step t + 1 while the device runs step t; downloads through a pinned buffer; scalar results (dot, sums) come
+ * back with one 8-byte copy and a stream synchronization. {@link #record} captures a CUDA graph; see its javadoc.
  */
 public final class CudaBackend implements Backend {
     /** Default threads per block for 1-D launches: a multiple of the warp, enough warps per SM to hide latency. */
@@ -92,7 +92,18 @@ public final class CudaBackend implements Backend {
     /** The reduction grid is min(ceil(n / 256), this): it depends on n alone, so sums are reproducible anywhere. */
     static final int REDUCE_MAX_BLOCKS = 1024;
     private static final int REDUCE_BLOCK = 256;
-    private static final int STAGING_BYTES = 8 << 20;
+    /** Pinned buffer for downloads (device to host), which wait for their copy anyway. */
+    private static final int DOWNLOAD_BYTES = 8 << 20;
+    /**
+     * The upload ring ({@link StagingRing}): 8 slots, each with its own event; a training step takes 2 (x and y), so
+     * up to 4 steps can be queued behind the one the device runs before an upload waits. Slots start at 1 MiB and
+     * grow on demand to 32 MiB (x of a B = 8192 Fashion-MNIST batch is 25.7 MB); larger uploads go in 32 MiB chunks.
+     */
+    static final int STAGING_SLOTS = 8;
+    static final int STAGING_SLOT_INITIAL = 1 << 20;
+    static final int STAGING_SLOT_MAX = 32 << 20;
+    /** The step-parameter block's own ring: one 72-byte slot per step, 8 steps. */
+    static final int PARAMS_SLOTS = 8;
     /** cuBLAS workspace handed over explicitly: graph capture must not let cuBLAS allocate (NVIDIA recommends 32 MiB on Hopper). */
     private static final long CUBLAS_WORKSPACE_BYTES = 32L << 20;
     /** The step-parameter block: 16 floats, then the step number as a u64 at byte 64 (StepParamsBlock). */
@@ -123,13 +134,11 @@ public final class CudaBackend implements Backend {
     private final ThreadLocal<Boolean> contextBound = ThreadLocal.withInitial(() -> false);
     private final Set<CudaTensor> liveTensors = Collections.newSetFromMap(new IdentityHashMap<>());
 
-    // Pinned host memory: the staging buffer for bulk transfers, the step-parameter block and one scalar.
-    private final Pointer stagingHost = new Pointer();
-    private final FloatBuffer staging;
-    private final CUevent stagingFree = new CUevent();
-    private final Pointer paramsHost = new Pointer();
-    private final ByteBuffer paramsHostView;
-    private final CUevent paramsFree = new CUevent();
+    // Pinned host memory: the upload rings (bulk data, step-parameter blocks), the download buffer and one scalar.
+    private final StagingRing<Pointer, CUevent, CUdeviceptr> uploads;
+    private final StagingRing<Pointer, CUevent, CUdeviceptr> paramUploads;
+    private final Pointer downloadHost = new Pointer();
+    private final FloatBuffer downloadBuffer;
     private final Pointer scalarHost = new Pointer();
     private final ByteBuffer scalarHostView;
 
@@ -137,12 +146,14 @@ public final class CudaBackend implements Backend {
     private final CUdeviceptr paramsDevice = new CUdeviceptr();
     private final CUdeviceptr reducePartials = new CUdeviceptr();
     private final CUdeviceptr reduceResult = new CUdeviceptr();
+    /** Column-sum partials (LaunchGeometry.COLSUM_PARTIALS doubles, 256 KiB), allocated once. */
+    private final CUdeviceptr columnPartials = new CUdeviceptr();
     /** GuardState: the gradient's Σ∇² (clipping norm), the pending non-finite loss and the refused update. */
     private final CUdeviceptr guard = new CUdeviceptr();
 
     private long tensorBytes;
     private int block = DEFAULT_BLOCK;
-    private boolean recording;
+    private final CaptureState capture = new CaptureState();
     private boolean closed;
 
     private CudaBackend(int ordinal, boolean tf32) {
@@ -176,17 +187,18 @@ public final class CudaBackend implements Backend {
             cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
             kernels = new Kernels(deviceName, ccMajor, ccMinor, driverVersion);
 
-            cuMemHostAlloc(stagingHost, STAGING_BYTES, 0);
-            staging = stagingHost.getByteBuffer(0, STAGING_BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
-            cuMemHostAlloc(paramsHost, PARAMS_BYTES, 0);
-            paramsHostView = paramsHost.getByteBuffer(0, PARAMS_BYTES).order(ByteOrder.nativeOrder());
+            DriverStream ops = new DriverStream(stream);
+            uploads = new StagingRing<>(ops, STAGING_SLOTS, STAGING_SLOT_INITIAL, STAGING_SLOT_MAX);
+            paramUploads = new StagingRing<>(ops, PARAMS_SLOTS, PARAMS_BYTES, PARAMS_BYTES);
+            cuMemHostAlloc(downloadHost, DOWNLOAD_BYTES, 0);
+            downloadBuffer = downloadHost.getByteBuffer(0, DOWNLOAD_BYTES).order(ByteOrder.nativeOrder())
+                    .asFloatBuffer();
             cuMemHostAlloc(scalarHost, Double.BYTES, 0);
             scalarHostView = scalarHost.getByteBuffer(0, Double.BYTES).order(ByteOrder.nativeOrder());
-            cuEventCreate(stagingFree, CUevent_flags.CU_EVENT_DISABLE_TIMING);
-            cuEventCreate(paramsFree, CUevent_flags.CU_EVENT_DISABLE_TIMING);
             deviceAlloc(paramsDevice, PARAMS_BYTES);
             deviceAlloc(reducePartials, (long) REDUCE_MAX_BLOCKS * Double.BYTES);
             deviceAlloc(reduceResult, Double.BYTES);
+            deviceAlloc(columnPartials, (long) LaunchGeometry.COLSUM_PARTIALS * Double.BYTES);
             deviceAlloc(guard, GUARD_BYTES);
             cuMemsetD8Async(guard, (byte) 0, GUARD_BYTES, stream);
 
@@ -366,6 +378,8 @@ public final class CudaBackend implements Backend {
 
     /** Free and total device memory in bytes, as the driver reports it now. */
     public long[] memoryInfo() {
+        checkOpen();
+        notRecording("memoryInfo");
         bind();
         long[] free = {0};
         long[] total = {0};
@@ -384,68 +398,74 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void copyFromHost(float[] src, int srcOffset, Tensor dst) {
-        upload(dst, src.length, srcOffset, (done, len) -> staging.put(0, src, srcOffset + done, len));
+        upload(dst, src.length, srcOffset, (slot, done, bytes) ->
+                slot.asFloatBuffer().put(0, src, srcOffset + (int) (done / Float.BYTES), bytes / Float.BYTES));
     }
 
     @Override
     public void copyFromHost(double[] src, int srcOffset, Tensor dst) {
-        upload(dst, src.length, srcOffset, (done, len) -> {
-            for (int i = 0; i < len; i++) {
-                staging.put(i, (float) src[srcOffset + done + i]);
+        upload(dst, src.length, srcOffset, (slot, done, bytes) -> {
+            FloatBuffer f = slot.asFloatBuffer();
+            int from = srcOffset + (int) (done / Float.BYTES);
+            for (int i = 0, n = bytes / Float.BYTES; i < n; i++) {
+                f.put(i, (float) src[from + i]);
             }
         });
     }
 
     @Override
     public void copyToHost(Tensor src, float[] dst, int dstOffset) {
-        download(src, dst.length, dstOffset, (done, len) -> staging.get(0, dst, dstOffset + done, len));
+        download(src, dst.length, dstOffset, (done, len) -> downloadBuffer.get(0, dst, dstOffset + done, len));
     }
 
     @Override
     public void copyToHost(Tensor src, double[] dst, int dstOffset) {
         download(src, dst.length, dstOffset, (done, len) -> {
             for (int i = 0; i < len; i++) {
-                dst[dstOffset + done + i] = staging.get(i);
+                dst[dstOffset + done + i] = downloadBuffer.get(i);
             }
         });
     }
 
-    /** Moves one staging-buffer chunk between a host array and the pinned buffer: elements [done, done + len). */
+    /** Moves one download chunk from the pinned buffer to a host array: elements [done, done + len). */
     @FunctionalInterface
-    private interface StagingChunk {
+    private interface DownloadChunk {
         void move(int done, int len);
     }
 
-    /** Host → device through the pinned staging buffer, chunk by chunk, asynchronously. */
-    private void upload(Tensor dst, int hostLength, int hostOffset, StagingChunk fill) {
+    /**
+     * Host → device through the staging ring: returns once the copy is enqueued, and waits only when the ring's
+     * oldest slot is still in flight (the host is a whole ring ahead of the device).
+     */
+    private void upload(Tensor dst, int hostLength, int hostOffset, StagingRing.Fill fill) {
         CudaTensor d = own(dst);
         int n = d.length();
         java.util.Objects.checkFromIndexSize(hostOffset, n, hostLength);
         beginHostTransfer("copyFromHost");
-        int chunk = STAGING_BYTES / Float.BYTES;
-        for (int done = 0; done < n; done += chunk) {
-            int len = Math.min(chunk, n - done);
-            // The previous copy out of the staging buffer must have happened before the host overwrites it.
-            cuEventSynchronize(stagingFree);
-            fill.move(done, len);
-            cuMemcpyHtoDAsync(d.pointer(done), stagingHost, (long) len * Float.BYTES, stream);
-            cuEventRecord(stagingFree, stream);
-        }
+        uploads.upload(d.pointer(), (long) n * Float.BYTES, fill);
     }
 
-    /** Device → host through the pinned staging buffer; each chunk waits for its copy. */
-    private void download(Tensor src, int hostLength, int hostOffset, StagingChunk drain) {
+    /** Device → host through the pinned download buffer; each chunk waits for its copy. */
+    private void download(Tensor src, int hostLength, int hostOffset, DownloadChunk drain) {
         CudaTensor s = own(src);
         int n = s.length();
         java.util.Objects.checkFromIndexSize(hostOffset, n, hostLength);
         beginHostTransfer("copyToHost");
-        int chunk = STAGING_BYTES / Float.BYTES;
+        int chunk = DOWNLOAD_BYTES / Float.BYTES;
         for (int done = 0; done < n; done += chunk) {
             int len = Math.min(chunk, n - done);
-            cuMemcpyDtoHAsync(stagingHost, s.pointer(done), (long) len * Float.BYTES, stream);
+            cuMemcpyDtoHAsync(downloadHost, s.pointer(done), (long) len * Float.BYTES, stream);
             cuStreamSynchronize(stream);
             drain.move(done, len);
         }
+    }
+
+    /**
+     * Uploads (data and step-parameter blocks) that found their staging slot still in flight and waited: the host was
+     * a whole ring ahead of the device. Zero while the device keeps up (KernelBench and benchmarks may print it).
+     */
+    public long stagingWaits() {
+        return uploads.blockingWaits() + paramUploads.blockingWaits();
     }
 
     private void beginHostTransfer(String op) {
@@ -562,8 +582,9 @@ public final class CudaBackend implements Backend {
         CudaTensor ca = own(a);
         CudaTensor cb = own(b);
         CudaTensor cc = own(c);
-        // 64x64 output tile per 16x16-thread block (gemm.cu).
-        launch(kernels.sgemmTiled, (s.n() + 63) / 64, (s.m() + 63) / 64, 16, 16, 0,
+        // 64x64 output tile per 16x16-thread block (gemm.cu); blocks loop over tile rows beyond gridDim.y's 65535.
+        LaunchGeometry.Grid grid = LaunchGeometry.tiledGemm(s.m(), s.n());
+        launch(kernels.sgemmTiled, grid.x(), grid.y(), 16, 16, 0,
                 transA ? 1 : 0, transB ? 1 : 0, s.m(), s.n(), s.k(), (float) alpha,
                 ca.pointer(), Math.max(1, a.cols()), cb.pointer(), Math.max(1, b.cols()), (float) beta,
                 cc.pointer(), Math.max(1, c.cols()));
@@ -590,6 +611,11 @@ public final class CudaBackend implements Backend {
                 act.ordinal());
     }
 
+    /**
+     * Two deterministic passes (reduce.cu): row splits of 32-column blocks write double partials into a preallocated
+     * scratch buffer (so this is legal inside {@link #record}), and a second kernel adds them in split order. The
+     * plan ({@link LaunchGeometry#columnSum}) depends on rows and cols only: the same bits on every run and GPU.
+     */
     @Override
     public void columnSum(Tensor x, Tensor sums) {
         OperandShapes.columnSum(x, sums);
@@ -598,10 +624,20 @@ public final class CudaBackend implements Backend {
         }
         CudaTensor cx = own(x);
         CudaTensor cs = own(sums);
-        // 32 columns per block (one warp reads 32 adjacent floats of a row), block/32 row lanes, at most 32.
-        int lanes = Math.min(32, block / 32);
-        launch(kernels.columnSum, (x.cols() + 31) / 32, 1, 32, lanes, 0, cx.pointer(), cs.pointer(), x.rows(),
-                x.cols());
+        int cols = x.cols();
+        LaunchGeometry.ColumnSumPlan plan = LaunchGeometry.columnSum(x.rows(), cols);
+        boolean twoPass = plan.splits() > 1;
+        if (plan.partials(cols) > LaunchGeometry.COLSUM_PARTIALS) {
+            throw new IllegalStateException("column-sum plan " + plan + " exceeds its scratch buffer");
+        }
+        Pointer partials = twoPass ? columnPartials : new CUdeviceptr();  // null: one split writes the sums
+        launch(kernels.columnSum, plan.columnBlocks(), plan.splits(), LaunchGeometry.COLSUM_COLS,
+                LaunchGeometry.COLSUM_LANES, 0, cx.pointer(), partials, cs.pointer(), x.rows(), cols,
+                plan.rowsPerSplit());
+        if (twoPass) {
+            launch(kernels.columnSumFinal, (int) Math.min(((long) cols + DEFAULT_BLOCK - 1) / DEFAULT_BLOCK,
+                    maxGrid()), 1, DEFAULT_BLOCK, 1, 0, columnPartials, plan.splits(), cs.pointer(), cols);
+        }
     }
 
     @Override
@@ -644,7 +680,7 @@ public final class CudaBackend implements Backend {
             return;
         }
         bind();
-        if (!recording) {
+        if (!capture.recording()) {
             writeParams(p);
         }
         int blocks = reduceBlocks(n);
@@ -661,10 +697,12 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    /** Fills the pinned host block (layout: StepParamsBlock in optimizers.cu) and copies it to the device block. */
+    /**
+     * Copies {@code p} to the device block (layout: StepParamsBlock in optimizers.cu) through its own staging ring:
+     * the copy is queued behind the work already enqueued (the previous step's graph reads the block before it
+     * changes), and the host waits only when 8 blocks are still in flight.
+     */
     private void writeParams(StepParams p) {
-        // The last copy from the pinned block must have run before the host rewrites it.
-        cuEventSynchronize(paramsFree);
         float[] v = {
             (float) p.lr(), (float) p.momentum(), (float) p.beta1(), (float) p.beta2(), (float) p.eps(),
             (float) p.gamma(), (float) p.weightDecay(), (float) p.clipNorm(),
@@ -674,12 +712,12 @@ public final class CudaBackend implements Backend {
             (float) (1 - p.lr() * p.weightDecay()),
             (float) (1 - p.beta1()), (float) (1 - p.beta2()), (float) (1 - p.gamma())
         };
-        for (int i = 0; i < PARAMS_FLOATS; i++) {
-            paramsHostView.putFloat(i * Float.BYTES, v[i]);
-        }
-        paramsHostView.putLong(PARAMS_FLOATS * Float.BYTES, p.step());
-        cuMemcpyHtoDAsync(paramsDevice, paramsHost, PARAMS_BYTES, stream);
-        cuEventRecord(paramsFree, stream);
+        paramUploads.upload(paramsDevice, PARAMS_BYTES, (slot, done, bytes) -> {
+            for (int i = 0; i < PARAMS_FLOATS; i++) {
+                slot.putFloat(i * Float.BYTES, v[i]);
+            }
+            slot.putLong(PARAMS_FLOATS * Float.BYTES, p.step());
+        });
     }
 
     @Override
@@ -727,23 +765,21 @@ public final class CudaBackend implements Backend {
         notRecording("record");
         bind();
         CUgraph graph = new CUgraph();
-        recording = true;
-        // Thread-local: another thread's unrelated CUDA calls do not invalidate this capture.
-        cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
-        try {
-            body.run();
-        } catch (RuntimeException | Error e) {
-            try {
-                cuStreamEndCapture(stream, graph);
-                cuGraphDestroy(graph);
-            } catch (CudaException ignored) {
-                // The capture is already invalid; the body's exception is the one to report.
-            }
-            recording = false;
-            throw e;
-        }
-        recording = false;
-        cuStreamEndCapture(stream, graph);
+        // Recording is set only once the capture began (a failed begin leaves the backend usable) and cleared
+        // however the capture ends (CaptureState). Thread-local mode: another thread's unrelated CUDA calls do not
+        // invalidate this capture.
+        capture.capture(
+                () -> cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL),
+                body,
+                () -> cuStreamEndCapture(stream, graph),
+                () -> {
+                    try {
+                        cuStreamEndCapture(stream, graph);
+                        cuGraphDestroy(graph);
+                    } catch (CudaException ignored) {
+                        // The capture is already invalid; the body's exception is the one to report.
+                    }
+                });
         CUgraphExec exec = new CUgraphExec();
         try {
             cuGraphInstantiate(exec, graph, 0);
@@ -827,6 +863,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void synchronize() {
         checkOpen();
+        notRecording("synchronize");
         bind();
         cuStreamSynchronize(stream);
     }
@@ -837,6 +874,7 @@ public final class CudaBackend implements Backend {
      */
     public double timeMillis(Runnable body, int reps) {
         checkOpen();
+        notRecording("timeMillis");
         bind();
         CUevent start = new CUevent();
         CUevent stop = new CUevent();
@@ -883,9 +921,7 @@ public final class CudaBackend implements Backend {
     }
 
     private void notRecording(String op) {
-        if (recording) {
-            throw new IllegalStateException(op + " cannot run inside record(): it would synchronize the stream");
-        }
+        capture.requireNotRecording(op);
     }
 
     private int attribute(int attr) {
@@ -921,11 +957,11 @@ public final class CudaBackend implements Backend {
         cuMemFree(paramsDevice);
         cuMemFree(reducePartials);
         cuMemFree(reduceResult);
+        cuMemFree(columnPartials);
         cuMemFree(guard);
-        cuEventDestroy(stagingFree);
-        cuEventDestroy(paramsFree);
-        cuMemFreeHost(stagingHost);
-        cuMemFreeHost(paramsHost);
+        uploads.close();
+        paramUploads.close();
+        cuMemFreeHost(downloadHost);
         cuMemFreeHost(scalarHost);
         kernels.close();
         cuStreamDestroy(stream);

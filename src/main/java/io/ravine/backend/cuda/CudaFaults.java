@@ -10,27 +10,37 @@ import jcuda.CudaException;
  * and the device facts, so they are tested on machines without a GPU.
  */
 public final class CudaFaults {
-    /** What the jar's fatbins hold (kernels/build.sh): SASS for these GPUs, PTX that newer ones JIT-compile. */
-    static final String KERNEL_TARGETS = "SASS for sm_80 and sm_90, PTX for compute_90";
+    /** What kernels/build.sh builds by default: SASS for these GPUs, PTX that newer ones JIT-compile. */
+    static final String DEFAULT_KERNEL_TARGETS = "SASS for sm_80 and sm_90, PTX for compute_90";
+    /** The oldest compute capability nvcc 13 builds for (sm_75, Turing), as major·10 + minor. */
+    static final int OLDEST_BUILDABLE = 75;
 
     private CudaFaults() {
     }
 
     /**
-     * Why {@code cuModuleLoadData} refused the fatbin of {@code family} on this device, and what to do.
+     * Why {@code cuModuleLoadData} refused the fatbin of {@code family} on this device, and what to do: for a GPU the
+     * jar has no code for, the exact command that rebuilds the kernels for it ({@code NVCC_ARCH=86 mvn -DskipTests
+     * package}), where nvcc 13 can build for it at all.
      *
+     * @param targets what the fatbin holds ({@link FatbinTargets#describe(byte[])})
      * @param error the CUDA error, as JCuda names it (e.g. {@code CUDA_ERROR_NO_BINARY_FOR_GPU})
      * @param driverVersion cuDriverGetVersion's value (major·1000 + minor·10)
      */
-    static String kernelLoadFailure(String family, String error, String device, int ccMajor, int ccMinor,
-            int driverVersion) {
+    static String kernelLoadFailure(String family, String targets, String error, String device, int ccMajor,
+            int ccMinor, int driverVersion) {
         String where = String.format(Locale.ROOT, "%s (compute capability %d.%d, driver CUDA %d.%d)", device, ccMajor,
                 ccMinor, driverVersion / 1000, driverVersion % 1000 / 10);
-        String head = "the CUDA kernels in this jar (" + family + ".fatbin: " + KERNEL_TARGETS + ") cannot run on "
+        String head = "the CUDA kernels in this jar (" + family + ".fatbin: " + targets + ") cannot run on "
                 + where + ": " + error;
         if (error.contains("NO_BINARY_FOR_GPU")) {
-            return head + "; the GPU is older than sm_80 or the driver cannot JIT the PTX: rebuild the kernels for"
-                    + " this GPU (NVCC_ARCH in kernels/build.sh) or use --device cpu";
+            int cc = ccMajor * 10 + ccMinor;
+            if (cc < OLDEST_BUILDABLE) {
+                return head + "; CUDA 13's nvcc builds for compute capability 7.5 and newer only, so this GPU cannot"
+                        + " run Ravine's kernels: use --device cpu";
+            }
+            return head + "; rebuild the kernels for this GPU with NVCC_ARCH=" + cc + " mvn -DskipTests package"
+                    + " (kernels/build.sh) or use --device cpu";
         }
         if (error.contains("UNSUPPORTED_PTX_VERSION") || error.contains("INVALID_PTX")
                 || error.contains("INVALID_IMAGE") || error.contains("JIT_COMPILER_NOT_FOUND")) {

@@ -38,6 +38,7 @@ final class Kernels implements AutoCloseable {
     final CUfunction reducePartial;
     final CUfunction reduceFinal;
     final CUfunction columnSum;
+    final CUfunction columnSumFinal;
     final CUfunction lossForwardBackward;
     final CUfunction sgdStep;
     final CUfunction momentumStep;
@@ -71,6 +72,7 @@ final class Kernels implements AutoCloseable {
         reducePartial = function(reduce, "ravine_reduce_partial");
         reduceFinal = function(reduce, "ravine_reduce_final");
         columnSum = function(reduce, "ravine_column_sum");
+        columnSumFinal = function(reduce, "ravine_column_sum_final");
         lossForwardBackward = function(loss, "ravine_loss_forward_backward");
         sgdStep = function(optimizers, "ravine_sgd_step");
         momentumStep = function(optimizers, "ravine_momentum_step");
@@ -111,8 +113,8 @@ final class Kernels implements AutoCloseable {
             cuModuleLoadData(m, image);
         } catch (CudaException e) {
             close();
-            throw new CudaUnavailableException(CudaFaults.kernelLoadFailure(family, CublasLoader.oneLine(e), device,
-                    ccMajor, ccMinor, driverVersion), e);
+            throw new CudaUnavailableException(CudaFaults.kernelLoadFailure(family, FatbinTargets.describe(image),
+                    CublasLoader.oneLine(e), device, ccMajor, ccMinor, driverVersion), e);
         }
         modules.add(m);
         return m;

@@ -240,9 +240,65 @@ public final class SelfTest {
         gemmCase("gemm-tiled", "NN 1x1x1", cuda, true, false, false, 1, 1, 1, 0.0, Tolerances.REDUCTION_F32);
         gemmCase("gemm-tiled", "TN 37x1000x4097", cuda, true, true, false, 37, 1000, 4097, 0.0,
                 Tolerances.REDUCTION_F32);
+        // 65,626 tile rows: more than gridDim.y's 65535, so block rows loop (the old grid could not launch this).
+        gemmCase("gemm-tiled", "NT 4200001x3x5 (M > 65535 tiles)", cuda, true, false, true, 4_200_001, 3, 5, 0.0,
+                Tolerances.REDUCTION_F32);
         if (cudaTf32 != null && cudaTf32.usesCublas()) {
-            gemmCase("gemm-tf32", "NN " + m + "x" + n + "x" + k, cudaTf32, false, false, false, m, n, k, 0.0,
-                    Tolerances.GEMM_TF32);
+            tf32Band();
+        }
+    }
+
+    /**
+     * TF32 proven used: a tensor-core-friendly 1024×1024×1024 product of fresh Gaussian inputs (every mantissa bit
+     * set), against float64 on 128 of its rows, must land inside the TF32 band (GEMM_TF32_MIN, GEMM_TF32] with TF32
+     * on, and within REDUCTION_F32 with TF32 off, in one row: a TF32 backend that silently computes in float32 fails
+     * it (its error would be ≈ 5e-7, under the band), and so does a plain backend that uses TF32.
+     */
+    private void tf32Band() {
+        int size = 1024;
+        int sampleEvery = 8;
+        float[] av = gaussian(size * size);
+        float[] bv = gaussian(size * size);
+        double[] ref = new double[size / sampleEvery * size];
+        double[] row = new double[size];
+        for (int s = 0; s < size / sampleEvery; s++) {
+            java.util.Arrays.fill(row, 0);
+            int i = s * sampleEvery;
+            for (int p = 0; p < size; p++) {
+                double a = av[i * size + p];
+                int bRow = p * size;
+                for (int j = 0; j < size; j++) {
+                    row[j] += a * bv[bRow + j];
+                }
+            }
+            System.arraycopy(row, 0, ref, s * size, size);
+        }
+        double tf32Error = sampledProductError(cudaTf32, av, bv, size, sampleEvery, ref);
+        double fp32Error = sampledProductError(cuda, av, bv, size, sampleEvery, ref);
+        boolean inBand = tf32Error > Tolerances.GEMM_TF32_MIN && tf32Error <= Tolerances.GEMM_TF32
+                && fp32Error <= Tolerances.REDUCTION_F32;
+        rows.add(new Row("gemm-tf32", "NN 1024^3 TF32 in (1e-5, 1e-3] and FP32 <= 1e-5", tf32Error,
+                Tolerances.GEMM_TF32, inBand));
+        add("gemm-tf32", "NN 1024^3 with TF32 off (FP32) vs float64", fp32Error, Tolerances.REDUCTION_F32);
+    }
+
+    /** ‖C − ref‖/‖ref‖ over every {@code sampleEvery}-th row of C = A·B computed on {@code on} (C poisoned first). */
+    private double sampledProductError(CudaBackend on, float[] av, float[] bv, int size, int sampleEvery,
+            double[] ref) {
+        try (Tensor a = on.allocate(size, size); Tensor b = on.allocate(size, size);
+                Tensor c = on.allocate(size, size)) {
+            on.copyFromHost(av, 0, a);
+            on.copyFromHost(bv, 0, b);
+            on.fill(c, Double.NaN);
+            on.gemm(false, false, 1.0, a, b, 0.0, c);
+            float[] cv = on.toFloatArray(c);
+            double[] sampled = new double[ref.length];
+            for (int s = 0; s < ref.length / size; s++) {
+                for (int j = 0; j < size; j++) {
+                    sampled[s * size + j] = cv[s * sampleEvery * size + j];
+                }
+            }
+            return Tolerances.relativeError(sampled, ref);
         }
     }
 
@@ -298,17 +354,160 @@ public final class SelfTest {
                     add("activation", act + " in place " + shape, dOut.error(), Tolerances.ELEMENTWISE_F32);
                 }
             }
+            nonFinite(act);
         }
     }
 
+    /** Poison for outputs that may legitimately hold NaN: a finite value no activation or derivative produces here. */
+    private static final float NOT_WRITTEN = -3.25e33f;
+
+    /**
+     * NaN and ±Inf through {@code act} as the CPU twins (F32Kernels) treat them, so the guard sees a diverging run on
+     * both backends. Forward: z with NaN, ±Inf, ±0, ±3e38 (whose sums with the bias overflow), a subnormal, and bias
+     * columns of +Inf and −Inf; NaN and infinity positions must be the CPU's and the finite values within
+     * ELEMENTWISE_F32 (logistic and tanh are float on CUDA, double on the CPU). Backward: the same y on both sides
+     * (the CPU's forward output plus NaN, ±Inf, −0, a subnormal and negative y) and dOut with NaN, ±Inf, ±0: the
+     * kernel repeats the CPU's float expression, so the results must be the same values exactly (tolerance 0).
+     */
+    private void nonFinite(Activation act) {
+        int r = 37;
+        int c = 13;
+        float[] specials = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f, 3e38f, -3e38f,
+            Float.MIN_VALUE, -Float.MIN_VALUE, 1f, -1f};
+        float[] z = gaussian(r * c);
+        float[] bias = gaussian(c);
+        float[] dOut = gaussian(r * c);
+        for (int i = 0; i < z.length; i += 3) {
+            z[i] = specials[(i / 3) % specials.length];
+        }
+        for (int i = 1; i < dOut.length; i += 4) {
+            dOut[i] = specials[(i / 4) % 5];  // NaN, +Inf, -Inf, 0, -0
+        }
+        bias[5] = Float.POSITIVE_INFINITY;
+        bias[7] = Float.NEGATIVE_INFINITY;
+        bias[9] = 3e38f;
+        try (Pair zp = pair(r, c); Pair bp = pair(1, c); Pair out = pair(r, c); Pair y = pair(r, c);
+                Pair d = pair(r, c); Pair dz = pair(r, c)) {
+            zp.set(z);
+            bp.set(bias);
+            cuda.fill(out.gpu, NOT_WRITTEN);
+            cuda.biasActivationForward(zp.gpu, bp.gpu, act, out.gpu);
+            cpu.biasActivationForward(zp.ref, bp.ref, act, out.ref);
+            add("activation", act + " forward NaN/Inf " + r + "x" + c,
+                    nonFiniteAwareError(cuda.toFloatArray(out.gpu), cpu.toFloatArray(out.ref)),
+                    Tolerances.ELEMENTWISE_F32);
+            float[] yv = cpu.toFloatArray(out.ref);
+            for (int i = 2; i < yv.length; i += 5) {
+                yv[i] = specials[(i / 5) % specials.length];
+            }
+            y.set(yv);
+            d.set(dOut);
+            cuda.fill(dz.gpu, NOT_WRITTEN);
+            cuda.activationBackward(act, y.gpu, d.gpu, dz.gpu);
+            cpu.activationBackward(act, y.ref, d.ref, dz.ref);
+            add("activation", act + " backward NaN/Inf " + r + "x" + c + " exact",
+                    nonFiniteAwareError(cuda.toFloatArray(dz.gpu), cpu.toFloatArray(dz.ref)), 0.0);
+        }
+    }
+
+    /**
+     * +Inf when a NaN or an infinity of one side is not the same on the other (position, and sign for infinities),
+     * else ‖a − b‖/‖b‖ over the finite entries (0 when they are equal as values: +0 and −0 count as equal).
+     */
+    static double nonFiniteAwareError(float[] a, float[] b) {
+        int finite = 0;
+        for (int i = 0; i < a.length; i++) {
+            boolean an = Float.isNaN(a[i]);
+            if (an != Float.isNaN(b[i])) {
+                return Double.POSITIVE_INFINITY;
+            }
+            if (!an && (Float.isInfinite(a[i]) || Float.isInfinite(b[i]))) {
+                if (a[i] != b[i]) {
+                    return Double.POSITIVE_INFINITY;
+                }
+            } else if (!an) {
+                finite++;
+            }
+        }
+        float[] fa = new float[finite];
+        float[] fb = new float[finite];
+        for (int i = 0, j = 0; i < a.length; i++) {
+            if (Float.isFinite(a[i]) && Float.isFinite(b[i])) {
+                fa[j] = a[i];
+                fb[j++] = b[i];
+            }
+        }
+        return Tolerances.relativeError(fa, fb);
+    }
+
+    /**
+     * Column sums at awkward sizes (one row, one column, exactly and one off a power of two, wider than one block of
+     * 32 columns by one, and the B = 8192 shapes whose grid splits rows), outputs poisoned: against the CPU twin
+     * (float sums in row order) within REDUCTION_F32, and against float64 sums of the same floats within
+     * ELEMENTWISE_F32 (CUDA adds in double and rounds once). Inputs have mean 0.5 so no column sum sits near 0, where
+     * the CPU's float rounding would be a large relative error. Then the determinism rows.
+     */
     private void columnSums() {
-        int[][] shapes = {{1, 1}, {37, 13}, {1000, 10}, {4097, 33}, {64, 1000}};
-        for (int[] s : shapes) {
-            try (Pair x = pair(s[0], s[1]).random(1); Pair sums = pair(1, s[1]).poison()) {
+        int[][] shapes = {{0, 10}, {37, 13}, {1000, 10}, {4097, 33}, {64, 1000}};
+        List<int[]> all = new ArrayList<>(List.of(shapes));
+        for (int r : new int[] {1, 8191, 8192}) {
+            for (int c : new int[] {1, 10, 33, 1024, 1025}) {
+                all.add(new int[] {r, c});
+            }
+        }
+        for (int[] s : all) {
+            int r = s[0];
+            int c = s[1];
+            float[] v = gaussian(r * c);
+            double[] exact = new double[c];
+            for (int i = 0; i < v.length; i++) {
+                v[i] += 0.5f;
+                exact[i % c] += v[i];
+            }
+            float[] rounded = new float[c];
+            for (int j = 0; j < c; j++) {
+                rounded[j] = (float) exact[j];
+            }
+            try (Pair x = pair(r, c).set(v); Pair sums = pair(1, c).poison()) {
                 cuda.columnSum(x.gpu, sums.gpu);
                 cpu.columnSum(x.ref, sums.ref);
-                add("columnSum", s[0] + "x" + s[1], sums.error(), Tolerances.REDUCTION_F32);
+                add("columnSum", r + "x" + c, sums.error(), Tolerances.REDUCTION_F32);
+                add("columnSum", r + "x" + c + " vs float64", Tolerances.relativeError(cuda.toFloatArray(sums.gpu),
+                        rounded), Tolerances.ELEMENTWISE_F32);
             }
+        }
+        for (int[] s : new int[][] {{8192, 10}, {8191, 1025}}) {
+            columnSumRepeatable(s[0], s[1]);
+        }
+    }
+
+    /**
+     * Determinism: two launches give the same bits, and so does a launch after the 1-D block size changed (the
+     * column-sum grid depends on the shape only). Error = number of differing elements; tolerance 0.
+     */
+    private void columnSumRepeatable(int r, int c) {
+        try (Pair x = pair(r, c).random(1); Pair sums = pair(1, c).poison()) {
+            cuda.columnSum(x.gpu, sums.gpu);
+            float[] first = cuda.toFloatArray(sums.gpu);
+            sums.poison();
+            cuda.columnSum(x.gpu, sums.gpu);
+            float[] second = cuda.toFloatArray(sums.gpu);
+            sums.poison();
+            cuda.setLaunchBlockSize(64);
+            try {
+                cuda.columnSum(x.gpu, sums.gpu);
+            } finally {
+                cuda.setLaunchBlockSize(CudaBackend.DEFAULT_BLOCK);
+            }
+            float[] third = cuda.toFloatArray(sums.gpu);
+            int differ = 0;
+            for (int j = 0; j < c; j++) {
+                int bits = Float.floatToRawIntBits(first[j]);
+                if (bits != Float.floatToRawIntBits(second[j]) || bits != Float.floatToRawIntBits(third[j])) {
+                    differ++;
+                }
+            }
+            add("columnSum", "repeatable bit-for-bit " + r + "x" + c + " (x3, block 64)", differ, 0.0);
         }
     }
 

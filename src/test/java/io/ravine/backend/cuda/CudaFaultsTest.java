@@ -14,20 +14,33 @@ class CudaFaultsTest {
     }
 
     @Test
-    void aKernelImageForAnotherGpuNamesTheDeviceTheTargetsAndTheWayOut() {
-        String m = CudaFaults.kernelLoadFailure("optimizers", "CUDA_ERROR_NO_BINARY_FOR_GPU", "Tesla V100-SXM2-16GB",
-                7, 0, 12040);
+    void aGpuTheJarHasNoCodeForGetsTheExactRebuildCommand() {
+        String m = CudaFaults.kernelLoadFailure("optimizers", CudaFaults.DEFAULT_KERNEL_TARGETS,
+                "CUDA_ERROR_NO_BINARY_FOR_GPU", "NVIDIA A10", 8, 6, 13000);
         assertOneLine(m);
-        for (String part : new String[] {"optimizers.fatbin", "sm_80", "Tesla V100", "compute capability 7.0",
-                "driver CUDA 12.4", "CUDA_ERROR_NO_BINARY_FOR_GPU", "--device cpu"}) {
+        for (String part : new String[] {"optimizers.fatbin", "SASS for sm_80 and sm_90, PTX for compute_90",
+            "NVIDIA A10", "compute capability 8.6", "driver CUDA 13.0", "CUDA_ERROR_NO_BINARY_FOR_GPU",
+            "NVCC_ARCH=86 mvn -DskipTests package", "--device cpu"}) {
             assertTrue(m.contains(part), "'" + m + "' should mention " + part);
         }
     }
 
     @Test
+    void aGpuNvcc13CannotBuildForIsToldSoInsteadOfARebuild() {
+        String m = CudaFaults.kernelLoadFailure("optimizers", CudaFaults.DEFAULT_KERNEL_TARGETS,
+                "CUDA_ERROR_NO_BINARY_FOR_GPU", "Tesla V100-SXM2-16GB", 7, 0, 12040);
+        assertOneLine(m);
+        for (String part : new String[] {"optimizers.fatbin", "sm_80", "Tesla V100", "compute capability 7.0",
+            "driver CUDA 12.4", "CUDA_ERROR_NO_BINARY_FOR_GPU", "7.5 and newer", "--device cpu"}) {
+            assertTrue(m.contains(part), "'" + m + "' should mention " + part);
+        }
+        assertFalse(m.contains("NVCC_ARCH"), m);
+    }
+
+    @Test
     void ptxNewerThanTheDriverAsksForANewerDriver() {
-        String m = CudaFaults.kernelLoadFailure("loss", "CUDA_ERROR_UNSUPPORTED_PTX_VERSION", "NVIDIA H100", 9, 0,
-                12020);
+        String m = CudaFaults.kernelLoadFailure("loss", CudaFaults.DEFAULT_KERNEL_TARGETS,
+                "CUDA_ERROR_UNSUPPORTED_PTX_VERSION", "NVIDIA H100", 9, 0, 12020);
         assertOneLine(m);
         assertTrue(m.contains("update the NVIDIA driver"), m);
         assertTrue(m.contains("driver CUDA 12.2"), m);

@@ -87,6 +87,9 @@ class CudaSelfTestGpuTest {
     void recordingRefusesSynchronizingCalls() {
         try (Tensor t = cuda.allocate(10, 1)) {
             assertThrows(IllegalStateException.class, () -> cuda.record(() -> cuda.sum(t)));
+            assertThrows(IllegalStateException.class, () -> cuda.record(cuda::synchronize));
+            assertThrows(IllegalStateException.class, () -> cuda.record(cuda::memoryInfo));
+            assertThrows(IllegalStateException.class, () -> cuda.record(() -> cuda.timeMillis(() -> { }, 1)));
             // The failed capture must leave the backend usable.
             cuda.fill(t, 2);
             assertEquals(20.0, cuda.sum(t), 0.0);
