@@ -7,7 +7,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -27,8 +26,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code libcublas.so.12} found: load it by full path (so JCublas2's dependency resolves even where the
  *       directory is not on the linker path), then JCublas2;</li>
  *   <li>else {@code libcublas.so.13} found (CUDA 13 hosts): load it, then extract Ravine's bridge (a
- *       {@code libcublas.so.12} that forwards to it, see {@code native/cublas_bridge.c}) from the jar and load that,
- *       then JCublas2, whose dependency the linker now satisfies by soname with the bridge;</li>
+ *       {@code libcublas.so.12} that forwards to it, see {@code native/cublas_bridge.c}) from the jar into the
+ *       {@link NativeDirectory} and load that, then JCublas2 (also extracted there), whose dependency the linker now
+ *       satisfies by soname with the bridge;</li>
  *   <li>else no cuBLAS: the backend uses its tiled GEMM kernel.</li>
  * </ol>
  * System property {@code ravine.cublas=off} forces the third case (to test or bench the fallback).
@@ -84,7 +84,7 @@ final class CublasLoader {
                 return new Choice(Source.BRIDGE_TO_CUBLAS_13,
                         "Ravine's cuBLAS 12->13 bridge forwarding to " + v13.get());
             }
-        } catch (IOException | LinkageError e) {
+        } catch (IOException | LinkageError | CudaUnavailableException e) {
             // LinkageError covers UnsatisfiedLinkError from System.load and JCublas2's own loader.
             return new Choice(Source.NONE, "cuBLAS found but could not be loaded: " + oneLine(e));
         }
@@ -93,8 +93,9 @@ final class CublasLoader {
     }
 
     private static void initJCublas() {
+        // JCublas2's native is extracted into this JVM's private directory, never a shared /tmp (NativeDirectory).
+        NativeDirectory.initialize(JCublas2.class);
         JCublas2.setExceptionsEnabled(true);
-        JCublas2.initialize();
     }
 
     private static Path extractBridge() throws IOException {
@@ -103,12 +104,9 @@ final class CublasLoader {
                 throw new IOException("the cuBLAS bridge " + BRIDGE_RESOURCE + " is not in this jar (gcc was absent"
                         + " at build time)");
             }
-            // The file keeps the name libcublas.so.12; the directory is private to this JVM and removed on exit.
-            Path dir = Files.createTempDirectory("ravine-cublas-bridge");
-            Path lib = dir.resolve("libcublas.so.12");
-            Files.copy(in, lib, StandardCopyOption.REPLACE_EXISTING);
-            lib.toFile().deleteOnExit();
-            dir.toFile().deleteOnExit();
+            // Named libcublas.so.12 (its soname anyway) in this JVM's private native directory, removed on exit.
+            Path lib = NativeDirectory.require().resolve("libcublas.so.12");
+            Files.copy(in, lib);
             return lib;
         }
     }

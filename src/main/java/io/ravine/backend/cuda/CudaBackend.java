@@ -239,9 +239,10 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Why CUDA cannot be used in this JVM, in one line, or empty where it can: no NVIDIA driver (JCuda's native
-     * library cannot load libcuda.so.1), cuInit failing, no GPU, or kernels missing from the jar. Probes once and
-     * never lets a native-library failure escape.
+     * Why CUDA cannot be used in this JVM, in one line, or empty where it can: no directory to extract native
+     * libraries into ({@link NativeDirectory}), no NVIDIA driver (JCuda's native library cannot load libcuda.so.1),
+     * cuInit failing, no GPU, or kernels missing from the jar. Probes once and never lets a native-library failure
+     * escape.
      */
     public static synchronized Optional<String> unavailableReason() {
         if (unavailable == null) {
@@ -251,7 +252,13 @@ public final class CudaBackend implements Backend {
     }
 
     private static Optional<String> probe() {
+        // JCuda extracts its natives into this JVM's private directory, never a shared /tmp (see NativeDirectory).
+        Optional<String> noNativeDirectory = NativeDirectory.problem();
+        if (noNativeDirectory.isPresent()) {
+            return noNativeDirectory;
+        }
         try {
+            NativeDirectory.initialize(JCudaDriver.class);
             JCudaDriver.setExceptionsEnabled(true);
             cuInit(0);
             int[] count = {0};
@@ -261,8 +268,7 @@ public final class CudaBackend implements Backend {
             }
         } catch (LinkageError e) {
             // UnsatisfiedLinkError (JCuda's driver library needs libcuda.so.1) or a failed class initialization.
-            return Optional.of("no NVIDIA driver: JCuda's driver library could not be loaded (libcuda.so.1 missing?): "
-                    + CublasLoader.oneLine(e));
+            return Optional.of(NativeDirectory.driverLoadFailure(e));
         } catch (CudaException e) {
             String m = CublasLoader.oneLine(e);
             if (m.contains("CUDA_ERROR_NO_DEVICE")) {
