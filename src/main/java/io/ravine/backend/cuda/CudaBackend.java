@@ -294,8 +294,12 @@ public final class CudaBackend implements Backend {
         return String.format("%s (cuda:%d, compute capability %d.%d, %d SMs, %.1f GiB, driver %d.%d, %s, TF32 %s)",
                 deviceName, ordinal, ccMajor, ccMinor, smCount, totalMemory / (1024.0 * 1024.0 * 1024.0),
                 driverVersion / 1000, (driverVersion % 1000) / 10,
-                cublasChoice.available() ? "cuBLAS: " + cublasChoice.description() : "GEMM: Ravine's tiled kernel",
-                tf32 ? "on" : "off");
+                "GEMM: " + cublasChoice.description(), tf32 ? "on" : "off");
+    }
+
+    /** Which GEMM this backend uses: cuBLAS's version and file, or the tiled kernel and why. */
+    public CublasInfo cublasInfo() {
+        return cublasChoice.info();
     }
 
     @Override
