@@ -27,7 +27,7 @@ public record CublasInfo(boolean inUse, Optional<String> version, Optional<Path>
 
     /**
      * One phrase: "cuBLAS 13.1.0 (/path/libcublas.so.13.1.0.3, through Ravine's 12->13 bridge)" or "Ravine's tiled
-     * GEMM kernel (cuBLAS not found in 41 places)".
+     * GEMM kernel (cuBLAS not found in N places)".
      */
     public String describe() {
         if (!inUse) {

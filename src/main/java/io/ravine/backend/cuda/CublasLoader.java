@@ -86,7 +86,7 @@ final class CublasLoader {
     }
 
     /**
-     * The one WARN line of a CUDA run that ends up on the tiled kernel without being asked to: "cuBLAS not found in 41
+     * The one WARN line of a CUDA run that ends up on the tiled kernel without being asked to: "cuBLAS not found in N
      * places (LD_LIBRARY_PATH, ...): GEMM runs on Ravine's slower tiled kernel; set RAVINE_CUBLAS=... to use cuBLAS".
      */
     static String notInUseWarning(CublasInfo info) {

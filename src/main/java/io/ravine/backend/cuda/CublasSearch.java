@@ -124,7 +124,7 @@ final class CublasSearch {
         return new NotFound(dirs);
     }
 
-    /** The library an explicit setting names, or an InvalidInputException naming the setting, the rule and the value. */
+    /** The library an explicit setting names, else an InvalidInputException naming the setting, rule and value. */
     private static Found explicit(String setting, String value, boolean only13, String rule) {
         Path p = Path.of(value);
         String prefix = setting + "=" + value + ": ";
@@ -158,7 +158,7 @@ final class CublasSearch {
         return new Found(p, major, setting + "=" + value, List.of());
     }
 
-    /** The major version in the file's name, or in its link target's (libcublas.so -> libcublas.so.13.1.0.3); else -1. */
+    /** The major version in the file's name or its link target's (libcublas.so -> libcublas.so.13.1.0.3), else -1. */
     static int majorVersion(Path file) {
         for (Path name : new Path[] {file.getFileName(), resolved(file).getFileName()}) {
             Matcher m = LIBRARY_NAME.matcher(name == null ? "" : name.toString());

@@ -171,7 +171,8 @@ public final class NativeDirectory {
     static String driverLoadFailure(Throwable e) {
         String cause = loadFailure(e);
         if (cause.contains("libcuda.so")) {
-            return "no NVIDIA driver: JCuda's driver library needs libcuda.so.1, which cannot be loaded (" + cause + ")";
+            return "no NVIDIA driver: JCuda's driver library needs libcuda.so.1, which cannot be loaded (" + cause
+                    + ")";
         }
         return "JCuda's driver library could not be loaded" + get().map(d -> " from " + d).orElse("") + ": " + cause;
     }
@@ -188,14 +189,12 @@ public final class NativeDirectory {
         if (variable != null && !variable.isBlank()) {
             return List.of(new Candidate(ENV, Optional.of(Path.of(variable)), true, true, ""));
         }
-        String xdg = env.apply("XDG_RUNTIME_DIR");
-        String tmp = props.apply("java.io.tmpdir");
+        Optional<Path> xdg = Optional.ofNullable(env.apply("XDG_RUNTIME_DIR")).filter(s -> !s.isBlank()).map(Path::of);
+        Optional<Path> tmp = Optional.ofNullable(props.apply("java.io.tmpdir")).filter(s -> !s.isBlank()).map(Path::of);
         return List.of(
-                new Candidate("java.io.tmpdir", Optional.ofNullable(tmp).filter(s -> !s.isBlank()).map(Path::of), false,
-                        false, "not set"),
-                new Candidate("XDG_RUNTIME_DIR", Optional.ofNullable(xdg).filter(s -> !s.isBlank()).map(Path::of), false,
-                        false, "not set"),
-                new Candidate("~/.cache/ravine", Optional.of(home.resolve(".cache").resolve("ravine")), false, true, ""),
+                new Candidate("java.io.tmpdir", tmp, false, false, "not set"),
+                new Candidate("XDG_RUNTIME_DIR", xdg, false, false, "not set"),
+                new Candidate("~/.cache/ravine", Optional.of(home.resolve(".cache/ravine")), false, true, ""),
                 new Candidate("the jar's directory", jarDirectory, false, false, "not running from a jar"));
     }
 

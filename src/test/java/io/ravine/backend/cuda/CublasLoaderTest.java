@@ -38,10 +38,11 @@ class CublasLoaderTest {
 
     @Test
     void cublasInUseNamesItsVersionItsFileTheBridgeAndTheSetting() {
-        CublasInfo bridged = new CublasInfo(true, Optional.of("13.1.0"), Optional.of(Path.of("/v/libcublas.so.13.1.0.3")),
-                true, Optional.of("RAVINE_CUBLAS=/v"), Optional.empty(), List.of());
-        assertEquals("cuBLAS 13.1.0 (/v/libcublas.so.13.1.0.3, through Ravine's 12->13 bridge, set by RAVINE_CUBLAS=/v)",
-                bridged.describe());
+        CublasInfo bridged = new CublasInfo(true, Optional.of("13.1.0"),
+                Optional.of(Path.of("/v/libcublas.so.13.1.0.3")), true, Optional.of("RAVINE_CUBLAS=/v"),
+                Optional.empty(), List.of());
+        assertEquals("cuBLAS 13.1.0 (/v/libcublas.so.13.1.0.3, through Ravine's 12->13 bridge, set by"
+                + " RAVINE_CUBLAS=/v)", bridged.describe());
         CublasInfo system = new CublasInfo(true, Optional.empty(), Optional.of(Path.of("/usr/lib/libcublas.so.12.6")),
                 false, Optional.empty(), Optional.empty(), THREE);
         assertEquals("cuBLAS of unknown version (/usr/lib/libcublas.so.12.6)", system.describe());

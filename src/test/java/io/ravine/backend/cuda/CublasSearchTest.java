@@ -135,7 +135,7 @@ class CublasSearchTest {
 
     @Test
     void aBrokenOrHangingPythonIsNoError() throws Exception {
-        Path broken = Files.writeString(tmp.resolve("python3"), "#!/bin/sh\necho 'Traceback: no module site'\nexit 1\n");
+        Path broken = Files.writeString(tmp.resolve("python3"), "#!/bin/sh\necho 'Traceback: no site'\nexit 1\n");
         Path lying = Files.writeString(tmp.resolve("python"), "#!/bin/sh\necho 'ravine-site:/from/a/script'\n");
         Path hanging = Files.writeString(tmp.resolve("hangs"), "#!/bin/sh\nexec sleep 60\n");
         for (Path p : List.of(broken, lying, hanging)) {
@@ -273,7 +273,8 @@ class CublasSearchTest {
         env.remove("RAVINE_CUBLAS");
         Path twelve = FakeCublas.placeholder(tmp.resolve("libcublas.so.12"));
         assertEquals("RAVINE_CUBLAS13=" + twelve + ": a cuBLAS 12 library, not 13; RAVINE_CUBLAS13 must be a"
-                + " libcublas.so.13 file, or a directory holding one", badSetting("RAVINE_CUBLAS13", twelve.toString()));
+                + " libcublas.so.13 file, or a directory holding one",
+                badSetting("RAVINE_CUBLAS13", twelve.toString()));
         env.remove("RAVINE_CUBLAS13");
         property = "/nope";
         InvalidInputException e = assertThrows(InvalidInputException.class, this::find);

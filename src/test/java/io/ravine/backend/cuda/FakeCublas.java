@@ -48,7 +48,7 @@ final class FakeCublas {
                 dir.toString()));
         if (made.status() != 0) {
             ChildJvm.Result info = ChildJvm.exec(Map.of(), List.of(python.get().toString(), "-c",
-                    "import sys, os; print(sys.version_info[0], sys.version_info[1], os.path.realpath(sys.executable))"));
+                    "import sys, os; v = sys.version_info; print(v[0], v[1], os.path.realpath(sys.executable))"));
             String[] f = info.out().strip().split(" ", 3);
             Path real = Path.of(f[2]);
             Files.createDirectories(dir.resolve("bin"));

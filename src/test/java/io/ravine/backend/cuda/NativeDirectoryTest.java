@@ -185,8 +185,8 @@ class NativeDirectoryTest {
                 "---(end of nested stack traces)---");
         assertEquals("libcuda.so.1: cannot open shared object file: No such file or directory",
                 NativeDirectory.loadFailure(new UnsatisfiedLinkError(jcuda)));
-        assertEquals("no NVIDIA driver: JCuda's driver library needs libcuda.so.1, which cannot be loaded (libcuda.so.1:"
-                + " cannot open shared object file: No such file or directory)",
+        assertEquals("no NVIDIA driver: JCuda's driver library needs libcuda.so.1, which cannot be loaded"
+                + " (libcuda.so.1: cannot open shared object file: No such file or directory)",
                 NativeDirectory.driverLoadFailure(new UnsatisfiedLinkError(jcuda)));
         assertEquals("failed to map segment from shared object", NativeDirectory.loadFailure(new UnsatisfiedLinkError(
                 "/tmp/libX.so: /tmp/libX.so: failed to map segment from shared object")));
