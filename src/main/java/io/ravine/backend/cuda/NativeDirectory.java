@@ -174,7 +174,10 @@ public final class NativeDirectory {
             return "no NVIDIA driver: JCuda's driver library needs libcuda.so.1, which cannot be loaded (" + cause
                     + ")";
         }
-        return "JCuda's driver library could not be loaded" + get().map(d -> " from " + d).orElse("") + ": " + cause;
+        String hint = cause.contains("failed to map segment") ? " (a file system mounted noexec? set " + ENV
+                + " to a directory on one that allows exec)" : "";
+        return "JCuda's driver library could not be loaded" + get().map(d -> " from " + d).orElse("") + ": " + cause
+                + hint;
     }
 
     // ---- the choice, testable without touching the JVM's state ----

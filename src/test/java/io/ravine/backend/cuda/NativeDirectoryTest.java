@@ -188,7 +188,11 @@ class NativeDirectoryTest {
         assertEquals("no NVIDIA driver: JCuda's driver library needs libcuda.so.1, which cannot be loaded"
                 + " (libcuda.so.1: cannot open shared object file: No such file or directory)",
                 NativeDirectory.driverLoadFailure(new UnsatisfiedLinkError(jcuda)));
-        assertEquals("failed to map segment from shared object", NativeDirectory.loadFailure(new UnsatisfiedLinkError(
-                "/tmp/libX.so: /tmp/libX.so: failed to map segment from shared object")));
+        UnsatisfiedLinkError noexec = new UnsatisfiedLinkError(
+                "/tmp/libX.so: /tmp/libX.so: failed to map segment from shared object");
+        assertEquals("failed to map segment from shared object", NativeDirectory.loadFailure(noexec));
+        // Should a noexec mount escape mountinfo (or be refused by a security module), the line says what to do.
+        assertTrue(NativeDirectory.driverLoadFailure(noexec).endsWith("failed to map segment from shared object (a file"
+                + " system mounted noexec? set RAVINE_NATIVE_DIR to a directory on one that allows exec)"));
     }
 }
