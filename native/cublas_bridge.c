@@ -35,8 +35,14 @@ static void* cublas13;
 static pthread_once_t openOnce = PTHREAD_ONCE_INIT;
 
 static void open_cublas13(void) {
-    /* An explicit path first; then the soname (finds a copy CudaBackend already loaded, LD_LIBRARY_PATH, ld.so.cache);
-       then the usual toolkit locations. */
+    /* The copy Ravine's CublasLoader already loaded (matched by soname, wherever it came from: a pip wheel, a
+       toolkit, RAVINE_CUBLAS), so the library Ravine reports is the one the bridge calls. */
+    cublas13 = dlopen("libcublas.so.13", RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+    if (cublas13 != NULL) {
+        return;
+    }
+    /* Loaded some other way (a program that did not load it first): an explicit path; then the soname
+       (LD_LIBRARY_PATH, ld.so.cache); then the usual toolkit locations. */
     const char* candidates[] = {
         getenv("RAVINE_CUBLAS13"),
         "libcublas.so.13",

@@ -39,10 +39,18 @@ public final class SelftestCommand implements Callable<Integer> {
     @Option(names = "--skip-training", description = "only the per-op comparisons")
     boolean skipTraining;
 
+    @Option(names = "--require-cublas",
+            description = "fail (exit 3) when GEMM is not cuBLAS but Ravine's tiled kernel (--device cuda only)")
+    boolean requireCublas;
+
     @Override
     public Integer call() {
         long s = seed != null ? seed : System.nanoTime();
         List<SelfTest.Row> rows = new ArrayList<>();
+        if (requireCublas && !device.equals("cuda")) {
+            throw new io.ravine.InvalidInputException("--require-cublas applies to --device cuda only, not '" + device
+                    + "'");
+        }
         switch (device) {
             case "cuda" -> {
                 CudaBackend.unavailableReason().ifPresent(why -> {
@@ -50,8 +58,8 @@ public final class SelftestCommand implements Callable<Integer> {
                 });
                 try (CudaBackend plain = CudaBackend.open(gpu, false);
                         CudaBackend tf32 = CudaBackend.open(gpu, true)) {
-                    System.out.println(plain.deviceDescription() + (plain.usesCublas() ? ", cuBLAS"
-                            : ", tiled GEMM fallback") + ", seed " + s);
+                    System.out.println(plain.deviceDescription() + ", seed " + s);
+                    rows.add(SelfTest.gemmInUse(plain.cublasInfo(), requireCublas));
                     rows.addAll(SelfTest.run(plain, tf32, s));
                     if (!skipTraining) {
                         rows.addAll(TrainingAgreement.compare(plain));

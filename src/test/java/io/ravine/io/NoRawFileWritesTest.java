@@ -73,8 +73,8 @@ class NoRawFileWritesTest {
             new Allowed("report/ContourPlot.java", "ImageIO.write", 1,
                     "encodes the PNG into a ByteArrayOutputStream, which AtomicFiles then writes"),
             new Allowed("backend/cuda/CublasLoader.java", "Files.copy", 1,
-                    "extracts the cuBLAS bridge library into a fresh private temporary directory for System.load;"
-                            + " not a user's file, and never read again after a crash"),
+                    "extracts the cuBLAS bridge library into this JVM's fresh 0700 native directory (NativeDirectory)"
+                            + " for System.load; not a user's file, and never read again after a crash"),
             new Allowed("cli/RunDirectoryCheck.java", "Files.createTempFile", 1,
                     "an empty probe file, deleted at once: creating a file is the only writability test that holds for"
                             + " root too; no user data is ever in it"),

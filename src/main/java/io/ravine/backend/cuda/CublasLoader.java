@@ -1,100 +1,166 @@
 package io.ravine.backend.cuda;
 
-import java.io.BufferedReader;
+import io.ravine.InvalidInputException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
+import jcuda.CudaException;
 import jcuda.jcublas.JCublas2;
+import jcuda.libraryPropertyType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decides, once per JVM and before JCublas2's native library is touched, where cuBLAS comes from. A failed native
- * load cannot be retried in the same JVM, so instead of trying JCublas2 and catching the error this probes the
- * dynamic linker's search places for the library files first:
+ * Loads cuBLAS where {@link CublasSearch} found it, once per JVM and before JCublas2's native library is touched (a
+ * failed native load cannot be retried in the same JVM):
  * <ol>
- *   <li>{@code libcublas.so.12} found: load it by full path (so JCublas2's dependency resolves even where the
+ *   <li>{@code libcublas.so.12}: load it by full path (so JCublas2's dependency resolves by soname even where the
  *       directory is not on the linker path), then JCublas2;</li>
- *   <li>else {@code libcublas.so.13} found (CUDA 13 hosts): load it, then extract Ravine's bridge (a
- *       {@code libcublas.so.12} that forwards to it, see {@code native/cublas_bridge.c}) from the jar and load that,
- *       then JCublas2, whose dependency the linker now satisfies by soname with the bridge;</li>
- *   <li>else no cuBLAS: the backend uses its tiled GEMM kernel.</li>
+ *   <li>{@code libcublas.so.13} (CUDA 13 hosts): load it, then extract Ravine's bridge (a {@code libcublas.so.12} that
+ *       forwards to it, see {@code native/cublas_bridge.c}) into the {@link NativeDirectory} and load that, then
+ *       JCublas2, whose dependency the linker now satisfies by soname with the bridge;</li>
+ *   <li>nothing found, or found but not loadable: the backend uses its tiled GEMM kernel, and one WARN line says so,
+ *       how many places were searched and how to point at cuBLAS ({@code RAVINE_CUBLAS}).</li>
  * </ol>
- * System property {@code ravine.cublas=off} forces the third case (to test or bench the fallback).
+ * {@code libcublasLt.so.N} next to the library is loaded first: pip wheels do not all carry an {@code $ORIGIN} runpath.
+ * JCublas2's own native is extracted into the {@link NativeDirectory}. An explicit setting ({@code ravine.cublas},
+ * {@code RAVINE_CUBLAS}, {@code RAVINE_CUBLAS13}) that names nothing usable, or a library that does not load, is an
+ * {@link InvalidInputException}, thrown by every call. System property {@code ravine.cublas=off} forces the tiled
+ * kernel (to test or bench it).
  */
 final class CublasLoader {
     private static final Logger LOG = LoggerFactory.getLogger(CublasLoader.class);
     static final String BRIDGE_RESOURCE = "/io/ravine/native/linux-x86_64/libcublas.so.12";
+    static final String POINT_AT_IT = CublasSearch.ENV + "=/path/to/libcublas.so.13";
+    static final String PLACES = "LD_LIBRARY_PATH, CUDA toolkits, Python environments, system library directories,"
+            + " ldconfig";
 
-    enum Source { SYSTEM_CUBLAS_12, BRIDGE_TO_CUBLAS_13, NONE }
+    /** cuBLAS 12 loaded as it is, cuBLAS 13 behind the bridge, none (not found or not loadable), or switched off. */
+    enum Source { SYSTEM_CUBLAS_12, BRIDGE_TO_CUBLAS_13, NONE, DISABLED }
 
-    /** Where cuBLAS comes from and, for logs and {@code deviceDescription()}, a phrase saying so. */
-    record Choice(Source source, String description) {
+    /** Where cuBLAS comes from, and what {@link CudaBackend#cublasInfo()} reports about it. */
+    record Choice(Source source, CublasInfo info) {
         boolean available() {
-            return source != Source.NONE;
+            return source == Source.SYSTEM_CUBLAS_12 || source == Source.BRIDGE_TO_CUBLAS_13;
+        }
+
+        String description() {
+            return info.describe();
         }
     }
 
     private static Choice choice;
+    private static String settingError;
 
     private CublasLoader() {
     }
 
     static synchronized Choice load() {
+        if (settingError != null) {
+            throw new InvalidInputException(settingError);
+        }
         if (choice == null) {
-            choice = decideAndLoad();
-            if (choice.available()) {
-                LOG.info("cuBLAS: {}", choice.description());
-            } else {
-                LOG.info("cuBLAS not found: using Ravine's tiled GEMM kernel ({})", choice.description());
+            try {
+                choice = act(CublasSearch.find(CublasSearch.Environment.current()));
+            } catch (InvalidInputException e) {
+                settingError = e.getMessage();
+                throw e;
             }
+            log(choice);
         }
         return choice;
     }
 
-    private static Choice decideAndLoad() {
-        if ("off".equalsIgnoreCase(System.getProperty("ravine.cublas", ""))) {
-            return new Choice(Source.NONE, "disabled by -Dravine.cublas=off");
+    private static void log(Choice c) {
+        if (LOG.isDebugEnabled() && !c.info().searched().isEmpty()) {
+            LOG.debug("cuBLAS searched, in order: {}", c.info().searched());
         }
-        List<Path> dirs = searchDirectories();
-        Optional<Path> v12 = find("libcublas.so.12", dirs);
-        Optional<Path> v13 = find("libcublas.so.13", dirs);
-        try {
-            if (v12.isPresent()) {
-                System.load(v12.get().toString());
-                initJCublas();
-                return new Choice(Source.SYSTEM_CUBLAS_12, "libcublas.so.12 from " + v12.get());
-            }
-            if (v13.isPresent()) {
-                Path bridge = extractBridge();
-                System.load(v13.get().toString());
-                System.load(bridge.toString());
-                initJCublas();
-                return new Choice(Source.BRIDGE_TO_CUBLAS_13,
-                        "Ravine's cuBLAS 12->13 bridge forwarding to " + v13.get());
-            }
-        } catch (IOException | LinkageError e) {
-            // LinkageError covers UnsatisfiedLinkError from System.load and JCublas2's own loader.
-            return new Choice(Source.NONE, "cuBLAS found but could not be loaded: " + oneLine(e));
+        if (c.available() || c.source() == Source.DISABLED) {
+            LOG.info("GEMM: {}", c.description());
+        } else {
+            LOG.warn(notInUseWarning(c.info()));
         }
-        return new Choice(Source.NONE, "neither libcublas.so.12 nor libcublas.so.13 in " + dirs.size()
-                + " searched directories");
     }
 
-    private static void initJCublas() {
-        JCublas2.setExceptionsEnabled(true);
-        JCublas2.initialize();
+    /**
+     * The one WARN line of a CUDA run that ends up on the tiled kernel without being asked to: "cuBLAS not found in N
+     * places (LD_LIBRARY_PATH, ...): GEMM runs on Ravine's slower tiled kernel; set RAVINE_CUBLAS=... to use cuBLAS".
+     */
+    static String notInUseWarning(CublasInfo info) {
+        String why = info.reason().orElse("cuBLAS not in use");
+        if (why.startsWith("cuBLAS not found")) {
+            why += " (" + PLACES + ")";
+        }
+        return why + ": GEMM runs on Ravine's slower tiled kernel; set " + POINT_AT_IT + " to use cuBLAS";
+    }
+
+    /** Loads what the search found. */
+    static Choice act(CublasSearch.Result result) {
+        if (result instanceof CublasSearch.Disabled d) {
+            return new Choice(Source.DISABLED, new CublasInfo(false, Optional.empty(), Optional.empty(), false,
+                    Optional.empty(), Optional.of(d.why()), List.of()));
+        }
+        if (result instanceof CublasSearch.NotFound n) {
+            return none("cuBLAS not found in " + n.searched().size() + " places", n.searched(), Optional.empty());
+        }
+        CublasSearch.Found f = (CublasSearch.Found) result;
+        Path library = f.library().toAbsolutePath();
+        Path real = realPath(library);
+        boolean bridged = f.major() == 13;
+        try {
+            Path lt = library.resolveSibling("libcublasLt.so." + f.major());
+            if (Files.isRegularFile(lt)) {
+                System.load(lt.toString());
+            }
+            System.load(library.toString());
+            if (bridged) {
+                System.load(extractBridge().toString());
+            }
+            NativeDirectory.initialize(JCublas2.class);
+            JCublas2.setExceptionsEnabled(true);
+        } catch (IOException | LinkageError | CudaUnavailableException e) {
+            // LinkageError covers UnsatisfiedLinkError from System.load and from JCublas2's own loader.
+            String why = real + " could not be loaded: " + NativeDirectory.loadFailure(e);
+            if (f.setting() != null) {
+                throw new InvalidInputException(f.setting() + ": " + why);
+            }
+            return none("cuBLAS at " + why, f.searched(), Optional.of(real));
+        }
+        CublasInfo info = new CublasInfo(true, version(), Optional.of(real), bridged, Optional.ofNullable(f.setting()),
+                Optional.empty(), f.searched());
+        return new Choice(bridged ? Source.BRIDGE_TO_CUBLAS_13 : Source.SYSTEM_CUBLAS_12, info);
+    }
+
+    private static Choice none(String reason, List<Path> searched, Optional<Path> library) {
+        return new Choice(Source.NONE, new CublasInfo(false, Optional.empty(), library, false, Optional.empty(),
+                Optional.of(reason), searched));
+    }
+
+    /** cuBLAS's own version, MAJOR.MINOR.PATCH (cublasGetProperty needs no handle or context); empty if unreadable. */
+    private static Optional<String> version() {
+        try {
+            int[] v = {0};
+            StringBuilder sb = new StringBuilder();
+            for (int p : new int[] {libraryPropertyType.MAJOR_VERSION, libraryPropertyType.MINOR_VERSION,
+                    libraryPropertyType.PATCH_LEVEL}) {
+                JCublas2.cublasGetProperty(p, v);
+                sb.append(sb.length() == 0 ? "" : ".").append(v[0]);
+            }
+            return Optional.of(sb.toString());
+        } catch (CudaException | LinkageError e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Path realPath(Path p) {
+        try {
+            return p.toRealPath();
+        } catch (IOException e) {
+            return p;
+        }
     }
 
     private static Path extractBridge() throws IOException {
@@ -103,92 +169,11 @@ final class CublasLoader {
                 throw new IOException("the cuBLAS bridge " + BRIDGE_RESOURCE + " is not in this jar (gcc was absent"
                         + " at build time)");
             }
-            // The file keeps the name libcublas.so.12; the directory is private to this JVM and removed on exit.
-            Path dir = Files.createTempDirectory("ravine-cublas-bridge");
-            Path lib = dir.resolve("libcublas.so.12");
-            Files.copy(in, lib, StandardCopyOption.REPLACE_EXISTING);
-            lib.toFile().deleteOnExit();
-            dir.toFile().deleteOnExit();
+            // Named libcublas.so.12 (its soname anyway) in this JVM's private native directory, removed on exit.
+            Path lib = NativeDirectory.require().resolve("libcublas.so.12");
+            Files.copy(in, lib);
             return lib;
         }
-    }
-
-    /** The dynamic linker's search places, in its order: LD_LIBRARY_PATH, the CUDA toolkits, the system, ld.so.cache. */
-    static List<Path> searchDirectories() {
-        Set<Path> dirs = new LinkedHashSet<>();
-        String ld = System.getenv("LD_LIBRARY_PATH");
-        if (ld != null) {
-            for (String d : ld.split(":")) {
-                if (!d.isBlank()) {
-                    dirs.add(Path.of(d));
-                }
-            }
-        }
-        dirs.add(Path.of("/usr/local/cuda/lib64"));
-        try (Stream<Path> local = Files.list(Path.of("/usr/local"))) {
-            local.filter(p -> p.getFileName().toString().startsWith("cuda")).sorted().forEach(p -> {
-                dirs.add(p.resolve("lib64"));
-                dirs.add(p.resolve("targets/x86_64-linux/lib"));
-            });
-        } catch (IOException | RuntimeException e) {
-            // No /usr/local or unreadable: nothing to add.
-        }
-        // PyTorch's pip wheels bring cuBLAS along (nvidia/cublas/lib for CUDA 12, nvidia/cu13/lib for CUDA 13); a GPU
-        // host with PyTorch but no toolkit still has one of them there.
-        for (String root : new String[] {"/usr/local/lib", "/usr/lib", "/opt/conda/lib"}) {
-            try (Stream<Path> pythons = Files.list(Path.of(root))) {
-                pythons.filter(p -> p.getFileName().toString().startsWith("python3")).sorted().forEach(py -> {
-                    for (String packages : new String[] {"dist-packages", "site-packages"}) {
-                        dirs.add(py.resolve(packages).resolve("nvidia/cublas/lib"));
-                        dirs.add(py.resolve(packages).resolve("nvidia/cu13/lib"));
-                    }
-                });
-            } catch (IOException | RuntimeException e) {
-                // No such directory: nothing to add.
-            }
-        }
-        dirs.add(Path.of("/usr/lib/x86_64-linux-gnu"));
-        dirs.add(Path.of("/lib/x86_64-linux-gnu"));
-        dirs.add(Path.of("/usr/lib64"));
-        dirs.addAll(ldconfigDirectories());
-        return new ArrayList<>(dirs);
-    }
-
-    private static Optional<Path> find(String name, List<Path> dirs) {
-        return dirs.stream().map(d -> d.resolve(name)).filter(Files::isReadable).findFirst();
-    }
-
-    /** Directories of cuBLAS entries in {@code ldconfig -p} ("libcublas.so.13 (libc6,x86-64) => /path/lib"). */
-    private static List<Path> ldconfigDirectories() {
-        List<Path> out = new ArrayList<>();
-        for (String exe : new String[] {"/sbin/ldconfig", "/usr/sbin/ldconfig", "ldconfig"}) {
-            try {
-                Process p = new ProcessBuilder(exe, "-p").redirectErrorStream(true).start();
-                try (BufferedReader r = new BufferedReader(
-                        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = r.readLine()) != null) {
-                        int arrow = line.indexOf("=> ");
-                        if (line.contains("libcublas.so.") && arrow >= 0) {
-                            Path parent = Path.of(line.substring(arrow + 3).trim()).getParent();
-                            if (parent != null) {
-                                out.add(parent);
-                            }
-                        }
-                    }
-                }
-                if (!p.waitFor(5, TimeUnit.SECONDS)) {
-                    p.destroy();
-                }
-                return out;
-            } catch (IOException e) {
-                // This ldconfig does not exist; try the next.
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return out;
-            }
-        }
-        return out;
     }
 
     static String oneLine(Throwable t) {

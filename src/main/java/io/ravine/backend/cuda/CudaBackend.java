@@ -251,9 +251,10 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Why CUDA cannot be used in this JVM, in one line, or empty where it can: no NVIDIA driver (JCuda's native
-     * library cannot load libcuda.so.1), cuInit failing, no GPU, or kernels missing from the jar. Probes once and
-     * never lets a native-library failure escape.
+     * Why CUDA cannot be used in this JVM, in one line, or empty where it can: no directory to extract native
+     * libraries into ({@link NativeDirectory}), no NVIDIA driver (JCuda's native library cannot load libcuda.so.1),
+     * cuInit failing, no GPU, or kernels missing from the jar. Probes once and never lets a native-library failure
+     * escape.
      */
     public static synchronized Optional<String> unavailableReason() {
         if (unavailable == null) {
@@ -263,7 +264,13 @@ public final class CudaBackend implements Backend {
     }
 
     private static Optional<String> probe() {
+        // JCuda extracts its natives into this JVM's private directory, never a shared /tmp (see NativeDirectory).
+        Optional<String> noNativeDirectory = NativeDirectory.problem();
+        if (noNativeDirectory.isPresent()) {
+            return noNativeDirectory;
+        }
         try {
+            NativeDirectory.initialize(JCudaDriver.class);
             JCudaDriver.setExceptionsEnabled(true);
             cuInit(0);
             int[] count = {0};
@@ -273,8 +280,7 @@ public final class CudaBackend implements Backend {
             }
         } catch (LinkageError e) {
             // UnsatisfiedLinkError (JCuda's driver library needs libcuda.so.1) or a failed class initialization.
-            return Optional.of("no NVIDIA driver: JCuda's driver library could not be loaded (libcuda.so.1 missing?): "
-                    + CublasLoader.oneLine(e));
+            return Optional.of(NativeDirectory.driverLoadFailure(e));
         } catch (CudaException e) {
             String m = CublasLoader.oneLine(e);
             if (m.contains("CUDA_ERROR_NO_DEVICE")) {
@@ -300,8 +306,12 @@ public final class CudaBackend implements Backend {
         return String.format("%s (cuda:%d, compute capability %d.%d, %d SMs, %.1f GiB, driver %d.%d, %s, TF32 %s)",
                 deviceName, ordinal, ccMajor, ccMinor, smCount, totalMemory / (1024.0 * 1024.0 * 1024.0),
                 driverVersion / 1000, (driverVersion % 1000) / 10,
-                cublasChoice.available() ? "cuBLAS: " + cublasChoice.description() : "GEMM: Ravine's tiled kernel",
-                tf32 ? "on" : "off");
+                "GEMM: " + cublasChoice.description(), tf32 ? "on" : "off");
+    }
+
+    /** Which GEMM this backend uses: cuBLAS's version and file, or the tiled kernel and why. */
+    public CublasInfo cublasInfo() {
+        return cublasChoice.info();
     }
 
     @Override

@@ -83,12 +83,25 @@ public final class SelfTest {
             System.err.println("CUDA is not available: " + reason.get());
             System.exit(2);
         }
-        List<Row> rows = run(device, System.nanoTime());
+        List<Row> rows = new ArrayList<>();
         try (CudaBackend b = CudaBackend.open(device, false)) {
             System.out.println(b.deviceDescription());
+            rows.add(gemmInUse(b.cublasInfo(), false));
         }
+        rows.addAll(run(device, System.nanoTime()));
         print(rows, System.out);
         System.exit(rows.stream().allMatch(Row::pass) ? 0 : 1);
+    }
+
+    /**
+     * The row saying which GEMM the backend uses: cuBLAS with its version and file, or Ravine's tiled kernel and why.
+     * With {@code requireCublas} the row fails (error 1, tolerance 0) where the GEMM is not cuBLAS, so a proof run
+     * cannot pass while timing or checking the wrong GEMM.
+     */
+    public static Row gemmInUse(CublasInfo info, boolean requireCublas) {
+        boolean pass = info.inUse() || !requireCublas;
+        String op = info.describe() + (pass ? "" : "; cuBLAS was required");
+        return new Row("gemm-in-use", op, pass ? 0.0 : 1.0, 0.0, pass);
     }
 
     /** The rows as an aligned text table, failures marked. */

@@ -102,6 +102,17 @@ class CudaSelfTestGpuTest {
     }
 
     @Test
+    void reportsWhichGemmItUsesWithCublassVersionAndFile() {
+        CublasInfo info = cuda.cublasInfo();
+        assertEquals(cuda.usesCublas(), info.inUse());
+        assertTrue(cuda.deviceDescription().contains("GEMM: " + info.describe()), cuda.deviceDescription());
+        if (info.inUse()) {
+            assertTrue(info.version().isPresent(), info.describe());
+            assertTrue(java.nio.file.Files.isRegularFile(info.library().orElseThrow()), info.describe());
+        }
+    }
+
+    @Test
     void describesTheDevice() {
         String d = cuda.deviceDescription();
         assertTrue(d.contains("compute capability"), d);
