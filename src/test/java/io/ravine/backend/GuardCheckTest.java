@@ -12,7 +12,7 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * The optimizer guard on the CPU backends: the float32 fused path (one and two threads, so the parallel finiteness
- * pass is exercised) and the float64 reference. The CUDA kernels get the same checks in CudaSelfTestGpuTest.
+ * pass is exercised) and the float64 reference. The CUDA kernels get the same checks in SelfTestRowsGpuTest.
  */
 class GuardCheckTest {
     @AfterEach

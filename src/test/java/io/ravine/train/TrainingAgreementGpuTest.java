@@ -8,10 +8,15 @@ import io.ravine.backend.cuda.SelfTest;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.TestFactory;
 
-/** N steps of every optimizer on CUDA (plain and graph-replayed) against the CPU reference, from the same θ₀. */
+/**
+ * N steps of every optimizer on CUDA (plain and graph-replayed) against the CPU reference, from the same θ₀. Tagged
+ * {@code selftest}: {@code ravine selftest --device cuda} runs the same comparison as its training rows.
+ */
 @RequiresCuda
+@Tag("selftest")
 class TrainingAgreementGpuTest {
 
     @TestFactory
