@@ -31,11 +31,14 @@ class DevicesTest {
     void capture() {
         log.start();
         logger.addAppender(log);
+        // The lines under test are INFO and WARN; the test configuration logs WARN and above.
+        logger.setLevel(ch.qos.logback.classic.Level.INFO);
     }
 
     @AfterEach
     void release() {
         logger.detachAppender(log);
+        logger.setLevel(null);
         CpuBackend.setBlasThreads(1);
     }
 

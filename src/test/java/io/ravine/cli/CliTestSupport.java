@@ -21,18 +21,27 @@ final class CliTestSupport {
         return run(new CommandLine(new Main()), args);
     }
 
-    /** Runs {@code cli} through Main's error handling (a stand-in command, say) and captures what it prints. */
+    /**
+     * Runs {@code cli} through Main's error handling (a stand-in command, say) and captures what it prints, with
+     * Ravine's loggers at INFO as a user's run has them (the test configuration is WARN; the captured lines never
+     * reach Maven's output).
+     */
     static synchronized Result run(CommandLine cli, String... args) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
+        ch.qos.logback.classic.Logger ravine = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                "io.ravine");
+        ch.qos.logback.classic.Level oldLevel = ravine.getLevel();
+        ravine.setLevel(ch.qos.logback.classic.Level.INFO);
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
             int status = Main.execute(cli, args);
             return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         } finally {
+            ravine.setLevel(oldLevel);
             System.setOut(oldOut);
             System.setErr(oldErr);
         }
