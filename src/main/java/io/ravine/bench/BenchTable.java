@@ -41,9 +41,9 @@ public final class BenchTable {
         for (Row r : rows) {
             StepBench.Result rv = r.ravine();
             double step = rv.msPerStep();
-            sb.append(String.format(Locale.ROOT, "| %s | %s | %d | %s | %.0f | %.0f | %.2f× | %.3f |", r.config().label(),
-                    r.device(), r.threads(), r.peerMode(), rv.samplesPerSecond(), r.torch().samplesPerSecond(),
-                    r.ratio(), step));
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %d | %s | %.0f | %s | %s | %.3f |", r.config().label(),
+                    r.device(), r.threads(), r.peerMode(), rv.samplesPerSecond(),
+                    number(r.torch().samplesPerSecond(), "%.0f"), number(r.ratio(), "%.2f×"), step));
             for (Phase p : Phase.values()) {
                 sb.append(' ').append(share(rv.phaseMs().get(p), step)).append(" |");
             }
@@ -111,6 +111,11 @@ public final class BenchTable {
             sb.append('\n');
         }
         return sb.toString();
+    }
+
+    /** A measured value, or "–" where there is none (a peer that failed or did not run). */
+    private static String number(double v, String format) {
+        return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, format, v);
     }
 
     private static String share(Double ms, double step) {

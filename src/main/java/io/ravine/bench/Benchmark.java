@@ -1,5 +1,6 @@
 package io.ravine.bench;
 
+import io.ravine.InvalidInputException;
 import io.ravine.backend.Backend;
 import io.ravine.backend.Devices;
 import io.ravine.data.Dataset;
@@ -38,8 +39,15 @@ public final class Benchmark {
             TorchPeer peer, long seed) {
     }
 
+    private final List<String> peerFailures = new ArrayList<>();
+
     public Benchmark(Settings settings) {
         this.s = settings;
+    }
+
+    /** One line per measurement whose PyTorch peer failed (its row keeps Ravine's side and says FAILED). */
+    public List<String> peerFailures() {
+        return List.copyOf(peerFailures);
     }
 
     /** Floats per buffer of the copy-bandwidth measurement: 256 MB on a GPU (several times an H200's 60 MB L2). */
@@ -90,18 +98,33 @@ public final class Benchmark {
         List<TorchPeer.Result> theirs = new ArrayList<>();
         double[] ratios = new double[s.repeats()];
         // One peer process per configuration and mode: its set-up (and torch.compile) is paid once, before the
-        // first repeat, and each repeat then times the same loop again right after Ravine's.
-        try (TorchPeer.Session peer = s.peer() == null ? null : s.peer().open(c, s.device(), mode, threads,
-                dataSource, s.limit(), warmup)) {
+        // first repeat, and each repeat then times the same loop again right after Ravine's. A peer that fails (no
+        // torch, a compiler error) costs its own column, not the rest of the table: the row keeps Ravine's side.
+        String peerFailure = null;
+        TorchPeer.Session peer = null;
+        try {
+            if (s.peer() != null) {
+                try {
+                    peer = s.peer().open(c, s.device(), mode, threads, dataSource, s.limit(), warmup);
+                } catch (InvalidInputException e) {
+                    peerFailure = e.getMessage();
+                }
+            }
             for (int r = 0; r < s.repeats(); r++) {
                 // The profile runs once (first repeat): it is slower by design and only its shares are used.
                 StepBench.Result rv = StepBench.run(backend, data, c, warmup, steps, r == 0 ? profile : 0,
                         s.cudaGraph(), s.seed());
                 ours.add(rv);
-                TorchPeer.Result pt = peer == null ? null
-                        : peer.measure(warmup, steps, r == 0 && s.device().equals("cuda"));
-                if (pt != null) {
-                    theirs.add(pt);
+                TorchPeer.Result pt = null;
+                if (peer != null) {
+                    try {
+                        pt = peer.measure(warmup, steps, r == 0 && s.device().equals("cuda"));
+                        theirs.add(pt);
+                    } catch (InvalidInputException e) {
+                        peerFailure = e.getMessage();
+                        peer.close();
+                        peer = null;
+                    }
                 }
                 ratios[r] = pt == null ? Double.NaN : rv.samplesPerSecond() / pt.samplesPerSecond();
                 progress.accept(String.format(java.util.Locale.ROOT, "%s, %s, %d threads, repeat %d: Ravine %.0f"
@@ -109,6 +132,14 @@ public final class Benchmark {
                         rv.samplesPerSecond(), mode, pt == null ? "–" : String.format(java.util.Locale.ROOT,
                                 "%.0f", pt.samplesPerSecond())));
             }
+        } finally {
+            if (peer != null) {
+                peer.close();
+            }
+        }
+        if (peerFailure != null) {
+            progress.accept(peerFailure);
+            peerFailures.add(peerFailure);
         }
         StepBench.Result first = ours.get(0);
         double medianSps = median(ours.stream().mapToDouble(StepBench.Result::samplesPerSecond).toArray());
@@ -125,7 +156,8 @@ public final class Benchmark {
                     median(theirs.stream().mapToDouble(TorchPeer.Result::msPerStep).toArray()), p0.threads(),
                     p0.version(), p0.device(), p0.mode(), p0.kernelMs(), p0.gapsMs());
         }
-        String peerLabel = theirs.isEmpty() ? "none" : "torch " + torch.version() + " " + mode;
+        String peerLabel = peerFailure != null ? "torch " + mode + " FAILED"
+                : theirs.isEmpty() ? "none" : "torch " + torch.version() + " " + mode;
         return new BenchTable.Row(c, s.device(), threads, peerLabel, ravine, torch, median(ratios), floors);
     }
 

@@ -116,7 +116,8 @@ public final class BenchCommand implements Callable<Integer> {
                 torch == null ? List.of("eager") : modes, data, limit, warmup, steps, profileSteps, repeats,
                 TrainingFlags.parseOnOff("--cuda-graph", cudaGraph), tf32, torch, seed);
         String loadBefore = loadAverage();
-        BenchTable table = new Benchmark(settings).run(line -> System.err.println("bench: " + line));
+        Benchmark benchmark = new Benchmark(settings);
+        BenchTable table = benchmark.run(line -> System.err.println("bench: " + line));
         String context = context(loadBefore);
         System.out.println(context);
         System.out.println(table.toMarkdown());
@@ -129,6 +130,12 @@ public final class BenchCommand implements Callable<Integer> {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write " + out, e);
             }
+        }
+        List<String> failures = benchmark.peerFailures();
+        if (!failures.isEmpty()) {
+            System.err.println("ravine: the PyTorch peer failed in " + failures.size() + " of " + table.rows().size()
+                    + " measurements (first: " + failures.get(0) + "); their rows keep Ravine's side");
+            return 1;
         }
         return 0;
     }

@@ -183,6 +183,40 @@ class BenchHarnessTest {
     }
 
     @Test
+    void aFailingPeerModeCostsItsColumnNotTheTable(@TempDir Path dir) throws Exception {
+        // A stand-in for torch_bench.py that speaks its protocol (--serve: a ready line, then one JSON line per
+        // "measure" request) in eager mode and fails the way a broken torch.compile does in compile mode.
+        Path script = dir.resolve("fake_peer.py");
+        Files.writeString(script, String.join("\n",
+                "import json, sys",
+                "mode = sys.argv[sys.argv.index('--mode') + 1]",
+                "if mode == 'compile':",
+                "    sys.exit('torch_bench: inductor failed to compile the step')",
+                "print(json.dumps({'ready': True, 'torch_version': '9.9'}), flush=True)",
+                "for line in sys.stdin:",
+                "    w = line.split()",
+                "    if w[0] == 'quit':",
+                "        break",
+                "    print(json.dumps({'samples_per_second': 1000.0, 'ms_per_step': 1.0, 'threads': 1,",
+                "                      'torch_version': '9.9', 'device': 'cpu', 'mode': mode}), flush=True)",
+                ""));
+        String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+        String[] r = runCommand("--python", python, "--torch-script", script.toString(), "--peer-modes",
+                "eager,compile", "--data", "synthetic", "--limit", "200", "--configs", "784-8-10:50", "--threads",
+                "1", "--steps", "2", "--warmup", "1", "--repeats", "2");
+        assertEquals("1", r[0], r[2]);
+        List<String> rows = r[1].lines().filter(l -> l.startsWith("| 784-8-10 B=50 | cpu |")
+                && l.contains("| torch ")).toList();
+        assertEquals(2, rows.size(), r[1]);
+        assertTrue(rows.get(0).contains("| torch 9.9 eager |") && rows.get(0).contains("| 1000 |"), rows.get(0));
+        assertTrue(rows.get(1).contains("| torch compile FAILED |") && rows.get(1).contains("| – | – |"),
+                rows.get(1));
+        List<String> errors = r[2].lines().filter(l -> l.startsWith("ravine:")).toList();
+        assertEquals(1, errors.size(), r[2]);
+        assertTrue(errors.get(0).contains("inductor failed to compile the step"), errors.get(0));
+    }
+
+    @Test
     void badFlagsAreOneLineErrors() {
         for (String[] args : new String[][] {{"--device", "tpu"}, {"--threads", "0"}, {"--configs", "784:1"},
                 {"--peer", "jax"}, {"--peer-modes", "jit"}, {"--data", "imagenet", "--peer", "none"},
