@@ -1,6 +1,7 @@
 package io.ravine.bundle;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -119,6 +120,36 @@ class BundleIT {
             assertTrue(Files.isRegularFile(BUNDLE.resolve(f)), f);
         }
         assertEquals(Files.exists(ROOT.resolve("docker/gpu-proof.sh")), Files.exists(BUNDLE.resolve("gpu-proof.sh")));
+    }
+
+    @Test
+    void aJdkWithoutItsOwnFreeTypeIsRefusedInOneLine() throws Exception {
+        assumeBuilt();
+        Path notAJdk = Files.createTempDirectory(WORK, "not-a-jdk");
+        Path out = WORK.resolve("refused");
+        ProcessBuilder pb = new ProcessBuilder("bash", ROOT.resolve("docker/build-bundle.sh").toString(),
+                out.toString()).directory(ROOT.toFile()).redirectErrorStream(true);
+        pb.environment().put("RAVINE_BUNDLE_JDK", notAJdk.toString());
+        Process p = pb.start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(1, p.exitValue(), output);
+        assertEquals(List.of("build-bundle: RAVINE_BUNDLE_JDK=" + notAJdk + " must be a JDK >= 17 with bin/jlink and"
+                + " its own lib/libfreetype.so (Temurin has both)"), output.lines().toList());
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void noTemurinIsOneLineNamingWhereItWasLookedFor() throws Exception {
+        assumeNamespaces();
+        Path out = WORK.resolve("refused");
+        Path empty = Files.createTempDirectory(WORK, "empty");
+        Run r = run(List.of("unshare", "-m", "sh", "-c", "mount --make-rprivate / && mount --bind " + empty
+                + " /usr/lib/jvm && unset RAVINE_BUNDLE_JDK && exec bash docker/build-bundle.sh " + out), ROOT, 60);
+        assertEquals(1, r.status(), r.output());
+        assertEquals(List.of("build-bundle: no Temurin JDK with bin/jlink and lib/libfreetype.so under /usr/lib/jvm"
+                + " (install temurin-25-jdk, or set RAVINE_BUNDLE_JDK)"), r.lines());
+        assertFalse(Files.exists(out));
     }
 
     @Test
