@@ -36,7 +36,10 @@ fi
 
 "$cc" -shared -fPIC -O2 -Wall -Wextra -Werror -fvisibility=default \
     -Wl,-soname,libcublas.so.12 -Wl,--version-script="$here/cublas_bridge.map" -Wl,--no-undefined \
-    -o "$out/libcublas.so.12" "$here/cublas_bridge.c" "$work/cublas_bridge_stubs.c" -ldl -lpthread
+    -o "$out/libcublas.so.12" "$here/cublas_bridge.c" "$work/cublas_bridge_stubs.c" \
+    -Wl,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0
+# (libdl.so.2 and libpthread.so.0 by file name, kept even where glibc >= 2.34 makes them empty: an older glibc
+#  finds dlopen@GLIBC_2.2.5 and pthread_once@GLIBC_2.2.5 there; see the .symver lines in cublas_bridge.c.)
 
 echo "cuBLAS 12->13 bridge built: $out/libcublas.so.12 ($(wc -l < "$work/forwarded.txt") forwarded," \
     "$(comm -23 "$work/imports.txt" "$work/forwarded.txt" | wc -l) stubbed)"

@@ -16,6 +16,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* Old symbol versions, so the bridge loads on glibc 2.17 and later (RHEL/Rocky 8 has 2.28), not only on >= 2.34.
+ * glibc 2.34 moved dlopen/dlsym/dlerror (from libdl.so.2) and pthread_once (from libpthread.so.0) into libc.so.6
+ * under a new version, GLIBC_2.34, and kept the old ones, GLIBC_2.2.5 (x86-64's first), for compatibility: a
+ * build on a new glibc binds to the new version unless told otherwise. build.sh links libdl.so.2 and
+ * libpthread.so.0 as NEEDED, which is where an older glibc keeps these functions. docker/check-glibc.sh checks. */
+__asm__(".symver dlopen,dlopen@GLIBC_2.2.5");
+__asm__(".symver dlsym,dlsym@GLIBC_2.2.5");
+__asm__(".symver dlerror,dlerror@GLIBC_2.2.5");
+__asm__(".symver pthread_once,pthread_once@GLIBC_2.2.5");
+
 /* The few cuBLAS types the forwarded functions need, as in cublas_api.h (identical in 12.x and 13.0). */
 typedef int cublasStatus_t;
 typedef struct cublasContext* cublasHandle_t;

@@ -10,6 +10,7 @@ import io.ravine.diagnose.DiagnosisPlots;
 import io.ravine.diagnose.Finding;
 import io.ravine.diagnose.HessianSpectrum;
 import io.ravine.diagnose.MeasurementFindings;
+import io.ravine.report.ReportFiles;
 import io.ravine.report.RunReport;
 import io.ravine.train.Checkpoint;
 import io.ravine.train.RunDirectories;
@@ -95,8 +96,10 @@ public final class DiagnoseCommand implements Callable<Integer> {
             JsonObject json = DiagnosisFile.toJson(report, new DiagnosisFile.Origin(name, step,
                     trainer.mlp().describe(), backend.deviceDescription()), lr, findings);
             DiagnosisFile.write(runDir.resolve("diagnosis.json"), json);
-            DiagnosisPlots.write(report, runDir.resolve("plots"));
-            RunReport.write(runDir);
+            // Charts and report.html after diagnosis.json, and never a reason to lose it.
+            Path plots = runDir.resolve("plots");
+            ReportFiles.bestEffort(plots, () -> DiagnosisPlots.write(report, plots));
+            ReportFiles.bestEffort(runDir.resolve("report.html"), () -> RunReport.write(runDir));
             print(report, name, step, findings);
             return 0;
         }

@@ -2,6 +2,7 @@ package io.ravine.cli;
 
 import io.ravine.InvalidInputException;
 import io.ravine.backend.Devices;
+import io.ravine.report.ReportFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
@@ -39,6 +40,9 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        // Charts are drawn into images, never onto a screen: headless AWT needs no X11 libraries or display, even
+        // where DISPLAY is set (an ssh -X session on a GPU host).
+        System.setProperty("java.awt.headless", "true");
         System.exit(execute(args));
     }
 
@@ -50,6 +54,7 @@ public final class Main implements Runnable {
     /** Runs {@code cli} with Ravine's error handling (tests give it a command of their own that fails on purpose). */
     static int execute(CommandLine cli, String... args) {
         boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+        ReportFiles.configure(verbose);
         cli.setParameterExceptionHandler((ex, a) -> {
             System.err.println("ravine: " + oneLine(ex.getMessage()));
             if (verbose) {

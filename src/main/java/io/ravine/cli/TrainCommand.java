@@ -6,6 +6,7 @@ import io.ravine.backend.Devices;
 import io.ravine.data.Dataset;
 import io.ravine.diagnose.Curvature;
 import io.ravine.nn.Model;
+import io.ravine.report.ReportFiles;
 import io.ravine.report.RunReport;
 import io.ravine.train.CurvatureProbe;
 import io.ravine.train.Divergence;
@@ -130,7 +131,7 @@ public final class TrainCommand implements Callable<Integer> {
                 }
             }
             if (r.diverged()) {
-                RunReport.write(dir);
+                writeReport(dir);
                 // The curve doctor's form: problem: evidence; workaround.
                 System.err.println("ravine: instability: " + r.divergence().evidence() + "; "
                         + Divergence.WORKAROUND + " (last good checkpoint: "
@@ -144,10 +145,15 @@ public final class TrainCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "iterate average: test accuracy %.4f, test loss %.4f%n",
                         r.emaTestAccuracy(), r.emaTestLoss());
             }
-            RunReport.write(dir);
+            writeReport(dir);
             System.out.println("run directory: " + dir + " (report.html)");
             return 0;
         }
+    }
+
+    /** report.html and its charts: after the results are on disk, and never a reason to lose the run. */
+    private static void writeReport(Path dir) {
+        ReportFiles.bestEffort(dir.resolve("report.html"), () -> RunReport.write(dir));
     }
 
     private static CurvatureProbe.Measurement curvature(Model model, Dataset subset, int capacity) {

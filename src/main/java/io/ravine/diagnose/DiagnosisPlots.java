@@ -23,7 +23,10 @@ public final class DiagnosisPlots {
         return "activations-layer-" + layer + ".png";
     }
 
-    /** Writes the charts into {@code plotsDir}; returns the file names written. */
+    /**
+     * Writes the charts into {@code plotsDir}; returns the file names written. A chart that cannot be drawn is one
+     * warning line and missing from the list ({@link io.ravine.report.ReportFiles}), never an exception.
+     */
     public static List<String> write(Diagnosis.Report r, Path plotsDir) {
         List<String> written = new ArrayList<>();
         for (UnitStatistics.Layer l : r.units()) {
@@ -34,28 +37,31 @@ public final class DiagnosisPlots {
                                     100 * l.saturatedFraction()) : "");
             double[][] all = staircase(l.histogram());
             double[][] means = staircase(l.meanActivationHistogram());
-            new LinePlot(title, "activation", "fraction per bin")
+            if (new LinePlot(title, "activation", "fraction per bin")
                     .series("all activations", all[0], all[1])
                     .series("per-unit mean activation", means[0], means[1])
-                    .write(plotsDir.resolve(activationFile(l.layer())));
-            written.add(activationFile(l.layer()));
+                    .write(plotsDir.resolve(activationFile(l.layer())))) {
+                written.add(activationFile(l.layer()));
+            }
         }
         HessianSpectrum h = r.hessian();
         double[] index = new double[h.topEigenvalues().length];
         for (int i = 0; i < index.length; i++) {
             index[i] = i + 1;
         }
-        new LinePlot(String.format(Locale.ROOT, "Hessian top eigenvalues (Lanczos, %d steps)", h.lanczosSteps()),
-                "rank", "eigenvalue").series("Ritz value", index, h.topEigenvalues()).markers()
-                .write(plotsDir.resolve(EIGENVALUES));
-        written.add(EIGENVALUES);
+        if (new LinePlot(String.format(Locale.ROOT, "Hessian top eigenvalues (Lanczos, %d steps)",
+                h.lanczosSteps()), "rank", "eigenvalue").series("Ritz value", index, h.topEigenvalues()).markers()
+                .write(plotsDir.resolve(EIGENVALUES))) {
+            written.add(EIGENVALUES);
+        }
         if (h.density() != null) {
             SpectralDensity d = h.density();
-            new LinePlot(String.format(Locale.ROOT, "Hessian spectral density (SLQ, %d probes x %d steps,"
+            if (new LinePlot(String.format(Locale.ROOT, "Hessian spectral density (SLQ, %d probes x %d steps,"
                     + " sigma %.3g)", d.probes(), d.steps(), d.sigma()), "eigenvalue", "density")
                     .series("density", d.grid(), floored(d.density(), 1e-8)).logY()
-                    .write(plotsDir.resolve(DENSITY));
-            written.add(DENSITY);
+                    .write(plotsDir.resolve(DENSITY))) {
+                written.add(DENSITY);
+            }
         }
         Curvature.GradientStudy g = r.gradient();
         LinePlot p = new LinePlot("J along the negative gradient: measured vs second-order model",
@@ -65,8 +71,9 @@ public final class DiagnosisPlots {
         for (Curvature.StepCheck c : g.checks()) {
             p.verticalLine(c.step());
         }
-        p.write(plotsDir.resolve(SECOND_ORDER));
-        written.add(SECOND_ORDER);
+        if (p.write(plotsDir.resolve(SECOND_ORDER))) {
+            written.add(SECOND_ORDER);
+        }
         return written;
     }
 

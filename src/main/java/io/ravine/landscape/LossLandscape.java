@@ -9,6 +9,7 @@ import io.ravine.io.AtomicFiles;
 import io.ravine.nn.Mlp;
 import io.ravine.report.ContourPlot;
 import io.ravine.report.LinePlot;
+import io.ravine.report.ReportFiles;
 import io.ravine.train.Checkpoint;
 import io.ravine.train.RunDirectories;
 import io.ravine.train.TrainConfig;
@@ -248,10 +249,11 @@ public final class LossLandscape implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + dir.resolve("line.csv"), e);
         }
-        new LinePlot("Loss along θ(α) = (1 − α)θ₀ + αθ₁", "α", "loss")
+        Path png = dir.resolve("line.png");
+        ReportFiles.bestEffort(png, () -> new LinePlot("Loss along θ(α) = (1 − α)θ₀ + αθ₁", "α", "loss")
                 .series("train (subset)", line.alpha(), line.trainLoss())
                 .series("test", line.alpha(), line.testLoss())
-                .verticalLine(0).verticalLine(1).write(dir.resolve("line.png"));
+                .verticalLine(0).verticalLine(1).write(png));
     }
 
     /** Writes plane.csv and plane.png into {@code dir}; {@code startIndex} marks θ₀ among the checkpoints (or −1). */
@@ -269,23 +271,26 @@ public final class LossLandscape implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + dir.resolve("plane.csv"), e);
         }
-        double[][] t = plane.trajectory();
-        double[] tx = new double[t.length];
-        double[] ty = new double[t.length];
-        for (int k = 0; k < t.length; k++) {
-            tx[k] = t[k][0];
-            ty[k] = t[k][1];
-        }
-        String axes = plane.kind().equals("pca") ? "principal direction " : "filter-normalised direction ";
-        ContourPlot plot = new ContourPlot("Training loss on the " + plane.kind() + " plane through θ₁",
-                axes + "1", axes + "2").grid(plane.as(), plane.bs(), plane.loss()).colourLabel("loss")
-                .trajectory(tx, ty);
-        if (startIndex >= 0) {
-            plot.marker(tx[startIndex], ty[startIndex], "θ₀");
-        }
-        // θ₁ is the plane's centre by construction.
-        plot.endMarker(0, 0, "θ₁");
-        plot.write(dir.resolve("plane.png"));
+        Path png = dir.resolve("plane.png");
+        ReportFiles.bestEffort(png, () -> {
+            double[][] t = plane.trajectory();
+            double[] tx = new double[t.length];
+            double[] ty = new double[t.length];
+            for (int k = 0; k < t.length; k++) {
+                tx[k] = t[k][0];
+                ty[k] = t[k][1];
+            }
+            String axes = plane.kind().equals("pca") ? "principal direction " : "filter-normalised direction ";
+            ContourPlot plot = new ContourPlot("Training loss on the " + plane.kind() + " plane through θ₁",
+                    axes + "1", axes + "2").grid(plane.as(), plane.bs(), plane.loss()).colourLabel("loss")
+                    .trajectory(tx, ty);
+            if (startIndex >= 0) {
+                plot.marker(tx[startIndex], ty[startIndex], "θ₀");
+            }
+            // θ₁ is the plane's centre by construction.
+            plot.endMarker(0, 0, "θ₁");
+            plot.write(png);
+        });
     }
 
     /** Writes landscape.json: the line, its minimum and shape, and the plane's kind, grid and trajectory. */

@@ -1,9 +1,7 @@
 package io.ravine.report;
 
-import io.ravine.io.AtomicFiles;
 import java.awt.BasicStroke;
 import java.awt.Color;
-import java.awt.Font;
 import java.awt.FontMetrics;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
@@ -13,8 +11,6 @@ import java.awt.geom.Point2D;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +20,7 @@ import javax.imageio.ImageIO;
 /**
  * A PNG contour plot of a function sampled on a grid, with a trajectory drawn over it: the picture of the lectures'
  * cost surfaces (Grosse §2, Figure 2a) and of Goodfellow et al.'s 2-D loss-surface slices. Drawn with Java2D into a
- * {@link BufferedImage} (no display needed) and written atomically.
+ * {@link BufferedImage} (no display needed), every text in {@link ChartFonts}, and written atomically.
  *
  * <p>Colour is viridis over c(z) = log(z − z_min + 1), which spreads the floor of a ravine over as many colours as
  * its walls; the iso-lines (marching squares on the grid cells, linear interpolation along cell edges) sit at
@@ -172,19 +168,18 @@ public final class ContourPlot {
         return img;
     }
 
-    /** Renders and writes the PNG atomically (directories created as needed). */
-    public void write(Path png) {
-        BufferedImage img = render();
-        try {
+    /**
+     * Renders and writes the PNG atomically (directories created as needed) through {@link ReportFiles}: true when
+     * written; false, after one warning line on stderr, when it could not be (never an exception).
+     */
+    public boolean write(Path png) {
+        return ReportFiles.writePng(png, () -> {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            if (!ImageIO.write(img, "png", bytes)) {
+            if (!ImageIO.write(render(), "png", bytes)) {
                 throw new IOException("no PNG writer in this Java runtime");
             }
-            Files.createDirectories(png.toAbsolutePath().getParent());
-            AtomicFiles.write(png, out -> out.write(bytes.toByteArray()));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + png, e);
-        }
+            return bytes.toByteArray();
+        });
     }
 
     // ---- drawing ----
@@ -361,7 +356,7 @@ public final class ContourPlot {
 
     private void drawMarkers(Graphics2D g) {
         double[] box = {xs[0], xs[xs.length - 1], ys[0], ys[ys.length - 1]};
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
+        g.setFont(ChartFonts.font(true, 14));
         for (Marker m : markers) {
             if (!inside(m.x, m.y, box)) {
                 continue;
@@ -393,7 +388,7 @@ public final class ContourPlot {
         g.setColor(Color.BLACK);
         g.setStroke(new BasicStroke(1f));
         g.drawRect(LEFT, TOP, plotWidth(), plotHeight());
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+        g.setFont(ChartFonts.font(false, 12));
         FontMetrics fm = g.getFontMetrics();
         for (double t : niceTicks(xs[0], xs[xs.length - 1], 7)) {
             Point2D p = toPixel(t, ys[0]);
@@ -409,14 +404,14 @@ public final class ContourPlot {
             String s = tickLabel(t);
             g.drawString(s, LEFT - 8 - fm.stringWidth(s), py + fm.getAscent() / 2 - 1);
         }
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 14));
+        g.setFont(ChartFonts.font(false, 14));
         fm = g.getFontMetrics();
         g.drawString(xLabel, LEFT + (plotWidth() - fm.stringWidth(xLabel)) / 2, height - 14);
         Graphics2D rotated = (Graphics2D) g.create();
         rotated.rotate(-Math.PI / 2);
         rotated.drawString(yLabel, -(TOP + (plotHeight() + fm.stringWidth(yLabel)) / 2), 20);
         rotated.dispose();
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
+        g.setFont(ChartFonts.font(true, 16));
         fm = g.getFontMetrics();
         g.drawString(title, (width - fm.stringWidth(title)) / 2, TOP - 14);
     }
@@ -432,7 +427,7 @@ public final class ContourPlot {
         }
         g.setColor(Color.BLACK);
         g.drawRect(x, TOP, w, ph);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+        g.setFont(ChartFonts.font(false, 11));
         FontMetrics fm = g.getFontMetrics();
         double min = zMin();
         if (!Double.isFinite(min)) {

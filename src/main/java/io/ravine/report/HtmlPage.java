@@ -1,8 +1,5 @@
 package io.ravine.report;
 
-import io.ravine.io.AtomicFiles;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -88,11 +85,11 @@ public final class HtmlPage {
                 + "</head><body>\n<h1>" + escape(title) + "</h1>\n" + body + "</body></html>\n";
     }
 
-    public void write(Path file) {
-        try {
-            AtomicFiles.writeString(file, render());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+    /**
+     * Writes the page atomically through {@link ReportFiles}: true when written; false, after one warning line on
+     * stderr, when it could not be (never an exception: a report cannot lose a run).
+     */
+    public boolean write(Path file) {
+        return ReportFiles.writeText(file, render());
     }
 }

@@ -2,9 +2,6 @@ package io.ravine.report;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -12,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
@@ -78,12 +74,19 @@ public final class LinePlot {
         return this;
     }
 
-    public void write(Path png) {
-        XYChart chart = new XYChartBuilder().width(width).height(height).title(title).xAxisTitle(xLabel)
-                .yAxisTitle(yLabel).build();
+    /**
+     * Draws the chart and writes it atomically through {@link ReportFiles}: true when written; false, after one
+     * warning line on stderr, when it could not be drawn or written (never an exception: a chart cannot lose a run).
+     */
+    public boolean write(Path png) {
+        return ReportFiles.writePng(png, () -> BitmapEncoder.getBitmapBytes(chart(), BitmapEncoder.BitmapFormat.PNG));
+    }
+
+    /** The XChart chart, every text in {@link ChartFonts}. */
+    XYChart chart() {
+        XYChart chart = ChartFonts.xyChart(width, height, title, xLabel, yLabel);
         chart.getStyler().setXAxisLogarithmic(logX);
         chart.getStyler().setYAxisLogarithmic(logY);
-        chart.getStyler().setChartBackgroundColor(Color.WHITE);
         chart.getStyler().setLegendVisible(series.size() > 1);
         double yMin = Double.POSITIVE_INFINITY;
         double yMax = Double.NEGATIVE_INFINITY;
@@ -129,17 +132,6 @@ public final class LinePlot {
                     new float[] {6f, 4f}, 0f));
             s.setShowInLegend(false);
         }
-        writePng(chart, png);
-    }
-
-    static void writePng(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart, Path png) {
-        try {
-            Path dir = png.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            byte[] bytes = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
-            io.ravine.io.AtomicFiles.write(png, out -> out.write(bytes));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + png, e);
-        }
+        return chart;
     }
 }

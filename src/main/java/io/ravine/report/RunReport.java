@@ -45,7 +45,8 @@ public final class RunReport {
 
     /**
      * Writes {@code runDir/report.html} (and the training-curve charts in {@code runDir/plots/}); returns the
-     * report's path.
+     * report's path. A chart or the page that cannot be drawn or written is one warning line ({@link ReportFiles}),
+     * not an exception.
      *
      * @throws InvalidInputException if {@code runDir} is not a directory
      */
@@ -168,8 +169,11 @@ public final class RunReport {
         if (fewest <= MARKER_POINTS) {
             chart.markers();
         }
-        chart.write(plots.resolve(file));
-        page.image("plots/" + file, file);
+        if (chart.write(plots.resolve(file))) {
+            page.image("plots/" + file, file);
+        } else {
+            page.paragraph("(" + file + " could not be drawn; the warning on stderr says why)");
+        }
     }
 
     private static void diagnosis(HtmlPage page, Path file, Path plots) throws IOException {

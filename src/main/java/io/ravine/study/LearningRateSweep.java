@@ -7,6 +7,8 @@ import io.ravine.backend.Backend;
 import io.ravine.data.DataSources;
 import io.ravine.data.TrainTest;
 import io.ravine.io.AtomicFiles;
+import io.ravine.report.ChartFonts;
+import io.ravine.report.ReportFiles;
 import io.ravine.train.RunDirectories;
 import io.ravine.train.TrainConfig;
 import io.ravine.train.Trainer;
@@ -25,7 +27,6 @@ import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 import org.slf4j.Logger;
@@ -210,7 +211,10 @@ public final class LearningRateSweep {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the sweep summary in " + dir, e);
         }
-        plot(runs, best);
+        // The chart after sweep.csv and sweep.json, and never a reason to lose them.
+        Path png = dir.resolve("final-loss-vs-lr.png");
+        ReportFiles.writePng(png, () -> BitmapEncoder.getBitmapBytes(chart(runs, best),
+                BitmapEncoder.BitmapFormat.PNG));
     }
 
     private static String cell(double v) {
@@ -235,14 +239,11 @@ public final class LearningRateSweep {
      * diverged runs as crosses at the top of the chart (their loss is not a number, but they are results). Drawn
      * with XChart directly because {@link io.ravine.report.LinePlot} has no scatter series.
      */
-    private void plot(List<Run> runs, Run best) {
+    private XYChart chart(List<Run> runs, Run best) {
         String label = select.equals("train_loss") ? "final training loss" : "final test loss";
-        XYChart chart = new XYChartBuilder().width(800).height(500)
-                .title(label + " against learning rate" + (best == null ? "" : " (best: "
-                        + best.runDir().getFileName() + ")"))
-                .xAxisTitle("learning rate").yAxisTitle(label).build();
-        chart.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true)
-                .setChartBackgroundColor(Color.WHITE);
+        XYChart chart = ChartFonts.xyChart(800, 500, label + " against learning rate" + (best == null ? ""
+                : " (best: " + best.runDir().getFileName() + ")"), "learning rate", label);
+        chart.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true);
         List<Double> medX = new ArrayList<>();
         List<Double> medY = new ArrayList<>();
         List<Double> ptX = new ArrayList<>();
@@ -298,12 +299,7 @@ public final class LearningRateSweep {
                 b.setMarkerColor(Color.GREEN.darker());
             }
         }
-        try {
-            byte[] png = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
-            AtomicFiles.write(dir.resolve("final-loss-vs-lr.png"), out -> out.write(png));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + dir.resolve("final-loss-vs-lr.png"), e);
-        }
+        return chart;
     }
 
     private static void sortByX(List<Double> x, List<Double> y) {

@@ -7,6 +7,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import io.ravine.report.HtmlPage;
 import io.ravine.report.LinePlot;
+import io.ravine.report.ReportFiles;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -22,6 +23,11 @@ final class StudyReport {
 
     static void write(StudyFiles files, BatchSizeStudyConfig config, BatchSizeStudyResult r) {
         files.writeString("study.json", StudyFiles.GSON.toJson(json(config, r)) + "\n");
+        // The charts and the page after study.json, and never a reason to lose it.
+        ReportFiles.bestEffort(files.dir().resolve("report.html"), () -> page(files, config, r));
+    }
+
+    private static void page(StudyFiles files, BatchSizeStudyConfig config, BatchSizeStudyResult r) {
         HtmlPage page = new HtmlPage("Batch-size study");
         page.paragraph("Architecture: " + config.inputs() + "-" + join(config.hidden()) + "-" + config.classes()
                 + " " + config.activation().name().toLowerCase(Locale.ROOT) + ", optimizer "

@@ -10,6 +10,7 @@ import io.ravine.io.AtomicFiles;
 import io.ravine.optim.Optimizer;
 import io.ravine.optim.OptimizerState;
 import io.ravine.report.ContourPlot;
+import io.ravine.report.ReportFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -202,7 +203,9 @@ public final class ToyRun {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write " + dir.resolve("toy.json"), e);
             }
-            contourPlot().write(dir.resolve("contour.png"));
+            // The picture after the numbers, and never a reason to lose them.
+            Path png = dir.resolve("contour.png");
+            ReportFiles.bestEffort(png, () -> contourPlot().write(png));
         }
 
         /** The surface around the trajectory, with the trajectory, its start and its end. */
