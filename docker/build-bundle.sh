@@ -12,7 +12,7 @@
 #                         The launchers unpack it next to themselves on first use.
 #   ravine.jar            the shaded jar minus natives Ravine never loads on linux-x86_64
 #   ravine-tests.jar      the test classes;  junit-platform-console-standalone.jar
-#   ravine, run-gpu-checks.sh, check-glibc.sh, gpu-proof.sh (when docker/gpu-proof.sh exists)
+#   ravine, gpu-proof.sh (the GPU proof: docs/gpu-results.md), check-glibc.sh
 #   native/check/         the bridge check the tests run (needs gcc on the host; skipped otherwise)
 #   bench/                the PyTorch peer of the GPU benchmark
 # The bundle must stay under 60 MB (the whole tree that travels to a GPU host is limited to 64 MiB); the script fails
@@ -112,7 +112,7 @@ echo "jlink modules: $modules"
 #    Compression: none inside the image, gzip -9 over the whole tar. jlink compresses each class on its own; its best,
 #    zip-9, makes lib/modules 26 MB, which gzip cannot shrink further (25.5 MB), while the uncompressed 59 MB image
 #    gzips to 18.4 MB (Temurin 25.0.3, these modules, 2026-11-30): 7 MB less to carry, and no decompression at
-#    class loading. (xz would give 11.7 MB, but run-gpu-checks.sh and hosts expect a .tar.gz.)
+#    class loading. (xz would give 11.7 MB, but not every GPU host has xz; every one has gzip.)
 compress="zip-0"
 (( feature >= 21 )) || compress="0"   # zip-N arrived in JDK 21
 "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files --compress="$compress" \
@@ -144,12 +144,8 @@ cp "$root/src/main/resources/io/ravine/fonts/LICENSE" "$work/runtime/lib/fonts/L
 tar -C "$work" -cf - runtime | gzip -9 > "$out/runtime.tar.gz"
 
 # 4. Launchers and checks.
-cp "$root/docker/run-gpu-checks.sh" "$root/docker/ravine" "$root/docker/check-glibc.sh" "$out/"
-chmod +x "$out/run-gpu-checks.sh" "$out/ravine" "$out/check-glibc.sh"
-if [[ -f "$root/docker/gpu-proof.sh" ]]; then
-    cp "$root/docker/gpu-proof.sh" "$out/"
-    chmod +x "$out/gpu-proof.sh"
-fi
+cp "$root/docker/gpu-proof.sh" "$root/docker/ravine" "$root/docker/check-glibc.sh" "$out/"
+chmod +x "$out/gpu-proof.sh" "$out/ravine" "$out/check-glibc.sh"
 # The PyTorch peer of the GPU benchmark (bench/gpu-bench.sh finds ravine.jar next to its parent folder).
 mkdir -p "$out/bench"
 cp "$root/bench/gpu-bench.sh" "$root/bench/torch_bench.py" "$out/bench/"

@@ -133,10 +133,13 @@ if [[ -n "$gpu_line" ]]; then
 elif (( dry )); then
     skip "nvidia-smi"
 else
-    note "FAIL  no GPU: nvidia-smi is missing or sees no device (use --dry-run on a machine without a GPU)"
+    note "FAIL  no GPU: nvidia-smi is missing or sees no device; nothing else was run (--dry-run checks the script on a machine without one)"
     status=1
+    no_gpu=1
 fi
 
+no_gpu=${no_gpu:-0}
+run_steps() {
 # ---- 2. selftest ----
 if (( dry )); then
     skip "selftest --device cuda"
@@ -223,6 +226,9 @@ else
         done
     fi
 fi
+
+}
+(( no_gpu )) || run_steps
 
 # ---- targets (from the tables, where they were measured) ----
 if [[ -f "$out/torch-bench.md" || -f "$out/kernelbench.md" ]]; then

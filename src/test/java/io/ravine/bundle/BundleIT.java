@@ -116,7 +116,7 @@ class BundleIT {
         assertTrue(bundleBytes > 20_000_000L, "a bundle of " + bundleBytes + " bytes lacks something:\n" + buildOutput);
         assertTrue(bundleBytes < BUDGET_BYTES, "bundle is " + bundleBytes + " bytes, over 60 MB:\n" + buildOutput);
         for (String f : List.of("runtime.tar.gz", "ravine.jar", "ravine-tests.jar",
-                "junit-platform-console-standalone.jar", "ravine", "run-gpu-checks.sh", "check-glibc.sh")) {
+                "junit-platform-console-standalone.jar", "ravine", "gpu-proof.sh", "check-glibc.sh")) {
             assertTrue(Files.isRegularFile(BUNDLE.resolve(f)), f);
         }
         assertEquals(Files.exists(ROOT.resolve("docker/gpu-proof.sh")), Files.exists(BUNDLE.resolve("gpu-proof.sh")));
@@ -251,6 +251,58 @@ class BundleIT {
         // The bundle's own runtime did it: Temurin, unpacked next to the launcher.
         assertTrue(Files.exists(BUNDLE.resolve("runtime/lib/libfreetype.so")));
         assertTrue(Files.exists(BUNDLE.resolve("runtime/lib/fonts/DejaVuSans.ttf")));
+    }
+
+    @Test
+    void theGpuProofDryRunsHereSkippingEachGpuPartWithOneLine() throws Exception {
+        assumeBuilt();
+        Path out = WORK.resolve("proof-dry-run");
+        Run proof = run(List.of("bash", BUNDLE.resolve("gpu-proof.sh").toString(), "--dry-run", out.toString()), ROOT,
+                300);
+        assertEquals(0, proof.status(), proof.output());
+        // The summary (printed last): one SKIP line for each part that needs a GPU, the CPU run passing, no FAIL.
+        String summary = proof.output().substring(proof.output().lastIndexOf("== summary"));
+        List<String> skips = summary.lines().filter(l -> l.startsWith("SKIP")).toList();
+        for (String part : List.of("nvidia-smi", "selftest --device cuda", "JUnit tests tagged gpu",
+                "train --device cuda (embedded)", "train --device cuda (synthetic", "KernelBench --device cuda",
+                "PyTorch comparison")) {
+            assertEquals(1, skips.stream().filter(l -> l.contains(part)).count(), part + " in:\n" + summary);
+        }
+        assertEquals(7, skips.size(), summary);
+        assertTrue(summary.lines().anyMatch(l -> l.startsWith("PASS  cpu test accuracy")), summary);
+        assertTrue(summary.lines().noneMatch(l -> l.startsWith("FAIL")), summary);
+        // What travels back: at most 8 files, each under 16 MB, summary.md among them.
+        try (Stream<Path> files = Files.list(out)) {
+            List<Path> all = files.toList();
+            assertTrue(all.size() <= 8, all.toString());
+            for (Path f : all) {
+                assertTrue(Files.isRegularFile(f) && Files.size(f) < 16_000_000L, f.toString());
+            }
+        }
+        assertTrue(Files.readString(out.resolve("summary.md")).contains("PASS  train --device cpu"));
+        assertTrue(Files.readString(out.resolve("proof.log")).contains("== summary"), "proof.log is whole");
+    }
+
+    @Test
+    void theGpuProofRefusesBadArgumentsAndStopsAtOnceWithoutAGpu() throws Exception {
+        assumeBuilt();
+        assumeTrue(!onPath("nvidia-smi"), "this machine has nvidia-smi: the no-GPU path is not testable here");
+        Run bad = run(List.of("bash", BUNDLE.resolve("gpu-proof.sh").toString(), "--fast", "x"), ROOT, 60);
+        assertEquals(2, bad.status(), bad.output());
+        assertTrue(bad.output().contains("unknown option '--fast'"), bad.output());
+        Path used = Files.createDirectories(WORK.resolve("proof-used"));
+        Files.writeString(used.resolve("keep.txt"), "an earlier result");
+        Run notEmpty = run(List.of("bash", BUNDLE.resolve("gpu-proof.sh").toString(), used.toString()), ROOT, 60);
+        assertEquals(2, notEmpty.status(), notEmpty.output());
+        assertTrue(notEmpty.output().contains("is not empty"), notEmpty.output());
+        assertEquals("an earlier result", Files.readString(used.resolve("keep.txt")));
+        Path out = WORK.resolve("proof-no-gpu");
+        Run noGpu = run(List.of("bash", BUNDLE.resolve("gpu-proof.sh").toString(), "--quick", out.toString()), ROOT,
+                120);
+        assertEquals(1, noGpu.status(), noGpu.output());
+        assertTrue(noGpu.output().contains("FAIL  no GPU"), noGpu.output());
+        assertTrue(noGpu.output().lines().noneMatch(l -> l.startsWith("== selftest") || l.startsWith("== train")),
+                "nothing else runs without a GPU:\n" + noGpu.output());
     }
 
     /** An 800×500 PNG with a drawn chart in it: many colours (anti-aliased lines and text), and text in the title. */
