@@ -108,6 +108,10 @@ public final class BenchTable {
                     r.ravine().profiledMsPerStep(), r.ravine().msPerStep(), r.ravine().launchesPerStep()));
             r.ravine().operationMs().forEach((op, ms) -> sb.append(String.format(Locale.ROOT, " %s %.3f ms;", op,
                     ms)));
+            if (r.ravine().stagingWaits() >= 0) {
+                sb.append(String.format(Locale.ROOT, " uploads that waited for a staging slot over %d timed steps: %d;",
+                        r.ravine().timedSteps(), r.ravine().stagingWaits()));
+            }
             sb.append('\n');
         }
         return sb.toString();

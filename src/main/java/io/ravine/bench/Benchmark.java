@@ -145,7 +145,8 @@ public final class Benchmark {
         double medianSps = median(ours.stream().mapToDouble(StepBench.Result::samplesPerSecond).toArray());
         double medianMs = median(ours.stream().mapToDouble(StepBench.Result::msPerStep).toArray());
         StepBench.Result ravine = new StepBench.Result(medianSps, medianMs, first.timedSteps(), first.phaseMs(),
-                first.profiledMsPerStep(), first.launchesPerStep(), first.operationMs(), first.device());
+                first.profiledMsPerStep(), first.launchesPerStep(), first.operationMs(), first.device(),
+                ours.stream().mapToLong(StepBench.Result::stagingWaits).max().orElse(-1));
         TorchPeer.Result torch;
         if (theirs.isEmpty()) {
             torch = new TorchPeer.Result(Double.NaN, Double.NaN, threads, "–", "–", mode, Map.of(), Double.NaN);

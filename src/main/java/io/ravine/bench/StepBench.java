@@ -39,9 +39,12 @@ public final class StepBench {
      * @param launchesPerStep backend operations per step (kernel launches on CUDA, without a graph)
      * @param operationMs per step, milliseconds in each backend operation of the profiled pass, by name
      * @param device the backend's description
+     * @param stagingWaits uploads over the timed steps that found their staging slot still in flight and waited
+     *     (CUDA; 0 while the host keeps ahead of the device without running a whole ring ahead), −1 elsewhere
      */
     public record Result(double samplesPerSecond, double msPerStep, int timedSteps, Map<Phase, Double> phaseMs,
-            double profiledMsPerStep, double launchesPerStep, Map<String, Double> operationMs, String device) {
+            double profiledMsPerStep, double launchesPerStep, Map<String, Double> operationMs, String device,
+            long stagingWaits) {
 
         /** Milliseconds per step not accounted for by any phase: launches, gaps and host overhead. */
         public double otherMs() {
@@ -72,13 +75,16 @@ public final class StepBench {
         Optimizer adam = Optimizer.adam().optLearningRate(LEARNING_RATE).build();
         float[] theta0 = mlp.initialParameters(Initializer.he(), 0.0, seed);
         double seconds;
+        long waits;
         try (Loop loop = new Loop(backend, data, mlp, adam, c.batchSize(), theta0, seed)) {
             loop.steps(warmupSteps, cudaGraph);
             backend.synchronize();
+            long waits0 = stagingWaits(backend);
             long start = System.nanoTime();
             loop.steps(timedSteps, cudaGraph);
             backend.synchronize();
             seconds = (System.nanoTime() - start) / 1e9;
+            waits = waits0 < 0 ? -1 : stagingWaits(backend) - waits0;
         }
         Map<Phase, Double> phaseMs = new EnumMap<>(Phase.class);
         Map<String, Double> opMs = new java.util.TreeMap<>();
@@ -103,7 +109,11 @@ public final class StepBench {
         }
         double msPerStep = seconds * 1e3 / timedSteps;
         return new Result((double) timedSteps * c.batchSize() / seconds, msPerStep, timedSteps, phaseMs, profiledMs,
-                launches, opMs, backend.deviceDescription());
+                launches, opMs, backend.deviceDescription(), waits);
+    }
+
+    private static long stagingWaits(Backend backend) {
+        return backend instanceof io.ravine.backend.cuda.CudaBackend cuda ? cuda.stagingWaits() : -1;
     }
 
     /** The model, optimizer state and batch buffers of one timed loop. */
