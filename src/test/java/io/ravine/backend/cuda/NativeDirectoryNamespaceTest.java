@@ -15,13 +15,14 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The real thing, in a mount namespace: /tmp is a fresh {@code noexec} tmpfs holding a garbage file owned by another
- * user under the fixed name JCuda extracts its driver library to. JCuda on its own (the control, as Ravine loaded it
+ * The real thing, in a mount namespace: the temporary directory (java.io.tmpdir, a fresh mount point under target/
+ * standing in for /tmp, so that a checkout under /tmp keeps its class path) is a {@code noexec} tmpfs holding a garbage
+ * file owned by another user under the fixed name JCuda extracts its driver library to. JCuda on its own (the control, as Ravine loaded it
  * before) fails with the linker's complaint about that file; Ravine, which extracts into its private directory, says
  * what is really wrong on the machine. Skipped with one message where mount namespaces are not permitted.
  */
 class NativeDirectoryNamespaceTest {
-    private static final String JCUDA_FILE = "/tmp/libJCudaDriver-12.6.0-linux-x86_64.so";
+    private static final String JCUDA_FILE_NAME = "libJCudaDriver-12.6.0-linux-x86_64.so";
     private static final String[] BAD = {"failed to map segment", "invalid ELF header", "file too short"};
     private static final String PLANTED = "a file planted under the name JCuda extracts to: not an ELF library, and not"
             + " ours either";
@@ -58,34 +59,43 @@ class NativeDirectoryNamespaceTest {
         env.put(NativeDirectory.ENV, null);
         env.put("XDG_RUNTIME_DIR", null);
         env.put("RAVINE_LOG_LEVEL", "WARN");
+        Path base = Files.createDirectories(Path.of("target", "native-namespace-test", "run-" + System.nanoTime())
+                .toAbsolutePath()).toRealPath();
+        // The temporary directory: a mount point made noexec inside the namespace only.
+        Path tmp = Files.createDirectories(base.resolve("tmp"));
+        String tmpDir = tmp.toString();
+        String jcudaFile = tmpDir + "/" + JCUDA_FILE_NAME;
         boolean permitted = CudaWithoutGpuTest.onPath("unshare") && ChildJvm.exec(env, List.of("unshare", "-m", "sh",
-                "-c", "mount -t tmpfs -o noexec tmpfs /tmp")).status() == 0;
+                "-c", "mount -t tmpfs -o noexec tmpfs " + q(tmpDir))).status() == 0;
+        if (!permitted) {
+            NativeDirectory.deleteTree(base);
+        }
         assumeTrue(permitted, "mount namespaces are not permitted here (unshare -m with mount): test skipped");
 
-        // Outside /tmp, which the namespace hides: a home whose ~/.cache/ravine is on an exec-allowing file system.
-        Path home = Files.createDirectories(Path.of("target", "native-namespace-test", "home-" + System.nanoTime())
-                .toAbsolutePath()).toRealPath();
+        // Beside the noexec mount: a home whose ~/.cache/ravine is on an exec-allowing file system.
+        Path home = Files.createDirectories(base.resolve("home"));
+        String tmpFlag = "-Djava.io.tmpdir=" + tmpDir;
         String script = String.join("\n",
                 "set -u",
-                "mount -t tmpfs -o noexec tmpfs /tmp || exit 97",
+                "mount -t tmpfs -o noexec tmpfs " + q(tmpDir) + " || exit 97",
                 "echo '== control-noexec'",
-                java("jcuda") + " 2>&1",
-                "echo " + q(PLANTED) + " > " + JCUDA_FILE,
-                "chown 12345:12345 " + JCUDA_FILE,
+                java(tmpFlag, "jcuda") + " 2>&1",
+                "echo " + q(PLANTED) + " > " + q(jcudaFile),
+                "chown 12345:12345 " + q(jcudaFile),
                 "echo '== control-planted'",
-                java("jcuda") + " 2>&1",
+                java(tmpFlag, "jcuda") + " 2>&1",
                 "echo '== ravine'",
-                java("-Duser.home=" + home, "ravine") + " 2>&1",
+                java(tmpFlag, "-Duser.home=" + home, "ravine") + " 2>&1",
                 "echo '== after'",
-                "stat -c 'planted owner %u size %s' " + JCUDA_FILE,
+                "stat -c 'planted owner %u size %s' " + q(jcudaFile),
                 "ls -A " + q(home + "/.cache/ravine") + " | sed 's/^/left /'",
                 "echo '== nowhere'",
-                java("-Duser.home=/tmp/home", "ravine") + " 2>&1");
+                java(tmpFlag, "-Duser.home=" + tmpDir + "/home", "ravine") + " 2>&1");
         ChildJvm.Result r;
         try {
             r = ChildJvm.exec(env, List.of("unshare", "-m", "sh", "-c", script));
         } finally {
-            NativeDirectory.deleteTree(home);
+            NativeDirectory.deleteTree(base);
         }
         assumeTrue(r.status() != 97, "mounting a tmpfs on /tmp failed in the namespace: test skipped");
         Map<String, String> s = sections(r.out());
@@ -115,9 +125,9 @@ class NativeDirectoryNamespaceTest {
 
         // With every candidate on a noexec mount: one line, what was tried, the setting to use.
         String nowhere = s.getOrDefault("nowhere", "");
-        assertTrue(nowhere.contains("reason: no directory to extract native libraries into: tried java.io.tmpdir=/tmp"
-                + " (on a noexec mount at /tmp), XDG_RUNTIME_DIR (not set), ~/.cache/ravine=/tmp/home/.cache/ravine"
-                + " (on a noexec mount at /tmp)"), all);
+        assertTrue(nowhere.contains("reason: no directory to extract native libraries into: tried java.io.tmpdir="
+                + tmpDir + " (on a noexec mount at " + tmpDir + "), XDG_RUNTIME_DIR (not set), ~/.cache/ravine="
+                + tmpDir + "/home/.cache/ravine (on a noexec mount at " + tmpDir + ")"), all);
         assertTrue(nowhere.contains("; set RAVINE_NATIVE_DIR to a writable directory on a file system mounted without"
                 + " noexec"), all);
         assertEquals(0, r.status(), all);
