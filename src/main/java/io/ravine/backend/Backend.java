@@ -37,10 +37,7 @@ public interface Backend extends AutoCloseable {
      * into a heap array and calls {@link #copyFromHost(float[], int, Tensor)}.
      */
     default void copyRowsFromHost(HostRows rows, Tensor dst) {
-        if (rows.length() != dst.length()) {
-            throw new IllegalArgumentException("a batch of " + rows.count() + " rows of " + rows.rowLength()
-                    + " floats into a tensor of " + dst.length());
-        }
+        rows.requireLength(dst.length());
         copyFromHost(rows.toArray(), 0, dst);
     }
 

@@ -34,6 +34,14 @@ public record HostRows(float[] src, int rowLength, int[] rows, int from, int cou
         return (long) count * rowLength;
     }
 
+    /** Throws unless the batch is exactly {@code tensorLength} floats (the tensor it is copied into). */
+    public void requireLength(long tensorLength) {
+        if (length() != tensorLength) {
+            throw new IllegalArgumentException("a batch of " + count + " rows of " + rowLength
+                    + " floats into a tensor of " + tensorLength);
+        }
+    }
+
     /** Copies batch elements [start, start + n) to {@code dst} at {@code dstIndex} (absolute puts: thread-safe). */
     public void copyRange(long start, int n, FloatBuffer dst, int dstIndex) {
         long end = start + n;

@@ -5,11 +5,11 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 
-/** Runs the CLI in-process and captures what it prints. */
-final class CliTestSupport {
-    record Result(int status, String out, String err) {
+/** Runs the CLI in-process and captures what it prints (used by the CLI tests of every package). */
+public final class CliTestSupport {
+    public record Result(int status, String out, String err) {
         /** The lines the CLI itself wrote as errors (log lines are timestamped, so they do not start this way). */
-        java.util.List<String> errorLines() {
+        public java.util.List<String> errorLines() {
             return err.lines().filter(l -> l.startsWith("ravine:")).toList();
         }
     }
@@ -17,7 +17,7 @@ final class CliTestSupport {
     private CliTestSupport() {
     }
 
-    static Result run(String... args) {
+    public static Result run(String... args) {
         return run(new CommandLine(new Main()), args);
     }
 
@@ -26,7 +26,7 @@ final class CliTestSupport {
      * Ravine's loggers at INFO as a user's run has them (the test configuration is WARN; the captured lines never
      * reach Maven's output).
      */
-    static synchronized Result run(CommandLine cli, String... args) {
+    public static synchronized Result run(CommandLine cli, String... args) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream();

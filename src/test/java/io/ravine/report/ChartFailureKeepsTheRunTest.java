@@ -4,13 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.ravine.cli.Main;
+import io.ravine.cli.CliTestSupport;
 import io.ravine.io.IOConsumer;
 import java.awt.AWTError;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -46,20 +43,12 @@ class ChartFailureKeepsTheRunTest {
         ReportFiles.configure(false);
     }
 
-    private static synchronized Result run(IOConsumer<Path> fault, String... args) {
+    private static Result run(IOConsumer<Path> fault, String... args) {
         ReportFiles.beforeWrite = fault;
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
         try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.execute(args);
-            return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+            CliTestSupport.Result r = CliTestSupport.run(args);
+            return new Result(r.status(), r.out(), r.err());
         } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
             ReportFiles.beforeWrite = target -> { };
         }
     }

@@ -108,10 +108,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void copyRowsFromHost(io.ravine.backend.HostRows rows, Tensor dst) {
         CpuTensor d = own(dst);
-        if (rows.length() != d.length()) {
-            throw new IllegalArgumentException("a batch of " + rows.count() + " rows of " + rows.rowLength()
-                    + " floats into a tensor of " + d.length());
-        }
+        rows.requireLength(d.length());
         if (d instanceof CpuTensor.F32 f) {
             rows.copyRange(0, d.length(), f.buf, f.offset);
         } else {

@@ -420,10 +420,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void copyRowsFromHost(io.ravine.backend.HostRows rows, Tensor dst) {
         CudaTensor d = own(dst);
-        if (rows.length() != d.length()) {
-            throw new IllegalArgumentException("a batch of " + rows.count() + " rows of " + rows.rowLength()
-                    + " floats into a tensor of " + d.length());
-        }
+        rows.requireLength(d.length());
         beginHostTransfer("copyRowsFromHost");
         uploads.upload(d.pointer(), (long) d.length() * Float.BYTES, (slot, done, bytes) -> {
             FloatBuffer f = slot.asFloatBuffer();
