@@ -283,10 +283,11 @@ note "$([[ $status -eq 0 ]] && echo "ALL PASSED" || echo "FAILURES above") in ${
     for f in selftest.txt junit-gpu.txt train.txt; do
         [[ -f "$out/$f" ]] || continue
         echo
-        echo "## $f (tables and results)"
+        echo "## $f"
         echo
         echo '```'
-        grep -E '^\||PASS|FAIL|test accuracy|samples/s|tests (successful|failed|found)|✘' "$out/$f" | head -200
+        # Everything but the timestamped log lines: selftest's table, the JUnit tree, the runs' results.
+        grep -vE '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} ' "$out/$f" | head -400
         echo '```'
     done
     for f in kernelbench.md torch-bench.md; do
