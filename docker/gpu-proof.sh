@@ -56,6 +56,9 @@ if [[ ! -x runtime/bin/java ]]; then
     tar -xzf runtime.tar.gz || { echo "gpu-proof.sh: cannot unpack runtime.tar.gz" >&2; exit 2; }
 fi
 java="$here/runtime/bin/java"
+# The bundle's runtime is a Java 25: native access must be granted where the jar's manifest does not (-cp, the JUnit
+# launcher), or every native library load prints four warning lines.
+jvm_flags=(--enable-native-access=ALL-UNNAMED -Djava.awt.headless=true)
 work="$(mktemp -d "${TMPDIR:-/tmp}/ravine-proof.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
@@ -156,7 +159,7 @@ if (( dry )); then
     skip "JUnit tests tagged gpu"
 else
     step "JUnit tests tagged gpu (selftest's own rows excluded: step 2)" 240 "$out/junit-gpu.txt" \
-        "$java" -jar junit-platform-console-standalone.jar execute --class-path ravine.jar:ravine-tests.jar \
+        "$java" "${jvm_flags[@]}" -jar junit-platform-console-standalone.jar execute --class-path ravine.jar:ravine-tests.jar \
         --select-package io.ravine --include-tag gpu --exclude-tag selftest --details=tree --disable-banner \
         --fail-if-no-tests
 fi
@@ -215,7 +218,7 @@ else
         skip "PyTorch comparison (bench/gpu-bench.sh)"
     else
         step "KernelBench --device cuda" 150 /dev/null \
-            "$java" -cp ravine.jar io.ravine.bench.KernelBench --device cuda --out "$out/kernelbench.md"
+            "$java" "${jvm_flags[@]}" -cp ravine.jar io.ravine.bench.KernelBench --device cuda --out "$out/kernelbench.md"
         # One configuration per run, the targets' batch sizes first: a run cut short by the time budget loses only
         # its own configuration, and a peer that fails costs only its own column (bench keeps Ravine's side).
         for b in 128 8192 1024; do
