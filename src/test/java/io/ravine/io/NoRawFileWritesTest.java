@@ -70,6 +70,16 @@ class NoRawFileWritesTest {
             new Allowed("train/MetricsLog.java", "StandardOpenOption.WRITE/APPEND/CREATE*/TRUNCATE_EXISTING", 2,
                     "WRITE + APPEND for the append-only metrics.csv, as above"),
             new Allowed("io/SafeTensors.java", "FileChannel.open", 1, "opens a checkpoint for READ only"),
+            new Allowed("io/DirectoryLock.java", "FileChannel.open", 2,
+                    "the lock file .lock must be one file that every writer opens and locks in place (fcntl); a"
+                            + " rename would give each writer its own file. It holds only PID@HOST TIME, rewritten"
+                            + " by each new holder; the second open is READ only (a shared-lock probe)"),
+            new Allowed("io/DirectoryLock.java", "StandardOpenOption.WRITE/APPEND/CREATE*/TRUNCATE_EXISTING", 2,
+                    "CREATE + WRITE of the lock file, as above"),
+            new Allowed("io/OutputDirectories.java", "Files.move", 2,
+                    "renames a whole directory aside (ATOMIC_MOVE) before it is replaced, and back if writing its"
+                            + " replacement fails: the atomic step that makes --overwrite leave the old or the new,"
+                            + " never a mix; no file's contents are written"),
             new Allowed("report/ContourPlot.java", "ImageIO.write", 1,
                     "encodes the PNG into a ByteArrayOutputStream, which AtomicFiles then writes"),
             new Allowed("backend/cuda/CublasLoader.java", "Files.copy", 1,
