@@ -1,9 +1,14 @@
 package io.ravine.train;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
 import io.ravine.InvalidInputException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -63,30 +68,47 @@ public final class RunDirectories {
             throw new InvalidInputException(runDir + ": no config.json (not a run directory, or a run that never"
                     + " started)");
         }
-        TrainConfig c;
-        try {
-            c = RunFiles.readConfig(runDir);
-        } catch (InvalidInputException e) {
-            // RunFiles names the file unless the config itself failed validation (then the message names a flag).
-            throw e.getMessage().contains(file.toString()) ? e
-                    : new InvalidInputException(file + ": invalid config: " + e.getMessage(), e);
-        }
-        if (c == null) {
-            throw new InvalidInputException(file + ": invalid config: no \"config\" object");
-        }
-        // Gson leaves an enum it cannot parse, and a field the file lacks, null; say which instead of failing later.
-        requirePresent(file, "activation", c.activation());
-        requirePresent(file, "loss", c.loss());
-        requirePresent(file, "optimizer", c.optimizer());
-        requirePresent(file, "schedule", c.schedule());
-        requirePresent(file, "init", c.init());
-        return c;
+        return ConfigFile.read(file);
     }
 
-    private static void requirePresent(Path file, String field, Object value) {
-        if (value == null) {
-            throw new InvalidInputException(file + ": invalid config: '" + field + "' is missing or not a known"
-                    + " value");
+    /**
+     * The result a finished run recorded in its {@code summary.json} (numbers it does not hold, or holds as null,
+     * are NaN); one line naming the file when it is missing or unreadable.
+     */
+    public static TrainingResult readSummary(Path runDir) {
+        Path file = runDir.resolve("summary.json");
+        JsonObject s;
+        try {
+            JsonElement e = JsonParser.parseString(Files.readString(file));
+            if (!e.isJsonObject()) {
+                throw new InvalidInputException(file + ": not a run's summary (a JSON object)");
+            }
+            s = e.getAsJsonObject();
+        } catch (NoSuchFileException e) {
+            throw new InvalidInputException(file + ": no such file (the run has not finished)", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        } catch (JsonParseException e) {
+            throw new InvalidInputException(file + ": not valid JSON (" + ConfigFile.jsonProblem(e) + ")", e);
+        }
+        JsonElement device = s.get("device");
+        JsonElement last = s.get("last_good_checkpoint");
+        return new TrainingResult((long) number(s, "steps"), number(s, "epochs"), number(s, "final_train_loss"),
+                number(s, "test_loss"), number(s, "test_accuracy"), number(s, "ema_test_loss"),
+                number(s, "ema_test_accuracy"), number(s, "samples_per_second"), number(s, "train_seconds"),
+                device != null && device.isJsonPrimitive() ? device.getAsString() : "",
+                null, false, last != null && last.isJsonPrimitive() ? last.getAsString() : null);
+    }
+
+    private static double number(JsonObject o, String key) {
+        JsonElement v = o.get(key);
+        if (v == null || !v.isJsonPrimitive() || !v.getAsJsonPrimitive().isNumber()) {
+            return Double.NaN;
+        }
+        try {
+            return v.getAsDouble();
+        } catch (NumberFormatException e) {
+            return Double.NaN;
         }
     }
 

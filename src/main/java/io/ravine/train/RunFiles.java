@@ -2,6 +2,7 @@ package io.ravine.train;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import io.ravine.io.AtomicFiles;
 import io.ravine.nn.Model;
@@ -26,6 +27,8 @@ final class RunFiles implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RunFiles.class);
     static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
             .disableHtmlEscaping().create();
+    /** config.json's writer: {@link #GSON} that keeps null members (the unset optional settings). */
+    private static final Gson CONFIG_GSON = GSON.newBuilder().serializeNulls().create();
 
     private final Path dir;
     private final MetricsLog metrics;
@@ -77,7 +80,15 @@ final class RunFiles implements AutoCloseable {
     /** The config as given (enough to repeat the run) plus the values it resolved to, for the reader. */
     static String configJson(TrainConfig config, Trainer trainer) {
         JsonObject root = new JsonObject();
-        root.add("config", GSON.toJsonTree(config));
+        // Every key, unset optional ones as null, so that a key missing from the file is an error, not a default.
+        root.addProperty("format", ConfigFile.FORMAT);
+        JsonObject settings = GSON.toJsonTree(config).getAsJsonObject();
+        for (String key : ConfigFile.NULLABLE) {
+            if (!settings.has(key)) {
+                settings.add(key, JsonNull.INSTANCE);
+            }
+        }
+        root.add("config", settings);
         JsonObject resolved = new JsonObject();
         resolved.addProperty("architecture", trainer.mlp().describe());
         resolved.addProperty("parameters", trainer.mlp().parameterCount());
@@ -92,18 +103,7 @@ final class RunFiles implements AutoCloseable {
         resolved.addProperty("optimizer", trainer.optimizer().toString());
         resolved.addProperty("device", trainer.backend().deviceDescription());
         root.add("resolved", resolved);
-        return GSON.toJson(root) + "\n";
-    }
-
-    /** Reads back the config of a run directory (for --resume). */
-    static TrainConfig readConfig(Path dir) {
-        Path file = dir.resolve("config.json");
-        try {
-            JsonObject root = GSON.fromJson(Files.readString(file), JsonObject.class);
-            return GSON.fromJson(root.get("config"), TrainConfig.class);
-        } catch (IOException | RuntimeException e) {
-            throw new io.ravine.InvalidInputException("cannot read " + file + ": " + e.getMessage(), e);
-        }
+        return CONFIG_GSON.toJson(root) + "\n";
     }
 
     void appendMetrics(long step, double epoch, double lr, double batchLoss, double trainLoss, Evaluation test,

@@ -129,19 +129,19 @@ class ResumeCorpusTest {
                 Arguments.of("truncated config.json", (Breakage) run -> {
                     String json = Files.readString(run.resolve("config.json"));
                     Files.writeString(run.resolve("config.json"), json.substring(0, json.length() / 2));
-                    return Arguments.of(run, "config.json", "cannot read");
+                    return Arguments.of(run, "config.json", "not valid JSON (unterminated");
                 }),
                 Arguments.of("config.json with wrong types", (Breakage) run -> {
                     String json = Files.readString(run.resolve("config.json"));
                     Files.writeString(run.resolve("config.json"), json.replaceFirst("\"hidden\": \\[[^]]*]",
                             "\"hidden\": \"eight\""));
-                    return Arguments.of(run, "config.json", "cannot read");
+                    return Arguments.of(run, "config.json", "'hidden' must be a list of positive integers");
                 }),
                 Arguments.of("config.json with an unknown optimizer", (Breakage) run -> {
                     String json = Files.readString(run.resolve("config.json"));
                     Files.writeString(run.resolve("config.json"), json.replaceFirst("\"optimizer\": \"[A-Z]+\"",
                             "\"optimizer\": \"LBFGS\""));
-                    return Arguments.of(run, "config.json", "'optimizer' is missing or not a known value");
+                    return Arguments.of(run, "config.json", "'optimizer' must be one of SGD,");
                 }),
                 Arguments.of("config.json without a config object", (Breakage) run -> {
                     Files.writeString(run.resolve("config.json"), "{\"resolved\": {}}\n");
