@@ -8,21 +8,25 @@ import io.ravine.diagnose.Curvature;
 import io.ravine.nn.Model;
 import io.ravine.report.ReportFiles;
 import io.ravine.report.RunReport;
+import io.ravine.io.OutputDirectories;
 import io.ravine.train.CurvatureProbe;
 import io.ravine.train.Divergence;
+import io.ravine.train.ResumeCheck;
 import io.ravine.train.RunDirectories;
 import io.ravine.train.TrainConfig;
 import io.ravine.train.Trainer;
 import io.ravine.train.TrainingResult;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,7 +35,6 @@ import picocli.CommandLine.Option;
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train a multilayer perceptron; writes config.json, metrics.csv, checkpoints and summary.json.")
 public final class TrainCommand implements Callable<Integer> {
-    private static final Logger LOG = LoggerFactory.getLogger(TrainCommand.class);
     /** How long a signal waits for the step in progress and its checkpoint before the JVM exits anyway. */
     private static final long SIGNAL_GRACE_SECONDS = 60;
     /** Exit status of a run ended by a signal (as a shell reports SIGTERM: 128 + 15). */
@@ -53,6 +56,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--progress", description = "auto (default: only on a terminal), on, off")
     String progress = "auto";
 
+    @Option(names = "--overwrite", description = "replace a --run-dir that already holds files, whole: the old"
+            + " directory is moved aside and removed once the new run has started")
+    boolean overwrite;
+
     @Override
     public Integer call() {
         TrainConfig config;
@@ -63,31 +70,63 @@ public final class TrainCommand implements Callable<Integer> {
                 throw new InvalidInputException("--run-dir and --resume do not go together (a resumed run continues"
                         + " in its own directory)");
             }
+            if (overwrite) {
+                throw new InvalidInputException("--overwrite and --resume do not go together (--resume continues the"
+                        + " run in its directory; --overwrite replaces a run with a new one)");
+            }
             resumePoint = RunDirectories.resumePoint(resume);
-            TrainConfig saved = RunDirectories.readConfig(resumePoint.runDir());
-            TrainConfig.Builder b = saved.toBuilder();
-            // Only the length of the run and the device may change on resume; the rest defines the run.
-            if (matched("--epochs")) {
-                b.optEpochs(flags.epochs).optSteps(0);
-            }
-            if (matched("--steps")) {
-                b.optSteps(flags.steps);
-            }
-            if (matched("--device")) {
-                b.optDevice(flags.device);
-            }
-            config = b.build();
             dir = resumePoint.runDir();
+            TrainConfig saved = RunDirectories.readConfig(dir);
+            TrainConfig given = buildConfig();
+            // Only the flags given are compared: a flag left at its default says nothing about the run.
+            Set<String> named = TrainingFlags.givenSettings(spec.commandLine().getParseResult());
+            List<ResumeCheck.Difference> changed = ResumeCheck.differences(saved, given, named);
+            if (!changed.isEmpty()) {
+                throw new InvalidInputException("--resume " + resume + ": the run was trained with other settings: "
+                        + TrainingFlags.describe(changed) + "; on resume only " + TrainingFlags.flagsThatMayChange()
+                        + " and --progress may change (start a new run with --run-dir to change the others)");
+            }
+            config = ResumeCheck.withChanges(saved, given, named);
         } else {
             config = buildConfig();
-            dir = runDir != null ? runDir : Path.of("runs", "train-"
-                    + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+            dir = runDir;
+            if (runDir != null && Files.isDirectory(runDir) && !overwrite && !OutputDirectories.isEmpty(runDir)) {
+                throw new InvalidInputException("--run-dir " + runDir + ": already holds files ("
+                        + OutputDirectories.describe(OutputDirectories.contents(runDir)) + "); a run directory"
+                        + " belongs to one run: continue that run with --resume " + runDir + ", or replace it with"
+                        + " --overwrite");
+            }
         }
+        // The automatic name (runs/train-DATE-TIME, or -2, -3, … when taken) is created when the run starts.
+        Path automatic = Path.of("runs", "train-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         // Before loading data or allocating: a run that cannot write its directory should say so first.
-        RunDirectoryCheck.requireWritable(dir, resume != null ? "--resume" : "--run-dir");
+        String flag = resume != null ? "--resume" : "--run-dir";
+        if (overwrite && dir != null && Files.isDirectory(dir)) {
+            // Replacing renames the directory and creates it again: both happen in its parent.
+            RunDirectoryCheck.requireWritable(dir.toAbsolutePath().normalize().getParent(), flag);
+        }
+        RunDirectoryCheck.requireWritable(dir != null ? dir : automatic, flag);
         try (Backend backend = Devices.open(config.device(), config.tf32(), config.threads());
                 Trainer trainer = new Trainer(config, backend)) {
-            trainer.optRunDirectory(dir).optCurvatureProbe(TrainCommand::curvature);
+            if (resumePoint != null) {
+                ResumeCheck.Progress progress = ResumeCheck.progress(dir);
+                if (progress.doneSteps() > trainer.totalSteps()) {
+                    throw shorterThanDone(dir, progress.doneSteps(), trainer.totalSteps());
+                }
+                Optional<TrainingResult> done = ResumeCheck.finished(dir, progress, trainer.totalSteps(),
+                        resumePoint.checkpoint());
+                if (done.isPresent()) {
+                    // A retried job, say: the run is there, whole; nothing is written.
+                    print(done.get());
+                    System.out.println("run directory: " + dir + " (complete: nothing to do; a larger --steps or"
+                            + " --epochs extends it)");
+                    return 0;
+                }
+            } else if (dir == null) {
+                dir = OutputDirectories.createFresh(automatic.getParent(), automatic.getFileName().toString());
+            }
+            trainer.optRunDirectory(dir).optOverwrite(overwrite).optCurvatureProbe(TrainCommand::curvature);
             if (!progress.equals("auto")) {
                 trainer.optProgressBar(progress.equals("on"));
             }
@@ -107,15 +146,12 @@ public final class TrainCommand implements Callable<Integer> {
             }, "ravine-interrupt");
             Runtime.getRuntime().addShutdownHook(onSignal);
             try {
-                if (resumePoint != null && resumePoint.checkpoint() != null) {
+                if (resumePoint == null) {
+                    r = trainer.fit();
+                } else if (resumePoint.checkpoint() != null) {
                     r = trainer.resumeFrom(resumePoint.checkpoint());
                 } else {
-                    if (resumePoint != null) {
-                        // Killed before its first checkpoint: nothing to lose, and the same seed gives the same run.
-                        LOG.warn("{} has no checkpoint yet (the run stopped before its first one): starting it"
-                                + " again from step 0", dir);
-                    }
-                    r = trainer.fit();
+                    r = trainer.resume(); // killed before its first checkpoint: starts it again from step 0
                 }
                 if (r.interrupted()) {
                     System.err.println("ravine: interrupted after step " + r.steps() + "; checkpoint "
@@ -138,17 +174,31 @@ public final class TrainCommand implements Callable<Integer> {
                         + (r.lastGoodCheckpoint() == null ? "none" : r.lastGoodCheckpoint()) + ")");
                 return Main.EXIT_FAILED;
             }
-            System.out.printf(Locale.ROOT, "test accuracy %.4f, test loss %.4f, train loss %.4f, %d steps,"
-                    + " %.0f samples/s on %s%n", r.testAccuracy(), r.testLoss(), r.finalTrainLoss(), r.steps(),
-                    r.samplesPerSecond(), r.device());
-            if (!Double.isNaN(r.emaTestLoss())) {
-                System.out.printf(Locale.ROOT, "iterate average: test accuracy %.4f, test loss %.4f%n",
-                        r.emaTestAccuracy(), r.emaTestLoss());
-            }
+            print(r);
             writeReport(dir);
             System.out.println("run directory: " + dir + " (report.html)");
             return 0;
         }
+    }
+
+    private static void print(TrainingResult r) {
+        System.out.printf(Locale.ROOT, "test accuracy %.4f, test loss %.4f, train loss %.4f, %d steps,"
+                + " %.0f samples/s on %s%n", r.testAccuracy(), r.testLoss(), r.finalTrainLoss(), r.steps(),
+                r.samplesPerSecond(), r.device());
+        if (!Double.isNaN(r.emaTestLoss())) {
+            System.out.printf(Locale.ROOT, "iterate average: test accuracy %.4f, test loss %.4f%n",
+                    r.emaTestAccuracy(), r.emaTestLoss());
+        }
+    }
+
+    /** The one line for a resume whose --steps or --epochs would end the run before the steps it has done. */
+    private InvalidInputException shorterThanDone(Path dir, long done, long total) {
+        String length = matched("--steps") ? "--steps " + flags.steps
+                : matched("--epochs") ? "--epochs " + flags.epochs + " (" + total + " steps)"
+                : "--resume " + resume + " (" + total + " steps in its config.json)";
+        return new InvalidInputException(length + ": the run in " + dir + " has already done " + done + " steps;"
+                + " resuming cannot shorten a run (give --steps " + done + " or more, or start a new run with"
+                + " --run-dir)");
     }
 
     /** report.html and its charts: after the results are on disk, and never a reason to lose the run. */

@@ -5,8 +5,18 @@ import io.ravine.backend.Activation;
 import io.ravine.backend.LossKind;
 import io.ravine.backend.UpdateRule;
 import io.ravine.nn.Mlp;
+import io.ravine.train.ResumeCheck;
 import io.ravine.train.TrainConfig;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /**
@@ -120,6 +130,83 @@ public final class TrainingFlags {
     @Option(names = "--diagnose-every", description = "log gᵀHg and the optimal step ε* every N steps (one"
             + " Hessian-vector product on the monitoring subset)")
     int diagnoseEvery;
+
+    /**
+     * Each flag above and the {@link TrainConfig} setting it sets (one name per concept: the flag in the CLI, the
+     * setting in the library and in config.json).
+     */
+    static final Map<String, String> SETTING_OF_FLAG = ordered(
+            "--data", "data", "--test-data", "testData", "--hidden", "hidden", "--activation", "activation",
+            "--loss", "loss", "--optimizer", "optimizer", "--lr", "learningRate", "--momentum", "momentum",
+            "--beta1", "beta1", "--beta2", "beta2", "--eps", "eps", "--gamma", "gamma",
+            "--weight-decay", "weightDecay", "--clip-norm", "clipNorm", "--schedule", "schedule",
+            "--ema", "emaTimescale", "--init", "init", "--bias-init", "biasInit", "--normalize", "normalize",
+            "--batch-size", "batchSize", "--epochs", "epochs", "--steps", "steps", "--limit", "limit",
+            "--seed", "seed", "--device", "device", "--threads", "threads", "--cuda-graph", "cudaGraph",
+            "--tf32", "tf32", "--save-initial", "saveInitial", "--checkpoint-every", "checkpointEvery",
+            "--log-every", "logEvery", "--eval-every", "evalEvery", "--monitor-size", "monitorSize",
+            "--diagnose-every", "diagnoseEvery");
+
+    private static Map<String, String> ordered(String... pairs) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            m.put(pairs[i], pairs[i + 1]);
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** The flag of a {@link TrainConfig} setting. */
+    static String flagOf(String setting) {
+        return SETTING_OF_FLAG.entrySet().stream().filter(e -> e.getValue().equals(setting)).map(Map.Entry::getKey)
+                .findFirst().orElse(setting);
+    }
+
+    /** The settings of the flags given on {@code parsed}'s command line (not those left at their defaults). */
+    static Set<String> givenSettings(CommandLine.ParseResult parsed) {
+        Set<String> out = new LinkedHashSet<>();
+        SETTING_OF_FLAG.forEach((flag, setting) -> {
+            if (parsed.hasMatchedOption(flag)) {
+                out.add(setting);
+            }
+        });
+        return out;
+    }
+
+    /** The flags that may change on resume, for messages: {@code --checkpoint-every, --cuda-graph, …}. */
+    static String flagsThatMayChange() {
+        return SETTING_OF_FLAG.entrySet().stream().filter(e -> ResumeCheck.MAY_CHANGE.contains(e.getValue()))
+                .map(Map.Entry::getKey).collect(Collectors.joining(", "));
+    }
+
+    /** {@code --hidden 128 (saved) vs 64 (given), --lr 0.001 (saved) vs 0.5 (given)}: in the flags' spelling. */
+    static String describe(List<ResumeCheck.Difference> differences) {
+        return differences.stream().map(d -> flagOf(d.setting()) + " " + spelling(d.setting(), d.saved())
+                + " (saved) vs " + spelling(d.setting(), d.given()) + " (given)").collect(Collectors.joining(", "));
+    }
+
+    /** A setting's value as its flag would take it. */
+    private static String spelling(String setting, Object v) {
+        if (setting.equals("batchSize") && Integer.valueOf(0).equals(v)) {
+            return "full";
+        }
+        if (v instanceof int[] widths) {
+            return widths.length == 0 ? "none" : Arrays.stream(widths).mapToObj(Integer::toString)
+                    .collect(Collectors.joining(","));
+        }
+        if (v instanceof UpdateRule r) {
+            return r.cliName();
+        }
+        if (v instanceof LossKind k) {
+            return k.cliName();
+        }
+        if (v instanceof Enum<?> e) {
+            return e.name().toLowerCase(Locale.ROOT);
+        }
+        if (v instanceof String str) {
+            return "'" + str + "'";
+        }
+        return String.valueOf(v);
+    }
 
     /** A builder holding every flag given (defaults for the rest); callers may override before build(). */
     public TrainConfig.Builder builder() {

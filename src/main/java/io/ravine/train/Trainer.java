@@ -15,6 +15,8 @@ import io.ravine.data.Normalizer;
 import io.ravine.data.ShuffledBatches;
 import io.ravine.data.TargetEncoding;
 import io.ravine.data.TrainTest;
+import io.ravine.io.DirectoryLock;
+import io.ravine.io.OutputDirectories;
 import io.ravine.nn.Initializer;
 import io.ravine.nn.Mlp;
 import io.ravine.nn.Model;
@@ -22,6 +24,9 @@ import io.ravine.optim.IterateAverage;
 import io.ravine.optim.Optimizer;
 import io.ravine.optim.OptimizerState;
 import io.ravine.optim.Schedules;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,6 +69,9 @@ public final class Trainer implements AutoCloseable {
     private final List<TrainingListener> listeners = new ArrayList<>();
     private final Normalizer normalizer;
     private Path runDir;
+    private boolean overwrite;
+    /** The run directory's lock, from the first write until {@link #close()}. */
+    private DirectoryLock lock;
     private boolean progressBar = System.console() != null;
     private volatile boolean stopRequested;
     private volatile boolean interruptRequested;
@@ -143,9 +151,24 @@ public final class Trainer implements AutoCloseable {
         return out;
     }
 
-    /** Writes config, metrics, checkpoints and summary into {@code dir} (created if absent). */
+    /**
+     * Writes config, metrics, checkpoints and summary into {@code dir} (created if absent). A run directory belongs
+     * to one run: {@link #fit()} needs it absent or empty (or {@link #optOverwrite}), {@link #resume()} and {@link
+     * #resumeFrom} continue the run it holds after checking that this configuration is that run's. The directory is
+     * locked ({@link DirectoryLock}) from the first write until {@link #close()}: another writer is refused.
+     */
     public Trainer optRunDirectory(Path dir) {
         this.runDir = dir;
+        return this;
+    }
+
+    /**
+     * Lets {@link #fit()} replace a run directory that holds files, whole: the old directory is renamed aside to a
+     * hidden sibling in one atomic rename, the new run starts in a fresh directory, and the old one is deleted once
+     * the new run's config.json is written, so a crash at any moment leaves the old run whole or the new one.
+     */
+    public Trainer optOverwrite(boolean on) {
+        this.overwrite = on;
         return this;
     }
 
@@ -224,16 +247,54 @@ public final class Trainer implements AutoCloseable {
         return normalizer;
     }
 
-    /** Trains from the start (step 0). */
+    /** Trains from the start (step 0); a run directory must be absent or empty, see {@link #optOverwrite}. */
     public TrainingResult fit() {
-        return run(0);
+        return run(0, true);
+    }
+
+    /**
+     * Continues the run in the run directory from its latest checkpoint (from step 0 when it has none yet: a run
+     * stopped before its first checkpoint), with the checks of {@link #resumeFrom}.
+     */
+    public TrainingResult resume() {
+        if (runDir == null) {
+            throw new IllegalStateException("resume() continues the run in a run directory: set optRunDirectory");
+        }
+        RunDirectories.readConfig(runDir);
+        List<Path> all = RunDirectories.checkpoints(runDir);
+        return resumeAt(all.isEmpty() ? null : all.get(all.size() - 1));
     }
 
     /**
      * Continues from a checkpoint of this configuration: θ, optimizer state, step counter and iterate average are
-     * restored, and the data order picks up at the same batch of the same epoch.
+     * restored, and the data order picks up at the same batch of the same epoch. With a run directory, that run's
+     * config.json must have this configuration's maths (only {@link ResumeCheck#MAY_CHANGE} may differ; an
+     * {@link InvalidInputException} names each setting that does), the run may not get shorter than the steps it
+     * has done, and a completed run asked for no more steps is left as it is: its recorded result is returned and
+     * nothing is written.
      */
     public TrainingResult resumeFrom(Path checkpoint) {
+        return resumeAt(java.util.Objects.requireNonNull(checkpoint, "checkpoint"));
+    }
+
+    private TrainingResult resumeAt(Path checkpoint) {
+        if (runDir != null) {
+            if (overwrite) {
+                throw new InvalidInputException("overwrite replaces the run in " + runDir + " with a new one; it"
+                        + " does not go with resuming that run");
+            }
+            java.util.Optional<TrainingResult> done = ResumeCheck.check(runDir, config, totalSteps, checkpoint);
+            if (done.isPresent()) {
+                LOG.info("{}: the run is complete ({} steps); nothing to do", runDir, done.get().steps());
+                return done.get();
+            }
+        }
+        if (checkpoint == null) {
+            // Killed before its first checkpoint: nothing to lose, and the same seed gives the same run.
+            LOG.warn("{} has no checkpoint yet (the run stopped before its first one): starting it again from step"
+                    + " 0", runDir);
+            return run(0, false);
+        }
         Checkpoint.Contents c = Checkpoint.load(checkpoint, mlp, optimizer.rule(), ema != null);
         model.setParameters(c.theta());
         state.restore(c.step(), c.optimizerState());
@@ -241,15 +302,70 @@ public final class Trainer implements AutoCloseable {
             ema.restore(c.step(), c.ema());
         }
         LOG.info("resuming from {} at step {}", checkpoint, c.step());
-        return run(c.step());
+        return run(c.step(), false);
     }
 
-    private TrainingResult run(long startStep) {
+    /**
+     * Locks the run directory and opens its files. {@code fresh}: a new run, which needs the directory empty (after
+     * moving the old one aside with {@link #optOverwrite}); checked again under the lock, so two runs started at
+     * once cannot both find it empty.
+     */
+    private RunFiles openRunDirectory(long startStep, boolean fresh) {
+        OutputDirectories.Replacement old = null;
+        if (lock == null) {
+            if (Files.exists(runDir) && !Files.isDirectory(runDir)) {
+                throw new InvalidInputException("runDirectory " + runDir + " exists and is not a directory");
+            }
+            if (fresh && !OutputDirectories.isEmpty(runDir)) {
+                if (!overwrite) {
+                    throw notEmpty();
+                }
+                old = OutputDirectories.moveAside(runDir);
+            }
+            try {
+                Files.createDirectories(runDir);
+                lock = DirectoryLock.acquire(runDir);
+            } catch (IOException | RuntimeException e) {
+                if (old != null) {
+                    old.restore();
+                }
+                throw e instanceof IOException io ? new UncheckedIOException("cannot write the run directory "
+                        + runDir, io) : (RuntimeException) e;
+            }
+        }
+        if (fresh && !OutputDirectories.isEmpty(runDir)) {
+            throw notEmpty();
+        }
+        RunFiles files;
+        try {
+            files = RunFiles.open(runDir, config, this, startStep);
+        } catch (RuntimeException e) {
+            if (old != null) {
+                lock.close();
+                lock = null;
+                old.restore();
+            }
+            throw e;
+        }
+        if (old != null) {
+            old.discard();
+        }
+        return files;
+    }
+
+    private InvalidInputException notEmpty() {
+        return new InvalidInputException("runDirectory " + runDir + " already holds files ("
+                + OutputDirectories.describe(OutputDirectories.contents(runDir)) + "): a run directory belongs to"
+                + " one run; continue that run with resume(), replace it with optOverwrite(true), or give an empty"
+                + " or new directory");
+    }
+
+    private TrainingResult run(long startStep, boolean fresh) {
         if (config.diagnoseEvery() > 0 && curvatureProbe == null) {
             throw new IllegalStateException("diagnoseEvery is set but no CurvatureProbe was given"
                     + " (optCurvatureProbe; the CLI passes io.ravine.diagnose.Curvature)");
         }
-        RunFiles files = runDir == null ? null : RunFiles.open(runDir, config, this, startStep);
+        RunFiles files = runDir == null ? null : openRunDirectory(startStep, fresh);
         int spe = batches.batchesPerEpoch();
         int logEvery = config.logEvery() > 0 ? config.logEvery() : Math.max(1, spe / 10);
         int evalEvery = config.evalEvery() > 0 ? config.evalEvery() : spe;
@@ -401,7 +517,10 @@ public final class Trainer implements AutoCloseable {
             if (files != null) {
                 lastGood = files.saveCheckpoint("final", step, model, state, ema);
             }
-            result = new TrainingResult(step, (double) step / spe, lastMonitorLoss, testEval.loss(),
+            // A resume that found every step done (killed after its final checkpoint, before its summary) ran no
+            // step, so no monitoring loss was measured; the summary still gets one.
+            double finalTrainLoss = step == startStep ? evaluate(monitor).loss() : lastMonitorLoss;
+            result = new TrainingResult(step, (double) step / spe, finalTrainLoss, testEval.loss(),
                     testEval.accuracy(), emaEval.loss(), emaEval.accuracy(), samplesPerSecond, seconds,
                     backend.deviceDescription(), null, false, lastGood);
         }
@@ -471,6 +590,10 @@ public final class Trainer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (lock != null) {
+            lock.close();
+            lock = null;
+        }
         if (ema != null) {
             ema.close();
         }

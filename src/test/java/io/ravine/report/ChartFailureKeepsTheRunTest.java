@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ravine.cli.CliTestSupport;
 import io.ravine.io.IOConsumer;
+import io.ravine.io.OutputDirectories;
 import java.awt.AWTError;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -131,9 +132,11 @@ class ChartFailureKeepsTheRunTest {
     @Test
     void aPlotsPathThatIsAFileIsOneLinePerChartWithTheReason(@TempDir Path tmp) throws IOException {
         Path dir = tmp.resolve("run");
-        Files.createDirectories(dir);
+        // A new run needs an empty directory, so the file comes between a run and its resume.
+        assertRunResultsKept(dir, run(target -> { }, train(dir)));
+        OutputDirectories.deleteTree(dir.resolve("plots"));
         Files.writeString(dir.resolve("plots"), "not a directory");
-        Result r = run(target -> { }, train(dir));
+        Result r = run(target -> { }, "train", "--resume", dir.toString(), "--steps", "30", "--progress", "off");
         assertRunResultsKept(dir, r);
         // A failure of one file, not of the drawing stack: each chart is tried and says why it was not written.
         assertEquals(4, r.warnings().size(), r.err());
