@@ -10,6 +10,7 @@ import io.ravine.diagnose.DiagnosisPlots;
 import io.ravine.diagnose.Finding;
 import io.ravine.diagnose.HessianSpectrum;
 import io.ravine.diagnose.MeasurementFindings;
+import io.ravine.io.DirectoryLock;
 import io.ravine.report.ReportFiles;
 import io.ravine.report.RunReport;
 import io.ravine.train.Checkpoint;
@@ -59,6 +60,9 @@ public final class DiagnoseCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "seed of the subsets and Lanczos start vectors (default 1)")
     long seed = 1;
 
+    @Option(names = "--overwrite", description = "replace an existing RUN_DIR/diagnosis.json (and its charts)")
+    boolean overwrite;
+
     @CommandLine.Mixin
     DeviceFlags deviceFlags = new DeviceFlags();
 
@@ -77,6 +81,14 @@ public final class DiagnoseCommand implements Callable<Integer> {
         Path ckpt = resolveCheckpoint(runDir, checkpoint);
         Diagnosis.Options options = Diagnosis.Options.defaults().withSubsetSize(subset)
                 .withLanczos(lanczosSteps, topK).withDensityProbes(densityProbes).withSeed(seed);
+        // Its own output only: a diagnosis is replaced with --overwrite, never silently. While another process writes
+        // the run (a trainer), nothing is computed: its checkpoints are still changing.
+        Path file = runDir.resolve("diagnosis.json");
+        if (!overwrite && Files.exists(file)) {
+            throw new InvalidInputException("--run-dir " + runDir + ": " + file + " already holds a diagnosis:"
+                    + " replace it with --overwrite");
+        }
+        DirectoryLock.requireUnlocked(runDir);
         try (Backend backend = deviceFlags.open();
                 Trainer trainer = new Trainer(config, backend)) {
             // The trainer rebuilds exactly the run's data (loading, --limit, normalization, target encoding) and
@@ -95,11 +107,16 @@ public final class DiagnoseCommand implements Callable<Integer> {
             String name = ckpt.getFileName().toString().replaceFirst("\\.safetensors$", "");
             JsonObject json = DiagnosisFile.toJson(report, new DiagnosisFile.Origin(name, step,
                     trainer.mlp().describe(), backend.deviceDescription()), lr, findings);
-            DiagnosisFile.write(runDir.resolve("diagnosis.json"), json);
-            // Charts and report.html after diagnosis.json, and never a reason to lose it.
             Path plots = runDir.resolve("plots");
-            ReportFiles.bestEffort(plots, () -> DiagnosisPlots.write(report, plots));
-            ReportFiles.bestEffort(runDir.resolve("report.html"), () -> RunReport.write(runDir));
+            try (DirectoryLock lock = DirectoryLock.acquire(runDir)) {
+                DiagnosisFile.write(file, json);
+                // The replaced diagnosis's charts go, so none of them stays beside the new one (a density chart
+                // of a diagnosis with --density-probes, say).
+                deleteDiagnosisCharts(plots);
+                // Charts and report.html after diagnosis.json, and never a reason to lose it.
+                ReportFiles.bestEffort(plots, () -> DiagnosisPlots.write(report, plots));
+                ReportFiles.bestEffort(runDir.resolve("report.html"), () -> RunReport.write(runDir));
+            }
             print(report, name, step, findings);
             return 0;
         }
@@ -122,6 +139,24 @@ public final class DiagnoseCommand implements Callable<Integer> {
         }
         System.out.printf(Locale.ROOT, "  %d gradients and %d Hessian-vector products in %.2f s; wrote %s%n",
                 r.gradientPasses(), r.hessianVectorProducts(), r.timings().total(), runDir.resolve("diagnosis.json"));
+    }
+
+    /** Deletes the charts a diagnosis draws ({@link DiagnosisPlots}) from {@code plots}. */
+    private static void deleteDiagnosisCharts(Path plots) {
+        if (!Files.isDirectory(plots)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> files = Files.list(plots)) {
+            for (Path p : files.toList()) {
+                String n = p.getFileName().toString();
+                if (n.equals(DiagnosisPlots.EIGENVALUES) || n.equals(DiagnosisPlots.DENSITY)
+                        || n.equals(DiagnosisPlots.SECOND_ORDER) || n.matches("activations-layer-\\d+\\.png")) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot replace the charts in " + plots, e);
+        }
     }
 
     /** NAME, NAME.safetensors, or (no name) final, else the latest checkpoint. */

@@ -2,6 +2,8 @@ package io.ravine.cli;
 
 import io.ravine.InvalidInputException;
 import io.ravine.backend.Backend;
+import io.ravine.io.DirectoryLock;
+import io.ravine.io.OutputDirectories;
 import io.ravine.landscape.LandscapeDirections;
 import io.ravine.landscape.LossLandscape;
 import io.ravine.train.RunDirectories;
@@ -57,6 +59,9 @@ public final class LandscapeCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "seed of the subset and the random directions (default 1)")
     long seed = 1;
 
+    @Option(names = "--overwrite", description = "replace an existing RUN_DIR/landscape whole")
+    boolean overwrite;
+
     @CommandLine.Mixin
     DeviceFlags deviceFlags = new DeviceFlags();
 
@@ -75,13 +80,26 @@ public final class LandscapeCommand implements Callable<Integer> {
             throw new InvalidInputException("--plane must be random, pca or none, not '" + plane + "'");
         }
         Path out = runDir.resolve("landscape");
+        // Its own output only: landscape/ is replaced whole with --overwrite, never silently. While another process
+        // writes the run (a trainer), nothing is computed: its checkpoints are still changing.
+        if (!overwrite && !OutputDirectories.isEmpty(out)) {
+            throw new InvalidInputException("--run-dir " + runDir + ": " + out + " already holds a landscape ("
+                    + OutputDirectories.describe(OutputDirectories.contents(out)) + "): replace it with --overwrite");
+        }
+        DirectoryLock.requireUnlocked(runDir);
+        OutputDirectories.Replacement old = null;
         try (Backend backend = deviceFlags.open();
-                LossLandscape land = LossLandscape.open(runDir, backend, subset, seed)) {
+                LossLandscape land = LossLandscape.open(runDir, backend, subset, seed);
+                Writer writer = new Writer(runDir)) {
             Path fromFile = land.checkpoint(from);
             Path toFile = land.checkpoint(to);
             float[] theta0 = land.parameters(fromFile);
             float[] theta1 = land.parameters(toFile);
             LossLandscape.Line line = land.line(theta0, theta1, LossLandscape.linspace(alphaMin, alphaMax, points));
+            writer.lock();
+            if (!OutputDirectories.isEmpty(out)) {
+                old = OutputDirectories.moveAside(out);
+            }
             LossLandscape.writeLine(out, line);
             int m = line.minIndex();
             System.out.printf(Locale.ROOT, "line %s → %s: train loss %.5g at α=0, %.5g at α=1, minimum %.5g at"
@@ -143,8 +161,37 @@ public final class LandscapeCommand implements Callable<Integer> {
             header.put("subset", subset);
             header.put("seed", seed);
             LossLandscape.writeSummary(out, header, line, p);
+            if (old != null) {
+                old.discard();
+                old = null;
+            }
             System.out.println("wrote " + out);
             return 0;
+        } finally {
+            if (old != null) {
+                old.restore(); // failed half-way: the old landscape goes back
+            }
+        }
+    }
+
+    /** The run directory's lock, taken when the first file is about to be written, released at the end. */
+    private static final class Writer implements AutoCloseable {
+        private final Path runDir;
+        private DirectoryLock lock;
+
+        Writer(Path runDir) {
+            this.runDir = runDir;
+        }
+
+        void lock() {
+            lock = DirectoryLock.acquire(runDir);
+        }
+
+        @Override
+        public void close() {
+            if (lock != null) {
+                lock.close();
+            }
         }
     }
 

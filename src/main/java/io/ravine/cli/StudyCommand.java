@@ -35,6 +35,10 @@ public final class StudyCommand implements Runnable {
         @Option(names = "--out", description = "study directory (default studies/batch-size)")
         Path out = Path.of("studies", "batch-size");
 
+        @Option(names = "--overwrite", description = "replace --out whole (without it, a rerun resumes this study,"
+                + " and another study's settings or files that are not a study's are refused)")
+        boolean overwrite;
+
         @Option(names = "--parts", description = "hardware,steps,noise (default all three)")
         String parts = "hardware,steps,noise";
 
@@ -161,7 +165,8 @@ public final class StudyCommand implements Runnable {
         public Integer call() {
             BatchSizeStudyConfig config = buildConfig();
             long start = System.nanoTime();
-            BatchSizeStudyResult r = new BatchSizeStudy(config, out).optProgressBar(!progress.equals("off")).run();
+            BatchSizeStudyResult r = new BatchSizeStudy(config, out).optProgressBar(!progress.equals("off"))
+                    .optOverwrite(overwrite).run();
             for (BatchSizeStudyResult.DeviceCurve c : r.hardware().values()) {
                 if (c.saturation() != null) {
                     System.out.printf(Locale.ROOT, "%s: saturation point B* = %.1f (%s), best %.0f samples/s%n",

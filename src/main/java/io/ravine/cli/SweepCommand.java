@@ -45,6 +45,10 @@ public final class SweepCommand implements Runnable {
         @Option(names = "--out", description = "sweep directory (default sweeps/lr)")
         Path out = Path.of("sweeps", "lr");
 
+        @Option(names = "--overwrite", description = "replace --out whole (without it, a rerun resumes this sweep,"
+                + " and files that are not its runs, or runs of other settings, are refused)")
+        boolean overwrite;
+
         @CommandLine.Mixin
         TrainingFlags flags = new TrainingFlags();
 
@@ -75,7 +79,7 @@ public final class SweepCommand implements Runnable {
             TrainConfig base = baseConfig();
             double[] rates = lrs == null ? LearningRateSweep.DEFAULT_LEARNING_RATES : parseRates(lrs);
             LearningRateSweep sweep = new LearningRateSweep(base, rates, restarts, out,
-                    select.toLowerCase(Locale.ROOT)).optProgressBar(!progress.equals("off"));
+                    select.toLowerCase(Locale.ROOT)).optProgressBar(!progress.equals("off")).optOverwrite(overwrite);
             LearningRateSweep.Result r;
             try (Backend backend = Devices.open(base.device(), base.tf32(), base.threads())) {
                 r = sweep.run(backend);

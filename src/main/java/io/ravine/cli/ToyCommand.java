@@ -1,8 +1,10 @@
 package io.ravine.cli;
 
 import io.ravine.InvalidInputException;
+import io.ravine.io.OutputDirectories;
 import io.ravine.toy.ToyRun;
 import io.ravine.toy.ToySurface;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -44,8 +46,12 @@ public final class ToyCommand implements Callable<Integer> {
     @Option(names = "--tolerance", description = "converged when ‖θ − θ*‖ ≤ tolerance · ‖θ₀ − θ*‖ (default 1e-6)")
     double tolerance = 1e-6;
 
-    @Option(names = "--out", description = "output directory (default runs/toy-PROBLEM-OPTIMIZER)")
+    @Option(names = "--out", description = "output directory (default runs/toy-PROBLEM-OPTIMIZER, or -2, -3, …"
+            + " when taken)")
     Path out;
+
+    @Option(names = "--overwrite", description = "replace an --out that already holds files, whole")
+    boolean overwrite;
 
     @Override
     public Integer call() {
@@ -58,9 +64,31 @@ public final class ToyCommand implements Callable<Integer> {
                 lr != null ? lr : ToyRun.Settings.defaultLearningRate(problem, optimizer), momentum,
                 steps != null ? steps : ToyRun.Settings.defaultSteps(problem),
                 start != null ? pair("--start", start) : surface.defaultStart(), tolerance);
+        if (out != null && Files.isDirectory(out) && !overwrite && !OutputDirectories.isEmpty(out)) {
+            throw new InvalidInputException("--out " + out + ": already holds files ("
+                    + OutputDirectories.describe(OutputDirectories.contents(out)) + "): choose another --out, or"
+                    + " replace it with --overwrite");
+        }
         ToyRun.Result r = ToyRun.run(surface, settings);
-        Path dir = out != null ? out : Path.of("runs", "toy-" + problem + "-" + optimizer);
-        r.write(dir);
+        Path dir = out;
+        OutputDirectories.Replacement old = null;
+        if (out == null) {
+            // The automatic name never takes an existing directory: the next free suffix.
+            dir = OutputDirectories.createFresh(Path.of("runs"), "toy-" + problem + "-" + optimizer);
+        } else if (!OutputDirectories.isEmpty(out)) {
+            old = OutputDirectories.moveAside(out);
+        }
+        try {
+            r.write(dir);
+        } catch (RuntimeException e) {
+            if (old != null) {
+                old.restore();
+            }
+            throw e;
+        }
+        if (old != null) {
+            old.discard();
+        }
         double[] end = r.finalPoint();
         System.out.printf(Locale.ROOT, "%s %s with %s (α = %s): %s after %d steps at (%.6g, %.6g), J = %.6g%n",
                 surface.name(), surface.describe(), optimizer, shortNumber(settings.lr()), r.verdict(),

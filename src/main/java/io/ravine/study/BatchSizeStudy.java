@@ -39,6 +39,7 @@ public final class BatchSizeStudy {
     private final Path dir;
     private Function<String, Backend> deviceOpener;
     private boolean progressBar = true;
+    private boolean overwrite;
     private TrainTest data;
 
     /** One unit of work, finished or not; its key is its row's {@code trial}. */
@@ -60,6 +61,16 @@ public final class BatchSizeStudy {
     /** Shows a progress bar over trials (default on, and only ever on a terminal). */
     public BatchSizeStudy optProgressBar(boolean on) {
         this.progressBar = on;
+        return this;
+    }
+
+    /**
+     * Lets {@link #run()} replace a study directory whole (moved aside, removed once the new study-config.json is
+     * written) where it holds another study's settings or files that are not a study's; without it those are refused.
+     * A directory holding this study is resumed either way, unless this is on: then its trials run again.
+     */
+    public BatchSizeStudy optOverwrite(boolean on) {
+        this.overwrite = on;
         return this;
     }
 
@@ -94,8 +105,17 @@ public final class BatchSizeStudy {
         return plan;
     }
 
+    /** Runs the trials not yet finished in the study directory, which is locked while this runs. */
     public BatchSizeStudyResult run() {
-        StudyFiles files = StudyFiles.open(dir, config);
+        StudyFiles files = StudyFiles.open(dir, config, overwrite);
+        try {
+            return run(files);
+        } finally {
+            files.close();
+        }
+    }
+
+    private BatchSizeStudyResult run(StudyFiles files) {
         List<Trial> plan = plan();
         List<String> ran = new ArrayList<>();
         Map<String, Backend> opened = new LinkedHashMap<>();

@@ -7,8 +7,11 @@ import io.ravine.backend.Backend;
 import io.ravine.data.DataSources;
 import io.ravine.data.TrainTest;
 import io.ravine.io.AtomicFiles;
+import io.ravine.io.DirectoryLock;
+import io.ravine.io.OutputDirectories;
 import io.ravine.report.ChartFonts;
 import io.ravine.report.ReportFiles;
+import io.ravine.train.ResumeCheck;
 import io.ravine.train.RunDirectories;
 import io.ravine.train.TrainConfig;
 import io.ravine.train.Trainer;
@@ -53,6 +56,7 @@ public final class LearningRateSweep {
     private final Path dir;
     private final String select;
     private boolean progressBar = true;
+    private boolean overwrite;
 
     /**
      * One run of the sweep.
@@ -100,11 +104,103 @@ public final class LearningRateSweep {
         return this;
     }
 
+    /**
+     * Lets {@link #run} replace the sweep directory whole (moved aside, removed once the new one is created) where
+     * it holds files that are not this sweep's or runs of other settings; without it those are refused. A directory
+     * holding this sweep's runs is resumed either way, unless this is on: then every run starts again.
+     */
+    public LearningRateSweep optOverwrite(boolean on) {
+        this.overwrite = on;
+        return this;
+    }
+
+    /** What a sweep directory may hold besides its runs: its results and the temporaries of killed writes. */
+    private static final java.util.Set<String> OWN_FILES = java.util.Set.of("sweep.csv", "sweep.json",
+            "final-loss-vs-lr.png");
+    private static final java.util.regex.Pattern RUN_NAME = java.util.regex.Pattern.compile("lr-.+-seed--?\\d+/");
+
     static String runName(double lr, long seed) {
         return "lr-" + BatchSizeStudy.lrKey(lr) + "-seed-" + seed;
     }
 
+    /**
+     * Runs the sweep in its directory, locked while this runs: every run of the grid not finished there yet. Before
+     * anything is written, the directory is checked: files that are not the sweep's, or a run of the grid with
+     * other settings, are refused (naming them) unless {@link #optOverwrite}.
+     */
     public Result run(Backend backend) {
+        OutputDirectories.Replacement old = null;
+        if (!OutputDirectories.isEmpty(dir) && Files.isDirectory(dir)) {
+            if (overwrite) {
+                old = OutputDirectories.moveAside(dir);
+            } else {
+                requireOwnContents();
+            }
+        }
+        DirectoryLock lock;
+        try {
+            Files.createDirectories(dir);
+            lock = DirectoryLock.acquire(dir);
+        } catch (IOException | RuntimeException e) {
+            if (old != null) {
+                old.restore();
+            }
+            throw e instanceof IOException io ? new UncheckedIOException("cannot write the sweep directory " + dir,
+                    io) : (RuntimeException) e;
+        }
+        if (old != null) {
+            old.discard();
+        }
+        try {
+            return runLocked(backend);
+        } finally {
+            lock.close();
+        }
+    }
+
+    /** Refuses a sweep directory that holds anything but this sweep's results and runs of its settings. */
+    private void requireOwnContents() {
+        List<String> foreign = OutputDirectories.contents(dir).stream().filter(n -> !OWN_FILES.contains(n)
+                && !RUN_NAME.matcher(n).matches() && !AtomicFiles.isTemporaryName(n)).toList();
+        if (!foreign.isEmpty()) {
+            throw new InvalidInputException("--out " + dir + ": holds files that are not a learning-rate sweep's ("
+                    + OutputDirectories.describe(foreign) + "): choose another --out, or replace it with --overwrite");
+        }
+        for (double lr : learningRates) {
+            for (int k = 0; k < restarts; k++) {
+                long seed = base.seed() + k;
+                Path runDir = dir.resolve(runName(lr, seed));
+                if (Files.exists(runDir.resolve("config.json"))) {
+                    TrainConfig config = base.toBuilder().optLearningRate(lr).optSeed(seed).build();
+                    TrainConfig saved = RunDirectories.readConfig(runDir);
+                    if (!saved.equals(config)) {
+                        throw new InvalidInputException(runDir + " holds a run with other settings ("
+                                + differences(saved, config) + "): rerun with the same settings, choose another"
+                                + " --out, or replace it with --overwrite");
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code hidden [8] (saved) vs [16] (given), …} over every setting. */
+    private static String differences(TrainConfig saved, TrainConfig given) {
+        java.util.Map<String, Object> a = ResumeCheck.settings(saved);
+        java.util.Map<String, Object> b = ResumeCheck.settings(given);
+        List<String> out = new ArrayList<>();
+        for (String key : a.keySet()) {
+            if (!java.util.Objects.deepEquals(a.get(key), b.get(key))) {
+                out.add(key + " " + show(a.get(key)) + " (saved) vs " + show(b.get(key)) + " (given)");
+            }
+        }
+        return String.join(", ", out);
+    }
+
+    private static String show(Object v) {
+        return v instanceof int[] w ? java.util.Arrays.toString(w) : String.valueOf(v);
+    }
+
+    private Result runLocked(Backend backend) {
         TrainTest data = null;
         List<Run> runs = new ArrayList<>();
         List<Run> ranNow = new ArrayList<>();
@@ -123,7 +219,9 @@ public final class LearningRateSweep {
                         Path resumeFrom = interrupted(runDir, config);
                         try (Trainer trainer = new Trainer(config, backend, data)) {
                             trainer.optRunDirectory(runDir).optProgressBar(false);
-                            TrainingResult r = resumeFrom != null ? trainer.resumeFrom(resumeFrom) : trainer.fit();
+                            // A run killed before its first checkpoint has a config.json: resume() starts it again.
+                            TrainingResult r = resumeFrom != null ? trainer.resumeFrom(resumeFrom)
+                                    : Files.exists(runDir.resolve("config.json")) ? trainer.resume() : trainer.fit();
                             done = new Run(lr, seed, runDir, r.diverged() ? "diverged" : "completed",
                                     r.finalTrainLoss(), r.testLoss(), r.testAccuracy(), r.steps());
                         }

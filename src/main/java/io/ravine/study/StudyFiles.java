@@ -6,6 +6,8 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import io.ravine.InvalidInputException;
 import io.ravine.io.AtomicFiles;
+import io.ravine.io.DirectoryLock;
+import io.ravine.io.OutputDirectories;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringWriter;
@@ -32,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * removes the temporaries of writes a kill interrupted, and a study.csv that ends in a torn row (not something
  * Ravine writes, but a truncated copy can) loses only that row.
  */
-final class StudyFiles {
+final class StudyFiles implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StudyFiles.class);
     static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
     static final String CONFIG_FILE = "study-config.json";
@@ -40,23 +42,30 @@ final class StudyFiles {
 
     private final Path dir;
     private final Map<String, TrialRow> rows = new LinkedHashMap<>();
+    private DirectoryLock lock;
 
     private StudyFiles(Path dir) {
         this.dir = dir;
     }
 
     /**
-     * Opens (or creates) the study directory for {@code config}: a directory holding another study's definition is
-     * refused, naming the settings that differ.
+     * Opens (or creates) the study directory for {@code config} and locks it until {@link #close()}. A directory
+     * holding another study's definition, or files that are not a study's, is refused (naming the settings that
+     * differ, or the files) unless {@code overwrite}, which replaces it whole.
      */
-    static StudyFiles open(Path dir, BatchSizeStudyConfig config) {
+    static StudyFiles open(Path dir, BatchSizeStudyConfig config, boolean overwrite) {
         StudyFiles files = new StudyFiles(dir);
+        OutputDirectories.Replacement old = null;
         try {
-            Files.createDirectories(dir);
-            // A study killed in an atomic write left its temporary; this process owns the directory now.
-            int leftovers = AtomicFiles.deleteLeftovers(dir) + AtomicFiles.deleteLeftovers(dir.resolve("plots"));
-            if (leftovers > 0) {
-                LOG.info("{}: removed {} temporary file(s) left by an interrupted study", dir, leftovers);
+            if (!OutputDirectories.isEmpty(dir) && Files.isDirectory(dir)) {
+                if (!Files.exists(dir.resolve(CONFIG_FILE)) && !overwrite) {
+                    throw new InvalidInputException("--out " + dir + ": holds files that are not a study's ("
+                            + OutputDirectories.describe(OutputDirectories.contents(dir)) + "; no " + CONFIG_FILE
+                            + "): choose another --out, or replace it with --overwrite");
+                }
+                if (overwrite) {
+                    old = OutputDirectories.moveAside(dir);
+                }
             }
             Path configFile = dir.resolve(CONFIG_FILE);
             JsonObject now = GSON.toJsonTree(config).getAsJsonObject();
@@ -72,20 +81,50 @@ final class StudyFiles {
                 }
                 if (!differ.isEmpty()) {
                     throw new InvalidInputException("the study in " + dir + " was run with other settings ("
-                            + String.join(", ", differ) + "): rerun it with the same ones or choose another --out");
+                            + String.join(", ", differ) + "): rerun it with the same ones, choose another --out, or"
+                            + " replace it with --overwrite");
                 }
+            }
+            // Checked before anything is written; then this process owns the directory.
+            Files.createDirectories(dir);
+            files.lock = DirectoryLock.acquire(dir);
+            // A study killed in an atomic write left its temporary; this process owns the directory now.
+            int leftovers = AtomicFiles.deleteLeftovers(dir) + AtomicFiles.deleteLeftovers(dir.resolve("plots"));
+            if (leftovers > 0) {
+                LOG.info("{}: removed {} temporary file(s) left by an interrupted study", dir, leftovers);
             }
             JsonObject root = new JsonObject();
             root.add("config", now);
             AtomicFiles.writeString(configFile, GSON.toJson(root) + "\n");
+            if (old != null) {
+                old.discard();
+                old = null;
+            }
             Path trials = dir.resolve(TRIALS_FILE);
             if (Files.exists(trials)) {
                 files.read(trials);
             }
         } catch (IOException e) {
+            files.close();
             throw new UncheckedIOException("cannot open the study directory " + dir, e);
+        } catch (RuntimeException e) {
+            files.close();
+            throw e;
+        } finally {
+            if (old != null) {
+                old.restore();
+            }
         }
         return files;
+    }
+
+    /** Releases the study directory's lock. */
+    @Override
+    public void close() {
+        if (lock != null) {
+            lock.close();
+            lock = null;
+        }
     }
 
     private static List<String> union(JsonObject a, JsonObject b) {

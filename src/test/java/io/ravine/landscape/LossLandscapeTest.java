@@ -99,8 +99,9 @@ class LossLandscapeTest {
     @Test
     void commandWritesLinePlaneAndSummary() throws Exception {
         for (String kind : new String[] {"pca", "random"}) {
+            // The second kind replaces the first's landscape/, which takes --overwrite.
             int status = new CommandLine(new LandscapeCommand()).execute("--run-dir", run.toString(), "--plane",
-                    kind, "--grid", "11", "--points", "21", "--device", "cpu");
+                    kind, "--grid", "11", "--points", "21", "--device", "cpu", "--overwrite");
             assertEquals(0, status, kind);
             Path out = run.resolve("landscape");
             for (String f : new String[] {"line.csv", "line.png", "plane.csv", "plane.png", "landscape.json"}) {

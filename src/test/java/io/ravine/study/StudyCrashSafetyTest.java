@@ -28,9 +28,10 @@ class StudyCrashSafetyTest {
     @Test
     void aTornLastTrialRowAndLeftoverTemporariesAreDroppedOnRerun(@TempDir Path dir) throws IOException {
         BatchSizeStudyConfig config = BatchSizeStudyConfig.builder().build();
-        StudyFiles files = StudyFiles.open(dir, config);
-        files.append(trained(16));
-        files.append(trained(32));
+        try (StudyFiles files = StudyFiles.open(dir, config, false)) {
+            files.append(trained(16));
+            files.append(trained(32));
+        }
         Path csv = dir.resolve(StudyFiles.TRIALS_FILE);
         String before = Files.readString(csv);
         // A truncated copy of a study: the third row cut inside a quoted cell, so it is not even valid CSV.
@@ -42,12 +43,13 @@ class StudyCrashSafetyTest {
         Files.writeString(tmp1, "half");
         Files.writeString(tmp2, "half");
 
-        StudyFiles reopened = StudyFiles.open(dir, config);
+        StudyFiles reopened = StudyFiles.open(dir, config, false);
         assertTrue(reopened.finished(trained(16).trial()) && reopened.finished(trained(32).trial()));
         assertFalse(reopened.finished(trained(64).trial()), "the torn row's trial runs again");
         assertEquals(trained(32), reopened.row(trained(32).trial()));
         assertFalse(Files.exists(tmp1) || Files.exists(tmp2), "temporaries removed");
         reopened.append(trained(64));
+        reopened.close();
         List<String> lines = Files.readAllLines(csv);
         assertEquals(4, lines.size(), lines.toString());
         assertTrue(lines.get(3).startsWith("steps/b=64/lr=0.001,"), lines.get(3));
@@ -57,11 +59,13 @@ class StudyCrashSafetyTest {
     @Test
     void aTrialsFileDamagedInTheMiddleIsBadInputNamingIt(@TempDir Path dir) throws IOException {
         BatchSizeStudyConfig config = BatchSizeStudyConfig.builder().build();
-        StudyFiles.open(dir, config).append(trained(16));
+        try (StudyFiles files = StudyFiles.open(dir, config, false)) {
+            files.append(trained(16));
+        }
         Path csv = dir.resolve(StudyFiles.TRIALS_FILE);
         List<String> lines = Files.readAllLines(csv);
         Files.writeString(csv, lines.get(0) + "\n\"unterminated,quote\n" + lines.get(1) + "\n");
-        InvalidInputException e = assertThrows(InvalidInputException.class, () -> StudyFiles.open(dir, config));
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> StudyFiles.open(dir, config, false));
         assertTrue(e.getMessage().contains(csv.toString()), e.getMessage());
     }
 
