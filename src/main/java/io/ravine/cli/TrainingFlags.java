@@ -202,6 +202,9 @@ public final class TrainingFlags {
         if (v instanceof Enum<?> e) {
             return e.name().toLowerCase(Locale.ROOT);
         }
+        if (v == null) {
+            return "unset";
+        }
         if (v instanceof String str) {
             return "'" + str + "'";
         }

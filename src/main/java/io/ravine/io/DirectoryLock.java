@@ -34,7 +34,7 @@ public final class DirectoryLock implements AutoCloseable {
     /** The locks this JVM holds (the OS lock is per process, so threads of one JVM are told apart here). */
     private static final Map<Path, DirectoryLock> HELD = new HashMap<>();
 
-    private final Path key;
+    private Path key;
     private final FileChannel channel;
     private final FileLock lock;
     private final String holderText;
@@ -56,7 +56,7 @@ public final class DirectoryLock implements AutoCloseable {
         synchronized (HELD) {
             DirectoryLock mine = HELD.get(key);
             if (mine != null) {
-                throw locked(dir, mine.holderText + ", another thread of this process");
+                throw locked(dir, mine.holderText + " (this process)");
             }
             FileChannel ch;
             try {
@@ -179,6 +179,17 @@ public final class DirectoryLock implements AutoCloseable {
             ch.close();
         } catch (IOException ignored) {
             // Closing releases any lock; nothing else to do.
+        }
+    }
+
+    /** The locked directory was renamed to {@code dir} (the lock goes with it): this JVM's registry follows. */
+    void moved(Path dir) {
+        synchronized (HELD) {
+            if (HELD.get(key) == this) {
+                HELD.remove(key);
+                key = key(dir);
+                HELD.put(key, this);
+            }
         }
     }
 

@@ -98,6 +98,7 @@ public final class OutputDirectories {
             } catch (AtomicMoveNotSupportedException e) {
                 throw new IOException("cannot rename " + abs + " atomically on this file system", e);
             }
+            lock.moved(aside);
             return new Replacement(abs, aside, lock);
         } catch (IOException e) {
             lock.close();
@@ -180,6 +181,7 @@ public final class OutputDirectories {
             try {
                 deleteTree(dir);
                 Files.move(aside, dir, StandardCopyOption.ATOMIC_MOVE);
+                lock.moved(dir);
             } catch (IOException | RuntimeException ignored) {
                 // The old contents are whole under their hidden name; nothing is lost.
             } finally {
