@@ -29,16 +29,21 @@ public final class OutputDirectories {
     }
 
     /**
-     * What {@code dir} holds, by name, sorted, leaving out the {@link DirectoryLock} file (a directory a killed writer
-     * locked and left otherwise empty holds nothing); empty when {@code dir} does not exist.
+     * What {@code dir} holds, by name (directories with a trailing {@code /}), sorted, leaving out what holds no
+     * result: the {@link DirectoryLock} file, the temporaries of atomic writes a kill interrupted ({@link
+     * AtomicFiles#isTemporaryName}) and writability probes ({@code .ravine-write-test-*}). So a directory that a
+     * writer killed before its first file left behind counts as empty. Empty when {@code dir} does not exist.
      */
     public static List<String> contents(Path dir) {
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
         try (Stream<Path> list = Files.list(dir)) {
-            return list.map(p -> p.getFileName().toString() + (Files.isDirectory(p) ? "/" : ""))
-                    .filter(n -> !n.equals(DirectoryLock.FILE)).sorted().toList();
+            return list.filter(p -> {
+                String n = p.getFileName().toString();
+                return !n.equals(DirectoryLock.FILE) && !n.startsWith(".ravine-write-test-")
+                        && !(AtomicFiles.isTemporaryName(n) && Files.isRegularFile(p));
+            }).map(p -> p.getFileName().toString() + (Files.isDirectory(p) ? "/" : "")).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + dir, e);
         }

@@ -45,20 +45,27 @@ final class RunFiles implements AutoCloseable {
 
     static RunFiles open(Path dir, TrainConfig config, Trainer trainer, long startStep) {
         try {
-            Files.createDirectories(dir.resolve("checkpoints"));
             deleteLeftovers(dir);
+            if (startStep == 0) {
+                // A run from step 0 writes config.json before anything else, so a directory a kill left with any
+                // file of a run in it holds its config.json too, and --resume takes it up.
+                AtomicFiles.writeString(dir.resolve("config.json"), configJson(config, trainer));
+            }
+            Files.createDirectories(dir.resolve("checkpoints"));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the run directory " + dir, e);
         }
-        // The metrics log first: a resume that refuses a damaged log then leaves config.json as it was, too.
+        // On resume the metrics log first: a resume that refuses a damaged log then leaves config.json as it was.
         Path csv = dir.resolve("metrics.csv");
         MetricsLog log = startStep == 0 ? MetricsLog.create(csv) : MetricsLog.resume(csv, startStep);
-        try {
-            AtomicFiles.writeString(dir.resolve("config.json"), configJson(config, trainer));
-        } catch (IOException | RuntimeException e) {
-            log.close();
-            throw e instanceof IOException io ? new UncheckedIOException("cannot write the run directory " + dir, io)
-                    : (RuntimeException) e;
+        if (startStep != 0) {
+            try {
+                AtomicFiles.writeString(dir.resolve("config.json"), configJson(config, trainer));
+            } catch (IOException | RuntimeException e) {
+                log.close();
+                throw e instanceof IOException io ? new UncheckedIOException("cannot write the run directory " + dir,
+                        io) : (RuntimeException) e;
+            }
         }
         return new RunFiles(dir, log, trainer);
     }

@@ -25,9 +25,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -367,6 +369,17 @@ class RunOwnershipCorpusTest {
         CliTestSupport.Result r = CliTestSupport.run(resume(run, flag, resolveNames(value), "--steps", "8"));
         assertRejected(r, flag + " " + resolveNames(values), "other settings");
         assertEquals(before, hashes(run), "every file as it was");
+    }
+
+    @Test
+    void everyTrainingFlagSetsOneSettingAndEverySettingHasAFlag() {
+        // A flag added without its setting would escape the resume check (it would be neither compared nor let
+        // through); this keeps the table whole.
+        Set<String> flags = Stream.of(TrainingFlags.class.getDeclaredFields())
+                .map(f -> f.getAnnotation(picocli.CommandLine.Option.class)).filter(java.util.Objects::nonNull)
+                .map(o -> o.names()[0]).collect(Collectors.toSet());
+        assertEquals(flags, TrainingFlags.SETTING_OF_FLAG.keySet());
+        assertEquals(configKeys().collect(Collectors.toSet()), Set.copyOf(TrainingFlags.SETTING_OF_FLAG.values()));
     }
 
     // ---- what succeeds through the CLI ----
