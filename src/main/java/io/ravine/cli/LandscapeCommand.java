@@ -97,8 +97,8 @@ public final class LandscapeCommand implements Callable<Integer> {
             float[] theta1 = land.parameters(toFile);
             LossLandscape.Line line = land.line(theta0, theta1, LossLandscape.linspace(alphaMin, alphaMax, points));
             writer.lock();
-            if (!OutputDirectories.isEmpty(out)) {
-                old = OutputDirectories.moveAside(out);
+            if (overwrite) {
+                old = OutputDirectories.replace(out);
             }
             LossLandscape.writeLine(out, line);
             int m = line.minIndex();

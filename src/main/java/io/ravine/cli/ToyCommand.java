@@ -75,8 +75,8 @@ public final class ToyCommand implements Callable<Integer> {
         if (out == null) {
             // The automatic name never takes an existing directory: the next free suffix.
             dir = OutputDirectories.createFresh(Path.of("runs"), "toy-" + problem + "-" + optimizer);
-        } else if (!OutputDirectories.isEmpty(out)) {
-            old = OutputDirectories.moveAside(out);
+        } else if (overwrite) {
+            old = OutputDirectories.replace(out);
         }
         try {
             r.write(dir);

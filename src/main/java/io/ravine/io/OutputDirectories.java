@@ -85,6 +85,21 @@ public final class OutputDirectories {
     }
 
     /**
+     * Prepares {@code dir} to be replaced with {@code --overwrite}: deletes the hidden siblings an earlier replacement
+     * left when it was killed (even when {@code dir} itself is now absent), then moves {@code dir} aside with {@link
+     * #moveAside} when it holds anything; returns null when there is nothing to move.
+     */
+    public static Replacement replace(Path dir) {
+        Path abs = dir.toAbsolutePath().normalize();
+        try {
+            deleteStaleAsides(abs);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete what an interrupted replacement of " + dir + " left", e);
+        }
+        return isEmpty(abs) ? null : moveAside(abs);
+    }
+
+    /**
      * Moves {@code dir} aside before it is replaced: locks it (refused, naming the holder, while another process
      * writes it), removes the hidden siblings an earlier replacement left when it was killed, and renames it to a
      * hidden sibling in one atomic rename. {@code dir} is then free for the new contents; call {@link

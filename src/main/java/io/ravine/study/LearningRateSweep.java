@@ -130,12 +130,10 @@ public final class LearningRateSweep {
      */
     public Result run(Backend backend) {
         OutputDirectories.Replacement old = null;
-        if (!OutputDirectories.isEmpty(dir) && Files.isDirectory(dir)) {
-            if (overwrite) {
-                old = OutputDirectories.moveAside(dir);
-            } else {
-                requireOwnContents();
-            }
+        if (overwrite) {
+            old = OutputDirectories.replace(dir);
+        } else if (!OutputDirectories.isEmpty(dir) && Files.isDirectory(dir)) {
+            requireOwnContents();
         }
         DirectoryLock lock;
         try {

@@ -57,15 +57,13 @@ final class StudyFiles implements AutoCloseable {
         StudyFiles files = new StudyFiles(dir);
         OutputDirectories.Replacement old = null;
         try {
-            if (!OutputDirectories.isEmpty(dir) && Files.isDirectory(dir)) {
-                if (!Files.exists(dir.resolve(CONFIG_FILE)) && !overwrite) {
-                    throw new InvalidInputException("--out " + dir + ": holds files that are not a study's ("
-                            + OutputDirectories.describe(OutputDirectories.contents(dir)) + "; no " + CONFIG_FILE
-                            + "): choose another --out, or replace it with --overwrite");
-                }
-                if (overwrite) {
-                    old = OutputDirectories.moveAside(dir);
-                }
+            if (overwrite) {
+                old = OutputDirectories.replace(dir);
+            } else if (!OutputDirectories.isEmpty(dir) && Files.isDirectory(dir)
+                    && !Files.exists(dir.resolve(CONFIG_FILE))) {
+                throw new InvalidInputException("--out " + dir + ": holds files that are not a study's ("
+                        + OutputDirectories.describe(OutputDirectories.contents(dir)) + "; no " + CONFIG_FILE
+                        + "): choose another --out, or replace it with --overwrite");
             }
             Path configFile = dir.resolve(CONFIG_FILE);
             JsonObject now = GSON.toJsonTree(config).getAsJsonObject();

@@ -316,11 +316,10 @@ public final class Trainer implements AutoCloseable {
             if (Files.exists(runDir) && !Files.isDirectory(runDir)) {
                 throw new InvalidInputException("runDirectory " + runDir + " exists and is not a directory");
             }
-            if (fresh && !OutputDirectories.isEmpty(runDir)) {
-                if (!overwrite) {
-                    throw notEmpty();
-                }
-                old = OutputDirectories.moveAside(runDir);
+            if (fresh && overwrite) {
+                old = OutputDirectories.replace(runDir);
+            } else if (fresh && !OutputDirectories.isEmpty(runDir)) {
+                throw notEmpty();
             }
             try {
                 Files.createDirectories(runDir);

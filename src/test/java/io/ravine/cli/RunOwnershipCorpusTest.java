@@ -421,6 +421,9 @@ class RunOwnershipCorpusTest {
     @Test
     void overwriteReplacesTheWholeRunAndLeavesNothingOfTheOld() throws IOException {
         Path run = copyOfBase();
+        // What an earlier --overwrite killed between its rename and its clean-up left: removed by the next one.
+        Path stale = tmp.resolve(".run.replaced-0123456789ab");
+        copyTree(base, stale);
         CliTestSupport.Result r = ok(CliTestSupport.run(trainArgs(run, 4, "--overwrite", "--seed", "5")));
         assertTrue(r.out().contains("4 steps"), r.out());
         for (String gone : List.of("checkpoints/initial.safetensors", "checkpoints/step-00000006.safetensors",
