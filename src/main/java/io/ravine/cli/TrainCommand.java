@@ -102,9 +102,10 @@ public final class TrainCommand implements Callable<Integer> {
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         // Before loading data or allocating: a run that cannot write its directory should say so first.
         String flag = resume != null ? "--resume" : "--run-dir";
-        if (overwrite && dir != null && Files.isDirectory(dir)) {
+        Path parent = dir == null ? null : dir.toAbsolutePath().normalize().getParent();
+        if (overwrite && parent != null && Files.isDirectory(dir)) {
             // Replacing renames the directory and creates it again: both happen in its parent.
-            RunDirectoryCheck.requireWritable(dir.toAbsolutePath().normalize().getParent(), flag);
+            RunDirectoryCheck.requireWritable(parent, flag);
         }
         RunDirectoryCheck.requireWritable(dir != null ? dir : automatic, flag);
         try (Backend backend = Devices.open(config.device(), config.tf32(), config.threads());

@@ -27,6 +27,10 @@ import java.util.Optional;
  * <p>The holder writes {@code PID@HOST START-TIME} into the file once it has the lock, so a refused writer can name
  * it. A second writer, in another process or in another thread of this one, is refused at once with one line naming
  * the holder; nothing waits. Reading a directory takes no lock: {@link #holder} only looks.
+ *
+ * <p>POSIX releases all of a process's {@code fcntl} locks on a file when any descriptor of that file is closed, so
+ * the holding process must not open the lock file by other means; {@link #holder} answers from this JVM's own locks
+ * before it opens anything for that reason.
  */
 public final class DirectoryLock implements AutoCloseable {
     /** The lock file's name inside the locked directory. */

@@ -1,5 +1,6 @@
 package io.ravine.io;
 
+import io.ravine.InvalidInputException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -91,6 +92,13 @@ public final class OutputDirectories {
      */
     public static Replacement replace(Path dir) {
         Path abs = dir.toAbsolutePath().normalize();
+        Path workingDirectory = Path.of("").toAbsolutePath().normalize();
+        if (abs.getParent() == null || workingDirectory.startsWith(abs)) {
+            // --run-dir . --overwrite in a project directory would otherwise delete the project.
+            throw new InvalidInputException(dir + " is " + (abs.getParent() == null ? "the root directory"
+                    : "the working directory or holds it") + ": it is not replaced (--overwrite replaces a"
+                    + " directory of results; give one of its own)");
+        }
         try {
             deleteStaleAsides(abs);
         } catch (IOException e) {

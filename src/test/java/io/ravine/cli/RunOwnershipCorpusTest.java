@@ -483,6 +483,25 @@ class RunOwnershipCorpusTest {
         assertEquals(before, hashes(sweep.resolve("lr-0.01-seed-1")), "the finished run is reused as it is");
     }
 
+    @Test
+    void overwriteNeverReplacesTheWorkingDirectory() throws Exception {
+        // In a child JVM whose working directory is a scratch directory: were the guard missing, only that would go.
+        Path work = Files.createDirectories(tmp.resolve("work"));
+        Files.writeString(work.resolve("project.txt"), "mine\n");
+        Map<String, String> before = hashes(tmp);
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-Xmx256m", "-cp", System.getProperty("java.class.path"), "io.ravine.cli.Main", "toy",
+                "--steps", "5", "--out", ".", "--overwrite"));
+        Process p = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(Main.EXIT_BAD_INPUT, p.exitValue(), out);
+        List<String> lines = out.lines().filter(l -> l.startsWith("ravine:")).toList();
+        assertEquals(List.of("ravine: . is the working directory or holds it: it is not replaced (--overwrite"
+                + " replaces a directory of results; give one of its own)"), lines, out);
+        assertEquals(before, hashes(tmp), "every file as it was");
+    }
+
     // ---- the library API: the same rules, naming settings rather than flags ----
 
     private static TrainConfig.Builder baseConfig() {
