@@ -144,8 +144,8 @@ public final class StudyCommand implements Runnable {
                     .optBatchSizes(batchSizes != null ? BatchSizeStudyConfig.parseSizes(batchSizes, "--batch-sizes")
                             : BatchSizeStudyConfig.powersOfTwo(maxBatch))
                     .optInputs(inputs).optHidden(TrainingFlags.parseHidden(hidden)).optClasses(classes)
-                    .optActivation(parse(() -> Activation.parse(activation)))
-                    .optOptimizer(parse(() -> UpdateRule.parse(optimizer)))
+                    .optActivation(parse("--activation", () -> Activation.parse(activation)))
+                    .optOptimizer(parse("--optimizer", () -> UpdateRule.parse(optimizer)))
                     .optWarmup(warmup).optWarmupSeconds(warmupSeconds).optRepeats(repeats)
                     .optSecondsPerSize(secondsPerSize).optThreads(threads).optTf32(tf32).optSeed(seed)
                     .optData(data).optLimit(limit)
@@ -189,11 +189,12 @@ public final class StudyCommand implements Runnable {
         }
     }
 
-    private static <T> T parse(java.util.function.Supplier<T> f) {
+    /** A value parsed by a library (which names the value); the message then also names the flag. */
+    static <T> T parse(String flag, java.util.function.Supplier<T> f) {
         try {
             return f.get();
         } catch (IllegalArgumentException e) {
-            throw new InvalidInputException(e.getMessage(), e);
+            throw new InvalidInputException(flag + ": " + e.getMessage(), e);
         }
     }
 }
