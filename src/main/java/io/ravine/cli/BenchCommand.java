@@ -1,6 +1,7 @@
 package io.ravine.cli;
 
 import io.ravine.InvalidInputException;
+import io.ravine.backend.Devices;
 import io.ravine.bench.BenchCase;
 import io.ravine.bench.BenchData;
 import io.ravine.bench.BenchTable;
@@ -144,13 +145,13 @@ public final class BenchCommand implements Callable<Integer> {
         try {
             int[] t = Arrays.stream(spec.split(",")).map(String::trim).filter(s -> !s.isEmpty())
                     .mapToInt(Integer::parseInt).toArray();
-            if (t.length == 0 || Arrays.stream(t).anyMatch(x -> x <= 0)) {
+            if (t.length == 0 || Arrays.stream(t).anyMatch(x -> x <= 0 || x > Devices.MAX_THREADS)) {
                 throw new NumberFormatException();
             }
             return t;
         } catch (NumberFormatException e) {
-            throw new InvalidInputException("--threads must be a list of positive integers such as 1,2, not '" + spec
-                    + "'");
+            throw new InvalidInputException("--threads must be a list of integers from 1 to " + Devices.MAX_THREADS
+                    + " such as 1,2, not '" + spec + "'");
         }
     }
 

@@ -107,7 +107,7 @@ public record BatchSizeStudyConfig(
         require(inputs > 0 && classes >= 2, "--inputs must be positive and --classes at least 2");
         require(warmup >= 0 && warmupSeconds >= 0 && repeats >= 1 && secondsPerSize >= 0,
                 "--warmup and --warmup-seconds must be ≥ 0, --repeats ≥ 1, --seconds-per-size ≥ 0");
-        require(threads >= 0, "--threads must be ≥ 0");
+        io.ravine.backend.Devices.checkThreads("--threads", threads);
         require(targetMetric.equals(TRAIN_LOSS) || targetMetric.equals(TEST_LOSS),
                 "--target-metric must be train_loss or test_loss, not '" + targetMetric + "'");
         require(targetLoss > 0 && Double.isFinite(targetLoss), "--target-loss must be a positive number");
