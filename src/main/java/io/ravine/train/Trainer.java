@@ -117,6 +117,19 @@ public final class Trainer implements AutoCloseable {
                 .optClipGradNorm(config.clipNorm())
                 .build();
 
+        // Before anything is allocated: a model or batch that cannot exist is one line naming --hidden/--batch-size.
+        int stateVectors = optimizer.rule().stateNames().length;
+        List<String> vectors = new ArrayList<>(List.of("θ", "its gradient"));
+        if (stateVectors > 0) {
+            vectors.add(optimizer.rule().cliName() + "'s " + stateVectors + " state vector" + (stateVectors > 1 ? "s"
+                    : ""));
+        }
+        if (config.emaTimescale() > 0) {
+            vectors.add("the iterate average");
+        }
+        MemoryBudget.check(mlp, backend.dtype().bytes(), backend.name().equals("cpu"), 2 + stateVectors
+                + (config.emaTimescale() > 0 ? 1 : 0), String.join(", ", vectors.subList(0, vectors.size() - 1))
+                + " and " + vectors.get(vectors.size() - 1), batchSize, config.batchSize() == 0, evalCapacity);
         model = new Model(backend, mlp);
         model.setParameters(mlp.initialParameters(Initializer.parse(config.resolvedInit()), config.biasInit(),
                 config.seed()));
@@ -249,12 +262,13 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalStateException("diagnoseEvery is set but no CurvatureProbe was given"
                     + " (optCurvatureProbe; the CLI passes io.ravine.diagnose.Curvature)");
         }
+        // The batches' memory before the run directory: a batch that does not fit (on a GPU) writes nothing.
+        Model.Workspace ws = allocateWorkspace(batchSize);
+        allocateWorkspace(evalCapacity);
         RunFiles files = runDir == null ? null : RunFiles.open(runDir, config, this, startStep);
         int spe = batches.batchesPerEpoch();
         int logEvery = config.logEvery() > 0 ? config.logEvery() : Math.max(1, spe / 10);
         int evalEvery = config.evalEvery() > 0 ? config.evalEvery() : spe;
-        Model.Workspace ws = allocateWorkspace(batchSize);
-        allocateWorkspace(evalCapacity);
         StepProgram program = null;
         boolean recordTried = false; // a backend without graphs (the CPU) answers null once; do not ask every step
         String lastGood = null;
