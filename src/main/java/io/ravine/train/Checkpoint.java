@@ -101,9 +101,26 @@ public final class Checkpoint {
         }
         long step = step(file, c);
         if (step < 0) {
-            throw new InvalidInputException(file + ": optimizer.step is negative (" + step + ")");
+            throw new InvalidInputException(file + ": optimizer.step must be ≥ 0, got " + step);
+        }
+        String saved = c.metadata().get("step");
+        if (saved != null && !saved.equals(Long.toString(step))) {
+            throw new InvalidInputException(file + ": optimizer.step " + step + " disagrees with the metadata step '"
+                    + saved + "' (the two are written together: a damaged or hand-made checkpoint)");
         }
         return new Contents(theta, state, step, ema);
+    }
+
+    /**
+     * Refuses a checkpoint whose step lies outside the run it is loaded into: {@code optimizer.step} must be in
+     * [0, {@code totalSteps}], the run's length from its configuration (a step beyond it would "finish" a run that
+     * never trained, and drive the step-dependent bias corrections and schedules to where they are meaningless).
+     */
+    public static void requireStepWithin(Path file, long step, long totalSteps) {
+        if (step < 0 || step > totalSteps) {
+            throw new InvalidInputException(file + ": optimizer.step must be between 0 and the run's " + totalSteps
+                    + " steps, got " + step + " (a checkpoint past the run's end: of another run, or damaged)");
+        }
     }
 
     /** The step a checkpoint was written at (reads and verifies the whole file). */

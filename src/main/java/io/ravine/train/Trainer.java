@@ -248,6 +248,7 @@ public final class Trainer implements AutoCloseable {
      */
     public TrainingResult resumeFrom(Path checkpoint) {
         Checkpoint.Contents c = Checkpoint.load(checkpoint, mlp, optimizer.rule(), ema != null);
+        Checkpoint.requireStepWithin(checkpoint, c.step(), totalSteps);
         model.setParameters(c.theta());
         state.restore(c.step(), c.optimizerState());
         if (ema != null) {
