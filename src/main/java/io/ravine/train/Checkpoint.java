@@ -2,6 +2,7 @@ package io.ravine.train;
 
 import io.ravine.InvalidInputException;
 import io.ravine.backend.UpdateRule;
+import io.ravine.io.ParseErrors;
 import io.ravine.io.SafeTensors;
 import io.ravine.nn.Mlp;
 import io.ravine.nn.Model;
@@ -137,7 +138,7 @@ public final class Checkpoint {
         try {
             meta = SafeTensors.readMetadata(file);
         } catch (IOException e) {
-            throw new InvalidInputException("cannot read checkpoint " + file + ": " + e.getMessage(), e);
+            throw new InvalidInputException("cannot read checkpoint " + file + ": " + ParseErrors.io(e), e);
         }
         String step = meta.get("step");
         if (step == null) {
@@ -170,7 +171,7 @@ public final class Checkpoint {
         try {
             c = SafeTensors.read(file);
         } catch (IOException e) {
-            throw new InvalidInputException("cannot read checkpoint " + file + ": " + e.getMessage(), e);
+            throw new InvalidInputException("cannot read checkpoint " + file + ": " + ParseErrors.io(e), e);
         }
         // The checksum entry's key is itself a string in the header: a flipped bit there would drop the check
         // without a mismatch, so the format that always has one must have it.
