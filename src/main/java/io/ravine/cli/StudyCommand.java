@@ -160,6 +160,8 @@ public final class StudyCommand implements Runnable {
         @Override
         public Integer call() {
             BatchSizeStudyConfig config = buildConfig();
+            OutputCheck.requireWritable("--out", out, "study-config.json", "study.csv", "noise-scale.csv",
+                    "study.json");
             long start = System.nanoTime();
             BatchSizeStudyResult r = new BatchSizeStudy(config, out).optProgressBar(!progress.equals("off")).run();
             for (BatchSizeStudyResult.DeviceCurve c : r.hardware().values()) {

@@ -151,6 +151,16 @@ public final class ParseErrors {
         return m.isEmpty() ? "read error" : m;
     }
 
+    /** Java's number parsers' "For input string: \"x\"" as "'x' is not a number". */
+    public static String number(NumberFormatException e) {
+        String m = firstLine(e.getMessage());
+        Matcher q = Pattern.compile("For input string: \"(.*)\"").matcher(m);
+        if (q.find()) {
+            return "'" + q.group(1) + "' is not a number";
+        }
+        return m.equals("empty String") || m.isEmpty() ? "an empty cell is not a number" : m;
+    }
+
     private static String quoted(String m) {
         Matcher q = Pattern.compile("\"([^\"]*)\"").matcher(m);
         return q.find() ? " '" + q.group(1) + "'" : "";

@@ -6,6 +6,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import io.ravine.InvalidInputException;
 import io.ravine.io.AtomicFiles;
+import io.ravine.io.ParseErrors;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringWriter;
@@ -51,18 +52,19 @@ final class StudyFiles {
      */
     static StudyFiles open(Path dir, BatchSizeStudyConfig config) {
         StudyFiles files = new StudyFiles(dir);
+        Path configFile = dir.resolve(CONFIG_FILE);
+        JsonObject now = GSON.toJsonTree(config).getAsJsonObject();
         try {
-            Files.createDirectories(dir);
-            // A study killed in an atomic write left its temporary; this process owns the directory now.
-            int leftovers = AtomicFiles.deleteLeftovers(dir) + AtomicFiles.deleteLeftovers(dir.resolve("plots"));
-            if (leftovers > 0) {
-                LOG.info("{}: removed {} temporary file(s) left by an interrupted study", dir, leftovers);
-            }
-            Path configFile = dir.resolve(CONFIG_FILE);
-            JsonObject now = GSON.toJsonTree(config).getAsJsonObject();
+            // Everything the directory holds is read and checked before anything is written into it: a foreign or
+            // damaged study.csv, noise-scale.csv or study-config.json leaves the directory as it was.
             if (Files.exists(configFile)) {
-                JsonObject saved = readJson(configFile).getAsJsonObject();
-                JsonObject before = saved.has("config") ? saved.getAsJsonObject("config") : new JsonObject();
+                JsonElement saved = readJson(configFile);
+                if (!saved.isJsonObject()) {
+                    throw new InvalidInputException(configFile + ": not a study's configuration (expected a JSON"
+                            + " object with a \"config\" object)");
+                }
+                JsonElement b = saved.getAsJsonObject().get("config");
+                JsonObject before = b != null && b.isJsonObject() ? b.getAsJsonObject() : new JsonObject();
                 TreeSet<String> differ = new TreeSet<>();
                 for (String key : union(before, now)) {
                     if (!BatchSizeStudyConfig.SELECTION.contains(key)
@@ -75,13 +77,20 @@ final class StudyFiles {
                             + String.join(", ", differ) + "): rerun it with the same ones or choose another --out");
                 }
             }
-            JsonObject root = new JsonObject();
-            root.add("config", now);
-            AtomicFiles.writeString(configFile, GSON.toJson(root) + "\n");
             Path trials = dir.resolve(TRIALS_FILE);
             if (Files.exists(trials)) {
                 files.read(trials);
             }
+            files.readNoise();
+            Files.createDirectories(dir);
+            // A study killed in an atomic write left its temporary; this process owns the directory now.
+            int leftovers = AtomicFiles.deleteLeftovers(dir) + AtomicFiles.deleteLeftovers(dir.resolve("plots"));
+            if (leftovers > 0) {
+                LOG.info("{}: removed {} temporary file(s) left by an interrupted study", dir, leftovers);
+            }
+            JsonObject root = new JsonObject();
+            root.add("config", now);
+            AtomicFiles.writeString(configFile, GSON.toJson(root) + "\n");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the study directory " + dir, e);
         }
@@ -99,11 +108,22 @@ final class StudyFiles {
     }
 
     static JsonElement readJson(Path file) {
+        String text;
         try {
-            return GSON.fromJson(Files.readString(file), JsonElement.class);
-        } catch (IOException | RuntimeException e) {
-            throw new InvalidInputException("cannot read " + file + ": " + e.getMessage(), e);
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new InvalidInputException("cannot read " + file + ": " + ParseErrors.io(e), e);
         }
+        JsonElement json;
+        try {
+            json = GSON.fromJson(text, JsonElement.class);
+        } catch (RuntimeException e) {
+            throw new InvalidInputException(file + ": not valid JSON: " + ParseErrors.json(e), e);
+        }
+        if (json == null) {
+            throw new InvalidInputException(file + ": empty (expected a JSON object)");
+        }
+        return json;
     }
 
     private void read(Path trials) throws IOException {
@@ -118,7 +138,8 @@ final class StudyFiles {
         CSVFormat format = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build();
         try (CSVParser parser = CSVParser.parse(text, format)) {
             if (!parser.getHeaderNames().equals(TrialRow.COLUMNS)) {
-                throw new InvalidInputException(trials + " does not have the columns of a study's trials file");
+                throw new InvalidInputException(trials + ": not a study's trials file: its columns are "
+                        + parser.getHeaderNames() + ", a study writes " + TrialRow.COLUMNS + " (choose another --out)");
             }
             for (CSVRecord rec : parser) {
                 try {
@@ -132,7 +153,7 @@ final class StudyFiles {
             }
         } catch (UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
             // Commons CSV's complaints about the file as a whole (an unterminated quote, a repeated header name).
-            throw new InvalidInputException("cannot read " + trials + ": " + e.getMessage(), e);
+            throw new InvalidInputException(trials + ": malformed CSV: " + ParseErrors.csv(e), e);
         }
     }
 
@@ -208,11 +229,23 @@ final class StudyFiles {
         }
         CSVFormat format = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build();
         try (Reader r = Files.newBufferedReader(file); CSVParser parser = CSVParser.parse(r, format)) {
-            for (CSVRecord rec : parser) {
-                out.add(NoiseSample.parse(rec::get));
+            if (!parser.getHeaderNames().containsAll(NoiseSample.COLUMNS)) {
+                throw new InvalidInputException(file + ": not the noise-scale series a study writes: its columns are "
+                        + parser.getHeaderNames() + ", a study writes " + NoiseSample.COLUMNS);
             }
-        } catch (IOException | RuntimeException e) {
-            throw new InvalidInputException("cannot read " + file + ": " + e.getMessage(), e);
+            for (CSVRecord rec : parser) {
+                try {
+                    out.add(NoiseSample.parse(rec::get));
+                } catch (NumberFormatException e) {
+                    throw new InvalidInputException(file + ": line " + (rec.getRecordNumber() + 1) + ": "
+                            + ParseErrors.number(e), e);
+                }
+            }
+        } catch (IOException e) {
+            throw new InvalidInputException("cannot read " + file + ": " + ParseErrors.io(e), e);
+        } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
+            throw new InvalidInputException(file + ": not the noise-scale series a study writes: "
+                    + ParseErrors.csv(e), e);
         }
         return out;
     }

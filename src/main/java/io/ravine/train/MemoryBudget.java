@@ -1,9 +1,12 @@
 package io.ravine.train;
 
 import io.ravine.InvalidInputException;
+import io.ravine.backend.UpdateRule;
 import io.ravine.nn.Mlp;
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
@@ -41,21 +44,33 @@ public final class MemoryBudget {
     }
 
     /**
-     * Refuses, with one line naming the flag and the sizes, a model that cannot be allocated.
+     * Refuses, with one line naming {@code --hidden} (or the batch flag) and the sizes, a model trained with
+     * {@code rule} (and an iterate average when {@code ema}) on batches of {@code batchRows} rows and evaluated on
+     * batches of {@code evalRows} that this JVM cannot allocate.
      *
      * @param mlp the model
+     * @param rule the update rule (its state vectors are parameter-sized)
+     * @param ema whether an iterate average is kept
      * @param elementBytes bytes per value on the backend (4 for float32)
      * @param cpu whether the backend keeps tensors in this JVM's direct memory (the CPU) rather than on a device
-     * @param vectors parameter-sized vectors the backend holds: θ, gradient, optimizer state, iterate average
-     * @param vectorsWhat those vectors in words, for the message ("θ, its gradient and adam's 2 state vectors")
+     * @param batchFlag the flag that set {@code batchRows}, for the message ({@code --batch-size})
      * @param batchRows rows of the training batch ({@code batchSize}, or the training set for full batch)
      * @param fullBatch whether {@code batchRows} comes from {@code --batch-size full}
      * @param evalRows rows of the evaluation batches
      */
-    static void check(Mlp mlp, int elementBytes, boolean cpu, int vectors, String vectorsWhat, int batchRows,
-            boolean fullBatch, int evalRows) {
-        check(mlp, elementBytes, cpu, vectors, vectorsWhat, batchRows, fullBatch, evalRows, directLimit(),
-                Runtime.getRuntime().maxMemory());
+    public static void check(Mlp mlp, UpdateRule rule, boolean ema, int elementBytes, boolean cpu, String batchFlag,
+            int batchRows, boolean fullBatch, int evalRows) {
+        int stateVectors = rule.stateNames().length;
+        List<String> what = new ArrayList<>(List.of("θ", "its gradient"));
+        if (stateVectors > 0) {
+            what.add(rule.cliName() + "'s " + stateVectors + " state vector" + (stateVectors > 1 ? "s" : ""));
+        }
+        if (ema) {
+            what.add("the iterate average");
+        }
+        check(mlp, elementBytes, cpu, 2 + stateVectors + (ema ? 1 : 0), String.join(", ", what.subList(0,
+                what.size() - 1)) + " and " + what.get(what.size() - 1), batchFlag, batchRows, fullBatch, evalRows,
+                directLimit(), Runtime.getRuntime().maxMemory());
     }
 
     /**
@@ -63,11 +78,11 @@ public final class MemoryBudget {
      * direct buffers and heap objects that are garbage are reclaimed when an allocation needs them, so only a need
      * above the whole pool is certain to fail.
      */
-    static void check(Mlp mlp, int elementBytes, boolean cpu, int vectors, String vectorsWhat, int batchRows,
-            boolean fullBatch, int evalRows, long directLimit, long heapLimit) {
+    static void check(Mlp mlp, int elementBytes, boolean cpu, int vectors, String vectorsWhat, String batchFlag,
+            int batchRows, boolean fullBatch, int evalRows, long directLimit, long heapLimit) {
         String hidden = "--hidden " + (mlp.hiddenWidths().length == 0 ? "none"
                 : Arrays.stream(mlp.hiddenWidths()).mapToObj(Integer::toString).collect(Collectors.joining(",")));
-        String batch = "--batch-size " + (fullBatch ? "full (" + batchRows + " rows)" : Integer.toString(batchRows));
+        String batch = batchFlag + " " + (fullBatch ? "full (" + batchRows + " rows)" : Integer.toString(batchRows));
         long p = mlp.parameterCount();
         long vectorBytes = p * elementBytes;
         if (cpu && vectorBytes > MAX_TENSOR_BYTES) {
@@ -88,7 +103,7 @@ public final class MemoryBudget {
                             + " values, %s, more than the 2 GiB one tensor may hold; use a smaller %s",
                             byBatch ? batch + " with " + hidden : hidden, what, byBatch ? "batches of " + rows
                                     : "evaluation batches of " + rows, rows, width, gib(bytes),
-                            byBatch ? "--batch-size" : "--hidden"));
+                            byBatch ? batchFlag : "--hidden"));
                 }
             }
         }
@@ -96,7 +111,8 @@ public final class MemoryBudget {
                 + (evalRows != batchRows ? activationBytes(mlp, evalRows, elementBytes) : 0);
         Need need = new Need(vectors * vectorBytes, activations);
         if (cpu && need.total() > directLimit) {
-            throw tooBig(hidden, batch, mlp, vectorsWhat, need, directLimit, "direct memory (-XX:MaxDirectMemorySize,"
+            throw tooBig(hidden, batch, batchFlag, mlp, vectorsWhat, need, directLimit, "direct memory"
+                    + " (-XX:MaxDirectMemorySize,"
                     + " by default -Xmx)", byBatch);
         }
         // A checkpoint copies θ (twice: the flat vector and its per-layer tensors), the state and the average
@@ -110,11 +126,12 @@ public final class MemoryBudget {
         }
     }
 
-    private static InvalidInputException tooBig(String hidden, String batch, Mlp mlp, String vectorsWhat, Need need,
-            long limit, String pool, boolean byBatch) {
+    private static InvalidInputException tooBig(String hidden, String batch, String batchFlag, Mlp mlp,
+            String vectorsWhat, Need need, long limit, String pool, boolean byBatch) {
         boolean activationsDominate = need.activationBytes() > need.parameterBytes();
         String culprit = activationsDominate && byBatch ? batch + " with " + hidden : hidden;
-        String fix = activationsDominate && byBatch ? "use a smaller --batch-size or --hidden" : "use a smaller --hidden";
+        String fix = activationsDominate && byBatch ? "use a smaller " + batchFlag + " or --hidden"
+                : "use a smaller --hidden";
         return new InvalidInputException(String.format(Locale.ROOT, "%s: the model %s needs %s (%s for %s, %d"
                 + " values each; %s for the batches' activations), but this JVM holds at most %s of %s; %s, or raise"
                 + " -Xmx", culprit, mlp.describe(), gib(need.total()), gib(need.parameterBytes()), vectorsWhat,

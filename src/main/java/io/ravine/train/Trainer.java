@@ -118,18 +118,8 @@ public final class Trainer implements AutoCloseable {
                 .build();
 
         // Before anything is allocated: a model or batch that cannot exist is one line naming --hidden/--batch-size.
-        int stateVectors = optimizer.rule().stateNames().length;
-        List<String> vectors = new ArrayList<>(List.of("θ", "its gradient"));
-        if (stateVectors > 0) {
-            vectors.add(optimizer.rule().cliName() + "'s " + stateVectors + " state vector" + (stateVectors > 1 ? "s"
-                    : ""));
-        }
-        if (config.emaTimescale() > 0) {
-            vectors.add("the iterate average");
-        }
-        MemoryBudget.check(mlp, backend.dtype().bytes(), backend.name().equals("cpu"), 2 + stateVectors
-                + (config.emaTimescale() > 0 ? 1 : 0), String.join(", ", vectors.subList(0, vectors.size() - 1))
-                + " and " + vectors.get(vectors.size() - 1), batchSize, config.batchSize() == 0, evalCapacity);
+        MemoryBudget.check(mlp, optimizer.rule(), config.emaTimescale() > 0, backend.dtype().bytes(),
+                backend.name().equals("cpu"), "--batch-size", batchSize, config.batchSize() == 0, evalCapacity);
         model = new Model(backend, mlp);
         model.setParameters(mlp.initialParameters(Initializer.parse(config.resolvedInit()), config.biasInit(),
                 config.seed()));
