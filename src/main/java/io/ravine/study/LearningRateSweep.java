@@ -73,6 +73,9 @@ public final class LearningRateSweep {
      * @param restarts seeds per learning rate: base seed, base seed + 1, …
      * @param select {@code train_loss} or {@code test_loss}: what "best" minimises
      */
+    /** Most seeds per learning rate (a sanity bound: each is a whole training run per learning rate). */
+    public static final int MAX_RESTARTS = 1000;
+
     public LearningRateSweep(TrainConfig base, double[] learningRates, int restarts, Path dir, String select) {
         if (learningRates.length == 0) {
             throw new InvalidInputException("--lrs must list at least one learning rate");
@@ -82,8 +85,18 @@ public final class LearningRateSweep {
                 throw new InvalidInputException("--lrs must be positive numbers, got " + lr);
             }
         }
-        if (restarts < 1) {
-            throw new InvalidInputException("--restarts must be ≥ 1");
+        if (restarts < 1 || restarts > MAX_RESTARTS) {
+            throw new InvalidInputException("--restarts must be between 1 and " + MAX_RESTARTS + " (each is a"
+                    + " training run per learning rate), got " + restarts);
+        }
+        java.util.Map<String, Double> names = new java.util.HashMap<>();
+        for (double lr : learningRates) {
+            Double other = names.putIfAbsent(BatchSizeStudy.lrKey(lr), lr);
+            if (other != null) {
+                throw new InvalidInputException("--lrs lists " + (other == lr ? lr + " twice" : other + " and " + lr
+                        + ", which share the run directory lr-" + BatchSizeStudy.lrKey(lr) + "-… (4 significant"
+                        + " digits)"));
+            }
         }
         if (!select.equals("train_loss") && !select.equals("test_loss")) {
             throw new InvalidInputException("--select must be train_loss or test_loss, not '" + select + "'");
@@ -105,7 +118,25 @@ public final class LearningRateSweep {
     }
 
     public Result run(Backend backend) {
-        TrainTest data = null;
+        // Validate, then write: every run's directory is checked (a foreign configuration is refused) and the data
+        // loaded before the first run trains, so a sweep that cannot finish stops before it has written anything.
+        boolean needData = false;
+        for (double lr : learningRates) {
+            for (int k = 0; k < restarts; k++) {
+                long seed = base.seed() + k;
+                TrainConfig config = base.toBuilder().optLearningRate(lr).optSeed(seed).build();
+                Path runDir = dir.resolve(runName(lr, seed));
+                if (finished(runDir, config, lr, seed) == null) {
+                    needData = true;
+                    if (Files.exists(runDir.resolve("config.json"))
+                            && !RunDirectories.readConfig(runDir).equals(config)) {
+                        throw new InvalidInputException(runDir + " holds a run with another configuration; use"
+                                + " another --out");
+                    }
+                }
+            }
+        }
+        TrainTest data = needData ? DataSources.load(base.data(), base.testData(), base.loss()) : null;
         List<Run> runs = new ArrayList<>();
         List<Run> ranNow = new ArrayList<>();
         int total = learningRates.length * restarts;
