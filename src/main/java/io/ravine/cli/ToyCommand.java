@@ -52,14 +52,19 @@ public final class ToyCommand implements Callable<Integer> {
         if (!problem.equals("quadratic") && (eigenvalues != null || conditionNumber != null)) {
             throw new InvalidInputException("--eigenvalues and --condition-number only go with --problem quadratic");
         }
-        ToySurface surface = ToySurface.parse(problem, eigenvalues == null ? null : pair("--eigenvalues",
-                eigenvalues), conditionNumber);
+        double[] lambdas = eigenvalues == null ? null : pair("--eigenvalues", eigenvalues);
+        if (lambdas != null && !(lambdas[0] > 0 && lambdas[1] > 0)) {
+            throw new InvalidInputException("--eigenvalues must be two positive numbers λ₁,λ₂ (the quadratic's"
+                    + " curvatures), got '" + eigenvalues + "'");
+        }
+        ToySurface surface = ToySurface.parse(problem, lambdas, conditionNumber);
         ToyRun.Settings settings = new ToyRun.Settings(optimizer,
                 lr != null ? lr : ToyRun.Settings.defaultLearningRate(problem, optimizer), momentum,
                 steps != null ? steps : ToyRun.Settings.defaultSteps(problem),
                 start != null ? pair("--start", start) : surface.defaultStart(), tolerance);
-        ToyRun.Result r = ToyRun.run(surface, settings);
         Path dir = out != null ? out : Path.of("runs", "toy-" + problem + "-" + optimizer);
+        OutputCheck.requireWritable("--out", dir, "toy.json");
+        ToyRun.Result r = ToyRun.run(surface, settings);
         r.write(dir);
         double[] end = r.finalPoint();
         System.out.printf(Locale.ROOT, "%s %s with %s (α = %s): %s after %d steps at (%.6g, %.6g), J = %.6g%n",
