@@ -109,8 +109,9 @@ public record TrainConfig(
             Initializer.parse(init);
         }
         if (schedule != null) {
-            double lr = learningRate != null ? learningRate
-                    : optimizer == UpdateRule.ADAM || optimizer == UpdateRule.ADAMW ? 1e-3 : 0.01;
+            // Without a rate (the optimizer's default, or a sweep's base whose runs each set one) only the spec's own
+            // values are checked here; cosine's FINAL_LR < rate waits for the rate (the Trainer, before any write).
+            double lr = learningRate != null ? learningRate : 1e6;
             try {
                 Schedules.parse(schedule, lr);
             } catch (InvalidInputException e) {

@@ -105,7 +105,11 @@ public final class Trainer implements AutoCloseable {
         if (config.schedule().trim().equalsIgnoreCase("constant")) {
             ob.optLearningRate(lr); // exact in double; DJL trackers hold a float
         } else {
-            ob.optLearningRateTracker(Schedules.parse(config.schedule(), lr));
+            try {
+                ob.optLearningRateTracker(Schedules.parse(config.schedule(), lr));
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException("--schedule: " + e.getMessage(), e);
+            }
         }
         optimizer = ob
                 .optMomentum(config.momentum())
