@@ -112,17 +112,16 @@ public final class MemoryBudget {
         Need need = new Need(vectors * vectorBytes, activations);
         if (cpu && need.total() > directLimit) {
             throw tooBig(hidden, batch, batchFlag, mlp, vectorsWhat, need, directLimit, "direct memory"
-                    + " (-XX:MaxDirectMemorySize,"
-                    + " by default -Xmx)", byBatch);
+                    + " (-XX:MaxDirectMemorySize, by default -Xmx)", byBatch);
         }
         // A checkpoint copies θ (twice: the flat vector and its per-layer tensors), the state and the average
         // to the heap as float32: as many copies as the backend holds vectors (θ, gradient, state, average).
         long heap = (long) vectors * p * 4;
         if (heap > heapLimit) {
             throw new InvalidInputException(String.format(Locale.ROOT, "%s: the model %s has %d parameters;"
-                    + " writing a checkpoint copies %s to the heap, %s, but this JVM's heap holds at most %s; use a"
-                    + " smaller --hidden, or raise -Xmx", hidden, mlp.describe(), p, vectorsWhat, gib(heap),
-                    gib(heapLimit)));
+                    + " a checkpoint copies θ and the optimizer's state to the heap, %d float32 vectors of them, %s,"
+                    + " but this JVM's heap holds at most %s; use a smaller --hidden, or raise -Xmx", hidden,
+                    mlp.describe(), p, vectors, gib(heap), gib(heapLimit)));
         }
     }
 
