@@ -12,7 +12,23 @@ import org.slf4j.LoggerFactory;
 public final class Devices {
     private static final Logger LOG = LoggerFactory.getLogger(Devices.class);
 
+    /**
+     * Most CPU threads a command may ask for. Fixed rather than a multiple of this machine's cores so that a run's
+     * config.json stays valid on any machine it is resumed on; above the largest CPUs' thread counts (768 on two
+     * 192-core sockets), and far below what would exhaust the JVM's threads (each worker has its own stack). Asking for
+     * more threads than there are cores is allowed (with a warning): it only shares the cores.
+     */
+    public static final int MAX_THREADS = 1024;
+
     private Devices() {
+    }
+
+    /** Refuses a thread count outside 0 (all cores) … {@value #MAX_THREADS}, naming {@code setting} (a flag or a field). */
+    public static void checkThreads(String setting, int threads) {
+        if (threads < 0 || threads > MAX_THREADS) {
+            throw new InvalidInputException(setting + " must be between 0 (all cores) and " + MAX_THREADS + ", got "
+                    + threads);
+        }
     }
 
     /**
@@ -32,7 +48,13 @@ public final class Devices {
      */
     static Backend open(String device, boolean tf32, int threads, Supplier<Optional<String>> cudaProbe,
             Function<Boolean, Backend> cudaOpener) {
-        CpuBackend.setBlasThreads(threads > 0 ? threads : Runtime.getRuntime().availableProcessors());
+        checkThreads("threads", threads);
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (threads > cores) {
+            LOG.warn("{} CPU threads asked for on {} cores: the threads share the cores, which is slower, not faster",
+                    threads, cores);
+        }
+        CpuBackend.setBlasThreads(threads > 0 ? threads : cores);
         return switch (device) {
             case "cpu" -> CpuBackend.f32();
             case "cuda" -> cudaOpener.apply(tf32);

@@ -1,6 +1,7 @@
 package io.ravine.cli;
 
 import io.ravine.InvalidInputException;
+import io.ravine.backend.Devices;
 import io.ravine.bench.BenchCase;
 import io.ravine.bench.BenchData;
 import io.ravine.bench.BenchTable;
@@ -102,8 +103,20 @@ public final class BenchCommand implements Callable<Integer> {
         if (modes.isEmpty()) {
             throw new InvalidInputException("--peer-modes is empty");
         }
-        if (repeats < 1 || steps < 0 || warmup < 0 || limit < 0) {
-            throw new InvalidInputException("--repeats must be positive and --steps, --warmup, --limit not negative");
+        if (repeats < 1) {
+            throw new InvalidInputException("--repeats must be positive, got " + repeats);
+        }
+        if (steps < 0) {
+            throw new InvalidInputException("--steps must be ≥ 0 (0 = the default by batch size), got " + steps);
+        }
+        if (warmup < 0) {
+            throw new InvalidInputException("--warmup must be ≥ 0, got " + warmup);
+        }
+        if (limit < 0) {
+            throw new InvalidInputException("--limit must be ≥ 0 (0 = all), got " + limit);
+        }
+        if (profileSteps < -1) {
+            throw new InvalidInputException("--profile-steps must be ≥ 0 (0 = off), got " + profileSteps);
         }
         TorchPeer torch = switch (peer) {
             case "torch" -> new TorchPeer(python != null ? python : defaultPython(),
@@ -112,6 +125,10 @@ public final class BenchCommand implements Callable<Integer> {
             default -> throw new InvalidInputException("--peer must be torch or none, not '" + peer + "'");
         };
         BenchData.resolve(data); // rejects a bad --data before anything runs
+        if (out != null) {
+            // The table is written after minutes of measurements: a place it cannot go is refused before them.
+            OutputCheck.requireWritableFile("--out", out);
+        }
         Benchmark.Settings settings = new Benchmark.Settings(device, cases, threadCounts,
                 torch == null ? List.of("eager") : modes, data, limit, warmup, steps, profileSteps, repeats,
                 TrainingFlags.parseOnOff("--cuda-graph", cudaGraph), tf32, torch, seed);
@@ -144,13 +161,13 @@ public final class BenchCommand implements Callable<Integer> {
         try {
             int[] t = Arrays.stream(spec.split(",")).map(String::trim).filter(s -> !s.isEmpty())
                     .mapToInt(Integer::parseInt).toArray();
-            if (t.length == 0 || Arrays.stream(t).anyMatch(x -> x <= 0)) {
+            if (t.length == 0 || Arrays.stream(t).anyMatch(x -> x <= 0 || x > Devices.MAX_THREADS)) {
                 throw new NumberFormatException();
             }
             return t;
         } catch (NumberFormatException e) {
-            throw new InvalidInputException("--threads must be a list of positive integers such as 1,2, not '" + spec
-                    + "'");
+            throw new InvalidInputException("--threads must be a list of integers from 1 to " + Devices.MAX_THREADS
+                    + " such as 1,2, not '" + spec + "'");
         }
     }
 

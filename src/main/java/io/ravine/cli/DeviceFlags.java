@@ -1,5 +1,6 @@
 package io.ravine.cli;
 
+import io.ravine.InvalidInputException;
 import io.ravine.backend.Backend;
 import io.ravine.backend.Devices;
 import picocli.CommandLine.Option;
@@ -11,6 +12,14 @@ final class DeviceFlags {
 
     @Option(names = "--threads", description = "CPU BLAS threads (default: all cores)")
     int threads;
+
+    /** Checks the flags before a command reads or computes anything. */
+    void validate() {
+        if (!device.equals("auto") && !device.equals("cpu") && !device.equals("cuda")) {
+            throw new InvalidInputException("--device must be auto, cpu or cuda, got '" + device + "'");
+        }
+        Devices.checkThreads("--threads", threads);
+    }
 
     /** The backend these flags name (full float32 matrix products: measurements are not sped up with TF32). */
     Backend open() {

@@ -14,6 +14,7 @@ import io.ravine.io.DirectoryLock;
 import io.ravine.report.ReportFiles;
 import io.ravine.report.RunReport;
 import io.ravine.train.Checkpoint;
+import io.ravine.train.MemoryBudget;
 import io.ravine.train.RunDirectories;
 import io.ravine.train.TrainConfig;
 import io.ravine.train.Trainer;
@@ -75,10 +76,49 @@ public final class DiagnoseCommand implements Callable<Integer> {
         return this;
     }
 
+    /** Every flag, before the run is read: one line naming the flag, the rule and the value. */
+    private void validate() {
+        if (subset < 1) {
+            throw new InvalidInputException("--subset must be a positive number of examples, got " + subset);
+        }
+        if (lanczosSteps < 1) {
+            throw new InvalidInputException("--lanczos-steps must be positive, got " + lanczosSteps);
+        }
+        if (topK < 1) {
+            throw new InvalidInputException("--top-k must be positive, got " + topK);
+        }
+        if (densityProbes < 0) {
+            throw new InvalidInputException("--density-probes must be ≥ 0 (0 = none), got " + densityProbes);
+        }
+        deviceFlags.validate();
+    }
+
+    /**
+     * Lanczos keeps its basis, min(k, P) vectors of the P parameters, in one tensor of the backend (float32): on the
+     * CPU that tensor must stay within 2 GiB, and it must fit the JVM's direct memory.
+     */
+    private void validateLanczos(int parameters, Backend backend) {
+        long k = Math.min(lanczosSteps, parameters);
+        long bytes = k * parameters * backend.dtype().bytes();
+        long limit = backend.name().equals("cpu") ? Math.min(MemoryBudget.MAX_TENSOR_BYTES,
+                Runtime.getRuntime().maxMemory()) : Long.MAX_VALUE;
+        if (k * parameters > Integer.MAX_VALUE || bytes > limit) {
+            long most = Math.min(Integer.MAX_VALUE, limit / backend.dtype().bytes()) / parameters;
+            throw new InvalidInputException(String.format(Locale.ROOT, "--lanczos-steps %d: the Lanczos basis holds"
+                    + " %d vectors of the model's %d parameters, %.1f GiB in one tensor, more than it may hold (2 GiB,"
+                    + " and this JVM's memory); at most %d steps for this model", lanczosSteps, k, parameters,
+                    bytes / 1073741824.0, most));
+        }
+    }
+
     @Override
     public Integer call() {
+        validate();
         TrainConfig config = RunDirectories.readConfig(runDir);
         Path ckpt = resolveCheckpoint(runDir, checkpoint);
+        // diagnosis.json is what this command is for: a run directory that cannot take it is refused before the
+        // measurements (the charts and report.html are best-effort and never a reason to stop).
+        OutputCheck.requireWritable("--run-dir", runDir, "diagnosis.json");
         Diagnosis.Options options = Diagnosis.Options.defaults().withSubsetSize(subset)
                 .withLanczos(lanczosSteps, topK).withDensityProbes(densityProbes).withSeed(seed);
         // Its own output only: a diagnosis is replaced with --overwrite, never silently. While another process writes
@@ -91,10 +131,12 @@ public final class DiagnoseCommand implements Callable<Integer> {
         DirectoryLock.requireUnlocked(runDir);
         try (Backend backend = deviceFlags.open();
                 Trainer trainer = new Trainer(config, backend)) {
+            validateLanczos(trainer.mlp().parameterCount(), backend);
             // The trainer rebuilds exactly the run's data (loading, --limit, normalization, target encoding) and
             // model; only θ comes from the checkpoint.
             trainer.model().setParameters(Checkpoint.loadParameters(ckpt, trainer.mlp()));
             long step = RunDirectories.stepOf(ckpt);
+            Checkpoint.requireStepWithin(ckpt, step, trainer.totalSteps());
             double lr = trainer.optimizer().learningRate(step + 1);
             Diagnosis.Report report = Diagnosis.run(trainer.model(), trainer.trainingData(),
                     options.withLearningRate(lr));

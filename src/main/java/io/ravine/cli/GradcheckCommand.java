@@ -1,5 +1,6 @@
 package io.ravine.cli;
 
+import io.ravine.InvalidInputException;
 import io.ravine.backend.Activation;
 import io.ravine.backend.LossKind;
 import io.ravine.backend.Tolerances;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -23,6 +25,8 @@ import picocli.CommandLine.Option;
 @Command(name = "gradcheck", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Check backprop against central finite differences in float64 on a few examples.")
 public final class GradcheckCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--hidden", description = "hidden widths (default 16,8)")
     String hidden = "16,8";
@@ -54,10 +58,62 @@ public final class GradcheckCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "seed for θ and random data (default 1)")
     long seed = 1;
 
+    /** Most examples a check runs on (each of the 2P perturbed forward passes covers all of them). */
+    static final int MAX_EXAMPLES = 1_000;
+    /** Most input features or classes of the random data (the model's first and last widths). */
+    static final int MAX_RANDOM_WIDTH = 10_000;
+
+    /**
+     * Every flag, before any data is loaded or θ drawn: one line naming the flag, the rule and the value.
+     * The model's size is checked once its input width is known (random data: here; a data set: after loading).
+     */
+    private void validate(LossKind lossKind) {
+        if (!(step > 0 && step < GradientCheck.MAX_STEP)) {
+            throw new InvalidInputException("--step must be in (0, 1) (the finite-difference step h; default 1e-6),"
+                    + " got " + step);
+        }
+        if (!(threshold > 0 && threshold < 1)) {
+            throw new InvalidInputException("--threshold must be in (0, 1) (the relative error is at most 1, so 1"
+                    + " or more passes any gradient; default 1e-6), got " + threshold);
+        }
+        if (examples < 1 || examples > MAX_EXAMPLES) {
+            throw new InvalidInputException("--examples must be between 1 and " + MAX_EXAMPLES + ", got " + examples);
+        }
+        if (data.equals("random")) {
+            if (inputs < 1 || inputs > MAX_RANDOM_WIDTH) {
+                throw new InvalidInputException("--inputs must be between 1 and " + MAX_RANDOM_WIDTH + ", got "
+                        + inputs);
+            }
+            int minClasses = lossKind == LossKind.SOFTMAX_CE ? 2 : 1;
+            if (classes < minClasses || classes > MAX_RANDOM_WIDTH) {
+                throw new InvalidInputException("--classes must be between " + minClasses + " and "
+                        + MAX_RANDOM_WIDTH + (lossKind == LossKind.SOFTMAX_CE ? " for softmax-ce (one class has a"
+                        + " zero gradient, which passes any check)" : "") + ", got " + classes);
+            }
+        } else if (spec.commandLine().getParseResult().hasMatchedOption("--inputs")
+                || spec.commandLine().getParseResult().hasMatchedOption("--classes")) {
+            throw new InvalidInputException("--inputs and --classes shape random data only; --data " + data
+                    + " has its own");
+        }
+    }
+
+    /** The model of the check, refused when it has more parameters than a check can perturb one by one. */
+    private Mlp model(int in, int[] widths, int out, Activation act, LossKind lossKind) {
+        Mlp mlp = new Mlp(in, widths, out, act, lossKind);
+        if (mlp.parameterCount() > GradientCheck.MAX_PARAMETERS) {
+            throw new InvalidInputException("--hidden " + hidden + ": the model " + mlp.describe() + " has "
+                    + mlp.parameterCount() + " parameters; gradcheck perturbs each one (two forward passes each),"
+                    + " so at most " + GradientCheck.MAX_PARAMETERS);
+        }
+        return mlp;
+    }
+
     @Override
     public Integer call() {
-        LossKind lossKind = LossKind.parse(loss);
-        Activation act = Activation.parse(activation);
+        LossKind lossKind = parse("--loss", () -> LossKind.parse(loss));
+        Activation act = parse("--activation", () -> Activation.parse(activation));
+        int[] widths = TrainingFlags.parseHidden(hidden);
+        validate(lossKind);
         SplittableRandom rng = new SplittableRandom(seed);
         float[] x;
         float[] y;
@@ -66,6 +122,7 @@ public final class GradcheckCommand implements Callable<Integer> {
         if (data.equals("random")) {
             in = inputs;
             out = classes;
+            model(in, widths, out, act, lossKind); // before drawing anything
             x = new float[examples * in];
             for (int i = 0; i < x.length; i++) {
                 x[i] = (float) rng.nextGaussian();
@@ -86,7 +143,7 @@ public final class GradcheckCommand implements Callable<Integer> {
             y = d.targets();
             examples = d.n();
         }
-        Mlp mlp = new Mlp(in, TrainingFlags.parseHidden(hidden), out, act, lossKind);
+        Mlp mlp = model(in, widths, out, act, lossKind);
         float[] init = mlp.initialParameters(Initializer.xavier(), 0.1, seed);
         double[] theta = new double[init.length];
         for (int i = 0; i < init.length; i++) {
@@ -108,5 +165,14 @@ public final class GradcheckCommand implements Callable<Integer> {
         }
         System.out.println(ok ? "all tensors pass" : "gradient check FAILED");
         return ok ? 0 : Main.EXIT_FAILED;
+    }
+
+    /** A value parsed by a library (which names the value); the message then also names the flag. */
+    static <T> T parse(String flag, java.util.function.Supplier<T> f) {
+        try {
+            return f.get();
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(flag + ": " + e.getMessage(), e);
+        }
     }
 }

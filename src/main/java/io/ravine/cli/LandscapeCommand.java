@@ -65,20 +65,43 @@ public final class LandscapeCommand implements Callable<Integer> {
     @CommandLine.Mixin
     DeviceFlags deviceFlags = new DeviceFlags();
 
-    @Override
-    public Integer call() {
-        if (points < 2 || grid < 2) {
-            throw new InvalidInputException("--points and --grid must be at least 2");
+    /** Most points on the line: each is two evaluations (the training subset and the test set). */
+    static final int MAX_POINTS = 100_000;
+    /** Most grid points per plane axis: the plane is grid² evaluations. */
+    static final int MAX_GRID = 1_000;
+
+    /** Every flag, before the run is read: one line naming the flag, the rule and the value. */
+    private void validate() {
+        if (points < 2 || points > MAX_POINTS) {
+            throw new InvalidInputException("--points must be between 2 and " + MAX_POINTS + ", got " + points);
+        }
+        if (grid < 2 || grid > MAX_GRID) {
+            throw new InvalidInputException("--grid must be between 2 and " + MAX_GRID + " (the plane is grid²"
+                    + " evaluations), got " + grid);
+        }
+        if (!Double.isFinite(alphaMin) || !Double.isFinite(alphaMax)) {
+            throw new InvalidInputException("--alpha-min and --alpha-max must be finite numbers, got " + alphaMin
+                    + " and " + alphaMax);
         }
         if (!(alphaMax > alphaMin)) {
-            throw new InvalidInputException("--alpha-max must be larger than --alpha-min");
+            throw new InvalidInputException("--alpha-max must be larger than --alpha-min, got " + alphaMax + " ≤ "
+                    + alphaMin);
         }
         if (!(span > 0) || Double.isInfinite(span)) {
-            throw new InvalidInputException("--span must be positive");
+            throw new InvalidInputException("--span must be a positive number, got " + span);
+        }
+        if (subset < 1) {
+            throw new InvalidInputException("--subset must be a positive number of examples, got " + subset);
         }
         if (!plane.equals("random") && !plane.equals("pca") && !plane.equals("none")) {
             throw new InvalidInputException("--plane must be random, pca or none, not '" + plane + "'");
         }
+        deviceFlags.validate();
+    }
+
+    @Override
+    public Integer call() {
+        validate();
         Path out = runDir.resolve("landscape");
         // Its own output only: landscape/ is replaced whole with --overwrite, never silently. While another process
         // writes the run (a trainer), nothing is computed: its checkpoints are still changing.
@@ -91,39 +114,29 @@ public final class LandscapeCommand implements Callable<Integer> {
         try (Backend backend = deviceFlags.open();
                 LossLandscape land = LossLandscape.open(runDir, backend, subset, seed);
                 Writer writer = new Writer(runDir)) {
+            // Everything the slices need is read and checked first (the checkpoints, the trajectory, the plane's
+            // directions: too few checkpoints for a pca plane fails here), then the output directory; only then
+            // are the losses computed, and the files written last, under the run directory's lock.
             Path fromFile = land.checkpoint(from);
             Path toFile = land.checkpoint(to);
             float[] theta0 = land.parameters(fromFile);
             float[] theta1 = land.parameters(toFile);
-            LossLandscape.Line line = land.line(theta0, theta1, LossLandscape.linspace(alphaMin, alphaMax, points));
-            writer.lock();
-            if (overwrite) {
-                old = OutputDirectories.replace(out);
-            }
-            LossLandscape.writeLine(out, line);
-            int m = line.minIndex();
-            System.out.printf(Locale.ROOT, "line %s → %s: train loss %.5g at α=0, %.5g at α=1, minimum %.5g at"
-                    + " α=%.3g; %s, %s%n", from, to, at(line, 0), at(line, 1), line.trainLoss()[m], line.alpha()[m],
-                    line.monotoneFromStartToEnd() ? "monotone from θ₀ to θ₁" : "not monotone from θ₀ to θ₁",
-                    line.convexLooking() ? "convex-looking" : "not convex");
-            LossLandscape.Plane p = null;
+            List<float[]> trajectory = new ArrayList<>();
+            List<String> names = new ArrayList<>();
+            int startIndex = -1;
+            double[] d1 = null;
+            double[] d2 = null;
+            double[] explained = null;
+            double[] as = null;
+            double[] bs = null;
             if (!plane.equals("none")) {
-                List<Path> files = RunDirectories.checkpoints(runDir);
-                List<float[]> trajectory = new ArrayList<>();
-                List<String> names = new ArrayList<>();
-                int startIndex = -1;
-                for (Path f : files) {
+                for (Path f : RunDirectories.checkpoints(runDir)) {
                     if (f.equals(fromFile)) {
                         startIndex = names.size();
                     }
                     names.add(f.getFileName().toString().replace(".safetensors", ""));
                     trajectory.add(land.parameters(f));
                 }
-                double[] d1;
-                double[] d2;
-                double[] explained = null;
-                double[] as;
-                double[] bs;
                 if (plane.equals("random")) {
                     SplittableRandom rng = new SplittableRandom(seed);
                     d1 = LandscapeDirections.filterNormalized(land.mlp(), theta1, rng);
@@ -131,7 +144,12 @@ public final class LandscapeCommand implements Callable<Integer> {
                     as = LossLandscape.linspace(-span, span, grid);
                     bs = as;
                 } else {
-                    LandscapeDirections.Principal pc = LandscapeDirections.principal(trajectory, theta1);
+                    LandscapeDirections.Principal pc;
+                    try {
+                        pc = LandscapeDirections.principal(trajectory, theta1);
+                    } catch (InvalidInputException e) {
+                        throw new InvalidInputException("--plane pca: " + e.getMessage(), e);
+                    }
                     d1 = pc.first();
                     d2 = pc.second();
                     explained = pc.explainedVariance();
@@ -147,7 +165,24 @@ public final class LandscapeCommand implements Callable<Integer> {
                     bs = LossLandscape.linspace(-1.2 * span * Math.max(rb, 1e-3 * ra),
                             1.2 * span * Math.max(rb, 1e-3 * ra), grid);
                 }
-                p = land.plane(plane, theta1, d1, d2, as, bs, names, trajectory, explained);
+            }
+            OutputCheck.requireWritable("--run-dir", out, "line.csv", "plane.csv", "landscape.json");
+
+            LossLandscape.Line line = land.line(theta0, theta1, LossLandscape.linspace(alphaMin, alphaMax, points));
+            LossLandscape.Plane p = plane.equals("none") ? null
+                    : land.plane(plane, theta1, d1, d2, as, bs, names, trajectory, explained);
+
+            writer.lock();
+            if (overwrite) {
+                old = OutputDirectories.replace(out);
+            }
+            LossLandscape.writeLine(out, line);
+            int m = line.minIndex();
+            System.out.printf(Locale.ROOT, "line %s → %s: train loss %.5g at α=0, %.5g at α=1, minimum %.5g at"
+                    + " α=%.3g; %s, %s%n", from, to, at(line, 0), at(line, 1), line.trainLoss()[m], line.alpha()[m],
+                    line.monotoneFromStartToEnd() ? "monotone from θ₀ to θ₁" : "not monotone from θ₀ to θ₁",
+                    line.convexLooking() ? "convex-looking" : "not convex");
+            if (p != null) {
                 LossLandscape.writePlane(out, p, startIndex);
                 System.out.printf(Locale.ROOT, "plane (%s, %d×%d): training loss from %.5g to %.5g%s%n", plane,
                         grid, grid, min(p.loss()), max(p.loss()), explained == null ? ""

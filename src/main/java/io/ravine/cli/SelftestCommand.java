@@ -47,6 +47,9 @@ public final class SelftestCommand implements Callable<Integer> {
     public Integer call() {
         long s = seed != null ? seed : System.nanoTime();
         List<SelfTest.Row> rows = new ArrayList<>();
+        if (gpu < 0) {
+            throw new io.ravine.InvalidInputException("--gpu must be a device ordinal ≥ 0, got " + gpu);
+        }
         if (requireCublas && !device.equals("cuda")) {
             throw new io.ravine.InvalidInputException("--require-cublas applies to --device cuda only, not '" + device
                     + "'");

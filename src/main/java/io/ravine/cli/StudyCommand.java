@@ -148,8 +148,8 @@ public final class StudyCommand implements Runnable {
                     .optBatchSizes(batchSizes != null ? BatchSizeStudyConfig.parseSizes(batchSizes, "--batch-sizes")
                             : BatchSizeStudyConfig.powersOfTwo(maxBatch))
                     .optInputs(inputs).optHidden(TrainingFlags.parseHidden(hidden)).optClasses(classes)
-                    .optActivation(parse(() -> Activation.parse(activation)))
-                    .optOptimizer(parse(() -> UpdateRule.parse(optimizer)))
+                    .optActivation(parse("--activation", () -> Activation.parse(activation)))
+                    .optOptimizer(parse("--optimizer", () -> UpdateRule.parse(optimizer)))
                     .optWarmup(warmup).optWarmupSeconds(warmupSeconds).optRepeats(repeats)
                     .optSecondsPerSize(secondsPerSize).optThreads(threads).optTf32(tf32).optSeed(seed)
                     .optData(data).optLimit(limit)
@@ -164,6 +164,8 @@ public final class StudyCommand implements Runnable {
         @Override
         public Integer call() {
             BatchSizeStudyConfig config = buildConfig();
+            OutputCheck.requireWritable("--out", out, "study-config.json", "study.csv", "noise-scale.csv",
+                    "study.json");
             long start = System.nanoTime();
             BatchSizeStudyResult r = new BatchSizeStudy(config, out).optProgressBar(!progress.equals("off"))
                     .optOverwrite(overwrite).run();
@@ -194,11 +196,12 @@ public final class StudyCommand implements Runnable {
         }
     }
 
-    private static <T> T parse(java.util.function.Supplier<T> f) {
+    /** A value parsed by a library (which names the value); the message then also names the flag. */
+    static <T> T parse(String flag, java.util.function.Supplier<T> f) {
         try {
             return f.get();
         } catch (IllegalArgumentException e) {
-            throw new InvalidInputException(e.getMessage(), e);
+            throw new InvalidInputException(flag + ": " + e.getMessage(), e);
         }
     }
 }

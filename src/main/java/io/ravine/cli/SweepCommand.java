@@ -80,6 +80,7 @@ public final class SweepCommand implements Runnable {
             double[] rates = lrs == null ? LearningRateSweep.DEFAULT_LEARNING_RATES : parseRates(lrs);
             LearningRateSweep sweep = new LearningRateSweep(base, rates, restarts, out,
                     select.toLowerCase(Locale.ROOT)).optProgressBar(!progress.equals("off")).optOverwrite(overwrite);
+            OutputCheck.requireWritable("--out", out, "sweep.csv", "sweep.json");
             LearningRateSweep.Result r;
             try (Backend backend = Devices.open(base.device(), base.tf32(), base.threads())) {
                 r = sweep.run(backend);

@@ -58,8 +58,12 @@ public final class ToyCommand implements Callable<Integer> {
         if (!problem.equals("quadratic") && (eigenvalues != null || conditionNumber != null)) {
             throw new InvalidInputException("--eigenvalues and --condition-number only go with --problem quadratic");
         }
-        ToySurface surface = ToySurface.parse(problem, eigenvalues == null ? null : pair("--eigenvalues",
-                eigenvalues), conditionNumber);
+        double[] lambdas = eigenvalues == null ? null : pair("--eigenvalues", eigenvalues);
+        if (lambdas != null && !(lambdas[0] > 0 && lambdas[1] > 0)) {
+            throw new InvalidInputException("--eigenvalues must be two positive numbers λ₁,λ₂ (the quadratic's"
+                    + " curvatures), got '" + eigenvalues + "'");
+        }
+        ToySurface surface = ToySurface.parse(problem, lambdas, conditionNumber);
         ToyRun.Settings settings = new ToyRun.Settings(optimizer,
                 lr != null ? lr : ToyRun.Settings.defaultLearningRate(problem, optimizer), momentum,
                 steps != null ? steps : ToyRun.Settings.defaultSteps(problem),
@@ -68,6 +72,12 @@ public final class ToyCommand implements Callable<Integer> {
             throw new InvalidInputException("--out " + out + ": already holds files ("
                     + OutputDirectories.describe(OutputDirectories.contents(out)) + "): choose another --out, or"
                     + " replace it with --overwrite");
+        }
+        // Writability before the run: a toy that cannot be written is refused before it is computed.
+        if (out != null) {
+            OutputCheck.requireWritable("--out", out, "toy.json");
+        } else {
+            OutputCheck.requireWritable("--out", Path.of("runs"));
         }
         ToyRun.Result r = ToyRun.run(surface, settings);
         Path dir = out;

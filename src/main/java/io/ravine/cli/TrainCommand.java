@@ -65,6 +65,7 @@ public final class TrainCommand implements Callable<Integer> {
         TrainConfig config;
         Path dir;
         RunDirectories.ResumePoint resumePoint = null;
+        TrainConfig saved = null;
         if (resume != null) {
             if (runDir != null) {
                 throw new InvalidInputException("--run-dir and --resume do not go together (a resumed run continues"
@@ -76,7 +77,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             resumePoint = RunDirectories.resumePoint(resume);
             dir = resumePoint.runDir();
-            TrainConfig saved = RunDirectories.readConfig(dir);
+            saved = RunDirectories.readConfig(dir);
             TrainConfig given = buildConfig();
             // Only the flags given are compared: a flag left at its default says nothing about the run.
             Set<String> named = TrainingFlags.givenSettings(spec.commandLine().getParseResult());
@@ -112,6 +113,8 @@ public final class TrainCommand implements Callable<Integer> {
                 Trainer trainer = new Trainer(config, backend)) {
             if (resumePoint != null) {
                 ResumeCheck.Progress progress = ResumeCheck.progress(dir);
+                // A checkpoint past the end of its own run is damaged or another run's, not steps done.
+                ResumeCheck.requireWithinRun(progress, ResumeCheck.lengthInSteps(saved, trainer.stepsPerEpoch()));
                 if (progress.doneSteps() > trainer.totalSteps()) {
                     throw shorterThanDone(dir, progress.doneSteps(), trainer.totalSteps());
                 }

@@ -217,9 +217,9 @@ public final class TrainingFlags {
                 .setData(data)
                 .optTestData(testData)
                 .optHidden(parseHidden(hidden))
-                .optActivation(parse(() -> Activation.parse(activation)))
-                .optLoss(parse(() -> LossKind.parse(loss)))
-                .optOptimizer(parse(() -> UpdateRule.parse(optimizer)))
+                .optActivation(parse("--activation", () -> Activation.parse(activation)))
+                .optLoss(parse("--loss", () -> LossKind.parse(loss)))
+                .optOptimizer(parse("--optimizer", () -> UpdateRule.parse(optimizer)))
                 .optMomentum(momentum)
                 .optBeta1(beta1)
                 .optBeta2(beta2)
@@ -324,11 +324,12 @@ public final class TrainingFlags {
         };
     }
 
-    private static <T> T parse(java.util.function.Supplier<T> f) {
+    /** A value parsed by a library (which names the value); the message then also names the flag. */
+    static <T> T parse(String flag, java.util.function.Supplier<T> f) {
         try {
             return f.get();
         } catch (IllegalArgumentException e) {
-            throw new InvalidInputException(e.getMessage(), e);
+            throw new InvalidInputException(flag + ": " + e.getMessage(), e);
         }
     }
 }

@@ -6,9 +6,15 @@ import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
 
+import io.ravine.io.ParseErrors;
+import java.io.BufferedInputStream;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.Reader;
 import java.io.UncheckedIOException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -16,11 +22,13 @@ import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
 import java.util.regex.Pattern;
+import java.util.zip.GZIPInputStream;
 
 /**
  * Reads a table of examples from a CSV file: a header row naming the columns, then one example per row. Every column
  * but the last is a numeric feature; the last column is the target, either an integer class index (classification)
- * or a real number (regression). Blank lines are skipped. Error messages name the file, the line and the column.
+ * or a real number (regression). Blank lines are skipped. Error messages name the file, the line and the column. A
+ * gzip-compressed file (recognised by its magic bytes, as {@link IdxReader} does) is read through gzip.
  */
 public final class CsvReader {
 
@@ -65,15 +73,53 @@ public final class CsvReader {
         if (Files.isDirectory(file)) {
             throw new InvalidInputException(source + ": is a directory, not a CSV file");
         }
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        try (InputStream raw = Files.newInputStream(file)) {
+            // gzip is recognised by its magic bytes, as the IDX reader does, whatever the file's name.
+            BufferedInputStream buffered = new BufferedInputStream(raw, 1 << 16);
+            buffered.mark(2);
+            boolean gzip = buffered.read() == GZIP_MAGIC_0 && buffered.read() == GZIP_MAGIC_1;
+            buffered.reset();
+            InputStream in = gzip ? new GZIPInputStream(buffered, 1 << 16) : buffered;
+            Reader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)),
+                    1 << 16);
             return read(reader, source, target, numClasses);
         } catch (NoSuchFileException e) {
             throw new InvalidInputException(source + ": no such file");
         } catch (java.nio.file.AccessDeniedException e) {
             throw new InvalidInputException(source + ": permission denied (cannot read the file)", e);
         } catch (IOException | UncheckedIOException e) {
-            throw new InvalidInputException(source + ": cannot read: " + e.getMessage(), e);
+            throw new InvalidInputException(source + ": " + streamProblem(e), e);
         }
+    }
+
+    /** The two bytes every gzip stream starts with. */
+    private static final int GZIP_MAGIC_0 = 0x1f;
+    private static final int GZIP_MAGIC_1 = 0x8b;
+
+    /** A failure of the byte stream under the parser (gzip, UTF-8, I/O) in words, or null when it is not one. */
+    private static String streamFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.util.zip.ZipException) {
+                return "corrupt gzip data (" + oneLine(t.getMessage()) + ")";
+            }
+            if (t instanceof java.io.EOFException) {
+                return "truncated gzip data (the compressed stream ends early)";
+            }
+            if (t instanceof java.nio.charset.CharacterCodingException) {
+                return ParseErrors.io(t);
+            }
+        }
+        return null;
+    }
+
+    private static String streamProblem(Throwable e) {
+        String s = streamFailure(e);
+        if (s != null) {
+            return s;
+        }
+        Throwable io = e instanceof UncheckedIOException && e.getCause() != null ? e.getCause() : e;
+        return "cannot read: " + ParseErrors.io(io);
     }
 
     /** As {@link #read(Path, Target, int)}, from a reader (not closed here); {@code source} names it in messages. */
@@ -99,8 +145,10 @@ public final class CsvReader {
                     }
                     record = it.next();
                 } catch (UncheckedIOException | IllegalStateException e) {
-                    throw new InvalidInputException(source + ": line " + line + ": malformed CSV: "
-                            + oneLine(e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
+                    String stream = streamFailure(e);
+                    // The byte stream's failures surface where the reader's buffer is refilled, not at a line.
+                    throw new InvalidInputException(source + ": " + (stream != null ? stream
+                            : "line " + line + ": malformed CSV: " + oneLine(ParseErrors.csv(e))), e);
                 }
                 List<String> cells = record.toList();
                 if (cells.size() == 1 && cells.get(0).isBlank()) {

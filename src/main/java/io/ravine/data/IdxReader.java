@@ -68,7 +68,7 @@ public final class IdxReader {
         } catch (AccessDeniedException e) {
             throw new InvalidInputException(source + ": permission denied (cannot read the file)", e);
         } catch (IOException e) {
-            throw new InvalidInputException(source + ": cannot read: " + e.getMessage(), e);
+            throw new InvalidInputException(source + ": cannot read: " + io.ravine.io.ParseErrors.io(e), e);
         }
     }
 
@@ -105,7 +105,7 @@ public final class IdxReader {
         } catch (ZipException e) {
             throw new InvalidInputException(source + ": corrupt gzip data (" + e.getMessage() + ")", e);
         } catch (IOException e) {
-            throw new InvalidInputException(source + ": cannot read: " + e.getMessage(), e);
+            throw new InvalidInputException(source + ": cannot read: " + io.ravine.io.ParseErrors.io(e), e);
         }
     }
 

@@ -154,7 +154,7 @@ public final class CurveDoctor {
         try {
             rows = MetricsLog.read(metricsCsv);
         } catch (UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
-            throw new InvalidInputException("cannot read " + metricsCsv + ": " + e.getMessage(), e);
+            throw new InvalidInputException("cannot read " + metricsCsv + ": " + io.ravine.io.ParseErrors.csv(e), e);
         }
         if (!rows.isEmpty() && !rows.get(0).containsKey("step")) {
             throw new InvalidInputException(metricsCsv + " has no 'step' column");

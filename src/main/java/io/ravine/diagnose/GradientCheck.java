@@ -1,5 +1,6 @@
 package io.ravine.diagnose;
 
+import io.ravine.InvalidInputException;
 import io.ravine.backend.Backend;
 import io.ravine.backend.DType;
 import io.ravine.nn.Mlp;
@@ -17,10 +18,39 @@ public final class GradientCheck {
     private GradientCheck() {
     }
 
+    /**
+     * Largest finite-difference step accepted: θ's entries are O(1) at initialisation, so a step of 1 or more moves a
+     * parameter by more than its own size and the central difference no longer measures a slope.
+     */
+    public static final double MAX_STEP = 1.0;
+    /** Most parameters a check perturbs: each costs two forward passes, so the work grows as P². */
+    public static final int MAX_PARAMETERS = 1_000_000;
+
     /** The comparison for one tensor of θ. */
     public record TensorResult(String name, int size, double relativeError, double maxAbsoluteError) {
+        /**
+         * Whether the relative error is at most {@code threshold}, which must be in (0, 1): the relative error is at
+         * most 1 by construction, so a threshold of 1 or more passes any gradient, and NaN or 0 passes none.
+         */
         public boolean passes(double threshold) {
+            requireThreshold(threshold);
             return relativeError <= threshold;
+        }
+    }
+
+    /** Refuses a pass threshold outside (0, 1) (see {@link TensorResult#passes}), naming the setting and the value. */
+    public static void requireThreshold(double threshold) {
+        if (!(threshold > 0 && threshold < 1)) {
+            throw new InvalidInputException("gradient-check threshold must be in (0, 1) (the relative error is at"
+                    + " most 1, so 1 or more passes any gradient), got " + threshold);
+        }
+    }
+
+    /** Refuses a finite-difference step outside (0, {@value #MAX_STEP}), naming the setting and the value. */
+    public static void requireStep(double h) {
+        if (!(h > 0 && h < MAX_STEP)) {
+            throw new InvalidInputException("finite-difference step h must be in (0, " + MAX_STEP + ") (a central"
+                    + " difference needs a small positive step), got " + h);
         }
     }
 
@@ -32,6 +62,23 @@ public final class GradientCheck {
             double h) {
         if (backend.dtype() != DType.F64) {
             throw new IllegalArgumentException("finite-difference checks need the float64 backend");
+        }
+        requireStep(h);
+        if (n <= 0) {
+            throw new InvalidInputException("gradient check: the example count n must be positive, got " + n);
+        }
+        if (mlp.parameterCount() > MAX_PARAMETERS) {
+            throw new InvalidInputException("gradient check: the model " + mlp.describe() + " has "
+                    + mlp.parameterCount() + " parameters, more than the " + MAX_PARAMETERS + " a check perturbs one"
+                    + " by one (two forward passes each)");
+        }
+        int targetCols = mlp.loss().classIndexTarget() ? 1 : mlp.outputDim();
+        if (theta.length != mlp.parameterCount() || x.length < (long) n * mlp.inputDim()
+                || y.length < (long) n * targetCols) {
+            throw new InvalidInputException("gradient check: shapes do not match the model " + mlp.describe()
+                    + ": theta has " + theta.length + " values (needs " + mlp.parameterCount() + "), x "
+                    + x.length + " (needs at least " + n + " × " + mlp.inputDim() + "), y " + y.length + " (needs at least " + n
+                    + " × " + targetCols + ")");
         }
         try (Model model = new Model(backend, mlp)) {
             Model.Workspace ws = model.workspace(n);

@@ -583,7 +583,7 @@ public final class SafeTensors {
                     throw bad("unexpected data after the header's JSON object");
                 }
             } catch (JsonParseException | IOException | IllegalStateException | NumberFormatException e) {
-                throw bad("header is not valid JSON (" + oneLine(e.getMessage()) + ")");
+                throw bad("header is not valid JSON (" + oneLine(ParseErrors.json(e)) + ")");
             }
             return raws;
         }

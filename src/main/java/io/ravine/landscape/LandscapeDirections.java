@@ -66,8 +66,9 @@ public final class LandscapeDirections {
             }
         }
         if (m.size() < 2) {
-            throw new InvalidInputException("the pca plane needs at least two checkpoints besides the final one"
-                    + " (train with --save-initial and --checkpoint-every N)");
+            throw new InvalidInputException("the pca plane needs at least two checkpoints that differ from the end"
+                    + " point, found " + m.size() + " of " + trajectory.size() + " (train with --save-initial and"
+                    + " --checkpoint-every N)");
         }
         int n = m.size();
         double[][] g = new double[n][n];

@@ -10,6 +10,12 @@ import java.util.SplittableRandom;
  * symmetric forever).
  */
 public record Initializer(Kind kind, double scale) {
+    /**
+     * Largest scale of {@code uniform:S} and {@code normal:S}: weights of that size saturate every tanh and logistic
+     * unit (flat to float32 precision beyond ±17) and put ReLU outputs in the hundreds per layer, so nothing trains
+     * from there; far above it the values are not even float32.
+     */
+    public static final double MAX_SCALE = 100;
 
     public enum Kind {
         /** All weights 0: every hidden unit stays identical to its neighbours (the lectures' symmetry problem). */
@@ -106,8 +112,9 @@ public record Initializer(Kind kind, double scale) {
             throw new InvalidInputException("--init '" + spec + "' needs a scale, e.g. " + parts[0] + ":0.01");
         }
         double v = Double.parseDouble(parts[1]);
-        if (!(v > 0) || Double.isInfinite(v)) {
-            throw new InvalidInputException("--init '" + spec + "': scale must be a positive number");
+        if (!(v > 0 && v <= MAX_SCALE)) {
+            throw new InvalidInputException("--init '" + spec + "': the scale S must be a positive number of at most "
+                    + (int) MAX_SCALE + ", got " + parts[1].trim());
         }
         return v;
     }

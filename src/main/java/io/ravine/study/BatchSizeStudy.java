@@ -8,6 +8,8 @@ import io.ravine.data.DataSources;
 import io.ravine.data.TrainTest;
 import io.ravine.nn.Mlp;
 import io.ravine.optim.Optimizer;
+import io.ravine.backend.UpdateRule;
+import io.ravine.train.MemoryBudget;
 import io.ravine.train.MetricsEvent;
 import io.ravine.train.TrainConfig;
 import io.ravine.train.Trainer;
@@ -107,6 +109,8 @@ public final class BatchSizeStudy {
 
     /** Runs the trials not yet finished in the study directory, which is locked while this runs. */
     public BatchSizeStudyResult run() {
+        // The inputs before the study directory: the training parts' data, and every model each part will build.
+        checkInputs();
         StudyFiles files = StudyFiles.open(dir, config, overwrite);
         try {
             return run(files);
@@ -154,6 +158,35 @@ public final class BatchSizeStudy {
         BatchSizeStudyResult result = BatchSizeStudyResult.analyse(config, plan, files, ran, descriptions);
         StudyReport.write(files, config, result);
         return result;
+    }
+
+    /**
+     * Loads the training parts' data (a bad --data fails here, before a hardware trial has run or a file is written)
+     * and checks that the largest model and batch of each part fit ({@link MemoryBudget}).
+     */
+    private void checkInputs() {
+        boolean cpu = config.devices().contains("cpu");
+        UpdateRule rule = config.optimizer();
+        if (config.runs(BatchSizeStudyConfig.HARDWARE)) {
+            int most = java.util.Arrays.stream(config.batchSizes()).max().orElse(1);
+            MemoryBudget.check(new Mlp(config.inputs(), config.hidden(), config.classes(), config.activation(),
+                    LossKind.SOFTMAX_CE), rule, false, 4, cpu, "--batch-sizes (or --max-batch)", most, false, most);
+        }
+        if (config.runs(BatchSizeStudyConfig.STEPS) || config.runs(BatchSizeStudyConfig.NOISE)) {
+            TrainTest d = data();
+            int trainN = Math.min(d.train().n(), config.limit() == 0 ? Integer.MAX_VALUE : config.limit());
+            int most = 1;
+            if (config.runs(BatchSizeStudyConfig.STEPS)) {
+                most = java.util.Arrays.stream(config.stepBatchSizes()).filter(b -> b <= trainN).max().orElse(1);
+            }
+            if (config.runs(BatchSizeStudyConfig.NOISE)) {
+                most = Math.max(most, Math.min(trainN, Math.max(config.noiseBatch(), config.noiseBig())));
+            }
+            int eval = Math.max(most, Math.min(1024, Math.max(trainN, d.test().n())));
+            MemoryBudget.check(new Mlp(d.train().featureDim(), config.hidden(), Math.max(2, d.train().numClasses()),
+                    config.activation(), LossKind.SOFTMAX_CE), rule, false, 4, cpu,
+                    "--step-batch-sizes (or --noise-batch/--noise-big)", most, false, eval);
+        }
     }
 
     /** The first configured device that opens runs the training parts. */

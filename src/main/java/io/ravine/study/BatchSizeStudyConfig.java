@@ -103,22 +103,34 @@ public record BatchSizeStudyConfig(
         positive(batchSizes, "--batch-sizes");
         positive(stepBatchSizes, "--step-batch-sizes");
         require(!parts.contains(HARDWARE) || batchSizes.length >= 3,
-                "the hardware part needs 3 or more batch sizes to find the saturation point");
-        require(inputs > 0 && classes >= 2, "--inputs must be positive and --classes at least 2");
-        require(warmup >= 0 && warmupSeconds >= 0 && repeats >= 1 && secondsPerSize >= 0,
-                "--warmup and --warmup-seconds must be ≥ 0, --repeats ≥ 1, --seconds-per-size ≥ 0");
-        require(threads >= 0, "--threads must be ≥ 0");
+                "--batch-sizes (or --max-batch): the hardware part needs 3 or more batch sizes to find the saturation"
+                        + " point, got " + batchSizes.length);
+        require(inputs > 0, "--inputs must be positive, got " + inputs);
+        require(classes >= 2, "--classes must be at least 2, got " + classes);
+        require(warmup >= 0, "--warmup must be ≥ 0, got " + warmup);
+        require(warmupSeconds >= 0 && Double.isFinite(warmupSeconds), "--warmup-seconds must be a number ≥ 0, got "
+                + warmupSeconds);
+        require(repeats >= 1, "--repeats must be ≥ 1, got " + repeats);
+        require(secondsPerSize >= 0 && Double.isFinite(secondsPerSize), "--seconds-per-size must be a number ≥ 0"
+                + " (0 = all repeats), got " + secondsPerSize);
+        io.ravine.backend.Devices.checkThreads("--threads", threads);
         require(targetMetric.equals(TRAIN_LOSS) || targetMetric.equals(TEST_LOSS),
                 "--target-metric must be train_loss or test_loss, not '" + targetMetric + "'");
-        require(targetLoss > 0 && Double.isFinite(targetLoss), "--target-loss must be a positive number");
-        require(maxSteps > 0, "--max-steps must be positive");
-        require(learningRate > 0 && Double.isFinite(learningRate), "--lr must be a positive number");
-        require(lrGrid >= 0 && lrGrid <= 6, "--lr-grid must be between 0 and 6");
-        require(checkEvery > 0 && monitorSize > 0, "--check-every and --monitor-size must be positive");
-        require(limit >= 0, "--limit must be ≥ 0");
-        require(noiseBatch > 0 && noiseEvery > 0, "--noise-batch and --noise-every must be positive");
-        require(noiseSmall >= 1 && noiseBig > noiseSmall, "--noise-small must be ≥ 1 and --noise-big larger");
-        require(noiseDecay >= 0 && noiseDecay < 1, "--noise-decay must be in [0, 1)");
+        require(targetLoss > 0 && Double.isFinite(targetLoss), "--target-loss must be a positive number, got "
+                + targetLoss);
+        require(maxSteps > 0, "--max-steps must be positive, got " + maxSteps);
+        require(learningRate > 0 && Double.isFinite(learningRate), "--lr must be a positive number, got "
+                + learningRate);
+        require(lrGrid >= 0 && lrGrid <= 6, "--lr-grid must be between 0 and 6, got " + lrGrid);
+        require(checkEvery > 0, "--check-every must be positive, got " + checkEvery);
+        require(monitorSize > 0, "--monitor-size must be positive, got " + monitorSize);
+        require(limit >= 0, "--limit must be ≥ 0 (0 = all), got " + limit);
+        require(noiseBatch > 0, "--noise-batch must be positive, got " + noiseBatch);
+        require(noiseEvery > 0, "--noise-every must be positive, got " + noiseEvery);
+        require(noiseSmall >= 1, "--noise-small must be ≥ 1, got " + noiseSmall);
+        require(noiseBig > noiseSmall, "--noise-big must be larger than --noise-small, got " + noiseBig + " ≤ "
+                + noiseSmall);
+        require(noiseDecay >= 0 && noiseDecay < 1, "--noise-decay must be in [0, 1), got " + noiseDecay);
     }
 
     private static void require(boolean ok, String message) {
@@ -150,7 +162,7 @@ public record BatchSizeStudyConfig(
     /** Powers of two from 1 up to {@code max} (1, 2, 4, …): 14 sizes for 8192. */
     public static int[] powersOfTwo(int max) {
         if (max < 1) {
-            throw new InvalidInputException("--max-batch must be positive");
+            throw new InvalidInputException("--max-batch must be positive, got " + max);
         }
         int n = 32 - Integer.numberOfLeadingZeros(max);
         int[] out = new int[n];

@@ -77,6 +77,9 @@ public final class LearningRateSweep {
      * @param restarts seeds per learning rate: base seed, base seed + 1, …
      * @param select {@code train_loss} or {@code test_loss}: what "best" minimises
      */
+    /** Most seeds per learning rate (a sanity bound: each is a whole training run per learning rate). */
+    public static final int MAX_RESTARTS = 1000;
+
     public LearningRateSweep(TrainConfig base, double[] learningRates, int restarts, Path dir, String select) {
         if (learningRates.length == 0) {
             throw new InvalidInputException("--lrs must list at least one learning rate");
@@ -86,8 +89,18 @@ public final class LearningRateSweep {
                 throw new InvalidInputException("--lrs must be positive numbers, got " + lr);
             }
         }
-        if (restarts < 1) {
-            throw new InvalidInputException("--restarts must be ≥ 1");
+        if (restarts < 1 || restarts > MAX_RESTARTS) {
+            throw new InvalidInputException("--restarts must be between 1 and " + MAX_RESTARTS + " (each is a"
+                    + " training run per learning rate), got " + restarts);
+        }
+        java.util.Map<String, Double> names = new java.util.HashMap<>();
+        for (double lr : learningRates) {
+            Double other = names.putIfAbsent(BatchSizeStudy.lrKey(lr), lr);
+            if (other != null) {
+                throw new InvalidInputException("--lrs lists " + (other == lr ? lr + " twice" : other + " and " + lr
+                        + ", which share the run directory lr-" + BatchSizeStudy.lrKey(lr) + "-… (4 significant"
+                        + " digits)"));
+            }
         }
         if (!select.equals("train_loss") && !select.equals("test_loss")) {
             throw new InvalidInputException("--select must be train_loss or test_loss, not '" + select + "'");
@@ -129,14 +142,29 @@ public final class LearningRateSweep {
      * other settings, are refused (naming them) unless {@link #optOverwrite}.
      */
     public Result run(Backend backend) {
-        OutputDirectories.Replacement old = null;
-        if (overwrite) {
-            old = OutputDirectories.replace(dir);
-        } else if (!OutputDirectories.isEmpty(dir) && Files.isDirectory(dir)) {
+        // Validate, then write: the directory's contents (files that are not the sweep's, a run of the grid with
+        // other settings) are checked and the data loaded before anything is written, so a sweep that cannot run
+        // stops before it has created, replaced or locked anything.
+        boolean needData = overwrite;
+        if (!overwrite && !OutputDirectories.isEmpty(dir) && Files.isDirectory(dir)) {
             requireOwnContents();
         }
+        if (!overwrite) {
+            for (double lr : learningRates) {
+                for (int k = 0; k < restarts; k++) {
+                    long seed = base.seed() + k;
+                    TrainConfig config = base.toBuilder().optLearningRate(lr).optSeed(seed).build();
+                    needData |= finished(dir.resolve(runName(lr, seed)), config, lr, seed) == null;
+                }
+            }
+        }
+        TrainTest data = needData ? DataSources.load(base.data(), base.testData(), base.loss()) : null;
+        OutputDirectories.Replacement old = null;
         DirectoryLock lock;
         try {
+            if (overwrite) {
+                old = OutputDirectories.replace(dir);
+            }
             Files.createDirectories(dir);
             lock = DirectoryLock.acquire(dir);
         } catch (IOException | RuntimeException e) {
@@ -150,7 +178,7 @@ public final class LearningRateSweep {
             old.discard();
         }
         try {
-            return runLocked(backend);
+            return runLocked(backend, data);
         } finally {
             lock.close();
         }
@@ -198,8 +226,9 @@ public final class LearningRateSweep {
         return v instanceof int[] w ? java.util.Arrays.toString(w) : String.valueOf(v);
     }
 
-    private Result runLocked(Backend backend) {
-        TrainTest data = null;
+    /** The grid's runs, in the locked directory; {@code data} is loaded when any run is not finished yet. */
+    private Result runLocked(Backend backend, TrainTest loaded) {
+        TrainTest data = loaded;
         List<Run> runs = new ArrayList<>();
         List<Run> ranNow = new ArrayList<>();
         int total = learningRates.length * restarts;

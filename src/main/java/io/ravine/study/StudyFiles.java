@@ -8,6 +8,7 @@ import io.ravine.InvalidInputException;
 import io.ravine.io.AtomicFiles;
 import io.ravine.io.DirectoryLock;
 import io.ravine.io.OutputDirectories;
+import io.ravine.io.ParseErrors;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringWriter;
@@ -67,9 +68,16 @@ final class StudyFiles implements AutoCloseable {
             }
             Path configFile = dir.resolve(CONFIG_FILE);
             JsonObject now = GSON.toJsonTree(config).getAsJsonObject();
+            // Everything the directory holds is read and checked before anything is written into it: a foreign or
+            // damaged study.csv, noise-scale.csv or study-config.json leaves the directory as it was.
             if (Files.exists(configFile)) {
-                JsonObject saved = readJson(configFile).getAsJsonObject();
-                JsonObject before = saved.has("config") ? saved.getAsJsonObject("config") : new JsonObject();
+                JsonElement saved = readJson(configFile);
+                if (!saved.isJsonObject()) {
+                    throw new InvalidInputException(configFile + ": not a study's configuration (expected a JSON"
+                            + " object with a \"config\" object)");
+                }
+                JsonElement b = saved.getAsJsonObject().get("config");
+                JsonObject before = b != null && b.isJsonObject() ? b.getAsJsonObject() : new JsonObject();
                 TreeSet<String> differ = new TreeSet<>();
                 for (String key : union(before, now)) {
                     if (!BatchSizeStudyConfig.SELECTION.contains(key)
@@ -83,6 +91,11 @@ final class StudyFiles implements AutoCloseable {
                             + " replace it with --overwrite");
                 }
             }
+            Path trials = dir.resolve(TRIALS_FILE);
+            if (Files.exists(trials)) {
+                files.read(trials);
+            }
+            files.readNoise();
             // Checked before anything is written; then this process owns the directory.
             Files.createDirectories(dir);
             files.lock = DirectoryLock.acquire(dir);
@@ -97,10 +110,6 @@ final class StudyFiles implements AutoCloseable {
             if (old != null) {
                 old.discard();
                 old = null;
-            }
-            Path trials = dir.resolve(TRIALS_FILE);
-            if (Files.exists(trials)) {
-                files.read(trials);
             }
         } catch (IOException e) {
             files.close();
@@ -136,11 +145,22 @@ final class StudyFiles implements AutoCloseable {
     }
 
     static JsonElement readJson(Path file) {
+        String text;
         try {
-            return GSON.fromJson(Files.readString(file), JsonElement.class);
-        } catch (IOException | RuntimeException e) {
-            throw new InvalidInputException("cannot read " + file + ": " + e.getMessage(), e);
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new InvalidInputException("cannot read " + file + ": " + ParseErrors.io(e), e);
         }
+        JsonElement json;
+        try {
+            json = GSON.fromJson(text, JsonElement.class);
+        } catch (RuntimeException e) {
+            throw new InvalidInputException(file + ": not valid JSON: " + ParseErrors.json(e), e);
+        }
+        if (json == null) {
+            throw new InvalidInputException(file + ": empty (expected a JSON object)");
+        }
+        return json;
     }
 
     private void read(Path trials) throws IOException {
@@ -155,7 +175,8 @@ final class StudyFiles implements AutoCloseable {
         CSVFormat format = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build();
         try (CSVParser parser = CSVParser.parse(text, format)) {
             if (!parser.getHeaderNames().equals(TrialRow.COLUMNS)) {
-                throw new InvalidInputException(trials + " does not have the columns of a study's trials file");
+                throw new InvalidInputException(trials + ": not a study's trials file: its columns are "
+                        + parser.getHeaderNames() + ", a study writes " + TrialRow.COLUMNS + " (choose another --out)");
             }
             for (CSVRecord rec : parser) {
                 try {
@@ -169,7 +190,7 @@ final class StudyFiles implements AutoCloseable {
             }
         } catch (UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
             // Commons CSV's complaints about the file as a whole (an unterminated quote, a repeated header name).
-            throw new InvalidInputException("cannot read " + trials + ": " + e.getMessage(), e);
+            throw new InvalidInputException(trials + ": malformed CSV: " + ParseErrors.csv(e), e);
         }
     }
 
@@ -245,11 +266,23 @@ final class StudyFiles implements AutoCloseable {
         }
         CSVFormat format = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build();
         try (Reader r = Files.newBufferedReader(file); CSVParser parser = CSVParser.parse(r, format)) {
-            for (CSVRecord rec : parser) {
-                out.add(NoiseSample.parse(rec::get));
+            if (!parser.getHeaderNames().containsAll(NoiseSample.COLUMNS)) {
+                throw new InvalidInputException(file + ": not the noise-scale series a study writes: its columns are "
+                        + parser.getHeaderNames() + ", a study writes " + NoiseSample.COLUMNS);
             }
-        } catch (IOException | RuntimeException e) {
-            throw new InvalidInputException("cannot read " + file + ": " + e.getMessage(), e);
+            for (CSVRecord rec : parser) {
+                try {
+                    out.add(NoiseSample.parse(rec::get));
+                } catch (NumberFormatException e) {
+                    throw new InvalidInputException(file + ": line " + (rec.getRecordNumber() + 1) + ": "
+                            + ParseErrors.number(e), e);
+                }
+            }
+        } catch (IOException e) {
+            throw new InvalidInputException("cannot read " + file + ": " + ParseErrors.io(e), e);
+        } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
+            throw new InvalidInputException(file + ": not the noise-scale series a study writes: "
+                    + ParseErrors.csv(e), e);
         }
         return out;
     }

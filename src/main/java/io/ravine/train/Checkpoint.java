@@ -2,6 +2,7 @@ package io.ravine.train;
 
 import io.ravine.InvalidInputException;
 import io.ravine.backend.UpdateRule;
+import io.ravine.io.ParseErrors;
 import io.ravine.io.SafeTensors;
 import io.ravine.nn.Mlp;
 import io.ravine.nn.Model;
@@ -101,9 +102,26 @@ public final class Checkpoint {
         }
         long step = step(file, c);
         if (step < 0) {
-            throw new InvalidInputException(file + ": optimizer.step is negative (" + step + ")");
+            throw new InvalidInputException(file + ": optimizer.step must be ≥ 0, got " + step);
+        }
+        String saved = c.metadata().get("step");
+        if (saved != null && !saved.equals(Long.toString(step))) {
+            throw new InvalidInputException(file + ": optimizer.step " + step + " disagrees with the metadata step '"
+                    + saved + "' (the two are written together: a damaged or hand-made checkpoint)");
         }
         return new Contents(theta, state, step, ema);
+    }
+
+    /**
+     * Refuses a checkpoint whose step lies outside the run it is loaded into: {@code optimizer.step} must be in
+     * [0, {@code totalSteps}], the run's length from its configuration (a step beyond it would "finish" a run that
+     * never trained, and drive the step-dependent bias corrections and schedules to where they are meaningless).
+     */
+    public static void requireStepWithin(Path file, long step, long totalSteps) {
+        if (step < 0 || step > totalSteps) {
+            throw new InvalidInputException(file + ": optimizer.step must be between 0 and the run's " + totalSteps
+                    + " steps, got " + step + " (a checkpoint past the run's end: of another run, or damaged)");
+        }
     }
 
     /** The step a checkpoint was written at (reads and verifies the whole file). */
@@ -120,7 +138,7 @@ public final class Checkpoint {
         try {
             meta = SafeTensors.readMetadata(file);
         } catch (IOException e) {
-            throw new InvalidInputException("cannot read checkpoint " + file + ": " + e.getMessage(), e);
+            throw new InvalidInputException("cannot read checkpoint " + file + ": " + ParseErrors.io(e), e);
         }
         String step = meta.get("step");
         if (step == null) {
@@ -153,7 +171,7 @@ public final class Checkpoint {
         try {
             c = SafeTensors.read(file);
         } catch (IOException e) {
-            throw new InvalidInputException("cannot read checkpoint " + file + ": " + e.getMessage(), e);
+            throw new InvalidInputException("cannot read checkpoint " + file + ": " + ParseErrors.io(e), e);
         }
         // The checksum entry's key is itself a string in the header: a flipped bit there would drop the check
         // without a mismatch, so the format that always has one must have it.

@@ -2,6 +2,7 @@ package io.ravine.train;
 
 import io.ravine.InvalidInputException;
 import io.ravine.io.AtomicFiles;
+import io.ravine.io.ParseErrors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -224,7 +225,9 @@ public final class MetricsLog implements AutoCloseable {
             }
         } catch (IOException | IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
             // Commons CSV's own complaints: a duplicate or empty header name, an unterminated quote.
-            throw new InvalidInputException("cannot read " + file + ": " + e.getMessage(), e);
+            throw new InvalidInputException("cannot read " + file + ": " + (e instanceof IOException
+                    || e instanceof UncheckedIOException ? ParseErrors.io(e instanceof UncheckedIOException
+                            && e.getCause() != null ? e.getCause() : e) : "malformed CSV: " + ParseErrors.csv(e)), e);
         }
         return rows;
     }
@@ -251,7 +254,7 @@ public final class MetricsLog implements AutoCloseable {
             } catch (NoSuchFileException e) {
                 return null;
             } catch (IOException e) {
-                throw new InvalidInputException("cannot read " + file + ": " + e.getMessage(), e);
+                throw new InvalidInputException("cannot read " + file + ": " + ParseErrors.io(e), e);
             }
             int end = text.lastIndexOf('\n') + 1;
             boolean torn = end < text.length();

@@ -183,7 +183,8 @@ public final class ResumeCheck {
      * the run's recorded result when it is complete and asked for no more steps (then nothing is written); empty
      * when it is to be continued.
      */
-    static Optional<TrainingResult> check(Path runDir, TrainConfig config, long totalSteps, Path checkpoint) {
+    static Optional<TrainingResult> check(Path runDir, TrainConfig config, long totalSteps, long batchesPerEpoch,
+            Path checkpoint) {
         Path file = runDir.resolve("config.json");
         TrainConfig saved = RunDirectories.readConfig(runDir);
         List<Difference> d = differences(saved, config, settings(saved).keySet());
@@ -193,6 +194,7 @@ public final class ResumeCheck {
                     + " may change on resume)");
         }
         Progress p = progress(runDir);
+        requireWithinRun(p, lengthInSteps(saved, batchesPerEpoch));
         if (p.doneSteps() > totalSteps) {
             String length = config.steps() > 0 ? "steps " + config.steps()
                     : "epochs " + config.epochs() + " (" + totalSteps + " steps)";
@@ -200,6 +202,21 @@ public final class ResumeCheck {
                     + " steps; resuming cannot shorten a run");
         }
         return finished(runDir, p, totalSteps, checkpoint);
+    }
+
+    /** The steps {@code c} asks for: {@code steps}, or {@code epochs} × the batches of an epoch. */
+    public static long lengthInSteps(TrainConfig c, long batchesPerEpoch) {
+        return c.steps() > 0 ? c.steps() : (long) c.epochs() * batchesPerEpoch;
+    }
+
+    /**
+     * A latest checkpoint past the end of the run it sits in (its config.json's length) is damaged or another run's:
+     * refused naming the file and its {@code optimizer.step}, before the step is taken for the steps done.
+     */
+    public static void requireWithinRun(Progress p, long savedTotalSteps) {
+        if (p.latestCheckpoint() != null && p.doneSteps() > savedTotalSteps) {
+            Checkpoint.requireStepWithin(p.latestCheckpoint(), p.doneSteps(), savedTotalSteps);
+        }
     }
 
     /**

@@ -3,7 +3,10 @@ package io.ravine.train;
 import io.ravine.InvalidInputException;
 import io.ravine.backend.Activation;
 import io.ravine.backend.LossKind;
+import io.ravine.backend.Devices;
 import io.ravine.backend.UpdateRule;
+import io.ravine.nn.Initializer;
+import io.ravine.optim.Schedules;
 
 /**
  * Everything that defines a training run, in the CLI's vocabulary, so that the run's {@code config.json} is enough to
@@ -72,28 +75,58 @@ public record TrainConfig(
         hidden = hidden == null ? new int[0] : hidden.clone();
         require(data != null && !data.isBlank(), "--data must name a data set");
         require(learningRate == null || (learningRate > 0 && Double.isFinite(learningRate)),
-                "--lr must be a positive number");
-        require(momentum >= 0 && momentum < 1, "--momentum must be in [0, 1)");
-        require(beta1 >= 0 && beta1 < 1, "--beta1 must be in [0, 1)");
-        require(beta2 >= 0 && beta2 < 1, "--beta2 must be in [0, 1)");
-        require(eps > 0, "--eps must be positive");
-        require(gamma > 0 && gamma <= 1, "--gamma must be in (0, 1]");
-        require(weightDecay == null || weightDecay >= 0, "--weight-decay must be ≥ 0");
-        require(clipNorm >= 0, "--clip-norm must be ≥ 0");
-        require(emaTimescale == 0 || emaTimescale >= 1, "--ema (the timescale τ) must be ≥ 1, or 0 for off");
-        require(batchSize >= 0, "--batch-size must be a positive integer or 'full'");
-        require(epochs >= 0 && steps >= 0 && (epochs > 0 || steps > 0), "--epochs or --steps must be positive");
-        require(limit >= 0, "--limit must be ≥ 0");
-        require(threads >= 0, "--threads must be ≥ 0");
-        require(checkpointEvery >= 0, "--checkpoint-every must be ≥ 0");
+                "--lr must be a positive number, got " + learningRate);
+        require(momentum >= 0 && momentum < 1, "--momentum must be in [0, 1), got " + momentum);
+        require(beta1 >= 0 && beta1 < 1, "--beta1 must be in [0, 1), got " + beta1);
+        require(beta2 >= 0 && beta2 < 1, "--beta2 must be in [0, 1), got " + beta2);
+        require(eps > 0 && Double.isFinite(eps), "--eps must be a positive number, got " + eps);
+        require(gamma > 0 && gamma <= 1, "--gamma must be in (0, 1], got " + gamma);
+        require(weightDecay == null || (weightDecay >= 0 && Double.isFinite(weightDecay)),
+                "--weight-decay must be a number ≥ 0, got " + weightDecay);
+        require(clipNorm >= 0 && Double.isFinite(clipNorm), "--clip-norm must be a number ≥ 0 (0 = off), got "
+                + clipNorm);
+        require(emaTimescale == 0 || (emaTimescale >= 1 && Double.isFinite(emaTimescale)),
+                "--ema (the timescale τ) must be ≥ 1, or 0 for off, got " + emaTimescale);
+        require(Double.isFinite(biasInit) && Math.abs(biasInit) <= MAX_INIT_SCALE, "--bias-init must be a number"
+                + " in [-" + (int) MAX_INIT_SCALE + ", " + (int) MAX_INIT_SCALE + "], got " + biasInit);
+        require(batchSize >= 0, "--batch-size must be a positive integer or 'full', got " + batchSize);
+        require(epochs >= 0 && steps >= 0 && (epochs > 0 || steps > 0), "--epochs or --steps must be positive, got"
+                + " epochs " + epochs + ", steps " + steps);
+        require(limit >= 0, "--limit must be ≥ 0 (0 = all), got " + limit);
+        require(threads >= 0 && threads <= Devices.MAX_THREADS, "--threads must be between 0 (all cores) and "
+                + Devices.MAX_THREADS + ", got " + threads);
+        require(checkpointEvery >= 0, "--checkpoint-every must be ≥ 0, got " + checkpointEvery);
         require(logEvery >= 0 && evalEvery >= 0 && diagnoseEvery >= 0, "--log-every, --eval-every and"
-                + " --diagnose-every must be ≥ 0");
-        require(monitorSize > 0, "--monitor-size must be positive");
+                + " --diagnose-every must be ≥ 0, got " + logEvery + ", " + evalEvery + ", " + diagnoseEvery);
+        require(monitorSize > 0, "--monitor-size must be positive, got " + monitorSize);
         require(normalize != null && (normalize.equals("zscore") || normalize.equals("none")),
-                "--normalize must be zscore or none");
+                "--normalize must be zscore or none, got '" + normalize + "'");
         require(device != null && (device.equals("auto") || device.equals("cpu") || device.equals("cuda")),
-                "--device must be auto, cpu or cuda");
+                "--device must be auto, cpu or cuda, got '" + device + "'");
+        // Specs are checked here, not when the trainer first needs them (after loading the data): a run with a bad
+        // one never starts. A config.json without them is reported by RunDirectories.readConfig.
+        if (init != null && !"auto".equals(init)) {
+            Initializer.parse(init);
+        }
+        if (schedule != null) {
+            // Without a rate (the optimizer's default, or a sweep's base whose runs each set one) only the spec's own
+            // values are checked here; cosine's FINAL_LR < rate waits for the rate (the Trainer, before any write).
+            double lr = learningRate != null ? learningRate : 1e6;
+            try {
+                Schedules.parse(schedule, lr);
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException("--schedule: " + e.getMessage(), e);
+            }
+        }
     }
+
+    /**
+     * Largest |--bias-init| (and, in {@link Initializer}, the largest uniform/normal scale): a unit whose bias or
+     * weight scale is above 100 starts saturated (tanh and logistic are flat to float32 precision beyond ±17) or, for
+     * ReLU, with outputs in the hundreds per layer; nothing trains from there, and beyond ~1e38 the values are not
+     * even float32.
+     */
+    public static final double MAX_INIT_SCALE = Initializer.MAX_SCALE;
 
     /**
      * Records compare arrays by identity; two configurations are equal when they write the same config.json (every

@@ -113,7 +113,11 @@ public final class Trainer implements AutoCloseable {
         if (config.schedule().trim().equalsIgnoreCase("constant")) {
             ob.optLearningRate(lr); // exact in double; DJL trackers hold a float
         } else {
-            ob.optLearningRateTracker(Schedules.parse(config.schedule(), lr));
+            try {
+                ob.optLearningRateTracker(Schedules.parse(config.schedule(), lr));
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException("--schedule: " + e.getMessage(), e);
+            }
         }
         optimizer = ob
                 .optMomentum(config.momentum())
@@ -125,6 +129,9 @@ public final class Trainer implements AutoCloseable {
                 .optClipGradNorm(config.clipNorm())
                 .build();
 
+        // Before anything is allocated: a model or batch that cannot exist is one line naming --hidden/--batch-size.
+        MemoryBudget.check(mlp, optimizer.rule(), config.emaTimescale() > 0, backend.dtype().bytes(),
+                backend.name().equals("cpu"), "--batch-size", batchSize, config.batchSize() == 0, evalCapacity);
         model = new Model(backend, mlp);
         model.setParameters(mlp.initialParameters(Initializer.parse(config.resolvedInit()), config.biasInit(),
                 config.seed()));
@@ -283,7 +290,8 @@ public final class Trainer implements AutoCloseable {
                 throw new InvalidInputException("overwrite replaces the run in " + runDir + " with a new one; it"
                         + " does not go with resuming that run");
             }
-            java.util.Optional<TrainingResult> done = ResumeCheck.check(runDir, config, totalSteps, checkpoint);
+            java.util.Optional<TrainingResult> done = ResumeCheck.check(runDir, config, totalSteps,
+                    batches.batchesPerEpoch(), checkpoint);
             if (done.isPresent()) {
                 LOG.info("{}: the run is complete ({} steps); nothing to do", runDir, done.get().steps());
                 return done.get();
@@ -296,6 +304,7 @@ public final class Trainer implements AutoCloseable {
             return run(0, false);
         }
         Checkpoint.Contents c = Checkpoint.load(checkpoint, mlp, optimizer.rule(), ema != null);
+        Checkpoint.requireStepWithin(checkpoint, c.step(), totalSteps);
         model.setParameters(c.theta());
         state.restore(c.step(), c.optimizerState());
         if (ema != null) {
@@ -364,12 +373,13 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalStateException("diagnoseEvery is set but no CurvatureProbe was given"
                     + " (optCurvatureProbe; the CLI passes io.ravine.diagnose.Curvature)");
         }
+        // The batches' memory before the run directory: a batch that does not fit (on a GPU) writes nothing.
+        Model.Workspace ws = allocateWorkspace(batchSize);
+        allocateWorkspace(evalCapacity);
         RunFiles files = runDir == null ? null : openRunDirectory(startStep, fresh);
         int spe = batches.batchesPerEpoch();
         int logEvery = config.logEvery() > 0 ? config.logEvery() : Math.max(1, spe / 10);
         int evalEvery = config.evalEvery() > 0 ? config.evalEvery() : spe;
-        Model.Workspace ws = allocateWorkspace(batchSize);
-        allocateWorkspace(evalCapacity);
         StepProgram program = null;
         boolean recordTried = false; // a backend without graphs (the CPU) answers null once; do not ask every step
         String lastGood = null;

@@ -73,8 +73,8 @@ class HostileFilesTest {
             assertTrue(p.waitFor(120, TimeUnit.SECONDS), out);
             List<String> refusals = out.lines().filter(l -> l.startsWith("ravine: ")).toList();
             assertEquals(2, p.exitValue(), out);
-            assertEquals(n + 1, refusals.size(), "one line per file, and one for the model too large: " + out);
-            assertTrue(refusals.get(refusals.size() - 1).contains("out of memory"), out);
+            assertEquals(n + 1, refusals.size(), "one line per file, and one naming --hidden for the model too large: " + out);
+            assertTrue(refusals.get(refusals.size() - 1).contains("--hidden 20000000,10: the model"), out);
             assertFalse(out.contains("\tat "), out);
             assertFalse(Files.exists(dir.resolve("oom-run")), "the refused run left no directory");
         } finally {

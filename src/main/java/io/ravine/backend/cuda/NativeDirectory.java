@@ -160,11 +160,17 @@ public final class NativeDirectory {
             // "java.lang.UnsatisfiedLinkError: /dir/libX.so: libcuda.so.1: cannot open shared object file: ..."
             m = m.replaceFirst("^[\\w.$]+(Error|Exception): ", "");
         }
-        m = CublasLoader.oneLine(new RuntimeException(m));
+        // The first line, without the library paths in front (the dynamic loader repeats the file's path), and only
+        // then shortened: a long temporary directory must not push the cause past the cut.
+        m = m.strip();
+        int nl = m.indexOf('\n');
+        if (nl >= 0) {
+            m = m.substring(0, nl).strip();
+        }
         while (m.matches("^/[^:]*: .*")) {
             m = m.substring(m.indexOf(": ") + 2);
         }
-        return m;
+        return CublasLoader.oneLine(new RuntimeException(m));
     }
 
     /** The unavailable-reason line for JCuda's driver library failing to load. */
