@@ -1,11 +1,11 @@
 package io.ravine.study;
 
 import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import io.ravine.InvalidInputException;
 import io.ravine.io.AtomicFiles;
+import io.ravine.io.StrictJson;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringWriter;
@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  */
 final class StudyFiles {
     private static final Logger LOG = LoggerFactory.getLogger(StudyFiles.class);
-    static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+    static final Gson GSON = StrictJson.gson();
     static final String CONFIG_FILE = "study-config.json";
     static final String TRIALS_FILE = "study.csv";
 
@@ -59,7 +59,7 @@ final class StudyFiles {
                 LOG.info("{}: removed {} temporary file(s) left by an interrupted study", dir, leftovers);
             }
             Path configFile = dir.resolve(CONFIG_FILE);
-            JsonObject now = GSON.toJsonTree(config).getAsJsonObject();
+            JsonObject now = StrictJson.settingsTree(config).getAsJsonObject();
             if (Files.exists(configFile)) {
                 JsonObject saved = readJson(configFile).getAsJsonObject();
                 JsonObject before = saved.has("config") ? saved.getAsJsonObject("config") : new JsonObject();
@@ -77,7 +77,7 @@ final class StudyFiles {
             }
             JsonObject root = new JsonObject();
             root.add("config", now);
-            AtomicFiles.writeString(configFile, GSON.toJson(root) + "\n");
+            AtomicFiles.writeString(configFile, StrictJson.toJson(root));
             Path trials = dir.resolve(TRIALS_FILE);
             if (Files.exists(trials)) {
                 files.read(trials);
