@@ -84,7 +84,7 @@ public final class Lanczos {
                 orthogonalize(b, w, q, j + 1);
                 double bj = Math.sqrt(b.sumOfSquares(w));
                 if (!Double.isFinite(alpha[j]) || !Double.isFinite(bj)) {
-                    failure = "the Hessian-vector product was not finite at Lanczos step " + j + " (qᵀHq = "
+                    failure = "the Hessian-vector product was not finite at Lanczos step " + j + " (q'Hq = "
                             + alpha[j] + ", residual norm " + bj + ")";
                     break;
                 }
