@@ -433,13 +433,16 @@ public final class Trainer implements AutoCloseable {
         if (startStep == 0) {
             return evaluate(monitor).loss();
         }
-        float[] current = model.parameters();
-        try {
-            model.setParameters(mlp.initialParameters(Initializer.parse(config.resolvedInit()), config.biasInit(),
-                    config.seed()));
-            return evaluate(monitor).loss();
-        } finally {
-            model.setParameters(current);
+        // θ is set aside on the backend (a copy, in its own dtype), not through a float[]: a float64 θ keeps its bits.
+        try (Tensor saved = backend.allocateVector(mlp.parameterCount())) {
+            backend.copy(model.theta(), saved);
+            try {
+                model.setParameters(mlp.initialParameters(Initializer.parse(config.resolvedInit()),
+                        config.biasInit(), config.seed()));
+                return evaluate(monitor).loss();
+            } finally {
+                backend.copy(saved, model.theta());
+            }
         }
     }
 
