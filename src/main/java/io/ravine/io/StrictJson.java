@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The one way Ravine writes JSON: strict JSON (RFC 8259), which has no NaN and no Infinity, so every file parses in
@@ -39,11 +40,20 @@ import java.util.Map;
  * non-finite number outright. So no file can carry a NaN literal whatever a writer forgets.
  *
  * <p>Settings objects (configs) are turned into trees by {@link #settingsTree}, which leaves out fields that are not
- * set (null): an unset setting is not a missing measurement, and config files read back the same as before.
+ * set (null): an unset setting is not a missing measurement, and config files read back the same as before. A
+ * settings object inside a file (a member named as in {@link #SETTINGS}) is not under the status convention: a null
+ * there means "not set, the default applies", and a non-finite number in it becomes a bare null (no
+ * {@code _status} key, which a reader of settings would take for an unknown setting).
  */
 public final class StrictJson {
     /** Suffix of the member that explains a null: {@code test_loss} → {@code test_loss_status}. */
     public static final String STATUS_SUFFIX = "_status";
+
+    /**
+     * Members that hold settings, not results: {@code config} (config.json, study-config.json, study.json) and
+     * {@code train_config} (sweep.json).
+     */
+    public static final Set<String> SETTINGS = Set.of("config", "train_config");
 
     /**
      * Settings to trees and back, and the text of objects in messages and logs ({@code toString}); never the text
@@ -148,7 +158,9 @@ public final class StrictJson {
                 String name = m.getKey();
                 JsonElement v = m.getValue();
                 String status = null;
-                if (nonFinite(v)) {
+                if (SETTINGS.contains(name) && v.isJsonObject()) {
+                    bareNulls(v);
+                } else if (nonFinite(v)) {
                     status = notFinite(v.getAsDouble());
                     v = JsonNull.INSTANCE;
                     changed = true;
@@ -191,6 +203,28 @@ public final class StrictJson {
             return replaced;
         }
         return 0;
+    }
+
+    /** Non-finite numbers → null, nothing added (inside a settings object). */
+    private static void bareNulls(JsonElement e) {
+        if (e.isJsonObject()) {
+            for (Map.Entry<String, JsonElement> m : e.getAsJsonObject().entrySet()) {
+                if (nonFinite(m.getValue())) {
+                    m.setValue(JsonNull.INSTANCE);
+                } else {
+                    bareNulls(m.getValue());
+                }
+            }
+        } else if (e.isJsonArray()) {
+            JsonArray a = e.getAsJsonArray();
+            for (int i = 0; i < a.size(); i++) {
+                if (nonFinite(a.get(i))) {
+                    a.set(i, JsonNull.INSTANCE);
+                } else {
+                    bareNulls(a.get(i));
+                }
+            }
+        }
     }
 
     /** Values at any depth of nested arrays (objects inside are not counted: they explain themselves). */
@@ -236,7 +270,8 @@ public final class StrictJson {
 
     /**
      * Where {@code e} breaks the convention: each null member without a string {@code _status} beside it, and each
-     * array holding nulls without one, as a path ({@code $.line.test_loss}). Empty when the convention holds.
+     * array holding nulls without one, as a path ({@code $.line.test_loss}); settings objects ({@link #SETTINGS})
+     * are not looked into. Empty when the convention holds.
      */
     public static List<String> unexplainedNulls(JsonElement e) {
         List<String> out = new ArrayList<>();
@@ -250,6 +285,9 @@ public final class StrictJson {
             for (Map.Entry<String, JsonElement> m : o.entrySet()) {
                 String p = path + "." + m.getKey();
                 JsonElement v = m.getValue();
+                if (SETTINGS.contains(m.getKey()) && v.isJsonObject()) {
+                    continue;
+                }
                 JsonElement status = o.get(m.getKey() + STATUS_SUFFIX);
                 boolean explained = status != null && status.isJsonPrimitive()
                         && status.getAsJsonPrimitive().isString() && !status.getAsString().isBlank();

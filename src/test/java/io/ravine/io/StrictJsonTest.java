@@ -102,6 +102,23 @@ class StrictJsonTest {
     }
 
     @Test
+    void aSettingsObjectIsNotUnderTheStatusConvention() {
+        // config.json's "config": null means "not set, the default applies"; a non-finite setting becomes a bare
+        // null (a _status key would read as an unknown setting), while the results beside it are explained.
+        JsonObject config = new JsonObject();
+        config.add("testData", com.google.gson.JsonNull.INSTANCE);
+        config.addProperty("biasInit", Double.NaN);
+        JsonObject root = new JsonObject();
+        root.add("config", config);
+        root.addProperty("loss", Double.NaN);
+        JsonObject back = StrictJson.parseStrict(StrictJson.toJson(root)).getAsJsonObject();
+        assertEquals(List.of("testData", "biasInit"), new ArrayList<>(back.getAsJsonObject("config").keySet()));
+        assertTrue(back.getAsJsonObject("config").get("biasInit").isJsonNull());
+        assertEquals("not finite: NaN", back.get("loss_status").getAsString());
+        assertEquals(List.of(), StrictJson.unexplainedNulls(back));
+    }
+
+    @Test
     void settingsLeaveOutWhatIsNotSet() {
         record Settings(String data, String testData, Double learningRate, int steps) {
         }
