@@ -134,7 +134,8 @@ public final class DiagnoseCommand implements Callable<Integer> {
             validateLanczos(trainer.mlp().parameterCount(), backend);
             // The trainer rebuilds exactly the run's data (loading, --limit, normalization, target encoding) and
             // model; only θ comes from the checkpoint.
-            trainer.model().setParameters(Checkpoint.loadParameters(ckpt, trainer.mlp()));
+            // θ as stored, NaN/Inf included: what is not finite at a broken θ is part of the diagnosis.
+            trainer.model().setParameters(Checkpoint.loadParametersAsStored(ckpt, trainer.mlp()));
             long step = RunDirectories.stepOf(ckpt);
             Checkpoint.requireStepWithin(ckpt, step, trainer.totalSteps());
             double lr = trainer.optimizer().learningRate(step + 1);

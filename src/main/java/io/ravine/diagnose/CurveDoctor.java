@@ -1,6 +1,7 @@
 package io.ravine.diagnose;
 
 import io.ravine.InvalidInputException;
+import io.ravine.train.Divergence;
 import io.ravine.train.MetricsLog;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -17,8 +18,9 @@ import java.util.Map;
  * <ul>
  *   <li>{@value #SLOW_PROGRESS}: "slow, linear training curve": the monitoring loss falls in a straight line and
  *       has not begun to level off; workaround: increase α;</li>
- *   <li>{@value #INSTABILITY}: "cost increases": a loss became NaN/Inf, or the monitoring loss climbed well above
- *       its best value; workaround: decrease α;</li>
+ *   <li>{@value #INSTABILITY}: "cost increases": a loss became NaN/Inf, the monitoring loss blew up to more than
+ *       {@link Divergence#BLOW_UP_FACTOR} × its value at θ₀ (the trainer's own rule, {@link Divergence#check}), or it
+ *       climbed well above its best value; workaround: decrease α;</li>
  *   <li>{@value #OSCILLATION}: a systematic effect of the cost surface: the monitoring loss (a fixed subset, so no
  *       sampling noise) goes up and down on alternate logged steps; workaround: decrease α, momentum;</li>
  *   <li>{@value #FLUCTUATION}: an effect of stochastic gradients: late in training the mini-batch loss scatters
@@ -116,9 +118,11 @@ public final class CurveDoctor {
      * Logged curves, one entry per logged step. NaN in {@code trainLoss} means "not measured"; in
      * {@code batchLoss} (which the Trainer logs at every row) it means the loss was not a number. Either series may
      * be null when it was not logged. {@code gradNorm} (may be null) matters only where it is infinite: a gradient
-     * that overflowed while the loss stayed finite, which the trainer's guard refuses and logs.
+     * that overflowed while the loss stayed finite, which the trainer's guard refuses and logs. {@code startLoss} is
+     * the monitoring loss at θ₀ (metrics.csv's row of step 0), the blow-up rule's reference; NaN when unknown.
      */
-    public record Curves(double[] step, double[] batchLoss, double[] trainLoss, double[] gradNorm) {
+    public record Curves(double[] step, double[] batchLoss, double[] trainLoss, double[] gradNorm,
+            double startLoss) {
         public Curves {
             if (step == null) {
                 throw new IllegalArgumentException("curves need their steps");
@@ -131,7 +135,12 @@ public final class CurveDoctor {
             }
         }
 
-        /** Curves without a gradient-norm column. */
+        /** Curves without a starting loss. */
+        public Curves(double[] step, double[] batchLoss, double[] trainLoss, double[] gradNorm) {
+            this(step, batchLoss, trainLoss, gradNorm, Double.NaN);
+        }
+
+        /** Curves without a gradient-norm column or a starting loss. */
         public Curves(double[] step, double[] batchLoss, double[] trainLoss) {
             this(step, batchLoss, trainLoss, null);
         }
@@ -162,8 +171,17 @@ public final class CurveDoctor {
         return fromRows(rows);
     }
 
-    /** Diagnoses rows of column name → value (NaN where empty), as {@link MetricsLog#read} returns them. */
+    /**
+     * Diagnoses rows of column name → value (NaN where empty), as {@link MetricsLog#read} returns them. A first row
+     * of step 0 (the trainer's, at θ₀, before any update) gives the starting monitoring loss and is not part of the
+     * curves' shape.
+     */
     public static List<Finding> fromRows(List<Map<String, Double>> rows) {
+        double startLoss = Double.NaN;
+        if (!rows.isEmpty() && Double.valueOf(0).equals(rows.get(0).get("step"))) {
+            startLoss = rows.get(0).getOrDefault("train_loss", Double.NaN);
+            rows = rows.subList(1, rows.size());
+        }
         int n = rows.size();
         double[] step = new double[n];
         double[] batch = new double[n];
@@ -182,7 +200,8 @@ public final class CurveDoctor {
             anyTrain |= r.containsKey("train_loss");
             anyGrad |= r.containsKey("grad_norm");
         }
-        return diagnose(new Curves(step, anyBatch ? batch : null, anyTrain ? train : null, anyGrad ? grad : null));
+        return diagnose(new Curves(step, anyBatch ? batch : null, anyTrain ? train : null, anyGrad ? grad : null,
+                startLoss));
     }
 
     /** Diagnoses in-memory curves; the findings come in the order of the class comment's list. */
@@ -213,7 +232,11 @@ public final class CurveDoctor {
         if (slow != null) {
             findings.add(slow);
         }
-        Finding unstable = firstBad < n ? nonFinite(curves, firstBad, smooth) : rise(smooth, smoothName);
+        // The earliest sign wins: a blow-up past the trainer's rule before a NaN, else the NaN, else a rise.
+        Finding unstable = blowUp(curves, firstBad);
+        if (unstable == null) {
+            unstable = firstBad < n ? nonFinite(curves, firstBad, smooth) : rise(smooth, smoothName);
+        }
         if (unstable != null) {
             findings.add(unstable);
         }
@@ -243,6 +266,21 @@ public final class CurveDoctor {
         return new Finding(INSTABILITY, String.format(Locale.ROOT, "the %s became %s at step %s%s", what,
                 Double.isNaN(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf", whole(c.step()[bad]), last),
                 "decrease α (the learning rate)");
+    }
+
+    /** The trainer's blow-up rule ({@link Divergence#check}) on the logged monitoring losses before {@code end}. */
+    private static Finding blowUp(Curves c, int end) {
+        if (c.trainLoss() == null) {
+            return null;
+        }
+        for (int i = 0; i < end; i++) {
+            double v = c.trainLoss()[i];
+            Divergence d = Double.isFinite(v) ? Divergence.check(Math.round(c.step()[i]), v, c.startLoss()) : null;
+            if (d != null) {
+                return new Finding(INSTABILITY, d.evidence(), Divergence.WORKAROUND);
+            }
+        }
+        return null;
     }
 
     private static Finding rise(Series s, String name) {

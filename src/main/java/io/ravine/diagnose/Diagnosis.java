@@ -99,10 +99,14 @@ public final class Diagnosis {
             double spread, double total) {
     }
 
-    /** Everything measured. */
+    /**
+     * Everything measured. {@code nonFiniteParameters} counts the NaN/±Inf values of θ itself (a checkpoint of a run
+     * that blew up, or a foreign file): every measurement is still made, and what comes out non-finite is reported
+     * as such ({@link MeasurementFindings}), never thrown.
+     */
     public record Report(int subsetSize, long seed, Curvature.GradientStudy gradient, HessianSpectrum hessian,
             List<UnitStatistics.Layer> units, UnitSymmetry.Result symmetry, SpreadReport spread, long gradientPasses,
-            long hessianVectorProducts, Timings timings) {
+            long hessianVectorProducts, Timings timings, long nonFiniteParameters) {
     }
 
     /**
@@ -145,7 +149,14 @@ public final class Diagnosis {
         List<UnitStatistics.Layer> units = UnitStatistics.measure(model, main, o.capacity());
         double tUnits = seconds(t);
         t = System.nanoTime();
-        UnitSymmetry.Result symmetry = UnitSymmetry.find(model.mlp(), model.parameters());
+        float[] theta = model.parameters();
+        UnitSymmetry.Result symmetry = UnitSymmetry.find(model.mlp(), theta);
+        long nonFinite = 0;
+        for (float v : theta) {
+            if (!Float.isFinite(v)) {
+                nonFinite++;
+            }
+        }
         double tSym = seconds(t);
         t = System.nanoTime();
         SpreadReport spread = null;
@@ -188,7 +199,8 @@ public final class Diagnosis {
         LOG.info("diagnosis of {} on {} examples: {} gradients and {} Hessian-vector products in {} s",
                 model.mlp().describe(), main.n(), passes, products,
                 String.format(java.util.Locale.ROOT, "%.2f", timings.total()));
-        return new Report(main.n(), o.seed(), study, spectrum, units, symmetry, spread, passes, products, timings);
+        return new Report(main.n(), o.seed(), study, spectrum, units, symmetry, spread, passes, products, timings,
+                nonFinite);
     }
 
     /** Dead (or saturated) units over all hidden layers that can have them, as a fraction; NaN if none can. */

@@ -1,13 +1,11 @@
 package io.ravine.diagnose;
 
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import io.ravine.io.AtomicFiles;
+import io.ravine.io.StrictJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -16,13 +14,11 @@ import java.util.Locale;
 
 /**
  * A run directory's {@code diagnosis.json}: every number of a {@link Diagnosis.Report} under stable snake_case
- * names, plus the doctor's findings (the curve doctor's and the measurements'). Values that are undefined (ε* where
- * gᵀHg ≤ 0, a condition number where λ_min ≤ 0) are JSON null.
+ * names, plus the doctor's findings (the curve doctor's and the measurements'). Strict JSON ({@link StrictJson}):
+ * values that are undefined (ε* where gᵀHg ≤ 0, a condition number where λ_min ≤ 0), not measured (a spectrum
+ * whose Lanczos run failed on a broken θ) or not finite are null, with the reason in {@code <name>_status}.
  */
 public final class DiagnosisFile {
-    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeNulls().disableHtmlEscaping()
-            .create();
-
     private DiagnosisFile() {
     }
 
@@ -46,11 +42,12 @@ public final class DiagnosisFile {
         root.addProperty("subset_size", r.subsetSize());
         root.addProperty("seed", r.seed());
         root.add("learning_rate", num(learningRate));
+        root.addProperty("non_finite_parameters", r.nonFiniteParameters());
         Curvature.GradientStudy g = r.gradient();
         root.add("loss", num(g.loss()));
         root.add("gradient_norm", num(g.along().gradientNorm()));
         root.add("gHg", num(g.along().gHg()));
-        root.add("optimal_step", num(g.along().optimalStep()));
+        StrictJson.number(root, "optimal_step", g.along().optimalStep(), optimalStepReason(g.along()));
         root.add("second_order", secondOrder(g));
         root.add("hessian", hessian(r.hessian()));
         JsonArray units = new JsonArray();
@@ -59,7 +56,11 @@ public final class DiagnosisFile {
         }
         root.add("units", units);
         root.add("symmetry", symmetry(r.symmetry()));
-        root.add("spread", r.spread() == null ? JsonNull.INSTANCE : spread(r.spread()));
+        if (r.spread() == null) {
+            StrictJson.missing(root, "spread", "not measured: the training set is too small for disjoint subsets");
+        } else {
+            root.add("spread", spread(r.spread()));
+        }
         JsonObject doctor = new JsonObject();
         JsonArray list = new JsonArray();
         for (Finding f : findings) {
@@ -88,10 +89,16 @@ public final class DiagnosisFile {
         return root;
     }
 
-    /** Writes {@code json} to {@code file} atomically. */
+    /** Why ε* is null: gᵀHg ≤ 0 (undefined), or gᵀHg not a number. */
+    private static String optimalStepReason(Curvature.AlongGradient a) {
+        return Double.isFinite(a.gHg()) ? "undefined: g'Hg <= 0, where the quadratic model predicts that every step"
+                + " along -g improves" : "not measured: g'Hg is not finite";
+    }
+
+    /** Writes {@code json} to {@code file} atomically, as strict JSON. */
     public static void write(Path file, JsonObject json) {
         try {
-            AtomicFiles.writeString(file, GSON.toJson(json) + "\n");
+            AtomicFiles.writeString(file, StrictJson.toJson(json));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }
@@ -101,9 +108,17 @@ public final class DiagnosisFile {
         JsonObject so = new JsonObject();
         List<Curvature.StepCheck> checks = g.checks();
         Curvature.StepCheck primary = checks.isEmpty() ? null : checks.get(0);
-        so.add("step", primary == null ? JsonNull.INSTANCE : num(primary.step()));
-        so.add("predicted_change", primary == null ? JsonNull.INSTANCE : num(primary.predictedChange()));
-        so.add("actual_change", primary == null ? JsonNull.INSTANCE : num(primary.actualChange()));
+        if (primary == null) {
+            String none = "not measured: no step to check (the optimal step is undefined and the learning rate"
+                    + " unknown)";
+            StrictJson.missing(so, "step", none);
+            StrictJson.missing(so, "predicted_change", none);
+            StrictJson.missing(so, "actual_change", none);
+        } else {
+            so.add("step", num(primary.step()));
+            so.add("predicted_change", num(primary.predictedChange()));
+            so.add("actual_change", num(primary.actualChange()));
+        }
         JsonArray all = new JsonArray();
         for (Curvature.StepCheck c : checks) {
             JsonObject o = new JsonObject();
@@ -126,19 +141,25 @@ public final class DiagnosisFile {
         JsonObject o = new JsonObject();
         o.add("top_eigenvalues", array(h.topEigenvalues()));
         o.add("top_residuals", array(h.topResiduals()));
-        o.add("max_eigenvalue", num(h.maxEigenvalue()));
-        o.add("min_eigenvalue", num(h.minEigenvalue()));
-        o.add("condition_number", h.conditionNumber() == null ? JsonNull.INSTANCE : num(h.conditionNumber()));
-        o.add("max_stable_lr", h.maxStableLearningRate() == null ? JsonNull.INSTANCE
-                : num(h.maxStableLearningRate()));
+        String unmeasured = h.lanczosSteps() == 0 ? "not measured: " + h.failure() : null;
+        StrictJson.number(o, "max_eigenvalue", h.maxEigenvalue(), unmeasured);
+        StrictJson.number(o, "min_eigenvalue", h.minEigenvalue(), unmeasured);
+        StrictJson.number(o, "condition_number", h.conditionNumber(), unmeasured != null ? unmeasured
+                : "undefined: lambda_min <= 0 (no positive lower end of the spectrum to divide by)");
+        StrictJson.number(o, "max_stable_lr", h.maxStableLearningRate(), unmeasured != null ? unmeasured
+                : "undefined: lambda_max <= 0 (no direction of positive curvature limits the step)");
         o.addProperty("saddle", h.saddle());
         o.add("negative_eigenvalues", array(h.negativeEigenvalues()));
         o.addProperty("negative_tolerance", HessianSpectrum.NEGATIVE_TOLERANCE);
         o.addProperty("lanczos_steps", h.lanczosSteps());
         o.addProperty("hvp", "central differences");
+        if (h.failure() != null) {
+            o.addProperty("failure", h.failure());
+        }
         SpectralDensity d = h.density();
         if (d == null) {
-            o.add("density", JsonNull.INSTANCE);
+            StrictJson.missing(o, "density", unmeasured != null ? unmeasured
+                    : "not measured: --density-probes 0");
         } else {
             JsonObject dj = new JsonObject();
             dj.addProperty("method", "stochastic Lanczos quadrature, Gaussian broadening");
@@ -157,11 +178,15 @@ public final class DiagnosisFile {
         o.addProperty("layer", l.layer());
         o.addProperty("activation", l.activation().name().toLowerCase(Locale.ROOT));
         o.addProperty("units", l.units());
-        o.add("dead_fraction", l.deadFraction() == null ? JsonNull.INSTANCE : num(l.deadFraction()));
-        o.add("saturated_fraction", l.saturatedFraction() == null ? JsonNull.INSTANCE
-                : num(l.saturatedFraction()));
+        String broken = l.nonFiniteActivations() > 0 ? "not measured: " + l.nonFiniteActivations()
+                + " outputs of this layer are NaN/Inf" : null;
+        StrictJson.number(o, "dead_fraction", l.deadFraction(), broken != null ? broken
+                : "undefined: only ReLU units can be dead");
+        StrictJson.number(o, "saturated_fraction", l.saturatedFraction(), broken != null ? broken
+                : "undefined: only logistic and tanh units saturate");
         o.addProperty("dead_units", l.deadUnits());
         o.addProperty("saturated_units", l.saturatedUnits());
+        o.addProperty("non_finite_activations", l.nonFiniteActivations());
         o.add("histogram", histogram(l.histogram()));
         o.add("mean_activation_histogram", histogram(l.meanActivationHistogram()));
         return o;
@@ -204,28 +229,31 @@ public final class DiagnosisFile {
         JsonObject o = new JsonObject();
         o.addProperty("subsets", s.subsets());
         o.addProperty("subset_size", s.subsetSize());
-        o.add("loss", spreadOf(s.loss()));
-        o.add("gradient_norm", spreadOf(s.gradientNorm()));
-        o.add("gHg", spreadOf(s.gHg()));
-        o.add("optimal_step", spreadOf(s.optimalStep()));
-        o.add("dead_fraction", spreadOf(s.deadFraction()));
-        o.add("saturated_fraction", spreadOf(s.saturatedFraction()));
+        String none = "not measured: no subset gave a finite value";
+        spreadOf(o, "loss", s.loss(), none);
+        spreadOf(o, "gradient_norm", s.gradientNorm(), none);
+        spreadOf(o, "gHg", s.gHg(), none);
+        spreadOf(o, "optimal_step", s.optimalStep(), "undefined or not finite on every subset (g'Hg <= 0 there)");
+        spreadOf(o, "dead_fraction", s.deadFraction(), "undefined: no hidden ReLU layer with finite outputs");
+        spreadOf(o, "saturated_fraction", s.saturatedFraction(),
+                "undefined: no hidden logistic or tanh layer with finite outputs");
         return o;
     }
 
-    private static JsonElement spreadOf(Diagnosis.Spread s) {
+    private static void spreadOf(JsonObject parent, String name, Diagnosis.Spread s, String reasonIfNone) {
         boolean any = false;
         for (double v : s.values()) {
             any |= Double.isFinite(v);
         }
         if (!any) {
-            return JsonNull.INSTANCE;
+            StrictJson.missing(parent, name, reasonIfNone);
+            return;
         }
         JsonObject o = new JsonObject();
         o.add("mean", num(s.mean()));
-        o.add("std", num(s.std()));
+        StrictJson.number(o, "std", s.std(), s.values().length < 2 ? "undefined: one subset has no spread" : null);
         o.add("values", array(s.values()));
-        return o;
+        parent.add(name, o);
     }
 
     private static JsonArray array(double[] v) {
@@ -236,8 +264,11 @@ public final class DiagnosisFile {
         return a;
     }
 
-    /** A finite number, or null (JSON has no NaN or Infinity). */
+    /**
+     * A number as it is, NaN and ±Infinity included: {@link StrictJson#toJson} writes those as null with a
+     * "not finite" status (members where a better reason is known use {@link StrictJson#number} instead).
+     */
     static JsonElement num(double v) {
-        return Double.isFinite(v) ? new JsonPrimitive(v) : JsonNull.INSTANCE;
+        return new JsonPrimitive(v);
     }
 }

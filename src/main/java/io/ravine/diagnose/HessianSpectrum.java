@@ -27,10 +27,12 @@ import java.util.List;
  * @param negativeEigenvalues the Ritz values of the main run below that threshold, ascending
  * @param lanczosSteps steps per run
  * @param density the stochastic-Lanczos-quadrature density estimate, or null
+ * @param failure null, or why the Lanczos run stopped early ({@link Lanczos.Result#failure}): the spectrum then
+ *     holds the Ritz values of the steps completed before it, or nothing (no eigenvalue; λ_min NaN) when none was
  */
 public record HessianSpectrum(double[] topEigenvalues, double[] topResiduals, double minEigenvalue,
         Double conditionNumber, Double maxStableLearningRate, boolean saddle, double[] negativeEigenvalues,
-        int lanczosSteps, SpectralDensity density) {
+        int lanczosSteps, SpectralDensity density, String failure) {
 
     /**
      * A Ritz value counts as negative below −1e-3·max|λ|: the float32 finite-difference product is accurate to
@@ -46,6 +48,12 @@ public record HessianSpectrum(double[] topEigenvalues, double[] topResiduals, do
      */
     public static HessianSpectrum from(Lanczos.Result main, List<Lanczos.Result> others, int topK,
             boolean withDensity) {
+        // Probes that stopped before their first step have no Ritz values; a failed main run is reported as such.
+        others = others.stream().filter(r -> r.steps() > 0).toList();
+        if (main.steps() == 0) {
+            return new HessianSpectrum(new double[0], new double[0], Double.NaN, null, null, false, new double[0],
+                    0, null, main.failure() != null ? main.failure() : "the Lanczos run completed no step");
+        }
         double[] ritz = main.ritzValues();
         int k = Math.min(topK, ritz.length);
         double[] top = Arrays.copyOf(ritz, k);
@@ -74,10 +82,12 @@ public record HessianSpectrum(double[] topEigenvalues, double[] topResiduals, do
             density = SpectralDensity.estimate(all);
         }
         return new HessianSpectrum(top, res, lambdaMin, condition, maxLr, lambdaMin < threshold,
-                negatives.stream().mapToDouble(Double::doubleValue).toArray(), main.steps(), density);
+                negatives.stream().mapToDouble(Double::doubleValue).toArray(), main.steps(), density,
+                main.failure());
     }
 
+    /** λ_max (the largest Ritz value); NaN when the Lanczos run completed no step. */
     public double maxEigenvalue() {
-        return topEigenvalues[0];
+        return topEigenvalues.length == 0 ? Double.NaN : topEigenvalues[0];
     }
 }

@@ -215,7 +215,10 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
         return Math.sqrt(machineEpsilon) * (1.0 + thetaNorm) / directionNorm;
     }
 
-    /** out ← H v at the current θ (θ restored exactly). A zero v gives a zero product. */
+    /**
+     * out ← H v at the current θ (θ restored exactly). A zero v gives a zero product; a non-finite v, or a θ whose
+     * norm is not finite, gives NaN everywhere (the caller reports it; nothing throws).
+     */
     @Override
     public void apply(Tensor v, Tensor out) {
         double vNorm = Math.sqrt(backend.sumOfSquares(v));
@@ -225,6 +228,11 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
         }
         products++;
         double eps = step(vNorm);
+        if (!Double.isFinite(eps)) {
+            // θ itself is not finite (a checkpoint that blew up past float or holds NaN): no product to take.
+            backend.fill(out, Double.NaN);
+            return;
+        }
         Tensor theta = model.theta();
         int n = subset.n();
         int w1 = mlp.fanOut(0);

@@ -19,6 +19,11 @@ import java.util.SplittableRandom;
  * <p>When the Krylov space is exhausted (β_j ≈ 0: q₁ lies in an invariant subspace, as for a Hessian with repeated
  * eigenvalues) the method restarts with a fresh random vector orthogonal to Q and a zero coupling in T, so with
  * k = P steps it finds every eigenvalue with its multiplicity.
+ *
+ * <p>A product that is not finite (a checkpoint whose θ blew up or holds NaN, so that gradients overflow) or a
+ * vector that cannot be normalised stops the run there: the result holds the Ritz values of the steps completed
+ * before it (possibly none) and says why in {@link Result#failure}, for the diagnosis to report as a finding. It
+ * never throws for what the operator returns.
  */
 public final class Lanczos {
     /**
@@ -38,11 +43,12 @@ public final class Lanczos {
      *     from converged it is, in the units of the eigenvalues)
      * @param quadratureWeights for each Ritz value, (first component of T's eigenvector)²: the weights of the Gauss
      *     quadrature of the start vector's spectral measure (stochastic Lanczos quadrature)
-     * @param steps k
+     * @param steps k, the steps completed (fewer than asked when the run stopped early, 0 when no step completed)
      * @param restarts how many times the Krylov space was exhausted and restarted
+     * @param failure why the run stopped before the steps asked for, or null when it did not
      */
     public record Result(double[] ritzValues, double[] residuals, double[] quadratureWeights, int steps,
-            int restarts) {
+            int restarts, String failure) {
     }
 
     /**
@@ -63,21 +69,26 @@ public final class Lanczos {
         double[] beta = new double[k];
         int restarts = 0;
         double lastBeta = 0;
+        int done = 0;
+        String failure = null;
         try (Tensor basis = b.allocate(k, p); Tensor w = b.allocateVector(p)) {
             Tensor[] q = new Tensor[k];
             for (int j = 0; j < k; j++) {
                 q[j] = basis.view(j * p, p, 1);
             }
-            randomUnit(b, rng, q[0], q, 0);
+            failure = randomUnit(b, rng, q[0], q, 0);
             double scale = 0;
-            for (int j = 0; j < k; j++) {
+            for (int j = 0; j < k && failure == null; j++) {
                 op.apply(q[j], w);
                 alpha[j] = b.dot(q[j], w);
                 orthogonalize(b, w, q, j + 1);
                 double bj = Math.sqrt(b.sumOfSquares(w));
                 if (!Double.isFinite(alpha[j]) || !Double.isFinite(bj)) {
-                    throw new ArithmeticException("the operator returned non-finite values at Lanczos step " + j);
+                    failure = "the Hessian-vector product was not finite at Lanczos step " + j + " (q'Hq = "
+                            + alpha[j] + ", residual norm " + bj + ")";
+                    break;
                 }
+                done = j + 1;
                 scale = Math.max(scale, Math.max(Math.abs(alpha[j]), bj));
                 if (j == k - 1) {
                     lastBeta = bj;
@@ -86,24 +97,34 @@ public final class Lanczos {
                 if (bj <= BREAKDOWN * scale) {
                     beta[j] = 0;
                     restarts++;
-                    randomUnit(b, rng, q[j + 1], q, j + 1);
+                    failure = randomUnit(b, rng, q[j + 1], q, j + 1);
                 } else {
                     beta[j] = bj;
                     b.copy(w, q[j + 1]);
                     b.scale(1.0 / bj, q[j + 1]);
                 }
+                lastBeta = beta[j];
             }
         }
-        TridiagonalEigen eig = TridiagonalEigen.of(alpha, beta);
-        double[] values = eig.values();
-        double[] residuals = new double[k];
-        double[] weights = new double[k];
-        for (int i = 0; i < k; i++) {
-            double[] s = eig.vector(i);
-            residuals[i] = Math.abs(lastBeta * s[k - 1]);
-            weights[i] = s[0] * s[0];
+        if (done == 0) {
+            return new Result(new double[0], new double[0], new double[0], 0, restarts, failure);
         }
-        return new Result(values, residuals, weights, k, restarts);
+        TridiagonalEigen eig;
+        try {
+            eig = TridiagonalEigen.of(java.util.Arrays.copyOf(alpha, done), java.util.Arrays.copyOf(beta, done));
+        } catch (ArithmeticException e) {
+            return new Result(new double[0], new double[0], new double[0], 0, restarts,
+                    "the eigenvalues of the Lanczos tridiagonal did not converge (" + e.getMessage() + ")");
+        }
+        double[] values = eig.values();
+        double[] residuals = new double[done];
+        double[] weights = new double[done];
+        for (int i = 0; i < done; i++) {
+            double[] sv = eig.vector(i);
+            residuals[i] = Math.abs(lastBeta * sv[done - 1]);
+            weights[i] = sv[0] * sv[0];
+        }
+        return new Result(values, residuals, weights, done, restarts, failure);
     }
 
     /** w ← w − Σ_{i<count} (q_iᵀw) q_i, applied twice. */
@@ -115,8 +136,11 @@ public final class Lanczos {
         }
     }
 
-    /** dst ← a Gaussian vector orthogonalised against q[0..count) and normalised. */
-    private static void randomUnit(Backend b, SplittableRandom rng, Tensor dst, Tensor[] q, int count) {
+    /**
+     * dst ← a Gaussian vector orthogonalised against q[0..count) and normalised; returns null, or why no such vector
+     * was found (its norm stayed near zero or was not finite).
+     */
+    private static String randomUnit(Backend b, SplittableRandom rng, Tensor dst, Tensor[] q, int count) {
         int p = dst.length();
         for (int attempt = 0; attempt < 8; attempt++) {
             float[] host = new float[p];
@@ -126,11 +150,15 @@ public final class Lanczos {
             b.copyFromHost(host, 0, dst);
             orthogonalize(b, dst, q, count);
             double norm = Math.sqrt(b.sumOfSquares(dst));
+            if (!Double.isFinite(norm)) {
+                return "a start vector orthogonalised against " + count + " Lanczos vectors was not finite (norm "
+                        + norm + ")";
+            }
             if (norm > 1e-3 * Math.sqrt(p)) {
                 b.scale(1.0 / norm, dst);
-                return;
+                return null;
             }
         }
-        throw new IllegalStateException("cannot find a vector orthogonal to " + count + " Lanczos vectors");
+        return "no vector orthogonal to " + count + " Lanczos vectors has a norm away from zero";
     }
 }

@@ -27,12 +27,20 @@ public final class MeasurementFindings {
     public static final String SYMMETRY_WORKAROUND = "initialize W randomly";
     public static final String ILL_CONDITIONING_WORKAROUND =
             "normalize inputs; momentum; Adam; second-order optimization";
+    /** The problem name of measurements that came out NaN/Inf (or could not be made) at this θ. */
+    public static final String NON_FINITE = "non_finite";
+    public static final String NON_FINITE_WORKAROUND = "this θ is from a run that blew up: diagnose an earlier"
+            + " checkpoint (--checkpoint NAME) and decrease α (the learning rate)";
 
     private MeasurementFindings() {
     }
 
     public static List<Finding> from(Diagnosis.Report r) {
         List<Finding> out = new ArrayList<>();
+        Finding broken = nonFinite(r);
+        if (broken != null) {
+            out.add(broken);
+        }
         List<String> dead = new ArrayList<>();
         List<String> saturated = new ArrayList<>();
         for (UnitStatistics.Layer l : r.units()) {
@@ -87,6 +95,43 @@ public final class MeasurementFindings {
                     ILL_CONDITIONING_WORKAROUND));
         }
         return out;
+    }
+
+    /**
+     * What at θ is not a finite number: θ itself, the loss, the gradient, gᵀHg, the Lanczos run (a non-finite
+     * Hessian-vector product or a vector that could not be normalised stops it), the hidden layers' outputs. Null
+     * when everything is finite.
+     */
+    static Finding nonFinite(Diagnosis.Report r) {
+        List<String> what = new ArrayList<>();
+        if (r.nonFiniteParameters() > 0) {
+            what.add(String.format(Locale.ROOT, "θ holds %d NaN/Inf values", r.nonFiniteParameters()));
+        }
+        Curvature.GradientStudy g = r.gradient();
+        if (!Double.isFinite(g.loss())) {
+            what.add(String.format(Locale.ROOT, "the loss on %d examples is %s", r.subsetSize(), g.loss()));
+        }
+        if (!Double.isFinite(g.along().gradientNorm())) {
+            what.add("the gradient norm is " + g.along().gradientNorm());
+        } else if (!Double.isFinite(g.along().gHg())) {
+            what.add("g'Hg is " + g.along().gHg());
+        }
+        HessianSpectrum h = r.hessian();
+        if (h.failure() != null) {
+            what.add(h.failure() + (h.lanczosSteps() == 0 ? ", so the Hessian spectrum was not measured"
+                    : String.format(Locale.ROOT, ", so the spectrum holds the Ritz values of the %d steps before it",
+                    h.lanczosSteps())));
+        }
+        for (UnitStatistics.Layer l : r.units()) {
+            if (l.nonFiniteActivations() > 0) {
+                what.add(String.format(Locale.ROOT, "layer %d outputs %d NaN/Inf values", l.layer(),
+                        l.nonFiniteActivations()));
+            }
+        }
+        if (what.isEmpty()) {
+            return null;
+        }
+        return new Finding(NON_FINITE, String.join("; ", what), NON_FINITE_WORKAROUND);
     }
 
     private static String layerText(UnitStatistics.Layer l, int count, double fraction) {

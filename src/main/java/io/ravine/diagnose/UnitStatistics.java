@@ -54,10 +54,14 @@ public final class UnitStatistics {
      * @param saturatedUnits logistic/tanh units saturated on ≥ 95% of the examples (0 for other activations)
      * @param saturatedFraction saturatedUnits / units for logistic/tanh layers, null otherwise
      * @param histogram all activations of the layer over the subset
-     * @param meanActivationHistogram the per-unit means over the subset
+     * @param meanActivationHistogram the per-unit means over the subset (units with a non-finite output left out)
+     * @param nonFiniteActivations outputs of the layer over the subset that are NaN or ±Inf (θ blew up or holds
+     *     NaN); they are left out of the histograms, and where there are any, dead and saturated units are not
+     *     counted (deadFraction and saturatedFraction null): a unit whose output is not a number is neither
      */
     public record Layer(int layer, Activation activation, int units, int deadUnits, Double deadFraction,
-            int saturatedUnits, Double saturatedFraction, Histogram histogram, Histogram meanActivationHistogram) {
+            int saturatedUnits, Double saturatedFraction, Histogram histogram, Histogram meanActivationHistogram,
+            long nonFiniteActivations) {
     }
 
     /** Statistics of every hidden layer of {@code model} at its current θ over {@code subset}. */
@@ -70,12 +74,15 @@ public final class UnitStatistics {
         int n = subset.n();
         long[][] active = new long[hidden][];
         long[][] saturated = new long[hidden][];
+        long[][] nonFinite = new long[hidden][];
+        long[] layerNonFinite = new long[hidden];
         double[][] sums = new double[hidden][];
         double[] min = new double[hidden];
         double[] max = new double[hidden];
         for (int k = 0; k < hidden; k++) {
             active[k] = new long[mlp.fanOut(k)];
             saturated[k] = new long[mlp.fanOut(k)];
+            nonFinite[k] = new long[mlp.fanOut(k)];
             sums[k] = new double[mlp.fanOut(k)];
             min[k] = Double.POSITIVE_INFINITY;
             max[k] = Double.NEGATIVE_INFINITY;
@@ -93,6 +100,11 @@ public final class UnitStatistics {
                 for (int r = 0; r < rows; r++) {
                     for (int u = 0; u < w; u++) {
                         double y = host[r * w + u];
+                        if (!Double.isFinite(y)) {
+                            nonFinite[k][u]++;
+                            layerNonFinite[k]++;
+                            continue;
+                        }
                         sums[k][u] += y;
                         if (y > 0) {
                             active[k][u]++;
@@ -118,7 +130,9 @@ public final class UnitStatistics {
                 int w = mlp.fanOut(k);
                 b.copyToHost(ws.activation(k).firstRows(rows), host, 0);
                 for (int i = 0, m = rows * w; i < m; i++) {
-                    counts[k][bin(host[i], ranges[k])]++;
+                    if (Float.isFinite(host[i])) {
+                        counts[k][bin(host[i], ranges[k])]++;
+                    }
                 }
             }
         }
@@ -130,6 +144,9 @@ public final class UnitStatistics {
             int dead = 0;
             int sat = 0;
             for (int u = 0; u < w; u++) {
+                if (nonFinite[k][u] > 0) {
+                    continue;
+                }
                 meanCounts[bin(sums[k][u] / n, ranges[k])]++;
                 if (active[k][u] == 0) {
                     dead++;
@@ -138,12 +155,13 @@ public final class UnitStatistics {
                     sat++;
                 }
             }
-            boolean relu = act == Activation.RELU;
-            boolean squashing = act == Activation.LOGISTIC || act == Activation.TANH;
+            boolean measured = layerNonFinite[k] == 0;
+            boolean relu = act == Activation.RELU && measured;
+            boolean squashing = (act == Activation.LOGISTIC || act == Activation.TANH) && measured;
             double[] edges = edges(ranges[k]);
             out.add(new Layer(k, act, w, relu ? dead : 0, relu ? (double) dead / w : null,
                     squashing ? sat : 0, squashing ? (double) sat / w : null,
-                    new Histogram(edges, counts[k]), new Histogram(edges.clone(), meanCounts)));
+                    new Histogram(edges, counts[k]), new Histogram(edges.clone(), meanCounts), layerNonFinite[k]));
         }
         return out;
     }
@@ -168,7 +186,11 @@ public final class UnitStatistics {
     private static double[] range(Activation act, double min, double max) {
         double lo = Double.isFinite(act.lowerEnd()) ? act.lowerEnd() : roundOutward(min, false);
         double hi = Double.isFinite(act.upperEnd()) ? act.upperEnd() : roundOutward(max, true);
-        if (!(hi > lo)) {
+        if (!Double.isFinite(lo)) {
+            // No finite value at all (every output NaN/Inf): any range will do, the histogram is empty.
+            lo = 0;
+        }
+        if (!(hi > lo) || !Double.isFinite(hi)) {
             // All values equal (e.g. an all-dead ReLU layer): a unit-wide range keeps the bins well defined.
             hi = lo + 1.0;
         }

@@ -74,9 +74,13 @@ public final class UnitSymmetry {
             }
             sig[u] = s;
         }
-        // Exact duplicates: groups of bitwise-equal signatures.
+        // Exact duplicates: groups of bitwise-equal signatures. A unit with a NaN or ±Inf weight (a blown-up or
+        // corrupt θ) is broken, not symmetric: it is left out, or equal NaN bit patterns would group such units.
         Map<Key, List<Integer>> groups = new LinkedHashMap<>(); // in order of first unit
         for (int u = 0; u < units; u++) {
+            if (!finite(sig[u])) {
+                continue;
+            }
             groups.computeIfAbsent(new Key(sig[u]), x -> new ArrayList<>()).add(u);
         }
         long pairs = 0;
@@ -118,6 +122,15 @@ public final class UnitSymmetry {
         if (examples.size() < MAX_EXAMPLES) {
             examples.add(p);
         }
+    }
+
+    private static boolean finite(float[] s) {
+        for (float v : s) {
+            if (!Float.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static double norm(float[] s) {

@@ -1,11 +1,10 @@
 package io.ravine.landscape;
 
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import io.ravine.InvalidInputException;
 import io.ravine.backend.Backend;
 import io.ravine.data.Dataset;
 import io.ravine.io.AtomicFiles;
+import io.ravine.io.StrictJson;
 import io.ravine.nn.Mlp;
 import io.ravine.report.ContourPlot;
 import io.ravine.report.LinePlot;
@@ -39,9 +38,6 @@ import org.apache.commons.csv.CSVPrinter;
  * </ul>
  */
 public final class LossLandscape implements AutoCloseable {
-    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
-            .disableHtmlEscaping().create();
-
     private final Path runDir;
     private final Trainer trainer;
     private final Dataset subset;
@@ -293,7 +289,10 @@ public final class LossLandscape implements AutoCloseable {
         });
     }
 
-    /** Writes landscape.json: the line, its minimum and shape, and the plane's kind, grid and trajectory. */
+    /**
+     * Writes landscape.json: the line, its minimum and shape, and the plane's kind, grid and trajectory. A loss
+     * that overflowed (a blown-up θ, or far out on the line) is null with a status ({@link StrictJson}).
+     */
     public static void writeSummary(Path dir, Map<String, Object> header, Line line, Plane plane) {
         Map<String, Object> root = new LinkedHashMap<>(header);
         if (line != null) {
@@ -330,7 +329,7 @@ public final class LossLandscape implements AutoCloseable {
         }
         try {
             Files.createDirectories(dir);
-            AtomicFiles.writeString(dir.resolve("landscape.json"), GSON.toJson(root) + "\n");
+            AtomicFiles.writeString(dir.resolve("landscape.json"), StrictJson.toJson(root));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + dir.resolve("landscape.json"), e);
         }

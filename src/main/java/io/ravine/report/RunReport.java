@@ -5,6 +5,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.ravine.InvalidInputException;
+import io.ravine.io.StrictJson;
 import io.ravine.train.MetricsLog;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -186,15 +187,15 @@ public final class RunReport {
         for (String key : List.of("checkpoint", "step", "subset_size", "loss", "gradient_norm", "gHg",
                 "optimal_step", "learning_rate")) {
             if (d.has(key)) {
-                rows.add(List.of(key, text(d.get(key))));
+                rows.add(List.of(key, value(d, key)));
             }
         }
         JsonObject h = object(d, "hessian");
         if (h != null) {
             for (String key : List.of("max_eigenvalue", "min_eigenvalue", "condition_number", "max_stable_lr",
-                    "saddle", "lanczos_steps", "hvp")) {
+                    "saddle", "lanczos_steps", "hvp", "failure")) {
                 if (h.has(key)) {
-                    rows.add(List.of("hessian." + key, text(h.get(key))));
+                    rows.add(List.of("hessian." + key, value(h, key)));
                 }
             }
         }
@@ -210,7 +211,7 @@ public final class RunReport {
             for (JsonElement u : units) {
                 JsonObject o = u.getAsJsonObject();
                 rows.add(List.of("layer " + text(o.get("layer")) + " (" + text(o.get("activation")) + ")",
-                        "dead " + text(o.get("dead_fraction")) + ", saturated " + text(o.get("saturated_fraction"))));
+                        "dead " + value(o, "dead_fraction") + ", saturated " + value(o, "saturated_fraction")));
             }
         }
         JsonObject sym = object(d, "symmetry");
@@ -261,12 +262,31 @@ public final class RunReport {
         return e != null && e.isJsonObject() ? e.getAsJsonObject() : null;
     }
 
+    /**
+     * One row per member; a null shows its reason from the {@code _status} member beside it (StrictJson's
+     * convention), which then gets no row of its own.
+     */
     private static List<List<String>> rows(JsonObject o) {
         List<List<String>> rows = new ArrayList<>();
         for (Map.Entry<String, JsonElement> e : o.entrySet()) {
-            rows.add(List.of(e.getKey(), text(e.getValue())));
+            String key = e.getKey();
+            if (key.endsWith(StrictJson.STATUS_SUFFIX)
+                    && o.has(key.substring(0, key.length() - StrictJson.STATUS_SUFFIX.length()))) {
+                continue;
+            }
+            rows.add(List.of(key, value(o, key)));
         }
         return rows;
+    }
+
+    /** A member's text: its value, or for a null "-" and the reason its {@code _status} member gives. */
+    private static String value(JsonObject o, String key) {
+        JsonElement v = o.get(key);
+        JsonElement status = o.get(key + StrictJson.STATUS_SUFFIX);
+        if ((v == null || v.isJsonNull()) && status != null && status.isJsonPrimitive()) {
+            return "- (" + status.getAsString() + ")";
+        }
+        return text(v);
     }
 
     private static String text(JsonElement e) {

@@ -9,6 +9,7 @@ import io.ravine.data.TrainTest;
 import io.ravine.io.AtomicFiles;
 import io.ravine.io.DirectoryLock;
 import io.ravine.io.OutputDirectories;
+import io.ravine.io.StrictJson;
 import io.ravine.report.ChartFonts;
 import io.ravine.report.ReportFiles;
 import io.ravine.train.ResumeCheck;
@@ -330,9 +331,13 @@ public final class LearningRateSweep {
                 arr.add(json(r));
             }
             root.add("runs", arr);
-            root.add("best", best == null ? com.google.gson.JsonNull.INSTANCE : json(best));
-            root.add("train_config", StudyFiles.GSON.toJsonTree(base));
-            AtomicFiles.writeString(dir.resolve("sweep.json"), StudyFiles.GSON.toJson(root) + "\n");
+            if (best == null) {
+                StrictJson.missing(root, "best", "none: every run diverged (or none has a finite " + select + ")");
+            } else {
+                root.add("best", json(best));
+            }
+            root.add("train_config", StrictJson.settingsTree(base));
+            AtomicFiles.writeString(dir.resolve("sweep.json"), StrictJson.toJson(root));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the sweep summary in " + dir, e);
         }
@@ -352,9 +357,13 @@ public final class LearningRateSweep {
         o.addProperty("seed", r.seed());
         o.addProperty("run_dir", r.runDir().toString());
         o.addProperty("status", r.status());
-        o.add("final_train_loss", StudyReport.num(r.finalTrainLoss()));
-        o.add("test_loss", StudyReport.num(r.testLoss()));
-        o.add("test_accuracy", StudyReport.num(r.testAccuracy()));
+        // A diverged run has no final evaluation; a completed one without accuracy is a regression.
+        String diverged = r.status().equals("diverged") ? "not measured: the run diverged (its summary.json says"
+                + " where and why), so it has no final evaluation" : null;
+        StrictJson.number(o, "final_train_loss", r.finalTrainLoss(), diverged);
+        StrictJson.number(o, "test_loss", r.testLoss(), diverged);
+        StrictJson.number(o, "test_accuracy", r.testAccuracy(), diverged != null ? diverged
+                : "undefined: the targets are real numbers (a regression), so there is no accuracy");
         o.addProperty("steps", r.steps());
         return o;
     }

@@ -1,7 +1,6 @@
 package io.ravine.study;
 
 import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import io.ravine.InvalidInputException;
@@ -9,6 +8,7 @@ import io.ravine.io.AtomicFiles;
 import io.ravine.io.DirectoryLock;
 import io.ravine.io.OutputDirectories;
 import io.ravine.io.ParseErrors;
+import io.ravine.io.StrictJson;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringWriter;
@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  */
 final class StudyFiles implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StudyFiles.class);
-    static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+    static final Gson GSON = StrictJson.gson();
     static final String CONFIG_FILE = "study-config.json";
     static final String TRIALS_FILE = "study.csv";
 
@@ -67,7 +67,7 @@ final class StudyFiles implements AutoCloseable {
                         + "): choose another --out, or replace it with --overwrite");
             }
             Path configFile = dir.resolve(CONFIG_FILE);
-            JsonObject now = GSON.toJsonTree(config).getAsJsonObject();
+            JsonObject now = StrictJson.settingsTree(config).getAsJsonObject();
             // Everything the directory holds is read and checked before anything is written into it: a foreign or
             // damaged study.csv, noise-scale.csv or study-config.json leaves the directory as it was.
             if (Files.exists(configFile)) {
@@ -106,7 +106,7 @@ final class StudyFiles implements AutoCloseable {
             }
             JsonObject root = new JsonObject();
             root.add("config", now);
-            AtomicFiles.writeString(configFile, GSON.toJson(root) + "\n");
+            AtomicFiles.writeString(configFile, StrictJson.toJson(root));
             if (old != null) {
                 old.discard();
                 old = null;

@@ -2,9 +2,9 @@ package io.ravine.study;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
+import io.ravine.io.StrictJson;
 import io.ravine.report.HtmlPage;
 import io.ravine.report.LinePlot;
 import io.ravine.report.ReportFiles;
@@ -17,12 +17,16 @@ final class StudyReport {
     private StudyReport() {
     }
 
+    /**
+     * A number for a JSON tree, non-finite ones included: {@link StrictJson#toJson} writes those as null with a
+     * "not finite" status where the writer gives no better reason ({@link StrictJson#number}).
+     */
     static JsonElement num(double v) {
-        return Double.isFinite(v) ? new JsonPrimitive(v) : JsonNull.INSTANCE;
+        return new JsonPrimitive(v);
     }
 
     static void write(StudyFiles files, BatchSizeStudyConfig config, BatchSizeStudyResult r) {
-        files.writeString("study.json", StudyFiles.GSON.toJson(json(config, r)) + "\n");
+        files.writeString("study.json", StrictJson.toJson(json(config, r)));
         // The charts and the page after study.json, and never a reason to lose it.
         ReportFiles.bestEffort(files.dir().resolve("report.html"), () -> page(files, config, r));
     }
@@ -58,7 +62,7 @@ final class StudyReport {
 
     private static JsonObject json(BatchSizeStudyConfig config, BatchSizeStudyResult r) {
         JsonObject root = new JsonObject();
-        root.add("config", StudyFiles.GSON.toJsonTree(config));
+        root.add("config", StrictJson.settingsTree(config));
         JsonObject hw = new JsonObject();
         for (BatchSizeStudyResult.DeviceCurve c : r.hardware().values()) {
             JsonObject d = new JsonObject();
@@ -68,8 +72,10 @@ final class StudyReport {
             if (c.saturation() != null) {
                 d.add("saturation_batch_size", num(c.saturation().batchSize()));
                 d.addProperty("saturation_position", c.saturation().position().jsonName());
-                d.add("flat_seconds_per_update", num(c.saturation().flatSeconds()));
-                d.add("seconds_per_example", num(c.saturation().secondsPerExample()));
+                StrictJson.number(d, "flat_seconds_per_update", c.saturation().flatSeconds(),
+                        "undefined: no measured batch size lies on the flat part of the curve");
+                StrictJson.number(d, "seconds_per_example", c.saturation().secondsPerExample(),
+                        "undefined: no measured batch size lies on the linear part of the curve");
             }
             JsonArray pts = new JsonArray();
             for (TrialRow t : c.points()) {
@@ -98,22 +104,33 @@ final class StudyReport {
                 JsonObject o = new JsonObject();
                 o.addProperty("batch_size", p.batchSize());
                 o.addProperty("status", p.status());
-                o.add("steps", p.steps() < 0 ? JsonNull.INSTANCE : new JsonPrimitive(p.steps()));
-                o.add("examples", p.examples() < 0 ? JsonNull.INSTANCE : new JsonPrimitive(p.examples()));
-                o.add("learning_rate", num(p.learningRate()));
+                String notReached = p.status().equals("diverged")
+                        ? "not measured: the run diverged at every learning rate of the grid"
+                        : "not measured: no learning rate of the grid reached the target within max_steps";
+                if (p.steps() < 0) {
+                    StrictJson.missing(o, "steps", notReached);
+                    StrictJson.missing(o, "examples", notReached);
+                } else {
+                    o.addProperty("steps", p.steps());
+                    o.addProperty("examples", p.examples());
+                }
+                StrictJson.number(o, "learning_rate", p.learningRate(), p.steps() < 0 ? notReached : null);
                 o.addProperty("learning_rate_at_grid_edge", p.learningRateAtGridEdge());
                 o.addProperty("region", p.region());
                 pts.add(o);
             }
             st.add("points", pts);
             if (r.regions() != null) {
-                st.add("perfect_scaling_until", num(r.regions().perfectScalingUntil()));
-                st.add("maximal_parallelism_from", num(r.regions().maximalParallelismFrom()));
+                StrictJson.number(st, "perfect_scaling_until", r.regions().perfectScalingUntil(),
+                        "none: no measured batch size is in the perfect-scaling region");
+                StrictJson.number(st, "maximal_parallelism_from", r.regions().maximalParallelismFrom(),
+                        "none: no measured batch size is in the maximal-parallelism region");
             }
             if (r.critical() != null) {
-                st.add("critical_batch_size", num(r.critical().criticalBatchSize()));
-                st.add("min_steps", num(r.critical().minSteps()));
-                st.add("min_examples", num(r.critical().minExamples()));
+                String noFit = "undefined: the fit of steps against batch size gives no positive S_min and B_crit";
+                StrictJson.number(st, "critical_batch_size", r.critical().criticalBatchSize(), noFit);
+                StrictJson.number(st, "min_steps", r.critical().minSteps(), noFit);
+                StrictJson.number(st, "min_examples", r.critical().minExamples(), noFit);
             }
             root.add("steps_to_target", st);
         }
@@ -125,8 +142,13 @@ final class StudyReport {
             ns.addProperty("moving_average_beta", config.noiseDecay());
             NoiseSample last = r.noise().get(r.noise().size() - 1);
             ns.add("final_b_simple", num(last.estimate().simpleNoiseScale()));
-            ns.add("critical_batch_size_measured", r.critical() == null ? JsonNull.INSTANCE
-                    : num(r.critical().criticalBatchSize()));
+            if (r.critical() == null) {
+                StrictJson.missing(ns, "critical_batch_size_measured",
+                        "not measured: the steps-to-target part gave no critical batch size to compare with");
+            } else {
+                StrictJson.number(ns, "critical_batch_size_measured", r.critical().criticalBatchSize(),
+                        "undefined: the fit of steps against batch size gives no positive S_min and B_crit");
+            }
             JsonArray series = new JsonArray();
             for (NoiseSample n : r.noise()) {
                 JsonObject o = new JsonObject();

@@ -1,12 +1,11 @@
 package io.ravine.toy;
 
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import io.ravine.InvalidInputException;
 import io.ravine.backend.Tensor;
 import io.ravine.backend.UpdateRule;
 import io.ravine.backend.cpu.CpuBackend;
 import io.ravine.io.AtomicFiles;
+import io.ravine.io.StrictJson;
 import io.ravine.optim.Optimizer;
 import io.ravine.optim.OptimizerState;
 import io.ravine.report.ContourPlot;
@@ -37,9 +36,6 @@ public final class ToyRun {
 
     /** ‖θ‖ beyond this multiple of max(1, ‖θ₀‖) counts as diverged (the run stops there). */
     static final double DIVERGED_GROWTH = 1e12;
-
-    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
-            .disableHtmlEscaping().create();
 
     private ToyRun() {
     }
@@ -144,7 +140,7 @@ public final class ToyRun {
             return y;
         }
 
-        /** toy.json's content. */
+        /** toy.json's content: strict JSON, each null with the reason in its {@code _status} ({@link StrictJson}). */
         public String toJson() {
             Map<String, Object> root = new LinkedHashMap<>();
             root.put("problem", surface.name());
@@ -154,7 +150,7 @@ public final class ToyRun {
                 root.put("condition_number", Math.max(q.lambda1(), q.lambda2()) / Math.min(q.lambda1(),
                         q.lambda2()));
             }
-            root.put("minimizer", surface.minimizer());
+            put(root, "minimizer", surface.minimizer(), "none: this surface has no minimum (a saddle)");
             root.put("optimizer", settings.optimizer());
             Map<String, Object> s = new LinkedHashMap<>();
             s.put("lr", settings.lr());
@@ -167,22 +163,30 @@ public final class ToyRun {
             root.put("settings", s);
             root.put("verdict", verdict);
             root.put("steps_run", trajectory.length - 1);
-            root.put("steps_to_tolerance", stepsToTolerance);
+            put(root, "steps_to_tolerance", stepsToTolerance, "none: θ never came within tolerance × its starting"
+                    + " distance of the " + (surface.minimizer() != null ? "minimizer" : "saddle point"));
             root.put("final_point", finalPoint());
             root.put("final_value", finalValue());
             if (!directions.isEmpty()) {
+                String notGd = "undefined: the lectures' αλ regimes are those of plain gradient descent (sgd)";
+                String atZero = "undefined: the coordinate starts at 0, where gradient descent never moves it";
                 List<Map<String, Object>> dirs = new ArrayList<>();
                 for (Direction d : directions) {
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("axis", d.axis());
                     m.put("eigenvalue", d.eigenvalue());
-                    m.put("alpha_lambda", d.alphaLambda());
-                    m.put("predicted_regime", d.predicted() == null ? null : d.predicted().jsonName());
-                    m.put("observed_regime", d.observed() == null ? null : d.observed().jsonName());
+                    put(m, "alpha_lambda", d.alphaLambda(), notGd);
+                    put(m, "predicted_regime", d.predicted() == null ? null : d.predicted().jsonName(), notGd);
+                    put(m, "observed_regime", d.observed() == null ? null : d.observed().jsonName(), atZero);
                     m.put("sign_changes", d.signChanges());
-                    m.put("growth", d.growth());
-                    m.put("settled_step", d.settledStep());
-                    m.put("agree", d.agree());
+                    if (Double.isFinite(d.growth())) {
+                        m.put("growth", d.growth());
+                    } else {
+                        put(m, "growth", null, d.observed() == null ? atZero : StrictJson.notFinite(d.growth()));
+                    }
+                    put(m, "settled_step", d.settledStep(), "none: the coordinate never stayed within tolerance ×"
+                            + " its start");
+                    put(m, "agree", d.agree(), d.alphaLambda() == null ? notGd : atZero);
                     dirs.add(m);
                 }
                 root.put("directions", dirs);
@@ -192,7 +196,15 @@ public final class ToyRun {
             }
             root.put("trajectory", trajectory);
             root.put("values", values);
-            return GSON.toJson(root) + "\n";
+            return StrictJson.toJson(root);
+        }
+
+        /** {@code name: value}, and where the value is null, {@code name_status: reason}. */
+        private static void put(Map<String, Object> m, String name, Object value, String reason) {
+            m.put(name, value);
+            if (value == null) {
+                m.put(name + StrictJson.STATUS_SUFFIX, reason);
+            }
         }
 
         /** Writes {@code dir/toy.json} and {@code dir/contour.png}. */

@@ -153,15 +153,28 @@ public final class Checkpoint {
 
     /** θ alone, flattened in Ravine's layout (for diagnostics that only need parameters). */
     public static float[] loadParameters(Path file, Mlp mlp) {
-        return parameters(file, read(file), mlp);
+        return parameters(file, read(file), mlp, true);
+    }
+
+    /**
+     * θ alone, NaN and ±Inf values included (integrity, names and shapes still checked): for {@code diagnose},
+     * whose job includes looking at a checkpoint of a run that blew up and saying what is not finite in it.
+     */
+    public static float[] loadParametersAsStored(Path file, Mlp mlp) {
+        return parameters(file, read(file), mlp, false);
     }
 
     private static float[] parameters(Path file, SafeTensors.Contents c, Mlp mlp) {
+        return parameters(file, c, mlp, true);
+    }
+
+    private static float[] parameters(Path file, SafeTensors.Contents c, Mlp mlp, boolean requireFinite) {
         float[] theta = new float[mlp.parameterCount()];
         for (int k = 0; k < mlp.layerCount(); k++) {
             copyInto(file, c, mlp, "layers." + k + ".weight", new long[] {mlp.fanOut(k), mlp.fanIn(k)}, theta,
-                    mlp.weightOffset(k));
-            copyInto(file, c, mlp, "layers." + k + ".bias", new long[] {mlp.fanOut(k)}, theta, mlp.biasOffset(k));
+                    mlp.weightOffset(k), requireFinite);
+            copyInto(file, c, mlp, "layers." + k + ".bias", new long[] {mlp.fanOut(k)}, theta, mlp.biasOffset(k),
+                    requireFinite);
         }
         return theta;
     }
@@ -192,6 +205,11 @@ public final class Checkpoint {
 
     private static void copyInto(Path file, SafeTensors.Contents c, Mlp mlp, String name, long[] shape,
             float[] dst, int offset) {
+        copyInto(file, c, mlp, name, shape, dst, offset, true);
+    }
+
+    private static void copyInto(Path file, SafeTensors.Contents c, Mlp mlp, String name, long[] shape,
+            float[] dst, int offset, boolean requireFinite) {
         SafeTensors.Entry e = c.tensors().get(name);
         String saved = c.metadata().get("architecture");
         String why = saved != null && !saved.equals(mlp.describe())
@@ -206,7 +224,7 @@ public final class Checkpoint {
                     + (why.startsWith("wrong") ? why : "wrong architecture") + ")");
         }
         float[] values = e.floats();
-        for (int i = 0; i < values.length; i++) {
+        for (int i = 0; i < values.length && requireFinite; i++) {
             if (!Float.isFinite(values[i])) {
                 throw new InvalidInputException(file + ": tensor '" + name + "' holds " + values[i] + " at element "
                         + i + " (not finite: a checkpoint of a diverged run? resume from an earlier one)");

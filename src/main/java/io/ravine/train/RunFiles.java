@@ -1,10 +1,10 @@
 package io.ravine.train;
 
 import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import io.ravine.io.AtomicFiles;
+import io.ravine.io.StrictJson;
 import io.ravine.nn.Model;
 import io.ravine.optim.IterateAverage;
 import io.ravine.optim.OptimizerState;
@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,10 +26,7 @@ import org.slf4j.LoggerFactory;
  */
 final class RunFiles implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RunFiles.class);
-    static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
-            .disableHtmlEscaping().create();
-    /** config.json's writer: {@link #GSON} that keeps null members (the unset optional settings). */
-    private static final Gson CONFIG_GSON = GSON.newBuilder().serializeNulls().create();
+    static final Gson GSON = StrictJson.gson();
 
     private final Path dir;
     private final MetricsLog metrics;
@@ -89,7 +87,7 @@ final class RunFiles implements AutoCloseable {
         JsonObject root = new JsonObject();
         // Every key, unset optional ones as null, so that a key missing from the file is an error, not a default.
         root.addProperty("format", ConfigFile.FORMAT);
-        JsonObject settings = GSON.toJsonTree(config).getAsJsonObject();
+        JsonObject settings = StrictJson.settingsTree(config).getAsJsonObject();
         for (String key : ConfigFile.NULLABLE) {
             if (!settings.has(key)) {
                 settings.add(key, JsonNull.INSTANCE);
@@ -110,7 +108,7 @@ final class RunFiles implements AutoCloseable {
         resolved.addProperty("optimizer", trainer.optimizer().toString());
         resolved.addProperty("device", trainer.backend().deviceDescription());
         root.add("resolved", resolved);
-        return CONFIG_GSON.toJson(root) + "\n";
+        return StrictJson.toJson(root);
     }
 
     void appendMetrics(long step, double epoch, double lr, double batchLoss, double trainLoss, Evaluation test,
@@ -135,34 +133,68 @@ final class RunFiles implements AutoCloseable {
     }
 
     void writeSummary(TrainingResult r) {
-        Map<String, Object> s = new LinkedHashMap<>();
-        s.put("status", r.diverged() ? "diverged" : r.interrupted() ? "interrupted" : "completed");
-        s.put("final_train_loss", r.finalTrainLoss());
-        s.put("test_loss", r.testLoss());
-        s.put("test_accuracy", r.testAccuracy());
-        if (trainer.iterateAverage() != null) {
-            s.put("ema_test_loss", r.emaTestLoss());
-            s.put("ema_test_accuracy", r.emaTestAccuracy());
-        }
-        s.put("samples_per_second", r.samplesPerSecond());
-        s.put("train_seconds", r.trainSeconds());
-        s.put("steps", r.steps());
-        s.put("epochs", r.epochs());
-        s.put("device", r.device());
-        s.put("last_good_checkpoint", r.lastGoodCheckpoint());
-        if (r.divergence() != null) {
-            Map<String, Object> d = new LinkedHashMap<>();
-            d.put("step", r.divergence().step());
-            d.put("quantity", r.divergence().quantity());
-            d.put("evidence", r.divergence().evidence());
-            d.put("workaround", Divergence.WORKAROUND);
-            s.put("divergence", d);
-        }
         try {
-            AtomicFiles.writeString(dir.resolve("summary.json"), GSON.toJson(s) + "\n");
+            AtomicFiles.writeString(dir.resolve("summary.json"), summaryJson(r, trainer.iterateAverage() != null,
+                    trainer.testData().numClasses() > 0));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write summary.json", e);
         }
+    }
+
+    /**
+     * summary.json: strict JSON, every number that was not measured (or is not finite) null with the reason in its
+     * {@code _status} member ({@link StrictJson}).
+     *
+     * @param averaged whether iterate averaging was on (its two fields are written only then)
+     * @param classes whether the test targets are classes (else accuracy is undefined: a regression)
+     */
+    static String summaryJson(TrainingResult r, boolean averaged, boolean classes) {
+        JsonObject s = new JsonObject();
+        s.addProperty("status", r.diverged() ? "diverged" : r.interrupted() ? "interrupted" : "completed");
+        // Why the final evaluation's numbers are missing, where they are.
+        String noFinal = r.diverged() ? String.format(Locale.ROOT, "not measured: the run diverged at step %d"
+                + " (see divergence), so it has no final evaluation", r.divergence().step())
+                : r.interrupted() ? String.format(Locale.ROOT, "not measured: the run was interrupted after step %d,"
+                + " before its final evaluation", r.steps()) : null;
+        String noTrainLoss = r.interrupted() && !r.diverged() ? String.format(Locale.ROOT, "not measured: the run"
+                + " was interrupted after step %d, before its first logged step", r.steps()) : noFinal;
+        String noAccuracy = classes ? noFinal
+                : "undefined: the targets are real numbers (a regression), so there is no accuracy";
+        StrictJson.number(s, "final_train_loss", r.finalTrainLoss(), noTrainLoss);
+        StrictJson.number(s, "test_loss", r.testLoss(), noFinal);
+        StrictJson.number(s, "test_accuracy", r.testAccuracy(), classes && noFinal == null ? null : noAccuracy);
+        if (averaged) {
+            StrictJson.number(s, "ema_test_loss", r.emaTestLoss(), noFinal);
+            StrictJson.number(s, "ema_test_accuracy", r.emaTestAccuracy(),
+                    classes && noFinal == null ? null : noAccuracy);
+        }
+        StrictJson.number(s, "samples_per_second", r.samplesPerSecond(), r.trainSeconds() > 0 ? null
+                : "not measured: no training step was timed (the run did no steps)");
+        StrictJson.number(s, "train_seconds", r.trainSeconds(), null);
+        s.addProperty("steps", r.steps());
+        StrictJson.number(s, "epochs", r.epochs(), null);
+        s.addProperty("device", r.device());
+        if (r.lastGoodCheckpoint() != null) {
+            s.addProperty("last_good_checkpoint", r.lastGoodCheckpoint());
+        } else {
+            StrictJson.missing(s, "last_good_checkpoint", "none: no checkpoint was written before the run stopped"
+                    + " (--checkpoint-every N keeps some)");
+        }
+        if (r.divergence() != null) {
+            Divergence dv = r.divergence();
+            JsonObject d = new JsonObject();
+            d.addProperty("step", dv.step());
+            d.addProperty("quantity", dv.quantity());
+            if (dv.blowUp()) {
+                StrictJson.number(d, "monitoring_loss", dv.value(), null);
+                StrictJson.number(d, "starting_monitoring_loss", dv.startValue(), null);
+                d.addProperty("blow_up_factor", Divergence.BLOW_UP_FACTOR);
+            }
+            d.addProperty("evidence", dv.evidence());
+            d.addProperty("workaround", Divergence.WORKAROUND);
+            s.add("divergence", d);
+        }
+        return StrictJson.toJson(s);
     }
 
     @Override

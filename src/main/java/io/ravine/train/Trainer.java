@@ -386,6 +386,11 @@ public final class Trainer implements AutoCloseable {
         if (files != null && startStep == 0 && config.saveInitial()) {
             lastGood = files.saveCheckpoint("initial", 0, model, state, ema);
         }
+        // The blow-up rule's reference: the monitoring loss at θ₀ (Divergence.check), logged as the row of step 0.
+        double startLoss = startingMonitorLoss(startStep);
+        if (files != null && startStep == 0) {
+            files.appendMetrics(0, 0, Double.NaN, Double.NaN, startLoss, null, null, Double.NaN, null, 0);
+        }
         LOG.info("training {} ({} parameters) on {}: {} examples, batch {}, {} steps, {}", mlp.describe(),
                 mlp.parameterCount(), backend.deviceDescription(), train.n(), batchSize, totalSteps, optimizer);
         ProgressBar bar = progressBar ? new ProgressBar("Training", totalSteps) : null;
@@ -476,11 +481,19 @@ public final class Trainer implements AutoCloseable {
                     CurvatureProbe.Measurement curvature = diagnose
                             ? curvatureProbe.measure(model, monitor, evalCapacity) : null;
                     lastMonitorLoss = evaluate(monitor).loss();
-                    Evaluation testEval = eval ? evaluate(test) : null;
-                    Evaluation emaEval = eval && ema != null ? evaluateAveraged(test) : null;
+                    // A finite blow-up (αλ > 2 somewhere) stops the run here, before this θ can be checkpointed.
+                    Divergence blowUp = Divergence.check(step, lastMonitorLoss, startLoss);
+                    Evaluation testEval = eval && blowUp == null ? evaluate(test) : null;
+                    Evaluation emaEval = eval && blowUp == null && ema != null ? evaluateAveraged(test) : null;
                     if (files != null) {
                         files.appendMetrics(step, (double) step / spe, optimizer.learningRate(step), batchLoss,
                                 lastMonitorLoss, testEval, emaEval, gradNorm, curvature, (now - wallStart) / 1e9);
+                    }
+                    if (blowUp != null) {
+                        divergence = blowUp;
+                        LOG.error("instability: {}; {} (last good checkpoint: {})", divergence.evidence(),
+                                Divergence.WORKAROUND, lastGood == null ? "none" : lastGood);
+                        break;
                     }
                     MetricsEvent event = new MetricsEvent(step, (double) step / spe, optimizer.learningRate(step),
                             batchLoss, lastMonitorLoss, testEval, emaEval, gradNorm);
@@ -538,6 +551,27 @@ public final class Trainer implements AutoCloseable {
             files.close();
         }
         return result;
+    }
+
+    /**
+     * J(θ₀) on the monitoring subset, the reference of the blow-up rule. At step 0 θ is θ₀; a resumed run
+     * regenerates θ₀ from the seed (the constructor's initialisation), evaluates it, and puts its θ back bit for bit.
+     */
+    private double startingMonitorLoss(long startStep) {
+        if (startStep == 0) {
+            return evaluate(monitor).loss();
+        }
+        // θ is set aside on the backend (a copy, in its own dtype), not through a float[]: a float64 θ keeps its bits.
+        try (Tensor saved = backend.allocateVector(mlp.parameterCount())) {
+            backend.copy(model.theta(), saved);
+            try {
+                model.setParameters(mlp.initialParameters(Initializer.parse(config.resolvedInit()),
+                        config.biasInit(), config.seed()));
+                return evaluate(monitor).loss();
+            } finally {
+                backend.copy(saved, model.theta());
+            }
+        }
     }
 
     /** The batch's buffers; on a device without room for them, an error that names the batch size. */

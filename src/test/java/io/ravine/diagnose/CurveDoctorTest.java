@@ -102,6 +102,39 @@ class CurveDoctorTest {
     }
 
     @Test
+    void aMonitoringLossPastTheTrainersBlowUpRuleIsInstabilityAtThatStep() {
+        // metrics.csv's row of step 0 gives the starting loss; the rows after it are the curve. The loss falls,
+        // then from step 121 grows by ×1.21 per step ((1 − αλ)² at αλ = 2.1) and passes 100 × 2.3 = 230.
+        List<Map<String, Double>> rows = new java.util.ArrayList<>();
+        rows.add(Map.of("step", 0.0, "train_loss", 2.3));
+        int crossed = -1;
+        for (int t = 0; t < T; t++) {
+            double v = t <= 120 ? clean(t) : clean(120) * Math.pow(1.21, t - 120);
+            rows.add(Map.of("step", (double) t + 1, "batch_loss", v, "train_loss", v));
+            if (crossed < 0 && v > 100 * 2.3) {
+                crossed = t + 1;
+            }
+        }
+        List<Finding> f = CurveDoctor.fromRows(rows);
+        assertEquals(List.of(CurveDoctor.INSTABILITY), problems(f), f.toString());
+        assertTrue(f.get(0).evidence().startsWith("the monitoring loss rose to "), f.get(0).evidence());
+        assertTrue(f.get(0).evidence().contains(" at step " + crossed + ", more than 100 × its value 2.300 at step 0"),
+                f.get(0).evidence());
+        // Without the row of step 0 the same curve has no reference for the rule: only the late rise is seen.
+        List<Finding> noStart = CurveDoctor.fromRows(rows.subList(1, rows.size()));
+        assertEquals(List.of(CurveDoctor.INSTABILITY), problems(noStart));
+        assertTrue(noStart.get(0).evidence().startsWith("the monitoring loss rose from a low"),
+                noStart.get(0).evidence());
+        // The row of step 0 is a reference, not a point of the curve: a clean run with it has no finding.
+        List<Map<String, Double>> clean = new java.util.ArrayList<>();
+        clean.add(Map.of("step", 0.0, "train_loss", 2.3));
+        for (int t = 0; t < T; t++) {
+            clean.add(Map.of("step", (double) t + 1, "batch_loss", clean(t), "train_loss", clean(t)));
+        }
+        assertEquals(List.of(), CurveDoctor.fromRows(clean));
+    }
+
+    @Test
     void alternatingMonitoringLossIsOscillation() {
         double[] m = new double[T];
         for (int t = 0; t < T; t++) {
@@ -154,10 +187,11 @@ class CurveDoctorTest {
         List<Finding> f = train(tmp, linear().optLoss(LossKind.MSE).optLearningRate(50).optBatchSize(50)
                 .optSteps(100).optLogEvery(1).build(), true);
         assertEquals(List.of(CurveDoctor.INSTABILITY), problems(f));
-        // The Trainer stopped at the non-finite loss and still wrote its rows.
+        // The Trainer stopped at the blow-up (or a non-finite loss) and still wrote its rows: step 0's (θ₀) and
+        // the logged steps up to the one that stopped it.
         List<Map<String, Double>> rows = MetricsLog.read(tmp.resolve("metrics.csv"));
         assertTrue(rows.size() >= 2 && rows.size() < 100, rows.size() + " rows");
-        assertTrue(Double.isFinite(rows.get(0).get("batch_loss")));
+        assertTrue(Double.isFinite(rows.get(1).get("batch_loss")));
     }
 
     @Test

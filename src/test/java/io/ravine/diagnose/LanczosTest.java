@@ -1,5 +1,6 @@
 package io.ravine.diagnose;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,6 +35,29 @@ class LanczosTest {
         for (int i = 0; i < diag.length; i++) {
             assertEquals(diag[i], r.ritzValues()[i], 1e-12);
         }
+    }
+
+    @Test
+    void aNonFiniteProductStopsTheRunWithItsReasonInsteadOfThrowing() {
+        // The first product NaN (a θ that blew up): no step completes, no Ritz value, and the reason.
+        Lanczos.Result none = Lanczos.run(new BreakingOperator(CpuBackend.f64(), 0, Double.NaN), 6, 1);
+        assertEquals(0, none.steps());
+        assertEquals(0, none.ritzValues().length);
+        assertTrue(none.failure().startsWith("the Hessian-vector product was not finite at Lanczos step 0"),
+                none.failure());
+        HessianSpectrum h = HessianSpectrum.from(none, java.util.List.of(), 3, true);
+        assertTrue(Double.isNaN(h.maxEigenvalue()) && Double.isNaN(h.minEigenvalue()) && h.density() == null);
+        assertEquals(none.failure(), h.failure());
+        // Infinite from step 3 on: the three completed steps' Ritz values are kept, and they are those of a clean
+        // three-step run (the same start vector), inside the operator's spectrum.
+        double[] diag = {4, 3, 2, 1, 0.5, 0.25};
+        Lanczos.Result part = Lanczos.run(new BreakingOperator(CpuBackend.f64(), 3, Double.POSITIVE_INFINITY,
+                diag), 6, 1);
+        Lanczos.Result clean = Lanczos.run(new DiagonalOperator(CpuBackend.f64(), diag), 3, 1);
+        assertEquals(3, part.steps());
+        assertTrue(part.failure().contains("Lanczos step 3"), part.failure());
+        assertArrayEquals(clean.ritzValues(), part.ritzValues());
+        assertEquals(null, clean.failure());
     }
 
     @Test
@@ -166,6 +190,40 @@ class LanczosTest {
     }
 
     /** diag(values) as an operator (host round trip; tests only). */
+    /** A diagonal operator (all ones by default) whose products from the {@code from}-th on hold {@code bad}. */
+    static final class BreakingOperator implements SymmetricOperator {
+        private final DiagonalOperator inner;
+        private final int from;
+        private final double bad;
+        private int calls;
+
+        BreakingOperator(Backend backend, int from, double bad, double... diag) {
+            this.inner = new DiagonalOperator(backend, diag.length > 0 ? diag : new double[] {1, 1, 1, 1, 1, 1});
+            this.from = from;
+            this.bad = bad;
+        }
+
+        @Override
+        public Backend backend() {
+            return inner.backend();
+        }
+
+        @Override
+        public int dimension() {
+            return inner.dimension();
+        }
+
+        @Override
+        public void apply(io.ravine.backend.Tensor v, io.ravine.backend.Tensor out) {
+            inner.apply(v, out);
+            if (calls++ >= from) {
+                double[] x = backend().toDoubleArray(out);
+                x[x.length / 2] = bad;
+                backend().copyFromHost(x, 0, out);
+            }
+        }
+    }
+
     static final class DiagonalOperator implements SymmetricOperator {
         private final Backend backend;
         private final double[] values;

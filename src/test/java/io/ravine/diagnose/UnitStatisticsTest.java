@@ -42,6 +42,26 @@ class UnitStatisticsTest {
         assertEquals(3, l.meanActivationHistogram().counts()[0]);
     }
 
+    @Test
+    void unitsWhoseOutputIsNotANumberAreCountedAndNotCalledDead() {
+        // A NaN bias (a θ that blew up): units 1 and 6 output NaN on every example. Counted as non-finite, left out
+        // of the histograms, and the layer's dead fraction is not measured: without the check a NaN output
+        // (NaN > 0 is false) would count as a dead unit.
+        Mlp mlp = new Mlp(IN, new int[] {WIDTH}, 3, Activation.RELU, LossKind.SOFTMAX_CE);
+        float[] theta = smallRandom(mlp, 4);
+        theta[mlp.biasOffset(0) + 1] = Float.NaN;
+        theta[mlp.biasOffset(0) + 6] = Float.NaN;
+        UnitStatistics.Layer l = measure(mlp, theta, 64).get(0);
+        assertEquals(2L * N, l.nonFiniteActivations());
+        assertNull(l.deadFraction());
+        assertEquals(0, l.deadUnits());
+        assertEquals((long) (WIDTH - 2) * N, LongStream.of(l.histogram().counts()).sum());
+        assertEquals(WIDTH - 2, LongStream.of(l.meanActivationHistogram().counts()).sum());
+        for (double e : l.histogram().edges()) {
+            assertEquals(true, Double.isFinite(e), "edges finite");
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = Activation.class, names = {"TANH", "LOGISTIC"})
     void unitsWithHugeWeightsAreSaturatedAndUnitsWithTinyOnesAreNot(Activation act) {

@@ -41,6 +41,19 @@ class UnitSymmetryTest {
         assertEquals(7, p.unitB());
     }
 
+    @Test
+    void unitsWhoseWeightsAreNotFiniteAreNotDuplicates() {
+        // An all-NaN θ (a foreign or blown-up checkpoint): every signature has the same NaN bits, which hashing
+        // would group into n(n−1)/2 "duplicate" pairs per layer. Broken units are not symmetric ones.
+        float[] theta = new float[mlp.parameterCount()];
+        java.util.Arrays.fill(theta, Float.NaN);
+        assertEquals(0, UnitSymmetry.find(mlp, theta).duplicatePairs());
+        float[] inf = mlp.initialParameters(Initializer.zeros(), 0.0, 1);
+        inf[mlp.biasOffset(0)] = Float.POSITIVE_INFINITY;
+        assertArrayEquals(new long[] {15 * 14 / 2, 12 * 11 / 2}, UnitSymmetry.find(mlp, inf).pairsPerLayer(),
+                "the other units of the zero start are still duplicates");
+    }
+
     /** Makes unit {@code dst} of hidden layer k a copy of unit {@code src}, every value scaled by (1 + noise). */
     private void copyUnit(float[] theta, int k, int src, int dst, float noise) {
         int in = mlp.fanIn(k);

@@ -329,7 +329,7 @@ class CrashResumeTest {
         assertTrue(b.endsWith("\n"), message("torn last row: " + what));
         List<String> ra = withoutWallTime(a);
         List<String> rb = withoutWallTime(b);
-        assertEquals(STEPS / 5 + 1, ra.size());
+        assertEquals(STEPS / 5 + 2, ra.size(), "the header, the row of step 0 (θ₀), one row per 5 steps");
         assertEquals(ra.size(), rb.size(), message("rows missing or repeated: " + what));
         for (int i = 0; i < ra.size(); i++) {
             int line = i + 1;

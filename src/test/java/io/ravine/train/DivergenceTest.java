@@ -101,6 +101,29 @@ class DivergenceTest {
     }
 
     @Test
+    void theBlowUpRuleStopsAboveOneHundredTimesTheStartingLossAndNowhereElse() {
+        assertEquals(100.0, Divergence.BLOW_UP_FACTOR);
+        assertEquals(null, Divergence.check(4, 250.0, 2.5), "exactly k × start is not above it");
+        assertEquals(null, Divergence.check(4, 0.01, 2.5));
+        Divergence d = Divergence.check(4, Math.nextUp(250.0), 2.5);
+        assertTrue(d != null && d.blowUp() && d.step() == 4, String.valueOf(d));
+        assertEquals("the monitoring loss rose to 250.0 at step 4, more than 100 × its value 2.500 at step 0 (a"
+                + " blow-up: beyond the stable rate 2/λ_max each step multiplies it)", d.evidence());
+        // A monitoring loss that overflowed (or is NaN) is past any bound.
+        assertTrue(Divergence.check(8, Double.POSITIVE_INFINITY, 2.3).evidence()
+                .startsWith("the monitoring loss became +Inf at step 8"));
+        assertTrue(Divergence.check(8, Double.NaN, 2.3).blowUp());
+        // No scale to measure a rise against: a start of 0 (a perfect θ₀) or a non-finite one.
+        for (double start : new double[] {0, -1, Double.NaN, Double.POSITIVE_INFINITY}) {
+            assertEquals(null, Divergence.check(8, 1e30, start), "start " + start);
+        }
+        // The other kind keeps its wording and is not a blow-up.
+        assertFalse(new Divergence(27, "the gradient").blowUp());
+        assertEquals("the gradient became NaN/Inf at step 27; that update was not applied",
+                new Divergence(27, "the gradient").evidence());
+    }
+
+    @Test
     void theGuardIsWhatKeepsThetaFinite(@TempDir Path tmp) throws IOException {
         // The control: the same bad row, read by the plain backend contract, reaches θ unless the guard refuses it.
         // Checked by applying the infinite gradient by hand with axpy (no guard there) and seeing θ become Inf.

@@ -118,7 +118,11 @@ class TrainerTest {
             assertTrue(summary.contains("\"" + key + "\""), key + " missing from summary.json");
         }
         List<Map<String, Double>> rows = MetricsLog.read(dir.resolve("metrics.csv"));
-        assertEquals(10, rows.size(), "ten logging rows per epoch by default");
+        assertEquals(11, rows.size(), "the row of step 0 (the monitoring loss at θ₀), then ten logging rows per"
+                + " epoch by default");
+        assertEquals(0.0, rows.get(0).get("step"));
+        assertTrue(Double.isFinite(rows.get(0).get("train_loss")) && Double.isNaN(rows.get(0).get("batch_loss")),
+                "step 0 holds the monitoring loss at θ₀ and no batch: " + rows.get(0));
         assertTrue(rows.get(rows.size() - 1).get("test_accuracy") > 0);
         SafeTensors.Contents ckpt = SafeTensors.read(dir.resolve("checkpoints/final.safetensors"));
         assertArrayEquals(new long[] {16, 784}, ckpt.get("layers.0.weight").shape());
@@ -138,12 +142,14 @@ class TrainerTest {
             throws Exception {
         Path dir = tmp.resolve("run");
         // Linear least squares with α far above 2/λmax: each step multiplies the error along the top eigenvector
-        // by |1 − αλmax| ≫ 1, so the loss overflows within a few dozen steps.
+        // by |1 − αλmax| ≫ 1, so the loss would overflow within a few dozen steps; the blow-up rule stops the run
+        // at the first logged step past 100 × the starting loss, before that step's θ is checkpointed.
         TrainConfig config = small().optHidden().optLoss(LossKind.MSE).optOptimizer(UpdateRule.SGD)
-                .optLearningRate(50).optSteps(200).optLogEvery(1).optCheckpointEvery(1).build();
+                .optLearningRate(50).optSteps(200).optLogEvery(1).optCheckpointEvery(1).optSaveInitial(true).build();
         try (Trainer t = new Trainer(config, CpuBackend.f32())) {
             TrainingResult r = t.optProgressBar(false).optRunDirectory(dir).fit();
             assertTrue(r.diverged());
+            assertTrue(r.divergence().blowUp(), r.divergence().toString());
             assertTrue(r.steps() < 200);
             assertFalse(Files.exists(dir.resolve("checkpoints/final.safetensors")));
             Path good = Path.of(r.lastGoodCheckpoint());
