@@ -46,4 +46,19 @@ public final class CliTestSupport {
             System.setErr(oldErr);
         }
     }
+
+    /** A copy of the tree {@code from} (hidden files included) at {@code to}; returns {@code to}. */
+    public static java.nio.file.Path copyTree(java.nio.file.Path from, java.nio.file.Path to) throws java.io.IOException {
+        try (java.util.stream.Stream<java.nio.file.Path> all = java.nio.file.Files.walk(from)) {
+            for (java.nio.file.Path p : all.toList()) {
+                java.nio.file.Path t = to.resolve(from.relativize(p).toString());
+                if (java.nio.file.Files.isDirectory(p)) {
+                    java.nio.file.Files.createDirectories(t);
+                } else {
+                    java.nio.file.Files.copy(p, t);
+                }
+            }
+        }
+        return to;
+    }
 }

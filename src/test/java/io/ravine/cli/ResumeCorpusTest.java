@@ -73,18 +73,7 @@ class ResumeCorpusTest {
 
     /** A copy of {@code run} to break. */
     private Path copy(Path run) throws IOException {
-        Path target = tmp.resolve("run");
-        try (Stream<Path> all = Files.walk(run)) {
-            for (Path p : all.toList()) {
-                Path t = target.resolve(run.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(p, t);
-                }
-            }
-        }
-        return target;
+        return CliTestSupport.copyTree(run, tmp.resolve("run"));
     }
 
     /** SHA-256 of every file under {@code root}, by relative path. */

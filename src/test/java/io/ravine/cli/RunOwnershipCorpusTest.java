@@ -113,17 +113,7 @@ class RunOwnershipCorpusTest {
 
     /** A copy of {@code from} (hidden files included) at {@code to}. */
     static Path copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> all = Files.walk(from)) {
-            for (Path p : all.toList()) {
-                Path t = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(p, t);
-                }
-            }
-        }
-        return to;
+        return CliTestSupport.copyTree(from, to);
     }
 
     private Path copyOfBase() throws IOException {

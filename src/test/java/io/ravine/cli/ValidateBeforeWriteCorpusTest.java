@@ -119,18 +119,7 @@ class ValidateBeforeWriteCorpusTest {
 
     /** A copy of the shared run inside {@code dir}. */
     static Path copyRun(Path dir) throws IOException {
-        Path target = dir.resolve("run");
-        try (Stream<Path> all = Files.walk(run)) {
-            for (Path p : all.toList()) {
-                Path t = target.resolve(run.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(p, t);
-                }
-            }
-        }
-        return target;
+        return CliTestSupport.copyTree(run, dir.resolve("run"));
     }
 
     /** Rewrites {@code file}'s optimizer.step (and, unless null, its metadata step), with a fresh valid checksum. */
