@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
 @Command(name = "ravine", mixinStandardHelpOptions = true, version = "ravine 0.1.0",
         description = "Neural-network trainer and optimization lab for the JVM (CPU and CUDA).",
         subcommands = {TrainCommand.class, GradcheckCommand.class, DiagnoseCommand.class, SelftestCommand.class, LandscapeCommand.class,
-                ToyCommand.class, StudyCommand.class, SweepCommand.class, BenchCommand.class,
+                ToyCommand.class, StudyCommand.class, SweepCommand.class, BenchCommand.class, ExportCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit status for bad input (flags, files, data). */
