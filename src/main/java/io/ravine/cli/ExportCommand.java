@@ -6,12 +6,15 @@ import io.ravine.export.ExportSpec;
 import io.ravine.export.OnnxExport;
 import io.ravine.export.TorchExport;
 import io.ravine.io.AtomicFiles;
+import io.ravine.train.RunDirectories;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -150,15 +153,33 @@ public final class ExportCommand implements Callable<Integer> {
                 return read.spec();
             }
             default -> {
+                // A checkpoint in its run directory: the run's config.json says how the model was trained, so a
+                // flag that contradicts it is refused (a wrong --no-normalization would export a model that
+                // predicts wrongly on every raw input) and a run trained without normalization needs no flag.
+                Optional<String> run = runNormalization();
+                String config = run.isPresent() ? checkpoint.toAbsolutePath().getParent().getParent()
+                        .resolve("config.json").toString() : null;
                 if (noNormalization) {
+                    if (run.isPresent() && run.get().equals("zscore")) {
+                        throw new InvalidInputException("--no-normalization: " + checkpoint + " is of a run trained"
+                                + " with --normalize zscore (" + config + "), so its model expects normalized inputs;"
+                                + " pass --normalization FILE with the statistics of its training data");
+                    }
                     return read.specWithoutNormalization();
                 }
                 if (normalization == null) {
+                    if (run.isPresent() && run.get().equals("none")) {
+                        return read.specWithoutNormalization();
+                    }
                     throw new InvalidInputException(checkpoint + ": the checkpoint does not carry its input"
                             + " normalization (written before Ravine stored it); pass --normalization FILE (a"
                             + " safetensors file holding " + CheckpointReader.MEAN + " and " + CheckpointReader.STD
                             + ", F32 [" + read.inputDim() + "]) or, for a model trained with --normalize none,"
                             + " --no-normalization");
+                }
+                if (run.isPresent() && run.get().equals("none")) {
+                    throw new InvalidInputException("--normalization " + normalization + ": " + checkpoint
+                            + " is of a run trained with --normalize none (" + config + "); drop --normalization");
                 }
                 float[][] stats = CheckpointReader.readStatistics(normalization, read.inputDim());
                 return read.spec(stats[0], stats[1]);
@@ -166,9 +187,33 @@ public final class ExportCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * The {@code --normalize} of the run the checkpoint belongs to, when it sits in RUN_DIR/checkpoints/ and
+     * RUN_DIR/config.json reads; empty otherwise (a checkpoint copied elsewhere: the flags alone decide).
+     */
+    private Optional<String> runNormalization() {
+        Path dir = checkpoint.toAbsolutePath().normalize().getParent();
+        if (dir == null || dir.getFileName() == null || !dir.getFileName().toString().equals("checkpoints")
+                || dir.getParent() == null || !Files.isRegularFile(dir.getParent().resolve("config.json"))) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(RunDirectories.readConfig(dir.getParent()).normalize());
+        } catch (InvalidInputException e) {
+            return Optional.empty();
+        }
+    }
+
     private static String keys(ExportSpec spec) {
         int last = spec.layerCount() - 1;
-        return last == 0 ? "0.weight, 0.bias" : "0.weight, 0.bias, ..., " + TorchExport.key(last, "weight") + ", "
-                + TorchExport.key(last, "bias");
+        List<String> keys = new java.util.ArrayList<>();
+        for (int k = 0; k <= last; k++) {
+            if (last < 3 || k == 0 || k == last) {
+                keys.add(TorchExport.key(k, "weight") + ", " + TorchExport.key(k, "bias"));
+            } else if (k == 1) {
+                keys.add("...");
+            }
+        }
+        return String.join(", ", keys);
     }
 }
