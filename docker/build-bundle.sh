@@ -10,7 +10,7 @@
 #                         inside its libfontmanager), with DejaVu Sans in lib/fonts/ and a lib/fontconfig.properties
 #                         naming it, so AWT draws text with no fontconfig, FreeType or font on the host.
 #                         The launchers unpack it next to themselves on first use.
-#   ravine.jar            the shaded jar minus natives Ravine never loads on linux-x86_64
+#   ravine.jar            the CLI jar (target/ravine.jar) minus natives Ravine never loads on linux-x86_64
 #   ravine-tests.jar      the test classes;  junit-platform-console-standalone.jar
 #   ravine, gpu-proof.sh (the GPU proof: docs/gpu-results.md), check-glibc.sh
 #   native/check/         the bridge check the tests run (needs gcc on the host; skipped otherwise)
@@ -58,8 +58,9 @@ trap 'rm -rf "$work"' EXIT
 #    cuModuleLoadData; the PTX compiler alone is 24 MB and needs glibc 2.29) and JNA natives for other platforms
 #    (DJL's). From OpenBLAS only what CpuBackend's openblas_nolapack loads stays (libjniopenblas_nolapack +
 #    libopenblas and its runtime libraries); the LAPACK JNI wrappers, C headers, CMake/pkg-config files and the
-#    LAPACK classes over them (subclasses of openblas_nolapack that nothing loads) go. So do PDFBox and its Graphics2D
-#    adapter, which XChart needs only for PDF export (Ravine writes PNG).
+#    LAPACK classes over them (subclasses of openblas_nolapack that nothing loads) go. PDFBox and its Graphics2D
+#    adapter (XChart's PDF export; Ravine writes PNG) are left out by the pom already; they are dropped here too
+#    should a jar built another way carry them.
 cp "$jar" "$out/ravine.jar"
 unzip -Z1 "$out/ravine.jar" > "$work/entries.txt"
 {

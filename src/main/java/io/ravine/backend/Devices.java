@@ -76,9 +76,14 @@ public final class Devices {
         };
     }
 
-    /** Why CUDA cannot be used here, or empty when it can. */
+    /**
+     * Why CUDA cannot be used here, or empty when it can. Safe without JCuda on the class path (an optional
+     * dependency of the library): then the reason names the artifacts to add. Call this rather than {@code
+     * CudaBackend.unavailableReason()}, which cannot even be loaded without JCuda.
+     */
     public static Optional<String> cudaUnavailableReason() {
-        return io.ravine.backend.cuda.CudaBackend.unavailableReason();
+        Optional<String> missing = cudaClassesMissing();
+        return missing.isPresent() ? missing : io.ravine.backend.cuda.CudaBackend.unavailableReason();
     }
 
     /**
@@ -86,10 +91,53 @@ public final class Devices {
      * empty when it is something else. Errors that leave the GPU context unusable say so.
      */
     public static Optional<String> describeDeviceFailure(Throwable t) {
+        if (cudaClassesMissing().isPresent()) {
+            return Optional.empty(); // without JCuda nothing can have failed on a GPU
+        }
         return io.ravine.backend.cuda.CudaFaults.describe(t);
     }
 
     private static Backend openCuda(Boolean tf32) {
+        Optional<String> missing = cudaClassesMissing();
+        if (missing.isPresent()) {
+            throw new io.ravine.backend.cuda.CudaUnavailableException(missing.get());
+        }
         return io.ravine.backend.cuda.CudaBackend.open(0, tf32);
+    }
+
+    /** The JCuda version Ravine is built and tested with (the pom's jcuda.version; DevicesTest checks they agree). */
+    static final String JCUDA_VERSION = "12.6.0";
+
+    /**
+     * "CUDA support is not on the class path: add …" when JCuda's driver or cuBLAS classes are missing, or empty.
+     * Looked up by name, without initializing anything, before any class of {@code io.ravine.backend.cuda} that
+     * names JCuda is loaded (loading one without JCuda fails with NoClassDefFoundError).
+     */
+    static Optional<String> cudaClassesMissing() {
+        return cudaClassesMissing(Devices.class.getClassLoader());
+    }
+
+    static Optional<String> cudaClassesMissing(ClassLoader loader) {
+        java.util.List<String> missing = new java.util.ArrayList<>();
+        if (!loadable("jcuda.driver.JCudaDriver", loader)) {
+            missing.add("org.jcuda:jcuda");
+        }
+        if (!loadable("jcuda.jcublas.JCublas2", loader)) {
+            missing.add("org.jcuda:jcublas");
+        }
+        if (missing.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of("CUDA support is not on the class path: add " + String.join(" and ", missing) + " "
+                + JCUDA_VERSION);
+    }
+
+    private static boolean loadable(String className, ClassLoader loader) {
+        try {
+            Class.forName(className, false, loader);
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
     }
 }

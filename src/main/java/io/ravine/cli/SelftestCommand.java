@@ -1,6 +1,7 @@
 package io.ravine.cli;
 
 import io.ravine.backend.Activation;
+import io.ravine.backend.Devices;
 import io.ravine.backend.LossKind;
 import io.ravine.backend.Tolerances;
 import io.ravine.backend.cpu.CpuBackend;
@@ -56,7 +57,7 @@ public final class SelftestCommand implements Callable<Integer> {
         }
         switch (device) {
             case "cuda" -> {
-                CudaBackend.unavailableReason().ifPresent(why -> {
+                Devices.cudaUnavailableReason().ifPresent(why -> {
                     throw new CudaUnavailableException("--device cuda: " + why);
                 });
                 try (CudaBackend plain = CudaBackend.open(gpu, false);

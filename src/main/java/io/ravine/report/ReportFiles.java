@@ -30,6 +30,10 @@ import java.nio.file.Path;
  * same way: the first such failure says so ("no further charts are drawn") and later charts are skipped without a
  * line each, so a broken font stack costs one line, not one per chart. An exception (a directory that cannot be
  * created, a bug in one chart) concerns one file: one line per file.
+ *
+ * <p>XChart is an optional dependency of the library. Without it the first chart or report page is one line naming
+ * the artifact to add ({@value #XCHART_ARTIFACT}) and saying that no further charts are drawn; later charts and
+ * pages that need it add no line.
  */
 public final class ReportFiles {
     /** Encodes a chart; runs inside the catch, so building the chart (XChart, Java2D, fonts) belongs in here. */
@@ -51,6 +55,9 @@ public final class ReportFiles {
     static volatile IOConsumer<Path> beforeWrite = target -> { };
 
     private static volatile boolean traces;
+    /** The artifact that draws the charts, as a user adds it (the version Ravine is built and tested with). */
+    public static final String XCHART_ARTIFACT = "org.knowm.xchart:xchart 3.8.8";
+
     /** Why charts are skipped, after a drawing failure with an Error; null while drawing works. */
     private static volatile String drawingBroken;
 
@@ -105,8 +112,12 @@ public final class ReportFiles {
         } catch (Exception | Error e) {
             // Error too, on purpose: see the class comment. The results this chart or page illustrates are
             // already on disk, so nothing is gained by letting the JVM die here, OutOfMemoryError included.
-            String reason = reason(e);
-            boolean broken = drawing && e instanceof Error;
+            String missing = missingPlotting(e);
+            if (missing != null && missing.equals(drawingBroken)) {
+                return false; // said once already: a chart, or a report page with charts, without XChart
+            }
+            String reason = missing != null ? missing : reason(e);
+            boolean broken = missing != null || drawing && e instanceof Error;
             if (broken) {
                 drawingBroken = reason;
             }
@@ -124,6 +135,20 @@ public final class ReportFiles {
         if (dir != null) {
             Files.createDirectories(dir);
         }
+    }
+
+    /**
+     * The line for a chart drawn without XChart (an optional dependency of the library: the CLI jar has it), or null
+     * when {@code e} is another failure. Any class of XChart missing means all of it is.
+     */
+    static String missingPlotting(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if ((t instanceof NoClassDefFoundError || t instanceof ClassNotFoundException) && t.getMessage() != null
+                    && t.getMessage().replace('.', '/').startsWith("org/knowm/xchart/")) {
+                return "charts need XChart, which is not on the class path: add " + XCHART_ARTIFACT;
+            }
+        }
+        return null;
     }
 
     /** A failure in words, on one line: the type and message of the cause that says most. */

@@ -343,8 +343,7 @@ public final class LearningRateSweep {
         }
         // The chart after sweep.csv and sweep.json, and never a reason to lose them.
         Path png = dir.resolve("final-loss-vs-lr.png");
-        ReportFiles.writePng(png, () -> BitmapEncoder.getBitmapBytes(chart(runs, best),
-                BitmapEncoder.BitmapFormat.PNG));
+        ReportFiles.writePng(png, () -> new FinalLossChart().png(runs, best));
     }
 
     private static String cell(double v) {
@@ -369,71 +368,82 @@ public final class LearningRateSweep {
     }
 
     /**
-     * Final loss against learning rate, log-log: the median over restarts as a line, every run as a point, and
-     * diverged runs as crosses at the top of the chart (their loss is not a number, but they are results). Drawn
-     * with XChart directly because {@link io.ravine.report.LinePlot} has no scatter series.
+     * The chart, in a class of its own: XChart is an optional dependency of the library, and only this class names it,
+     * so the sweep links and runs without XChart, and its chart is {@link ReportFiles}' one warning line.
      */
-    private XYChart chart(List<Run> runs, Run best) {
-        String label = select.equals("train_loss") ? "final training loss" : "final test loss";
-        XYChart chart = ChartFonts.xyChart(800, 500, label + " against learning rate" + (best == null ? ""
-                : " (best: " + best.runDir().getFileName() + ")"), "learning rate", label);
-        chart.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true);
-        List<Double> medX = new ArrayList<>();
-        List<Double> medY = new ArrayList<>();
-        List<Double> ptX = new ArrayList<>();
-        List<Double> ptY = new ArrayList<>();
-        List<Double> divX = new ArrayList<>();
-        double top = 0;
-        for (double lr : learningRates) {
-            List<Double> ys = new ArrayList<>();
-            for (Run r : runs) {
-                if (r.learningRate() == lr) {
-                    double y = score(r);
-                    if (r.status().equals("completed") && Double.isFinite(y) && y > 0) {
-                        ys.add(y);
-                        ptX.add(lr);
-                        ptY.add(y);
-                        top = Math.max(top, y);
-                    } else {
-                        divX.add(lr);
+    private final class FinalLossChart {
+        byte[] png(List<Run> runs, Run best) throws IOException {
+            return BitmapEncoder.getBitmapBytes(chart(runs, best), BitmapEncoder.BitmapFormat.PNG);
+        }
+
+        /**
+         * Final loss against learning rate, log-log: the median over restarts as a line, every run as a point, and
+         * diverged runs as crosses at the top of the chart (their loss is not a number, but they are results). Drawn
+         * with XChart directly because {@link io.ravine.report.LinePlot} has no scatter series.
+         */
+        private XYChart chart(List<Run> runs, Run best) {
+            String label = select.equals("train_loss") ? "final training loss" : "final test loss";
+            XYChart chart = ChartFonts.xyChart(800, 500, label + " against learning rate" + (best == null ? ""
+                    : " (best: " + best.runDir().getFileName() + ")"), "learning rate", label);
+            chart.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true);
+            List<Double> medX = new ArrayList<>();
+            List<Double> medY = new ArrayList<>();
+            List<Double> ptX = new ArrayList<>();
+            List<Double> ptY = new ArrayList<>();
+            List<Double> divX = new ArrayList<>();
+            double top = 0;
+            for (double lr : learningRates) {
+                List<Double> ys = new ArrayList<>();
+                for (Run r : runs) {
+                    if (r.learningRate() == lr) {
+                        double y = score(r);
+                        if (r.status().equals("completed") && Double.isFinite(y) && y > 0) {
+                            ys.add(y);
+                            ptX.add(lr);
+                            ptY.add(y);
+                            top = Math.max(top, y);
+                        } else {
+                            divX.add(lr);
+                        }
                     }
                 }
-            }
-            if (!ys.isEmpty()) {
-                ys.sort(null);
-                int n = ys.size();
-                medX.add(lr);
-                medY.add(n % 2 == 1 ? ys.get(n / 2) : 0.5 * (ys.get(n / 2 - 1) + ys.get(n / 2)));
-            }
-        }
-        if (medX.isEmpty()) {
-            chart.setTitle(chart.getTitle() + " (every run diverged)");
-            chart.addSeries("none", new double[] {learningRates[0]}, new double[] {1}).setMarker(SeriesMarkers.NONE);
-        } else {
-            sortByX(medX, medY);
-            chart.addSeries("median over restarts", medX, medY).setMarker(SeriesMarkers.NONE);
-            XYSeries pts = chart.addSeries("runs", ptX, ptY);
-            pts.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-            pts.setMarker(SeriesMarkers.CIRCLE);
-            if (!divX.isEmpty()) {
-                List<Double> divY = new ArrayList<>();
-                for (int i = 0; i < divX.size(); i++) {
-                    divY.add(2 * top);
+                if (!ys.isEmpty()) {
+                    ys.sort(null);
+                    int n = ys.size();
+                    medX.add(lr);
+                    medY.add(n % 2 == 1 ? ys.get(n / 2) : 0.5 * (ys.get(n / 2 - 1) + ys.get(n / 2)));
                 }
-                XYSeries div = chart.addSeries("diverged", divX, divY);
-                div.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-                div.setMarker(SeriesMarkers.CROSS);
-                div.setMarkerColor(Color.RED);
             }
-            if (best != null) {
-                XYSeries b = chart.addSeries("best", new double[] {best.learningRate()},
-                        new double[] {score(best)});
-                b.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-                b.setMarker(SeriesMarkers.DIAMOND);
-                b.setMarkerColor(Color.GREEN.darker());
+            if (medX.isEmpty()) {
+                chart.setTitle(chart.getTitle() + " (every run diverged)");
+                chart.addSeries("none", new double[] {learningRates[0]}, new double[] {1})
+                        .setMarker(SeriesMarkers.NONE);
+            } else {
+                sortByX(medX, medY);
+                chart.addSeries("median over restarts", medX, medY).setMarker(SeriesMarkers.NONE);
+                XYSeries pts = chart.addSeries("runs", ptX, ptY);
+                pts.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+                pts.setMarker(SeriesMarkers.CIRCLE);
+                if (!divX.isEmpty()) {
+                    List<Double> divY = new ArrayList<>();
+                    for (int i = 0; i < divX.size(); i++) {
+                        divY.add(2 * top);
+                    }
+                    XYSeries div = chart.addSeries("diverged", divX, divY);
+                    div.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+                    div.setMarker(SeriesMarkers.CROSS);
+                    div.setMarkerColor(Color.RED);
+                }
+                if (best != null) {
+                    XYSeries b = chart.addSeries("best", new double[] {best.learningRate()},
+                            new double[] {score(best)});
+                    b.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+                    b.setMarker(SeriesMarkers.DIAMOND);
+                    b.setMarkerColor(Color.GREEN.darker());
+                }
             }
+            return chart;
         }
-        return chart;
     }
 
     private static void sortByX(List<Double> x, List<Double> y) {

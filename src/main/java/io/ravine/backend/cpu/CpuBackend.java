@@ -13,6 +13,8 @@ import io.ravine.backend.RefusedUpdate;
 import io.ravine.backend.StepParams;
 import io.ravine.backend.Tensor;
 import io.ravine.backend.UpdateRule;
+import java.util.Optional;
+import org.bytedeco.javacpp.Loader;
 import org.bytedeco.openblas.global.openblas_nolapack;
 
 /**
@@ -30,8 +32,49 @@ public final class CpuBackend implements Backend {
     private RefusedUpdate refused;
     private boolean pendingNonFiniteLoss;
 
+    /** The OpenBLAS presets version Ravine is built and tested with (the pom's openblas.version; tested to agree). */
+    static final String OPENBLAS_VERSION = "0.3.23-1.5.9";
+    /** Why OpenBLAS cannot be loaded, after the first probe; empty when it can. */
+    private static Optional<String> unavailable;
+
     private CpuBackend(DType dtype) {
+        requireOpenBlas();
         this.dtype = dtype;
+    }
+
+    /**
+     * Why the CPU backend cannot run in this JVM, in one line naming the artifact to add, or empty where it can. The
+     * library depends on OpenBLAS's linux-x86_64 natives (org.bytedeco:openblas:VERSION:linux-x86_64, runtime
+     * scope); a project that excluded them, or runs on another platform, gets this line instead of an
+     * UnsatisfiedLinkError. Probes once.
+     */
+    public static synchronized Optional<String> unavailableReason() {
+        if (unavailable == null) {
+            unavailable = probeOpenBlas();
+        }
+        return unavailable;
+    }
+
+    private static Optional<String> probeOpenBlas() {
+        try {
+            Loader.load(openblas_nolapack.class);
+            return Optional.empty();
+        } catch (LinkageError e) {
+            String platform = Loader.getPlatform();
+            String cause = String.valueOf(e.getMessage()).replaceAll("(in java\\.library\\.path):.*", "$1")
+                    .replaceAll("\\s+", " ");
+            return Optional.of("OpenBLAS's native library for " + platform + " could not be loaded ("
+                    + e.getClass().getSimpleName() + ": " + (cause.length() > 200 ? cause.substring(0, 197) + "..."
+                    : cause) + "): add org.bytedeco:openblas:" + OPENBLAS_VERSION + ":" + platform
+                    + " to the class path");
+        }
+    }
+
+    private static void requireOpenBlas() {
+        Optional<String> why = unavailableReason();
+        if (why.isPresent()) {
+            throw new io.ravine.InvalidInputException("the CPU backend cannot run: " + why.get());
+        }
     }
 
     /** The float32 training backend. */
@@ -46,11 +89,13 @@ public final class CpuBackend implements Backend {
 
     /** Sets how many threads OpenBLAS uses for matrix products (results are reproducible for a fixed count). */
     public static void setBlasThreads(int threads) {
+        requireOpenBlas();
         openblas_nolapack.blas_set_num_threads(threads);
         CpuParallel.setThreads(threads);
     }
 
     public static int blasThreads() {
+        requireOpenBlas();
         return openblas_nolapack.blas_get_num_threads();
     }
 

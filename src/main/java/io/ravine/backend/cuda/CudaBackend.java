@@ -254,7 +254,8 @@ public final class CudaBackend implements Backend {
      * Why CUDA cannot be used in this JVM, in one line, or empty where it can: no directory to extract native
      * libraries into ({@link NativeDirectory}), no NVIDIA driver (JCuda's native library cannot load libcuda.so.1),
      * cuInit failing, no GPU, or kernels missing from the jar. Probes once and never lets a native-library failure
-     * escape.
+     * escape. This class needs JCuda on the class path (an optional dependency of the library) to load at all:
+     * {@link io.ravine.backend.Devices#cudaUnavailableReason()} is the probe that also answers without it.
      */
     public static synchronized Optional<String> unavailableReason() {
         if (unavailable == null) {
