@@ -1,6 +1,7 @@
 package io.ravine.backend;
 
 import io.ravine.InvalidInputException;
+import io.ravine.InvalidSettingException;
 import io.ravine.backend.cpu.CpuBackend;
 import java.util.Optional;
 import java.util.function.Function;
@@ -26,7 +27,7 @@ public final class Devices {
     /** Refuses a thread count outside 0 (all cores) … {@value #MAX_THREADS}, naming {@code setting} (a flag or a field). */
     public static void checkThreads(String setting, int threads) {
         if (threads < 0 || threads > MAX_THREADS) {
-            throw new InvalidInputException(setting + " must be between 0 (all cores) and " + MAX_THREADS + ", got "
+            throw new InvalidSettingException(setting, " must be between 0 (all cores) and " + MAX_THREADS + ", got "
                     + threads);
         }
     }
@@ -72,7 +73,7 @@ public final class Devices {
                     yield CpuBackend.f32();
                 }
             }
-            default -> throw new InvalidInputException("--device must be auto, cpu or cuda, not '" + device + "'");
+            default -> throw new InvalidSettingException("device", " must be auto, cpu or cuda, not '" + device + "'");
         };
     }
 

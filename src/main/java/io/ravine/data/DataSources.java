@@ -1,6 +1,7 @@
 package io.ravine.data;
 
 import io.ravine.InvalidInputException;
+import io.ravine.InvalidSettingException;
 import io.ravine.backend.LossKind;
 
 import org.slf4j.Logger;
@@ -89,7 +90,8 @@ public final class DataSources {
                 throw new InvalidInputException(spec + ": not a regular file nor a directory (expected a CSV file or a"
                         + " directory of IDX files)");
             } else {
-                throw new InvalidInputException(spec + ": no such file or directory (--data takes " + EMBEDDED + ", "
+                throw InvalidSettingException.of(spec + ": no such file or directory (",
+                        InvalidSettingException.setting("data"), " takes " + EMBEDDED + ", "
                         + FASHION_MNIST + ", " + SYNTHETIC + ", a directory of IDX files or a CSV file)");
             }
         }
@@ -121,8 +123,9 @@ public final class DataSources {
         List<String> missing = missingIdxFiles(dir);
         if (!missing.isEmpty()) {
             String detail = Files.isDirectory(dir) ? " (missing " + String.join(", ", missing) + ")" : "";
-            throw new InvalidInputException("Fashion-MNIST not found in " + dir + detail
-                    + ": install it with 'apt-get install dataset-fashion-mnist' or pass --data PATH");
+            throw InvalidSettingException.of("Fashion-MNIST not found in " + dir + detail
+                    + ": install it with 'apt-get install dataset-fashion-mnist' or set ",
+                    InvalidSettingException.setting("data"), " to a directory of its IDX files");
         }
         return loadIdx(dir, MNIST_CLASSES, "fashion-mnist");
     }

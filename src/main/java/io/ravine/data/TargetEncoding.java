@@ -1,6 +1,7 @@
 package io.ravine.data;
 
 import io.ravine.InvalidInputException;
+import io.ravine.InvalidSettingException;
 import io.ravine.backend.LossKind;
 
 /**
@@ -45,8 +46,7 @@ public final class TargetEncoding {
     public static Dataset forLoss(Dataset d, LossKind loss, int numClasses) {
         if (d.numClasses() == 0) {
             if (loss.classification()) {
-                throw new InvalidInputException(loss.cliName() + " needs class labels, but dataset '" + d.name()
-                        + "' has real-valued targets; use --loss mse for regression");
+                throw needsClasses(loss, d);
             }
             return d;
         }
@@ -89,8 +89,7 @@ public final class TargetEncoding {
         int k = d.numClasses();
         if (k == 0) {
             if (loss.classification()) {
-                throw new InvalidInputException(loss.cliName() + " needs class labels, but dataset '" + d.name()
-                        + "' has real-valued targets; use --loss mse for regression");
+                throw needsClasses(loss, d);
             }
             return d.targetCols();
         }
@@ -99,6 +98,11 @@ public final class TargetEncoding {
                     + "' has " + k);
         }
         return loss == LossKind.LOGISTIC_CE && k == 2 ? 1 : k;
+    }
+
+    private static InvalidSettingException needsClasses(LossKind loss, Dataset d) {
+        return InvalidSettingException.of(loss.cliName() + " needs class labels, but dataset '" + d.name()
+                + "' has real-valued targets; use ", InvalidSettingException.setting("loss"), " mse for regression");
     }
 
     private static boolean wantsOneHot(LossKind loss, int k) {

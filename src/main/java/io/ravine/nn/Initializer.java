@@ -1,6 +1,6 @@
 package io.ravine.nn;
 
-import io.ravine.InvalidInputException;
+import io.ravine.InvalidSettingException;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
@@ -99,21 +99,21 @@ public record Initializer(Kind kind, double scale) {
                 case "zeros", "zero" -> zeros();
                 case "uniform" -> uniform(positiveScale(parts, spec));
                 case "normal", "gaussian" -> normal(positiveScale(parts, spec));
-                default -> throw new InvalidInputException("unknown --init '" + spec
-                        + "' (expected xavier, he, zeros, uniform:SCALE or normal:SCALE)");
+                default -> throw InvalidSettingException.of("unknown ", InvalidSettingException.setting("init"),
+                        " '" + spec + "' (expected xavier, he, zeros, uniform:SCALE or normal:SCALE)");
             };
         } catch (NumberFormatException e) {
-            throw new InvalidInputException("--init '" + spec + "': scale is not a number");
+            throw new InvalidSettingException("init", " '" + spec + "': scale is not a number");
         }
     }
 
     private static double positiveScale(String[] parts, String spec) {
         if (parts.length != 2) {
-            throw new InvalidInputException("--init '" + spec + "' needs a scale, e.g. " + parts[0] + ":0.01");
+            throw new InvalidSettingException("init", " '" + spec + "' needs a scale, e.g. " + parts[0] + ":0.01");
         }
         double v = Double.parseDouble(parts[1]);
         if (!(v > 0 && v <= MAX_SCALE)) {
-            throw new InvalidInputException("--init '" + spec + "': the scale S must be a positive number of at most "
+            throw new InvalidSettingException("init", " '" + spec + "': the scale S must be a positive number of at most "
                     + (int) MAX_SCALE + ", got " + parts[1].trim());
         }
         return v;
