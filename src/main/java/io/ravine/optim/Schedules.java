@@ -125,8 +125,14 @@ public final class Schedules {
     }
 
     /**
-     * The canonical spec of a tracker made here (e.g. {@code warmup:100:cosine:5000:0.0}), which
-     * {@link #parse} turns back into the same schedule; the class name for any other tracker.
+     * A tracker in words: the canonical spec of one made here (e.g. {@code warmup:100:cosine:5000:0.0}), which
+     * {@link #parse} turns back into the same schedule; for any other tracker its {@code toString()} where its class
+     * (or a superclass other than {@code Object}) defines one, else its class's name (a lambda's without the
+     * run-dependent suffix the JVM gives it, so the description is the same in every run). config.json records this
+     * for a tracker given from Java; a resume compares it.
+     *
+     * @param tracker the tracker
+     * @return its description, one line
      */
     public static String describe(Tracker tracker) {
         if (tracker instanceof Named n) {
@@ -135,7 +141,16 @@ public final class Schedules {
         if (tracker instanceof LateExponentialDecayTracker || tracker instanceof StepDecayTracker) {
             return tracker.toString();
         }
-        return tracker.getClass().getSimpleName();
+        try {
+            if (tracker.getClass().getMethod("toString").getDeclaringClass() != Object.class) {
+                return tracker.toString().replaceAll("\\s+", " ").trim();
+            }
+        } catch (NoSuchMethodException e) {
+            // Every class has a public toString.
+        }
+        String name = tracker.getClass().getName();
+        int lambda = name.indexOf("$$Lambda");
+        return lambda >= 0 ? name.substring(0, lambda + "$$Lambda".length()) : name;
     }
 
     private static String[] arity(String s, int min, int max) {

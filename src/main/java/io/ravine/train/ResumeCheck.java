@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.ravine.InvalidInputException;
 import io.ravine.io.DirectoryLock;
+import io.ravine.optim.Schedules;
 import java.io.IOException;
 import java.lang.reflect.RecordComponent;
 import java.nio.file.Files;
@@ -67,13 +68,17 @@ public final class ResumeCheck {
 
     /**
      * The value a setting takes in the run's maths: the learning rate, weight decay and initializer as resolved
-     * (unset = the optimizer's or activation's default), the others as they are.
+     * (unset = the optimizer's or activation's default), a learning-rate tracker as its description
+     * ({@link Schedules#describe}), the others as they are.
      */
     public static Object effective(TrainConfig c, String setting) {
         return switch (setting) {
             case "learningRate" -> c.resolvedLearningRate();
             case "weightDecay" -> c.resolvedWeightDecay();
             case "init" -> c.resolvedInit();
+            // A tracker is compared by its description: what config.json can hold of it.
+            case "learningRateTracker" -> c.learningRateTracker() == null ? null
+                    : Schedules.describe(c.learningRateTracker());
             default -> {
                 Map<String, Object> all = settings(c);
                 if (!all.containsKey(setting)) {

@@ -87,7 +87,7 @@ final class RunFiles implements AutoCloseable {
         JsonObject root = new JsonObject();
         // Every key, unset optional ones as null, so that a key missing from the file is an error, not a default.
         root.addProperty("format", ConfigFile.FORMAT);
-        JsonObject settings = StrictJson.settingsTree(config).getAsJsonObject();
+        JsonObject settings = config.settingsTree();
         for (String key : ConfigFile.NULLABLE) {
             if (!settings.has(key)) {
                 settings.add(key, JsonNull.INSTANCE);
