@@ -2,7 +2,9 @@ package io.ravine.train;
 
 import ai.djl.training.util.ProgressBar;
 import io.ravine.InvalidInputException;
+import io.ravine.InvalidSettingException;
 import io.ravine.backend.Backend;
+import io.ravine.backend.Devices;
 import io.ravine.backend.LossKind;
 import io.ravine.backend.OutOfDeviceMemoryException;
 import io.ravine.backend.RefusedUpdate;
@@ -54,6 +56,8 @@ public final class Trainer implements AutoCloseable {
 
     private final TrainConfig config;
     private final Backend backend;
+    /** Whether this trainer opened {@link #backend} (and so closes it). */
+    private final boolean ownsBackend;
     private final Dataset train;
     private final Dataset test;
     private final Dataset monitor;
@@ -76,67 +80,121 @@ public final class Trainer implements AutoCloseable {
     private volatile boolean stopRequested;
     private volatile boolean interruptRequested;
     private CurvatureProbe curvatureProbe;
+    private boolean report = true;
 
-    /** A trainer for {@code config} on {@code backend}, loading the data the config names. */
+    /**
+     * A trainer for {@code config} that loads the data the config names ({@link TrainConfig#data()}) and opens its
+     * own backend, {@code Devices.open(config.device(), config.tf32(), config.threads())}, which {@link #close()}
+     * closes: the device and thread count come from the configuration alone.
+     *
+     * @param config the run's configuration
+     * @throws io.ravine.InvalidInputException if the data cannot be loaded, the device opened, or the model and its
+     *     batches cannot fit (one line naming the setting)
+     */
+    public Trainer(TrainConfig config) {
+        this(config, DataSources.load(config.data(), config.testData(), config.loss()));
+    }
+
+    /**
+     * A trainer on data the caller holds (raw: the trainer fits the normalization on {@code data.train()} and
+     * encodes the targets for the loss), opening its own backend as {@link #Trainer(TrainConfig)} does.
+     *
+     * @param config the run's configuration ({@link TrainConfig#data()} is only a label here)
+     * @param data the training and test splits, e.g. from {@link Dataset#split}
+     */
+    public Trainer(TrainConfig config, TrainTest data) {
+        this(config, Devices.open(config.device(), config.tf32(), config.threads()), data, true);
+    }
+
+    /**
+     * A trainer for {@code config} on {@code backend}, loading the data the config names. The backend stays the
+     * caller's: {@link #close()} leaves it open, and the config's {@code device} and {@code threads} are not applied.
+     *
+     * @param config the run's configuration
+     * @param backend where to train
+     */
     public Trainer(TrainConfig config, Backend backend) {
         this(config, backend, DataSources.load(config.data(), config.testData(), config.loss()));
     }
 
-    /** A trainer on data the caller already holds (library use). */
+    /**
+     * A trainer on data the caller holds, on the caller's backend (see {@link #Trainer(TrainConfig, Backend)}).
+     *
+     * @param config the run's configuration
+     * @param backend where to train
+     * @param data the training and test splits
+     */
     public Trainer(TrainConfig config, Backend backend, TrainTest data) {
+        this(config, java.util.Objects.requireNonNull(backend, "backend"), data, false);
+    }
+
+    private Trainer(TrainConfig config, Backend backend, TrainTest data, boolean ownsBackend) {
         this.config = config;
         this.backend = backend;
-        LossKind loss = config.loss();
-        Dataset rawTrain = data.train().limit(config.limit() == 0 ? Integer.MAX_VALUE : config.limit());
-        if (rawTrain.n() == 0) {
-            throw new InvalidInputException("the training set " + rawTrain.name() + " is empty");
-        }
-        if (data.test().featureDim() != rawTrain.featureDim()) {
-            throw new InvalidInputException("test data has " + data.test().featureDim() + " features, training data "
-                    + rawTrain.featureDim());
-        }
-        // Statistics from the training examples actually used (after --limit), applied to both splits.
-        normalizer = Normalizer.fit(Normalizer.Kind.parse(config.normalize()), rawTrain);
-        TrainTest encoded = TargetEncoding.forLoss(normalizer.apply(new TrainTest(rawTrain, data.test())), loss);
-        train = encoded.train();
-        test = encoded.test();
-        mlp = new Mlp(train.featureDim(), config.hidden(), TargetEncoding.outputDim(rawTrain, loss),
-                config.activation(), loss);
-        monitor = train.select(monitorIndices(train.n(), config.monitorSize(), config.seed()));
-        batchSize = config.batchSize() == 0 ? train.n() : Math.min(config.batchSize(), train.n());
-        evalCapacity = Math.max(batchSize, Math.min(1024, Math.max(train.n(), test.n())));
-        batches = new ShuffledBatches(train.n(), batchSize, config.seed());
-        totalSteps = config.steps() > 0 ? config.steps() : (long) config.epochs() * batches.batchesPerEpoch();
-
-        double lr = config.resolvedLearningRate();
-        Optimizer.Builder ob = Optimizer.builder(config.optimizer());
-        if (config.schedule().trim().equalsIgnoreCase("constant")) {
-            ob.optLearningRate(lr); // exact in double; DJL trackers hold a float
-        } else {
-            try {
-                ob.optLearningRateTracker(Schedules.parse(config.schedule(), lr));
-            } catch (InvalidInputException e) {
-                throw new InvalidInputException("--schedule: " + e.getMessage(), e);
+        this.ownsBackend = ownsBackend;
+        try {
+            LossKind loss = config.loss();
+            Dataset rawTrain = data.train().limit(config.limit() == 0 ? Integer.MAX_VALUE : config.limit());
+            if (rawTrain.n() == 0) {
+                throw new InvalidInputException("the training set " + rawTrain.name() + " is empty");
             }
-        }
-        optimizer = ob
-                .optMomentum(config.momentum())
-                .optBeta1(config.beta1())
-                .optBeta2(config.beta2())
-                .optEpsilon(config.eps())
-                .optGamma(config.gamma())
-                .optWeightDecay(config.resolvedWeightDecay())
-                .optClipGradNorm(config.clipNorm())
-                .build();
+            if (data.test().featureDim() != rawTrain.featureDim()) {
+                throw new InvalidInputException("test data has " + data.test().featureDim() + " features, training"
+                        + " data " + rawTrain.featureDim());
+            }
+            // Statistics from the training examples actually used (after --limit), applied to both splits.
+            normalizer = Normalizer.fit(Normalizer.Kind.parse(config.normalize()), rawTrain);
+            TrainTest encoded = TargetEncoding.forLoss(normalizer.apply(new TrainTest(rawTrain, data.test())),
+                    loss);
+            train = encoded.train();
+            test = encoded.test();
+            mlp = new Mlp(train.featureDim(), config.hidden(), TargetEncoding.outputDim(rawTrain, loss),
+                    config.activation(), loss);
+            monitor = train.select(monitorIndices(train.n(), config.monitorSize(), config.seed()));
+            batchSize = config.batchSize() == 0 ? train.n() : Math.min(config.batchSize(), train.n());
+            evalCapacity = Math.max(batchSize, Math.min(1024, Math.max(train.n(), test.n())));
+            batches = new ShuffledBatches(train.n(), batchSize, config.seed());
+            totalSteps = config.steps() > 0 ? config.steps() : (long) config.epochs() * batches.batchesPerEpoch();
 
-        // Before anything is allocated: a model or batch that cannot exist is one line naming --hidden/--batch-size.
-        MemoryBudget.check(mlp, optimizer.rule(), config.emaTimescale() > 0, backend.dtype().bytes(),
-                backend.name().equals("cpu"), "--batch-size", batchSize, config.batchSize() == 0, evalCapacity);
-        model = new Model(backend, mlp);
-        model.setParameters(mlp.initialParameters(Initializer.parse(config.resolvedInit()), config.biasInit(),
-                config.seed()));
-        state = optimizer.init(backend, mlp.parameterCount());
-        ema = config.emaTimescale() > 0 ? new IterateAverage(backend, model.theta(), config.emaTimescale()) : null;
+            double lr = config.resolvedLearningRate();
+            Optimizer.Builder ob = Optimizer.builder(config.optimizer());
+            if (config.learningRateTracker() != null) {
+                // The caller's schedule, queried as it is (a float per update; see Optimizer's step numbering).
+                ob.optLearningRateTracker(config.learningRateTracker());
+            } else if (config.schedule().trim().equalsIgnoreCase("constant")) {
+                ob.optLearningRate(lr); // exact in double; DJL trackers hold a float
+            } else {
+                try {
+                    ob.optLearningRateTracker(Schedules.parse(config.schedule(), lr));
+                } catch (InvalidInputException e) {
+                    throw new InvalidSettingException("schedule", ": " + e.getMessage()).causedBy(e);
+                }
+            }
+            optimizer = ob
+                    .optMomentum(config.momentum())
+                    .optBeta1(config.beta1())
+                    .optBeta2(config.beta2())
+                    .optEpsilon(config.eps())
+                    .optGamma(config.gamma())
+                    .optWeightDecay(config.resolvedWeightDecay())
+                    .optClipGradNorm(config.clipNorm())
+                    .build();
+
+            // Before anything is allocated: a model or batch that cannot exist is one line naming hidden/batchSize.
+            MemoryBudget.check(mlp, optimizer.rule(), config.emaTimescale() > 0, backend.dtype().bytes(),
+                    backend.name().equals("cpu"), "batchSize", batchSize, config.batchSize() == 0, evalCapacity);
+            model = new Model(backend, mlp);
+            model.setParameters(mlp.initialParameters(Initializer.parse(config.resolvedInit()), config.biasInit(),
+                    config.seed()));
+            state = optimizer.init(backend, mlp.parameterCount());
+            ema = config.emaTimescale() > 0 ? new IterateAverage(backend, model.theta(), config.emaTimescale())
+                    : null;
+        } catch (RuntimeException | Error e) {
+            if (ownsBackend) {
+                backend.close();
+            }
+            throw e;
+        }
     }
 
     /** A fixed, seeded sample of the training set whose loss is logged, so the curve is comparable across steps. */
@@ -187,6 +245,18 @@ public final class Trainer implements AutoCloseable {
     /** Measures gᵀHg and ε* every {@code config.diagnoseEvery()} steps (required when that is set). */
     public Trainer optCurvatureProbe(CurvatureProbe probe) {
         this.curvatureProbe = probe;
+        return this;
+    }
+
+    /**
+     * Whether a run with a run directory ends by writing its {@code report.html} and charts (default on: the same
+     * report as {@code ravine train}). Not written for an interrupted run.
+     *
+     * @param on whether to write the report
+     * @return this trainer
+     */
+    public Trainer optReport(boolean on) {
+        this.report = on;
         return this;
     }
 
@@ -369,6 +439,9 @@ public final class Trainer implements AutoCloseable {
     }
 
     private TrainingResult run(long startStep, boolean fresh) {
+        if (config.learningRateTracker() instanceof RecordedTracker recorded) {
+            throw recorded.notRunnable();
+        }
         if (config.diagnoseEvery() > 0 && curvatureProbe == null) {
             throw new IllegalStateException("diagnoseEvery is set but no CurvatureProbe was given"
                     + " (optCurvatureProbe; the CLI passes io.ravine.diagnose.Curvature)");
@@ -444,6 +517,10 @@ public final class Trainer implements AutoCloseable {
                 boolean checkpoint = config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0;
                 boolean diagnose = config.diagnoseEvery() > 0 && step % config.diagnoseEvery() == 0;
                 boolean sync = log || eval || checkpoint || diagnose;
+                // The batch loss for the step listeners: free where the backend has finished (the CPU), else read
+                // only where this step waits for the device anyway (below).
+                double stepBatchLoss = !listeners.isEmpty() && !sync && backend.completesOnReturn()
+                        ? model.meanLoss(ws, rows) : Double.NaN;
                 // The backend's guard refused any non-finite update at the step it happened (θ, state and average
                 // keep their values), so reading the refusal only where the device is waited for anyway loses
                 // nothing but the steps computed in between; where reading it is free (the CPU), read it every step.
@@ -477,6 +554,7 @@ public final class Trainer implements AutoCloseable {
                     long now = System.nanoTime();
                     trainNanos += now - segmentStart;
                     double batchLoss = model.meanLoss(ws, rows);
+                    stepBatchLoss = batchLoss;
                     double gradNorm = Math.sqrt(backend.sumOfSquares(model.gradient()));
                     CurvatureProbe.Measurement curvature = diagnose
                             ? curvatureProbe.measure(model, monitor, evalCapacity) : null;
@@ -495,6 +573,7 @@ public final class Trainer implements AutoCloseable {
                                 Divergence.WORKAROUND, lastGood == null ? "none" : lastGood);
                         break;
                     }
+                    notifyStep(step, spe, stepBatchLoss, rows);
                     MetricsEvent event = new MetricsEvent(step, (double) step / spe, optimizer.learningRate(step),
                             batchLoss, lastMonitorLoss, testEval, emaEval, gradNorm);
                     for (TrainingListener l : listeners) {
@@ -508,6 +587,8 @@ public final class Trainer implements AutoCloseable {
                                 samples / (trainNanos / 1e9)));
                     }
                     segmentStart = System.nanoTime();
+                } else {
+                    notifyStep(step, spe, stepBatchLoss, rows);
                 }
             }
         } finally {
@@ -549,8 +630,29 @@ public final class Trainer implements AutoCloseable {
         if (files != null) {
             files.writeSummary(result);
             files.close();
+            // After every result is on disk; an interrupted run is to exit soon, and its report comes with the resume.
+            if (report && !result.interrupted()) {
+                writeReport();
+            }
         }
         return result;
+    }
+
+    private void notifyStep(long step, int spe, double batchLoss, int rows) {
+        if (listeners.isEmpty()) {
+            return;
+        }
+        StepEvent e = new StepEvent(step, (double) step / spe, optimizer.learningRate(step), batchLoss, rows);
+        for (TrainingListener l : listeners) {
+            l.onStep(e);
+        }
+    }
+
+    /** report.html through the {@link RunReporter}s on the class path (Ravine's HTML report); none is no report. */
+    private void writeReport() {
+        for (RunReporter r : java.util.ServiceLoader.load(RunReporter.class, Trainer.class.getClassLoader())) {
+            r.write(runDir);
+        }
     }
 
     /**
@@ -579,12 +681,12 @@ public final class Trainer implements AutoCloseable {
         try {
             return model.workspace(capacity);
         } catch (OutOfDeviceMemoryException e) {
-            throw new InvalidInputException(String.format(java.util.Locale.ROOT,
+            throw InvalidSettingException.of(String.format(java.util.Locale.ROOT,
                     "batch size %d does not fit: the model's activations for %d rows need %.1f MiB on top of %.1f MiB"
-                    + " of parameters, gradients and optimizer state (%s); try a smaller --batch-size", batchSize,
+                    + " of parameters, gradients and optimizer state (%s); try a smaller ", batchSize,
                     capacity, model.workspaceBytes(capacity) / 1048576.0,
                     (2.0 + optimizer.rule().stateCount() + (ema != null ? 1 : 0)) * mlp.parameterCount() * 4
-                            / 1048576.0, e.getMessage()), e);
+                            / 1048576.0, e.getMessage()), InvalidSettingException.setting("batchSize")).causedBy(e);
         }
     }
 
@@ -631,6 +733,11 @@ public final class Trainer implements AutoCloseable {
         return ema;
     }
 
+    /**
+     * Releases the model's buffers and the run directory's lock, and closes the backend if this trainer opened it
+     * ({@link #Trainer(TrainConfig)}, {@link #Trainer(TrainConfig, TrainTest)}). A {@link TrainedModel} taken from
+     * it stays usable.
+     */
     @Override
     public void close() {
         if (lock != null) {
@@ -642,5 +749,8 @@ public final class Trainer implements AutoCloseable {
         }
         state.close();
         model.close();
+        if (ownsBackend) {
+            backend.close();
+        }
     }
 }
