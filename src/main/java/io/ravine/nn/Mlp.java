@@ -58,7 +58,53 @@ public final class Mlp {
         parameterCount = (int) offset;
     }
 
-    /** Parses {@code 256,128}; empty or {@code none} means no hidden layer. */
+    /**
+     * The model a {@link #describe()} line describes, e.g. {@code 784-256-10 relu softmax-ce}: the widths from input
+     * to output joined by {@code -}, the hidden activation, the loss. Checkpoints carry this line as their
+     * {@code architecture} metadata, so a checkpoint names its model by itself.
+     *
+     * @param description the line
+     * @return the model
+     * @throws InvalidInputException if the line is not such a description
+     */
+    public static Mlp parse(String description) {
+        String[] parts = description == null ? new String[0] : description.trim().split("\\s+");
+        if (parts.length != 3) {
+            throw new InvalidInputException("architecture '" + description + "' is not WIDTHS ACTIVATION LOSS (e.g."
+                    + " 784-256-10 relu softmax-ce)");
+        }
+        String[] w = parts[0].split("-", -1);
+        if (w.length < 2) {
+            throw new InvalidInputException("architecture '" + description + "': at least an input and an output"
+                    + " width are needed (e.g. 784-10)");
+        }
+        int[] widths = new int[w.length];
+        try {
+            for (int i = 0; i < w.length; i++) {
+                widths[i] = Integer.parseInt(w[i]);
+            }
+            return new Mlp(widths[0], Arrays.copyOfRange(widths, 1, widths.length - 1), widths[widths.length - 1],
+                    Activation.parse(parts[1]), LossKind.parse(parts[2]));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException("architecture '" + description + "': " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * All layer widths, input first, output last.
+     *
+     * @return a copy of the widths
+     */
+    public int[] widths() {
+        return widths.clone();
+    }
+
+    /**
+     * Parses {@code 256,128}; empty or {@code none} means no hidden layer.
+     *
+     * @param spec the widths, comma-separated
+     * @return the hidden widths
+     */
     public static int[] parseHidden(String spec) {
         String s = spec == null ? "" : spec.trim();
         if (s.isEmpty() || s.equalsIgnoreCase("none")) {

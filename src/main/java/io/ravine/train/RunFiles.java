@@ -126,9 +126,9 @@ final class RunFiles implements AutoCloseable {
         metrics.force();
         Path file = dir.resolve("checkpoints").resolve(name + ".safetensors");
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("architecture", trainer.mlp().describe());
         meta.put("seed", Long.toString(trainer.config().seed()));
-        Checkpoint.save(file, model, state, ema, step, meta);
+        Checkpoint.save(file, model, state, ema, step, trainer.normalizer(), trainer.trainingData().numClasses(),
+                meta);
         return file.toString();
     }
 

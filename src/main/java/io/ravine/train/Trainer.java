@@ -728,6 +728,31 @@ public final class Trainer implements AutoCloseable {
         return backend;
     }
 
+    /**
+     * The model as trained so far (after {@link #fit()}: the trained one) with the normalization this trainer fitted,
+     * predicting on raw inputs. θ is copied to the host: the model does not change as training goes on, and outlives
+     * this trainer; it computes on a CPU backend of its own.
+     *
+     * @return the trained model
+     */
+    public TrainedModel trainedModel() {
+        return TrainedModel.of(mlp, model.parameters(), normalizer, train.numClasses());
+    }
+
+    /**
+     * The model with the iterate average θ̃ in place of θ ({@link TrainConfig#emaTimescale()}), as
+     * {@link #trainedModel()}.
+     *
+     * @return the averaged model
+     * @throws IllegalStateException when iterate averaging is off
+     */
+    public TrainedModel averagedModel() {
+        if (ema == null) {
+            throw new IllegalStateException("iterate averaging is off (TrainConfig.Builder.optEma)");
+        }
+        return TrainedModel.of(mlp, backend.toFloatArray(ema.average()), normalizer, train.numClasses());
+    }
+
     /** The iterate average, or null when off. */
     public IterateAverage iterateAverage() {
         return ema;

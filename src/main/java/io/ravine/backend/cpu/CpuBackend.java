@@ -50,8 +50,23 @@ public final class CpuBackend implements Backend {
         CpuParallel.setThreads(threads);
     }
 
+    /**
+     * The number of threads OpenBLAS uses for matrix products (the process's: OpenBLAS keeps one count).
+     *
+     * @return the OpenBLAS thread count
+     */
     public static int blasThreads() {
         return openblas_nolapack.blas_get_num_threads();
+    }
+
+    /**
+     * The threads this backend computes with: matrix products (OpenBLAS) and the elementwise loops share one count,
+     * set by {@link #setBlasThreads} (and {@link io.ravine.backend.Devices#open}) for the whole process.
+     *
+     * @return the thread count of the elementwise loops (OpenBLAS's is {@link #blasThreads()})
+     */
+    public int threads() {
+        return CpuParallel.threads();
     }
 
     @Override
