@@ -25,6 +25,7 @@ public class InvalidSettingException extends InvalidInputException {
 
     /** The text between the settings: {@code texts.length == settings.size() + 1}. */
     private final String[] texts;
+    /** The settings' names in the library's vocabulary, in the message's order. */
     private final List<String> settings;
 
     private InvalidSettingException(String[] texts, List<String> settings) {
@@ -45,9 +46,17 @@ public class InvalidSettingException extends InvalidInputException {
                 List.of(Objects.requireNonNull(setting, "setting")));
     }
 
-    /** A setting's name inside a message made by {@link #of}. */
+    /**
+     * A setting's name inside a message made by {@link #of}.
+     *
+     * @param name the setting's name, as {@link io.ravine.train.TrainConfig} calls it
+     */
     public record Setting(String name) {
-        /** @param name the setting's name, as {@link io.ravine.train.TrainConfig} calls it */
+        /**
+         * Checks the name.
+         *
+         * @param name the setting's name
+         */
         public Setting {
             Objects.requireNonNull(name, "name");
         }
@@ -85,7 +94,8 @@ public class InvalidSettingException extends InvalidInputException {
         }
         texts.add(text.toString());
         if (names.isEmpty()) {
-            throw new IllegalArgumentException("a message about settings names at least one: " + Arrays.toString(parts));
+            throw new IllegalArgumentException("a message about settings names at least one: "
+                    + Arrays.toString(parts));
         }
         return new InvalidSettingException(texts.toArray(new String[0]), List.copyOf(names));
     }
@@ -101,7 +111,11 @@ public class InvalidSettingException extends InvalidInputException {
         return this;
     }
 
-    /** The settings this message names, in the order it names them (the first is the one it is mostly about). */
+    /**
+     * The settings this message names, in the order it names them (the first is the one it is mostly about).
+     *
+     * @return the settings' names
+     */
     public List<String> settings() {
         return Collections.unmodifiableList(settings);
     }

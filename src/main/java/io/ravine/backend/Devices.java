@@ -24,7 +24,13 @@ public final class Devices {
     private Devices() {
     }
 
-    /** Refuses a thread count outside 0 (all cores) … {@value #MAX_THREADS}, naming {@code setting} (a flag or a field). */
+    /**
+     * Refuses a thread count outside 0 (all cores) … {@value #MAX_THREADS}, naming {@code setting}.
+     *
+     * @param setting the setting's name ({@code threads}; rendered as a flag by the CLI)
+     * @param threads the count given
+     * @throws io.ravine.InvalidSettingException outside the range
+     */
     public static void checkThreads(String setting, int threads) {
         if (threads < 0 || threads > MAX_THREADS) {
             throw new InvalidSettingException(setting, " must be between 0 (all cores) and " + MAX_THREADS + ", got "
@@ -33,9 +39,17 @@ public final class Devices {
     }
 
     /**
+     * Opens the backend a device names, after setting the process's CPU thread count (OpenBLAS and the elementwise
+     * loops, also on CUDA, where the host gathers batches). {@code auto} is CUDA where a usable GPU is found, else the
+     * CPU with one log line saying why. A {@link io.ravine.train.Trainer} built without a backend calls this with its
+     * configuration's {@code device}, {@code tf32} and {@code threads}.
+     *
      * @param device auto, cpu or cuda
      * @param tf32 allow TF32 tensor-core matrix products (CUDA only)
-     * @param threads CPU BLAS threads, 0 = all cores
+     * @param threads CPU threads, 0 = all cores
+     * @return the backend; the caller closes it
+     * @throws io.ravine.InvalidInputException if the device is unknown, or {@code cuda} cannot be used (one line
+     *     saying why)
      */
     public static Backend open(String device, boolean tf32, int threads) {
         return open(device, tf32, threads, Devices::cudaUnavailableReason, Devices::openCuda);
@@ -77,7 +91,11 @@ public final class Devices {
         };
     }
 
-    /** Why CUDA cannot be used here, or empty when it can. */
+    /**
+     * Why CUDA cannot be used here, or empty when it can.
+     *
+     * @return the reason, one line
+     */
     public static Optional<String> cudaUnavailableReason() {
         return io.ravine.backend.cuda.CudaBackend.unavailableReason();
     }
@@ -85,6 +103,9 @@ public final class Devices {
     /**
      * A one-line description of a GPU failure in {@code t} or its causes (a CUDA or cuBLAS error during a run), or
      * empty when it is something else. Errors that leave the GPU context unusable say so.
+     *
+     * @param t a failure during a run
+     * @return the description, or empty
      */
     public static Optional<String> describeDeviceFailure(Throwable t) {
         return io.ravine.backend.cuda.CudaFaults.describe(t);

@@ -39,6 +39,13 @@ public record Dataset(String name, int n, int featureDim, float[] features, int 
      * Checks that the arrays hold n × featureDim features and n × targetCols targets (values are checked by
      * {@link #validate()}).
      *
+     * @param name what messages call this dataset
+     * @param n the number of examples
+     * @param featureDim features per example
+     * @param features row-major [n, featureDim]
+     * @param targetCols target values per example (1 for class indices)
+     * @param targets row-major [n, targetCols]
+     * @param numClasses the number of classes K (labels 0..K−1), or 0 for real targets
      * @throws IllegalArgumentException if an array's length does not match its shape
      */
     public Dataset {

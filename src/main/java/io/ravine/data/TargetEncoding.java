@@ -20,7 +20,13 @@ public final class TargetEncoding {
     private TargetEncoding() {
     }
 
-    /** {@code d}'s targets in the layout {@code loss} needs; K is d's own numClasses. */
+    /**
+     * {@code d}'s targets in the layout {@code loss} needs; K is d's own numClasses.
+     *
+     * @param d the dataset
+     * @param loss the loss
+     * @return the dataset with encoded targets
+     */
     public static Dataset forLoss(Dataset d, LossKind loss) {
         return forLoss(d, loss, d.numClasses());
     }
@@ -28,6 +34,10 @@ public final class TargetEncoding {
     /**
      * Both splits encoded with the training split's number of classes; a test label the training split cannot
      * have produced is an error.
+     *
+     * @param tt the splits
+     * @param loss the loss
+     * @return the splits with encoded targets
      */
     public static TrainTest forLoss(TrainTest tt, LossKind loss) {
         Dataset train = tt.train();
@@ -42,6 +52,11 @@ public final class TargetEncoding {
     /**
      * {@code d}'s targets in the layout {@code loss} needs for {@code numClasses} classes (the training split's,
      * when d is a test split). Class labels must be below numClasses.
+     *
+     * @param d the dataset
+     * @param loss the loss
+     * @param numClasses K
+     * @return the dataset with encoded targets
      */
     public static Dataset forLoss(Dataset d, LossKind loss, int numClasses) {
         if (d.numClasses() == 0) {
@@ -84,7 +99,13 @@ public final class TargetEncoding {
         return new Dataset(d.name(), d.n(), d.featureDim(), d.features(), k, oneHot, k);
     }
 
-    /** Width of the network's output layer for {@code loss} on {@code d} (raw or already encoded). */
+    /**
+     * Width of the network's output layer for {@code loss} on {@code d} (raw or already encoded).
+     *
+     * @param d the dataset
+     * @param loss the loss
+     * @return outputs per example
+     */
     public static int outputDim(Dataset d, LossKind loss) {
         int k = d.numClasses();
         if (k == 0) {

@@ -211,6 +211,12 @@ public final class Checkpoint {
     /**
      * Loads a checkpoint of {@code mlp} trained with {@code rule}; integrity, optimizer, shapes, names and finiteness
      * are checked, each failure an {@link InvalidInputException} naming the file.
+     *
+     * @param file the checkpoint
+     * @param mlp the run's model
+     * @param rule the run's update rule
+     * @param withEma whether to read the iterate average
+     * @return what it restores
      */
     public static Contents load(Path file, Mlp mlp, UpdateRule rule, boolean withEma) {
         SafeTensors.Contents c = read(file);
@@ -252,6 +258,10 @@ public final class Checkpoint {
      * Refuses a checkpoint whose step lies outside the run it is loaded into: {@code optimizer.step} must be in
      * [0, {@code totalSteps}], the run's length from its configuration (a step beyond it would "finish" a run that
      * never trained, and drive the step-dependent bias corrections and schedules to where they are meaningless).
+     *
+     * @param file the checkpoint, for the message
+     * @param step its optimizer.step
+     * @param totalSteps the run's length
      */
     public static void requireStepWithin(Path file, long step, long totalSteps) {
         if (step < 0 || step > totalSteps) {
@@ -260,7 +270,12 @@ public final class Checkpoint {
         }
     }
 
-    /** The step a checkpoint was written at (reads and verifies the whole file). */
+    /**
+     * The step a checkpoint was written at (reads and verifies the whole file).
+     *
+     * @param file the checkpoint
+     * @return its optimizer.step
+     */
     public static long readStep(Path file) {
         return step(file, read(file));
     }
@@ -268,6 +283,9 @@ public final class Checkpoint {
     /**
      * The step a checkpoint says it was written at, from its header alone (its {@code step} metadata; files without
      * one are read whole). For ordering many checkpoints without reading gigabytes; {@link #load} verifies.
+     *
+     * @param file the checkpoint
+     * @return its step
      */
     public static long readStepFromHeader(Path file) {
         Map<String, String> meta;
@@ -287,7 +305,13 @@ public final class Checkpoint {
         }
     }
 
-    /** θ alone, flattened in Ravine's layout (for diagnostics that only need parameters). */
+    /**
+     * θ alone, flattened in Ravine's layout (for diagnostics that only need parameters).
+     *
+     * @param file the checkpoint
+     * @param mlp the model it is of
+     * @return θ
+     */
     public static float[] loadParameters(Path file, Mlp mlp) {
         return parameters(file, read(file), mlp, true);
     }
@@ -295,6 +319,10 @@ public final class Checkpoint {
     /**
      * θ alone, NaN and ±Inf values included (integrity, names and shapes still checked): for {@code diagnose},
      * whose job includes looking at a checkpoint of a run that blew up and saying what is not finite in it.
+     *
+     * @param file the checkpoint
+     * @param mlp the model it is of
+     * @return θ
      */
     public static float[] loadParametersAsStored(Path file, Mlp mlp) {
         return parameters(file, read(file), mlp, false);

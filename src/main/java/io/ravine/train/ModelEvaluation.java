@@ -16,6 +16,11 @@ public record ModelEvaluation(int examples, double loss, double accuracy, int[][
     /**
      * Keeps a copy of the matrix.
      *
+     * @param examples the number of examples evaluated
+     * @param loss the mean loss per example (the loss the model was trained with)
+     * @param accuracy the share of examples whose predicted class is their label; NaN for real targets
+     * @param confusionMatrix {@code confusionMatrix[label][predicted]}: how many examples of each class were
+     *     predicted as each class (K × K, its entries summing to {@code examples}); empty (0 × 0) for real targets
      * @throws IllegalArgumentException if the matrix is not square
      */
     public ModelEvaluation {

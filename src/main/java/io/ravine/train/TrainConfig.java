@@ -114,6 +114,48 @@ public record TrainConfig(
      * Checks every setting; each refusal is one line naming the setting as this record calls it (the CLI renders
      * the same message with its flags, see {@link InvalidSettingException#messageNaming}).
      *
+     * @param data training data: {@code embedded}, {@code fashion-mnist}, {@code synthetic}, an IDX directory or a CSV
+     *     file; for data given in memory ({@link Trainer#Trainer(TrainConfig, io.ravine.data.TrainTest)}) only a label
+     * @param testData held-out data (CSV only; null = the data set's own test split, or the last 20% of a CSV)
+     * @param hidden hidden layer widths (empty = linear model)
+     * @param activation the activation of every hidden layer
+     * @param loss the loss, with its output nonlinearity fused (softmax, logistic) or none (mean squared error)
+     * @param optimizer the update rule
+     * @param learningRate α; null = the optimizer's default (1e-3 for Adam/AdamW, 0.01 otherwise)
+     * @param momentum μ of momentum and Nesterov
+     * @param beta1 Adam's β₁
+     * @param beta2 Adam's β₂
+     * @param eps ε of RMSprop and Adam
+     * @param gamma RMSprop's γ in s ← (1−γ)s + γg²
+     * @param weightDecay λ; null = 0 (0.01 for AdamW, as PyTorch)
+     * @param clipNorm global gradient-norm clipping threshold, 0 = off
+     * @param schedule learning-rate schedule spec (constant, step:EVERY:FACTOR, cosine:TOTAL[:FINAL], exp:T0:TAU,
+     *     warmup:STEPS:INNER); null exactly when {@code learningRateTracker} is set
+     * @param emaTimescale τ of iterate averaging, 0 = off
+     * @param init weight initializer spec; {@code auto} = He for ReLU, Xavier otherwise
+     * @param biasInit the value every bias starts at
+     * @param normalize input normalization: {@code zscore} (statistics of the training split) or {@code none}
+     * @param batchSize examples per update, 0 = the full training set (batch gradient descent)
+     * @param epochs passes over the training data (used when steps = 0)
+     * @param steps updates to run, 0 = use epochs
+     * @param limit use only the first N training examples, 0 = all
+     * @param seed seed of the initial θ, the batch order and the monitoring subset
+     * @param device {@code auto}, {@code cpu} or {@code cuda}: where a {@link Trainer} that opens its own backend
+     *     trains
+     * @param threads CPU threads (OpenBLAS and the elementwise loops), 0 = all cores; set when a {@link Trainer} opens
+     *     its own backend
+     * @param cudaGraph replay the training step as a CUDA graph (CUDA only)
+     * @param tf32 allow TF32 tensor-core matrix products (CUDA only)
+     * @param checkpointEvery write a checkpoint every N steps, 0 = only the final one
+     * @param saveInitial also write {@code checkpoints/initial.safetensors} (θ₀)
+     * @param logEvery log the monitoring-subset loss every N steps, 0 = ten times per epoch
+     * @param evalEvery evaluate on the test split every N steps, 0 = once per epoch
+     * @param monitorSize size of the fixed training subset whose loss is logged
+     * @param diagnoseEvery log gradient norm, gᵀHg and ε* every N steps, 0 = off
+     * @param learningRateTracker a DJL {@link Tracker} as the learning-rate schedule (queried with the number of
+     *     completed updates, see {@link io.ravine.optim.Optimizer}); null = {@code schedule}. config.json records its
+     *     description ({@link Schedules#describe}), not the object: a run with one is resumed from Java with the same
+     *     tracker, never from the CLI
      * @throws InvalidSettingException naming the first setting out of range
      */
     public TrainConfig {

@@ -221,6 +221,9 @@ public final class Trainer implements AutoCloseable {
      * to one run: {@link #fit()} needs it absent or empty (or {@link #optOverwrite}), {@link #resume()} and {@link
      * #resumeFrom} continue the run it holds after checking that this configuration is that run's. The directory is
      * locked ({@link DirectoryLock}) from the first write until {@link #close()}: another writer is refused.
+     *
+     * @param dir the run directory
+     * @return this trainer
      */
     public Trainer optRunDirectory(Path dir) {
         this.runDir = dir;
@@ -231,18 +234,33 @@ public final class Trainer implements AutoCloseable {
      * Lets {@link #fit()} replace a run directory that holds files, whole: the old directory is renamed aside to a
      * hidden sibling in one atomic rename, the new run starts in a fresh directory, and the old one is deleted once
      * the new run's config.json is written, so a crash at any moment leaves the old run whole or the new one.
+     *
+     * @param on whether fit() may replace a directory that holds files
+     * @return this trainer
      */
     public Trainer optOverwrite(boolean on) {
         this.overwrite = on;
         return this;
     }
 
+    /**
+     * Adds a listener of the run's metrics: every step ({@link TrainingListener#onStep}) and every logging step
+     * ({@link TrainingListener#onMetrics}).
+     *
+     * @param listener the listener
+     * @return this trainer
+     */
     public Trainer optListener(TrainingListener listener) {
         listeners.add(listener);
         return this;
     }
 
-    /** Measures gᵀHg and ε* every {@code config.diagnoseEvery()} steps (required when that is set). */
+    /**
+     * Measures gᵀHg and ε* every {@code config.diagnoseEvery()} steps (required when that is set).
+     *
+     * @param probe the probe (the CLI passes io.ravine.diagnose.Curvature)
+     * @return this trainer
+     */
     public Trainer optCurvatureProbe(CurvatureProbe probe) {
         this.curvatureProbe = probe;
         return this;
@@ -260,7 +278,12 @@ public final class Trainer implements AutoCloseable {
         return this;
     }
 
-    /** Shows a progress bar (default: only when the output is a terminal). */
+    /**
+     * Shows a progress bar (default: only when the output is a terminal).
+     *
+     * @param on whether to show it
+     * @return this trainer
+     */
     public Trainer optProgressBar(boolean on) {
         this.progressBar = on;
         return this;
@@ -284,47 +307,102 @@ public final class Trainer implements AutoCloseable {
         interruptRequested = true;
     }
 
+    /**
+     * The model being trained, on this trainer's backend (θ live; for diagnostics). A {@link #trainedModel()} is the
+     * copy to keep.
+     *
+     * @return the model
+     */
     public Model model() {
         return model;
     }
 
+    /**
+     * The architecture: the configuration's widths between the data's inputs and the loss's outputs.
+     *
+     * @return the model's {@link Mlp}
+     */
     public Mlp mlp() {
         return mlp;
     }
 
+    /**
+     * The optimizer built from the configuration.
+     *
+     * @return the optimizer
+     */
     public Optimizer optimizer() {
         return optimizer;
     }
 
+    /**
+     * The optimizer's state on the backend.
+     *
+     * @return the state
+     */
     public OptimizerState optimizerState() {
         return state;
     }
 
+    /**
+     * Examples per update: the configuration's, capped at the training set (the whole set for 0).
+     *
+     * @return B
+     */
     public int batchSize() {
         return batchSize;
     }
 
+    /**
+     * The run's length in updates: {@code steps}, or {@code epochs} × {@link #stepsPerEpoch()}.
+     *
+     * @return the total steps
+     */
     public long totalSteps() {
         return totalSteps;
     }
 
+    /**
+     * Updates per pass over the training data.
+     *
+     * @return ⌈n / B⌉
+     */
     public int stepsPerEpoch() {
         return batches.batchesPerEpoch();
     }
 
+    /**
+     * The training split as trained on: after the limit, normalized, targets encoded for the loss.
+     *
+     * @return the training data
+     */
     public Dataset trainingData() {
         return train;
     }
 
+    /**
+     * The test split as evaluated: normalized with the training split's statistics, targets encoded.
+     *
+     * @return the test data
+     */
     public Dataset testData() {
         return test;
     }
 
+    /**
+     * The input normalization fitted on the training split (what the trained model and checkpoints carry).
+     *
+     * @return the normalizer
+     */
     public Normalizer normalizer() {
         return normalizer;
     }
 
-    /** Trains from the start (step 0); a run directory must be absent or empty, see {@link #optOverwrite}. */
+    /**
+     * Trains from the start (step 0); a run directory must be absent or empty, see {@link #optOverwrite}.
+     *
+     * @return the result of the run
+     */
     public TrainingResult fit() {
         return run(0, true);
     }
@@ -332,6 +410,8 @@ public final class Trainer implements AutoCloseable {
     /**
      * Continues the run in the run directory from its latest checkpoint (from step 0 when it has none yet: a run
      * stopped before its first checkpoint), with the checks of {@link #resumeFrom}.
+     *
+     * @return the result of the run
      */
     public TrainingResult resume() {
         if (runDir == null) {
@@ -349,6 +429,9 @@ public final class Trainer implements AutoCloseable {
      * {@link InvalidInputException} names each setting that does), the run may not get shorter than the steps it
      * has done, and a completed run asked for no more steps is left as it is: its recorded result is returned and
      * nothing is written.
+     *
+     * @param checkpoint a checkpoint of this run
+     * @return the result of the run
      */
     public TrainingResult resumeFrom(Path checkpoint) {
         return resumeAt(java.util.Objects.requireNonNull(checkpoint, "checkpoint"));
@@ -699,12 +782,22 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    /** Mean loss and accuracy of the current θ on {@code data} (targets already in the loss's layout). */
+    /**
+     * Mean loss and accuracy of the current θ on {@code data} (targets already in the loss's layout).
+     *
+     * @param data normalized examples, targets encoded (as {@link #testData()})
+     * @return the mean loss and accuracy
+     */
     public Evaluation evaluate(Dataset data) {
         return Evaluator.evaluate(model, data, evalCapacity);
     }
 
-    /** The same with the iterate average θ̃ in place of θ (θ is restored afterwards). */
+    /**
+     * The same with the iterate average θ̃ in place of θ (θ is restored afterwards).
+     *
+     * @param data normalized examples, targets encoded
+     * @return the mean loss and accuracy
+     */
     public Evaluation evaluateAveraged(Dataset data) {
         if (ema == null) {
             throw new IllegalStateException("iterate averaging is off");
@@ -720,10 +813,20 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
+    /**
+     * The run's configuration.
+     *
+     * @return the configuration
+     */
     public TrainConfig config() {
         return config;
     }
 
+    /**
+     * Where this trainer trains: the caller's backend, or the one it opened from the configuration.
+     *
+     * @return the backend
+     */
     public Backend backend() {
         return backend;
     }
@@ -753,7 +856,11 @@ public final class Trainer implements AutoCloseable {
         return TrainedModel.of(mlp, backend.toFloatArray(ema.average()), normalizer, train.numClasses());
     }
 
-    /** The iterate average, or null when off. */
+    /**
+     * The iterate average, or null when off.
+     *
+     * @return θ̃'s holder, or null
+     */
     public IterateAverage iterateAverage() {
         return ema;
     }

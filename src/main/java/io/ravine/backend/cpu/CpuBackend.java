@@ -34,17 +34,29 @@ public final class CpuBackend implements Backend {
         this.dtype = dtype;
     }
 
-    /** The float32 training backend. */
+    /**
+     * The float32 training backend.
+     *
+     * @return a new backend (cheap: the natives load once)
+     */
     public static CpuBackend f32() {
         return new CpuBackend(DType.F32);
     }
 
-    /** The float64 backend for finite-difference gradient checks. */
+    /**
+     * The float64 backend for finite-difference gradient checks.
+     *
+     * @return a new backend
+     */
     public static CpuBackend f64() {
         return new CpuBackend(DType.F64);
     }
 
-    /** Sets how many threads OpenBLAS uses for matrix products (results are reproducible for a fixed count). */
+    /**
+     * Sets how many threads OpenBLAS uses for matrix products (results are reproducible for a fixed count).
+     *
+     * @param threads the count, ≥ 1
+     */
     public static void setBlasThreads(int threads) {
         openblas_nolapack.blas_set_num_threads(threads);
         CpuParallel.setThreads(threads);
