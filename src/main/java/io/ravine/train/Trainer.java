@@ -44,11 +44,17 @@ import org.slf4j.LoggerFactory;
  * a resumed run are the same bits on the CPU.
  *
  * <pre>{@code
- * TrainConfig config = TrainConfig.builder().setData("embedded").optHidden(256).optEpochs(2).build();
- * try (Trainer trainer = new Trainer(config, CpuBackend.f32())) {
+ * TrainConfig config = TrainConfig.builder().optHidden(256).optEpochs(2).optThreads(2).build();
+ * try (Trainer trainer = new Trainer(config, Dataset.ofClasses(x, labels).split(0.2, 7))) {
  *     TrainingResult result = trainer.fit();
+ *     TrainedModel model = trainer.trainedModel();
  * }
  * }</pre>
+ *
+ * <p>Without a backend of the caller's, the trainer opens the configuration's device with its thread count and
+ * closes it in {@link #close()}. With {@link #optRunDirectory} it writes the run's files and, at the end, the same
+ * {@code report.html} as {@code ravine train}. Listeners hear every step and every logging step
+ * ({@link TrainingListener}).
  */
 public final class Trainer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
