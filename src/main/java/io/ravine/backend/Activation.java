@@ -34,11 +34,27 @@ public enum Activation {
         @Override public double derivativeFromOutput(double y) { return y > 0 ? 1.0 : 0.0; }
     };
 
+    /**
+     * φ(z), in double.
+     *
+     * @param z the pre-activation
+     * @return φ(z)
+     */
     public abstract double apply(double z);
 
+    /**
+     * φ'(z) written in terms of the output y = φ(z).
+     *
+     * @param y the activation's output
+     * @return φ' at the z that gave y
+     */
     public abstract double derivativeFromOutput(double y);
 
-    /** The output range's ends, for saturation diagnostics; infinite where the unit cannot saturate. */
+    /**
+     * The output range's lower end, for saturation diagnostics; −∞ where the unit cannot saturate there.
+     *
+     * @return the infimum of φ
+     */
     public double lowerEnd() {
         return switch (this) {
             case LOGISTIC, RELU -> 0.0;
@@ -47,6 +63,11 @@ public enum Activation {
         };
     }
 
+    /**
+     * The output range's upper end; +∞ where the unit cannot saturate there.
+     *
+     * @return the supremum of φ
+     */
     public double upperEnd() {
         return switch (this) {
             case LOGISTIC, TANH -> 1.0;
@@ -54,7 +75,13 @@ public enum Activation {
         };
     }
 
-    /** Parses a command-line name such as {@code relu} or {@code logistic} (also {@code sigmoid}). */
+    /**
+     * Parses a name such as {@code relu} or {@code logistic} (also {@code sigmoid}), ignoring case.
+     *
+     * @param name the name
+     * @return the activation
+     * @throws IllegalArgumentException for an unknown name
+     */
     public static Activation parse(String name) {
         String n = name.trim().toLowerCase(java.util.Locale.ROOT);
         return switch (n) {

@@ -7,27 +7,73 @@ package io.ravine.backend;
  */
 public interface Backend extends AutoCloseable {
 
-    /** "cpu" or "cuda". */
+    /**
+     * The backend's kind.
+     *
+     * @return "cpu" or "cuda"
+     */
     String name();
 
-    /** Human-readable device description for logs and summaries (e.g. the GPU's name). */
+    /**
+     * Human-readable device description for logs and summaries (e.g. the GPU's name, the CPU's thread counts).
+     *
+     * @return one line
+     */
     String deviceDescription();
 
+    /**
+     * The element type of this backend's tensors.
+     *
+     * @return F32 (training) or F64 (the CPU's finite-difference checks)
+     */
     DType dtype();
 
-    /** A new zero-filled [rows, cols] tensor owned by the caller. */
+    /**
+     * A new zero-filled [rows, cols] tensor owned by the caller.
+     *
+     * @param rows rows
+     * @param cols columns
+     * @return the tensor; close it to free its memory
+     */
     Tensor allocate(int rows, int cols);
 
+    /**
+     * A new zero-filled vector [n, 1] owned by the caller.
+     *
+     * @param n elements
+     * @return the tensor
+     */
     default Tensor allocateVector(int n) {
         return allocate(n, 1);
     }
 
     // ---- host transfers (rare: a batch in, a result out) ----
 
+    /**
+     * dst ← {@code src[srcOffset .. srcOffset + dst.length())}, rounded to the backend's type.
+     *
+     * @param src host values
+     * @param srcOffset the first value to copy
+     * @param dst the tensor to fill
+     */
     void copyFromHost(float[] src, int srcOffset, Tensor dst);
 
+    /**
+     * As {@link #copyFromHost(float[], int, Tensor)}, from doubles.
+     *
+     * @param src host values
+     * @param srcOffset the first value to copy
+     * @param dst the tensor to fill
+     */
     void copyFromHost(double[] src, int srcOffset, Tensor dst);
 
+    /**
+     * {@code dst[dstOffset ..]} ← src, all of it (waits for the work that writes src).
+     *
+     * @param src the tensor to read
+     * @param dst host array
+     * @param dstOffset where the first value goes
+     */
     void copyToHost(Tensor src, float[] dst, int dstOffset);
 
     /**
@@ -35,20 +81,42 @@ public interface Backend extends AutoCloseable {
      * exactly dst's length. A backend gathers straight into the memory its device reads (the pinned staging buffer
      * on CUDA, the tensor itself on the CPU), so a batch costs one host pass and one transfer. The default gathers
      * into a heap array and calls {@link #copyFromHost(float[], int, Tensor)}.
+     *
+     * @param rows the host rows to gather
+     * @param dst the tensor to fill
      */
     default void copyRowsFromHost(HostRows rows, Tensor dst) {
         rows.requireLength(dst.length());
         copyFromHost(rows.toArray(), 0, dst);
     }
 
+    /**
+     * As {@link #copyToHost(Tensor, float[], int)}, into doubles.
+     *
+     * @param src the tensor to read
+     * @param dst host array
+     * @param dstOffset where the first value goes
+     */
     void copyToHost(Tensor src, double[] dst, int dstOffset);
 
+    /**
+     * The tensor's values on the host, as floats.
+     *
+     * @param t the tensor
+     * @return a new array of {@code t.length()} values
+     */
     default float[] toFloatArray(Tensor t) {
         float[] out = new float[t.length()];
         copyToHost(t, out, 0);
         return out;
     }
 
+    /**
+     * The tensor's values on the host, as doubles.
+     *
+     * @param t the tensor
+     * @return a new array of {@code t.length()} values
+     */
     default double[] toDoubleArray(Tensor t) {
         double[] out = new double[t.length()];
         copyToHost(t, out, 0);
@@ -57,24 +125,62 @@ public interface Backend extends AutoCloseable {
 
     // ---- elementwise and BLAS-1 ----
 
+    /**
+     * x ← value everywhere.
+     *
+     * @param x the tensor
+     * @param value the value
+     */
     void fill(Tensor x, double value);
 
-    /** dst ← src (same length). */
+    /**
+     * dst ← src (same length).
+     *
+     * @param src the source
+     * @param dst the destination
+     */
     void copy(Tensor src, Tensor dst);
 
-    /** y ← y + αx. */
+    /**
+     * y ← y + αx.
+     *
+     * @param alpha α
+     * @param x x
+     * @param y y, updated in place
+     */
     void axpy(double alpha, Tensor x, Tensor y);
 
-    /** x ← αx. */
+    /**
+     * x ← αx.
+     *
+     * @param alpha α
+     * @param x x, updated in place
+     */
     void scale(double alpha, Tensor x);
 
-    /** xᵀy, accumulated in double. */
+    /**
+     * xᵀy, accumulated in double (waits for the device).
+     *
+     * @param x x
+     * @param y y, of x's length
+     * @return the dot product
+     */
     double dot(Tensor x, Tensor y);
 
-    /** Σ x², accumulated in double. */
+    /**
+     * Σ x², accumulated in double (waits for the device).
+     *
+     * @param x x
+     * @return the sum of squares
+     */
     double sumOfSquares(Tensor x);
 
-    /** Σ x, accumulated in double. */
+    /**
+     * Σ x, accumulated in double (waits for the device).
+     *
+     * @param x x
+     * @return the sum
+     */
     double sum(Tensor x);
 
     // ---- layers ----
@@ -82,22 +188,56 @@ public interface Backend extends AutoCloseable {
     /**
      * C ← α op(A) op(B) + β C, row-major, op(X) = Xᵀ when the flag is set. op(A) is [M, K], op(B) is [K, N],
      * C is [M, N].
+     *
+     * @param transA use Aᵀ
+     * @param transB use Bᵀ
+     * @param alpha α
+     * @param a A
+     * @param b B
+     * @param beta β (0: C's old values are not read)
+     * @param c C, updated in place
      */
     void gemm(boolean transA, boolean transB, double alpha, Tensor a, Tensor b, double beta, Tensor c);
 
-    /** out[i, j] ← φ(z[i, j] + bias[j]); {@code out} may be {@code z}. */
+    /**
+     * out[i, j] ← φ(z[i, j] + bias[j]); {@code out} may be {@code z}.
+     *
+     * @param z pre-activations [B, N]
+     * @param bias [N]
+     * @param act φ
+     * @param out [B, N]
+     */
     void biasActivationForward(Tensor z, Tensor bias, Activation act, Tensor out);
 
-    /** dz ← dOut ⊙ φ'(out), φ' from the stored outputs; {@code dz} may be {@code dOut}. */
+    /**
+     * dz ← dOut ⊙ φ'(out), φ' from the stored outputs; {@code dz} may be {@code dOut}.
+     *
+     * @param act φ
+     * @param out the forward pass's outputs φ(z)
+     * @param dOut ∂ℓ/∂out
+     * @param dz ∂ℓ/∂z
+     */
     void activationBackward(Activation act, Tensor out, Tensor dOut, Tensor dz);
 
-    /** sums[j] ← Σ_i x[i, j] (bias gradients). */
+    /**
+     * sums[j] ← Σ_i x[i, j] (bias gradients).
+     *
+     * @param x [B, N]
+     * @param sums [N]
+     */
     void columnSum(Tensor x, Tensor sums);
 
     /**
      * Per-example loss of the scores {@code out} [B, K] against {@code target} ([B, 1] class indices for softmax CE,
      * else [B, K]) into {@code lossPerRow} [B, 1]; when {@code dOut} is not null, also dOut ← gradScale · ∂ℓ/∂out.
      * See {@link LossKind} for the formulas.
+     *
+     * @param loss the loss
+     * @param out scores [B, K]
+     * @param target targets
+     * @param lossPerRow per-example losses [B, 1]
+     * @param dOut the gradient's destination [B, K], or null for the loss alone
+     * @param gradScale the gradient's factor (1/B for a mean)
      */
     void lossForwardBackward(LossKind loss, Tensor out, Tensor target, Tensor lossPerRow, Tensor dOut,
             double gradScale);
@@ -116,15 +256,29 @@ public interface Backend extends AutoCloseable {
      * skipped too, until {@link #clearRefusedUpdate()}. The check runs on the device inside the step (and inside a
      * recorded {@link StepProgram}), so a diverging step is caught at that step without a host round trip, and a
      * NaN can never reach θ, the optimizer state or the iterate average.
+     *
+     * @param rule the update rule
+     * @param theta θ, updated in place
+     * @param grad ∇
+     * @param state the rule's state vectors, updated in place
+     * @param p the step's scalars
      */
     void optimizerStep(UpdateRule rule, Tensor theta, Tensor grad, Tensor[] state, StepParams p);
 
-    /** Iterate averaging: avg ← decay · avg + (1 − decay) · θ (skipped while an update is refused, see above). */
+    /**
+     * Iterate averaging: avg ← decay · avg + (1 − decay) · θ (skipped while an update is refused, see above).
+     *
+     * @param avg θ̃, updated in place
+     * @param theta θ
+     * @param decay the decay, 1 − 1/τ
+     */
     void emaUpdate(Tensor avg, Tensor theta, double decay);
 
     /**
      * The first update the guard of {@link #optimizerStep} refused since the last {@link #clearRefusedUpdate()}, or
      * null. Waits for the work issued so far (one small device-to-host copy on CUDA).
+     *
+     * @return the refusal, or null
      */
     RefusedUpdate refusedUpdate();
 
@@ -135,6 +289,8 @@ public interface Backend extends AutoCloseable {
      * True where every operation has finished when its call returns (the CPU), so {@link #refusedUpdate()} and
      * scalar results cost nothing beyond their own arithmetic; false where operations are queued (CUDA), where a
      * caller should read them only at points where it synchronizes anyway.
+     *
+     * @return whether calls complete before they return
      */
     default boolean completesOnReturn() {
         return false;
@@ -145,6 +301,9 @@ public interface Backend extends AutoCloseable {
      * null where the backend has no such thing (the CPU). During recording, the {@link StepParams} passed to
      * {@link #optimizerStep} are read from a slot that each {@link StepProgram#replay} refills, so a learning-rate
      * schedule and bias corrections keep working under replay.
+     *
+     * @param body the operations of one step
+     * @return the program, or null
      */
     default StepProgram record(Runnable body) {
         return null;
@@ -153,6 +312,7 @@ public interface Backend extends AutoCloseable {
     /** Waits for everything issued so far. */
     void synchronize();
 
+    /** Frees what the backend holds (its context, streams and pools on CUDA). */
     @Override
     void close();
 }

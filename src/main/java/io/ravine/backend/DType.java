@@ -2,7 +2,9 @@ package io.ravine.backend;
 
 /** Element type of a backend's tensors. Training runs in F32; F64 exists on the CPU for finite-difference checks. */
 public enum DType {
+    /** 32-bit IEEE floats. */
     F32(4),
+    /** 64-bit IEEE floats. */
     F64(8);
 
     private final int bytes;
@@ -11,6 +13,11 @@ public enum DType {
         this.bytes = bytes;
     }
 
+    /**
+     * Bytes per element.
+     *
+     * @return 4 or 8
+     */
     public int bytes() {
         return bytes;
     }

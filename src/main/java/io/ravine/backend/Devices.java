@@ -1,6 +1,7 @@
 package io.ravine.backend;
 
 import io.ravine.InvalidInputException;
+import io.ravine.InvalidSettingException;
 import io.ravine.backend.cpu.CpuBackend;
 import java.util.Optional;
 import java.util.function.Function;
@@ -23,18 +24,32 @@ public final class Devices {
     private Devices() {
     }
 
-    /** Refuses a thread count outside 0 (all cores) … {@value #MAX_THREADS}, naming {@code setting} (a flag or a field). */
+    /**
+     * Refuses a thread count outside 0 (all cores) … {@value #MAX_THREADS}, naming {@code setting}.
+     *
+     * @param setting the setting's name ({@code threads}; rendered as a flag by the CLI)
+     * @param threads the count given
+     * @throws io.ravine.InvalidSettingException outside the range
+     */
     public static void checkThreads(String setting, int threads) {
         if (threads < 0 || threads > MAX_THREADS) {
-            throw new InvalidInputException(setting + " must be between 0 (all cores) and " + MAX_THREADS + ", got "
+            throw new InvalidSettingException(setting, " must be between 0 (all cores) and " + MAX_THREADS + ", got "
                     + threads);
         }
     }
 
     /**
+     * Opens the backend a device names, after setting the process's CPU thread count (OpenBLAS and the elementwise
+     * loops, also on CUDA, where the host gathers batches). {@code auto} is CUDA where a usable GPU is found, else the
+     * CPU with one log line saying why. A {@link io.ravine.train.Trainer} built without a backend calls this with its
+     * configuration's {@code device}, {@code tf32} and {@code threads}.
+     *
      * @param device auto, cpu or cuda
      * @param tf32 allow TF32 tensor-core matrix products (CUDA only)
-     * @param threads CPU BLAS threads, 0 = all cores
+     * @param threads CPU threads, 0 = all cores
+     * @return the backend; the caller closes it
+     * @throws io.ravine.InvalidInputException if the device is unknown, or {@code cuda} cannot be used (one line
+     *     saying why)
      */
     public static Backend open(String device, boolean tf32, int threads) {
         return open(device, tf32, threads, Devices::cudaUnavailableReason, Devices::openCuda);
@@ -72,7 +87,7 @@ public final class Devices {
                     yield CpuBackend.f32();
                 }
             }
-            default -> throw new InvalidInputException("--device must be auto, cpu or cuda, not '" + device + "'");
+            default -> throw new InvalidSettingException("device", " must be auto, cpu or cuda, not '" + device + "'");
         };
     }
 
@@ -80,6 +95,8 @@ public final class Devices {
      * Why CUDA cannot be used here, or empty when it can. Safe without JCuda on the class path (an optional
      * dependency of the library): then the reason names the artifacts to add. Call this rather than {@code
      * CudaBackend.unavailableReason()}, which cannot even be loaded without JCuda.
+     *
+     * @return the reason, one line
      */
     public static Optional<String> cudaUnavailableReason() {
         Optional<String> missing = cudaClassesMissing();
@@ -89,6 +106,9 @@ public final class Devices {
     /**
      * A one-line description of a GPU failure in {@code t} or its causes (a CUDA or cuBLAS error during a run), or
      * empty when it is something else. Errors that leave the GPU context unusable say so.
+     *
+     * @param t a failure during a run
+     * @return the description, or empty
      */
     public static Optional<String> describeDeviceFailure(Throwable t) {
         if (cudaClassesMissing().isPresent()) {

@@ -30,7 +30,13 @@ public final class GuardCheck {
         this.rng = new SplittableRandom(seed);
     }
 
-    /** Runs every check on {@code backend}, leaving no refusal behind. */
+    /**
+     * Runs every check on {@code backend}, leaving no refusal behind.
+     *
+     * @param backend the backend to check
+     * @param seed the inputs' seed
+     * @return one result per check
+     */
     public static List<Check> run(Backend backend, long seed) {
         GuardCheck c = new GuardCheck(backend, seed);
         try {

@@ -16,6 +16,17 @@ import java.nio.FloatBuffer;
  */
 public record HostRows(float[] src, int rowLength, int[] rows, int from, int count) {
 
+    /**
+     * Checks that the rows exist in {@code src}.
+     *
+     * @param src the host array, {@code rowLength} floats per row
+     * @param rowLength floats per row
+     * @param rows row indices into {@code src}
+     * @param from first index into {@code rows}
+     * @param count rows in the batch
+     * @throws IllegalArgumentException if the range or row length is impossible
+     * @throws IndexOutOfBoundsException if a row index is outside {@code src}
+     */
     public HostRows {
         if (rowLength <= 0 || count < 0 || from < 0 || (long) from + count > rows.length) {
             throw new IllegalArgumentException("rows [" + from + ", " + ((long) from + count) + ") of " + rows.length
@@ -29,12 +40,20 @@ public record HostRows(float[] src, int rowLength, int[] rows, int from, int cou
         }
     }
 
-    /** Floats in the batch. */
+    /**
+     * Floats in the batch.
+     *
+     * @return count × rowLength
+     */
     public long length() {
         return (long) count * rowLength;
     }
 
-    /** Throws unless the batch is exactly {@code tensorLength} floats (the tensor it is copied into). */
+    /**
+     * Throws unless the batch is exactly {@code tensorLength} floats (the tensor it is copied into).
+     *
+     * @param tensorLength the tensor's length
+     */
     public void requireLength(long tensorLength) {
         if (length() != tensorLength) {
             throw new IllegalArgumentException("a batch of " + count + " rows of " + rowLength
@@ -42,7 +61,14 @@ public record HostRows(float[] src, int rowLength, int[] rows, int from, int cou
         }
     }
 
-    /** Copies batch elements [start, start + n) to {@code dst} at {@code dstIndex} (absolute puts: thread-safe). */
+    /**
+     * Copies batch elements [start, start + n) to {@code dst} at {@code dstIndex} (absolute puts: thread-safe).
+     *
+     * @param start the first batch element
+     * @param n elements
+     * @param dst the destination
+     * @param dstIndex where the first goes
+     */
     public void copyRange(long start, int n, FloatBuffer dst, int dstIndex) {
         long end = start + n;
         long e = start;
@@ -55,12 +81,23 @@ public record HostRows(float[] src, int rowLength, int[] rows, int from, int cou
         }
     }
 
-    /** Copies batch elements [start, start + n) to {@code dst} at {@code dstIndex}. */
+    /**
+     * Copies batch elements [start, start + n) to {@code dst} at {@code dstIndex}.
+     *
+     * @param start the first batch element
+     * @param n elements
+     * @param dst the destination
+     * @param dstIndex where the first goes
+     */
     public void copyRange(long start, int n, float[] dst, int dstIndex) {
         copyRange(start, n, FloatBuffer.wrap(dst), dstIndex);
     }
 
-    /** The whole batch as a new array (the fallback for backends without a transfer buffer of their own). */
+    /**
+     * The whole batch as a new array (the fallback for backends without a transfer buffer of their own).
+     *
+     * @return the batch, row-major
+     */
     public float[] toArray() {
         float[] out = new float[Math.toIntExact(length())];
         copyRange(0, out.length, out, 0);

@@ -12,20 +12,36 @@ package io.ravine.backend;
  * The cost is the mean of ℓ over the examples of a batch. The ordinal is the code the CUDA kernels switch on.
  */
 public enum LossKind {
+    /** Softmax cross-entropy over K ≥ 2 classes; targets are class indices. */
     SOFTMAX_CE,
+    /** Logistic (sigmoid) cross-entropy per output; one output for two classes, one-hot targets for more. */
     LOGISTIC_CE,
+    /** Half the squared error; real targets, or one-hot for class data. */
     MSE;
 
-    /** True where the target of an example is one class index (stored as a float in a [B, 1] tensor). */
+    /**
+     * True where the target of an example is one class index (stored as a float in a [B, 1] tensor).
+     *
+     * @return whether targets are class indices
+     */
     public boolean classIndexTarget() {
         return this == SOFTMAX_CE;
     }
 
-    /** True where the outputs are class scores, so accuracy is defined. */
+    /**
+     * True where the outputs are class scores, so accuracy is defined.
+     *
+     * @return whether this is a classification loss
+     */
     public boolean classification() {
         return this != MSE;
     }
 
+    /**
+     * The name in settings, config.json and checkpoints' {@code architecture}.
+     *
+     * @return {@code softmax-ce}, {@code logistic-ce} or {@code mse}
+     */
     public String cliName() {
         return switch (this) {
             case SOFTMAX_CE -> "softmax-ce";
@@ -34,6 +50,13 @@ public enum LossKind {
         };
     }
 
+    /**
+     * The loss a name names, ignoring case.
+     *
+     * @param name {@code softmax-ce}, {@code logistic-ce} or {@code mse}
+     * @return the loss
+     * @throws IllegalArgumentException for an unknown name
+     */
     public static LossKind parse(String name) {
         for (LossKind k : values()) {
             if (k.cliName().equalsIgnoreCase(name.trim())) {

@@ -13,7 +13,16 @@ public final class OperandShapes {
     public record Gemm(int m, int n, int k) {
     }
 
-    /** The sizes of a {@link Backend#gemm} with these operands, which must agree. */
+    /**
+     * The sizes of a {@link Backend#gemm} with these operands, which must agree.
+     *
+     * @param transA use Aᵀ
+     * @param transB use Bᵀ
+     * @param a A
+     * @param b B
+     * @param c C
+     * @return M, N and K
+     */
     public static Gemm gemm(boolean transA, boolean transB, Tensor a, Tensor b, Tensor c) {
         int m = transA ? a.cols() : a.rows();
         int k = transA ? a.rows() : a.cols();
@@ -26,7 +35,13 @@ public final class OperandShapes {
         return new Gemm(m, n, k);
     }
 
-    /** {@link Backend#biasActivationForward}: out as long as z, one bias per column of z. */
+    /**
+     * {@link Backend#biasActivationForward}: out as long as z, one bias per column of z.
+     *
+     * @param z [B, N]
+     * @param bias [N]
+     * @param out [B, N]
+     */
     public static void biasActivation(Tensor z, Tensor bias, Tensor out) {
         Tensor.requireSameLength(z, out);
         if (bias.length() != z.cols()) {
@@ -34,7 +49,12 @@ public final class OperandShapes {
         }
     }
 
-    /** {@link Backend#columnSum}: one sum per column of x. */
+    /**
+     * {@link Backend#columnSum}: one sum per column of x.
+     *
+     * @param x [B, N]
+     * @param sums [N]
+     */
     public static void columnSum(Tensor x, Tensor sums) {
         if (sums.length() != x.cols()) {
             throw new IllegalArgumentException("column sums " + sums + " do not match " + x);
@@ -44,6 +64,12 @@ public final class OperandShapes {
     /**
      * {@link Backend#lossForwardBackward}: target [B, 1] (class indices) or [B, K], one loss per row, and dOut (when
      * given) shaped like the scores.
+     *
+     * @param loss the loss
+     * @param out scores [B, K]
+     * @param target targets
+     * @param lossPerRow [B, 1]
+     * @param dOut [B, K], or null
      */
     public static void loss(LossKind loss, Tensor out, Tensor target, Tensor lossPerRow, Tensor dOut) {
         int rows = out.rows();
@@ -56,7 +82,14 @@ public final class OperandShapes {
         }
     }
 
-    /** {@link Backend#optimizerStep}: θ, the gradient and the rule's state vectors, all of one length. */
+    /**
+     * {@link Backend#optimizerStep}: θ, the gradient and the rule's state vectors, all of one length.
+     *
+     * @param rule the rule
+     * @param theta θ
+     * @param grad ∇
+     * @param state the rule's state vectors
+     */
     public static void optimizerStep(UpdateRule rule, Tensor theta, Tensor grad, Tensor[] state) {
         Tensor.requireSameLength(theta, grad);
         if (state.length != rule.stateCount()) {

@@ -8,10 +8,22 @@ import io.ravine.InvalidInputException;
  * wrap this with it.
  */
 public class OutOfDeviceMemoryException extends InvalidInputException {
+    /** Bytes the failed allocation asked for. */
     private final long requestedBytes;
+    /** Bytes free on the device when it failed. */
     private final long freeBytes;
+    /** The device's memory. */
     private final long totalBytes;
 
+    /**
+     * An allocation of {@code requestedBytes} on {@code device} that failed.
+     *
+     * @param device the device's name
+     * @param requestedBytes bytes asked for
+     * @param freeBytes bytes free at that moment
+     * @param totalBytes the device's memory
+     * @param cause the driver's error
+     */
     public OutOfDeviceMemoryException(String device, long requestedBytes, long freeBytes, long totalBytes,
             Throwable cause) {
         super(String.format("out of GPU memory on %s: requested %s, %s free of %s", device, mib(requestedBytes),
@@ -25,14 +37,29 @@ public class OutOfDeviceMemoryException extends InvalidInputException {
         return String.format("%.1f MiB (%d bytes)", bytes / (1024.0 * 1024.0), bytes);
     }
 
+    /**
+     * Bytes the failed allocation asked for.
+     *
+     * @return the bytes requested
+     */
     public long requestedBytes() {
         return requestedBytes;
     }
 
+    /**
+     * Bytes free on the device when it failed.
+     *
+     * @return the free bytes
+     */
     public long freeBytes() {
         return freeBytes;
     }
 
+    /**
+     * The device's memory.
+     *
+     * @return the total bytes
+     */
     public long totalBytes() {
         return totalBytes;
     }

@@ -17,13 +17,22 @@ public record RefusedUpdate(long step, Cause cause) {
         /** The gradient ∇ (so Σ∇² is NaN or infinite). */
         GRADIENT;
 
-        /** The cause with the kernels' code {@code code} (1 or 2). */
+        /**
+         * The cause with the kernels' code {@code code} (1 or 2).
+         *
+         * @param code the kernels' code
+         * @return the cause
+         */
         public static Cause ofCode(int code) {
             return values()[code - 1];
         }
     }
 
-    /** "the training loss" or "the gradient", for messages. */
+    /**
+     * "the training loss" or "the gradient", for messages.
+     *
+     * @return the quantity in words
+     */
     public String what() {
         return cause == Cause.LOSS ? "the training loss" : "the gradient";
     }

@@ -32,7 +32,12 @@ public record StepParams(
         double biasCorrection2,
         long step) {
 
-    /** The clipping factor s for a gradient of squared norm {@code gradSumOfSquares}. */
+    /**
+     * The clipping factor s for a gradient of squared norm {@code gradSumOfSquares}.
+     *
+     * @param gradSumOfSquares ‖∇‖²
+     * @return s = min(1, c / (‖∇‖ + 1e-6)), or 1 without clipping
+     */
     public double clipScale(double gradSumOfSquares) {
         if (clipNorm <= 0) {
             return 1.0;

@@ -54,7 +54,13 @@ public final class Tolerances {
      */
     public static final double TRAINING_STEPS_F32 = 1e-4;
 
-    /** Relative distance between two float arrays: ‖a − b‖ / ‖b‖. */
+    /**
+     * Relative distance between two float arrays: ‖a − b‖ / ‖b‖.
+     *
+     * @param a the result
+     * @param b the reference
+     * @return the relative error
+     */
     public static double relativeError(float[] a, float[] b) {
         double num = 0;
         double den = 0;
@@ -66,6 +72,13 @@ public final class Tolerances {
         return Math.sqrt(num) / Math.max(Math.sqrt(den), Double.MIN_NORMAL);
     }
 
+    /**
+     * ‖a − b‖ / ‖b‖ in double, as the float overload.
+     *
+     * @param a the result
+     * @param b the reference
+     * @return the relative error
+     */
     public static double relativeError(double[] a, double[] b) {
         double num = 0;
         double den = 0;

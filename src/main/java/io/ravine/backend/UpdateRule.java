@@ -16,11 +16,17 @@ package io.ravine.backend;
  * The ordinal is the code the CUDA kernels switch on.
  */
 public enum UpdateRule {
+    /** Plain gradient descent. */
     SGD(0),
+    /** Heavy-ball momentum (the lectures' form). */
     MOMENTUM(1),
+    /** Nesterov momentum. */
     NESTEROV(1),
+    /** RMSprop (the lectures' form). */
     RMSPROP(1),
+    /** Adam. */
     ADAM(2),
+    /** Adam with decoupled weight decay. */
     ADAMW(2);
 
     private final int stateCount;
@@ -29,12 +35,20 @@ public enum UpdateRule {
         this.stateCount = stateCount;
     }
 
-    /** How many θ-sized state vectors the rule keeps (velocity p; mean square s; moments m and v). */
+    /**
+     * How many θ-sized state vectors the rule keeps (velocity p; mean square s; moments m and v).
+     *
+     * @return 0, 1 or 2
+     */
     public int stateCount() {
         return stateCount;
     }
 
-    /** The names of the state vectors as stored in checkpoints. */
+    /**
+     * The names of the state vectors as stored in checkpoints ({@code optimizer.NAME}).
+     *
+     * @return PyTorch's names: velocity, square_avg, exp_avg and exp_avg_sq
+     */
     public String[] stateNames() {
         return switch (this) {
             case SGD -> new String[0];
@@ -44,10 +58,22 @@ public enum UpdateRule {
         };
     }
 
+    /**
+     * The name in settings, config.json and checkpoints' {@code optimizer} metadata.
+     *
+     * @return the lower-case name
+     */
     public String cliName() {
         return name().toLowerCase(java.util.Locale.ROOT);
     }
 
+    /**
+     * The rule a name names, ignoring case.
+     *
+     * @param name sgd, momentum, nesterov, rmsprop, adam or adamw
+     * @return the rule
+     * @throws IllegalArgumentException for an unknown name
+     */
     public static UpdateRule parse(String name) {
         for (UpdateRule r : values()) {
             if (r.cliName().equalsIgnoreCase(name.trim())) {

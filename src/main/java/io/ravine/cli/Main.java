@@ -1,6 +1,7 @@
 package io.ravine.cli;
 
 import io.ravine.InvalidInputException;
+import io.ravine.InvalidSettingException;
 import io.ravine.backend.Devices;
 import io.ravine.report.ReportFiles;
 import java.io.IOException;
@@ -68,7 +69,7 @@ public final class Main implements Runnable {
                 cause = cause.getCause();
             }
             if (cause instanceof InvalidInputException bad) {
-                return badInput(bad.getMessage(), ex, verbose);
+                return badInput(inFlags(bad), ex, verbose);
             }
             if (ex instanceof UncheckedIOException || ex instanceof IOException) {
                 // "cannot write the run directory X" plus why, in words (an exception's message is often the path).
@@ -96,6 +97,14 @@ public final class Main implements Runnable {
                     + " for this JVM's heap; try a smaller --hidden or --batch-size, or raise the heap (-Xmx)", e,
                     verbose);
         }
+    }
+
+    /**
+     * The message of {@code bad} as the CLI says it: a library message about settings names each setting by its flag
+     * ({@code learningRate} → {@code --lr}, through {@link TrainingFlags}' one table); any other message as it is.
+     */
+    static String inFlags(InvalidInputException bad) {
+        return bad instanceof InvalidSettingException s ? s.messageNaming(TrainingFlags::flagOf) : bad.getMessage();
     }
 
     private static int badInput(String message, Throwable trace, boolean verbose) {

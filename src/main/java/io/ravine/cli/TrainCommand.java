@@ -6,8 +6,6 @@ import io.ravine.backend.Devices;
 import io.ravine.data.Dataset;
 import io.ravine.diagnose.Curvature;
 import io.ravine.nn.Model;
-import io.ravine.report.ReportFiles;
-import io.ravine.report.RunReport;
 import io.ravine.io.OutputDirectories;
 import io.ravine.train.CurvatureProbe;
 import io.ravine.train.Divergence;
@@ -78,6 +76,12 @@ public final class TrainCommand implements Callable<Integer> {
             resumePoint = RunDirectories.resumePoint(resume);
             dir = resumePoint.runDir();
             saved = RunDirectories.readConfig(dir);
+            if (saved.learningRateTracker() != null) {
+                throw new InvalidInputException("--resume " + resume + ": the run was trained from Java with the"
+                        + " learning-rate Tracker '" + saved.learningRateTracker() + "', which the CLI cannot rebuild;"
+                        + " resume it from Java with the same Tracker (TrainConfig.Builder.optLearningRateTracker,"
+                        + " then Trainer.resume())");
+            }
             TrainConfig given = buildConfig();
             // Only the flags given are compared: a flag left at its default says nothing about the run.
             Set<String> named = TrainingFlags.givenSettings(spec.commandLine().getParseResult());
@@ -170,8 +174,8 @@ public final class TrainCommand implements Callable<Integer> {
                     // The JVM is already shutting down (the hook is running): nothing to remove.
                 }
             }
+            // report.html is the trainer's (HtmlRunReporter), written once the run's results are on disk.
             if (r.diverged()) {
-                writeReport(dir);
                 // The curve doctor's form: problem: evidence; workaround.
                 System.err.println("ravine: instability: " + r.divergence().evidence() + "; "
                         + Divergence.WORKAROUND + " (last good checkpoint: "
@@ -179,7 +183,6 @@ public final class TrainCommand implements Callable<Integer> {
                 return Main.EXIT_FAILED;
             }
             print(r);
-            writeReport(dir);
             System.out.println("run directory: " + dir + " (report.html)");
             return 0;
         }
@@ -203,11 +206,6 @@ public final class TrainCommand implements Callable<Integer> {
         return new InvalidInputException(length + ": the run in " + dir + " has already done " + done + " steps;"
                 + " resuming cannot shorten a run (give --steps " + done + " or more, or start a new run with"
                 + " --run-dir)");
-    }
-
-    /** report.html and its charts: after the results are on disk, and never a reason to lose the run. */
-    private static void writeReport(Path dir) {
-        ReportFiles.bestEffort(dir.resolve("report.html"), () -> RunReport.write(dir));
     }
 
     private static CurvatureProbe.Measurement curvature(Model model, Dataset subset, int capacity) {

@@ -147,6 +147,12 @@ public final class TrainingFlags {
             "--log-every", "logEvery", "--eval-every", "evalEvery", "--monitor-size", "monitorSize",
             "--diagnose-every", "diagnoseEvery");
 
+    /**
+     * The {@link TrainConfig} settings without a flag: a DJL {@code Tracker} is a Java object, given only through
+     * {@link TrainConfig.Builder#optLearningRateTracker}.
+     */
+    static final Set<String> JAVA_ONLY_SETTINGS = Set.of("learningRateTracker");
+
     private static Map<String, String> ordered(String... pairs) {
         Map<String, String> m = new LinkedHashMap<>();
         for (int i = 0; i < pairs.length; i += 2) {

@@ -54,12 +54,23 @@ public final class CsvReader {
     private CsvReader() {
     }
 
-    /** A classification table; {@code numClasses} ≤ 0 means the largest label + 1. */
+    /**
+     * A classification table; {@code numClasses} ≤ 0 means the largest label + 1.
+     *
+     * @param file the CSV file
+     * @param numClasses K, or ≤ 0 for the largest label + 1
+     * @return the dataset
+     */
     public static Dataset readClassification(Path file, int numClasses) {
         return read(file, Target.CLASS_INDEX, numClasses);
     }
 
-    /** A regression table: one real target per row, numClasses 0. */
+    /**
+     * A regression table: one real target per row, numClasses 0.
+     *
+     * @param file the CSV file
+     * @return the dataset
+     */
     public static Dataset readRegression(Path file) {
         return read(file, Target.REAL, 0);
     }
@@ -67,6 +78,11 @@ public final class CsvReader {
     /**
      * Reads {@code file}. For {@link Target#CLASS_INDEX} a label ≥ {@code numClasses} is an error when numClasses > 0;
      * otherwise numClasses becomes the largest label + 1. The dataset is named after the file.
+     *
+     * @param file the CSV file
+     * @param target what the last column holds
+     * @param numClasses K, or ≤ 0 for the largest label + 1
+     * @return the dataset
      */
     public static Dataset read(Path file, Target target, int numClasses) {
         String source = file.toString();
@@ -122,7 +138,16 @@ public final class CsvReader {
         return "cannot read: " + ParseErrors.io(io);
     }
 
-    /** As {@link #read(Path, Target, int)}, from a reader (not closed here); {@code source} names it in messages. */
+    /**
+     * As {@link #read(Path, Target, int)}, from a reader (not closed here); {@code source} names it in messages.
+     *
+     * @param reader the text
+     * @param source its name in messages
+     * @param target what the last column holds
+     * @param numClasses K, or ≤ 0 for the largest label + 1
+     * @return the dataset
+     * @throws IOException if reading fails
+     */
     public static Dataset read(Reader reader, String source, Target target, int numClasses) throws IOException {
         // Empty lines are kept so that each record's first line is one past the lines consumed before it.
         CSVFormat format = CSVFormat.DEFAULT.builder()

@@ -1,6 +1,7 @@
 package io.ravine.data;
 
 import io.ravine.InvalidInputException;
+import io.ravine.InvalidSettingException;
 import io.ravine.backend.LossKind;
 
 import org.slf4j.Logger;
@@ -32,10 +33,15 @@ public final class DataSources {
 
     private static final Logger LOG = LoggerFactory.getLogger(DataSources.class);
 
+    /** The Fashion-MNIST subset in the jar. */
     public static final String EMBEDDED = "embedded";
+    /** The full Fashion-MNIST from Debian's package (or {@value #FASHION_MNIST_ENV}). */
     public static final String FASHION_MNIST = "fashion-mnist";
+    /** Seeded data of Fashion-MNIST's shape ({@link SyntheticData}). */
     public static final String SYNTHETIC = "synthetic";
+    /** Where Debian's dataset-fashion-mnist installs the IDX files. */
     public static final String FASHION_MNIST_DEFAULT_DIR = "/usr/share/datasets/fashion-mnist";
+    /** The environment variable naming another Fashion-MNIST directory. */
     public static final String FASHION_MNIST_ENV = "RAVINE_FASHION_MNIST_DIR";
     /** Classes of MNIST and Fashion-MNIST. */
     public static final int MNIST_CLASSES = 10;
@@ -55,12 +61,25 @@ public final class DataSources {
      * Loads {@code trainSpec} (null means {@code embedded}); {@code testSpec} (nullable) names a test CSV file and is
      * only accepted with a CSV training file. {@code loss} decides whether a CSV's last column holds class labels
      * (the cross-entropy losses) or real targets (MSE).
+     *
+     * @param trainSpec the data specification
+     * @param testSpec a test CSV file, or null
+     * @param loss the loss (classes or real targets in a CSV)
+     * @return the splits, validated
      */
     public static TrainTest load(String trainSpec, String testSpec, LossKind loss) {
         return load(trainSpec, testSpec, loss, fashionMnistDir());
     }
 
-    /** As {@link #load(String, String, LossKind)}, with the directory that {@code fashion-mnist} stands for. */
+    /**
+     * As {@link #load(String, String, LossKind)}, with the directory that {@code fashion-mnist} stands for.
+     *
+     * @param trainSpec the data specification
+     * @param testSpec a test CSV file, or null
+     * @param loss the loss
+     * @param fashionMnistDir where Fashion-MNIST is
+     * @return the splits, validated
+     */
     public static TrainTest load(String trainSpec, String testSpec, LossKind loss, Path fashionMnistDir) {
         String spec = trainSpec == null || trainSpec.isBlank() ? EMBEDDED : trainSpec.trim();
         boolean hasTest = testSpec != null && !testSpec.isBlank();
@@ -89,7 +108,8 @@ public final class DataSources {
                 throw new InvalidInputException(spec + ": not a regular file nor a directory (expected a CSV file or a"
                         + " directory of IDX files)");
             } else {
-                throw new InvalidInputException(spec + ": no such file or directory (--data takes " + EMBEDDED + ", "
+                throw InvalidSettingException.of(spec + ": no such file or directory (",
+                        InvalidSettingException.setting("data"), " takes " + EMBEDDED + ", "
                         + FASHION_MNIST + ", " + SYNTHETIC + ", a directory of IDX files or a CSV file)");
             }
         }
@@ -101,13 +121,21 @@ public final class DataSources {
         return tt;
     }
 
-    /** The directory {@code fashion-mnist} stands for: {@value #FASHION_MNIST_ENV} if set, else the Debian path. */
+    /**
+     * The directory {@code fashion-mnist} stands for: {@value #FASHION_MNIST_ENV} if set, else the Debian path.
+     *
+     * @return the directory
+     */
     public static Path fashionMnistDir() {
         String env = System.getenv(FASHION_MNIST_ENV);
         return Path.of(env != null && !env.isBlank() ? env : FASHION_MNIST_DEFAULT_DIR);
     }
 
-    /** The Fashion-MNIST subset shipped in the jar. */
+    /**
+     * The Fashion-MNIST subset shipped in the jar.
+     *
+     * @return 5000 training and 1000 test examples
+     */
     public static TrainTest loadEmbedded() {
         Dataset train = IdxReader.dataset(resource(TRAIN_IMAGES), resource(TRAIN_LABELS), MNIST_CLASSES,
                 "embedded/train");
@@ -116,13 +144,19 @@ public final class DataSources {
         return new TrainTest(train.validate(), test.validate());
     }
 
-    /** The full Fashion-MNIST dataset in {@code dir}. */
+    /**
+     * The full Fashion-MNIST dataset in {@code dir}.
+     *
+     * @param dir the directory of its IDX files
+     * @return the splits
+     */
     public static TrainTest loadFashionMnist(Path dir) {
         List<String> missing = missingIdxFiles(dir);
         if (!missing.isEmpty()) {
             String detail = Files.isDirectory(dir) ? " (missing " + String.join(", ", missing) + ")" : "";
-            throw new InvalidInputException("Fashion-MNIST not found in " + dir + detail
-                    + ": install it with 'apt-get install dataset-fashion-mnist' or pass --data PATH");
+            throw InvalidSettingException.of("Fashion-MNIST not found in " + dir + detail
+                    + ": install it with 'apt-get install dataset-fashion-mnist' or set ",
+                    InvalidSettingException.setting("data"), " to a directory of its IDX files");
         }
         return loadIdx(dir, MNIST_CLASSES, "fashion-mnist");
     }
@@ -130,6 +164,9 @@ public final class DataSources {
     /**
      * A directory of MNIST-style IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,
      * t10k-labels-idx1-ubyte, each optionally ending in .gz). The number of classes is the largest training label + 1.
+     *
+     * @param dir the directory
+     * @return the splits
      */
     public static TrainTest loadIdxDirectory(Path dir) {
         List<String> missing = missingIdxFiles(dir);
@@ -155,6 +192,11 @@ public final class DataSources {
     /**
      * A CSV training file and its test split: {@code testFile} if not null (labels checked against the training
      * file's classes), else the last {@value #CSV_TEST_FRACTION} of the training file's rows, unshuffled.
+     *
+     * @param trainFile the training CSV
+     * @param testFile the test CSV, or null
+     * @param loss the loss (classes or real targets)
+     * @return the splits
      */
     public static TrainTest loadCsv(Path trainFile, Path testFile, LossKind loss) {
         CsvReader.Target target = loss.classification() ? CsvReader.Target.CLASS_INDEX : CsvReader.Target.REAL;

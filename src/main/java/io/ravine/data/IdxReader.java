@@ -35,12 +35,20 @@ public final class IdxReader {
     /** The contents of one IDX file: its dimensions and its values as unsigned bytes stored in Java bytes. */
     public record IdxArray(String source, int[] dims, byte[] data) {
 
-        /** Number of items along the first dimension. */
+        /**
+         * Number of items along the first dimension.
+         *
+         * @return the first dimension
+         */
         public int count() {
             return dims[0];
         }
 
-        /** Values per item: the product of all dimensions but the first. */
+        /**
+         * Values per item: the product of all dimensions but the first.
+         *
+         * @return the product of the other dimensions
+         */
         public int itemSize() {
             int s = 1;
             for (int i = 1; i < dims.length; i++) {
@@ -49,13 +57,23 @@ public final class IdxReader {
             return s;
         }
 
-        /** The value at flat index {@code i}, 0..255. */
+        /**
+         * The value at flat index {@code i}, 0..255.
+         *
+         * @param i the flat index
+         * @return the byte as 0..255
+         */
         public int unsigned(int i) {
             return data[i] & 0xff;
         }
     }
 
-    /** Reads one IDX file, raw or gzip-compressed. */
+    /**
+     * Reads one IDX file, raw or gzip-compressed.
+     *
+     * @param file the file
+     * @return its contents
+     */
     public static IdxArray read(Path file) {
         String source = file.toString();
         if (Files.isDirectory(file)) {
@@ -74,6 +92,10 @@ public final class IdxReader {
 
     /**
      * Reads one IDX file from a stream (which it does not close); {@code source} names it in error messages.
+     *
+     * @param raw the stream
+     * @param source its name in messages
+     * @return its contents
      */
     public static IdxArray read(InputStream raw, String source) {
         return read(raw, source, -1);
@@ -175,6 +197,9 @@ public final class IdxReader {
 
     /**
      * Pixels of an image file ([n, rows, cols]) as floats in [0, 1], row-major [n, rows * cols].
+     *
+     * @param images an image file
+     * @return the pixels
      */
     public static float[] imagePixels(IdxArray images) {
         if (images.dims().length != 3) {
@@ -192,6 +217,10 @@ public final class IdxReader {
     /**
      * Class indices of a label file ([n]), each checked to be below {@code numClasses}; with numClasses ≤ 0 any byte
      * is accepted.
+     *
+     * @param labels a label file
+     * @param numClasses K, or ≤ 0 for any byte
+     * @return the labels
      */
     public static int[] labels(IdxArray labels, int numClasses) {
         if (labels.dims().length != 1) {
@@ -213,12 +242,26 @@ public final class IdxReader {
     /**
      * An image file and its label file as one classification dataset. With {@code numClasses} ≤ 0 the number of
      * classes is the largest label + 1.
+     *
+     * @param images the image file
+     * @param labels the label file
+     * @param numClasses K, or ≤ 0 for the largest label + 1
+     * @param name the dataset's name
+     * @return the dataset
      */
     public static Dataset read(Path images, Path labels, int numClasses, String name) {
         return dataset(read(images), read(labels), numClasses, name);
     }
 
-    /** As {@link #read(Path, Path, int, String)}, for already parsed files. */
+    /**
+     * As {@link #read(Path, Path, int, String)}, for already parsed files.
+     *
+     * @param images the image file
+     * @param labelArray the label file
+     * @param numClasses K, or ≤ 0 for the largest label + 1
+     * @param name the dataset's name
+     * @return the dataset
+     */
     public static Dataset dataset(IdxArray images, IdxArray labelArray, int numClasses, String name) {
         if (images.dims().length == 3 && images.count() == 0) {
             throw new InvalidInputException(images.source() + ": holds no images (dimensions "

@@ -15,12 +15,25 @@ public final class ShuffledBatches {
     private final long seed;
     private final boolean shuffle;
 
-    /** Shuffled batches; {@code batchSize} ≥ n means one full batch per epoch. */
+    /**
+     * Shuffled batches; {@code batchSize} ≥ n means one full batch per epoch.
+     *
+     * @param n examples
+     * @param batchSize B (capped at n)
+     * @param seed the orders' seed
+     */
     public ShuffledBatches(int n, int batchSize, long seed) {
         this(n, batchSize, seed, true);
     }
 
-    /** With {@code shuffle} false every epoch visits the examples in stored order. */
+    /**
+     * With {@code shuffle} false every epoch visits the examples in stored order.
+     *
+     * @param n examples
+     * @param batchSize B (capped at n)
+     * @param seed the orders' seed
+     * @param shuffle whether to shuffle each epoch
+     */
     public ShuffledBatches(int n, int batchSize, long seed, boolean shuffle) {
         if (n <= 0) {
             throw new IllegalArgumentException("need at least one example, got n = " + n);
@@ -34,29 +47,57 @@ public final class ShuffledBatches {
         this.shuffle = shuffle;
     }
 
+    /**
+     * Examples in the data set.
+     *
+     * @return n
+     */
     public int n() {
         return n;
     }
 
-    /** The batch size in use: the one asked for, capped at n. */
+    /**
+     * The batch size in use: the one asked for, capped at n.
+     *
+     * @return B
+     */
     public int batchSize() {
         return batchSize;
     }
 
+    /**
+     * The seed the orders derive from.
+     *
+     * @return the seed
+     */
     public long seed() {
         return seed;
     }
 
+    /**
+     * Whether each epoch's order is shuffled (else the identity).
+     *
+     * @return whether orders are shuffled
+     */
     public boolean shuffle() {
         return shuffle;
     }
 
-    /** ⌈n / B⌉. */
+    /**
+     * Batches per epoch, ⌈n / B⌉.
+     *
+     * @return the number of batches
+     */
     public int batchesPerEpoch() {
         return (n + batchSize - 1) / batchSize;
     }
 
-    /** Rows in batch {@code batchIndex}: B, except possibly fewer in the last batch. */
+    /**
+     * Rows in batch {@code batchIndex}: B, except possibly fewer in the last batch.
+     *
+     * @param batchIndex the batch within the epoch
+     * @return its rows
+     */
     public int batchRows(int batchIndex) {
         if (batchIndex < 0 || batchIndex >= batchesPerEpoch()) {
             throw new IndexOutOfBoundsException("batch " + batchIndex + " of " + batchesPerEpoch());
@@ -68,6 +109,9 @@ public final class ShuffledBatches {
      * The order of examples in {@code epoch}: a Fisher–Yates shuffle (i from n−1 down to 1, swap i with
      * nextInt(i + 1)) driven by a {@link SplittableRandom} seeded with {@link #epochSeed(long, int)}; the identity
      * when shuffling is off.
+     *
+     * @param epoch the epoch, 0-based
+     * @return the order of the examples
      */
     public int[] permutation(int epoch) {
         int[] perm = new int[n];
@@ -90,6 +134,10 @@ public final class ShuffledBatches {
     /**
      * The generator seed of one epoch. SplittableRandom streams from nearby seeds are shifted copies of each other,
      * so (seed, epoch) is pushed through the SplitMix64 finalizer twice rather than added.
+     *
+     * @param seed the run's seed
+     * @param epoch the epoch
+     * @return the epoch's seed
      */
     public static long epochSeed(long seed, int epoch) {
         return mix64(mix64(seed) ^ (epoch * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L));
@@ -105,6 +153,13 @@ public final class ShuffledBatches {
      * Copies the rows of batch {@code batchIndex} of {@code perm} into {@code xOut} ([rows, featureDim]) and
      * {@code yOut} ([rows, targetCols]), both preallocated for a full batch, and returns the row count. Entries past
      * the returned rows are left as they were.
+     *
+     * @param d the data
+     * @param perm the epoch's order
+     * @param batchIndex the batch
+     * @param xOut the features' destination
+     * @param yOut the targets' destination
+     * @return the batch's rows
      */
     public int gather(Dataset d, int[] perm, int batchIndex, float[] xOut, float[] yOut) {
         checkFor(d, perm);
@@ -126,13 +181,23 @@ public final class ShuffledBatches {
         return rows;
     }
 
-    /** Index into the permutation of the first example of batch {@code batchIndex}. */
+    /**
+     * Index into the permutation of the first example of batch {@code batchIndex}.
+     *
+     * @param batchIndex the batch
+     * @return its first position in the epoch's order
+     */
     public int batchStart(int batchIndex) {
         batchRows(batchIndex); // range check
         return batchIndex * batchSize;
     }
 
-    /** Throws unless {@code d} and {@code perm} are the n examples these batches are for. */
+    /**
+     * Throws unless {@code d} and {@code perm} are the n examples these batches are for.
+     *
+     * @param d the data
+     * @param perm an order
+     */
     public void checkFor(Dataset d, int[] perm) {
         if (d.n() != n || perm.length != n) {
             throw new IllegalArgumentException("dataset '" + d.name() + "' has " + d.n() + " examples and the"

@@ -10,21 +10,35 @@ import java.util.SplittableRandom;
  * step depends only on the shapes. The same data every time: the seed is part of the definition, not {@code --seed}.
  */
 public final class SyntheticData {
+    /** Training examples. */
     public static final int TRAIN = 60_000;
+    /** Test examples. */
     public static final int TEST = 10_000;
+    /** Features per example. */
     public static final int FEATURES = 784;
+    /** Classes. */
     public static final int CLASSES = 10;
     private static final long SEED = 0x5eedL;
 
     private SyntheticData() {
     }
 
-    /** The full synthetic data set: {@value #TRAIN} training and {@value #TEST} test examples. */
+    /**
+     * The full synthetic data set: {@value #TRAIN} training and {@value #TEST} test examples.
+     *
+     * @return the splits
+     */
     public static TrainTest fashionMnistShaped() {
         return split(TRAIN, TEST);
     }
 
-    /** The first {@code train} training and {@code test} test examples of the same data set. */
+    /**
+     * The first {@code train} training and {@code test} test examples of the same data set.
+     *
+     * @param train training examples
+     * @param test test examples
+     * @return the splits
+     */
     public static TrainTest split(int train, int test) {
         float[] teacher = gaussians(new SplittableRandom(SEED), CLASSES * FEATURES);
         // Each split draws from its own stream, so a shorter split is a prefix of the longer one.

@@ -1,6 +1,7 @@
 package io.ravine.data;
 
 import io.ravine.InvalidInputException;
+import io.ravine.InvalidSettingException;
 import io.ravine.backend.LossKind;
 
 /**
@@ -19,7 +20,13 @@ public final class TargetEncoding {
     private TargetEncoding() {
     }
 
-    /** {@code d}'s targets in the layout {@code loss} needs; K is d's own numClasses. */
+    /**
+     * {@code d}'s targets in the layout {@code loss} needs; K is d's own numClasses.
+     *
+     * @param d the dataset
+     * @param loss the loss
+     * @return the dataset with encoded targets
+     */
     public static Dataset forLoss(Dataset d, LossKind loss) {
         return forLoss(d, loss, d.numClasses());
     }
@@ -27,6 +34,10 @@ public final class TargetEncoding {
     /**
      * Both splits encoded with the training split's number of classes; a test label the training split cannot
      * have produced is an error.
+     *
+     * @param tt the splits
+     * @param loss the loss
+     * @return the splits with encoded targets
      */
     public static TrainTest forLoss(TrainTest tt, LossKind loss) {
         Dataset train = tt.train();
@@ -41,12 +52,16 @@ public final class TargetEncoding {
     /**
      * {@code d}'s targets in the layout {@code loss} needs for {@code numClasses} classes (the training split's,
      * when d is a test split). Class labels must be below numClasses.
+     *
+     * @param d the dataset
+     * @param loss the loss
+     * @param numClasses K
+     * @return the dataset with encoded targets
      */
     public static Dataset forLoss(Dataset d, LossKind loss, int numClasses) {
         if (d.numClasses() == 0) {
             if (loss.classification()) {
-                throw new InvalidInputException(loss.cliName() + " needs class labels, but dataset '" + d.name()
-                        + "' has real-valued targets; use --loss mse for regression");
+                throw needsClasses(loss, d);
             }
             return d;
         }
@@ -84,13 +99,18 @@ public final class TargetEncoding {
         return new Dataset(d.name(), d.n(), d.featureDim(), d.features(), k, oneHot, k);
     }
 
-    /** Width of the network's output layer for {@code loss} on {@code d} (raw or already encoded). */
+    /**
+     * Width of the network's output layer for {@code loss} on {@code d} (raw or already encoded).
+     *
+     * @param d the dataset
+     * @param loss the loss
+     * @return outputs per example
+     */
     public static int outputDim(Dataset d, LossKind loss) {
         int k = d.numClasses();
         if (k == 0) {
             if (loss.classification()) {
-                throw new InvalidInputException(loss.cliName() + " needs class labels, but dataset '" + d.name()
-                        + "' has real-valued targets; use --loss mse for regression");
+                throw needsClasses(loss, d);
             }
             return d.targetCols();
         }
@@ -99,6 +119,11 @@ public final class TargetEncoding {
                     + "' has " + k);
         }
         return loss == LossKind.LOGISTIC_CE && k == 2 ? 1 : k;
+    }
+
+    private static InvalidSettingException needsClasses(LossKind loss, Dataset d) {
+        return InvalidSettingException.of(loss.cliName() + " needs class labels, but dataset '" + d.name()
+                + "' has real-valued targets; use ", InvalidSettingException.setting("loss"), " mse for regression");
     }
 
     private static boolean wantsOneHot(LossKind loss, int k) {

@@ -1,13 +1,17 @@
 package io.ravine.nn;
 
-import io.ravine.InvalidInputException;
+import io.ravine.InvalidSettingException;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
- * How a dense layer's weights start. The scale matters (lectures: dead and saturated units; Xavier init keeps
+ * How a dense layer's weights start (the {@code init} setting: {@code xavier}, {@code he}, {@code zeros},
+ * {@code uniform:S}, {@code normal:S}). The scale matters (lectures: dead and saturated units; Xavier init keeps
  * activations in the middle of their range), and a random start matters (a constant start keeps hidden units
  * symmetric forever).
+ *
+ * @param kind the distribution
+ * @param scale its scale (uniform and normal; 1 for Xavier and He, whose scale follows the fan-in and fan-out)
  */
 public record Initializer(Kind kind, double scale) {
     /**
@@ -17,6 +21,7 @@ public record Initializer(Kind kind, double scale) {
      */
     public static final double MAX_SCALE = 100;
 
+    /** The distribution the weights are drawn from. */
     public enum Kind {
         /** All weights 0: every hidden unit stays identical to its neighbours (the lectures' symmetry problem). */
         ZEROS,
@@ -30,27 +35,62 @@ public record Initializer(Kind kind, double scale) {
         HE
     }
 
+    /**
+     * Glorot &amp; Bengio's uniform initializer.
+     *
+     * @return the initializer
+     */
     public static Initializer xavier() {
         return new Initializer(Kind.XAVIER, 1.0);
     }
 
+    /**
+     * He et al.'s normal initializer, for ReLU.
+     *
+     * @return the initializer
+     */
     public static Initializer he() {
         return new Initializer(Kind.HE, 1.0);
     }
 
+    /**
+     * All weights 0.
+     *
+     * @return the initializer
+     */
     public static Initializer zeros() {
         return new Initializer(Kind.ZEROS, 0.0);
     }
 
+    /**
+     * U(−scale, scale).
+     *
+     * @param scale the half-width
+     * @return the initializer
+     */
     public static Initializer uniform(double scale) {
         return new Initializer(Kind.UNIFORM, scale);
     }
 
+    /**
+     * N(0, scale²).
+     *
+     * @param scale the standard deviation
+     * @return the initializer
+     */
     public static Initializer normal(double scale) {
         return new Initializer(Kind.NORMAL, scale);
     }
 
-    /** Fills {@code w} ([fanOut × fanIn] values) from {@code rng}. */
+    /**
+     * Fills {@code w} ([fanOut × fanIn] values) from {@code rng}.
+     *
+     * @param w the array holding the weight
+     * @param offset the weight's first element in {@code w}
+     * @param fanIn the layer's inputs
+     * @param fanOut the layer's outputs
+     * @param rng the seeded stream, advanced
+     */
     public void fill(float[] w, int offset, int fanIn, int fanOut, SplittableRandom rng) {
         int n = fanIn * fanOut;
         switch (kind) {
@@ -81,7 +121,11 @@ public record Initializer(Kind kind, double scale) {
         }
     }
 
-    /** The CLI form: {@code xavier}, {@code he}, {@code zeros}, {@code uniform:0.05}, {@code normal:0.01}. */
+    /**
+     * The spec form: {@code xavier}, {@code he}, {@code zeros}, {@code uniform:0.05}, {@code normal:0.01}.
+     *
+     * @return the spec, which {@link #parse} reads back
+     */
     public String spec() {
         return switch (kind) {
             case XAVIER, HE, ZEROS -> kind.name().toLowerCase(Locale.ROOT);
@@ -89,6 +133,14 @@ public record Initializer(Kind kind, double scale) {
         };
     }
 
+    /**
+     * The initializer a spec names (also {@code glorot}, {@code kaiming}, {@code zero}, {@code gaussian:S}).
+     *
+     * @param spec the spec
+     * @return the initializer
+     * @throws io.ravine.InvalidSettingException naming the {@code init} setting, for an unknown spec or a scale that
+     *     is not a number in (0, {@value #MAX_SCALE}]
+     */
     public static Initializer parse(String spec) {
         String s = spec.trim().toLowerCase(Locale.ROOT);
         String[] parts = s.split(":", -1);
@@ -99,22 +151,22 @@ public record Initializer(Kind kind, double scale) {
                 case "zeros", "zero" -> zeros();
                 case "uniform" -> uniform(positiveScale(parts, spec));
                 case "normal", "gaussian" -> normal(positiveScale(parts, spec));
-                default -> throw new InvalidInputException("unknown --init '" + spec
-                        + "' (expected xavier, he, zeros, uniform:SCALE or normal:SCALE)");
+                default -> throw InvalidSettingException.of("unknown ", InvalidSettingException.setting("init"),
+                        " '" + spec + "' (expected xavier, he, zeros, uniform:SCALE or normal:SCALE)");
             };
         } catch (NumberFormatException e) {
-            throw new InvalidInputException("--init '" + spec + "': scale is not a number");
+            throw new InvalidSettingException("init", " '" + spec + "': scale is not a number");
         }
     }
 
     private static double positiveScale(String[] parts, String spec) {
         if (parts.length != 2) {
-            throw new InvalidInputException("--init '" + spec + "' needs a scale, e.g. " + parts[0] + ":0.01");
+            throw new InvalidSettingException("init", " '" + spec + "' needs a scale, e.g. " + parts[0] + ":0.01");
         }
         double v = Double.parseDouble(parts[1]);
         if (!(v > 0 && v <= MAX_SCALE)) {
-            throw new InvalidInputException("--init '" + spec + "': the scale S must be a positive number of at most "
-                    + (int) MAX_SCALE + ", got " + parts[1].trim());
+            throw new InvalidSettingException("init", " '" + spec + "': the scale S must be a positive number of at"
+                    + " most " + (int) MAX_SCALE + ", got " + parts[1].trim());
         }
         return v;
     }

@@ -27,6 +27,12 @@ public final class Model implements AutoCloseable {
     private final Tensor[] biasGrads;
     private final java.util.Map<Integer, Workspace> workspaces = new java.util.HashMap<>();
 
+    /**
+     * Allocates θ and its gradient (zeros) for {@code mlp} on {@code backend}.
+     *
+     * @param backend where the model lives
+     * @param mlp the architecture
+     */
     public Model(Backend backend, Mlp mlp) {
         this.backend = backend;
         this.mlp = mlp;
@@ -48,42 +54,87 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /**
+     * The architecture.
+     *
+     * @return the model's {@link Mlp}
+     */
     public Mlp mlp() {
         return mlp;
     }
 
+    /**
+     * The backend θ lives on.
+     *
+     * @return the backend
+     */
     public Backend backend() {
         return backend;
     }
 
-    /** The flat parameter vector θ. */
+    /**
+     * The flat parameter vector θ.
+     *
+     * @return θ, [P, 1]
+     */
     public Tensor theta() {
         return theta;
     }
 
-    /** ∇θ of the mean loss of the last {@link #computeGradient} call. */
+    /**
+     * ∇θ of the mean loss of the last {@link #computeGradient} call.
+     *
+     * @return the gradient, [P, 1]
+     */
     public Tensor gradient() {
         return gradient;
     }
 
+    /**
+     * Layer k's weight, a view into θ.
+     *
+     * @param layer k, 0-based
+     * @return W_k [out, in]
+     */
     public Tensor weight(int layer) {
         return weights[layer];
     }
 
+    /**
+     * Layer k's bias, a view into θ.
+     *
+     * @param layer k, 0-based
+     * @return b_k [out, 1]
+     */
     public Tensor bias(int layer) {
         return biases[layer];
     }
 
+    /**
+     * θ ← values.
+     *
+     * @param values P values in θ's layout ({@link Mlp})
+     */
     public void setParameters(float[] values) {
         checkLength(values.length);
         backend.copyFromHost(values, 0, theta);
     }
 
+    /**
+     * θ ← values, rounded to the backend's type.
+     *
+     * @param values P values in θ's layout
+     */
     public void setParameters(double[] values) {
         checkLength(values.length);
         backend.copyFromHost(values, 0, theta);
     }
 
+    /**
+     * θ on the host.
+     *
+     * @return a new array of P values
+     */
     public float[] parameters() {
         return backend.toFloatArray(theta);
     }
@@ -98,12 +149,20 @@ public final class Model implements AutoCloseable {
     /**
      * The activation buffers for batches of up to {@code capacity} rows, allocated on the first use of a capacity and
      * kept (training and evaluation each use one, so nothing is allocated in the steady state).
+     *
+     * @param capacity the most rows a batch will have
+     * @return the workspace, owned by this model
      */
     public Workspace workspace(int capacity) {
         return workspaces.computeIfAbsent(capacity, Workspace::new);
     }
 
-    /** Bytes a {@link Workspace} of {@code capacity} rows takes: input, targets, losses, activations and deltas. */
+    /**
+     * Bytes a {@link Workspace} of {@code capacity} rows takes: input, targets, losses, activations and deltas.
+     *
+     * @param capacity rows
+     * @return bytes on the backend
+     */
     public long workspaceBytes(int capacity) {
         long perRow = mlp.inputDim() + (mlp.loss().classIndexTarget() ? 1 : mlp.outputDim()) + 1;
         for (int k = 0; k < mlp.layerCount(); k++) {
@@ -112,7 +171,13 @@ public final class Model implements AutoCloseable {
         return perRow * capacity * backend.dtype().bytes();
     }
 
-    /** Forward pass over the first {@code n} rows of the workspace's input; returns the output scores [n, K]. */
+    /**
+     * Forward pass over the first {@code n} rows of the workspace's input.
+     *
+     * @param ws the workspace, its input loaded
+     * @param n rows
+     * @return the output scores [n, K] (a view into the workspace)
+     */
     public Tensor forward(Workspace ws, int n) {
         ws.checkRows(n);
         Tensor a = ws.input.firstRows(n);
@@ -127,7 +192,11 @@ public final class Model implements AutoCloseable {
 
     /**
      * Per-example losses of the first {@code n} rows into the workspace's loss buffer, without gradients (for
-     * evaluation). Returns the output scores.
+     * evaluation).
+     *
+     * @param ws the workspace, its input and targets loaded
+     * @param n rows
+     * @return the output scores [n, K]
      */
     public Tensor evaluate(Workspace ws, int n) {
         Tensor out = forward(ws, n);
@@ -138,6 +207,9 @@ public final class Model implements AutoCloseable {
     /**
      * Forward and backward over the first {@code n} rows: fills {@link #gradient()} with ∇ of the mean loss and the
      * workspace's per-example losses. Issues work only; nothing comes back to the host.
+     *
+     * @param ws the workspace, its input and targets loaded
+     * @param n rows
      */
     public void computeGradient(Workspace ws, int n) {
         Tensor out = forward(ws, n);
@@ -158,11 +230,18 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Mean of the per-example losses of the last call over {@code n} rows (waits for the device). */
+    /**
+     * Mean of the per-example losses of the last call over {@code n} rows (waits for the device).
+     *
+     * @param ws the workspace of that call
+     * @param n its rows
+     * @return the mean loss
+     */
     public double meanLoss(Workspace ws, int n) {
         return backend.sum(ws.lossPerRow.firstRows(n)) / n;
     }
 
+    /** Frees θ, the gradient and every workspace. */
     @Override
     public void close() {
         workspaces.values().forEach(Workspace::close);
@@ -198,30 +277,59 @@ public final class Model implements AutoCloseable {
             }
         }
 
+        /**
+         * The most rows a batch may have.
+         *
+         * @return the capacity
+         */
         public int capacity() {
             return capacity;
         }
 
-        /** The input buffer [capacity, inputDim]; fill its first rows with a batch. */
+        /**
+         * The input buffer [capacity, inputDim]; fill its first rows with a batch.
+         *
+         * @return the input tensor
+         */
         public Tensor input() {
             return input;
         }
 
-        /** The target buffer [capacity, 1] (class indices) or [capacity, K]. */
+        /**
+         * The target buffer [capacity, 1] (class indices) or [capacity, K].
+         *
+         * @return the target tensor
+         */
         public Tensor target() {
             return target;
         }
 
+        /**
+         * The per-example losses of the last forward pass with targets.
+         *
+         * @return [capacity, 1]
+         */
         public Tensor lossPerRow() {
             return lossPerRow;
         }
 
-        /** The outputs a_k of layer k from the last forward pass. */
+        /**
+         * The outputs a_k of layer k from the last forward pass.
+         *
+         * @param layer k, 0-based
+         * @return [capacity, out_k]
+         */
         public Tensor activation(int layer) {
             return activations[layer];
         }
 
-        /** Copies a host batch of {@code n} rows into the input and target buffers. */
+        /**
+         * Copies a host batch of {@code n} rows into the input and target buffers.
+         *
+         * @param x n rows of features, row-major
+         * @param y n rows of targets, row-major
+         * @param n rows
+         */
         public void load(float[] x, float[] y, int n) {
             checkRows(n);
             backend.copyFromHost(x, 0, input.firstRows(n));
@@ -231,7 +339,13 @@ public final class Model implements AutoCloseable {
         /**
          * Loads batch {@code batchIndex} of {@code batches}' order {@code perm} over {@code data} straight from the
          * data set's arrays into the input and target buffers (one host pass each; see
-         * {@link Backend#copyRowsFromHost}); returns its row count.
+         * {@link Backend#copyRowsFromHost}).
+         *
+         * @param data the (normalized, encoded) training data
+         * @param batches the batch schedule
+         * @param perm the epoch's order, from {@code batches}
+         * @param batchIndex the batch within the epoch
+         * @return the batch's row count
          */
         public int loadBatch(io.ravine.data.Dataset data, io.ravine.data.ShuffledBatches batches, int[] perm,
                 int batchIndex) {
@@ -252,6 +366,7 @@ public final class Model implements AutoCloseable {
             }
         }
 
+        /** Frees the buffers. */
         @Override
         public void close() {
             input.close();

@@ -20,7 +20,13 @@ public final class IterateAverage implements AutoCloseable {
     private final double decay;
     private long updates;
 
-    /** Starts the average as a copy of {@code theta0}; τ ≥ 1 is the averaging window in updates. */
+    /**
+     * Starts the average as a copy of {@code theta0}; τ ≥ 1 is the averaging window in updates.
+     *
+     * @param backend where θ̃ lives
+     * @param theta0 the starting iterate
+     * @param tau τ ≥ 1
+     */
     public IterateAverage(Backend backend, Tensor theta0, double tau) {
         if (!(tau >= 1) || Double.isInfinite(tau)) {
             throw new IllegalArgumentException("averaging window tau must be >= 1 and finite, got " + tau);
@@ -32,44 +38,75 @@ public final class IterateAverage implements AutoCloseable {
         backend.copy(theta0, average);
     }
 
-    /** Folds in the current iterate θ_k. */
+    /**
+     * Folds in the current iterate θ_k.
+     *
+     * @param theta θ_k
+     */
     public void update(Tensor theta) {
         backend.emaUpdate(average, theta, decay);
         updates++;
     }
 
-    /** θ̃, a flat vector on the backend owned by this object (live: it changes with every update). */
+    /**
+     * θ̃, a flat vector on the backend owned by this object (live: it changes with every update).
+     *
+     * @return θ̃
+     */
     public Tensor average() {
         return average;
     }
 
+    /**
+     * The averaging window τ.
+     *
+     * @return τ
+     */
     public double tau() {
         return tau;
     }
 
-    /** d = 1 − 1/τ, the weight of the previous average. */
+    /**
+     * d = 1 − 1/τ, the weight of the previous average.
+     *
+     * @return d
+     */
     public double decay() {
         return decay;
     }
 
-    /** How many iterates have been folded in since the start (or the last restore). */
     /** Counts one update applied outside {@link #update} (inside a replayed CUDA graph). */
     public void countReplayedUpdate() {
         updates++;
     }
 
+    /**
+     * How many iterates have been folded in since the start (or the last restore).
+     *
+     * @return the count
+     */
     public long updates() {
         return updates;
     }
 
-    /** Replaces θ̃ from a checkpoint. */
+    /**
+     * Replaces θ̃ from a checkpoint.
+     *
+     * @param updates the iterates it averages
+     * @param values θ̃
+     */
     public void restore(long updates, float[] values) {
         checkLength(values.length);
         backend.copyFromHost(values, 0, average);
         this.updates = updates;
     }
 
-    /** Replaces θ̃ from a checkpoint, in double. */
+    /**
+     * Replaces θ̃ from a checkpoint, in double.
+     *
+     * @param updates the iterates it averages
+     * @param values θ̃
+     */
     public void restore(long updates, double[] values) {
         checkLength(values.length);
         backend.copyFromHost(values, 0, average);
@@ -83,6 +120,9 @@ public final class IterateAverage implements AutoCloseable {
         }
     }
 
+    /**
+     * Frees θ̃.
+     */
     @Override
     public void close() {
         average.close();

@@ -18,6 +18,8 @@ public final class LateExponentialDecayTracker implements Tracker {
     private final double timeConstant;
 
     /**
+     * α₀ until update t₀, then α₀ e^{−(t − t₀)/τ}.
+     *
      * @param baseValue α₀ &gt;= 0
      * @param decayStart t₀ &gt;= 0, the update at which decay begins
      * @param timeConstant τ &gt; 0, updates per factor of e
@@ -37,7 +39,12 @@ public final class LateExponentialDecayTracker implements Tracker {
         this.timeConstant = timeConstant;
     }
 
-    /** The value in double, before DJL's interface rounds it to float. */
+    /**
+     * The value in double, before DJL's interface rounds it to float.
+     *
+     * @param numUpdate completed updates t
+     * @return α_t
+     */
     public double value(long numUpdate) {
         if (numUpdate < decayStart) {
             return baseValue;
@@ -50,14 +57,29 @@ public final class LateExponentialDecayTracker implements Tracker {
         return (float) value(numUpdate);
     }
 
+    /**
+     * α₀.
+     *
+     * @return α₀
+     */
     public double baseValue() {
         return baseValue;
     }
 
+    /**
+     * The update t₀ where the decay starts.
+     *
+     * @return t₀
+     */
     public long decayStart() {
         return decayStart;
     }
 
+    /**
+     * The decay's time constant τ.
+     *
+     * @return τ
+     */
     public double timeConstant() {
         return timeConstant;
     }

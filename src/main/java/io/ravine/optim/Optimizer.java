@@ -51,91 +51,177 @@ public final class Optimizer {
         this.clipGradNorm = b.clipGradNorm;
     }
 
-    /** Plain gradient descent, θ ← θ − αg; default α = 0.01. */
+    /**
+     * Plain gradient descent, θ ← θ − αg; default α = 0.01.
+     *
+     * @return the builder
+     */
     public static Builder sgd() {
         return new Builder(UpdateRule.SGD);
     }
 
-    /** Heavy-ball momentum, p ← μp − αg, θ ← θ + p; default α = 0.01, μ = 0.9. */
+    /**
+     * Heavy-ball momentum, p ← μp − αg, θ ← θ + p; default α = 0.01, μ = 0.9.
+     *
+     * @return the builder
+     */
     public static Builder momentum() {
         return new Builder(UpdateRule.MOMENTUM);
     }
 
-    /** Nesterov momentum (Sutskever et al. 2013); default α = 0.01, μ = 0.9. */
+    /**
+     * Nesterov momentum (Sutskever et al. 2013); default α = 0.01, μ = 0.9.
+     *
+     * @return the builder
+     */
     public static Builder nesterov() {
         return new Builder(UpdateRule.NESTEROV);
     }
 
-    /** RMSprop (Tieleman &amp; Hinton 2012), s ← (1−γ)s + γg²; default α = 0.01, γ = 0.01, ε = 1e-8. */
+    /**
+     * RMSprop (Tieleman &amp; Hinton 2012), s ← (1−γ)s + γg²; default α = 0.01, γ = 0.01, ε = 1e-8.
+     *
+     * @return the builder
+     */
     public static Builder rmsprop() {
         return new Builder(UpdateRule.RMSPROP);
     }
 
-    /** Adam (Kingma &amp; Ba 2015); default α = 1e-3, β₁ = 0.9, β₂ = 0.999, ε = 1e-8. */
+    /**
+     * Adam (Kingma &amp; Ba 2015); default α = 1e-3, β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
+     *
+     * @return the builder
+     */
     public static Builder adam() {
         return new Builder(UpdateRule.ADAM);
     }
 
-    /** AdamW (Loshchilov &amp; Hutter 2019); as Adam, with decoupled weight decay λ = 0.01 by default (PyTorch's). */
+    /**
+     * AdamW (Loshchilov &amp; Hutter 2019); as Adam, with decoupled weight decay λ = 0.01 by default (PyTorch's).
+     *
+     * @return the builder
+     */
     public static Builder adamW() {
         return new Builder(UpdateRule.ADAMW);
     }
 
-    /** A builder with the defaults of {@code rule}, for a rule picked at run time (the CLI's {@code --optimizer}). */
+    /**
+     * A builder with the defaults of {@code rule}, for a rule picked at run time (the CLI's {@code --optimizer}).
+     *
+     * @param rule the update rule
+     * @return the builder
+     */
     public static Builder builder(UpdateRule rule) {
         return new Builder(Objects.requireNonNull(rule, "rule"));
     }
 
+    /**
+     * The update rule.
+     *
+     * @return the rule
+     */
     public UpdateRule rule() {
         return rule;
     }
 
-    /** The constant learning rate, used where no tracker is set. */
+    /**
+     * The constant learning rate, used where no tracker is set.
+     *
+     * @return α
+     */
     public double baseLearningRate() {
         return learningRate;
     }
 
-    /** The learning-rate schedule, if one was set. */
+    /**
+     * The learning-rate schedule, if one was set.
+     *
+     * @return the tracker, or empty
+     */
     public Optional<Tracker> learningRateTracker() {
         return Optional.ofNullable(tracker);
     }
 
-    /** μ; named apart from the {@link #momentum()} factory, which a Java class cannot overload by return type. */
+    /**
+     * μ; named apart from the {@link #momentum()} factory, which a Java class cannot overload by return type.
+     *
+     * @return μ
+     */
     public double momentumCoefficient() {
         return momentum;
     }
 
+    /**
+     * Adam's β₁.
+     *
+     * @return β₁
+     */
     public double beta1() {
         return beta1;
     }
 
+    /**
+     * Adam's β₂.
+     *
+     * @return β₂
+     */
     public double beta2() {
         return beta2;
     }
 
+    /**
+     * ε of RMSprop and Adam.
+     *
+     * @return ε
+     */
     public double epsilon() {
         return epsilon;
     }
 
+    /**
+     * RMSprop's γ.
+     *
+     * @return γ
+     */
     public double gamma() {
         return gamma;
     }
 
+    /**
+     * The weight decay λ (coupled, decoupled for AdamW).
+     *
+     * @return λ
+     */
     public double weightDecay() {
         return weightDecay;
     }
 
-    /** The global-norm clipping threshold; 0 means no clipping. */
+    /**
+     * The global-norm clipping threshold; 0 means no clipping.
+     *
+     * @return the threshold
+     */
     public double clipGradNorm() {
         return clipGradNorm;
     }
 
-    /** Fresh state for a θ of {@code paramCount} elements: zeroed state vectors, step 0. */
+    /**
+     * Fresh state for a θ of {@code paramCount} elements: zeroed state vectors, step 0.
+     *
+     * @param backend where the state lives
+     * @param paramCount the length of θ
+     * @return the state; close it to free its vectors
+     */
     public OptimizerState init(Backend backend, int paramCount) {
         return new OptimizerState(backend, rule, paramCount);
     }
 
-    /** The learning rate of the t-th update (t ≥ 1); see the class comment for the numbering. */
+    /**
+     * The learning rate of the t-th update (t ≥ 1); see the class comment for the numbering.
+     *
+     * @param t the update, ≥ 1
+     * @return α_t
+     */
     public double learningRate(long t) {
         checkStep(t);
         if (tracker == null) {
@@ -154,6 +240,9 @@ public final class Optimizer {
      * The scalars of the t-th update (t ≥ 1). Public because a recorded CUDA graph replays the same launch with
      * fresh parameters each step. Bias corrections are 1 − βᵗ in double, as PyTorch computes them; rules without
      * moments get 1 so that no kernel ever divides by a meaningless value.
+     *
+     * @param t the update, ≥ 1
+     * @return the scalars
      */
     public StepParams paramsFor(long t) {
         double lr = learningRate(t);
@@ -166,6 +255,10 @@ public final class Optimizer {
     /**
      * One update: θ and the state vectors change in place on the backend, and the state's step counter advances.
      *
+     * @param backend the backend θ lives on
+     * @param theta θ, updated in place
+     * @param grad ∇
+     * @param state the rule's state, updated in place
      * @throws IllegalArgumentException if the state belongs to another rule or the lengths differ
      */
     public void step(Backend backend, Tensor theta, Tensor grad, OptimizerState state) {
@@ -232,38 +325,69 @@ public final class Optimizer {
             this.weightDecay = rule == UpdateRule.ADAMW ? 0.01 : 0.0;
         }
 
-        /** Constant learning rate α ≥ 0. */
+        /**
+         * Constant learning rate α ≥ 0.
+         *
+         * @param lr α
+         * @return this builder
+         */
         public Builder optLearningRate(double lr) {
             this.learningRate = nonNegative("learning rate", lr);
             this.tracker = null;
             return this;
         }
 
-        /** A learning-rate schedule, queried with the number of completed updates. */
+        /**
+         * A learning-rate schedule, queried with the number of completed updates (see the class comment); clears a
+         * constant rate set before.
+         *
+         * @param tracker the schedule
+         * @return this builder
+         */
         public Builder optLearningRateTracker(Tracker tracker) {
             this.tracker = Objects.requireNonNull(tracker, "tracker");
             return this;
         }
 
-        /** Momentum μ ∈ [0, 1) (momentum and Nesterov). */
+        /**
+         * Momentum μ ∈ [0, 1) (momentum and Nesterov).
+         *
+         * @param momentum μ
+         * @return this builder
+         */
         public Builder optMomentum(double momentum) {
             this.momentum = unitInterval("momentum", momentum);
             return this;
         }
 
-        /** β₁ ∈ [0, 1), decay of Adam's first moment. */
+        /**
+         * β₁ ∈ [0, 1), decay of Adam's first moment.
+         *
+         * @param beta1 β₁
+         * @return this builder
+         */
         public Builder optBeta1(double beta1) {
             this.beta1 = unitInterval("beta1", beta1);
             return this;
         }
 
-        /** β₂ ∈ [0, 1), decay of Adam's second moment. */
+        /**
+         * β₂ ∈ [0, 1), decay of Adam's second moment.
+         *
+         * @param beta2 β₂
+         * @return this builder
+         */
         public Builder optBeta2(double beta2) {
             this.beta2 = unitInterval("beta2", beta2);
             return this;
         }
 
-        /** ε &gt; 0 added to the root-mean-square denominator. */
+        /**
+         * ε &gt; 0 added to the root-mean-square denominator.
+         *
+         * @param epsilon ε
+         * @return this builder
+         */
         public Builder optEpsilon(double epsilon) {
             if (!(epsilon > 0) || Double.isInfinite(epsilon)) {
                 throw new IllegalArgumentException(rule.cliName() + ": epsilon must be positive and finite, got "
@@ -276,6 +400,9 @@ public final class Optimizer {
         /**
          * RMSprop's γ ∈ (0, 1], the weight of the new squared gradient in s ← (1−γ)s + γg² (PyTorch's
          * {@code alpha} is 1 − γ).
+         *
+         * @param gamma γ
+         * @return this builder
          */
         public Builder optGamma(double gamma) {
             if (!(gamma > 0 && gamma <= 1)) {
@@ -285,18 +412,33 @@ public final class Optimizer {
             return this;
         }
 
-        /** Weight decay λ ≥ 0: an L2 term λθ added to the gradient, or for AdamW the decoupled θ ← θ(1 − αλ). */
+        /**
+         * Weight decay λ ≥ 0: an L2 term λθ added to the gradient, or for AdamW the decoupled θ ← θ(1 − αλ).
+         *
+         * @param weightDecay λ
+         * @return this builder
+         */
         public Builder optWeightDecay(double weightDecay) {
             this.weightDecay = nonNegative("weight decay", weightDecay);
             return this;
         }
 
-        /** Clip the gradient to global norm c (0 = off), as PyTorch's {@code clip_grad_norm_}. */
+        /**
+         * Clip the gradient to global norm c (0 = off), as PyTorch's {@code clip_grad_norm_}.
+         *
+         * @param clipGradNorm c
+         * @return this builder
+         */
         public Builder optClipGradNorm(double clipGradNorm) {
             this.clipGradNorm = nonNegative("clip-grad-norm", clipGradNorm);
             return this;
         }
 
+        /**
+         * The optimizer.
+         *
+         * @return the immutable optimizer
+         */
         public Optimizer build() {
             return new Optimizer(this);
         }

@@ -40,25 +40,48 @@ public final class OptimizerState implements AutoCloseable {
         }
     }
 
+    /**
+     * The rule this state belongs to.
+     *
+     * @return the rule
+     */
     public UpdateRule rule() {
         return rule;
     }
 
-    /** The number of completed updates. */
+    /**
+     * The number of completed updates.
+     *
+     * @return the step counter
+     */
     public long step() {
         return step;
     }
 
+    /**
+     * The length of θ (and of each state vector).
+     *
+     * @return P
+     */
     public int paramCount() {
         return paramCount;
     }
 
-    /** The state vectors' names, in the order the backend takes them. */
+    /**
+     * The state vectors' names, in the order the backend takes them.
+     *
+     * @return the names
+     */
     public List<String> names() {
         return names;
     }
 
-    /** The state vector called {@code name}, on the backend (live: it changes with every step). */
+    /**
+     * The state vector called {@code name}, on the backend (live: it changes with every step).
+     *
+     * @param name a name of {@link #names()}
+     * @return the vector
+     */
     public Tensor tensor(String name) {
         int i = names.indexOf(name);
         if (i < 0) {
@@ -70,6 +93,8 @@ public final class OptimizerState implements AutoCloseable {
     /**
      * The live state vectors in {@link UpdateRule#stateNames()} order, as {@link Backend#optimizerStep} takes them;
      * callers must not reorder the array.
+     *
+     * @return the vectors
      */
     public Tensor[] tensors() {
         return tensors;
@@ -82,7 +107,11 @@ public final class OptimizerState implements AutoCloseable {
         step++;
     }
 
-    /** A host copy of every state vector, in {@link #names()} order, for a checkpoint. */
+    /**
+     * A host copy of every state vector, in {@link #names()} order, for a checkpoint.
+     *
+     * @return name → values
+     */
     public Map<String, float[]> snapshot() {
         Map<String, float[]> out = new LinkedHashMap<>();
         for (int i = 0; i < tensors.length; i++) {
@@ -91,7 +120,11 @@ public final class OptimizerState implements AutoCloseable {
         return Collections.unmodifiableMap(out);
     }
 
-    /** As {@link #snapshot()} in double, exact on a float64 backend. */
+    /**
+     * As {@link #snapshot()} in double, exact on a float64 backend.
+     *
+     * @return name → values
+     */
     public Map<String, double[]> snapshotDoubles() {
         Map<String, double[]> out = new LinkedHashMap<>();
         for (int i = 0; i < tensors.length; i++) {
@@ -104,6 +137,8 @@ public final class OptimizerState implements AutoCloseable {
      * Resumes from a checkpoint: the step counter and every state vector. Checked in full before anything is
      * written, so a bad checkpoint leaves the state as it was.
      *
+     * @param step the step counter
+     * @param values name → values
      * @throws InvalidInputException if a name is missing or extra, a length is wrong, or the step is negative
      */
     public void restore(long step, Map<String, float[]> values) {
@@ -114,7 +149,12 @@ public final class OptimizerState implements AutoCloseable {
         this.step = step;
     }
 
-    /** As {@link #restore} from doubles. */
+    /**
+     * As {@link #restore} from doubles.
+     *
+     * @param step the step counter
+     * @param values name → values
+     */
     public void restoreDoubles(long step, Map<String, double[]> values) {
         checkRestore(step, values.keySet(), name -> values.get(name).length);
         for (int i = 0; i < tensors.length; i++) {
@@ -140,6 +180,9 @@ public final class OptimizerState implements AutoCloseable {
         }
     }
 
+    /**
+     * Frees the state vectors.
+     */
     @Override
     public void close() {
         for (Tensor t : tensors) {

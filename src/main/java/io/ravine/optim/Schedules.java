@@ -29,19 +29,38 @@ public final class Schedules {
     private Schedules() {
     }
 
-    /** α_t = α₀. */
+    /**
+     * α_t = α₀.
+     *
+     * @param baseLr α₀
+     * @return the tracker
+     */
     public static Tracker constant(double baseLr) {
         checkBase(baseLr);
         return new Named("constant", Tracker.fixed((float) baseLr));
     }
 
-    /** α_t = α₀ · factor^⌊t / every⌋. */
+    /**
+     * α_t = α₀ · factor^⌊t / every⌋.
+     *
+     * @param baseLr α₀
+     * @param every updates between steps
+     * @param factor the multiplier per step
+     * @return the tracker
+     */
     public static Tracker stepDecay(double baseLr, int every, double factor) {
         StepDecayTracker t = new StepDecayTracker(baseLr, every, factor);
         return new Named(t.toString(), t);
     }
 
-    /** Cosine from α₀ down to {@code finalLr} over {@code totalUpdates}, then flat; needs α₀ &gt; finalLr ≥ 0. */
+    /**
+     * Cosine from α₀ down to {@code finalLr} over {@code totalUpdates}, then flat; needs α₀ &gt; finalLr ≥ 0.
+     *
+     * @param baseLr α₀
+     * @param totalUpdates updates to reach the final rate
+     * @param finalLr α_f
+     * @return the tracker
+     */
     public static Tracker cosine(double baseLr, int totalUpdates, double finalLr) {
         checkBase(baseLr);
         if (totalUpdates < 1) {
@@ -57,13 +76,26 @@ public final class Schedules {
         return new Named("cosine:" + totalUpdates + ":" + finalLr, t);
     }
 
-    /** α₀ until update t₀, then α₀ e^{−(t − t₀)/τ}. */
+    /**
+     * α₀ until update t₀, then α₀ e^{−(t − t₀)/τ}.
+     *
+     * @param baseLr α₀
+     * @param t0 the update where the decay starts
+     * @param tau the time constant
+     * @return the tracker
+     */
     public static Tracker lateExponential(double baseLr, long t0, double tau) {
         LateExponentialDecayTracker t = new LateExponentialDecayTracker(baseLr, t0, tau);
         return new Named(t.toString(), t);
     }
 
-    /** Linear warm-up from 0 to {@code inner.getNewValue(0)} over {@code steps} updates, then {@code inner}. */
+    /**
+     * Linear warm-up from 0 to {@code inner.getNewValue(0)} over {@code steps} updates, then {@code inner}.
+     *
+     * @param steps warm-up updates
+     * @param inner the schedule after warm-up
+     * @return the tracker
+     */
     public static Tracker warmUp(int steps, Tracker inner) {
         if (steps < 1) {
             throw new IllegalArgumentException("warm-up needs STEPS >= 1, got " + steps);
@@ -76,6 +108,9 @@ public final class Schedules {
     /**
      * Parses a {@code --schedule} spec (grammar in the class comment) for base rate {@code baseLr}.
      *
+     * @param spec the spec
+     * @param baseLr α₀
+     * @return the tracker
      * @throws InvalidInputException with a one-line message if the spec or a value in it is bad
      */
     public static Tracker parse(String spec, double baseLr) {
@@ -125,8 +160,14 @@ public final class Schedules {
     }
 
     /**
-     * The canonical spec of a tracker made here (e.g. {@code warmup:100:cosine:5000:0.0}), which
-     * {@link #parse} turns back into the same schedule; the class name for any other tracker.
+     * A tracker in words: the canonical spec of one made here (e.g. {@code warmup:100:cosine:5000:0.0}), which
+     * {@link #parse} turns back into the same schedule; for any other tracker its {@code toString()} where its class
+     * (or a superclass other than {@code Object}) defines one, else its class's name (a lambda's without the
+     * run-dependent suffix the JVM gives it, so the description is the same in every run). config.json records this
+     * for a tracker given from Java; a resume compares it.
+     *
+     * @param tracker the tracker
+     * @return its description, one line
      */
     public static String describe(Tracker tracker) {
         if (tracker instanceof Named n) {
@@ -135,7 +176,16 @@ public final class Schedules {
         if (tracker instanceof LateExponentialDecayTracker || tracker instanceof StepDecayTracker) {
             return tracker.toString();
         }
-        return tracker.getClass().getSimpleName();
+        try {
+            if (tracker.getClass().getMethod("toString").getDeclaringClass() != Object.class) {
+                return tracker.toString().replaceAll("\\s+", " ").trim();
+            }
+        } catch (NoSuchMethodException e) {
+            // Every class has a public toString.
+        }
+        String name = tracker.getClass().getName();
+        int lambda = name.indexOf("$$Lambda");
+        return lambda >= 0 ? name.substring(0, lambda + "$$Lambda".length()) : name;
     }
 
     private static String[] arity(String s, int min, int max) {

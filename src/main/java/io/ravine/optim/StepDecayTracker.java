@@ -15,6 +15,8 @@ public final class StepDecayTracker implements Tracker {
     private final double factor;
 
     /**
+     * α₀ · f^⌊t / N⌋.
+     *
      * @param baseValue α₀ &gt;= 0
      * @param every N &gt;= 1 updates between decays
      * @param factor f ∈ (0, 1]
@@ -34,7 +36,12 @@ public final class StepDecayTracker implements Tracker {
         this.factor = factor;
     }
 
-    /** The value in double, before DJL's interface rounds it to float. */
+    /**
+     * The value in double, before DJL's interface rounds it to float.
+     *
+     * @param numUpdate completed updates t
+     * @return α_t
+     */
     public double value(long numUpdate) {
         return baseValue * Math.pow(factor, Math.max(0, numUpdate) / every);
     }

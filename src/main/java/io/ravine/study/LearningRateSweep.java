@@ -106,6 +106,11 @@ public final class LearningRateSweep {
         if (!select.equals("train_loss") && !select.equals("test_loss")) {
             throw new InvalidInputException("--select must be train_loss or test_loss, not '" + select + "'");
         }
+        if (base.learningRateTracker() != null) {
+            // A tracker is a whole schedule of rates: a grid of rates has nothing to set in it.
+            throw new io.ravine.InvalidSettingException("learningRateTracker", " is set: a sweep gives each run a"
+                    + " learning rate of its grid, with a schedule spec (schedule) if any, not a Tracker");
+        }
         this.base = base;
         this.learningRates = learningRates.clone();
         this.restarts = restarts;
@@ -246,7 +251,8 @@ public final class LearningRateSweep {
                         }
                         Path resumeFrom = interrupted(runDir, config);
                         try (Trainer trainer = new Trainer(config, backend, data)) {
-                            trainer.optRunDirectory(runDir).optProgressBar(false);
+                            // The sweep's report covers its runs; each run keeps its files without a report of its own.
+                            trainer.optRunDirectory(runDir).optProgressBar(false).optReport(false);
                             // A run killed before its first checkpoint has a config.json: resume() starts it again.
                             TrainingResult r = resumeFrom != null ? trainer.resumeFrom(resumeFrom)
                                     : Files.exists(runDir.resolve("config.json")) ? trainer.resume() : trainer.fit();

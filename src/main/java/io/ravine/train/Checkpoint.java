@@ -1,6 +1,7 @@
 package io.ravine.train;
 
 import io.ravine.InvalidInputException;
+import io.ravine.data.Normalizer;
 import io.ravine.backend.UpdateRule;
 import io.ravine.io.ParseErrors;
 import io.ravine.io.SafeTensors;
@@ -24,9 +25,25 @@ import java.util.Map;
  * the optimizer's state vectors as flat {@code optimizer.{name}} (PyTorch's names: exp_avg, exp_avg_sq, …), the
  * step counter as I64 {@code optimizer.step}, and the iterate average as {@code ema.theta}.
  *
+ * <p>What the model needs to predict is in the file alone:
+ * <ul>
+ *   <li>metadata {@value #ARCHITECTURE}: the model, {@code 784-256-10 relu softmax-ce} (widths from input to output,
+ *       hidden activation, loss; {@link Mlp#parse});</li>
+ *   <li>metadata {@value #NORMALIZATION}: {@code zscore} or {@code none}, the input normalization, and for
+ *       {@code zscore} the F32 tensors {@value #NORMALIZER_MEAN} and {@value #NORMALIZER_STD} of shape [inputDim]:
+ *       the model's input is (x − mean) / std, std being the divisor applied (a feature whose measured standard
+ *       deviation is below {@link Normalizer#MIN_STD} has 1); no tensors for {@code none}. Checkpoints written before
+ *       this entry have neither, and {@link TrainedModel#load(Path)} refuses them, naming the way to supply the
+ *       statistics;</li>
+ *   <li>metadata {@value #CLASSES}: the number of classes K of the training labels, 0 for real targets.</li>
+ * </ul>
+ * Every checkpoint a run writes (initial, step, final) carries them; {@link TrainedModel#save} writes the same file
+ * without the optimizer's tensors.
+ *
  * <p>Format {@value #FORMAT} files carry {@link SafeTensors}'s CRC32C entry and are refused without it (or with a
  * mismatch), so a flipped bit is an error rather than silently wrong weights; {@value #FORMAT_UNCHECKED} files (older
- * Ravine) and files from other writers load without one. Loading also refuses a checkpoint of another optimizer or
+ * Ravine) and files from other writers load without one. The normalization entries did not change the format:
+ * readers that do not know them ignore them. Loading also refuses a checkpoint of another optimizer or
  * architecture, and one holding NaN or Inf, each with a line naming the file.
  */
 public final class Checkpoint {
@@ -34,6 +51,16 @@ public final class Checkpoint {
     public static final String FORMAT = "ravine-checkpoint-2";
     /** The format of checkpoints written before the checksum (still loaded). */
     public static final String FORMAT_UNCHECKED = "ravine-checkpoint-1";
+    /** Metadata key of the model's description ({@link Mlp#describe()}). */
+    public static final String ARCHITECTURE = "architecture";
+    /** Metadata key of the input normalization's kind: {@code zscore} or {@code none}. */
+    public static final String NORMALIZATION = "ravine.normalization";
+    /** Tensor of the per-feature means subtracted from the raw input (F32 [inputDim], zscore only). */
+    public static final String NORMALIZER_MEAN = "normalizer.mean";
+    /** Tensor of the per-feature divisors applied after the mean (F32 [inputDim], zscore only). */
+    public static final String NORMALIZER_STD = "normalizer.std";
+    /** Metadata key of the number of classes of the training labels (0: real targets). */
+    public static final String CLASSES = "ravine.classes";
 
     private Checkpoint() {
     }
@@ -42,10 +69,51 @@ public final class Checkpoint {
     public record Contents(float[] theta, Map<String, float[]> optimizerState, long step, float[] ema) {
     }
 
+    /**
+     * What a checkpoint holds of the model: its architecture, θ, the input normalization (null when the file
+     * predates it) and the number of classes (-1 when the file does not say).
+     */
+    record Stored(Mlp mlp, float[] theta, Normalizer normalizer, int numClasses) {
+    }
+
     static void save(Path file, Model model, OptimizerState state, IterateAverage ema, long step,
-            Map<String, String> metadata) {
+            Normalizer normalizer, int numClasses, Map<String, String> metadata) {
         Mlp mlp = model.mlp();
-        float[] theta = model.parameters();
+        List<SafeTensors.Entry> entries = modelEntries(mlp, model.parameters(), normalizer);
+        for (Map.Entry<String, float[]> s : state.snapshot().entrySet()) {
+            entries.add(SafeTensors.Entry.f32("optimizer." + s.getKey(), new long[] {s.getValue().length},
+                    s.getValue()));
+        }
+        entries.add(SafeTensors.Entry.i64("optimizer.step", new long[] {1}, new long[] {step}));
+        if (ema != null) {
+            float[] avg = model.backend().toFloatArray(ema.average());
+            entries.add(SafeTensors.Entry.f32("ema.theta", new long[] {avg.length}, avg));
+        }
+        Map<String, String> meta = modelMetadata(mlp, normalizer, numClasses, metadata);
+        meta.put("optimizer", state.rule().cliName());
+        meta.put("step", Long.toString(step));
+        write(file, entries, meta);
+    }
+
+    /** A model alone (no optimizer state: it cannot be resumed), as {@link TrainedModel#save} writes it. */
+    static void saveModel(Path file, Mlp mlp, float[] theta, Normalizer normalizer, int numClasses,
+            Map<String, String> metadata) {
+        write(file, modelEntries(mlp, theta, normalizer), modelMetadata(mlp, normalizer, numClasses, metadata));
+    }
+
+    private static void write(Path file, List<SafeTensors.Entry> entries, Map<String, String> meta) {
+        try {
+            SafeTensors.write(file, entries, meta);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write checkpoint " + file, e);
+        }
+    }
+
+    private static List<SafeTensors.Entry> modelEntries(Mlp mlp, float[] theta, Normalizer normalizer) {
+        if (normalizer.featureDim() != mlp.inputDim()) {
+            throw new IllegalArgumentException("a normalizer of " + normalizer.featureDim() + " features for the"
+                    + " model " + mlp.describe());
+        }
         List<SafeTensors.Entry> entries = new ArrayList<>();
         for (int k = 0; k < mlp.layerCount(); k++) {
             int in = mlp.fanIn(k);
@@ -57,32 +125,106 @@ public final class Checkpoint {
             entries.add(SafeTensors.Entry.f32("layers." + k + ".weight", new long[] {out, in}, w));
             entries.add(SafeTensors.Entry.f32("layers." + k + ".bias", new long[] {out}, b));
         }
-        for (Map.Entry<String, float[]> s : state.snapshot().entrySet()) {
-            entries.add(SafeTensors.Entry.f32("optimizer." + s.getKey(), new long[] {s.getValue().length},
-                    s.getValue()));
+        if (normalizer.kind() == Normalizer.Kind.ZSCORE) {
+            long[] shape = {normalizer.featureDim()};
+            entries.add(SafeTensors.Entry.f32(NORMALIZER_MEAN, shape, normalizer.mean()));
+            entries.add(SafeTensors.Entry.f32(NORMALIZER_STD, shape, normalizer.scale()));
         }
-        entries.add(SafeTensors.Entry.i64("optimizer.step", new long[] {1}, new long[] {step}));
-        if (ema != null) {
-            float[] avg = model.backend().toFloatArray(ema.average());
-            entries.add(SafeTensors.Entry.f32("ema.theta", new long[] {avg.length}, avg));
-        }
+        return entries;
+    }
+
+    private static Map<String, String> modelMetadata(Mlp mlp, Normalizer normalizer, int numClasses,
+            Map<String, String> metadata) {
         Map<String, String> meta = new LinkedHashMap<>(metadata);
         meta.put("format", FORMAT);
-        meta.put("optimizer", state.rule().cliName());
-        meta.put("step", Long.toString(step));
-        try {
-            SafeTensors.write(file, entries, meta);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write checkpoint " + file, e);
+        meta.put(ARCHITECTURE, mlp.describe());
+        meta.put(NORMALIZATION, normalizer.kind().cliName());
+        meta.put(CLASSES, Integer.toString(numClasses));
+        return meta;
+    }
+
+    /**
+     * The model in {@code file}: architecture (from its {@value #ARCHITECTURE} metadata), θ, normalization and
+     * classes, each checked (integrity, shapes, finiteness), each failure one line naming the file.
+     */
+    static Stored readModel(Path file) {
+        SafeTensors.Contents c = read(file);
+        String description = c.metadata().get(ARCHITECTURE);
+        if (description == null) {
+            throw new InvalidInputException(file + ": no '" + ARCHITECTURE + "' metadata: not a checkpoint Ravine"
+                    + " wrote (it names the model, e.g. 784-256-10 relu softmax-ce)");
         }
+        Mlp mlp;
+        try {
+            mlp = Mlp.parse(description);
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException(file + ": " + e.getMessage(), e);
+        }
+        float[] theta = parameters(file, c, mlp);
+        String kind = c.metadata().get(NORMALIZATION);
+        boolean hasTensors = c.tensors().containsKey(NORMALIZER_MEAN) || c.tensors().containsKey(NORMALIZER_STD);
+        Normalizer normalizer = null;
+        if (kind == null) {
+            if (hasTensors) {
+                throw new InvalidInputException(file + ": holds normalizer tensors but no '" + NORMALIZATION
+                        + "' metadata (a damaged or hand-made checkpoint)");
+            }
+        } else if (kind.equals(Normalizer.Kind.NONE.cliName())) {
+            if (hasTensors) {
+                throw new InvalidInputException(file + ": '" + NORMALIZATION + "' is none but the file holds"
+                        + " normalizer tensors (a damaged or hand-made checkpoint)");
+            }
+            normalizer = Normalizer.none(mlp.inputDim());
+        } else if (kind.equals(Normalizer.Kind.ZSCORE.cliName())) {
+            float[] mean = new float[mlp.inputDim()];
+            float[] std = new float[mlp.inputDim()];
+            long[] shape = {mlp.inputDim()};
+            copyInto(file, c, mlp, NORMALIZER_MEAN, shape, mean, 0);
+            copyInto(file, c, mlp, NORMALIZER_STD, shape, std, 0);
+            for (int j = 0; j < std.length; j++) {
+                if (!(std[j] > 0)) {
+                    throw new InvalidInputException(file + ": tensor '" + NORMALIZER_STD + "' holds " + std[j]
+                            + " at element " + j + " (a divisor must be positive)");
+                }
+            }
+            normalizer = Normalizer.ofDivisors(mean, std);
+        } else {
+            throw new InvalidInputException(file + ": '" + NORMALIZATION + "' is '" + kind + "', expected zscore or"
+                    + " none");
+        }
+        String classes = c.metadata().get(CLASSES);
+        int numClasses = -1;
+        if (classes != null) {
+            try {
+                numClasses = Integer.parseInt(classes);
+            } catch (NumberFormatException e) {
+                numClasses = -2;
+            }
+            if (numClasses < 0) {
+                throw new InvalidInputException(file + ": '" + CLASSES + "' is '" + classes + "', not a number of"
+                        + " classes ≥ 0");
+            }
+        }
+        return new Stored(mlp, theta, normalizer, numClasses);
     }
 
     /**
      * Loads a checkpoint of {@code mlp} trained with {@code rule}; integrity, optimizer, shapes, names and finiteness
      * are checked, each failure an {@link InvalidInputException} naming the file.
+     *
+     * @param file the checkpoint
+     * @param mlp the run's model
+     * @param rule the run's update rule
+     * @param withEma whether to read the iterate average
+     * @return what it restores
      */
     public static Contents load(Path file, Mlp mlp, UpdateRule rule, boolean withEma) {
         SafeTensors.Contents c = read(file);
+        if (c.metadata().get(ARCHITECTURE) != null && c.metadata().get("optimizer") == null
+                && !c.tensors().containsKey("optimizer.step")) {
+            throw new InvalidInputException(file + ": a trained model without optimizer state (as TrainedModel.save"
+                    + " writes it): it predicts, but a run resumes from its own checkpoints");
+        }
         String savedRule = c.metadata().get("optimizer");
         if (savedRule != null && !savedRule.equals(rule.cliName())) {
             throw new InvalidInputException(file + ": a checkpoint of optimizer " + savedRule + ", but this run uses "
@@ -116,6 +258,10 @@ public final class Checkpoint {
      * Refuses a checkpoint whose step lies outside the run it is loaded into: {@code optimizer.step} must be in
      * [0, {@code totalSteps}], the run's length from its configuration (a step beyond it would "finish" a run that
      * never trained, and drive the step-dependent bias corrections and schedules to where they are meaningless).
+     *
+     * @param file the checkpoint, for the message
+     * @param step its optimizer.step
+     * @param totalSteps the run's length
      */
     public static void requireStepWithin(Path file, long step, long totalSteps) {
         if (step < 0 || step > totalSteps) {
@@ -124,7 +270,12 @@ public final class Checkpoint {
         }
     }
 
-    /** The step a checkpoint was written at (reads and verifies the whole file). */
+    /**
+     * The step a checkpoint was written at (reads and verifies the whole file).
+     *
+     * @param file the checkpoint
+     * @return its optimizer.step
+     */
     public static long readStep(Path file) {
         return step(file, read(file));
     }
@@ -132,6 +283,9 @@ public final class Checkpoint {
     /**
      * The step a checkpoint says it was written at, from its header alone (its {@code step} metadata; files without
      * one are read whole). For ordering many checkpoints without reading gigabytes; {@link #load} verifies.
+     *
+     * @param file the checkpoint
+     * @return its step
      */
     public static long readStepFromHeader(Path file) {
         Map<String, String> meta;
@@ -151,7 +305,13 @@ public final class Checkpoint {
         }
     }
 
-    /** θ alone, flattened in Ravine's layout (for diagnostics that only need parameters). */
+    /**
+     * θ alone, flattened in Ravine's layout (for diagnostics that only need parameters).
+     *
+     * @param file the checkpoint
+     * @param mlp the model it is of
+     * @return θ
+     */
     public static float[] loadParameters(Path file, Mlp mlp) {
         return parameters(file, read(file), mlp, true);
     }
@@ -159,6 +319,10 @@ public final class Checkpoint {
     /**
      * θ alone, NaN and ±Inf values included (integrity, names and shapes still checked): for {@code diagnose},
      * whose job includes looking at a checkpoint of a run that blew up and saying what is not finite in it.
+     *
+     * @param file the checkpoint
+     * @param mlp the model it is of
+     * @return θ
      */
     public static float[] loadParametersAsStored(Path file, Mlp mlp) {
         return parameters(file, read(file), mlp, false);
@@ -179,7 +343,7 @@ public final class Checkpoint {
         return theta;
     }
 
-    private static SafeTensors.Contents read(Path file) {
+    static SafeTensors.Contents read(Path file) {
         SafeTensors.Contents c;
         try {
             c = SafeTensors.read(file);
@@ -211,7 +375,7 @@ public final class Checkpoint {
     private static void copyInto(Path file, SafeTensors.Contents c, Mlp mlp, String name, long[] shape,
             float[] dst, int offset, boolean requireFinite) {
         SafeTensors.Entry e = c.tensors().get(name);
-        String saved = c.metadata().get("architecture");
+        String saved = c.metadata().get(ARCHITECTURE);
         String why = saved != null && !saved.equals(mlp.describe())
                 ? "wrong architecture: the checkpoint is of " + saved + ", this run's model is " + mlp.describe()
                 : "is this a checkpoint of the same model and optimizer?";

@@ -29,24 +29,34 @@ import java.util.stream.Collectors;
  * is refused with one line naming the file and the key. Nothing is defaulted: a config that lost its {@code seed} or
  * its {@code learningRate} would otherwise resume as another run.
  *
- * <p>Files that say {@code "format": "ravine-run-2"} (what Ravine writes now) hold every key, the optional ones as
- * {@code null}; older files (no format) left the optional ones ({@link #NULLABLE}) out when unset, so there, and only
- * there, an absent optional key means unset.
+ * <p>Files that say {@code "format": "ravine-run-3"} (what Ravine writes now) hold every key, the optional ones as
+ * {@code null}; {@code schedule} is null exactly when {@code learningRateTracker} holds the description of a
+ * {@link ai.djl.training.tracker.Tracker} given from Java. {@code "ravine-run-2"} files (before trackers were
+ * accepted) hold every key but {@code learningRateTracker}; older files (no format) left the optional ones
+ * ({@link #NULLABLE}) out when unset, so there, and only there, an absent optional key means unset.
  */
 final class ConfigFile {
     /** The format Ravine writes: every key present, unset optional ones as null. */
-    static final String FORMAT = "ravine-run-2";
-    /** Settings whose value may be null (unset: the optimizer's default, the data set's own test split). */
-    static final List<String> NULLABLE = List.of("testData", "learningRate", "weightDecay");
+    static final String FORMAT = "ravine-run-3";
+    /** The format before {@code learningRateTracker}: every key of its time present (still read). */
+    static final String FORMAT_BEFORE_TRACKERS = "ravine-run-2";
+    /**
+     * Settings whose value may be null (unset: the optimizer's default, the data set's own test split, no tracker;
+     * the schedule when a tracker is given).
+     */
+    static final List<String> NULLABLE = List.of("testData", "learningRate", "weightDecay", "schedule",
+            "learningRateTracker");
 
     private final Path file;
     private final JsonObject config;
     private final boolean everyKey;
+    private final boolean trackers;
 
-    private ConfigFile(Path file, JsonObject config, boolean everyKey) {
+    private ConfigFile(Path file, JsonObject config, boolean everyKey, boolean trackers) {
         this.file = file;
         this.config = config;
         this.everyKey = everyKey;
+        this.trackers = trackers;
     }
 
     /** The configuration {@code file} holds; an {@link InvalidInputException} naming the file and key otherwise. */
@@ -78,11 +88,14 @@ final class ConfigFile {
             throw new InvalidInputException(file + ": invalid config: no \"config\" object");
         }
         JsonElement format = r.get("format");
-        if (format != null && !(format.isJsonPrimitive() && format.getAsString().equals(FORMAT))) {
-            throw new InvalidInputException(file + ": 'format' is " + format + ", expected \"" + FORMAT + "\" (a"
-                    + " newer Ravine's run?)");
+        boolean current = format != null && format.isJsonPrimitive() && format.getAsString().equals(FORMAT);
+        boolean beforeTrackers = format != null && format.isJsonPrimitive()
+                && format.getAsString().equals(FORMAT_BEFORE_TRACKERS);
+        if (format != null && !current && !beforeTrackers) {
+            throw new InvalidInputException(file + ": 'format' is " + format + ", expected \"" + FORMAT + "\" (or"
+                    + " \"" + FORMAT_BEFORE_TRACKERS + "\"; a newer Ravine's run?)");
         }
-        return new ConfigFile(file, c.getAsJsonObject(), format != null).parse();
+        return new ConfigFile(file, c.getAsJsonObject(), format != null, current).parse();
     }
 
     /** What is wrong with the text, in the file's terms: the parser's words up to its line and column. */
@@ -118,7 +131,6 @@ final class ConfigFile {
                 .optEpsilon(number("eps", v -> v > 0, "a positive number"))
                 .optGamma(number("gamma", v -> v > 0 && v <= 1, "a number in (0, 1]"))
                 .optClipNorm(number("clipNorm", v -> v >= 0, "a number ≥ 0 (0 = off)"))
-                .optSchedule(string("schedule"))
                 .optEma(number("emaTimescale", v -> v == 0 || v >= 1, "0 (off) or a number ≥ 1"))
                 .optInit(string("init"))
                 .optBiasInit(number("biasInit", v -> true, "a finite number"))
@@ -147,6 +159,18 @@ final class ConfigFile {
         if (wd != null) {
             b.optWeightDecay(wd);
         }
+        // Files of a format before trackers have no learningRateTracker key: none was given.
+        String tracker = trackers ? nullableString("learningRateTracker") : null;
+        if (tracker != null) {
+            JsonElement schedule = optional("schedule");
+            if (schedule != null && !schedule.isJsonNull()) {
+                throw new InvalidInputException(file + ": 'schedule' " + schedule + " and 'learningRateTracker' are"
+                        + " both set (a run has one learning-rate schedule; schedule is null with a tracker)");
+            }
+            b.optLearningRateTracker(new RecordedTracker(tracker));
+        } else {
+            b.optSchedule(string("schedule"));
+        }
         if (config.get("epochs").getAsLong() == 0 && config.get("steps").getAsLong() == 0) {
             throw new InvalidInputException(file + ": 'epochs' and 'steps' are both 0 (one of them must be positive)");
         }
@@ -158,7 +182,9 @@ final class ConfigFile {
         }
         // The specs are checked here, so that a bad one names this file and key rather than a flag.
         try {
-            Schedules.parse(c.schedule(), c.resolvedLearningRate());
+            if (c.schedule() != null) {
+                Schedules.parse(c.schedule(), c.resolvedLearningRate());
+            }
         } catch (InvalidInputException | IllegalArgumentException e) {
             throw new InvalidInputException(file + ": 'schedule' " + config.get("schedule") + " is not a schedule ("
                     + e.getMessage() + ")", e);

@@ -11,9 +11,23 @@ import io.ravine.nn.Model;
 @FunctionalInterface
 public interface CurvatureProbe {
 
-    /** The three numbers; {@code optimalStep} is NaN where gᵀHg ≤ 0. */
+    /**
+     * The three numbers; {@code optimalStep} is NaN where gᵀHg ≤ 0.
+     *
+     * @param gradientNorm ‖g‖
+     * @param gHg gᵀHg
+     * @param optimalStep ε* = gᵀg / gᵀHg
+     */
     record Measurement(double gradientNorm, double gHg, double optimalStep) {
     }
 
+    /**
+     * Measures at the model's current θ, leaving θ as it was.
+     *
+     * @param model the model being trained
+     * @param subset the monitoring subset (normalized, encoded)
+     * @param capacity the largest batch the probe may use
+     * @return the measurement
+     */
     Measurement measure(Model model, Dataset subset, int capacity);
 }

@@ -40,7 +40,12 @@ public record Divergence(long step, String quantity, double value, double startV
      */
     public static final double BLOW_UP_FACTOR = 100;
 
-    /** A divergence where a quantity became NaN/Inf. */
+    /**
+     * A divergence where a quantity became NaN/Inf.
+     *
+     * @param step the update where it happened
+     * @param quantity what became NaN/Inf
+     */
     public Divergence(long step, String quantity) {
         this(step, quantity, Double.NaN, Double.NaN);
     }
@@ -50,6 +55,11 @@ public record Divergence(long step, String quantity, double value, double startV
      * {@code start}. A divergence when {@code loss} is not finite or above {@link #BLOW_UP_FACTOR} × {@code start};
      * null otherwise, and always null when {@code start} is not a finite positive number (a run that starts at a
      * loss of 0, or at a non-finite one, has no scale to measure a rise against; the guard still catches NaN/Inf).
+     *
+     * @param step the logged step
+     * @param loss the monitoring loss there
+     * @param start the monitoring loss at θ₀
+     * @return the divergence, or null
      */
     public static Divergence check(long step, double loss, double start) {
         if (!(start > 0) || !Double.isFinite(start)) {
@@ -61,12 +71,20 @@ public record Divergence(long step, String quantity, double value, double startV
         return new Divergence(step, MONITORING_LOSS, loss, start);
     }
 
-    /** True for a finite blow-up (or a monitoring loss that overflowed) caught by {@link #check}. */
+    /**
+     * True for a finite blow-up (or a monitoring loss that overflowed) caught by {@link #check}.
+     *
+     * @return whether the loss blew up (finite)
+     */
     public boolean blowUp() {
         return quantity.equals(MONITORING_LOSS);
     }
 
-    /** The evidence in words, as the curve doctor words it. */
+    /**
+     * The evidence in words, as the curve doctor words it.
+     *
+     * @return the evidence, one line
+     */
     public String evidence() {
         if (blowUp()) {
             String reached = Double.isFinite(value) ? String.format(Locale.ROOT, "rose to %.4g", value)

@@ -15,6 +15,14 @@ final class Evaluator {
     }
 
     static Evaluation evaluate(Model model, Dataset data, int capacity) {
+        return evaluate(model, data, capacity, null);
+    }
+
+    /**
+     * As {@link #evaluate(Model, Dataset, int)}, also counting each example into {@code confusion[label][predicted]}
+     * (a K × K matrix, K = the data's number of classes) when it is not null.
+     */
+    static Evaluation evaluate(Model model, Dataset data, int capacity, int[][] confusion) {
         Backend backend = model.backend();
         Model.Workspace ws = model.workspace(capacity);
         int in = data.featureDim();
@@ -33,8 +41,13 @@ final class Evaluator {
             if (classify) {
                 backend.copyToHost(scores, out, 0);
                 for (int r = 0; r < rows; r++) {
-                    if (predicted(out, r, k) == label(data.targets(), start + r, tc)) {
+                    int predicted = predicted(out, r, k);
+                    int label = label(data.targets(), start + r, tc);
+                    if (predicted == label) {
                         correct++;
+                    }
+                    if (confusion != null) {
+                        confusion[label][predicted]++;
                     }
                 }
             }
@@ -42,7 +55,8 @@ final class Evaluator {
         return new Evaluation(lossSum / data.n(), classify ? (double) correct / data.n() : Double.NaN);
     }
 
-    private static int predicted(float[] scores, int row, int k) {
+    /** The class of row {@code row} of [*, k] scores: the arg-max (lowest index on ties), or z &gt; 0 when k = 1. */
+    static int predicted(float[] scores, int row, int k) {
         if (k == 1) {
             return scores[row] > 0 ? 1 : 0;
         }

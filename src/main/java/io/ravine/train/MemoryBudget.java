@@ -1,6 +1,7 @@
 package io.ravine.train;
 
-import io.ravine.InvalidInputException;
+import io.ravine.InvalidSettingException;
+import io.ravine.InvalidSettingException.Setting;
 import io.ravine.backend.UpdateRule;
 import io.ravine.nn.Mlp;
 import java.lang.management.ManagementFactory;
@@ -12,7 +13,7 @@ import java.util.stream.Collectors;
 
 /**
  * What a model, its optimizer state and its batches will take, checked against what this JVM can hold before any of
- * it is allocated, so a model that cannot fit is one line naming {@code --hidden} (or {@code --batch-size}, when the
+ * it is allocated, so a model that cannot fit is one line naming {@code hidden} (or {@code batchSize}, when the
  * activations are what is too big) and the sizes, and never an internal error or a heap exhausted half-way.
  *
  * <p>Two rules:
@@ -44,7 +45,7 @@ public final class MemoryBudget {
     }
 
     /**
-     * Refuses, with one line naming {@code --hidden} (or the batch flag) and the sizes, a model trained with
+     * Refuses, with one line naming {@code hidden} (or the batch setting) and the sizes, a model trained with
      * {@code rule} (and an iterate average when {@code ema}) on batches of {@code batchRows} rows and evaluated on
      * batches of {@code evalRows} that this JVM cannot allocate.
      *
@@ -53,9 +54,10 @@ public final class MemoryBudget {
      * @param ema whether an iterate average is kept
      * @param elementBytes bytes per value on the backend (4 for float32)
      * @param cpu whether the backend keeps tensors in this JVM's direct memory (the CPU) rather than on a device
-     * @param batchFlag the flag that set {@code batchRows}, for the message ({@code --batch-size})
+     * @param batchFlag the setting that set {@code batchRows}, for the message ({@code batchSize}; a front end renders
+     *     it with its own name, see {@link InvalidSettingException#messageNaming})
      * @param batchRows rows of the training batch ({@code batchSize}, or the training set for full batch)
-     * @param fullBatch whether {@code batchRows} comes from {@code --batch-size full}
+     * @param fullBatch whether {@code batchRows} comes from a batch size of 0 (the full set)
      * @param evalRows rows of the evaluation batches
      */
     public static void check(Mlp mlp, UpdateRule rule, boolean ema, int elementBytes, boolean cpu, String batchFlag,
@@ -80,16 +82,22 @@ public final class MemoryBudget {
      */
     static void check(Mlp mlp, int elementBytes, boolean cpu, int vectors, String vectorsWhat, String batchFlag,
             int batchRows, boolean fullBatch, int evalRows, long directLimit, long heapLimit) {
-        String hidden = "--hidden " + (mlp.hiddenWidths().length == 0 ? "none"
-                : Arrays.stream(mlp.hiddenWidths()).mapToObj(Integer::toString).collect(Collectors.joining(",")));
-        String batch = batchFlag + " " + (fullBatch ? "full (" + batchRows + " rows)" : Integer.toString(batchRows));
+        // The settings are named apart from the text (InvalidSettingException): the library says hidden and
+        // batchSize, the CLI --hidden and --batch-size.
+        Setting hiddenSetting = InvalidSettingException.setting("hidden");
+        Setting batchSetting = InvalidSettingException.setting(batchFlag);
+        Object[] hidden = {hiddenSetting, " " + (mlp.hiddenWidths().length == 0 ? "none"
+                : Arrays.stream(mlp.hiddenWidths()).mapToObj(Integer::toString).collect(Collectors.joining(",")))};
+        Object[] batch = {batchSetting, " " + (fullBatch ? "full (" + batchRows + " rows)"
+                : Integer.toString(batchRows))};
+        Object[] batchWithHidden = concat(batch, new Object[] {" with "}, hidden);
         long p = mlp.parameterCount();
         long vectorBytes = p * elementBytes;
         if (cpu && vectorBytes > MAX_TENSOR_BYTES) {
-            throw new InvalidInputException(String.format(Locale.ROOT, "%s: the model %s has %d parameters, a"
-                    + " %s vector of %s, more than the 2 GiB one tensor may hold (at most %d parameters); use a"
-                    + " smaller --hidden", hidden, mlp.describe(), p, elementBytes == 4 ? "float32" : "float64",
-                    gib(vectorBytes), MAX_TENSOR_BYTES / elementBytes));
+            throw InvalidSettingException.of(concat(hidden, new Object[] {String.format(Locale.ROOT, ": the model %s"
+                    + " has %d parameters, a %s vector of %s, more than the 2 GiB one tensor may hold (at most %d"
+                    + " parameters); use a smaller ", mlp.describe(), p, elementBytes == 4 ? "float32" : "float64",
+                    gib(vectorBytes), MAX_TENSOR_BYTES / elementBytes), hiddenSetting}));
         }
         int rows = Math.max(batchRows, evalRows);
         boolean byBatch = batchRows >= evalRows;
@@ -99,11 +107,11 @@ public final class MemoryBudget {
                 long bytes = (long) rows * width * elementBytes;
                 if (bytes > MAX_TENSOR_BYTES) {
                     String what = k < 0 ? "the input" : "layer " + (k + 1) + "'s activations";
-                    throw new InvalidInputException(String.format(Locale.ROOT, "%s: %s for %s rows are [%d, %d]"
-                            + " values, %s, more than the 2 GiB one tensor may hold; use a smaller %s",
-                            byBatch ? batch + " with " + hidden : hidden, what, byBatch ? "batches of " + rows
-                                    : "evaluation batches of " + rows, rows, width, gib(bytes),
-                            byBatch ? batchFlag : "--hidden"));
+                    throw InvalidSettingException.of(concat(byBatch ? batchWithHidden : hidden, new Object[] {
+                            String.format(Locale.ROOT, ": %s for %s rows are [%d, %d] values, %s, more than the 2 GiB"
+                            + " one tensor may hold; use a smaller ", what, byBatch ? "batches of " + rows
+                                    : "evaluation batches of " + rows, rows, width, gib(bytes)),
+                            byBatch ? batchSetting : hiddenSetting}));
                 }
             }
         }
@@ -111,30 +119,35 @@ public final class MemoryBudget {
                 + (evalRows != batchRows ? activationBytes(mlp, evalRows, elementBytes) : 0);
         Need need = new Need(vectors * vectorBytes, activations);
         if (cpu && need.total() > directLimit) {
-            throw tooBig(hidden, batch, batchFlag, mlp, vectorsWhat, need, directLimit, "direct memory"
-                    + " (-XX:MaxDirectMemorySize, by default -Xmx)", byBatch);
+            throw tooBig(hidden, batchWithHidden, batchSetting, hiddenSetting, mlp, vectorsWhat, need, directLimit,
+                    "direct memory (-XX:MaxDirectMemorySize, by default -Xmx)", byBatch);
         }
         // A checkpoint copies θ (twice: the flat vector and its per-layer tensors), the state and the average
         // to the heap as float32: as many copies as the backend holds vectors (θ, gradient, state, average).
         long heap = (long) vectors * p * 4;
         if (heap > heapLimit) {
-            throw new InvalidInputException(String.format(Locale.ROOT, "%s: the model %s has %d parameters;"
-                    + " a checkpoint copies θ and the optimizer's state to the heap, %d float32 vectors of them, %s,"
-                    + " but this JVM's heap holds at most %s; use a smaller --hidden, or raise -Xmx", hidden,
-                    mlp.describe(), p, vectors, gib(heap), gib(heapLimit)));
+            throw InvalidSettingException.of(concat(hidden, new Object[] {String.format(Locale.ROOT, ": the model %s"
+                    + " has %d parameters; a checkpoint copies θ and the optimizer's state to the heap, %d float32"
+                    + " vectors of them, %s, but this JVM's heap holds at most %s; use a smaller ", mlp.describe(), p,
+                    vectors, gib(heap), gib(heapLimit)), hiddenSetting, ", or raise -Xmx"}));
         }
     }
 
-    private static InvalidInputException tooBig(String hidden, String batch, String batchFlag, Mlp mlp,
-            String vectorsWhat, Need need, long limit, String pool, boolean byBatch) {
+    private static InvalidSettingException tooBig(Object[] hidden, Object[] batchWithHidden, Setting batchSetting,
+            Setting hiddenSetting, Mlp mlp, String vectorsWhat, Need need, long limit, String pool, boolean byBatch) {
         boolean activationsDominate = need.activationBytes() > need.parameterBytes();
-        String culprit = activationsDominate && byBatch ? batch + " with " + hidden : hidden;
-        String fix = activationsDominate && byBatch ? "use a smaller " + batchFlag + " or --hidden"
-                : "use a smaller --hidden";
-        return new InvalidInputException(String.format(Locale.ROOT, "%s: the model %s needs %s (%s for %s, %d"
-                + " values each; %s for the batches' activations), but this JVM holds at most %s of %s; %s, or raise"
-                + " -Xmx", culprit, mlp.describe(), gib(need.total()), gib(need.parameterBytes()), vectorsWhat,
-                mlp.parameterCount(), gib(need.activationBytes()), gib(limit), pool, fix));
+        boolean batchIsTheCulprit = activationsDominate && byBatch;
+        Object[] fix = batchIsTheCulprit ? new Object[] {batchSetting, " or ", hiddenSetting}
+                : new Object[] {hiddenSetting};
+        return InvalidSettingException.of(concat(batchIsTheCulprit ? batchWithHidden : hidden,
+                new Object[] {String.format(Locale.ROOT, ": the model %s needs %s (%s for %s, %d values each; %s for"
+                + " the batches' activations), but this JVM holds at most %s of %s; use a smaller ", mlp.describe(),
+                gib(need.total()), gib(need.parameterBytes()), vectorsWhat, mlp.parameterCount(),
+                gib(need.activationBytes()), gib(limit), pool)}, fix, new Object[] {", or raise -Xmx"}));
+    }
+
+    private static Object[] concat(Object[]... parts) {
+        return Arrays.stream(parts).flatMap(Arrays::stream).toArray();
     }
 
     /** As {@code Model.workspaceBytes}: input, targets, losses, and each layer's activations and deltas. */

@@ -52,7 +52,12 @@ public final class MetricsLog implements AutoCloseable {
         this.out = out;
     }
 
-    /** Starts a new log (replacing any old one). */
+    /**
+     * Starts a new log (replacing any old one).
+     *
+     * @param file metrics.csv
+     * @return the log, open for appending
+     */
     public static MetricsLog create(Path file) {
         try {
             AtomicFiles.writeString(file, HEADER + "\n");
@@ -66,6 +71,9 @@ public final class MetricsLog implements AutoCloseable {
      * Continues an existing log after {@code step}: rows after it (written after the checkpoint) and a torn last
      * line are dropped; a missing file starts a new log.
      *
+     * @param file metrics.csv
+     * @param step the step the run resumes from
+     * @return the log, open for appending
      * @throws InvalidInputException if the file is not a metrics log or a complete row in it is damaged (naming the
      *     file and the line)
      */
@@ -143,7 +151,13 @@ public final class MetricsLog implements AutoCloseable {
         return FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
     }
 
-    /** Appends one row; values are in {@link #COLUMNS} order, NaN for an empty cell. */
+    /**
+     * Appends one row; values are in {@link #COLUMNS} order, NaN for an empty cell.
+     *
+     * @param step the step
+     * @param epoch the epoch
+     * @param values the other columns, in {@link #COLUMNS} order
+     */
     public void append(long step, double epoch, double... values) {
         if (values.length != COLUMNS.size() - 2) {
             throw new IllegalArgumentException("metrics row has " + (values.length + 2) + " values, expected "
@@ -190,6 +204,8 @@ public final class MetricsLog implements AutoCloseable {
      * Reads a metrics file (any columns; the first line names them) into rows of column name → value (NaN where
      * empty). A torn last line, which a killed run may leave, is left out.
      *
+     * @param file metrics.csv
+     * @return the rows, column → value (NaN where empty)
      * @throws InvalidInputException if the file is missing, has no header, or a complete row is malformed (naming
      *     the file and the line)
      */

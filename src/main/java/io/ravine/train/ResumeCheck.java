@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.ravine.InvalidInputException;
 import io.ravine.io.DirectoryLock;
+import io.ravine.optim.Schedules;
 import java.io.IOException;
 import java.lang.reflect.RecordComponent;
 import java.nio.file.Files;
@@ -51,7 +52,12 @@ public final class ResumeCheck {
     public record Progress(long doneSteps, boolean completed, Path latestCheckpoint) {
     }
 
-    /** Every setting of {@code c} by name, in the record's order (hidden widths as a copy). */
+    /**
+     * Every setting of {@code c} by name, in the record's order (hidden widths as a copy).
+     *
+     * @param c a configuration
+     * @return setting → value
+     */
     public static Map<String, Object> settings(TrainConfig c) {
         Map<String, Object> out = new LinkedHashMap<>();
         for (RecordComponent rc : TrainConfig.class.getRecordComponents()) {
@@ -67,13 +73,21 @@ public final class ResumeCheck {
 
     /**
      * The value a setting takes in the run's maths: the learning rate, weight decay and initializer as resolved
-     * (unset = the optimizer's or activation's default), the others as they are.
+     * (unset = the optimizer's or activation's default), a learning-rate tracker as its description
+     * ({@link Schedules#describe}), the others as they are.
+     *
+     * @param c a configuration
+     * @param setting a setting's name
+     * @return its effective value
      */
     public static Object effective(TrainConfig c, String setting) {
         return switch (setting) {
             case "learningRate" -> c.resolvedLearningRate();
             case "weightDecay" -> c.resolvedWeightDecay();
             case "init" -> c.resolvedInit();
+            // A tracker is compared by its description: what config.json can hold of it.
+            case "learningRateTracker" -> c.learningRateTracker() == null ? null
+                    : Schedules.describe(c.learningRateTracker());
             default -> {
                 Map<String, Object> all = settings(c);
                 if (!all.containsKey(setting)) {
@@ -87,6 +101,11 @@ public final class ResumeCheck {
     /**
      * The settings among {@code which} (all of them: {@code settings(saved).keySet()}) that are not in {@link
      * #MAY_CHANGE} and whose effective values differ between {@code saved} and {@code given}.
+     *
+     * @param saved the run's configuration
+     * @param given the one asked for
+     * @param which the settings to compare
+     * @return the differences, in the record's order
      */
     public static List<Difference> differences(TrainConfig saved, TrainConfig given, Collection<String> which) {
         List<Difference> out = new ArrayList<>();
@@ -106,6 +125,11 @@ public final class ResumeCheck {
     /**
      * {@code saved} with the settings among {@code which} that {@link #MAY_CHANGE} taken from {@code given} (the run
      * length as a whole: steps and epochs together when either is named).
+     *
+     * @param saved the run's configuration
+     * @param given the one asked for
+     * @param which the settings given
+     * @return the configuration to resume with
      */
     public static TrainConfig withChanges(TrainConfig saved, TrainConfig given, Collection<String> which) {
         TrainConfig.Builder b = saved.toBuilder();
@@ -144,6 +168,9 @@ public final class ResumeCheck {
     /**
      * How far the run in {@code runDir} got: its latest checkpoint's step, from the checkpoint names and headers
      * alone (no tensor is read), and whether {@code summary.json} says it completed at that step.
+     *
+     * @param runDir the run directory
+     * @return how far it got
      */
     public static Progress progress(Path runDir) {
         List<Path> all = RunDirectories.checkpoints(runDir);
@@ -204,7 +231,13 @@ public final class ResumeCheck {
         return finished(runDir, p, totalSteps, checkpoint);
     }
 
-    /** The steps {@code c} asks for: {@code steps}, or {@code epochs} × the batches of an epoch. */
+    /**
+     * The steps {@code c} asks for: {@code steps}, or {@code epochs} × the batches of an epoch.
+     *
+     * @param c a configuration
+     * @param batchesPerEpoch batches per epoch of its data
+     * @return the run's length in steps
+     */
     public static long lengthInSteps(TrainConfig c, long batchesPerEpoch) {
         return c.steps() > 0 ? c.steps() : (long) c.epochs() * batchesPerEpoch;
     }
@@ -212,6 +245,9 @@ public final class ResumeCheck {
     /**
      * A latest checkpoint past the end of the run it sits in (its config.json's length) is damaged or another run's:
      * refused naming the file and its {@code optimizer.step}, before the step is taken for the steps done.
+     *
+     * @param p the run's progress
+     * @param savedTotalSteps the length its config.json gives
      */
     public static void requireWithinRun(Progress p, long savedTotalSteps) {
         if (p.latestCheckpoint() != null && p.doneSteps() > savedTotalSteps) {
@@ -223,6 +259,12 @@ public final class ResumeCheck {
      * The recorded result of the run in {@code runDir} when it completed exactly {@code totalSteps} steps and the
      * resume would start from its latest checkpoint ({@code checkpoint} null or that one): nothing to do. Another
      * process writing the run (extending it) is refused with the lock's line instead.
+     *
+     * @param runDir the run directory
+     * @param p its progress
+     * @param totalSteps the length asked for
+     * @param checkpoint the checkpoint asked for, or null for the latest
+     * @return the recorded result, or empty when there is work to do
      */
     public static Optional<TrainingResult> finished(Path runDir, Progress p, long totalSteps, Path checkpoint) {
         if (!p.completed() || p.doneSteps() != totalSteps) {

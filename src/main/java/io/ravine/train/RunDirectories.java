@@ -37,6 +37,9 @@ public final class RunDirectories {
     /**
      * Resolves {@code --resume PATH}: a run directory (its latest checkpoint) or one checkpoint file inside
      * {@code RUN/checkpoints/} (that one).
+     *
+     * @param path a run directory or a checkpoint in it
+     * @return where to resume
      */
     public static ResumePoint resumePoint(Path path) {
         if (Files.isRegularFile(path)) {
@@ -55,7 +58,12 @@ public final class RunDirectories {
         return new ResumePoint(path, all.isEmpty() ? null : all.get(all.size() - 1));
     }
 
-    /** The configuration a run was started with; every problem is one line naming the directory or the file. */
+    /**
+     * The configuration a run was started with; every problem is one line naming the directory or the file.
+     *
+     * @param runDir the run directory
+     * @return its configuration
+     */
     public static TrainConfig readConfig(Path runDir) {
         if (!Files.exists(runDir)) {
             throw new InvalidInputException("run directory " + runDir + " does not exist");
@@ -74,6 +82,9 @@ public final class RunDirectories {
     /**
      * The result a finished run recorded in its {@code summary.json} (numbers it does not hold, or holds as null,
      * are NaN); one line naming the file when it is missing or unreadable.
+     *
+     * @param runDir the run directory
+     * @return its recorded result
      */
     public static TrainingResult readSummary(Path runDir) {
         Path file = runDir.resolve("summary.json");
@@ -117,6 +128,9 @@ public final class RunDirectories {
      * trainer gives (step-%08d, initial = 0) and, for final.safetensors and foreign names, from the file's header
      * alone: listing reads no tensor data, so a long run's resume does not read gigabytes and one corrupt old
      * checkpoint does not stop a resume from a newer one (see {@link #stepForOrdering} for unreadable headers).
+     *
+     * @param runDir the run directory
+     * @return its checkpoints, oldest step first
      */
     public static List<Path> checkpoints(Path runDir) {
         Path dir = runDir.resolve("checkpoints");
@@ -165,7 +179,12 @@ public final class RunDirectories {
         }
     }
 
-    /** The checkpoint with the highest step. */
+    /**
+     * The checkpoint with the highest step.
+     *
+     * @param runDir the run directory
+     * @return the latest checkpoint
+     */
     public static Path latestCheckpoint(Path runDir) {
         List<Path> all = checkpoints(runDir);
         if (all.isEmpty()) {
@@ -175,7 +194,12 @@ public final class RunDirectories {
         return all.get(all.size() - 1);
     }
 
-    /** The step a checkpoint was written at (its {@code optimizer.step} tensor; reads and verifies the file). */
+    /**
+     * The step a checkpoint was written at (its {@code optimizer.step} tensor; reads and verifies the file).
+     *
+     * @param checkpoint a checkpoint file
+     * @return its step
+     */
     public static long stepOf(Path checkpoint) {
         return Checkpoint.readStep(checkpoint);
     }

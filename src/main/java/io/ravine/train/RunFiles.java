@@ -87,7 +87,7 @@ final class RunFiles implements AutoCloseable {
         JsonObject root = new JsonObject();
         // Every key, unset optional ones as null, so that a key missing from the file is an error, not a default.
         root.addProperty("format", ConfigFile.FORMAT);
-        JsonObject settings = StrictJson.settingsTree(config).getAsJsonObject();
+        JsonObject settings = config.settingsTree();
         for (String key : ConfigFile.NULLABLE) {
             if (!settings.has(key)) {
                 settings.add(key, JsonNull.INSTANCE);
@@ -126,9 +126,9 @@ final class RunFiles implements AutoCloseable {
         metrics.force();
         Path file = dir.resolve("checkpoints").resolve(name + ".safetensors");
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("architecture", trainer.mlp().describe());
         meta.put("seed", Long.toString(trainer.config().seed()));
-        Checkpoint.save(file, model, state, ema, step, meta);
+        Checkpoint.save(file, model, state, ema, step, trainer.normalizer(), trainer.trainingData().numClasses(),
+                meta);
         return file.toString();
     }
 

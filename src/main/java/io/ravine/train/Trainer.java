@@ -2,7 +2,9 @@ package io.ravine.train;
 
 import ai.djl.training.util.ProgressBar;
 import io.ravine.InvalidInputException;
+import io.ravine.InvalidSettingException;
 import io.ravine.backend.Backend;
+import io.ravine.backend.Devices;
 import io.ravine.backend.LossKind;
 import io.ravine.backend.OutOfDeviceMemoryException;
 import io.ravine.backend.RefusedUpdate;
@@ -42,11 +44,17 @@ import org.slf4j.LoggerFactory;
  * a resumed run are the same bits on the CPU.
  *
  * <pre>{@code
- * TrainConfig config = TrainConfig.builder().setData("embedded").optHidden(256).optEpochs(2).build();
- * try (Trainer trainer = new Trainer(config, CpuBackend.f32())) {
+ * TrainConfig config = TrainConfig.builder().optHidden(256).optEpochs(2).optThreads(2).build();
+ * try (Trainer trainer = new Trainer(config, Dataset.ofClasses(x, labels).split(0.2, 7))) {
  *     TrainingResult result = trainer.fit();
+ *     TrainedModel model = trainer.trainedModel();
  * }
  * }</pre>
+ *
+ * <p>Without a backend of the caller's, the trainer opens the configuration's device with its thread count and
+ * closes it in {@link #close()}. With {@link #optRunDirectory} it writes the run's files and, at the end, the same
+ * {@code report.html} as {@code ravine train}. Listeners hear every step and every logging step
+ * ({@link TrainingListener}).
  */
 public final class Trainer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
@@ -54,6 +62,8 @@ public final class Trainer implements AutoCloseable {
 
     private final TrainConfig config;
     private final Backend backend;
+    /** Whether this trainer opened {@link #backend} (and so closes it). */
+    private final boolean ownsBackend;
     private final Dataset train;
     private final Dataset test;
     private final Dataset monitor;
@@ -76,67 +86,121 @@ public final class Trainer implements AutoCloseable {
     private volatile boolean stopRequested;
     private volatile boolean interruptRequested;
     private CurvatureProbe curvatureProbe;
+    private boolean report = true;
 
-    /** A trainer for {@code config} on {@code backend}, loading the data the config names. */
+    /**
+     * A trainer for {@code config} that loads the data the config names ({@link TrainConfig#data()}) and opens its
+     * own backend, {@code Devices.open(config.device(), config.tf32(), config.threads())}, which {@link #close()}
+     * closes: the device and thread count come from the configuration alone.
+     *
+     * @param config the run's configuration
+     * @throws io.ravine.InvalidInputException if the data cannot be loaded, the device opened, or the model and its
+     *     batches cannot fit (one line naming the setting)
+     */
+    public Trainer(TrainConfig config) {
+        this(config, DataSources.load(config.data(), config.testData(), config.loss()));
+    }
+
+    /**
+     * A trainer on data the caller holds (raw: the trainer fits the normalization on {@code data.train()} and
+     * encodes the targets for the loss), opening its own backend as {@link #Trainer(TrainConfig)} does.
+     *
+     * @param config the run's configuration ({@link TrainConfig#data()} is only a label here)
+     * @param data the training and test splits, e.g. from {@link Dataset#split}
+     */
+    public Trainer(TrainConfig config, TrainTest data) {
+        this(config, Devices.open(config.device(), config.tf32(), config.threads()), data, true);
+    }
+
+    /**
+     * A trainer for {@code config} on {@code backend}, loading the data the config names. The backend stays the
+     * caller's: {@link #close()} leaves it open, and the config's {@code device} and {@code threads} are not applied.
+     *
+     * @param config the run's configuration
+     * @param backend where to train
+     */
     public Trainer(TrainConfig config, Backend backend) {
         this(config, backend, DataSources.load(config.data(), config.testData(), config.loss()));
     }
 
-    /** A trainer on data the caller already holds (library use). */
+    /**
+     * A trainer on data the caller holds, on the caller's backend (see {@link #Trainer(TrainConfig, Backend)}).
+     *
+     * @param config the run's configuration
+     * @param backend where to train
+     * @param data the training and test splits
+     */
     public Trainer(TrainConfig config, Backend backend, TrainTest data) {
+        this(config, java.util.Objects.requireNonNull(backend, "backend"), data, false);
+    }
+
+    private Trainer(TrainConfig config, Backend backend, TrainTest data, boolean ownsBackend) {
         this.config = config;
         this.backend = backend;
-        LossKind loss = config.loss();
-        Dataset rawTrain = data.train().limit(config.limit() == 0 ? Integer.MAX_VALUE : config.limit());
-        if (rawTrain.n() == 0) {
-            throw new InvalidInputException("the training set " + rawTrain.name() + " is empty");
-        }
-        if (data.test().featureDim() != rawTrain.featureDim()) {
-            throw new InvalidInputException("test data has " + data.test().featureDim() + " features, training data "
-                    + rawTrain.featureDim());
-        }
-        // Statistics from the training examples actually used (after --limit), applied to both splits.
-        normalizer = Normalizer.fit(Normalizer.Kind.parse(config.normalize()), rawTrain);
-        TrainTest encoded = TargetEncoding.forLoss(normalizer.apply(new TrainTest(rawTrain, data.test())), loss);
-        train = encoded.train();
-        test = encoded.test();
-        mlp = new Mlp(train.featureDim(), config.hidden(), TargetEncoding.outputDim(rawTrain, loss),
-                config.activation(), loss);
-        monitor = train.select(monitorIndices(train.n(), config.monitorSize(), config.seed()));
-        batchSize = config.batchSize() == 0 ? train.n() : Math.min(config.batchSize(), train.n());
-        evalCapacity = Math.max(batchSize, Math.min(1024, Math.max(train.n(), test.n())));
-        batches = new ShuffledBatches(train.n(), batchSize, config.seed());
-        totalSteps = config.steps() > 0 ? config.steps() : (long) config.epochs() * batches.batchesPerEpoch();
-
-        double lr = config.resolvedLearningRate();
-        Optimizer.Builder ob = Optimizer.builder(config.optimizer());
-        if (config.schedule().trim().equalsIgnoreCase("constant")) {
-            ob.optLearningRate(lr); // exact in double; DJL trackers hold a float
-        } else {
-            try {
-                ob.optLearningRateTracker(Schedules.parse(config.schedule(), lr));
-            } catch (InvalidInputException e) {
-                throw new InvalidInputException("--schedule: " + e.getMessage(), e);
+        this.ownsBackend = ownsBackend;
+        try {
+            LossKind loss = config.loss();
+            Dataset rawTrain = data.train().limit(config.limit() == 0 ? Integer.MAX_VALUE : config.limit());
+            if (rawTrain.n() == 0) {
+                throw new InvalidInputException("the training set " + rawTrain.name() + " is empty");
             }
-        }
-        optimizer = ob
-                .optMomentum(config.momentum())
-                .optBeta1(config.beta1())
-                .optBeta2(config.beta2())
-                .optEpsilon(config.eps())
-                .optGamma(config.gamma())
-                .optWeightDecay(config.resolvedWeightDecay())
-                .optClipGradNorm(config.clipNorm())
-                .build();
+            if (data.test().featureDim() != rawTrain.featureDim()) {
+                throw new InvalidInputException("test data has " + data.test().featureDim() + " features, training"
+                        + " data " + rawTrain.featureDim());
+            }
+            // Statistics from the training examples actually used (after --limit), applied to both splits.
+            normalizer = Normalizer.fit(Normalizer.Kind.parse(config.normalize()), rawTrain);
+            TrainTest encoded = TargetEncoding.forLoss(normalizer.apply(new TrainTest(rawTrain, data.test())),
+                    loss);
+            train = encoded.train();
+            test = encoded.test();
+            mlp = new Mlp(train.featureDim(), config.hidden(), TargetEncoding.outputDim(rawTrain, loss),
+                    config.activation(), loss);
+            monitor = train.select(monitorIndices(train.n(), config.monitorSize(), config.seed()));
+            batchSize = config.batchSize() == 0 ? train.n() : Math.min(config.batchSize(), train.n());
+            evalCapacity = Math.max(batchSize, Math.min(1024, Math.max(train.n(), test.n())));
+            batches = new ShuffledBatches(train.n(), batchSize, config.seed());
+            totalSteps = config.steps() > 0 ? config.steps() : (long) config.epochs() * batches.batchesPerEpoch();
 
-        // Before anything is allocated: a model or batch that cannot exist is one line naming --hidden/--batch-size.
-        MemoryBudget.check(mlp, optimizer.rule(), config.emaTimescale() > 0, backend.dtype().bytes(),
-                backend.name().equals("cpu"), "--batch-size", batchSize, config.batchSize() == 0, evalCapacity);
-        model = new Model(backend, mlp);
-        model.setParameters(mlp.initialParameters(Initializer.parse(config.resolvedInit()), config.biasInit(),
-                config.seed()));
-        state = optimizer.init(backend, mlp.parameterCount());
-        ema = config.emaTimescale() > 0 ? new IterateAverage(backend, model.theta(), config.emaTimescale()) : null;
+            double lr = config.resolvedLearningRate();
+            Optimizer.Builder ob = Optimizer.builder(config.optimizer());
+            if (config.learningRateTracker() != null) {
+                // The caller's schedule, queried as it is (a float per update; see Optimizer's step numbering).
+                ob.optLearningRateTracker(config.learningRateTracker());
+            } else if (config.schedule().trim().equalsIgnoreCase("constant")) {
+                ob.optLearningRate(lr); // exact in double; DJL trackers hold a float
+            } else {
+                try {
+                    ob.optLearningRateTracker(Schedules.parse(config.schedule(), lr));
+                } catch (InvalidInputException e) {
+                    throw new InvalidSettingException("schedule", ": " + e.getMessage()).causedBy(e);
+                }
+            }
+            optimizer = ob
+                    .optMomentum(config.momentum())
+                    .optBeta1(config.beta1())
+                    .optBeta2(config.beta2())
+                    .optEpsilon(config.eps())
+                    .optGamma(config.gamma())
+                    .optWeightDecay(config.resolvedWeightDecay())
+                    .optClipGradNorm(config.clipNorm())
+                    .build();
+
+            // Before anything is allocated: a model or batch that cannot exist is one line naming hidden/batchSize.
+            MemoryBudget.check(mlp, optimizer.rule(), config.emaTimescale() > 0, backend.dtype().bytes(),
+                    backend.name().equals("cpu"), "batchSize", batchSize, config.batchSize() == 0, evalCapacity);
+            model = new Model(backend, mlp);
+            model.setParameters(mlp.initialParameters(Initializer.parse(config.resolvedInit()), config.biasInit(),
+                    config.seed()));
+            state = optimizer.init(backend, mlp.parameterCount());
+            ema = config.emaTimescale() > 0 ? new IterateAverage(backend, model.theta(), config.emaTimescale())
+                    : null;
+        } catch (RuntimeException | Error e) {
+            if (ownsBackend) {
+                backend.close();
+            }
+            throw e;
+        }
     }
 
     /** A fixed, seeded sample of the training set whose loss is logged, so the curve is comparable across steps. */
@@ -163,6 +227,9 @@ public final class Trainer implements AutoCloseable {
      * to one run: {@link #fit()} needs it absent or empty (or {@link #optOverwrite}), {@link #resume()} and {@link
      * #resumeFrom} continue the run it holds after checking that this configuration is that run's. The directory is
      * locked ({@link DirectoryLock}) from the first write until {@link #close()}: another writer is refused.
+     *
+     * @param dir the run directory
+     * @return this trainer
      */
     public Trainer optRunDirectory(Path dir) {
         this.runDir = dir;
@@ -173,24 +240,56 @@ public final class Trainer implements AutoCloseable {
      * Lets {@link #fit()} replace a run directory that holds files, whole: the old directory is renamed aside to a
      * hidden sibling in one atomic rename, the new run starts in a fresh directory, and the old one is deleted once
      * the new run's config.json is written, so a crash at any moment leaves the old run whole or the new one.
+     *
+     * @param on whether fit() may replace a directory that holds files
+     * @return this trainer
      */
     public Trainer optOverwrite(boolean on) {
         this.overwrite = on;
         return this;
     }
 
+    /**
+     * Adds a listener of the run's metrics: every step ({@link TrainingListener#onStep}) and every logging step
+     * ({@link TrainingListener#onMetrics}).
+     *
+     * @param listener the listener
+     * @return this trainer
+     */
     public Trainer optListener(TrainingListener listener) {
         listeners.add(listener);
         return this;
     }
 
-    /** Measures gᵀHg and ε* every {@code config.diagnoseEvery()} steps (required when that is set). */
+    /**
+     * Measures gᵀHg and ε* every {@code config.diagnoseEvery()} steps (required when that is set).
+     *
+     * @param probe the probe (the CLI passes io.ravine.diagnose.Curvature)
+     * @return this trainer
+     */
     public Trainer optCurvatureProbe(CurvatureProbe probe) {
         this.curvatureProbe = probe;
         return this;
     }
 
-    /** Shows a progress bar (default: only when the output is a terminal). */
+    /**
+     * Whether a run with a run directory ends by writing its {@code report.html} and charts (default on: the same
+     * report as {@code ravine train}). Not written for an interrupted run.
+     *
+     * @param on whether to write the report
+     * @return this trainer
+     */
+    public Trainer optReport(boolean on) {
+        this.report = on;
+        return this;
+    }
+
+    /**
+     * Shows a progress bar (default: only when the output is a terminal).
+     *
+     * @param on whether to show it
+     * @return this trainer
+     */
     public Trainer optProgressBar(boolean on) {
         this.progressBar = on;
         return this;
@@ -214,47 +313,102 @@ public final class Trainer implements AutoCloseable {
         interruptRequested = true;
     }
 
+    /**
+     * The model being trained, on this trainer's backend (θ live; for diagnostics). A {@link #trainedModel()} is the
+     * copy to keep.
+     *
+     * @return the model
+     */
     public Model model() {
         return model;
     }
 
+    /**
+     * The architecture: the configuration's widths between the data's inputs and the loss's outputs.
+     *
+     * @return the model's {@link Mlp}
+     */
     public Mlp mlp() {
         return mlp;
     }
 
+    /**
+     * The optimizer built from the configuration.
+     *
+     * @return the optimizer
+     */
     public Optimizer optimizer() {
         return optimizer;
     }
 
+    /**
+     * The optimizer's state on the backend.
+     *
+     * @return the state
+     */
     public OptimizerState optimizerState() {
         return state;
     }
 
+    /**
+     * Examples per update: the configuration's, capped at the training set (the whole set for 0).
+     *
+     * @return B
+     */
     public int batchSize() {
         return batchSize;
     }
 
+    /**
+     * The run's length in updates: {@code steps}, or {@code epochs} × {@link #stepsPerEpoch()}.
+     *
+     * @return the total steps
+     */
     public long totalSteps() {
         return totalSteps;
     }
 
+    /**
+     * Updates per pass over the training data.
+     *
+     * @return ⌈n / B⌉
+     */
     public int stepsPerEpoch() {
         return batches.batchesPerEpoch();
     }
 
+    /**
+     * The training split as trained on: after the limit, normalized, targets encoded for the loss.
+     *
+     * @return the training data
+     */
     public Dataset trainingData() {
         return train;
     }
 
+    /**
+     * The test split as evaluated: normalized with the training split's statistics, targets encoded.
+     *
+     * @return the test data
+     */
     public Dataset testData() {
         return test;
     }
 
+    /**
+     * The input normalization fitted on the training split (what the trained model and checkpoints carry).
+     *
+     * @return the normalizer
+     */
     public Normalizer normalizer() {
         return normalizer;
     }
 
-    /** Trains from the start (step 0); a run directory must be absent or empty, see {@link #optOverwrite}. */
+    /**
+     * Trains from the start (step 0); a run directory must be absent or empty, see {@link #optOverwrite}.
+     *
+     * @return the result of the run
+     */
     public TrainingResult fit() {
         return run(0, true);
     }
@@ -262,6 +416,8 @@ public final class Trainer implements AutoCloseable {
     /**
      * Continues the run in the run directory from its latest checkpoint (from step 0 when it has none yet: a run
      * stopped before its first checkpoint), with the checks of {@link #resumeFrom}.
+     *
+     * @return the result of the run
      */
     public TrainingResult resume() {
         if (runDir == null) {
@@ -279,6 +435,9 @@ public final class Trainer implements AutoCloseable {
      * {@link InvalidInputException} names each setting that does), the run may not get shorter than the steps it
      * has done, and a completed run asked for no more steps is left as it is: its recorded result is returned and
      * nothing is written.
+     *
+     * @param checkpoint a checkpoint of this run
+     * @return the result of the run
      */
     public TrainingResult resumeFrom(Path checkpoint) {
         return resumeAt(java.util.Objects.requireNonNull(checkpoint, "checkpoint"));
@@ -369,6 +528,9 @@ public final class Trainer implements AutoCloseable {
     }
 
     private TrainingResult run(long startStep, boolean fresh) {
+        if (config.learningRateTracker() instanceof RecordedTracker recorded) {
+            throw recorded.notRunnable();
+        }
         if (config.diagnoseEvery() > 0 && curvatureProbe == null) {
             throw new IllegalStateException("diagnoseEvery is set but no CurvatureProbe was given"
                     + " (optCurvatureProbe; the CLI passes io.ravine.diagnose.Curvature)");
@@ -444,6 +606,10 @@ public final class Trainer implements AutoCloseable {
                 boolean checkpoint = config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0;
                 boolean diagnose = config.diagnoseEvery() > 0 && step % config.diagnoseEvery() == 0;
                 boolean sync = log || eval || checkpoint || diagnose;
+                // The batch loss for the step listeners: free where the backend has finished (the CPU), else read
+                // only where this step waits for the device anyway (below).
+                double stepBatchLoss = !listeners.isEmpty() && !sync && backend.completesOnReturn()
+                        ? model.meanLoss(ws, rows) : Double.NaN;
                 // The backend's guard refused any non-finite update at the step it happened (θ, state and average
                 // keep their values), so reading the refusal only where the device is waited for anyway loses
                 // nothing but the steps computed in between; where reading it is free (the CPU), read it every step.
@@ -477,6 +643,7 @@ public final class Trainer implements AutoCloseable {
                     long now = System.nanoTime();
                     trainNanos += now - segmentStart;
                     double batchLoss = model.meanLoss(ws, rows);
+                    stepBatchLoss = batchLoss;
                     double gradNorm = Math.sqrt(backend.sumOfSquares(model.gradient()));
                     CurvatureProbe.Measurement curvature = diagnose
                             ? curvatureProbe.measure(model, monitor, evalCapacity) : null;
@@ -495,6 +662,7 @@ public final class Trainer implements AutoCloseable {
                                 Divergence.WORKAROUND, lastGood == null ? "none" : lastGood);
                         break;
                     }
+                    notifyStep(step, spe, stepBatchLoss, rows);
                     MetricsEvent event = new MetricsEvent(step, (double) step / spe, optimizer.learningRate(step),
                             batchLoss, lastMonitorLoss, testEval, emaEval, gradNorm);
                     for (TrainingListener l : listeners) {
@@ -508,6 +676,8 @@ public final class Trainer implements AutoCloseable {
                                 samples / (trainNanos / 1e9)));
                     }
                     segmentStart = System.nanoTime();
+                } else {
+                    notifyStep(step, spe, stepBatchLoss, rows);
                 }
             }
         } finally {
@@ -549,8 +719,29 @@ public final class Trainer implements AutoCloseable {
         if (files != null) {
             files.writeSummary(result);
             files.close();
+            // After every result is on disk; an interrupted run is to exit soon, and its report comes with the resume.
+            if (report && !result.interrupted()) {
+                writeReport();
+            }
         }
         return result;
+    }
+
+    private void notifyStep(long step, int spe, double batchLoss, int rows) {
+        if (listeners.isEmpty()) {
+            return;
+        }
+        StepEvent e = new StepEvent(step, (double) step / spe, optimizer.learningRate(step), batchLoss, rows);
+        for (TrainingListener l : listeners) {
+            l.onStep(e);
+        }
+    }
+
+    /** report.html through the {@link RunReporter}s on the class path (Ravine's HTML report); none is no report. */
+    private void writeReport() {
+        for (RunReporter r : java.util.ServiceLoader.load(RunReporter.class, Trainer.class.getClassLoader())) {
+            r.write(runDir);
+        }
     }
 
     /**
@@ -579,12 +770,12 @@ public final class Trainer implements AutoCloseable {
         try {
             return model.workspace(capacity);
         } catch (OutOfDeviceMemoryException e) {
-            throw new InvalidInputException(String.format(java.util.Locale.ROOT,
+            throw InvalidSettingException.of(String.format(java.util.Locale.ROOT,
                     "batch size %d does not fit: the model's activations for %d rows need %.1f MiB on top of %.1f MiB"
-                    + " of parameters, gradients and optimizer state (%s); try a smaller --batch-size", batchSize,
+                    + " of parameters, gradients and optimizer state (%s); try a smaller ", batchSize,
                     capacity, model.workspaceBytes(capacity) / 1048576.0,
                     (2.0 + optimizer.rule().stateCount() + (ema != null ? 1 : 0)) * mlp.parameterCount() * 4
-                            / 1048576.0, e.getMessage()), e);
+                            / 1048576.0, e.getMessage()), InvalidSettingException.setting("batchSize")).causedBy(e);
         }
     }
 
@@ -597,12 +788,22 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    /** Mean loss and accuracy of the current θ on {@code data} (targets already in the loss's layout). */
+    /**
+     * Mean loss and accuracy of the current θ on {@code data} (targets already in the loss's layout).
+     *
+     * @param data normalized examples, targets encoded (as {@link #testData()})
+     * @return the mean loss and accuracy
+     */
     public Evaluation evaluate(Dataset data) {
         return Evaluator.evaluate(model, data, evalCapacity);
     }
 
-    /** The same with the iterate average θ̃ in place of θ (θ is restored afterwards). */
+    /**
+     * The same with the iterate average θ̃ in place of θ (θ is restored afterwards).
+     *
+     * @param data normalized examples, targets encoded
+     * @return the mean loss and accuracy
+     */
     public Evaluation evaluateAveraged(Dataset data) {
         if (ema == null) {
             throw new IllegalStateException("iterate averaging is off");
@@ -618,19 +819,63 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
+    /**
+     * The run's configuration.
+     *
+     * @return the configuration
+     */
     public TrainConfig config() {
         return config;
     }
 
+    /**
+     * Where this trainer trains: the caller's backend, or the one it opened from the configuration.
+     *
+     * @return the backend
+     */
     public Backend backend() {
         return backend;
     }
 
-    /** The iterate average, or null when off. */
+    /**
+     * The model as trained so far (after {@link #fit()}: the trained one) with the normalization this trainer fitted,
+     * predicting on raw inputs. θ is copied to the host: the model does not change as training goes on, and outlives
+     * this trainer; it computes on a CPU backend of its own.
+     *
+     * @return the trained model
+     */
+    public TrainedModel trainedModel() {
+        return TrainedModel.of(mlp, model.parameters(), normalizer, train.numClasses());
+    }
+
+    /**
+     * The model with the iterate average θ̃ in place of θ ({@link TrainConfig#emaTimescale()}), as
+     * {@link #trainedModel()}.
+     *
+     * @return the averaged model
+     * @throws IllegalStateException when iterate averaging is off
+     */
+    public TrainedModel averagedModel() {
+        if (ema == null) {
+            throw new IllegalStateException("iterate averaging is off (TrainConfig.Builder.optEma)");
+        }
+        return TrainedModel.of(mlp, backend.toFloatArray(ema.average()), normalizer, train.numClasses());
+    }
+
+    /**
+     * The iterate average, or null when off.
+     *
+     * @return θ̃'s holder, or null
+     */
     public IterateAverage iterateAverage() {
         return ema;
     }
 
+    /**
+     * Releases the model's buffers and the run directory's lock, and closes the backend if this trainer opened it
+     * ({@link #Trainer(TrainConfig)}, {@link #Trainer(TrainConfig, TrainTest)}). A {@link TrainedModel} taken from
+     * it stays usable.
+     */
     @Override
     public void close() {
         if (lock != null) {
@@ -642,5 +887,8 @@ public final class Trainer implements AutoCloseable {
         }
         state.close();
         model.close();
+        if (ownsBackend) {
+            backend.close();
+        }
     }
 }

@@ -36,7 +36,12 @@ public final class TrainingAgreement {
                 .optEma(4).optMonitorSize(128).optSeed(3).optCudaGraph(graph).build();
     }
 
-    /** Trains each rule on {@code device} (plain and recorded) and on the CPU, and compares the final θ. */
+    /**
+     * Trains each rule on {@code device} (plain and recorded) and on the CPU, and compares the final θ.
+     *
+     * @param device the device backend to compare with the CPU
+     * @return one row per comparison
+     */
     public static List<SelfTest.Row> compare(Backend device) {
         List<SelfTest.Row> rows = new ArrayList<>();
         for (UpdateRule rule : UpdateRule.values()) {

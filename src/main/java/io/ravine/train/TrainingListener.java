@@ -1,7 +1,38 @@
 package io.ravine.train;
 
-/** Receives each logged row of metrics as training runs (for progress displays, studies, tests). */
+/**
+ * Receives a run's metrics as it trains (progress displays, studies, tests, early stopping through
+ * {@link Trainer#requestStop()}). Listeners run on the training thread, in the order they were added.
+ *
+ * <p>Two kinds of call:
+ * <ul>
+ *   <li>{@link #onStep} after every update, with what is known without waiting for the device: the step, the
+ *       epoch, the learning rate of that update, and the mini-batch's loss where reading it is free. On the CPU
+ *       (a backend that {@link io.ravine.backend.Backend#completesOnReturn() completes on return}) the batch loss is
+ *       there every step; on CUDA reading a scalar back would wait for the GPU and stall the pipelined steps, so it
+ *       is NaN except at the steps that synchronize anyway (log, evaluation, checkpoint and diagnosis steps).</li>
+ *   <li>{@link #onMetrics} at every logging step ({@link TrainConfig#logEvery()}): the synchronized metrics, the
+ *       monitoring-subset loss, the gradient norm and, at evaluation steps, the test loss and accuracy. It is what
+ *       metrics.csv gets.</li>
+ * </ul>
+ * A lambda implements {@link #onMetrics}; override {@link #onStep} for per-step values.
+ */
 @FunctionalInterface
 public interface TrainingListener {
+
+    /**
+     * One logging step's metrics, after that step's update.
+     *
+     * @param event the metrics
+     */
     void onMetrics(MetricsEvent event);
+
+    /**
+     * One update's values, right after it (every step, before that step's {@link #onMetrics} where both are
+     * called). The default does nothing.
+     *
+     * @param event the step's values
+     */
+    default void onStep(StepEvent event) {
+    }
 }

@@ -22,7 +22,11 @@ public record TrainingResult(
         boolean interrupted,
         String lastGoodCheckpoint) {
 
-    /** True when the run stopped because something became NaN/Inf. */
+    /**
+     * True when the run stopped because something became NaN/Inf.
+     *
+     * @return whether it diverged
+     */
     public boolean diverged() {
         return divergence != null;
     }

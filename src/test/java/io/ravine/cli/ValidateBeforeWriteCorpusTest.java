@@ -361,21 +361,23 @@ class ValidateBeforeWriteCorpusTest {
         }
         assertFalse(e.getMessage().contains("\n"), name + ": one line: " + e.getMessage());
         assertNoInternals(name, e.getMessage());
+        assertFalse(e.getMessage().contains("--"), name + ": the library names settings, not flags: "
+                + e.getMessage());
         return e;
     }
 
     @Test
     void trainConfigRefusesBiasInitInitScaleAndThreads() {
         refusedByLibrary("bias-init NaN", () -> TrainConfig.builder().optSteps(1).optBiasInit(Double.NaN).build(),
-                "--bias-init", "got NaN");
+                "biasInit must", "got NaN");
         refusedByLibrary("init normal:NaN", () -> TrainConfig.builder().optSteps(1).optInit("normal:NaN").build(),
-                "--init 'normal:NaN'");
+                "init 'normal:NaN'");
         refusedByLibrary("init uniform:1000", () -> TrainConfig.builder().optSteps(1).optInit("uniform:1000")
-                .build(), "--init 'uniform:1000'", "at most 100", "got 1000");
+                .build(), "init 'uniform:1000'", "at most 100", "got 1000");
         refusedByLibrary("threads 100000", () -> TrainConfig.builder().optSteps(1).optThreads(100_000).build(),
-                "--threads", "1024", "got 100000");
+                "threads must", "1024", "got 100000");
         refusedByLibrary("eps NaN", () -> TrainConfig.builder().optSteps(1).optEpsilon(Double.NaN).build(),
-                "--eps", "got NaN");
+                "eps must", "got NaN");
     }
 
     @Test
@@ -439,7 +441,7 @@ class ValidateBeforeWriteCorpusTest {
         TrainConfig config = TrainConfig.builder().setData(csv.toString()).optHidden(100_000_000).optSteps(1)
                 .build();
         refusedByLibrary("hidden 1e8 on 3 inputs", () -> new Trainer(config, CpuBackend.f32(), data),
-                "--hidden 100000000", "3-100000000-3", "700000003 parameters", "2.6 GiB");
+                "hidden 100000000", "3-100000000-3", "700000003 parameters", "2.6 GiB");
     }
 
     @Test

@@ -75,7 +75,8 @@ class DataSourcesTest {
             String m = e.getMessage();
             assertFalse(m.contains("\n"), m);
             assertTrue(m.startsWith("Fashion-MNIST not found in " + base), m);
-            assertTrue(m.endsWith("install it with 'apt-get install dataset-fashion-mnist' or pass --data PATH"), m);
+            assertTrue(m.endsWith("install it with 'apt-get install dataset-fashion-mnist' or set data to a"
+                    + " directory of its IDX files"), m);
         }
     }
 

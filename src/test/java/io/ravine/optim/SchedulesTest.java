@@ -100,7 +100,24 @@ class SchedulesTest {
         assertEquals("cosine:100:0.0", Schedules.describe(Schedules.parse("cosine:100", 1)));
         assertEquals("warmup:10:step:5:0.5", Schedules.describe(Schedules.parse("WARMUP:10:step:5:.5", 1)));
         assertEquals("exp:100:50.0", Schedules.describe(new LateExponentialDecayTracker(1, 100, 50)));
-        assertEquals("FactorTracker", Schedules.describe(Tracker.factor().setBaseValue(1).setFactor(0.5f).build()));
+        // Other trackers: the class name (stable across runs, so config.json can record it and a resume compare it),
+        // a lambda's without the suffix the JVM numbers per run, or the tracker's own toString where it has one.
+        assertEquals("ai.djl.training.tracker.FactorTracker",
+                Schedules.describe(Tracker.factor().setBaseValue(1).setFactor(0.5f).build()));
+        Tracker lambda = t -> 0.1f;
+        assertEquals(SchedulesTest.class.getName() + "$$Lambda", Schedules.describe(lambda));
+        Tracker described = new Tracker() {
+            @Override
+            public float getNewValue(int numUpdate) {
+                return 0.1f;
+            }
+
+            @Override
+            public String toString() {
+                return "halving every\n100 updates";
+            }
+        };
+        assertEquals("halving every 100 updates", Schedules.describe(described));
     }
 
     @ParameterizedTest

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ravine.InvalidInputException;
+import io.ravine.InvalidSettingException;
 import io.ravine.backend.Activation;
 import io.ravine.backend.LossKind;
 import io.ravine.nn.Mlp;
@@ -22,25 +23,34 @@ class MemoryBudgetTest {
         return new Mlp(in, new int[] {hidden}, out, Activation.RELU, LossKind.SOFTMAX_CE);
     }
 
+    /**
+     * {@code mustSay} in the CLI's words: the library's message says each with the settings' names ({@code hidden},
+     * {@code batchSize}), and the same message rendered with the flags says it as given.
+     */
     private static InvalidInputException refused(Runnable check, String... mustSay) {
-        InvalidInputException e = assertThrows(InvalidInputException.class, check::run);
+        InvalidSettingException e = assertThrows(InvalidSettingException.class, check::run);
+        String cli = e.messageNaming(s -> s.equals("hidden") ? "--hidden" : s.equals("batchSize") ? "--batch-size"
+                : s);
         for (String s : mustSay) {
-            assertTrue(e.getMessage().contains(s), "'" + e.getMessage() + "' should say '" + s + "'");
+            String library = s.replace("--hidden", "hidden").replace("--batch-size", "batchSize");
+            assertTrue(e.getMessage().contains(library), "'" + e.getMessage() + "' should say '" + library + "'");
+            assertTrue(cli.contains(s), "'" + cli + "' should say '" + s + "'");
         }
         assertTrue(!e.getMessage().contains("\n"), e.getMessage());
+        assertTrue(!e.getMessage().contains("--"), e.getMessage());
         return e;
     }
 
     @Test
     void aSmallModelFits() {
-        assertDoesNotThrow(() -> MemoryBudget.check(mlp(784, 128, 10), 4, true, 4, ADAM, "--batch-size", 128, false,
+        assertDoesNotThrow(() -> MemoryBudget.check(mlp(784, 128, 10), 4, true, 4, ADAM, "batchSize", 128, false,
                 1024, 4 * GIB, 4 * GIB));
     }
 
     @Test
     void parametersOverTheDirectPoolNameHidden() {
         // 10 M parameters × 4 vectors × 4 bytes = 160 MB against a 100 MB pool; the batches are small.
-        refused(() -> MemoryBudget.check(mlp(1000, 10_000, 10), 4, true, 4, ADAM, "--batch-size", 8, false, 8,
+        refused(() -> MemoryBudget.check(mlp(1000, 10_000, 10), 4, true, 4, ADAM, "batchSize", 8, false, 8,
                 100_000_000L, 4 * GIB), "--hidden 10000: the model 1000-10000-10", "direct memory",
                 "use a smaller --hidden");
     }
@@ -48,7 +58,7 @@ class MemoryBudgetTest {
     @Test
     void activationsOverTheDirectPoolNameTheBatchSize() {
         // A small model and a batch of 100 000 rows: the activations are what does not fit.
-        refused(() -> MemoryBudget.check(mlp(10, 1000, 10), 4, true, 4, ADAM, "--batch-size", 100_000, false,
+        refused(() -> MemoryBudget.check(mlp(10, 1000, 10), 4, true, 4, ADAM, "batchSize", 100_000, false,
                 100_000, 200_000_000L, 4 * GIB), "--batch-size 100000 with --hidden 1000",
                 "use a smaller --batch-size or --hidden");
     }
@@ -56,7 +66,7 @@ class MemoryBudgetTest {
     @Test
     void anEvaluationBatchOverTwoGibibytesNamesHidden() {
         // Training batch 1, evaluation batches of 1024 rows of 600 000 units: 2.3 GiB in one tensor.
-        refused(() -> MemoryBudget.check(mlp(2, 600_000, 2), 4, true, 2, "θ and its gradient", "--batch-size", 1,
+        refused(() -> MemoryBudget.check(mlp(2, 600_000, 2), 4, true, 2, "θ and its gradient", "batchSize", 1,
                 false, 1024, Long.MAX_VALUE, Long.MAX_VALUE), "--hidden 600000: layer 1's activations for evaluation"
                 + " batches of 1024 rows", "use a smaller --hidden");
     }
@@ -66,8 +76,8 @@ class MemoryBudgetTest {
         // On a device (cpu = false) neither the tensor rule nor direct memory applies, but a checkpoint's heap copies
         // do: 1.4 G parameters, 10.4 GiB for 2 vectors, 20.9 GiB for 4.
         assertDoesNotThrow(() -> MemoryBudget.check(mlp(3, 200_000_000, 3), 4, false, 2, "θ and its gradient",
-                "--batch-size", 8, false, 8, 1, 16 * GIB));
-        refused(() -> MemoryBudget.check(mlp(3, 200_000_000, 3), 4, false, 4, ADAM, "--batch-size", 8, false, 8, 1,
+                "batchSize", 8, false, 8, 1, 16 * GIB));
+        refused(() -> MemoryBudget.check(mlp(3, 200_000_000, 3), 4, false, 4, ADAM, "batchSize", 8, false, 8, 1,
                 16 * GIB), "--hidden 200000000", "a checkpoint copies θ and the optimizer's state to the heap",
                 "4 float32 vectors", "20.9 GiB", "at most 16.0 GiB");
     }

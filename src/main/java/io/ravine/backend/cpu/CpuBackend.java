@@ -47,6 +47,8 @@ public final class CpuBackend implements Backend {
      * library depends on OpenBLAS's linux-x86_64 natives (org.bytedeco:openblas:VERSION:linux-x86_64, runtime
      * scope); a project that excluded them, or runs on another platform, gets this line instead of an
      * UnsatisfiedLinkError. Probes once.
+     *
+     * @return the reason, one line, or empty
      */
     public static synchronized Optional<String> unavailableReason() {
         if (unavailable == null) {
@@ -77,26 +79,53 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** The float32 training backend. */
+    /**
+     * The float32 training backend.
+     *
+     * @return a new backend (cheap: the natives load once)
+     */
     public static CpuBackend f32() {
         return new CpuBackend(DType.F32);
     }
 
-    /** The float64 backend for finite-difference gradient checks. */
+    /**
+     * The float64 backend for finite-difference gradient checks.
+     *
+     * @return a new backend
+     */
     public static CpuBackend f64() {
         return new CpuBackend(DType.F64);
     }
 
-    /** Sets how many threads OpenBLAS uses for matrix products (results are reproducible for a fixed count). */
+    /**
+     * Sets how many threads OpenBLAS uses for matrix products (results are reproducible for a fixed count).
+     *
+     * @param threads the count, ≥ 1
+     */
     public static void setBlasThreads(int threads) {
         requireOpenBlas();
         openblas_nolapack.blas_set_num_threads(threads);
         CpuParallel.setThreads(threads);
     }
 
+    /**
+     * The number of threads OpenBLAS uses for matrix products (the process's: OpenBLAS keeps one count).
+     *
+     * @return the OpenBLAS thread count
+     */
     public static int blasThreads() {
         requireOpenBlas();
         return openblas_nolapack.blas_get_num_threads();
+    }
+
+    /**
+     * The threads this backend computes with: matrix products (OpenBLAS) and the elementwise loops share one count,
+     * set by {@link #setBlasThreads} (and {@link io.ravine.backend.Devices#open}) for the whole process.
+     *
+     * @return the thread count of the elementwise loops (OpenBLAS's is {@link #blasThreads()})
+     */
+    public int threads() {
+        return CpuParallel.threads();
     }
 
     @Override

@@ -21,6 +21,7 @@ import java.util.Optional;
 public record CublasInfo(boolean inUse, Optional<String> version, Optional<Path> library, boolean bridged,
         Optional<String> setting, Optional<String> reason, List<Path> searched) {
 
+    /** Keeps a copy of the searched paths. */
     public CublasInfo {
         searched = List.copyOf(searched);
     }

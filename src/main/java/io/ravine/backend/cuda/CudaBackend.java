@@ -325,6 +325,11 @@ public final class CudaBackend implements Backend {
         return cublas != null;
     }
 
+    /**
+     * Whether matrix products may use TF32 tensor cores.
+     *
+     * @return whether TF32 is on
+     */
     public boolean tf32() {
         return tf32;
     }

@@ -118,6 +118,12 @@ public final class SelfTest {
         return sb.toString();
     }
 
+    /**
+     * Prints {@link #table} of the rows.
+     *
+     * @param rows the comparisons
+     * @param out where to print
+     */
     public static void print(List<Row> rows, PrintStream out) {
         out.print(table(rows));
     }
