@@ -28,15 +28,15 @@ import java.util.SplittableRandom;
  * Ravine's own predictions on them (today's path: the trainer's {@link Normalizer}, then {@link Model#forward}; after
  * the API branch, {@code TrainedModel.predict}).
  */
-final class ExportTestModels {
+public final class ExportTestModels {
     private ExportTestModels() {
     }
 
     /** Where a checkpoint's normalization comes from in the export under test. */
     enum NormalizationSource {
-        /** A checkpoint as Ravine writes them today (no statistics) plus {@code --normalization FILE}. */
+        /** A checkpoint from before the statistics were stored, plus {@code --normalization FILE}. */
         FILE,
-        /** The statistics stored in the checkpoint, as the API branch will store them. */
+        /** The statistics stored in the checkpoint, as every checkpoint now stores them. */
         IN_CHECKPOINT,
         /** Trained with {@code --normalize none}: {@code --no-normalization}. */
         NONE
@@ -187,16 +187,13 @@ final class ExportTestModels {
             Path checkpoint = runDir.resolve("checkpoints").resolve("final.safetensors");
             List<String> flags = switch (source) {
                 case FILE -> {
+                    // A checkpoint as Ravine wrote them before it stored the statistics, and the statistics by flag.
+                    checkpoint = stripNormalization(checkpoint, dir.resolve("without-normalization.safetensors"));
                     Path stats = dir.resolve("normalization.safetensors");
                     writeStatistics(stats, spec.mean(), spec.std());
                     yield List.of("--normalization", stats.toString());
                 }
-                case IN_CHECKPOINT -> {
-                    Path stored = dir.resolve("with-normalization.safetensors");
-                    addStatistics(checkpoint, stored, spec.mean(), spec.std());
-                    checkpoint = stored;
-                    yield List.of();
-                }
+                case IN_CHECKPOINT -> List.of(); // every checkpoint stores the statistics it was trained with
                 case NONE -> List.of("--no-normalization");
             };
             return new Trained(name, spec, checkpoint, flags, rawTest.features(), rawTest.n(), labels, outputs);
@@ -220,18 +217,21 @@ final class ExportTestModels {
     }
 
     /**
-     * {@code from} with the statistics stored as the API branch will store them (tensors plus
-     * {@code ravine.normalization}), written to {@code to}.
+     * Rewrites {@code file} as a checkpoint from before Ravine stored the input normalization: without the
+     * {@code normalizer.*} tensors and the {@code ravine.normalization} entry (a fresh checksum, as SafeTensors writes
+     * one). The cases that supply the statistics by flag or read them from the run's config.json need such a file.
      */
-    static void addStatistics(Path from, Path to, float[] mean, float[] std) throws IOException {
-        SafeTensors.Contents c = SafeTensors.read(from);
-        List<SafeTensors.Entry> entries = new ArrayList<>(c.tensors().values());
-        Map<String, String> meta = new LinkedHashMap<>(c.metadata());
-        if (mean != null) {
-            entries.add(SafeTensors.Entry.f32(CheckpointReader.MEAN, mean));
-            entries.add(SafeTensors.Entry.f32(CheckpointReader.STD, std));
+    public static Path stripNormalization(Path file, Path to) throws IOException {
+        SafeTensors.Contents c = SafeTensors.read(file);
+        List<SafeTensors.Entry> entries = new ArrayList<>();
+        for (Map.Entry<String, SafeTensors.Entry> e : c.tensors().entrySet()) {
+            if (!e.getKey().equals(CheckpointReader.MEAN) && !e.getKey().equals(CheckpointReader.STD)) {
+                entries.add(e.getValue());
+            }
         }
-        meta.put(CheckpointReader.NORMALIZATION_KEY, mean != null ? "zscore" : "none");
+        Map<String, String> meta = new LinkedHashMap<>(c.metadata());
+        meta.remove(CheckpointReader.NORMALIZATION_KEY);
         SafeTensors.write(to, entries, meta);
+        return to;
     }
 }
