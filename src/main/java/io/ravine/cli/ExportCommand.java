@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -27,9 +28,8 @@ import picocli.CommandLine.Option;
         description = "Export a checkpoint as a PyTorch state dict (safetensors, for nn.Sequential) or an ONNX model;"
                 + " both take raw features (the input normalization is inside).")
 public final class ExportCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", required = true, paramLabel = "FILE",
-            description = "a Ravine checkpoint (RUN_DIR/checkpoints/final.safetensors, ...)")
-    Path checkpoint;
+    @Mixin
+    ModelFlags model;
 
     @Option(names = "--format", required = true, paramLabel = "torch|onnx",
             description = "torch: safetensors state dict of nn.Sequential(Linear, act, ..., Linear), the normalization"
@@ -38,16 +38,6 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "the file to write")
     Path out;
-
-    @Option(names = "--normalization", paramLabel = "FILE",
-            description = "for a checkpoint that does not carry its input normalization: a safetensors file holding"
-                    + " normalizer.mean and normalizer.std (F32 [input features]; std as applied)")
-    Path normalization;
-
-    @Option(names = "--no-normalization",
-            description = "for a checkpoint that does not carry its input normalization: the model was trained with"
-                    + " --normalize none and takes its features as they are")
-    boolean noNormalization;
 
     @Option(names = "--overwrite", description = "replace --out if it exists")
     boolean overwrite;
@@ -58,13 +48,10 @@ public final class ExportCommand implements Callable<Integer> {
         if (!fmt.equals("torch") && !fmt.equals("onnx")) {
             throw new InvalidInputException("--format '" + format + "': expected torch or onnx");
         }
-        if (normalization != null && noNormalization) {
-            throw new InvalidInputException("--normalization and --no-normalization do not go together (the first"
-                    + " gives the statistics, the second says there are none)");
-        }
+        model.validate();
         checkOutput();
-        CheckpointReader.Read read = CheckpointReader.read(checkpoint);
-        ExportSpec spec = resolveNormalization(read);
+        ExportSpec spec = model.spec();
+        Path checkpoint = model.checkpoint;
         byte[] bytes;
         try {
             bytes = fmt.equals("torch") ? TorchExport.toBytes(spec) : OnnxExport.toBytes(spec);
@@ -104,7 +91,7 @@ public final class ExportCommand implements Callable<Integer> {
 
     /** --out: absent or --overwrite, a file whose directory accepts files, and not one of the inputs. */
     private void checkOutput() {
-        for (Path input : normalization == null ? new Path[] {checkpoint} : new Path[] {checkpoint, normalization}) {
+        for (Path input : model.inputs()) {
             if (sameFile(out, input)) {
                 throw new InvalidInputException("--out " + out + " is the input " + input + "; write the export to"
                         + " another file");
@@ -126,82 +113,6 @@ public final class ExportCommand implements Callable<Integer> {
             // Unreadable: fall through to comparing the paths.
         }
         return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
-    }
-
-    /** The spec with the normalization the checkpoint carries, or the one the flags give where it carries none. */
-    private ExportSpec resolveNormalization(CheckpointReader.Read read) {
-        String key = CheckpointReader.NORMALIZATION_KEY;
-        switch (read.normalization()) {
-            case ZSCORE -> {
-                if (normalization != null) {
-                    throw new InvalidInputException("--normalization " + normalization + ": " + checkpoint
-                            + " carries its own input normalization (" + key + " zscore); drop --normalization");
-                }
-                if (noNormalization) {
-                    throw new InvalidInputException("--no-normalization: " + checkpoint + " was trained on z-score"
-                            + " normalized inputs and carries the statistics (" + key + " zscore); drop"
-                            + " --no-normalization");
-                }
-                return read.spec();
-            }
-            case NONE -> {
-                if (normalization != null) {
-                    throw new InvalidInputException("--normalization " + normalization + ": " + checkpoint
-                            + " says its model was trained without input normalization (" + key + " none); drop"
-                            + " --normalization");
-                }
-                return read.spec();
-            }
-            default -> {
-                // A checkpoint in its run directory: the run's config.json says how the model was trained, so a
-                // flag that contradicts it is refused (a wrong --no-normalization would export a model that
-                // predicts wrongly on every raw input) and a run trained without normalization needs no flag.
-                Optional<String> run = runNormalization();
-                String config = run.isPresent() ? checkpoint.toAbsolutePath().getParent().getParent()
-                        .resolve("config.json").toString() : null;
-                if (noNormalization) {
-                    if (run.isPresent() && run.get().equals("zscore")) {
-                        throw new InvalidInputException("--no-normalization: " + checkpoint + " is of a run trained"
-                                + " with --normalize zscore (" + config + "), so its model expects normalized inputs;"
-                                + " pass --normalization FILE with the statistics of its training data");
-                    }
-                    return read.specWithoutNormalization();
-                }
-                if (normalization == null) {
-                    if (run.isPresent() && run.get().equals("none")) {
-                        return read.specWithoutNormalization();
-                    }
-                    throw new InvalidInputException(checkpoint + ": the checkpoint does not carry its input"
-                            + " normalization (written before Ravine stored it); pass --normalization FILE (a"
-                            + " safetensors file holding " + CheckpointReader.MEAN + " and " + CheckpointReader.STD
-                            + ", F32 [" + read.inputDim() + "]) or, for a model trained with --normalize none,"
-                            + " --no-normalization");
-                }
-                if (run.isPresent() && run.get().equals("none")) {
-                    throw new InvalidInputException("--normalization " + normalization + ": " + checkpoint
-                            + " is of a run trained with --normalize none (" + config + "); drop --normalization");
-                }
-                float[][] stats = CheckpointReader.readStatistics(normalization, read.inputDim());
-                return read.spec(stats[0], stats[1]);
-            }
-        }
-    }
-
-    /**
-     * The {@code --normalize} of the run the checkpoint belongs to, when it sits in RUN_DIR/checkpoints/ and
-     * RUN_DIR/config.json reads; empty otherwise (a checkpoint copied elsewhere: the flags alone decide).
-     */
-    private Optional<String> runNormalization() {
-        Path dir = checkpoint.toAbsolutePath().normalize().getParent();
-        if (dir == null || dir.getFileName() == null || !dir.getFileName().toString().equals("checkpoints")
-                || dir.getParent() == null || !Files.isRegularFile(dir.getParent().resolve("config.json"))) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(RunDirectories.readConfig(dir.getParent()).normalize());
-        } catch (InvalidInputException e) {
-            return Optional.empty();
-        }
     }
 
     private static String keys(ExportSpec spec) {

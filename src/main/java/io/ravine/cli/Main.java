@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
         description = "Neural-network trainer and optimization lab for the JVM (CPU and CUDA).",
         subcommands = {TrainCommand.class, GradcheckCommand.class, DiagnoseCommand.class, SelftestCommand.class, LandscapeCommand.class,
                 ToyCommand.class, StudyCommand.class, SweepCommand.class, BenchCommand.class, ExportCommand.class,
+                PredictCommand.class, EvaluateCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit status for bad input (flags, files, data). */
