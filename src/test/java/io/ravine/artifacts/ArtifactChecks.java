@@ -68,7 +68,9 @@ final class ArtifactChecks {
                         || name.equals("META-INF/services/org.slf4j.spi.SLF4JServiceProvider")) {
                     problems.add("SLF4J binding or API " + name + " (the library depends on slf4j-api, binds nothing)");
                 } else if (name.startsWith("META-INF/")) {
-                    if (!metaInf.contains(name) && !name.startsWith("META-INF/maven/io.ravine/ravine/")) {
+                    // Ravine's own service registrations (an interface of io.ravine, e.g. the run reporter) are its.
+                    boolean ownService = name.startsWith("META-INF/services/io.ravine.");
+                    if (!metaInf.contains(name) && !ownService && !name.startsWith("META-INF/maven/io.ravine/ravine/")) {
                         problems.add("foreign metadata " + name);
                     }
                 } else if (!name.startsWith("io/ravine/")) {

@@ -49,7 +49,8 @@ class ArtifactChecksTest {
             "io/ravine/fonts/F.ttf", new byte[10],
             "META-INF/LICENSE", new byte[1],
             "META-INF/NOTICE", new byte[1],
-            "META-INF/maven/io.ravine/ravine/pom.xml", new byte[1]);
+            "META-INF/maven/io.ravine/ravine/pom.xml", new byte[1],
+            "META-INF/services/io.ravine.train.RunReporter", new byte[1]);
 
     @Test
     void aCleanLibraryJarPasses() throws IOException {
@@ -65,6 +66,7 @@ class ArtifactChecksTest {
         bad.put("com/google/gson/Gson.class", classFile(52));
         bad.put("org/bytedeco/openblas/linux-x86_64/libopenblas.so.0", new byte[1]);
         bad.put("META-INF/maven/com.google.code.gson/gson/pom.xml", new byte[1]);
+        bad.put("META-INF/services/java.sql.Driver", new byte[1]);
         bad.put("io/ravine/B.class", classFile(65));
         List<String> problems = ArtifactChecks.libraryJarProblems(jar("bad.jar", bad, "io.ravine.cli.Main"), 100);
         String all = String.join("\n", problems);
@@ -74,10 +76,11 @@ class ArtifactChecksTest {
                 "class outside io/ravine/: com/google/gson/Gson.class",
                 "resource outside io/ravine/: org/bytedeco/openblas/linux-x86_64/libopenblas.so.0",
                 "foreign metadata META-INF/maven/com.google.code.gson/gson/pom.xml",
+                "foreign metadata META-INF/services/java.sql.Driver",
                 "io/ravine/B.class is class file version 65", "bytes, not under 100", "a Main-Class")) {
             assertTrue(all.contains(expected), expected + " not reported in:\n" + all);
         }
-        assertEquals(9, problems.size(), all);
+        assertEquals(10, problems.size(), all);
     }
 
     @Test
