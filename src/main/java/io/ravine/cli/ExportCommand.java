@@ -1,20 +1,16 @@
 package io.ravine.cli;
 
 import io.ravine.InvalidInputException;
-import io.ravine.export.CheckpointReader;
 import io.ravine.export.ExportSpec;
 import io.ravine.export.OnnxExport;
 import io.ravine.export.TorchExport;
 import io.ravine.io.AtomicFiles;
-import io.ravine.train.RunDirectories;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -36,11 +32,8 @@ public final class ExportCommand implements Callable<Integer> {
                     + " folded into layer 0; onnx: ONNX model (opset 17), the normalization as Sub/Div nodes")
     String format;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE", description = "the file to write")
-    Path out;
-
-    @Option(names = "--overwrite", description = "replace --out if it exists")
-    boolean overwrite;
+    @Mixin
+    OutputFileFlags output;
 
     @Override
     public Integer call() {
@@ -49,7 +42,8 @@ public final class ExportCommand implements Callable<Integer> {
             throw new InvalidInputException("--format '" + format + "': expected torch or onnx");
         }
         model.validate();
-        checkOutput();
+        output.check(model.inputs());
+        Path out = output.out;
         ExportSpec spec = model.spec();
         Path checkpoint = model.checkpoint;
         byte[] bytes;
@@ -87,32 +81,6 @@ public final class ExportCommand implements Callable<Integer> {
             System.out.print(OnnxExport.pythonSnippet(spec, file));
         }
         return 0;
-    }
-
-    /** --out: absent or --overwrite, a file whose directory accepts files, and not one of the inputs. */
-    private void checkOutput() {
-        for (Path input : model.inputs()) {
-            if (sameFile(out, input)) {
-                throw new InvalidInputException("--out " + out + " is the input " + input + "; write the export to"
-                        + " another file");
-            }
-        }
-        if (!overwrite && Files.exists(out, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(out)) {
-            throw new InvalidInputException("--out " + out + " already exists: replace it with --overwrite, or choose"
-                    + " another file");
-        }
-        OutputCheck.requireWritableFile("--out", out);
-    }
-
-    private static boolean sameFile(Path a, Path b) {
-        try {
-            if (Files.exists(a) && Files.exists(b)) {
-                return Files.isSameFile(a, b);
-            }
-        } catch (IOException e) {
-            // Unreadable: fall through to comparing the paths.
-        }
-        return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
     }
 
     private static String keys(ExportSpec spec) {

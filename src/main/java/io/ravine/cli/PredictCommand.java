@@ -1,6 +1,5 @@
 package io.ravine.cli;
 
-import io.ravine.InvalidInputException;
 import io.ravine.backend.LossKind;
 import io.ravine.data.Dataset;
 import io.ravine.io.AtomicFiles;
@@ -8,7 +7,6 @@ import io.ravine.train.TrainedModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -34,26 +32,14 @@ public final class PredictCommand implements Callable<Integer> {
                     + " (all rows; the target column may be left out)")
     String data;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE", description = "the CSV file to write")
-    Path out;
-
-    @Option(names = "--overwrite", description = "replace --out if it exists")
-    boolean overwrite;
+    @Mixin
+    OutputFileFlags output;
 
     @Override
     public Integer call() {
         model.validate();
-        for (Path input : model.inputs()) {
-            if (Files.exists(out) && Files.exists(input) && sameFile(out, input)) {
-                throw new InvalidInputException("--out " + out + " is the input " + input + "; write the predictions"
-                        + " to another file");
-            }
-        }
-        if (!overwrite && Files.exists(out, LinkOption.NOFOLLOW_LINKS)) {
-            throw new InvalidInputException("--out " + out + " already exists: replace it with --overwrite, or choose"
-                    + " another file");
-        }
-        OutputCheck.requireWritableFile("--out", out);
+        output.check(model.inputs());
+        Path out = output.out;
         try (TrainedModel m = model.model()) {
             Dataset d = ModelData.load(data, m.inputDim(), m.loss(), false);
             float[][] p = m.predict(d);
@@ -107,13 +93,5 @@ public final class PredictCommand implements Callable<Integer> {
             sb.append('\n');
         }
         return sb.toString();
-    }
-
-    private static boolean sameFile(Path a, Path b) {
-        try {
-            return Files.isSameFile(a, b);
-        } catch (IOException e) {
-            return false;
-        }
     }
 }
