@@ -92,8 +92,9 @@ class HessianVectorProductTest {
                 Arguments.of(Activation.RELU, new int[] {32, 16}));
     }
 
-    @Test
-    void theFirstLayerCacheFollowsThetaAndMatchesRecomputing() {
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(HessianVectorProduct.Method.class)
+    void theFirstLayerCacheFollowsThetaAndMatchesRecomputing(HessianVectorProduct.Method method) {
         Mlp mlp = new Mlp(7, new int[] {12, 5}, 3, Activation.RELU, LossKind.SOFTMAX_CE);
         SplittableRandom rng = new SplittableRandom(31);
         int n = 150;
@@ -111,8 +112,8 @@ class HessianVectorProductTest {
         float[] theta2 = mlp.initialParameters(Initializer.he(), 0.1, 2);
         Backend b = CpuBackend.f64();
         try (Model cached = new Model(b, mlp); Model plain = new Model(b, mlp);
-                HessianVectorProduct withCache = new HessianVectorProduct(cached, data, 64, true);
-                HessianVectorProduct without = new HessianVectorProduct(plain, data, 64, false);
+                HessianVectorProduct withCache = new HessianVectorProduct(cached, data, 64, method, true);
+                HessianVectorProduct without = new HessianVectorProduct(plain, data, 64, method, false);
                 Tensor vt = b.allocateVector(v.length);
                 Tensor a = b.allocateVector(v.length);
                 Tensor c = b.allocateVector(v.length)) {

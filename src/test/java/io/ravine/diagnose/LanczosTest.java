@@ -16,8 +16,8 @@ class LanczosTest {
     @Test
     void fullLengthRunFindsEveryEigenvalueWithItsMultiplicity() {
         // P = 3·(5+1) = 18 with each eigenvalue of C three times: the Krylov space of one start vector has only 6
-        // dimensions. With the finite-difference product, the residual after 6 steps is rounding noise (≈ 1e-6
-        // relative), which reorthogonalisation turns into a new direction, so the other copies are found too.
+        // dimensions. After 6 steps the residual is rounding noise (float64 R-operator: ≈ 1e-15 relative), the
+        // Krylov space is exhausted, and the run restarts from a fresh vector, so the other copies are found too.
         LinearRegression lr = new LinearRegression(400, 5, 3, 0.7, 11);
         double[] expected = JacobiEigen.eigenvalues(lr.hessian());
         Lanczos.Result r = run(CpuBackend.f64(), lr, lr.theta.length, 3);
