@@ -28,9 +28,9 @@ public enum Activation {
         @Override public double apply(double z) { return Math.tanh(z); }
         @Override public double derivativeFromOutput(double y) { return 1.0 - y * y; }
     },
-    /** φ(z) = max(0, z); φ' = 1 where y &gt; 0, else 0. */
+    /** φ(z) = max(0, z); φ' = 1 where y &gt; 0, else 0. NaN stays NaN, as in PyTorch and the float32 kernels. */
     RELU {
-        @Override public double apply(double z) { return z > 0 ? z : 0.0; }
+        @Override public double apply(double z) { return Math.max(z, 0.0); }
         @Override public double derivativeFromOutput(double y) { return y > 0 ? 1.0 : 0.0; }
     };
 

@@ -3,10 +3,12 @@ package io.ravine.cli;
 import com.google.gson.JsonObject;
 import io.ravine.InvalidInputException;
 import io.ravine.backend.Backend;
+import io.ravine.diagnose.CheckpointSpectra;
 import io.ravine.diagnose.CurveDoctor;
 import io.ravine.diagnose.Diagnosis;
 import io.ravine.diagnose.DiagnosisFile;
 import io.ravine.diagnose.DiagnosisPlots;
+import io.ravine.diagnose.DirectionalCurvature;
 import io.ravine.diagnose.Finding;
 import io.ravine.diagnose.HessianSpectrum;
 import io.ravine.diagnose.MeasurementFindings;
@@ -14,7 +16,6 @@ import io.ravine.io.DirectoryLock;
 import io.ravine.report.ReportFiles;
 import io.ravine.report.RunReport;
 import io.ravine.train.Checkpoint;
-import io.ravine.train.MemoryBudget;
 import io.ravine.train.RunDirectories;
 import io.ravine.train.TrainConfig;
 import io.ravine.train.Trainer;
@@ -54,9 +55,28 @@ public final class DiagnoseCommand implements Callable<Integer> {
     @Option(names = "--top-k", description = "largest Hessian eigenvalues to report (default 10)")
     int topK = 10;
 
+    @Option(names = "--lanczos-max-steps", description = "cap on the Lanczos steps: after --lanczos-steps the run"
+            + " continues until the extreme Ritz values' residuals are below --lanczos-tolerance x ||H|| (default"
+            + " 100, and at least --lanczos-steps)")
+    Integer lanczosMaxSteps;
+
+    @Option(names = "--lanczos-tolerance", description = "residual tolerance relative to ||H|| for the largest and"
+            + " smallest Ritz values (default 1e-3; 0 = exactly --lanczos-steps steps)")
+    double lanczosTolerance = Diagnosis.DEFAULT_LANCZOS_TOLERANCE;
+
     @Option(names = "--density-probes", description = "probe vectors of the spectral density: 0 = none, 1 = the"
             + " Lanczos run only (default; free), n = n-1 more Lanczos runs of --lanczos-steps products each")
     int densityProbes = 1;
+
+    @Option(names = "--precision", description = "auto (default: f64 on the CPU for models up to 500000"
+            + " parameters, else f32), f32 (the device's float32, central-difference Hessian-vector products) or f64"
+            + " (float64 on the CPU, exact R-operator products)")
+    String precision = "auto";
+
+    @Option(names = "--all-checkpoints", description = "for every checkpoint of the run: loss, gradient norm,"
+            + " lambda_max, lambda_min and the number of negative Ritz values; writes diagnosis-checkpoints.csv and"
+            + " plots/diagnosis-checkpoints.png")
+    boolean allCheckpoints;
 
     @Option(names = "--seed", description = "seed of the subsets and Lanczos start vectors (default 1)")
     long seed = 1;
@@ -90,24 +110,65 @@ public final class DiagnoseCommand implements Callable<Integer> {
         if (densityProbes < 0) {
             throw new InvalidInputException("--density-probes must be ≥ 0 (0 = none), got " + densityProbes);
         }
+        if (lanczosMaxSteps != null && lanczosMaxSteps < lanczosSteps) {
+            throw new InvalidInputException("--lanczos-max-steps must be at least --lanczos-steps (" + lanczosSteps
+                    + "), got " + lanczosMaxSteps);
+        }
+        if (!(lanczosTolerance >= 0) || !(lanczosTolerance < 1)) {
+            throw new InvalidInputException("--lanczos-tolerance must be in [0, 1) (relative to ||H||; 0 = exactly"
+                    + " --lanczos-steps steps), got " + lanczosTolerance);
+        }
+        try {
+            parsedPrecision = Diagnosis.Precision.parse(precision);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException("--precision must be auto, f32 or f64, got '" + precision + "'");
+        }
         deviceFlags.validate();
+        if (parsedPrecision == Diagnosis.Precision.F64 && deviceFlags.device.equals("cuda")) {
+            throw new InvalidInputException("--precision f64 runs on the CPU (the CUDA backend is float32): use"
+                    + " --device cpu, or --precision f32 with --device cuda");
+        }
+        if (allCheckpoints && checkpoint != null) {
+            throw new InvalidInputException("--all-checkpoints diagnoses every checkpoint of the run: --checkpoint "
+                    + checkpoint + " cannot be given with it");
+        }
+    }
+
+    private Diagnosis.Precision parsedPrecision = Diagnosis.Precision.AUTO;
+
+    private int maxSteps() {
+        return lanczosMaxSteps != null ? lanczosMaxSteps
+                : Math.max(Diagnosis.DEFAULT_LANCZOS_MAX_STEPS, lanczosSteps);
+    }
+
+    /** The backend: the CPU for f64 (whatever --device auto would pick), else what --device names. */
+    private Backend openBackend() {
+        if (parsedPrecision == Diagnosis.Precision.F64 && deviceFlags.device.equals("auto")) {
+            return io.ravine.backend.Devices.open("cpu", false, deviceFlags.threads);
+        }
+        return deviceFlags.open();
     }
 
     /**
-     * Lanczos keeps its basis, min(k, P) vectors of the P parameters, in one tensor of the backend (float32): on the
-     * CPU that tensor must stay within 2 GiB, and it must fit the JVM's direct memory.
+     * Lanczos keeps its basis, up to min(--lanczos-max-steps, P) vectors of the P parameters, in the measuring
+     * backend's dtype (8 bytes in f64, 4 in f32): on the CPU that must fit this JVM's memory (direct buffers are
+     * bounded by the heap's maximum by default).
      */
-    private void validateLanczos(int parameters, Backend backend) {
-        long k = Math.min(lanczosSteps, parameters);
-        long bytes = k * parameters * backend.dtype().bytes();
-        long limit = backend.name().equals("cpu") ? Math.min(MemoryBudget.MAX_TENSOR_BYTES,
-                Runtime.getRuntime().maxMemory()) : Long.MAX_VALUE;
-        if (k * parameters > Integer.MAX_VALUE || bytes > limit) {
-            long most = Math.min(Integer.MAX_VALUE, limit / backend.dtype().bytes()) / parameters;
-            throw new InvalidInputException(String.format(Locale.ROOT, "--lanczos-steps %d: the Lanczos basis holds"
-                    + " %d vectors of the model's %d parameters, %.1f GiB in one tensor, more than it may hold (2 GiB,"
-                    + " and this JVM's memory); at most %d steps for this model", lanczosSteps, k, parameters,
-                    bytes / 1073741824.0, most));
+    private void validateLanczos(int parameters, Backend backend, Diagnosis.Precision precision) {
+        long k = Math.min(maxSteps(), parameters);
+        int bytes = precision == Diagnosis.Precision.F64 ? 8 : backend.dtype().bytes();
+        long total = k * parameters * bytes;
+        boolean cpu = precision == Diagnosis.Precision.F64 || backend.name().equals("cpu");
+        long limit = cpu ? Runtime.getRuntime().maxMemory() / 2 : Long.MAX_VALUE;
+        if (total > limit) {
+            long most = Math.max(1, limit / ((long) bytes * parameters));
+            String flag = lanczosMaxSteps != null ? "--lanczos-max-steps " + lanczosMaxSteps
+                    : "--lanczos-steps " + lanczosSteps + " (cap " + maxSteps() + ")";
+            throw new InvalidInputException(String.format(Locale.ROOT, "%s: the Lanczos basis holds up to %d"
+                    + " vectors of the model's %d parameters in %s, %.1f GiB, more than half of this JVM's memory"
+                    + " (%.1f GiB); at most %d steps for this model (or --precision f32)", flag, k, parameters,
+                    precision.cliName(), total / 1073741824.0, Runtime.getRuntime().maxMemory() / 1073741824.0,
+                    most));
         }
     }
 
@@ -115,23 +176,34 @@ public final class DiagnoseCommand implements Callable<Integer> {
     public Integer call() {
         validate();
         TrainConfig config = RunDirectories.readConfig(runDir);
-        Path ckpt = resolveCheckpoint(runDir, checkpoint);
-        // diagnosis.json is what this command is for: a run directory that cannot take it is refused before the
-        // measurements (the charts and report.html are best-effort and never a reason to stop).
-        OutputCheck.requireWritable("--run-dir", runDir, "diagnosis.json");
+        List<Path> checkpoints = allCheckpoints ? everyCheckpoint(runDir) : List.of(resolveCheckpoint(runDir,
+                checkpoint));
+        // The file this command is for (diagnosis.json, or diagnosis-checkpoints.csv with --all-checkpoints): a run
+        // directory that cannot take it is refused before the measurements (the charts and report.html are
+        // best-effort and never a reason to stop).
+        String output = allCheckpoints ? CheckpointSpectra.CSV : "diagnosis.json";
+        OutputCheck.requireWritable("--run-dir", runDir, output);
         Diagnosis.Options options = Diagnosis.Options.defaults().withSubsetSize(subset)
-                .withLanczos(lanczosSteps, topK).withDensityProbes(densityProbes).withSeed(seed);
+                .withLanczosStopping(lanczosSteps, maxSteps(), lanczosTolerance).withLanczos(lanczosSteps, topK)
+                .withDensityProbes(densityProbes).withSeed(seed).withPrecision(parsedPrecision);
         // Its own output only: a diagnosis is replaced with --overwrite, never silently. While another process writes
         // the run (a trainer), nothing is computed: its checkpoints are still changing.
-        Path file = runDir.resolve("diagnosis.json");
+        Path file = runDir.resolve(output);
         if (!overwrite && Files.exists(file)) {
-            throw new InvalidInputException("--run-dir " + runDir + ": " + file + " already holds a diagnosis:"
-                    + " replace it with --overwrite");
+            throw new InvalidInputException("--run-dir " + runDir + ": " + file + " already holds "
+                    + (allCheckpoints ? "a diagnosis of the checkpoints" : "a diagnosis")
+                    + ": replace it with --overwrite");
         }
         DirectoryLock.requireUnlocked(runDir);
-        try (Backend backend = deviceFlags.open();
+        try (Backend backend = openBackend();
                 Trainer trainer = new Trainer(config, backend)) {
-            validateLanczos(trainer.mlp().parameterCount(), backend);
+            int parameters = trainer.mlp().parameterCount();
+            Diagnosis.Precision resolved = parsedPrecision.resolve(backend, parameters, maxSteps());
+            validateLanczos(parameters, backend, resolved);
+            if (allCheckpoints) {
+                return sweep(trainer, checkpoints, options);
+            }
+            Path ckpt = checkpoints.get(0);
             // The trainer rebuilds exactly the run's data (loading, --limit, normalization, target encoding) and
             // model; only θ comes from the checkpoint.
             // θ as stored, NaN/Inf included: what is not finite at a broken θ is part of the diagnosis.
@@ -149,7 +221,7 @@ public final class DiagnoseCommand implements Callable<Integer> {
             findings.addAll(MeasurementFindings.from(report));
             String name = ckpt.getFileName().toString().replaceFirst("\\.safetensors$", "");
             JsonObject json = DiagnosisFile.toJson(report, new DiagnosisFile.Origin(name, step,
-                    trainer.mlp().describe(), backend.deviceDescription()), lr, findings);
+                    trainer.mlp().describe(), device(backend, report.precision())), lr, findings);
             Path plots = runDir.resolve("plots");
             try (DirectoryLock lock = DirectoryLock.acquire(runDir)) {
                 DiagnosisFile.write(file, json);
@@ -165,18 +237,101 @@ public final class DiagnoseCommand implements Callable<Integer> {
         }
     }
 
+    /** Where the curvature was measured: the CPU's float64 backend in f64, else the device's. */
+    private static String device(Backend backend, Diagnosis.Precision precision) {
+        return precision == Diagnosis.Precision.F64 && backend.dtype() != io.ravine.backend.DType.F64
+                ? io.ravine.backend.cpu.CpuBackend.f64().deviceDescription() : backend.deviceDescription();
+    }
+
+    /**
+     * Every checkpoint of the run, each read whole and verified (its checksum, its step within the run) before
+     * anything is measured, so a damaged one is refused up front, not after the others' Lanczos runs.
+     */
+    private static List<Path> everyCheckpoint(Path runDir) {
+        List<Path> all = RunDirectories.checkpoints(runDir);
+        if (all.isEmpty()) {
+            throw new InvalidInputException("--all-checkpoints: no checkpoint in " + runDir.resolve("checkpoints")
+                    + " (train with --save-initial and --checkpoint-every N)");
+        }
+        for (Path p : all) {
+            RunDirectories.stepOf(p);
+        }
+        return all;
+    }
+
+    /** --all-checkpoints: the spectrum at each checkpoint, then the CSV, its chart and report.html. */
+    private int sweep(Trainer trainer, List<Path> checkpoints, Diagnosis.Options options) {
+        for (Path c : checkpoints) {
+            Checkpoint.requireStepWithin(c, RunDirectories.stepOf(c), trainer.totalSteps());
+        }
+        List<CheckpointSpectra.Row> rows = new ArrayList<>();
+        long products = 0;
+        long t0 = System.nanoTime();
+        for (Path c : checkpoints) {
+            trainer.model().setParameters(Checkpoint.loadParametersAsStored(c, trainer.mlp()));
+            long step = RunDirectories.stepOf(c);
+            Diagnosis.SpectrumPoint point = Diagnosis.spectrum(trainer.model(), trainer.trainingData(), options);
+            String name = c.getFileName().toString().replaceFirst("\\.safetensors$", "");
+            rows.add(new CheckpointSpectra.Row(name, step, point));
+            products += point.hessianVectorProducts();
+            HessianSpectrum h = point.hessian();
+            System.out.printf(Locale.ROOT, "  %s (step %d): loss %.6g, gradient norm %.4g, lambda_max %.6g,"
+                    + " lambda_min %.6g%s, %d negative Ritz values below -%.3g (%d Lanczos steps)%n", name, step,
+                    point.loss(), point.gradientNorm(), h.maxEigenvalue(), h.minEigenvalue(),
+                    h.minEigenvalueResolved() ? "" : " (not resolved)", h.negativeCount(), h.accuracy().floor(),
+                    h.lanczosSteps());
+        }
+        Path file = runDir.resolve(CheckpointSpectra.CSV);
+        Path plots = runDir.resolve("plots");
+        try (DirectoryLock lock = DirectoryLock.acquire(runDir)) {
+            CheckpointSpectra.write(file, rows);
+            deleteIfExists(plots.resolve(DiagnosisPlots.CHECKPOINTS));
+            DiagnosisPlots.writeCheckpoints(rows, plots.resolve(DiagnosisPlots.CHECKPOINTS));
+            ReportFiles.bestEffort(runDir.resolve("report.html"), () -> RunReport.write(runDir));
+        }
+        System.out.printf(Locale.ROOT, "  %d checkpoints, %d Hessian-vector products in %.2f s (%s); wrote %s%n",
+                rows.size(), products, (System.nanoTime() - t0) / 1e9, rows.isEmpty() ? "-"
+                        : rows.get(0).point().precision().cliName(), file);
+        return 0;
+    }
+
+    private static void deleteIfExists(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot replace " + p, e);
+        }
+    }
+
     private void print(Diagnosis.Report r, String name, long step, List<Finding> findings) {
         HessianSpectrum h = r.hessian();
-        System.out.printf(Locale.ROOT, "diagnosis of %s (step %d) on %d examples:%n", name, step, r.subsetSize());
+        HessianSpectrum.Accuracy a = h.accuracy();
+        System.out.printf(Locale.ROOT, "diagnosis of %s (step %d) on %d examples in %s (%s Hessian-vector"
+                + " products):%n", name, step, r.subsetSize(), r.precision().cliName(), r.method().description());
         System.out.printf(Locale.ROOT, "  loss %.6g, gradient norm %.6g, g'Hg %.6g, optimal step %.6g%n",
                 r.gradient().loss(), r.gradient().along().gradientNorm(), r.gradient().along().gHg(),
                 r.gradient().along().optimalStep());
-        System.out.printf(Locale.ROOT, "  Hessian: lambda_max %.6g, lambda_min %.6g, condition number %s,"
-                + " max stable lr %s%s%n", h.maxEigenvalue(), h.minEigenvalue(),
-                h.conditionNumber() == null ? "undefined" : String.format(Locale.ROOT, "%.4g", h.conditionNumber()),
+        String kappa = h.conditionNumber() != null ? String.format(Locale.ROOT, "%.4g (between %.4g and %.4g)",
+                h.conditionNumber(), a.conditionNumberLowerBound(), a.conditionNumberUpperBound())
+                : a.conditionNumberLowerBound() != null ? String.format(Locale.ROOT, ">= %.4g (lambda_min not"
+                        + " resolved)", a.conditionNumberLowerBound())
+                : "undefined";
+        System.out.printf(Locale.ROOT, "  Hessian: lambda_max %.6g +- %.2g, lambda_min %.6g +- %.2g%s, condition"
+                + " number %s, max stable lr %s%s%n", h.maxEigenvalue(), a.maxEigenvalueError(), h.minEigenvalue(),
+                a.minEigenvalueError(), h.minEigenvalueResolved() ? "" : " (not resolved)", kappa,
                 h.maxStableLearningRate() == null ? "undefined"
                         : String.format(Locale.ROOT, "%.4g", h.maxStableLearningRate()),
                 h.saddle() ? ", negative curvature (saddle region)" : "");
+        System.out.printf(Locale.ROOT, "  Lanczos: %d steps, %s (residual tolerance %.2g x ||H||, cap %d), floor"
+                + " %.3g = %.3g x ||H||%n", h.lanczosSteps(), a.converged() ? "converged" : "not converged",
+                a.tolerance(), a.maxSteps(), a.floor(), a.relativeFloor());
+        if (r.directional() != null) {
+            DirectionalCurvature d = r.directional();
+            double mass = 1 - d.outsideMass();
+            System.out.printf(Locale.ROOT, "  directional curvature: the top %d eigendirections hold %.1f%% of"
+                    + " ||g||^2 and explain %.1f%% of g'Hg; the rest of the spectrum %.1f%%%n",
+                    d.eigenvalues().length, 100 * mass, 100 * d.explainedShare(), 100 * (1 - d.explainedShare()));
+        }
         for (Finding f : findings) {
             System.out.println("  " + f.problem() + ": " + f.evidence() + " -> " + f.workaround());
         }
@@ -193,7 +348,8 @@ public final class DiagnoseCommand implements Callable<Integer> {
             for (Path p : files.toList()) {
                 String n = p.getFileName().toString();
                 if (n.equals(DiagnosisPlots.EIGENVALUES) || n.equals(DiagnosisPlots.DENSITY)
-                        || n.equals(DiagnosisPlots.SECOND_ORDER) || n.matches("activations-layer-\\d+\\.png")) {
+                        || n.equals(DiagnosisPlots.SECOND_ORDER) || n.equals(DiagnosisPlots.DIRECTIONAL)
+                        || n.matches("activations-layer-\\d+\\.png")) {
                     Files.deleteIfExists(p);
                 }
             }

@@ -22,11 +22,78 @@ public final class Diagnosis {
     }
 
     /**
+     * The arithmetic the curvature is measured in.
+     *
+     * <p>{@link #F64}: a float64 copy of θ on the CPU backend, Hessian-vector products by the exact R-operator
+     * ({@link HessianVectorProduct.Method#R_OPERATOR}); the resolvable floor is (N + width + P)·u·‖H‖, about 1e-12 of
+     * ‖H‖ for the lectures' examples, so condition numbers up to ~1e11 are measured. {@link #F32}: the model's own
+     * float32 backend (CPU or CUDA), central differences; the floor is √ε_f32·‖H‖ ≈ 3.5e-4·‖H‖, so κ above ~3e3
+     * comes out as a lower bound. {@link #AUTO}: F64 for a model on the CPU with at most
+     * {@link Diagnosis#F64_AUTO_MAX_PARAMETERS} parameters (and a basis that fits, see {@link #resolve}), F32
+     * otherwise (CUDA, or larger models).
+     */
+    public enum Precision {
+        AUTO, F32, F64;
+
+        /** The name on the command line: auto, f32, f64. */
+        public String cliName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        /**
+         * The precision a name names.
+         *
+         * @throws IllegalArgumentException for anything but auto, f32 or f64 (any case)
+         */
+        public static Precision parse(String name) {
+            for (Precision p : values()) {
+                if (p.cliName().equalsIgnoreCase(name.trim())) {
+                    return p;
+                }
+            }
+            throw new IllegalArgumentException("unknown precision '" + name + "' (expected auto, f32 or f64)");
+        }
+
+        /**
+         * AUTO made concrete for a model of {@code parameters} parameters on {@code backend} whose Lanczos run may
+         * take {@code maxSteps} steps: F64 on the CPU up to {@link Diagnosis#F64_AUTO_MAX_PARAMETERS} parameters
+         * where the float64 basis (maxSteps · P doubles) takes at most half of this JVM's memory, else F32. F32 and
+         * F64 stay as they are.
+         */
+        public Precision resolve(io.ravine.backend.Backend backend, int parameters, int maxSteps) {
+            if (this != AUTO) {
+                return this;
+            }
+            long basis = (long) Math.min(maxSteps, parameters) * parameters * 8;
+            return backend.name().equals("cpu") && parameters <= F64_AUTO_MAX_PARAMETERS
+                    && basis <= Runtime.getRuntime().maxMemory() / 2 ? F64 : F32;
+        }
+    }
+
+    /**
+     * The largest model {@link Precision#AUTO} measures in float64. The float64 Lanczos basis holds up to
+     * {@code lanczosMaxSteps} vectors of P doubles: at the default cap of 100 steps and P = 500 000 that is 400 MB,
+     * beside the float32 model and data, within the default JVM of a 4 GB machine; and a float64 R-operator product
+     * costs about as much as two float32 differences (half-speed dgemm, the same two products with the data), so the
+     * whole diagnosis stays within about twice its float32 time. Above it, F32 (pass F64 to insist).
+     */
+    public static final int F64_AUTO_MAX_PARAMETERS = 500_000;
+
+    /** Default cap on the Lanczos steps of the main run. */
+    public static final int DEFAULT_LANCZOS_MAX_STEPS = 100;
+    /**
+     * Default residual tolerance relative to ‖H‖: the main Lanczos run stops once the residuals of its largest and
+     * smallest Ritz values are both below 1e-3·‖H‖ (so λ_max and λ_min are known to within 0.1% of ‖H‖ plus the
+     * floor), or at the cap.
+     */
+    public static final double DEFAULT_LANCZOS_TOLERANCE = 1e-3;
+
+    /**
      * What to measure and on how much data.
      *
      * @param subsetSize examples in the main subset (2000 by default: the gradient norm, gᵀHg and unit fractions
      *     vary by a few percent between disjoint subsets of that size; see {@code spread})
-     * @param lanczosSteps Lanczos steps (Hessian-vector products) of the main run
+     * @param lanczosSteps Lanczos steps (Hessian-vector products) of the main run at least, and of each density probe
      * @param topK how many of the largest Ritz values to report
      * @param densityProbes probe vectors of the spectral density estimate: 0 = no density, 1 = the main run only
      *     (free), n = n − 1 further Lanczos runs of {@code lanczosSteps} products each
@@ -35,9 +102,14 @@ public final class Diagnosis {
      * @param capacity rows per chunk of a gradient pass
      * @param learningRate the run's learning rate, checked against the second-order model (NaN: skip)
      * @param curvePoints points of J(θ − εg) along the gradient
+     * @param precision the arithmetic of the curvature ({@link Precision})
+     * @param lanczosMaxSteps the cap on the main run's steps (≥ {@code lanczosSteps})
+     * @param lanczosTolerance the main run stops once its extreme Ritz values' residuals are below this times ‖H‖
+     *     (0: exactly {@code lanczosSteps} steps)
      */
     public record Options(int subsetSize, int lanczosSteps, int topK, int densityProbes, int spreadSubsets, long seed,
-            int capacity, double learningRate, int curvePoints) {
+            int capacity, double learningRate, int curvePoints, Precision precision, int lanczosMaxSteps,
+            double lanczosTolerance) {
         public Options {
             if (subsetSize <= 0 || lanczosSteps <= 0 || topK <= 0 || densityProbes < 0 || spreadSubsets < 0
                     || capacity <= 0 || curvePoints < 2) {
@@ -45,6 +117,26 @@ public final class Diagnosis {
                         + ", Lanczos steps " + lanczosSteps + ", top-k " + topK + ", density probes "
                         + densityProbes + " (all must be positive; probes may be 0)");
             }
+            if (precision == null) {
+                throw new io.ravine.InvalidInputException("diagnosis option precision must be auto, f32 or f64,"
+                        + " got null");
+            }
+            if (lanczosMaxSteps < lanczosSteps) {
+                throw new io.ravine.InvalidInputException("diagnosis option lanczosMaxSteps must be at least"
+                        + " lanczosSteps (" + lanczosSteps + "), got " + lanczosMaxSteps);
+            }
+            if (!(lanczosTolerance >= 0) || !(lanczosTolerance < 1)) {
+                throw new io.ravine.InvalidInputException("diagnosis option lanczosTolerance must be in [0, 1)"
+                        + " (relative to ||H||; 0 = fixed steps), got " + lanczosTolerance);
+            }
+        }
+
+        /** The options of before residual convergence and precision: AUTO, the default cap and tolerance. */
+        public Options(int subsetSize, int lanczosSteps, int topK, int densityProbes, int spreadSubsets, long seed,
+                int capacity, double learningRate, int curvePoints) {
+            this(subsetSize, lanczosSteps, topK, densityProbes, spreadSubsets, seed, capacity, learningRate,
+                    curvePoints, Precision.AUTO, Math.max(DEFAULT_LANCZOS_MAX_STEPS, lanczosSteps),
+                    DEFAULT_LANCZOS_TOLERANCE);
         }
 
         public static Options defaults() {
@@ -53,27 +145,44 @@ public final class Diagnosis {
 
         public Options withSubsetSize(int n) {
             return new Options(n, lanczosSteps, topK, densityProbes, spreadSubsets, seed, capacity, learningRate,
-                    curvePoints);
+                    curvePoints, precision, lanczosMaxSteps, lanczosTolerance);
         }
 
+        /** At least {@code steps} Lanczos steps (the cap raised to it where lower), the top {@code top} values. */
         public Options withLanczos(int steps, int top) {
             return new Options(subsetSize, steps, top, densityProbes, spreadSubsets, seed, capacity, learningRate,
-                    curvePoints);
+                    curvePoints, precision, Math.max(lanczosMaxSteps, steps), lanczosTolerance);
+        }
+
+        /** Residual convergence of the main Lanczos run: at least min steps, at most max, tolerance × ‖H‖. */
+        public Options withLanczosStopping(int min, int max, double tolerance) {
+            return new Options(subsetSize, min, topK, densityProbes, spreadSubsets, seed, capacity, learningRate,
+                    curvePoints, precision, max, tolerance);
         }
 
         public Options withDensityProbes(int probes) {
             return new Options(subsetSize, lanczosSteps, topK, probes, spreadSubsets, seed, capacity, learningRate,
-                    curvePoints);
+                    curvePoints, precision, lanczosMaxSteps, lanczosTolerance);
         }
 
         public Options withSeed(long s) {
             return new Options(subsetSize, lanczosSteps, topK, densityProbes, spreadSubsets, s, capacity,
-                    learningRate, curvePoints);
+                    learningRate, curvePoints, precision, lanczosMaxSteps, lanczosTolerance);
         }
 
         public Options withLearningRate(double lr) {
             return new Options(subsetSize, lanczosSteps, topK, densityProbes, spreadSubsets, seed, capacity, lr,
-                    curvePoints);
+                    curvePoints, precision, lanczosMaxSteps, lanczosTolerance);
+        }
+
+        public Options withPrecision(Precision p) {
+            return new Options(subsetSize, lanczosSteps, topK, densityProbes, spreadSubsets, seed, capacity,
+                    learningRate, curvePoints, p, lanczosMaxSteps, lanczosTolerance);
+        }
+
+        /** How the main Lanczos run stops. */
+        public Lanczos.Stopping stopping() {
+            return new Lanczos.Stopping(lanczosSteps, lanczosMaxSteps, lanczosTolerance);
         }
     }
 
@@ -103,17 +212,55 @@ public final class Diagnosis {
      * Everything measured. {@code nonFiniteParameters} counts the NaN/±Inf values of θ itself (a checkpoint of a run
      * that blew up, or a foreign file): every measurement is still made, and what comes out non-finite is reported
      * as such ({@link MeasurementFindings}), never thrown.
+     *
+     * @param precision the arithmetic used (F32 or F64, never AUTO)
+     * @param method how the Hessian-vector products were computed
+     * @param directional gᵀHg split over the top-k Ritz directions (null when the Lanczos run completed no step)
      */
     public record Report(int subsetSize, long seed, Curvature.GradientStudy gradient, HessianSpectrum hessian,
             List<UnitStatistics.Layer> units, UnitSymmetry.Result symmetry, SpreadReport spread, long gradientPasses,
-            long hessianVectorProducts, Timings timings, long nonFiniteParameters) {
+            long hessianVectorProducts, Timings timings, long nonFiniteParameters, Precision precision,
+            HessianVectorProduct.Method method, DirectionalCurvature directional) {
+    }
+
+    /**
+     * The model the curvature is measured on for {@code precision} (resolved): {@code model} itself where its
+     * backend already is that arithmetic (float32: any backend; float64: the CPU), else a copy of θ on a new CPU
+     * backend of that dtype (float64 from float32 θ is exact), which the caller closes.
+     */
+    static Model measuredModel(Model model, Precision precision) {
+        io.ravine.backend.Backend b = model.backend();
+        boolean own = precision == Precision.F64 ? HessianVectorProduct.Method.supportsROperator(b)
+                : b.dtype() == io.ravine.backend.DType.F32;
+        if (own) {
+            return model;
+        }
+        io.ravine.backend.Backend cpu = precision == Precision.F64 ? io.ravine.backend.cpu.CpuBackend.f64()
+                : io.ravine.backend.cpu.CpuBackend.f32();
+        Model copy = new Model(cpu, model.mlp());
+        copy.setParameters(model.parameters());
+        return copy;
     }
 
     /**
      * Diagnoses {@code model} at its current θ on subsets of {@code train} (normalized features and encoded targets,
-     * as the trainer holds them).
+     * as the trainer holds them). In {@link Precision#F64} the measurements run on a float64 copy of θ on the CPU,
+     * whatever backend {@code model} lives on.
      */
     public static Report run(Model model, Dataset train, Options o) {
+        Precision precision = o.precision().resolve(model.backend(), model.mlp().parameterCount(),
+                o.lanczosMaxSteps());
+        Model measured = measuredModel(model, precision);
+        try {
+            return run(measured, train, o, precision);
+        } finally {
+            if (measured != model) {
+                measured.close();
+            }
+        }
+    }
+
+    private static Report run(Model model, Dataset train, Options o, Precision precision) {
         long t0 = System.nanoTime();
         int n = train.n();
         int[] perm = permutation(n, o.seed());
@@ -125,22 +272,34 @@ public final class Diagnosis {
         long products;
         Curvature.GradientStudy study;
         HessianSpectrum spectrum;
+        DirectionalCurvature directional;
+        HessianVectorProduct.Method method;
         double tCurv;
         double tLanczos;
         double tDensity;
         try (HessianVectorProduct hvp = new HessianVectorProduct(model, main, o.capacity())) {
+            method = hvp.method();
             long t = System.nanoTime();
             study = Curvature.study(hvp, new double[] {o.learningRate()}, o.curvePoints());
             tCurv = seconds(t);
             t = System.nanoTime();
-            Lanczos.Result lanczos = Lanczos.run(hvp, o.lanczosSteps(), o.seed());
+            Lanczos.Result lanczos;
+            double gg;
+            try (io.ravine.backend.Tensor g = hvp.backend().allocateVector(hvp.dimension())) {
+                // g again (the study's is freed): projected on the Lanczos basis for the directional curvature.
+                hvp.lossAndGradient(g);
+                gg = hvp.backend().sumOfSquares(g);
+                lanczos = Lanczos.run(hvp, o.stopping(), o.seed(), List.of(g));
+            }
             tLanczos = seconds(t);
             t = System.nanoTime();
             List<Lanczos.Result> probes = new ArrayList<>();
             for (int i = 1; i < o.densityProbes(); i++) {
                 probes.add(Lanczos.run(hvp, o.lanczosSteps(), o.seed() + 0x9E3779B97F4A7C15L * i));
             }
-            spectrum = HessianSpectrum.from(lanczos, probes, o.topK(), o.densityProbes() > 0);
+            spectrum = HessianSpectrum.from(lanczos, probes, o.topK(), o.densityProbes() > 0, o.stopping());
+            directional = lanczos.steps() > 0
+                    ? DirectionalCurvature.from(lanczos, 0, o.topK(), gg, study.along().gHg()) : null;
             tDensity = seconds(t);
             passes = hvp.gradientPasses();
             products = hvp.products();
@@ -196,11 +355,46 @@ public final class Diagnosis {
         }
         double tSpread = seconds(t);
         Timings timings = new Timings(tCurv, tLanczos, tDensity, tUnits, tSym, tSpread, seconds(t0));
-        LOG.info("diagnosis of {} on {} examples: {} gradients and {} Hessian-vector products in {} s",
-                model.mlp().describe(), main.n(), passes, products,
+        LOG.info("diagnosis of {} on {} examples in {}: {} gradients and {} Hessian-vector products in {} s",
+                model.mlp().describe(), main.n(), precision.cliName(), passes, products,
                 String.format(java.util.Locale.ROOT, "%.2f", timings.total()));
         return new Report(main.n(), o.seed(), study, spectrum, units, symmetry, spread, passes, products, timings,
-                nonFinite);
+                nonFinite, precision, method, directional);
+    }
+
+    /**
+     * The spectrum at one θ, for a sweep over checkpoints: J and ‖g‖ on the main subset (the same seeded subset as
+     * {@link #run}) and the main Lanczos run (no density, units or spread).
+     *
+     * @param loss J(θ) on the subset
+     * @param gradientNorm ‖g‖ on the subset
+     * @param hessian the spectrum with its bounds
+     * @param precision the arithmetic used
+     * @param hessianVectorProducts products spent
+     */
+    public record SpectrumPoint(double loss, double gradientNorm, HessianSpectrum hessian, Precision precision,
+            long hessianVectorProducts) {
+    }
+
+    /** {@link SpectrumPoint} of {@code model} at its current θ. */
+    public static SpectrumPoint spectrum(Model model, Dataset train, Options o) {
+        Precision precision = o.precision().resolve(model.backend(), model.mlp().parameterCount(),
+                o.lanczosMaxSteps());
+        Model measured = measuredModel(model, precision);
+        int[] perm = permutation(train.n(), o.seed());
+        Dataset main = train.select(Arrays.copyOf(perm, Math.min(o.subsetSize(), train.n())));
+        try (HessianVectorProduct hvp = new HessianVectorProduct(measured, main, o.capacity());
+                io.ravine.backend.Tensor g = hvp.backend().allocateVector(hvp.dimension())) {
+            double loss = hvp.lossAndGradient(g);
+            double norm = Math.sqrt(hvp.backend().sumOfSquares(g));
+            Lanczos.Result lanczos = Lanczos.run(hvp, o.stopping(), o.seed());
+            HessianSpectrum h = HessianSpectrum.from(lanczos, List.of(), o.topK(), false, o.stopping());
+            return new SpectrumPoint(loss, norm, h, precision, hvp.products());
+        } finally {
+            if (measured != model) {
+                measured.close();
+            }
+        }
     }
 
     /** Dead (or saturated) units over all hidden layers that can have them, as a fraction; NaN if none can. */

@@ -44,12 +44,25 @@ public final class DiagnosisFile {
         root.add("learning_rate", num(learningRate));
         root.addProperty("non_finite_parameters", r.nonFiniteParameters());
         Curvature.GradientStudy g = r.gradient();
+        root.addProperty("precision", r.precision().cliName());
         root.add("loss", num(g.loss()));
         root.add("gradient_norm", num(g.along().gradientNorm()));
-        root.add("gHg", num(g.along().gHg()));
-        StrictJson.number(root, "optimal_step", g.along().optimalStep(), optimalStepReason(g.along()));
+        String gHgFloor = belowFloor(g.along(), r.hessian());
+        if (gHgFloor != null) {
+            StrictJson.missing(root, "gHg", gHgFloor);
+            StrictJson.missing(root, "optimal_step", gHgFloor);
+        } else {
+            root.add("gHg", num(g.along().gHg()));
+            StrictJson.number(root, "optimal_step", g.along().optimalStep(), optimalStepReason(g.along()));
+        }
         root.add("second_order", secondOrder(g));
-        root.add("hessian", hessian(r.hessian()));
+        root.add("hessian", hessian(r.hessian(), r.precision(), r.method()));
+        if (r.directional() == null) {
+            StrictJson.missing(root, "directional_curvature", "not measured: " + (r.hessian().failure() != null
+                    ? r.hessian().failure() : "the Lanczos run completed no step"));
+        } else {
+            root.add("directional_curvature", directional(r.directional()));
+        }
         JsonArray units = new JsonArray();
         for (UnitStatistics.Layer l : r.units()) {
             units.add(layer(l));
@@ -137,22 +150,58 @@ public final class DiagnosisFile {
         return so;
     }
 
-    private static JsonObject hessian(HessianSpectrum h) {
+    /**
+     * Why gᵀHg is not given as a number where its magnitude is below the resolvable floor along g, η·‖g‖² (its sign
+     * unknown at this precision); null where it is resolved or the floor is unknown.
+     */
+    static String belowFloor(Curvature.AlongGradient a, HessianSpectrum h) {
+        double floor = h.accuracy().floor();
+        double gg = a.gradientNorm() * a.gradientNorm();
+        if (!Double.isFinite(floor) || !Double.isFinite(a.gHg()) || !Double.isFinite(gg) || gg == 0
+                || Math.abs(a.gHg()) > floor * gg) {
+            return null;
+        }
+        return String.format(Locale.ROOT, "not resolved: below the resolvable floor (|g'Hg| = %.3g <= floor %.3g x"
+                + " ||g||^2 = %.3g)", Math.abs(a.gHg()), floor, floor * gg);
+    }
+
+    private static JsonObject hessian(HessianSpectrum h, Diagnosis.Precision precision,
+            HessianVectorProduct.Method method) {
         JsonObject o = new JsonObject();
+        HessianSpectrum.Accuracy acc = h.accuracy();
+        o.addProperty("precision", precision.cliName());
+        o.addProperty("hvp", method.description());
         o.add("top_eigenvalues", array(h.topEigenvalues()));
         o.add("top_residuals", array(h.topResiduals()));
         String unmeasured = h.lanczosSteps() == 0 ? "not measured: " + h.failure() : null;
         StrictJson.number(o, "max_eigenvalue", h.maxEigenvalue(), unmeasured);
-        StrictJson.number(o, "min_eigenvalue", h.minEigenvalue(), unmeasured);
-        StrictJson.number(o, "condition_number", h.conditionNumber(), unmeasured != null ? unmeasured
-                : "undefined: lambda_min <= 0 (no positive lower end of the spectrum to divide by)");
+        StrictJson.number(o, "max_eigenvalue_error_bound", acc.maxEigenvalueError(), unmeasured);
+        StrictJson.number(o, "min_eigenvalue", acc.minEigenvalueStatus() == null ? h.minEigenvalue() : Double.NaN,
+                unmeasured != null ? unmeasured : acc.minEigenvalueStatus());
+        StrictJson.number(o, "min_ritz_value", h.minEigenvalue(), unmeasured);
+        StrictJson.number(o, "min_eigenvalue_residual", acc.minEigenvalueResidual(), unmeasured);
+        StrictJson.number(o, "min_eigenvalue_error_bound", acc.minEigenvalueError(), unmeasured);
+        String conditionStatus = unmeasured != null ? unmeasured : acc.conditionNumberStatus();
+        StrictJson.number(o, "condition_number", h.conditionNumber(), conditionStatus);
+        StrictJson.number(o, "condition_number_lower_bound", acc.conditionNumberLowerBound(),
+                unmeasured != null ? unmeasured : conditionStatus != null ? conditionStatus
+                        : "undefined: no positive lower bound");
+        StrictJson.number(o, "condition_number_upper_bound", acc.conditionNumberUpperBound(),
+                unmeasured != null ? unmeasured : conditionStatus != null ? conditionStatus
+                        : "undefined: lambda_min's error bound reaches 0");
         StrictJson.number(o, "max_stable_lr", h.maxStableLearningRate(), unmeasured != null ? unmeasured
                 : "undefined: lambda_max <= 0 (no direction of positive curvature limits the step)");
         o.addProperty("saddle", h.saddle());
         o.add("negative_eigenvalues", array(h.negativeEigenvalues()));
-        o.addProperty("negative_tolerance", HessianSpectrum.NEGATIVE_TOLERANCE);
+        o.addProperty("negative_count", h.negativeCount());
+        StrictJson.number(o, "negative_tolerance", acc.floor(), unmeasured);
+        StrictJson.number(o, "norm_estimate", acc.normEstimate(), unmeasured);
+        StrictJson.number(o, "resolvable_floor", acc.floor(), unmeasured);
+        o.add("resolvable_floor_relative", num(acc.relativeFloor()));
         o.addProperty("lanczos_steps", h.lanczosSteps());
-        o.addProperty("hvp", "central differences");
+        o.addProperty("lanczos_max_steps", acc.maxSteps());
+        o.add("lanczos_tolerance", num(acc.tolerance()));
+        o.addProperty("converged", acc.converged());
         if (h.failure() != null) {
             o.addProperty("failure", h.failure());
         }
@@ -170,6 +219,34 @@ public final class DiagnosisFile {
             dj.add("density", array(d.density()));
             o.add("density", dj);
         }
+        return o;
+    }
+
+    private static JsonObject directional(DirectionalCurvature d) {
+        JsonObject o = new JsonObject();
+        o.addProperty("method", "g'Hg = sum_i lambda_i ||g||^2 cos^2(v_i, g) over the top-k Ritz vectors v_i"
+                + " (Goodfellow 2015, directional curvature); the remainder is the rest of the spectrum");
+        o.add("gradient_norm_squared", num(d.gradientNormSquared()));
+        o.add("gHg", num(d.gHg()));
+        JsonArray dirs = new JsonArray();
+        for (int i = 0; i < d.eigenvalues().length; i++) {
+            JsonObject e = new JsonObject();
+            e.addProperty("rank", i + 1);
+            e.add("eigenvalue", num(d.eigenvalues()[i]));
+            e.add("residual", num(d.residuals()[i]));
+            e.add("cos2", num(d.cosineSquared()[i]));
+            e.add("contribution", num(d.contributions()[i]));
+            e.add("share", num(d.shares()[i]));
+            dirs.add(e);
+        }
+        o.add("directions", dirs);
+        o.add("explained", num(d.explained()));
+        o.add("explained_share", num(d.explainedShare()));
+        o.add("remainder", num(d.remainder()));
+        o.add("remainder_share", num(d.remainder() / d.gHg()));
+        o.add("outside_mass", num(d.outsideMass()));
+        StrictJson.number(o, "remainder_mean_curvature", d.remainderCurvature(),
+                "undefined: the top-k directions hold all of g");
         return o;
     }
 

@@ -15,6 +15,9 @@ public final class DiagnosisPlots {
     public static final String EIGENVALUES = "hessian-eigenvalues.png";
     public static final String DENSITY = "hessian-density.png";
     public static final String SECOND_ORDER = "second-order.png";
+    public static final String DIRECTIONAL = "directional-curvature.png";
+    /** The chart of {@code diagnose --all-checkpoints}. */
+    public static final String CHECKPOINTS = "diagnosis-checkpoints.png";
 
     private DiagnosisPlots() {
     }
@@ -74,7 +77,84 @@ public final class DiagnosisPlots {
         if (p.write(plotsDir.resolve(SECOND_ORDER))) {
             written.add(SECOND_ORDER);
         }
+        DirectionalCurvature d = r.directional();
+        if (d != null && d.eigenvalues().length > 0) {
+            int k = d.eigenvalues().length;
+            double[] rank = new double[k];
+            double[] cumulative = new double[k];
+            double sum = 0;
+            for (int i = 0; i < k; i++) {
+                rank[i] = i + 1;
+                sum += d.shares()[i];
+                cumulative[i] = sum;
+            }
+            if (new LinePlot(String.format(Locale.ROOT, "Directional curvature: the top %d explain %.1f%% of"
+                    + " g'Hg", k, 100 * d.explainedShare()), "eigendirection i (by lambda_i, descending)",
+                    "fraction")
+                    .series("lambda_i |g|^2 cos^2 / g'Hg", rank, d.shares())
+                    .series("cumulative", rank, cumulative)
+                    .series("cos^2(v_i, g)", rank, d.cosineSquared()).markers()
+                    .write(plotsDir.resolve(DIRECTIONAL))) {
+                written.add(DIRECTIONAL);
+            }
+        }
         return written;
+    }
+
+    /**
+     * The {@code --all-checkpoints} chart: the index (Ritz values below −η) and λ_min against the loss, one point per
+     * checkpoint joined in the run's order, λ_min on a second axis. A chart that cannot be drawn is one warning line
+     * and false ({@link io.ravine.report.ReportFiles}).
+     */
+    public static boolean writeCheckpoints(List<CheckpointSpectra.Row> rows, Path file) {
+        return io.ravine.report.ReportFiles.writePng(file, () -> {
+            List<Double> loss = new ArrayList<>();
+            List<Double> index = new ArrayList<>();
+            List<Double> lossMin = new ArrayList<>();
+            List<Double> lambdaMin = new ArrayList<>();
+            for (CheckpointSpectra.Row r : rows) {
+                double l = r.point().loss();
+                HessianSpectrum h = r.point().hessian();
+                if (!Double.isFinite(l) || h.lanczosSteps() == 0) {
+                    continue;
+                }
+                loss.add(l);
+                index.add((double) h.negativeCount());
+                if (Double.isFinite(h.minEigenvalue())) {
+                    lossMin.add(l);
+                    lambdaMin.add(h.minEigenvalue());
+                }
+            }
+            org.knowm.xchart.XYChart chart = io.ravine.report.ChartFonts.xyChart(800, 500,
+                    "Index and lambda_min against the loss, per checkpoint (saddles are more common at high cost)",
+                    "loss J on the subset", "negative Ritz values (index >=)");
+            chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
+            chart.getStyler().setYAxisMin(0, 0.0);
+            chart.getStyler().putYAxisGroupDecimalPatternMap(0, "#0");
+            if (loss.isEmpty()) {
+                chart.setTitle(chart.getTitle() + " (no finite values)");
+                chart.addSeries("none", new double[] {1}, new double[] {0})
+                        .setMarker(org.knowm.xchart.style.markers.SeriesMarkers.NONE);
+            } else {
+                double lo = loss.stream().mapToDouble(Double::doubleValue).min().orElse(0);
+                double hi = loss.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+                // A loss falling over decades is read on a log axis (the run's points bunch up at the end otherwise).
+                chart.getStyler().setXAxisLogarithmic(lo > 0 && hi > 10 * lo);
+                double top = index.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+                chart.getStyler().setYAxisMax(0, Math.max(1.0, top + 1));
+                chart.addSeries("index (Ritz values < -floor)", loss, index)
+                        .setMarker(org.knowm.xchart.style.markers.SeriesMarkers.CIRCLE);
+                if (!lambdaMin.isEmpty()) {
+                    org.knowm.xchart.XYSeries s = chart.addSeries("lambda_min (right axis)", lossMin, lambdaMin);
+                    s.setMarker(org.knowm.xchart.style.markers.SeriesMarkers.DIAMOND);
+                    s.setYAxisGroup(1);
+                    chart.setYAxisGroupTitle(1, "lambda_min");
+                    chart.getStyler().setYAxisGroupPosition(1, org.knowm.xchart.style.Styler.YAxisPosition.Right);
+                }
+            }
+            return org.knowm.xchart.BitmapEncoder.getBitmapBytes(chart,
+                    org.knowm.xchart.BitmapEncoder.BitmapFormat.PNG);
+        });
     }
 
     /** The values raised to at least {@code fraction} of the largest, so a log axis stays readable. */

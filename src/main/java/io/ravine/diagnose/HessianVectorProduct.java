@@ -9,10 +9,33 @@ import io.ravine.nn.Model;
 
 /**
  * Curvature of the mean loss J(θ) = (1/N) Σ ℓ(x_n, θ) over a fixed subset of N examples, through Hessian-vector
- * products: the P × P Hessian is never formed, only H·v for the vectors v a diagnostic asks about.
+ * products: the P × P Hessian is never formed, only H·v for the vectors v a diagnostic asks about. Two methods
+ * ({@link Method}): the exact R-operator on the float64 CPU backend, central differences of gradients elsewhere.
  *
- * <p>H·v comes from central differences of gradients (Pearlmutter 1994, eq. 1; the exact R-operator would need
- * second derivatives of the losses that the {@link Backend} does not offer):
+ * <p><b>R-operator</b> (Pearlmutter 1994, "Fast exact multiplication by the Hessian", §3–4): R{f} = ∂f(θ + rv)/∂r
+ * at r = 0, pushed forward through the forward pass and then through backprop. With layer k's input a_{k−1}
+ * (a_{−1} = X, fixed), z_k = a_{k−1}W_kᵀ + b_k, a_k = φ_k(z_k) (the output layer's φ is the identity) and v split as
+ * θ is, (V_k, v_b,k):
+ * <pre>
+ *   forward   Rz_k = Ra_{k−1} W_kᵀ + a_{k−1} V_kᵀ + v_b,k        (Ra_{−1} = 0)
+ *             Ra_k = φ_k'(z_k) ⊙ Rz_k
+ *   loss      δ_L = ∂ℓ/∂z_L / N,   Rδ_L = (∂²ℓ/∂z_L²) Rz_L / N
+ *             MSE: Rδ = Rz;  logistic-ce: Rδ = σ(z)(1 − σ(z)) ⊙ Rz;  softmax-ce: Rδ = p ⊙ Rz − p (pᵀRz)
+ *   backward  (H v)_{W_k} = Rδ_kᵀ a_{k−1} + δ_kᵀ Ra_{k−1},   (H v)_{b_k} = Σ_rows Rδ_k
+ *             e = δ_k W_k,   δ_{k−1} = e ⊙ φ'(z_{k−1})
+ *             Rδ_{k−1} = (Rδ_k W_k + δ_k V_k) ⊙ φ'(z_{k−1}) + e ⊙ φ''(z_{k−1}) ⊙ Rz_{k−1}
+ * </pre>
+ * with φ'' from the output y: logistic φ'' = φ'(1 − 2y), tanh φ'' = −2yφ', identity and ReLU 0 (ReLU's second
+ * derivative is 0 wherever it exists, so the product is the Hessian almost everywhere, the one the frozen-pattern
+ * differences below converge to). This is the full Hessian, not the Gauss-Newton matrix: the e ⊙ φ'' term and the
+ * δ_k V_k, δ_kᵀ Ra_{k−1} terms are the parts Gauss-Newton drops. Exact up to rounding: no step, no truncation, so
+ * its error is that of the sums it makes (see {@link #relativeFloor}). It needs the losses' second derivatives and
+ * φ'', which the {@link Backend} interface does not have: they run on the host, on the float64 CPU backend only
+ * (matrix products stay in OpenBLAS). Cost: per chunk, the forward pass, the R forward pass and the two backward
+ * passes, i.e. about one and a half gradients; with the first layer's z₁ cached (below), the products with the data
+ * X are two, X V₁ᵀ and Rδ₁ᵀ X, as for the differences.
+ *
+ * <p><b>Central differences</b> (Pearlmutter 1994, eq. 1), on float32 backends (CPU and CUDA):
  * <pre>
  *   H v ≈ (∇J(θ + εv) − ∇J(θ − εv)) / 2ε,   ε = √ε_mach · (1 + ‖θ‖) / ‖v‖
  * </pre>
@@ -32,17 +55,48 @@ import io.ravine.nn.Model;
  *
  * <p>Cost. The first layer's input X is the data, fixed, so its pre-activation is linear in θ:
  * z₁(θ ± εv) = z₁(θ) ± ε(X V₁ᵀ + v_b₁), and the difference of its weight gradients is (δ₁⁺ − δ₁⁻)ᵀ X. z₁(θ) is
- * computed once per θ and kept for the whole subset (when it fits in {@link #CACHE_LIMIT} values), so one H·v costs
+ * computed once per θ and kept for the whole subset (when it fits in {@link #CACHE_LIMIT_BYTES}), so one H·v costs
  * two products with X (X V₁ᵀ and Δδ₁ᵀ X) where two plain gradients cost four; the layers above are run twice as
  * usual. For a 784-256-10 network that makes one H·v about as expensive as one gradient. Everything runs in chunks
  * of {@code capacity} rows in this object's own buffers (neither the model's workspaces nor {@code model.gradient()}
  * are touched), accumulated with weights n_chunk / N. θ is saved and copied back after every perturbation, so it
- * comes back bit for bit (a copy, not θ + εv − εv). J is the data loss only: the coupled L2 term of
- * {@code --weight-decay} lives in the optimizer.
+ * comes back bit for bit (a copy, not θ + εv − εv); the R-operator never moves θ. J is the data loss only: the
+ * coupled L2 term of {@code --weight-decay} lives in the optimizer.
  */
 public final class HessianVectorProduct implements SymmetricOperator, AutoCloseable {
-    /** Largest N × width₁ kept as the first layer's pre-activation cache (256 MB in float32). */
-    public static final long CACHE_LIMIT = 64L << 20;
+    /**
+     * Largest first-layer pre-activation cache, N × width₁ values, in bytes: 256 MiB (64 M float32 values, 32 M
+     * float64 ones).
+     */
+    public static final long CACHE_LIMIT_BYTES = 256L << 20;
+
+    /** How a product is computed. */
+    public enum Method {
+        /** Pearlmutter's R-operator: exact up to rounding; the float64 CPU backend only. */
+        R_OPERATOR("R-operator (exact)"),
+        /** Central differences of two gradients, ReLU patterns frozen: any backend. */
+        CENTRAL_DIFFERENCES("central differences");
+
+        private final String description;
+
+        Method(String description) {
+            this.description = description;
+        }
+
+        /** The words diagnosis.json uses for it. */
+        public String description() {
+            return description;
+        }
+
+        /** The R-operator on the float64 CPU backend, central differences on any other. */
+        public static Method bestFor(Backend backend) {
+            return supportsROperator(backend) ? R_OPERATOR : CENTRAL_DIFFERENCES;
+        }
+
+        static boolean supportsROperator(Backend backend) {
+            return backend.name().equals("cpu") && backend.dtype() == io.ravine.backend.DType.F64;
+        }
+    }
 
     private final Model model;
     private final Mlp mlp;
@@ -68,12 +122,22 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
     private final Tensor firstLayerOwn;
     private final Tensor firstLayerChange;
     private final Tensor deltaMinus;
-    /** z₁(θ) for every row of the subset, or null when over {@link #CACHE_LIMIT}. */
+    /** z₁(θ) for every row of the subset, or null when over {@link #CACHE_LIMIT_BYTES}. */
     private final Tensor firstLayerCache;
     private final Tensor expansionPoint;
     private boolean cacheFilled;
     private long gradientPasses;
     private long products;
+    private final Method method;
+    /** R-operator only: Ra_k per layer (Rz_k for the output layer), Rδ_k per layer, e = δ_k W_k per hidden layer. */
+    private final Tensor[] rActivations;
+    private final Tensor[] rDeltas;
+    private final Tensor[] backScratch;
+    /** R-operator only: host rows for the elementwise second-derivative terms. */
+    private final double[] hostA;
+    private final double[] hostB;
+    private final double[] hostC;
+    private final double[] hostD;
 
     /**
      * @param model the model whose current θ is the expansion point
@@ -81,11 +145,25 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
      * @param capacity rows per chunk
      */
     public HessianVectorProduct(Model model, Dataset subset, int capacity) {
-        this(model, subset, capacity, true);
+        this(model, subset, capacity, Method.bestFor(model.backend()), true);
+    }
+
+    /**
+     * With a chosen method.
+     *
+     * @throws IllegalArgumentException for the R-operator on a backend other than the float64 CPU one
+     */
+    public HessianVectorProduct(Model model, Dataset subset, int capacity, Method method) {
+        this(model, subset, capacity, method, true);
     }
 
     /** As above; {@code cacheFirstLayer} false recomputes z₁(θ) in every product (tests of both paths). */
-    HessianVectorProduct(Model model, Dataset subset, int capacity, boolean cacheFirstLayer) {
+    HessianVectorProduct(Model model, Dataset subset, int capacity, Method method, boolean cacheFirstLayer) {
+        if (method == Method.R_OPERATOR && !Method.supportsROperator(model.backend())) {
+            throw new IllegalArgumentException("the R-operator Hessian-vector product needs the float64 CPU backend,"
+                    + " not " + model.backend().name() + " " + model.backend().dtype() + " (precision f64)");
+        }
+        this.method = method;
         if (subset.n() <= 0) {
             throw new IllegalArgumentException("the subset for curvature is empty");
         }
@@ -119,7 +197,7 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
             biasGrads[k] = chunkGradient.view(mlp.biasOffset(k), mlp.fanOut(k), 1);
             activations[k] = backend.allocate(this.capacity, mlp.fanOut(k));
             deltas[k] = backend.allocate(this.capacity, mlp.fanOut(k));
-            if (frozen(k)) {
+            if (frozen(k) && method == Method.CENTRAL_DIFFERENCES) {
                 patterns[k] = backend.allocate(this.capacity, mlp.fanOut(k));
                 anyRelu = true;
             }
@@ -133,9 +211,42 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
         firstLayerOwn = backend.allocate(this.capacity, w1);
         firstLayerChange = backend.allocate(this.capacity, w1);
         deltaMinus = backend.allocate(this.capacity, w1);
-        boolean cache = cacheFirstLayer && (long) subset.n() * w1 <= CACHE_LIMIT;
+        boolean cache = cacheFirstLayer
+                && (long) subset.n() * w1 * backend.dtype().bytes() <= CACHE_LIMIT_BYTES;
         firstLayerCache = cache ? backend.allocate(subset.n(), w1) : null;
         expansionPoint = cache ? backend.allocateVector(p) : null;
+        if (method == Method.R_OPERATOR) {
+            rActivations = new Tensor[layers];
+            rDeltas = new Tensor[layers];
+            backScratch = new Tensor[layers];
+            int widest = 0;
+            for (int k = 0; k < layers; k++) {
+                rActivations[k] = backend.allocate(this.capacity, mlp.fanOut(k));
+                rDeltas[k] = backend.allocate(this.capacity, mlp.fanOut(k));
+                if (k < layers - 1) {
+                    backScratch[k] = backend.allocate(this.capacity, mlp.fanOut(k));
+                }
+                widest = Math.max(widest, mlp.fanOut(k));
+            }
+            int host = this.capacity * widest;
+            hostA = new double[host];
+            hostB = new double[host];
+            hostC = new double[host];
+            hostD = new double[host];
+        } else {
+            rActivations = null;
+            rDeltas = null;
+            backScratch = null;
+            hostA = null;
+            hostB = null;
+            hostC = null;
+            hostD = null;
+        }
+    }
+
+    /** How this object computes its products. */
+    public Method method() {
+        return method;
     }
 
     private boolean frozen(int layer) {
@@ -227,6 +338,10 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
             return;
         }
         products++;
+        if (method == Method.R_OPERATOR) {
+            rOperator(v, out);
+            return;
+        }
         double eps = step(vNorm);
         if (!Double.isFinite(eps)) {
             // θ itself is not finite (a checkpoint that blew up past float or holds NaN): no product to take.
@@ -286,6 +401,188 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
         backend.copy(plus, out);
         backend.axpy(-1.0, minus, out);
         backend.scale(1.0 / (2.0 * eps), out);
+    }
+
+    /**
+     * out ← H v by the R-operator (see the class comment): per chunk the forward pass at θ and along v, then backprop
+     * and its R-derivative, accumulated over the subset with the 1/N of the mean folded into δ. θ is not moved.
+     */
+    private void rOperator(Tensor v, Tensor out) {
+        int n = subset.n();
+        int layers = mlp.layerCount();
+        int last = layers - 1;
+        refreshCache();
+        backend.fill(out, 0.0);
+        Tensor[] outW = new Tensor[layers];
+        Tensor[] outB = new Tensor[layers];
+        Tensor[] vw = new Tensor[layers];
+        Tensor[] vb = new Tensor[layers];
+        for (int k = 0; k < layers; k++) {
+            outW[k] = out.view(mlp.weightOffset(k), mlp.fanOut(k), mlp.fanIn(k));
+            outB[k] = out.view(mlp.biasOffset(k), mlp.fanOut(k), 1);
+            vw[k] = v.view(mlp.weightOffset(k), mlp.fanOut(k), mlp.fanIn(k));
+            vb[k] = v.view(mlp.biasOffset(k), mlp.fanOut(k), 1);
+        }
+        int w1 = mlp.fanOut(0);
+        for (int start = 0; start < n; start += capacity) {
+            int rows = load(start);
+            Tensor x = input.firstRows(rows);
+            for (int k = 0; k < layers; k++) {
+                Tensor z = activations[k].firstRows(rows);
+                Tensor rz = rActivations[k].firstRows(rows);
+                Tensor bias;
+                if (k == 0) {
+                    if (firstLayerCache != null) {
+                        backend.copy(firstLayerCache.view(start * w1, rows, w1), z);
+                    } else {
+                        firstLayerPreActivation(rows, z);
+                    }
+                    bias = zeroBias;
+                    backend.gemm(false, true, 1.0, x, vw[0], 0.0, rz);
+                } else {
+                    Tensor a = activations[k - 1].firstRows(rows);
+                    backend.gemm(false, true, 1.0, a, model.weight(k), 0.0, z);
+                    bias = model.bias(k);
+                    backend.gemm(false, true, 1.0, rActivations[k - 1].firstRows(rows), model.weight(k), 0.0, rz);
+                    backend.gemm(false, true, 1.0, a, vw[k], 1.0, rz);
+                }
+                backend.biasActivationForward(rz, vb[k], Activation.IDENTITY, rz);
+                Activation act = mlp.activation(k);
+                backend.biasActivationForward(z, bias, act, z);
+                if (act != Activation.IDENTITY) {
+                    backend.activationBackward(act, z, rz, rz); // Ra_k = φ'(z_k) ⊙ Rz_k
+                }
+            }
+            Tensor scores = activations[last].firstRows(rows);
+            Tensor delta = deltas[last].firstRows(rows);
+            backend.lossForwardBackward(mlp.loss(), scores, target.firstRows(rows), lossPerRow.firstRows(rows), delta,
+                    1.0 / n);
+            Tensor rDelta = rDeltas[last].firstRows(rows);
+            lossHessianTimes(scores, rActivations[last].firstRows(rows), rDelta, rows, 1.0 / n);
+            for (int k = last; k >= 0; k--) {
+                Tensor prev = k == 0 ? x : activations[k - 1].firstRows(rows);
+                backend.gemm(true, false, 1.0, rDelta, prev, 1.0, outW[k]);
+                if (k > 0) {
+                    backend.gemm(true, false, 1.0, delta, rActivations[k - 1].firstRows(rows), 1.0, outW[k]);
+                }
+                backend.columnSum(rDelta, biasGrads[k]);
+                backend.axpy(1.0, biasGrads[k], outB[k]);
+                if (k == 0) {
+                    break;
+                }
+                Activation act = mlp.activation(k - 1);
+                Tensor y = activations[k - 1].firstRows(rows);
+                Tensor e = backScratch[k - 1].firstRows(rows);
+                Tensor rPrev = rDeltas[k - 1].firstRows(rows);
+                Tensor dPrev = deltas[k - 1].firstRows(rows);
+                backend.gemm(false, false, 1.0, delta, model.weight(k), 0.0, e);
+                backend.gemm(false, false, 1.0, rDelta, model.weight(k), 0.0, rPrev);
+                backend.gemm(false, false, 1.0, delta, vw[k], 1.0, rPrev);
+                backend.activationBackward(act, y, e, dPrev);
+                backend.activationBackward(act, y, rPrev, rPrev);
+                if (act == Activation.LOGISTIC || act == Activation.TANH) {
+                    addCurvatureOfActivation(act, y, e, rActivations[k - 1].firstRows(rows), rPrev);
+                }
+                delta = dPrev;
+                rDelta = rPrev;
+            }
+        }
+    }
+
+    /**
+     * rPrev ← rPrev + e ⊙ φ''(z) ⊙ Rz, with φ''·Rz written through the stored output y and Ra = φ'(z) ⊙ Rz:
+     * logistic φ'' = φ'(1 − 2y), so φ''Rz = (1 − 2y) Ra; tanh φ'' = −2yφ', so φ''Rz = −2y Ra.
+     */
+    private void addCurvatureOfActivation(Activation act, Tensor y, Tensor e, Tensor ra, Tensor rPrev) {
+        int len = y.length();
+        backend.copyToHost(y, hostA, 0);
+        backend.copyToHost(e, hostB, 0);
+        backend.copyToHost(ra, hostC, 0);
+        backend.copyToHost(rPrev, hostD, 0);
+        boolean logistic = act == Activation.LOGISTIC;
+        for (int i = 0; i < len; i++) {
+            double yi = hostA[i];
+            double factor = logistic ? 1.0 - 2.0 * yi : -2.0 * yi;
+            hostD[i] += hostB[i] * factor * hostC[i];
+        }
+        backend.copyFromHost(hostD, 0, rPrev);
+    }
+
+    /**
+     * rDelta ← scale · (∂²ℓ/∂z²) Rz, row by row: the Hessian of each loss in its scores z (with its output
+     * nonlinearity): MSE I; logistic-ce diag(σ(z)(1 − σ(z))); softmax-ce diag(p) − ppᵀ with p = softmax(z).
+     */
+    private void lossHessianTimes(Tensor scores, Tensor rz, Tensor rDelta, int rows, double scale) {
+        int k = scores.cols();
+        int len = rows * k;
+        backend.copyToHost(scores, hostA, 0);
+        backend.copyToHost(rz, hostB, 0);
+        switch (mlp.loss()) {
+            case MSE -> {
+                for (int i = 0; i < len; i++) {
+                    hostC[i] = scale * hostB[i];
+                }
+            }
+            case LOGISTIC_CE -> {
+                for (int i = 0; i < len; i++) {
+                    double p = Activation.LOGISTIC.apply(hostA[i]);
+                    hostC[i] = scale * p * (1.0 - p) * hostB[i];
+                }
+            }
+            case SOFTMAX_CE -> {
+                for (int r = 0; r < rows; r++) {
+                    int base = r * k;
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j < k; j++) {
+                        max = Math.max(max, hostA[base + j]);
+                    }
+                    double sum = 0;
+                    for (int j = 0; j < k; j++) {
+                        hostD[j] = Math.exp(hostA[base + j] - max);
+                        sum += hostD[j];
+                    }
+                    double pDotRz = 0;
+                    for (int j = 0; j < k; j++) {
+                        hostD[j] /= sum;
+                        pDotRz += hostD[j] * hostB[base + j];
+                    }
+                    for (int j = 0; j < k; j++) {
+                        hostC[base + j] = scale * hostD[j] * (hostB[base + j] - pDotRz);
+                    }
+                }
+            }
+        }
+        backend.copyFromHost(hostC, 0, rDelta);
+    }
+
+    /**
+     * The relative size of the rounding in one product, as a multiple of ‖H‖‖v‖: eigenvalues (Ritz values) of
+     * magnitude below this times ‖H‖ cannot be told from 0, nor their sign known (the "resolvable floor").
+     * <ul>
+     *   <li>R-operator, float64: exact but for rounding; each entry of H·v and each Rayleigh quotient qᵀHq is a
+     *       sum over the N examples, over a layer's width, and over the P entries of the vectors, and a sum of n
+     *       terms is accurate to γ_n ≈ n·u relative to the sum of the terms' magnitudes, u = ε_mach/2 (Higham,
+     *       Accuracy and Stability of Numerical Algorithms, §3.1). So (N + w_max + P)·u. Taken relative to ‖H‖,
+     *       this assumes the terms' magnitudes are of the order of ‖H‖ (no cancellation worse than H's own): true
+     *       for the non-negative inputs of the lectures' examples, where |X|ᵀ|X| = XᵀX.</li>
+     *   <li>Central differences: rounding θ ± εv to the dtype moves each point by up to u‖θ‖; the difference
+     *       divides those moves by the step ε‖v‖ = √ε_mach(1 + ‖θ‖), an error of up to ½√ε_mach·‖H‖‖v‖, and the
+     *       two gradients' own rounding, divided by the same step, is of the same order where the gradient's terms
+     *       are no larger than ‖H‖(1 + ‖θ‖). So √ε_mach: 3.5e-4 in float32 (= ε_f32 · 2896, the factor being
+     *       1/√ε_f32), 1.5e-8 in float64.</li>
+     * </ul>
+     */
+    @Override
+    public double relativeFloor() {
+        double eps = machineEpsilon;
+        if (method == Method.R_OPERATOR) {
+            int widest = 0;
+            for (int k = 0; k < mlp.layerCount(); k++) {
+                widest = Math.max(widest, Math.max(mlp.fanIn(k), mlp.fanOut(k)));
+            }
+            return ((double) subset.n() + widest + mlp.parameterCount()) * eps / 2;
+        }
+        return Math.sqrt(eps);
     }
 
     /** Fills the z₁(θ) cache when θ differs from the θ it was filled at (checked exactly, O(P)). */
@@ -449,6 +746,13 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
             deltas[k].close();
             if (patterns[k] != null) {
                 patterns[k].close();
+            }
+            if (rActivations != null) {
+                rActivations[k].close();
+                rDeltas[k].close();
+                if (backScratch[k] != null) {
+                    backScratch[k].close();
+                }
             }
         }
     }

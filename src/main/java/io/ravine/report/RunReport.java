@@ -39,7 +39,10 @@ public final class RunReport {
 
     /** Diagnosis charts the report links when present (written by {@code ravine diagnose}). */
     private static final List<String> DIAGNOSIS_PLOTS = List.of("hessian-eigenvalues.png", "hessian-density.png",
-            "second-order.png");
+            "second-order.png", "directional-curvature.png");
+    /** Written by {@code ravine diagnose --all-checkpoints}. */
+    private static final String CHECKPOINTS_CSV = "diagnosis-checkpoints.csv";
+    private static final String CHECKPOINTS_PLOT = "diagnosis-checkpoints.png";
 
     private RunReport() {
     }
@@ -61,6 +64,10 @@ public final class RunReport {
         section(page, "Configuration", () -> configuration(page, runDir.resolve("config.json")));
         section(page, "Training curves", () -> curves(page, runDir.resolve("metrics.csv"), plots));
         section(page, "Diagnosis", () -> diagnosis(page, runDir.resolve("diagnosis.json"), plots));
+        if (Files.exists(runDir.resolve(CHECKPOINTS_CSV))) {
+            section(page, "Hessian across checkpoints", () -> DiagnosisSections.checkpoints(page,
+                    runDir.resolve(CHECKPOINTS_CSV), plots, CHECKPOINTS_PLOT));
+        }
         Path out = runDir.resolve("report.html");
         page.write(out);
         return out;
@@ -192,8 +199,10 @@ public final class RunReport {
         }
         JsonObject h = object(d, "hessian");
         if (h != null) {
-            for (String key : List.of("max_eigenvalue", "min_eigenvalue", "condition_number", "max_stable_lr",
-                    "saddle", "lanczos_steps", "hvp", "failure")) {
+            for (String key : List.of("precision", "max_eigenvalue", "max_eigenvalue_error_bound", "min_eigenvalue",
+                    "min_ritz_value", "min_eigenvalue_error_bound", "condition_number", "condition_number_lower_bound",
+                    "condition_number_upper_bound", "max_stable_lr", "saddle", "negative_count", "resolvable_floor",
+                    "lanczos_steps", "converged", "hvp", "failure")) {
                 if (h.has(key)) {
                     rows.add(List.of("hessian." + key, value(h, key)));
                 }
@@ -234,6 +243,7 @@ public final class RunReport {
                 page.bullets(items);
             }
         }
+        DiagnosisSections.directional(page, object(d, "directional_curvature"));
         List<String> images = new ArrayList<>();
         if (Files.isDirectory(plots)) {
             try (var files = Files.list(plots)) {
@@ -257,7 +267,7 @@ public final class RunReport {
         return e.getAsJsonObject();
     }
 
-    private static JsonObject object(JsonObject parent, String key) {
+    static JsonObject object(JsonObject parent, String key) {
         JsonElement e = parent.get(key);
         return e != null && e.isJsonObject() ? e.getAsJsonObject() : null;
     }
@@ -280,7 +290,7 @@ public final class RunReport {
     }
 
     /** A member's text: its value, or for a null "-" and the reason its {@code _status} member gives. */
-    private static String value(JsonObject o, String key) {
+    static String value(JsonObject o, String key) {
         JsonElement v = o.get(key);
         JsonElement status = o.get(key + StrictJson.STATUS_SUFFIX);
         if ((v == null || v.isJsonNull()) && status != null && status.isJsonPrimitive()) {
@@ -289,7 +299,7 @@ public final class RunReport {
         return text(v);
     }
 
-    private static String text(JsonElement e) {
+    static String text(JsonElement e) {
         if (e == null || e.isJsonNull()) {
             return "-";
         }

@@ -21,7 +21,7 @@ class CurvatureTest {
         try (Model m = new Model(CpuBackend.f64(), lr.mlp)) {
             m.setParameters(lr.theta);
             Curvature.AlongGradient a = Curvature.alongGradient(m, lr.dataset(), 128);
-            // float64 central differences on a quadratic: rounding only (≈ 1e-8 relative, see HessianVectorProduct).
+            // float64 R-operator: exact but for rounding (≈ 1e-15 relative); 1e-6 as for the differences before it.
             assertEquals(Math.sqrt(gg), a.gradientNorm(), 1e-12 * Math.sqrt(gg));
             assertEquals(gHg, a.gHg(), 1e-6 * gHg);
             assertEquals(gg / gHg, a.optimalStep(), 1e-6 * gg / gHg);

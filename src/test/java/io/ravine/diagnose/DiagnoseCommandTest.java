@@ -47,7 +47,8 @@ class DiagnoseCommandTest {
     @Test
     void writesEveryFieldWithTheRightType() throws Exception {
         assertEquals(0, diagnose("--run-dir", run.toString(), "--subset", "250", "--lanczos-steps", "8",
-                "--top-k", "5", "--density-probes", "2", "--device", "cpu", "--threads", "1"));
+                "--lanczos-max-steps", "8", "--top-k", "5", "--density-probes", "2", "--device", "cpu", "--threads",
+                "1"));
         JsonObject d = JsonParser.parseString(Files.readString(run.resolve("diagnosis.json"))).getAsJsonObject();
         assertEquals("final", d.get("checkpoint").getAsString());
         assertEquals(40, d.get("step").getAsLong());
@@ -72,9 +73,42 @@ class DiagnoseCommandTest {
         assertEquals(2 / top.get(0).getAsDouble(), h.get("max_stable_lr").getAsDouble(), 1e-12);
         assertTrue(h.get("saddle").getAsJsonPrimitive().isBoolean());
         assertTrue(h.get("negative_eigenvalues").isJsonArray());
-        assertEquals(8, h.get("lanczos_steps").getAsInt());
-        assertEquals("central differences", h.get("hvp").getAsString());
+        assertEquals(8, h.get("lanczos_steps").getAsInt(), "the cap of 8");
+        assertEquals(8, h.get("lanczos_max_steps").getAsInt());
+        assertTrue(h.get("converged").getAsJsonPrimitive().isBoolean());
+        // 784-24-10 has 19 090 parameters: auto measures it in float64 with the exact product.
+        assertEquals("f64", d.get("precision").getAsString());
+        assertEquals("f64", h.get("precision").getAsString());
+        assertEquals("R-operator (exact)", h.get("hvp").getAsString());
         assertEquals(2, h.getAsJsonObject("density").get("probes").getAsInt());
+        double floor = h.get("resolvable_floor").getAsDouble();
+        assertEquals(floor, h.get("negative_tolerance").getAsDouble());
+        assertTrue(floor > 0 && floor < 1e-9 * h.get("norm_estimate").getAsDouble(), "float64 floor " + floor);
+        assertTrue(h.get("max_eigenvalue_error_bound").getAsDouble() >= floor);
+        assertTrue(h.get("min_eigenvalue_error_bound").getAsDouble() >= floor);
+        assertEquals(h.getAsJsonArray("negative_eigenvalues").size(), h.get("negative_count").getAsInt());
+        for (JsonElement v : h.getAsJsonArray("negative_eigenvalues")) {
+            assertTrue(v.getAsDouble() < -floor);
+        }
+        // κ is a number with bounds, or null with a reason (and then a lower bound or its reason).
+        if (h.get("condition_number").isJsonNull()) {
+            assertFalse(h.get("condition_number_status").getAsString().isBlank());
+        } else {
+            assertTrue(h.get("condition_number_lower_bound").getAsDouble() <= h.get("condition_number").getAsDouble());
+        }
+
+        JsonObject dc = d.getAsJsonObject("directional_curvature");
+        JsonArray dirs = dc.getAsJsonArray("directions");
+        assertEquals(5, dirs.size(), "one per top-k direction");
+        double shares = dc.get("remainder_share").getAsDouble();
+        double cos2 = 0;
+        for (JsonElement e : dirs) {
+            shares += e.getAsJsonObject().get("share").getAsDouble();
+            cos2 += e.getAsJsonObject().get("cos2").getAsDouble();
+        }
+        assertEquals(1.0, shares, 1e-9, "the shares and the remainder make up g'Hg");
+        assertTrue(cos2 > 0 && cos2 <= 1 + 1e-9, "cos^2 over orthonormal directions sums to at most 1: " + cos2);
+        assertEquals(d.get("gHg").getAsDouble(), dc.get("gHg").getAsDouble());
 
         JsonArray units = d.getAsJsonArray("units");
         assertEquals(1, units.size());
@@ -118,11 +152,13 @@ class DiagnoseCommandTest {
         }
 
         for (String png : List.of("activations-layer-0.png", DiagnosisPlots.EIGENVALUES, DiagnosisPlots.DENSITY,
-                DiagnosisPlots.SECOND_ORDER)) {
+                DiagnosisPlots.SECOND_ORDER, DiagnosisPlots.DIRECTIONAL)) {
             assertTrue(Files.size(run.resolve("plots").resolve(png)) > 1000, png);
         }
         String html = Files.readString(run.resolve("report.html"));
         assertTrue(html.contains("plots/second-order.png"));
+        assertTrue(html.contains("plots/directional-curvature.png"));
+        assertTrue(html.contains("Directional curvature along the gradient"));
         assertTrue(html.contains("increase the learning rate"));
     }
 

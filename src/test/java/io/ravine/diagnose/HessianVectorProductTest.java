@@ -92,8 +92,9 @@ class HessianVectorProductTest {
                 Arguments.of(Activation.RELU, new int[] {32, 16}));
     }
 
-    @Test
-    void theFirstLayerCacheFollowsThetaAndMatchesRecomputing() {
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(HessianVectorProduct.Method.class)
+    void theFirstLayerCacheFollowsThetaAndMatchesRecomputing(HessianVectorProduct.Method method) {
         Mlp mlp = new Mlp(7, new int[] {12, 5}, 3, Activation.RELU, LossKind.SOFTMAX_CE);
         SplittableRandom rng = new SplittableRandom(31);
         int n = 150;
@@ -111,8 +112,8 @@ class HessianVectorProductTest {
         float[] theta2 = mlp.initialParameters(Initializer.he(), 0.1, 2);
         Backend b = CpuBackend.f64();
         try (Model cached = new Model(b, mlp); Model plain = new Model(b, mlp);
-                HessianVectorProduct withCache = new HessianVectorProduct(cached, data, 64, true);
-                HessianVectorProduct without = new HessianVectorProduct(plain, data, 64, false);
+                HessianVectorProduct withCache = new HessianVectorProduct(cached, data, 64, method, true);
+                HessianVectorProduct without = new HessianVectorProduct(plain, data, 64, method, false);
                 Tensor vt = b.allocateVector(v.length);
                 Tensor a = b.allocateVector(v.length);
                 Tensor c = b.allocateVector(v.length)) {
@@ -153,6 +154,84 @@ class HessianVectorProductTest {
                 out[i] = (gp[i] - gm[i]) / (2 * h);
             }
             return out;
+        }
+    }
+
+    /**
+     * The float32 central difference stays within the floor it states, √ε_f32·‖H‖‖v‖ (HessianVectorProduct's
+     * relativeFloor), against the exact float64 R-operator at the same θ: on the lectures' ill-conditioned
+     * regressions (large inputs, ‖H‖ up to 2e6) and on ReLU, tanh and logistic networks. A floor too small for the
+     * differences' error would let rounding pass for curvature (a spurious negative eigenvalue, a κ too large).
+     */
+    @ParameterizedTest
+    @MethodSource("floorCases")
+    void float32DifferencesStayWithinTheirStatedFloor(String name, Mlp mlp, Dataset data, float[] theta) {
+        Backend f64 = CpuBackend.f64();
+        Backend f32 = CpuBackend.f32();
+        double norm;
+        double floor;
+        try (Model m = new Model(f64, mlp); HessianVectorProduct exact = new HessianVectorProduct(m, data, 512)) {
+            m.setParameters(theta);
+            norm = Lanczos.run(exact, 30, 3).normEstimate();
+            try (Model m32 = new Model(f32, mlp); HessianVectorProduct fd = new HessianVectorProduct(m32, data, 512)) {
+                m32.setParameters(theta);
+                assertEquals(HessianVectorProduct.Method.CENTRAL_DIFFERENCES, fd.method());
+                floor = fd.relativeFloor();
+                assertEquals(Math.sqrt(Math.ulp(1.0f)), floor, 1e-12);
+                for (long seed = 1; seed <= 3; seed++) {
+                    double[] v = randomVector(theta.length, seed);
+                    double[] want = apply(f64, exact, v);
+                    double[] got = apply(f32, fd, v);
+                    double err = 0;
+                    double vv = 0;
+                    for (int i = 0; i < v.length; i++) {
+                        err += (got[i] - want[i]) * (got[i] - want[i]);
+                        vv += v[i] * v[i];
+                    }
+                    double relative = Math.sqrt(err) / (norm * Math.sqrt(vv));
+                    assertTrue(relative < floor, name + ": error " + relative + " x ||H|| ||v|| above the floor "
+                            + floor);
+                }
+            }
+        }
+    }
+
+    static Stream<Arguments> floorCases() {
+        java.util.List<Arguments> out = new java.util.ArrayList<>();
+        for (String name : new String[] {"badly-scaled", "offset"}) {
+            LinearRegression lr = IllConditioningTest.example(name);
+            // θ away from 0 (a start vector's worth), so rounding θ ± εv is part of it.
+            double[] th = randomVector(3, 8);
+            float[] t = new float[3];
+            for (int i = 0; i < 3; i++) {
+                t[i] = (float) (0.01 * th[i]);
+            }
+            out.add(Arguments.of(name, lr.mlp, lr.dataset(), t));
+        }
+        for (Activation act : new Activation[] {Activation.RELU, Activation.TANH, Activation.LOGISTIC}) {
+            int in = 20;
+            Mlp mlp = new Mlp(in, new int[] {32}, 3, act, LossKind.SOFTMAX_CE);
+            SplittableRandom rng = new SplittableRandom(23);
+            int n = 1000;
+            float[] x = new float[n * in];
+            float[] y = new float[n];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) rng.nextGaussian();
+            }
+            for (int i = 0; i < n; i++) {
+                y[i] = rng.nextInt(3);
+            }
+            out.add(Arguments.of(act.name(), mlp, new Dataset("net", n, in, x, 1, y, 3),
+                    mlp.initialParameters(Initializer.xavier(), 0.05, 6)));
+        }
+        return out.stream();
+    }
+
+    private static double[] apply(Backend b, HessianVectorProduct h, double[] v) {
+        try (Tensor vt = b.allocateVector(v.length); Tensor out = b.allocateVector(v.length)) {
+            b.copyFromHost(v, 0, vt);
+            h.apply(vt, out);
+            return b.toDoubleArray(out);
         }
     }
 

@@ -12,10 +12,22 @@ final class JacobiEigen {
 
     /** All eigenvalues of symmetric {@code a}, descending. */
     static double[] eigenvalues(double[][] a) {
+        return decompose(a, null);
+    }
+
+    /**
+     * Eigenvalues, descending, and (into {@code vectors}, n × n, when not null) the matching unit eigenvectors as
+     * rows: the product of the rotations applied.
+     */
+    static double[] decompose(double[][] a, double[][] vectors) {
         int n = a.length;
         double[][] m = new double[n][];
         for (int i = 0; i < n; i++) {
             m[i] = a[i].clone();
+        }
+        double[][] v = new double[n][n];
+        for (int i = 0; i < n; i++) {
+            v[i][i] = 1;
         }
         for (int sweep = 0; sweep < 100; sweep++) {
             double off = 0;
@@ -52,18 +64,28 @@ final class JacobiEigen {
                         m[p][k] = c * mpk - s * mqk;
                         m[q][k] = s * mpk + c * mqk;
                     }
+                    for (int k = 0; k < n; k++) {
+                        double vkp = v[k][p];
+                        double vkq = v[k][q];
+                        v[k][p] = c * vkp - s * vkq;
+                        v[k][q] = s * vkp + c * vkq;
+                    }
                 }
             }
         }
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (x, y) -> Double.compare(m[y][y], m[x][x]));
         double[] d = new double[n];
         for (int i = 0; i < n; i++) {
-            d[i] = m[i][i];
-        }
-        Arrays.sort(d);
-        for (int i = 0; i < n / 2; i++) {
-            double t = d[i];
-            d[i] = d[n - 1 - i];
-            d[n - 1 - i] = t;
+            d[i] = m[order[i]][order[i]];
+            if (vectors != null) {
+                for (int k = 0; k < n; k++) {
+                    vectors[i][k] = v[k][order[i]];
+                }
+            }
         }
         return d;
     }

@@ -47,6 +47,20 @@ final class LinearRegression {
         }
     }
 
+    /** Given data: {@code x} n × d, targets {@code t} n × k, expansion point {@code theta}. */
+    LinearRegression(int n, int d, int k, float[] x, float[] t, double[] theta) {
+        this.n = n;
+        this.d = d;
+        this.k = k;
+        this.x = x;
+        this.t = t;
+        mlp = new Mlp(d, new int[0], k, Activation.IDENTITY, LossKind.MSE);
+        if (theta.length != mlp.parameterCount() || x.length != n * d || t.length != n * k) {
+            throw new IllegalArgumentException("shapes do not match");
+        }
+        this.theta = theta;
+    }
+
     Dataset dataset() {
         return new Dataset("linear-regression", n, d, x, k, t, 0);
     }
