@@ -26,7 +26,8 @@ public final class Advice {
     /**
      * The advice for {@code problem} in a run trained with {@code run}.
      *
-     * @param problem a finding's problem name ({@link CurveDoctor#SLOW_PROGRESS}, …, {@link CurvatureFindings#SADDLE_POINT}, …)
+     * @param problem a finding's problem name ({@link CurveDoctor#SLOW_PROGRESS}, …,
+     *     {@link CurvatureFindings#SADDLE_POINT}, …)
      * @param run the run's settings, or null when unknown
      * @return the advice, one line
      */

@@ -98,6 +98,38 @@ class CurvatureFindingsTest {
         assertFalse(problems(below).contains(CurvatureFindings.UPHILL_STEP), below.toString());
     }
 
+    /** The same problem through the CLI: train with --diagnose-every, then diagnose. */
+    @ParameterizedTest(name = "lr {0}")
+    @CsvSource({"0.1, true", "0.07, false"})
+    void theCliFlagsARateAboveTheBoundFromDiagnoseAndFromTheRows(double lr, boolean flagged,
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        StringBuilder csv = new StringBuilder("x1,x2,t\n");
+        Dataset d = knownCurvature().train();
+        for (int i = 0; i < d.n(); i++) {
+            csv.append(d.features()[2 * i]).append(',').append(d.features()[2 * i + 1]).append(',')
+                    .append(d.targets()[i]).append('\n');
+        }
+        java.nio.file.Path data = java.nio.file.Files.writeString(tmp.resolve("train.csv"), csv);
+        String run = tmp.resolve("run").toString();
+        io.ravine.cli.CliTestSupport.Result t = io.ravine.cli.CliTestSupport.run("train", "--data", data.toString(),
+                "--test-data", data.toString(), "--loss", "mse", "--normalize", "none", "--hidden", "none",
+                "--optimizer", "sgd", "--lr", Double.toString(lr), "--batch-size", "full", "--steps", "4",
+                "--log-every", "1", "--diagnose-every", "1", "--device", "cpu", "--progress", "off", "--run-dir", run);
+        assertEquals(0, t.status(), t.err());
+        io.ravine.cli.CliTestSupport.Result r = io.ravine.cli.CliTestSupport.run("diagnose", "--run-dir", run,
+                "--device", "cpu");
+        assertEquals(0, r.status(), r.err());
+        assertEquals(flagged, r.out().contains("unstable_learning_rate: α = " + (flagged ? "0.1000" : "")
+                + (flagged ? " is above the stable bound 2/λ_max = 0.07980" : "")), r.out());
+        // From the rows (the curve doctor: "at N of 4 diagnosed steps …") and from the diagnosis ("α = … is above
+        // 2ε*"): two uphill_step lines above the bound, none below it.
+        long uphill = r.out().lines().filter(l -> l.contains("uphill_step:")).count();
+        assertEquals(flagged ? 2 : 0, uphill, r.out());
+        if (flagged) {
+            assertTrue(r.out().contains("uphill_step: at 4 of 4 diagnosed steps (first at step 1)"), r.out());
+        }
+    }
+
     @Test
     void momentumRaisesTheBoundByOnePlusMu() {
         // With heavy ball at μ = 0.5 the bound is 2 × 1.5/λ_max = 0.1197: lr 0.1 is inside it.

@@ -198,10 +198,12 @@ class CurveDoctorTest {
                         (Supplier<List<Finding>>) () -> CurveDoctor.fromRows(rows(2.3, aboveStart, aboveStart, 50)),
                         List.of(CurveDoctor.INSTABILITY), evidence(0, "above its value 2.300 at θ₀")),
                 Arguments.of("rows whose epoch equals the step are full batch: oscillation",
-                        (Supplier<List<Finding>>) () -> CurveDoctor.fromRows(rows(2.5, batchOf(wander, 0.4, 5), wander, 1)),
+                        (Supplier<List<Finding>>) () -> CurveDoctor.fromRows(rows(2.5, batchOf(wander, 0.4, 5),
+                                wander, 1)),
                         List.of(CurveDoctor.OSCILLATION), evidence(0, "full-batch")),
                 Arguments.of("rows of 50 steps per epoch are mini-batch: fluctuation",
-                        (Supplier<List<Finding>>) () -> CurveDoctor.fromRows(rows(2.5, batchOf(wander, 0.4, 5), wander, 50)),
+                        (Supplier<List<Finding>>) () -> CurveDoctor.fromRows(rows(2.5, batchOf(wander, 0.4, 5),
+                                wander, 50)),
                         List.of(CurveDoctor.FLUCTUATION), NOTHING_MORE));
     }
 

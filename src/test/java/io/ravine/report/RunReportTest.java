@@ -59,7 +59,8 @@ class RunReportTest {
         }
         Files.writeString(run.resolve("metrics.csv"), csv);
         String html = Files.readString(RunReport.write(run));
-        for (String chart : List.of(RunReport.CURVATURE_PLOT, RunReport.STEP_TERMS_PLOT, RunReport.GRADIENT_NORM_PLOT)) {
+        for (String chart : List.of(RunReport.CURVATURE_PLOT, RunReport.STEP_TERMS_PLOT,
+                RunReport.GRADIENT_NORM_PLOT)) {
             assertTrue(Files.exists(run.resolve("plots").resolve(chart)), chart);
             assertTrue(html.contains("plots/" + chart), chart);
         }
