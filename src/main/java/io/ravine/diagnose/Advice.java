@@ -199,8 +199,8 @@ public final class Advice {
                 + " (Goodfellow 2015: it flees saddle points), while Newton's method and other second-order methods"
                 + " are attracted to them");
         if (run != null && run.batching() == RunSettings.Batching.FULL_BATCH) {
-            a.add("mini-batches (--batch-size 128) add noise that moves θ off the saddle ('slightly to the side, we"
-                    + " can get unstuck')");
+            a.add("mini-batches (--batch-size 128) add noise that moves θ off the saddle ('if we're slightly to the"
+                    + " side, then we can get unstuck')");
         }
         if (run != null && run.optimizer() == UpdateRule.SGD) {
             a.add("momentum (--optimizer momentum) gathers speed along the escape direction");

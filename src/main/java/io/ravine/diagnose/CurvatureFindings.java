@@ -44,10 +44,10 @@ public final class CurvatureFindings {
 
     /**
      * ‖g‖ at most this share of ‖g₀‖ ({@link #referenceGradientNorm}, the same examples) counts as "shrunk to an
-     * insignificant size", i.e. near a critical point. Measured (docs/diagnose.md): networks trained for a few epochs,
-     * which are not at a critical point, keep 12–17% of ‖g₀‖ (the book's Figure 8.1: the norm may even grow), while
-     * zero-initialised tanh nets, which sit on the lectures' symmetric saddle, have 0.1% (mini-batch SGD jiggling
-     * the output biases) down to 0.00001% (full batch); 1% lies an order of magnitude from each.
+     * insignificant size", i.e. near a critical point. Measured (docs/diagnose.md): networks trained for an epoch or
+     * a few, which are not at a critical point, keep 10–17% of ‖g₀‖ (the book's Figure 8.1: the norm may even grow),
+     * while zero-initialised tanh nets, which sit on the lectures' symmetric saddle, have 0.67% at θ₀ (only the output
+     * biases' gradient), 0.1% after mini-batch SGD and 6e-6% after full-batch descent.
      */
     public static final double CRITICAL_GRADIENT_SHARE = 0.01;
 
@@ -146,9 +146,10 @@ public final class CurvatureFindings {
             double alpha = c.learningRate();
             if (Double.isFinite(alpha) && alpha > 0) {
                 double growth = 1 + alpha * Math.abs(h.minEigenvalue());
-                ev.append(String.format(Locale.ROOT, "; at α = %s gradient descent multiplies the displacement"
-                        + " along λ_min's direction by 1 − αλ_min = %s per step (lectures 7–8), e-folding in"
-                        + " %s steps", num(alpha), num(growth), num(1 / Math.log(growth))));
+                ev.append(String.format(Locale.ROOT, "; at α = %s gradient descent multiplies any displacement"
+                        + " along λ_min's direction by 1 − αλ_min = %s per step (lectures 7–8), e-folding in %s"
+                        + " steps, but exactly on the saddle there is none to grow ('if we're exactly on the saddle"
+                        + " point, then we're stuck')", num(alpha), num(growth), num(1 / Math.log(growth))));
             }
             return new Finding(SADDLE_POINT, ev.toString(), Advice.forProblem(SADDLE_POINT, c.run()));
         }

@@ -141,15 +141,14 @@ public final class RunReport {
         // The mini-batch norm never approaches zero (it carries the batch's sampling noise); the monitoring subset's,
         // logged by --diagnose-every, is the one the DL book's test (§8.2.2) reads: does it shrink toward 0?
         chart(charts, GRADIENT_NORM_PLOT, new LinePlot("Gradient norm", "step", "||g||"), step, rows,
-                "grad_norm", "mini-batch gradient", SUBSET_GRADIENT_NORM,
-                "monitoring subset gradient sqrt(g'g) (near 0 at a critical point)");
+                "grad_norm", "mini-batch", SUBSET_GRADIENT_NORM, "monitoring subset, sqrt(g'g)");
         chart(charts, LEARNING_RATE_PLOT, new LinePlot("Learning rate", "step", "lr"), step, rows, "lr", "lr");
         chart(charts, CURVATURE_PLOT, new LinePlot("Curvature along the gradient", "step", "value"),
                 step, rows, "gHg", "g'Hg", "optimal_step", "optimal step g'g/g'Hg", "lr", "lr");
-        chart(charts, STEP_TERMS_PLOT, new LinePlot("A step of alpha along -g on the monitoring subset: the"
-                + " second-order terms", "step", "change of the loss"), step, rows, FIRST_ORDER_TERM,
-                "alpha g'g (first-order decrease)", CURVATURE_TERM, "alpha^2 g'Hg / 2 (uphill when above alpha g'g)",
-                MEASURED_DECREASE, "measured decrease J(theta) - J(theta - alpha g)");
+        // Goodfellow et al. §8.2.1: the step −αg is predicted to go uphill where ½α²gᵀHg exceeds αgᵀg.
+        chart(charts, STEP_TERMS_PLOT, new LinePlot("A step -alpha g on the monitoring subset", "step",
+                "decrease of the loss"), step, rows, FIRST_ORDER_TERM, "alpha g'g", CURVATURE_TERM,
+                "alpha^2 g'Hg / 2", MEASURED_DECREASE, "measured J(theta) - J(theta - alpha g)");
         return charts;
     }
 
