@@ -4,6 +4,7 @@ import com.google.gson.JsonObject;
 import io.ravine.InvalidInputException;
 import io.ravine.backend.Backend;
 import io.ravine.diagnose.CheckpointSpectra;
+import io.ravine.diagnose.CurvatureFindings;
 import io.ravine.diagnose.CurveDoctor;
 import io.ravine.diagnose.Diagnosis;
 import io.ravine.diagnose.DiagnosisFile;
@@ -12,6 +13,7 @@ import io.ravine.diagnose.DirectionalCurvature;
 import io.ravine.diagnose.Finding;
 import io.ravine.diagnose.HessianSpectrum;
 import io.ravine.diagnose.MeasurementFindings;
+import io.ravine.diagnose.RunSettings;
 import io.ravine.io.DirectoryLock;
 import io.ravine.report.ReportFiles;
 import io.ravine.report.RunReport;
@@ -206,6 +208,10 @@ public final class DiagnoseCommand implements Callable<Integer> {
             Path ckpt = checkpoints.get(0);
             // The trainer rebuilds exactly the run's data (loading, --limit, normalization, target encoding) and
             // model; only θ comes from the checkpoint.
+            // ‖g₀‖ at the standard initialization on the diagnosis's examples: the scale on which a saddle point's
+            // gradient is "insignificant" (CurvatureFindings).
+            double referenceGradientNorm = CurvatureFindings.referenceGradientNorm(trainer.model(), config,
+                    trainer.trainingData(), options);
             // θ as stored, NaN/Inf included: what is not finite at a broken θ is part of the diagnosis.
             trainer.model().setParameters(Checkpoint.loadParametersAsStored(ckpt, trainer.mlp()));
             long step = RunDirectories.stepOf(ckpt);
@@ -218,7 +224,8 @@ public final class DiagnoseCommand implements Callable<Integer> {
             if (Files.exists(metrics)) {
                 findings.addAll(curveFindings.apply(metrics));
             }
-            findings.addAll(MeasurementFindings.from(report));
+            findings.addAll(MeasurementFindings.from(report, new CurvatureFindings.Context(
+                    RunSettings.of(config, trainer.trainingData().n()), lr, referenceGradientNorm)));
             String name = ckpt.getFileName().toString().replaceFirst("\\.safetensors$", "");
             JsonObject json = DiagnosisFile.toJson(report, new DiagnosisFile.Origin(name, step,
                     trainer.mlp().describe(), device(backend, report.precision())), lr, findings);
@@ -321,7 +328,7 @@ public final class DiagnoseCommand implements Callable<Integer> {
                 a.minEigenvalueError(), h.minEigenvalueResolved() ? "" : " (not resolved)", kappa,
                 h.maxStableLearningRate() == null ? "undefined"
                         : String.format(Locale.ROOT, "%.4g", h.maxStableLearningRate()),
-                h.saddle() ? ", negative curvature (saddle region)" : "");
+                h.saddle() ? ", negative curvature" : "");
         System.out.printf(Locale.ROOT, "  Lanczos: %d steps, %s (residual tolerance %.2g x ||H||, cap %d), floor"
                 + " %.3g = %.3g x ||H||%n", h.lanczosSteps(), a.converged() ? "converged" : "not converged",
                 a.tolerance(), a.maxSteps(), a.floor(), a.relativeFloor());

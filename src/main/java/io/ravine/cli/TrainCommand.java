@@ -3,11 +3,8 @@ package io.ravine.cli;
 import io.ravine.InvalidInputException;
 import io.ravine.backend.Backend;
 import io.ravine.backend.Devices;
-import io.ravine.data.Dataset;
 import io.ravine.diagnose.Curvature;
-import io.ravine.nn.Model;
 import io.ravine.io.OutputDirectories;
-import io.ravine.train.CurvatureProbe;
 import io.ravine.train.Divergence;
 import io.ravine.train.ResumeCheck;
 import io.ravine.train.RunDirectories;
@@ -134,7 +131,7 @@ public final class TrainCommand implements Callable<Integer> {
             } else if (dir == null) {
                 dir = OutputDirectories.createFresh(automatic.getParent(), automatic.getFileName().toString());
             }
-            trainer.optRunDirectory(dir).optOverwrite(overwrite).optCurvatureProbe(TrainCommand::curvature);
+            trainer.optRunDirectory(dir).optOverwrite(overwrite).optCurvatureProbe(Curvature::probe);
             if (!progress.equals("auto")) {
                 trainer.optProgressBar(progress.equals("on"));
             }
@@ -206,11 +203,6 @@ public final class TrainCommand implements Callable<Integer> {
         return new InvalidInputException(length + ": the run in " + dir + " has already done " + done + " steps;"
                 + " resuming cannot shorten a run (give --steps " + done + " or more, or start a new run with"
                 + " --run-dir)");
-    }
-
-    private static CurvatureProbe.Measurement curvature(Model model, Dataset subset, int capacity) {
-        Curvature.AlongGradient c = Curvature.alongGradient(model, subset, capacity);
-        return new CurvatureProbe.Measurement(c.gradientNorm(), c.gHg(), c.optimalStep());
     }
 
     private boolean matched(String option) {

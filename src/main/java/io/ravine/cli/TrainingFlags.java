@@ -127,8 +127,9 @@ public final class TrainingFlags {
     @Option(names = "--monitor-size", description = "examples in the fixed monitoring subset (default 2000)")
     int monitorSize = 2000;
 
-    @Option(names = "--diagnose-every", description = "log gᵀHg and the optimal step ε* every N steps (one"
-            + " Hessian-vector product on the monitoring subset)")
+    @Option(names = "--diagnose-every", description = "log gᵀg, gᵀHg, the optimal step ε* and the predicted and"
+            + " measured change of a step of α on the monitoring subset every N steps (one gradient, one"
+            + " Hessian-vector product and one forward pass)")
     int diagnoseEvery;
 
     /**

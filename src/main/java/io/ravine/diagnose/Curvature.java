@@ -62,6 +62,33 @@ public final class Curvature {
         }
     }
 
+    /**
+     * {@code train --diagnose-every N}'s probe ({@link io.ravine.train.CurvatureProbe}, as {@code Curvature::probe}):
+     * ‖g‖, gᵀHg and ε* on {@code subset}, and for a step of {@code step} along −g the predicted change
+     * ½α²gᵀHg − αgᵀg against the measured J(θ − αg) − J(θ) (one more forward pass over the subset). One gradient,
+     * one Hessian-vector product; θ is left exactly as it was, bit for bit.
+     *
+     * @param model the model being trained
+     * @param subset the monitoring subset
+     * @param capacity rows per chunk
+     * @param step α of the step to check (NaN or ≤ 0: none)
+     * @return the measurement
+     */
+    public static io.ravine.train.CurvatureProbe.Measurement probe(Model model, Dataset subset, int capacity,
+            double step) {
+        try (HessianVectorProduct hvp = new HessianVectorProduct(model, subset, capacity)) {
+            Backend b = hvp.backend();
+            try (Tensor g = b.allocateVector(hvp.dimension()); Tensor hg = b.allocateVector(hvp.dimension())) {
+                double j0 = hvp.lossAndGradient(g);
+                AlongGradient a = curvatureAlong(hvp, g, hg);
+                boolean check = Double.isFinite(step) && step > 0;
+                return new io.ravine.train.CurvatureProbe.Measurement(a.gradientNorm(), a.gHg(), a.optimalStep(),
+                        check ? step : Double.NaN, check ? predictedChange(a, step) : Double.NaN,
+                        check ? hvp.lossAt(g, -step) - j0 : Double.NaN);
+            }
+        }
+    }
+
     /** The same with an existing product (its scratch vectors reused; two more P-vectors allocated). */
     public static AlongGradient alongGradient(HessianVectorProduct hvp) {
         Backend b = hvp.backend();

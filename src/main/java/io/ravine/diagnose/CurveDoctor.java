@@ -14,22 +14,30 @@ import java.util.Map;
 
 /**
  * Reads a run's training curves and names the learning-rate problems of the lectures' table (Grosse, CSC321
- * lecture 8, §4.4–4.6 and §4.9) that they show, each with the numbers that triggered it:
+ * lecture 8, §4.4–4.6 and §4.9; Grosse &amp; Ba, lectures 7–8) that they show, each with the numbers that triggered it
+ * and advice fitted to the run's settings ({@link Advice}):
  * <ul>
  *   <li>{@value #SLOW_PROGRESS}: "slow, linear training curve": the monitoring loss falls in a straight line and
  *       has not begun to level off; workaround: increase α;</li>
  *   <li>{@value #INSTABILITY}: "cost increases": a loss became NaN/Inf, the monitoring loss blew up to more than
- *       {@link Divergence#BLOW_UP_FACTOR} × its value at θ₀ (the trainer's own rule, {@link Divergence#check}), or it
- *       climbed well above its best value; workaround: decrease α;</li>
+ *       {@link Divergence#BLOW_UP_FACTOR} × its value at θ₀ (the trainer's own rule, {@link Divergence#check}), it
+ *       climbed well above its best value, its late-half average is above its value at θ₀, or its late-half trend
+ *       rises beyond its scatter; workaround: decrease α;</li>
  *   <li>{@value #OSCILLATION}: a systematic effect of the cost surface: the monitoring loss (a fixed subset, so no
- *       sampling noise) goes up and down on alternate logged steps; workaround: decrease α, momentum;</li>
- *   <li>{@value #FLUCTUATION}: an effect of stochastic gradients: late in training the mini-batch loss scatters
- *       widely around a flat trend, and so does the monitoring loss (so θ itself is moving about, not only the
- *       batches differing); workaround: decay α late, or average the iterates.</li>
+ *       sampling noise) goes up and down on alternate logged steps, or, in a full-batch run (no gradient noise at
+ *       all), scatters around a flat trend; workaround: decrease α, momentum;</li>
+ *   <li>{@value #FLUCTUATION}: an effect of stochastic gradients, so only in a mini-batch run and only where neither
+ *       instability nor oscillation was found (those are α too large; fluctuation is what remains at a good α):
+ *       late in training the mini-batch loss scatters widely around a trend that is not rising, and so does the
+ *       monitoring loss (so θ itself is moving about, not only the batches differing); workaround: decay α late, or
+ *       average the iterates.</li>
  * </ul>
  * The curves are {@code metrics.csv}'s {@code batch_loss} (the loss of each logged step's mini-batch) and
- * {@code train_loss} (the loss on a fixed, seeded monitoring subset, so it moves only when θ moves). A finding is a
- * hint, as in the lectures: oscillations in weight space need not show in the curve at all.
+ * {@code train_loss} (the loss on a fixed, seeded monitoring subset, so it moves only when θ moves). Whether the run
+ * had mini-batch noise comes from its configuration (batch size against the training set), or, for a metrics file
+ * alone, from its {@code epoch} column (step / epoch is the number of batches per epoch: 1 exactly for full batch).
+ * Rows of {@code train --diagnose-every} add {@link CurvatureFindings#UPHILL_STEP} where α was above 2ε*. A finding
+ * is a hint, as in the lectures: oscillations in weight space need not show in the curve at all.
  */
 public final class CurveDoctor {
     public static final String SLOW_PROGRESS = "slow_progress";
@@ -102,14 +110,28 @@ public final class CurveDoctor {
      */
     static final double FLUCTUATION_MIN_MONITOR_SCATTER = 0.02;
 
-    /** "Flat" trend: over the late half it moves by less than this share of its level, ... */
+    /**
+     * "Flat" trend: over the late half it moves by less than this share of its level, ... A trend that rises by
+     * more than this is never flat: a loss going up is not noise around a plateau.
+     */
     static final double FLAT_MAX_CHANGE = 0.1;
 
     /**
-     * ... or by less than this many residual standard deviations: the drift is lost in the scatter, which is when
-     * the lecture says to decay α (progress "on average" no longer shows through the noise).
+     * ... or falls by less than this many residual standard deviations: the drift is lost in the scatter, which is
+     * when the lecture says to decay α (progress "on average" no longer shows through the noise). A late trend that
+     * rises by more than this many residual standard deviations (and by more than {@link #FLAT_MAX_CHANGE} of its
+     * level) is instability: the cost increases, beyond its scatter.
      */
     static final double FLAT_MAX_DRIFT_IN_SCATTER = 2.0;
+
+    /**
+     * The monitoring loss's average over the late half of the run above this multiple of its value at θ₀ is
+     * instability: on the lectures' quadratic each step multiplies an eigen-direction's error by (1 − αλ), which
+     * never grows for αλ ≤ 2, so a stable run's loss does not end above where it started; averaging over the late
+     * half keeps a few noisy points from counting. (Adam at lr 0.1 on the embedded data jumps to 11 × its start and
+     * stays near it: below the trainer's blow-up rule, but worse than θ₀.)
+     */
+    static final double INSTABILITY_ABOVE_START = 1.0;
 
     private CurveDoctor() {
     }
@@ -122,10 +144,13 @@ public final class CurveDoctor {
      * the monitoring loss at θ₀ (metrics.csv's row of step 0), the blow-up rule's reference; NaN when unknown.
      */
     public record Curves(double[] step, double[] batchLoss, double[] trainLoss, double[] gradNorm,
-            double startLoss) {
+            double startLoss, RunSettings.Batching batching) {
         public Curves {
             if (step == null) {
                 throw new IllegalArgumentException("curves need their steps");
+            }
+            if (batching == null) {
+                batching = RunSettings.Batching.UNKNOWN;
             }
             for (double[] s : new double[][] {batchLoss, trainLoss, gradNorm}) {
                 if (s != null && s.length != step.length) {
@@ -135,9 +160,19 @@ public final class CurveDoctor {
             }
         }
 
+        /** Curves of a run whose batching is unknown (read as mini-batch: fluctuation is possible). */
+        public Curves(double[] step, double[] batchLoss, double[] trainLoss, double[] gradNorm, double startLoss) {
+            this(step, batchLoss, trainLoss, gradNorm, startLoss, RunSettings.Batching.UNKNOWN);
+        }
+
         /** Curves without a starting loss. */
         public Curves(double[] step, double[] batchLoss, double[] trainLoss, double[] gradNorm) {
             this(step, batchLoss, trainLoss, gradNorm, Double.NaN);
+        }
+
+        /** The same curves of a run with the given batching. */
+        public Curves withBatching(RunSettings.Batching b) {
+            return new Curves(step, batchLoss, trainLoss, gradNorm, startLoss, b);
         }
 
         /** Curves without a gradient-norm column or a starting loss. */
@@ -151,11 +186,21 @@ public final class CurveDoctor {
     }
 
     /**
-     * Diagnoses a run's {@code metrics.csv} (as {@link MetricsLog} writes it).
+     * Diagnoses a run's {@code metrics.csv} (as {@link MetricsLog} writes it), with the settings of the
+     * {@code config.json} beside it where there is a readable one ({@link RunSettings#near}).
      *
      * @throws InvalidInputException if the file is missing, malformed or has no {@code step} column
      */
     public static List<Finding> fromMetrics(Path metricsCsv) {
+        return fromMetrics(metricsCsv, RunSettings.near(metricsCsv));
+    }
+
+    /**
+     * Diagnoses a run's {@code metrics.csv} trained with {@code run} (null: unknown).
+     *
+     * @throws InvalidInputException if the file is missing, malformed or has no {@code step} column
+     */
+    public static List<Finding> fromMetrics(Path metricsCsv, RunSettings run) {
         if (!Files.isRegularFile(metricsCsv)) {
             throw new InvalidInputException("no metrics file " + metricsCsv);
         }
@@ -168,15 +213,25 @@ public final class CurveDoctor {
         if (!rows.isEmpty() && !rows.get(0).containsKey("step")) {
             throw new InvalidInputException(metricsCsv + " has no 'step' column");
         }
-        return fromRows(rows);
+        return fromRows(rows, run);
+    }
+
+    /** {@link #fromRows(List, RunSettings)} for a run whose settings are unknown. */
+    public static List<Finding> fromRows(List<Map<String, Double>> rows) {
+        return fromRows(rows, null);
     }
 
     /**
-     * Diagnoses rows of column name → value (NaN where empty), as {@link MetricsLog#read} returns them. A first row
-     * of step 0 (the trainer's, at θ₀, before any update) gives the starting monitoring loss and is not part of the
-     * curves' shape.
+     * Diagnoses rows of column name → value (NaN where empty), as {@link MetricsLog#read} returns them, of a run
+     * trained with {@code run} (null: unknown; the batching is then inferred from the {@code epoch} column). A first
+     * row of step 0 (the trainer's, at θ₀, before any update) gives the starting monitoring loss and is not part of
+     * the curves' shape. Rows with curvature columns ({@code train --diagnose-every}) add
+     * {@link CurvatureFindings#fromRows}' finding after the curves'.
      */
-    public static List<Finding> fromRows(List<Map<String, Double>> rows) {
+    public static List<Finding> fromRows(List<Map<String, Double>> rows, RunSettings run) {
+        List<Map<String, Double>> all = rows;
+        RunSettings.Batching batching = run != null && run.batching() != RunSettings.Batching.UNKNOWN
+                ? run.batching() : inferBatching(rows);
         double startLoss = Double.NaN;
         if (!rows.isEmpty() && Double.valueOf(0).equals(rows.get(0).get("step"))) {
             startLoss = rows.get(0).getOrDefault("train_loss", Double.NaN);
@@ -200,12 +255,44 @@ public final class CurveDoctor {
             anyTrain |= r.containsKey("train_loss");
             anyGrad |= r.containsKey("grad_norm");
         }
-        return diagnose(new Curves(step, anyBatch ? batch : null, anyTrain ? train : null, anyGrad ? grad : null,
-                startLoss));
+        List<Finding> findings = new ArrayList<>(diagnose(new Curves(step, anyBatch ? batch : null,
+                anyTrain ? train : null, anyGrad ? grad : null, startLoss, batching), run));
+        Finding uphill = CurvatureFindings.fromRows(all, run);
+        if (uphill != null) {
+            findings.add(uphill);
+        }
+        return findings;
     }
 
-    /** Diagnoses in-memory curves; the findings come in the order of the class comment's list. */
+    /**
+     * Full batch where every row's step / epoch is 1 (one batch per epoch), mini-batch where it is more; unknown
+     * without an {@code epoch} column.
+     */
+    static RunSettings.Batching inferBatching(List<Map<String, Double>> rows) {
+        boolean any = false;
+        for (Map<String, Double> r : rows) {
+            double s = r.getOrDefault("step", Double.NaN);
+            double e = r.getOrDefault("epoch", Double.NaN);
+            if (s > 0 && e > 0 && Double.isFinite(s) && Double.isFinite(e)) {
+                any = true;
+                if (Math.abs(s / e - 1) > 1e-6) {
+                    return RunSettings.Batching.MINI_BATCH;
+                }
+            }
+        }
+        return any ? RunSettings.Batching.FULL_BATCH : RunSettings.Batching.UNKNOWN;
+    }
+
+    /** Diagnoses in-memory curves of a run whose settings are unknown. */
     public static List<Finding> diagnose(Curves curves) {
+        return diagnose(curves, null);
+    }
+
+    /**
+     * Diagnoses in-memory curves of a run trained with {@code run} (null: unknown); the findings come in the order
+     * of the class comment's list.
+     */
+    public static List<Finding> diagnose(Curves curves, RunSettings run) {
         List<Finding> findings = new ArrayList<>();
         double[] step = curves.step();
         int n = step.length;
@@ -228,31 +315,49 @@ public final class CurveDoctor {
         }
         Series batch = curves.batchLoss() == null ? Series.EMPTY : Series.of(step, curves.batchLoss(), firstBad);
 
-        Finding slow = slowProgress(smooth, smoothName);
+        Finding slow = slowProgress(smooth, smoothName, run);
         if (slow != null) {
             findings.add(slow);
         }
-        // The earliest sign wins: a blow-up past the trainer's rule before a NaN, else the NaN, else a rise.
-        Finding unstable = blowUp(curves, firstBad);
+        // The earliest sign wins: a blow-up past the trainer's rule before a NaN, else the NaN, else a rise from the
+        // curve's low, else a late half above the start, else a late trend rising beyond its scatter.
+        Finding unstable = blowUp(curves, firstBad, run);
+        if (unstable == null && firstBad < n) {
+            unstable = nonFinite(curves, firstBad, smooth, run);
+        }
         if (unstable == null) {
-            unstable = firstBad < n ? nonFinite(curves, firstBad, smooth) : rise(smooth, smoothName);
+            unstable = rise(smooth, smoothName, run);
+        }
+        if (unstable == null) {
+            unstable = aboveStart(smooth, smoothName, curves.startLoss(), run);
+        }
+        if (unstable == null) {
+            unstable = risingTrend(smooth, smoothName, run);
         }
         if (unstable != null) {
             findings.add(unstable);
         }
-        Finding oscillation = oscillation(smooth, smoothName);
+        boolean fullBatch = curves.batching() == RunSettings.Batching.FULL_BATCH;
+        Finding oscillation = oscillation(smooth, smoothName, run);
+        if (oscillation == null && fullBatch && unstable == null) {
+            oscillation = deterministicScatter(smooth, smoothName, run);
+        }
         if (oscillation != null) {
             findings.add(oscillation);
         }
-        Finding fluctuation = fluctuation(batch, curves.trainLoss() == null ? Series.EMPTY
-                : Series.of(step, curves.trainLoss(), firstBad));
-        if (fluctuation != null) {
-            findings.add(fluctuation);
+        // Fluctuation is the noise of stochastic gradients: none without mini-batches, and only at an α that is not
+        // already too large (instability, oscillation), around a trend that is not rising.
+        if (!fullBatch && unstable == null && oscillation == null) {
+            Finding fluctuation = fluctuation(batch, curves.trainLoss() == null ? Series.EMPTY
+                    : Series.of(step, curves.trainLoss(), firstBad), run);
+            if (fluctuation != null) {
+                findings.add(fluctuation);
+            }
         }
         return findings;
     }
 
-    private static Finding nonFinite(Curves c, int bad, Series smooth) {
+    private static Finding nonFinite(Curves c, int bad, Series smooth, RunSettings run) {
         boolean lossBad = c.batchLoss() != null && !Double.isFinite(c.batchLoss()[bad])
                 || c.trainLoss() != null && Double.isInfinite(c.trainLoss()[bad]);
         // A finite loss with an infinite gradient: what overflowed is the gradient.
@@ -265,11 +370,11 @@ public final class CurveDoctor {
                 whole(smooth.x[smooth.size() - 1]), num(smooth.y[0]), whole(smooth.x[0]));
         return new Finding(INSTABILITY, String.format(Locale.ROOT, "the %s became %s at step %s%s", what,
                 Double.isNaN(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf", whole(c.step()[bad]), last),
-                "decrease α (the learning rate)");
+                Advice.forProblem(INSTABILITY, run));
     }
 
     /** The trainer's blow-up rule ({@link Divergence#check}) on the logged monitoring losses before {@code end}. */
-    private static Finding blowUp(Curves c, int end) {
+    private static Finding blowUp(Curves c, int end, RunSettings run) {
         if (c.trainLoss() == null) {
             return null;
         }
@@ -277,13 +382,13 @@ public final class CurveDoctor {
             double v = c.trainLoss()[i];
             Divergence d = Double.isFinite(v) ? Divergence.check(Math.round(c.step()[i]), v, c.startLoss()) : null;
             if (d != null) {
-                return new Finding(INSTABILITY, d.evidence(), Divergence.WORKAROUND);
+                return new Finding(INSTABILITY, d.evidence(), Advice.forProblem(INSTABILITY, run));
             }
         }
         return null;
     }
 
-    private static Finding rise(Series s, String name) {
+    private static Finding rise(Series s, String name, RunSettings run) {
         if (s.size() < MIN_POINTS) {
             return null;
         }
@@ -301,12 +406,43 @@ public final class CurveDoctor {
             return new Finding(INSTABILITY, String.format(Locale.ROOT,
                     "the %s rose from a low of %s (averaged around step %s) to %s over the last %d logged steps"
                             + " (×%.1f)", name, num(low), whole(s.x[best]), num(end), w, end / low),
-                    "decrease α (the learning rate)");
+                    Advice.forProblem(INSTABILITY, run));
         }
         return null;
     }
 
-    private static Finding slowProgress(Series s, String name) {
+    /** The late half's average above the loss at θ₀ ({@link #INSTABILITY_ABOVE_START}). */
+    private static Finding aboveStart(Series s, String name, double start, RunSettings run) {
+        if (s.size() < MIN_POINTS || !(start > 0) || !Double.isFinite(start)) {
+            return null;
+        }
+        int from = s.size() / 2;
+        double late = mean(s.y, from, s.size());
+        if (late > INSTABILITY_ABOVE_START * start) {
+            return new Finding(INSTABILITY, String.format(Locale.ROOT, "the %s averaged %s over the late half of"
+                    + " the run (from step %s), above its value %s at θ₀ (step 0; ×%.2f): training made the cost"
+                    + " worse, which a stable step (αλ ≤ 2) never does on the quadratic model", name, num(late),
+                    whole(s.x[from]), num(start), late / start), Advice.forProblem(INSTABILITY, run));
+        }
+        return null;
+    }
+
+    /**
+     * A late-half trend that rises by more than {@link #FLAT_MAX_CHANGE} of its level and by more than
+     * {@link #FLAT_MAX_DRIFT_IN_SCATTER} residual standard deviations: the cost increases beyond its scatter.
+     */
+    private static Finding risingTrend(Series s, String name, RunSettings run) {
+        Scatter t = Scatter.late(s);
+        if (t == null || !t.rising()) {
+            return null;
+        }
+        return new Finding(INSTABILITY, String.format(Locale.ROOT, "late in training (from step %s) the %s's"
+                + " trend rises by %s (%+.1f%% of its level, %.1f times its residual standard deviation %s): the"
+                + " cost increases", whole(t.from), name, num(t.change), 100 * t.change / t.level,
+                t.change / t.residualStd, num(t.residualStd)), Advice.forProblem(INSTABILITY, run));
+    }
+
+    private static Finding slowProgress(Series s, String name, RunSettings run) {
         if (s.size() < MIN_POINTS) {
             return null;
         }
@@ -322,12 +458,12 @@ public final class CurveDoctor {
                     "the %s fell from %s to %s (%.2f%%) in a straight line (R² = %.3f) and is still falling at"
                             + " the end: %s per step in the second half, %.0f%% of the first half's rate",
                     name, num(s.y[0]), num(s.y[n - 1]), 100 * drop, all.r2, num(-late.slope), 100 * ratio),
-                    "increase α (the learning rate)");
+                    Advice.forProblem(SLOW_PROGRESS, run));
         }
         return null;
     }
 
-    private static Finding oscillation(Series s, String name) {
+    private static Finding oscillation(Series s, String name, RunSettings run) {
         int n = s.size();
         if (n < MIN_POINTS) {
             return null;
@@ -350,7 +486,24 @@ public final class CurveDoctor {
                 "the %s alternates up and down between steps %s and %s: %d of %d consecutive changes flip sign,"
                         + " lag-1 autocorrelation of the detrended changes of log(loss) %.2f, amplitude %.2f%% of the loss",
                 name, whole(best.fromStep), whole(best.toStep), best.flips, best.pairs, best.rho,
-                100 * best.amplitude), "decrease α; use momentum");
+                100 * best.amplitude), Advice.forProblem(OSCILLATION, run));
+    }
+
+    /**
+     * A full-batch run's loss scattering around a trend that is not rising: with no gradient noise the scatter is the
+     * cost surface's own (lecture 8 §4.6: "oscillations are a systematic effect caused by the cost surface itself,
+     * whereas fluctuations are an effect of the stochasticity in the gradients"), so oscillation, not fluctuation.
+     */
+    private static Finding deterministicScatter(Series s, String name, RunSettings run) {
+        Scatter t = Scatter.late(s);
+        if (t == null || !t.flat() || t.relative < FLUCTUATION_MIN_MONITOR_SCATTER) {
+            return null;
+        }
+        return new Finding(OSCILLATION, String.format(Locale.ROOT, "full-batch gradient descent (no gradient"
+                + " noise), yet late in training (from step %s) the %s scatters by %.1f%% around a trend that is"
+                + " flat (%+.1f%%): a systematic up and down of the cost surface itself (gradient descent overshooting"
+                + " along its steepest directions, 1 < αλ), not the fluctuation of stochastic gradients",
+                whole(t.from), name, 100 * t.relative, 100 * t.change / t.level), Advice.forProblem(OSCILLATION, run));
     }
 
     /** Period-2 statistics of the loss differences over points [from, to) of a curve. */
@@ -395,15 +548,14 @@ public final class CurveDoctor {
         }
     }
 
-    private static Finding fluctuation(Series batch, Series monitor) {
+    private static Finding fluctuation(Series batch, Series monitor, RunSettings run) {
         Scatter b = Scatter.late(batch);
         Scatter m = Scatter.late(monitor);
         if (b == null && m == null) {
             return null;
         }
         Scatter trendSource = m != null ? m : b;
-        boolean flat = Math.abs(trendSource.change) <= FLAT_MAX_CHANGE * Math.abs(trendSource.level)
-                || Math.abs(trendSource.change) <= FLAT_MAX_DRIFT_IN_SCATTER * trendSource.residualStd;
+        boolean flat = trendSource.flat();
         boolean batchScatters = b == null || b.relative >= FLUCTUATION_MIN_BATCH_SCATTER;
         boolean monitorScatters = m == null || m.relative >= FLUCTUATION_MIN_MONITOR_SCATTER;
         if (flat && batchScatters && monitorScatters) {
@@ -419,8 +571,12 @@ public final class CurveDoctor {
                 ev.append(b != null ? " and " : "").append(String.format(Locale.ROOT,
                         "the monitoring loss (fixed subset) by %.1f%%", 100 * m.relative));
             }
-            return new Finding(FLUCTUATION, ev.append(" (residual std / trend)").toString(),
-                    "decay α late (--schedule exp:T0:TAU) or average the iterates (--ema τ)");
+            ev.append(" (residual std / trend)");
+            if (run != null && run.batching() == RunSettings.Batching.MINI_BATCH) {
+                ev.append(String.format(Locale.ROOT, "; mini-batches of %d of %d examples, so the gradients are"
+                        + " noisy", run.batchSize(), run.trainExamples()));
+            }
+            return new Finding(FLUCTUATION, ev.toString(), Advice.forProblem(FLUCTUATION, run));
         }
         return null;
     }
@@ -492,6 +648,20 @@ public final class CurveDoctor {
             double change = f.slope * (s.x[n - 1] - s.x[from]);
             return new Scatter(s.x[from], level, change, f.residualStd / Math.max(Math.abs(level),
                     Double.MIN_NORMAL), f.residualStd);
+        }
+
+        /**
+         * Not rising by more than {@link #FLAT_MAX_CHANGE} of the level, and either within that share or falling by
+         * no more than {@link #FLAT_MAX_DRIFT_IN_SCATTER} residual standard deviations (a fall lost in the scatter).
+         */
+        boolean flat() {
+            double limit = FLAT_MAX_CHANGE * Math.abs(level);
+            return change <= limit && (change >= -limit || -change <= FLAT_MAX_DRIFT_IN_SCATTER * residualStd);
+        }
+
+        /** Rising by more than {@link #FLAT_MAX_CHANGE} of the level and {@link #FLAT_MAX_DRIFT_IN_SCATTER} σ. */
+        boolean rising() {
+            return change > FLAT_MAX_CHANGE * Math.abs(level) && change > FLAT_MAX_DRIFT_IN_SCATTER * residualStd;
         }
     }
 

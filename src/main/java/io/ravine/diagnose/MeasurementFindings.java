@@ -7,7 +7,9 @@ import java.util.Locale;
 /**
  * The lectures' problems that measurements at θ reveal (Grosse, lecture 8, table of problems, diagnostics and
  * workarounds): dead and saturated units from the activation statistics, symmetries from the weights,
- * ill-conditioning from the Hessian's spectrum. Each finding names its evidence.
+ * ill-conditioning from the Hessian's spectrum; then saddle point or negative curvature and the learning rate against
+ * the curvature ({@link CurvatureFindings}). Each finding names its evidence; its advice is {@link Advice}'s for the
+ * run's settings.
  */
 public final class MeasurementFindings {
     /**
@@ -26,6 +28,12 @@ public final class MeasurementFindings {
      */
     public static final double CONDITION_THRESHOLD = 1e3;
 
+    public static final String DEAD_UNITS = "dead_units";
+    public static final String SATURATED_UNITS = "saturated_units";
+    public static final String SYMMETRY = "symmetry";
+    public static final String ILL_CONDITIONING = "ill_conditioning";
+
+    /** The lectures' workarounds as they stand, for a run whose settings are unknown ({@link Advice}). */
     public static final String DEAD_WORKAROUND = "initial scale of W; ReLU bias 0.1 (or Xavier scale)";
     public static final String SATURATED_WORKAROUND = "initial scale of W (Xavier); ReLU";
     public static final String SYMMETRY_WORKAROUND = "initialize W randomly";
@@ -39,9 +47,23 @@ public final class MeasurementFindings {
     private MeasurementFindings() {
     }
 
+    /** The findings of a diagnosis of a run whose settings, learning rate and θ₀ are unknown. */
     public static List<Finding> from(Diagnosis.Report r) {
+        return from(r, CurvatureFindings.Context.UNKNOWN);
+    }
+
+    /**
+     * The findings of a diagnosis, their advice fitted to the run ({@link Advice}), followed by
+     * {@link CurvatureFindings}'.
+     *
+     * @param r the diagnosis
+     * @param c the run's settings, α at the diagnosed step and ‖g(θ₀)‖ on the same examples, where known
+     * @return the findings
+     */
+    public static List<Finding> from(Diagnosis.Report r, CurvatureFindings.Context c) {
+        RunSettings run = c.run();
         List<Finding> out = new ArrayList<>();
-        Finding broken = nonFinite(r);
+        Finding broken = nonFinite(r, run);
         if (broken != null) {
             out.add(broken);
         }
@@ -56,14 +78,14 @@ public final class MeasurementFindings {
             }
         }
         if (!dead.isEmpty()) {
-            out.add(new Finding("dead_units", "ReLU units never active on " + r.subsetSize() + " examples: "
-                    + String.join("; ", dead), DEAD_WORKAROUND));
+            out.add(new Finding(DEAD_UNITS, "ReLU units never active on " + r.subsetSize() + " examples: "
+                    + String.join("; ", dead), Advice.forProblem(DEAD_UNITS, run)));
         }
         if (!saturated.isEmpty()) {
-            out.add(new Finding("saturated_units", String.format(Locale.ROOT,
+            out.add(new Finding(SATURATED_UNITS, String.format(Locale.ROOT,
                     "units within %.1f%% of an end of their range on >= %.0f%% of %d examples: %s",
                     100 * UnitStatistics.SATURATION_MARGIN, 100 * UnitStatistics.SATURATED_EXAMPLE_SHARE,
-                    r.subsetSize(), String.join("; ", saturated)), SATURATED_WORKAROUND));
+                    r.subsetSize(), String.join("; ", saturated)), Advice.forProblem(SATURATED_UNITS, run)));
         }
         UnitSymmetry.Result sym = r.symmetry();
         if (sym.duplicatePairs() > 0) {
@@ -79,7 +101,7 @@ public final class MeasurementFindings {
                 ev.append(" (e.g. layer ").append(p.layer()).append(" units ").append(p.unitA()).append(" and ")
                         .append(p.unitB()).append(')');
             }
-            out.add(new Finding("symmetry", ev.toString(), SYMMETRY_WORKAROUND));
+            out.add(new Finding(SYMMETRY, ev.toString(), Advice.forProblem(SYMMETRY, run)));
         }
         HessianSpectrum h = r.hessian();
         List<String> why = new ArrayList<>();
@@ -87,16 +109,13 @@ public final class MeasurementFindings {
         if (kappa != null) {
             why.add(kappa);
         }
-        if (h.saddle()) {
-            why.add(String.format(Locale.ROOT, "negative curvature (saddle region): lambda_min %.4g against"
-                    + " lambda_max %.4g, %d negative Ritz values", h.minEigenvalue(), h.maxEigenvalue(),
-                    h.negativeEigenvalues().length));
-        }
+        // Negative curvature is CurvatureFindings' (saddle point or not), not ill-conditioning.
         if (!why.isEmpty()) {
-            out.add(new Finding("ill_conditioning", String.join("; ", why) + String.format(Locale.ROOT,
+            out.add(new Finding(ILL_CONDITIONING, String.join("; ", why) + String.format(Locale.ROOT,
                     " (%d Lanczos steps on %d examples)", h.lanczosSteps(), r.subsetSize()),
-                    ILL_CONDITIONING_WORKAROUND));
+                    Advice.forProblem(ILL_CONDITIONING, run)));
         }
+        out.addAll(CurvatureFindings.from(r, c));
         return out;
     }
 
@@ -132,7 +151,7 @@ public final class MeasurementFindings {
      * Hessian-vector product or a vector that could not be normalised stops it), the hidden layers' outputs. Null
      * when everything is finite.
      */
-    static Finding nonFinite(Diagnosis.Report r) {
+    static Finding nonFinite(Diagnosis.Report r, RunSettings run) {
         List<String> what = new ArrayList<>();
         if (r.nonFiniteParameters() > 0) {
             what.add(String.format(Locale.ROOT, "θ holds %d NaN/Inf values", r.nonFiniteParameters()));
@@ -161,7 +180,7 @@ public final class MeasurementFindings {
         if (what.isEmpty()) {
             return null;
         }
-        return new Finding(NON_FINITE, String.join("; ", what), NON_FINITE_WORKAROUND);
+        return new Finding(NON_FINITE, String.join("; ", what), Advice.forProblem(NON_FINITE, run));
     }
 
     private static String layerText(UnitStatistics.Layer l, int count, double fraction) {

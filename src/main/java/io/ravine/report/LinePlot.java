@@ -46,6 +46,11 @@ public final class LinePlot {
         return this;
     }
 
+    /** The series' names (legends), in the order added. */
+    java.util.List<String> seriesNames() {
+        return new ArrayList<>(series.keySet());
+    }
+
     public LinePlot logX() {
         logX = true;
         return this;

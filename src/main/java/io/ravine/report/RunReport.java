@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * ({@code summary.json}), the configuration ({@code config.json}), training curves drawn from {@code metrics.csv}
  * into {@code plots/}, and the diagnosis ({@code diagnosis.json} and its plots) when there is one. Each part is
  * optional: a missing or unreadable file becomes a line in the report saying so, never a failure, so the trainer
- * can call this at the end of every run. Cost: reading the files and drawing at most five charts.
+ * can call this at the end of every run. Cost: reading the files and drawing at most six charts.
  */
 public final class RunReport {
     private static final Logger LOG = LoggerFactory.getLogger(RunReport.class);
@@ -34,6 +34,8 @@ public final class RunReport {
     public static final String GRADIENT_NORM_PLOT = "grad-norm.png";
     public static final String LEARNING_RATE_PLOT = "learning-rate.png";
     public static final String CURVATURE_PLOT = "curvature-along-gradient.png";
+    /** The two terms of the second-order model of a step −αg and the measured decrease (--diagnose-every). */
+    public static final String STEP_TERMS_PLOT = "step-second-order-terms.png";
 
     private static final int MARKER_POINTS = 30;
 
@@ -121,27 +123,73 @@ public final class RunReport {
             page.paragraph("metrics.csv has no rows yet.");
             return;
         }
-        double[] step = column(rows, "step");
-        plot(page, plots, LOSS_PLOT, new LinePlot("Loss", "step", "loss"), step, rows,
-                "batch_loss", "mini-batch", "train_loss", "monitoring subset", "test_loss", "test",
-                "ema_test_loss", "test (iterate average)");
-        plot(page, plots, ACCURACY_PLOT, new LinePlot("Test accuracy", "step", "accuracy"), step, rows,
-                "test_accuracy", "test", "ema_test_accuracy", "test (iterate average)");
-        plot(page, plots, GRADIENT_NORM_PLOT, new LinePlot("Gradient norm", "step", "||g||"), step, rows,
-                "grad_norm", "mini-batch gradient");
-        plot(page, plots, LEARNING_RATE_PLOT, new LinePlot("Learning rate", "step", "lr"), step, rows,
-                "lr", "lr");
-        plot(page, plots, CURVATURE_PLOT, new LinePlot("Curvature along the gradient", "step", "value"),
-                step, rows, "gHg", "g'Hg", "optimal_step", "optimal step g'g/g'Hg", "lr", "lr");
+        for (Map.Entry<String, LinePlot> c : curveCharts(rows).entrySet()) {
+            if (c.getValue().write(plots.resolve(c.getKey()))) {
+                page.image("plots/" + c.getKey(), c.getKey());
+            } else {
+                page.paragraph("(" + c.getKey() + " could not be drawn; the warning on stderr says why)");
+            }
+        }
     }
 
     /**
-     * Draws the named columns (pairs of column, legend) if any has a finite value, and links the chart. The y axis is
-     * logarithmic where the positive values span more than a decade (a log axis within one decade gets no labels);
-     * sparse series (at most {@link #MARKER_POINTS} points, e.g. one test evaluation per epoch) get markers, so a
-     * single point still shows.
+     * The training-curve charts of metrics rows, by file name in plots/, in the report's order; a chart whose
+     * columns hold no finite value is left out.
      */
-    private static void plot(HtmlPage page, Path plots, String file, LinePlot chart, double[] step,
+    static Map<String, LinePlot> curveCharts(List<Map<String, Double>> rows) {
+        double[] step = column(rows, "step");
+        derive(rows);
+        Map<String, LinePlot> charts = new java.util.LinkedHashMap<>();
+        chart(charts, LOSS_PLOT, new LinePlot("Loss", "step", "loss"), step, rows,
+                "batch_loss", "mini-batch", "train_loss", "monitoring subset", "test_loss", "test",
+                "ema_test_loss", "test (iterate average)");
+        chart(charts, ACCURACY_PLOT, new LinePlot("Test accuracy", "step", "accuracy"), step, rows,
+                "test_accuracy", "test", "ema_test_accuracy", "test (iterate average)");
+        // The mini-batch norm never approaches zero (it carries the batch's sampling noise); the monitoring subset's,
+        // logged by --diagnose-every, is the one the DL book's test (§8.2.2) reads: does it shrink toward 0?
+        chart(charts, GRADIENT_NORM_PLOT, new LinePlot("Gradient norm", "step", "||g||"), step, rows,
+                "grad_norm", "mini-batch", SUBSET_GRADIENT_NORM, "monitoring subset, sqrt(g'g)");
+        chart(charts, LEARNING_RATE_PLOT, new LinePlot("Learning rate", "step", "lr"), step, rows, "lr", "lr");
+        chart(charts, CURVATURE_PLOT, new LinePlot("Curvature along the gradient", "step", "value"),
+                step, rows, "gHg", "g'Hg", "optimal_step", "optimal step g'g/g'Hg", "lr", "lr");
+        // Goodfellow et al. §8.2.1: the step −αg is predicted to go uphill where ½α²gᵀHg exceeds αgᵀg.
+        chart(charts, STEP_TERMS_PLOT, new LinePlot("A step -alpha g on the monitoring subset", "step",
+                "decrease of the loss"), step, rows, FIRST_ORDER_TERM, "alpha g'g", CURVATURE_TERM,
+                "alpha^2 g'Hg / 2", MEASURED_DECREASE, "measured J(theta) - J(theta - alpha g)");
+        return charts;
+    }
+
+    /** Series derived from metrics.csv's columns (added to each row under these names). */
+    private static final String SUBSET_GRADIENT_NORM = "(subset gradient norm)";
+    private static final String FIRST_ORDER_TERM = "(alpha g'g)";
+    private static final String CURVATURE_TERM = "(alpha^2 g'Hg / 2)";
+    private static final String MEASURED_DECREASE = "(measured decrease)";
+
+    /**
+     * From a row of --diagnose-every: √gᵀg, and the Goodfellow et al. §8.2.1 terms of the predicted change
+     * ½α²gᵀHg − αgᵀg with the row's α, beside the measured decrease −{@code actual_change}. NaN elsewhere.
+     */
+    private static void derive(List<Map<String, Double>> rows) {
+        for (Map<String, Double> r : rows) {
+            double gg = r.getOrDefault("gg", Double.NaN);
+            double ghg = r.getOrDefault("gHg", Double.NaN);
+            double lr = r.getOrDefault("lr", Double.NaN);
+            double actual = r.getOrDefault("actual_change", Double.NaN);
+            r.put(SUBSET_GRADIENT_NORM, gg >= 0 ? Math.sqrt(gg) : Double.NaN);
+            boolean checked = Double.isFinite(r.getOrDefault("predicted_change", Double.NaN));
+            r.put(FIRST_ORDER_TERM, checked ? lr * gg : Double.NaN);
+            r.put(CURVATURE_TERM, checked ? 0.5 * lr * lr * ghg : Double.NaN);
+            r.put(MEASURED_DECREASE, checked ? -actual : Double.NaN);
+        }
+    }
+
+    /**
+     * Adds the chart of the named columns (pairs of column, legend) to {@code charts} if any has a finite value. The
+     * y axis is logarithmic where the positive values span more than a decade (a log axis within one decade gets no
+     * labels); sparse series (at most {@link #MARKER_POINTS} points, e.g. one test evaluation per epoch) get markers,
+     * so a single point still shows.
+     */
+    private static void chart(Map<String, LinePlot> charts, String file, LinePlot chart, double[] step,
             List<Map<String, Double>> rows, String... columnsAndNames) {
         boolean any = false;
         int fewest = Integer.MAX_VALUE;
@@ -177,11 +225,7 @@ public final class RunReport {
         if (fewest <= MARKER_POINTS) {
             chart.markers();
         }
-        if (chart.write(plots.resolve(file))) {
-            page.image("plots/" + file, file);
-        } else {
-            page.paragraph("(" + file + " could not be drawn; the warning on stderr says why)");
-        }
+        charts.put(file, chart);
     }
 
     private static void diagnosis(HtmlPage page, Path file, Path plots) throws IOException {

@@ -37,12 +37,26 @@ import org.slf4j.LoggerFactory;
 public final class MetricsLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MetricsLog.class);
 
-    /** Column names, in order. Empty cells mean "not measured at this step". */
+    /**
+     * Column names, in order. Empty cells mean "not measured at this step". {@code grad_norm} is the mini-batch
+     * gradient's norm at every logged step; {@code gg} (the monitoring subset's gᵀg), {@code gHg},
+     * {@code optimal_step} (ε* = gᵀg/gᵀHg) and {@code predicted_change}/{@code actual_change} (of the subset's loss
+     * for a step −αg with the row's {@code lr}) are {@code --diagnose-every}'s. {@code wall_seconds} stays last.
+     */
     public static final List<String> COLUMNS = List.of("step", "epoch", "lr", "batch_loss", "train_loss",
+            "test_loss", "test_accuracy", "ema_test_loss", "ema_test_accuracy", "grad_norm", "gHg", "optimal_step",
+            "gg", "predicted_change", "actual_change", "wall_seconds");
+
+    /**
+     * The columns of logs written before {@code gg}, {@code predicted_change} and {@code actual_change}: a run
+     * started then still resumes, its rows kept with those cells empty.
+     */
+    static final List<String> FORMER_COLUMNS = List.of("step", "epoch", "lr", "batch_loss", "train_loss",
             "test_loss", "test_accuracy", "ema_test_loss", "ema_test_accuracy", "grad_norm", "gHg", "optimal_step",
             "wall_seconds");
 
     private static final String HEADER = String.join(",", COLUMNS);
+    private static final String FORMER_HEADER = String.join(",", FORMER_COLUMNS);
 
     private final Path file;
     private final FileChannel out;
@@ -81,7 +95,12 @@ public final class MetricsLog implements AutoCloseable {
         StringBuilder kept = new StringBuilder(HEADER).append('\n');
         Lines lines = Lines.read(file);
         if (lines != null) {
-            if (!lines.complete().isEmpty() && !lines.complete().get(0).equals(HEADER)) {
+            List<String> columns = COLUMNS;
+            if (!lines.complete().isEmpty() && lines.complete().get(0).equals(FORMER_HEADER)) {
+                columns = FORMER_COLUMNS;
+                LOG.info("{}: written before the columns gg, predicted_change and actual_change; its rows are kept"
+                        + " with those cells empty", file);
+            } else if (!lines.complete().isEmpty() && !lines.complete().get(0).equals(HEADER)) {
                 throw new InvalidInputException(file + ": line 1: not the header of a metrics log (expected '"
                         + HEADER + "')");
             }
@@ -92,10 +111,10 @@ public final class MetricsLog implements AutoCloseable {
                 if (line.isEmpty()) {
                     continue;
                 }
-                long rowStep = checkRow(file, i + 1, line, previous);
+                long rowStep = checkRow(file, i + 1, line, previous, columns);
                 previous = rowStep;
                 if (rowStep <= step) {
-                    kept.append(line).append('\n');
+                    kept.append(columns == COLUMNS ? line : inCurrentColumns(line, columns)).append('\n');
                 } else {
                     dropped++;
                 }
@@ -113,13 +132,24 @@ public final class MetricsLog implements AutoCloseable {
         }
     }
 
-    /** Checks one complete row of our own format; returns its step. */
-    private static long checkRow(Path file, int lineNumber, String line, long previousStep) {
+    /** A row of a log with {@code columns}, its cells moved under {@link #COLUMNS} (empty where it has none). */
+    private static String inCurrentColumns(String line, List<String> columns) {
+        String[] cells = line.split(",", -1);
+        java.util.StringJoiner out = new java.util.StringJoiner(",");
+        for (String c : COLUMNS) {
+            int i = columns.indexOf(c);
+            out.add(i >= 0 ? cells[i] : "");
+        }
+        return out.toString();
+    }
+
+    /** Checks one complete row of our own format (with {@code columns}); returns its step. */
+    private static long checkRow(Path file, int lineNumber, String line, long previousStep, List<String> columns) {
         String where = file + ": line " + lineNumber + ": ";
         String[] cells = line.split(",", -1);
-        if (cells.length != COLUMNS.size()) {
+        if (cells.length != columns.size()) {
             throw new InvalidInputException(where + "damaged row: " + cells.length + " cells, expected "
-                    + COLUMNS.size() + " (only the last line may be torn by a kill)");
+                    + columns.size() + " (only the last line may be torn by a kill)");
         }
         long rowStep;
         try {
@@ -136,7 +166,7 @@ public final class MetricsLog implements AutoCloseable {
             try {
                 parseCell(cells[c]);
             } catch (NumberFormatException e) {
-                throw new InvalidInputException(where + "damaged row: " + COLUMNS.get(c) + " '"
+                throw new InvalidInputException(where + "damaged row: " + columns.get(c) + " '"
                         + abbreviate(cells[c]) + "' is not a number");
             }
         }

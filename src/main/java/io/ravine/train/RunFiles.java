@@ -117,7 +117,10 @@ final class RunFiles implements AutoCloseable {
                 test == null ? Double.NaN : test.loss(), test == null ? Double.NaN : test.accuracy(),
                 emaTest == null ? Double.NaN : emaTest.loss(), emaTest == null ? Double.NaN : emaTest.accuracy(),
                 gradNorm, curvature == null ? Double.NaN : curvature.gHg(),
-                curvature == null ? Double.NaN : curvature.optimalStep(), wallSeconds);
+                curvature == null ? Double.NaN : curvature.optimalStep(),
+                curvature == null ? Double.NaN : curvature.gg(),
+                curvature == null ? Double.NaN : curvature.predictedChange(),
+                curvature == null ? Double.NaN : curvature.actualChange(), wallSeconds);
     }
 
     /** Saves θ, optimizer state and iterate average as {@code checkpoints/NAME.safetensors}; returns its path. */

@@ -67,7 +67,8 @@ import java.lang.reflect.RecordComponent;
  * @param logEvery log the monitoring-subset loss every N steps, 0 = ten times per epoch
  * @param evalEvery evaluate on the test split every N steps, 0 = once per epoch
  * @param monitorSize size of the fixed training subset whose loss is logged
- * @param diagnoseEvery log gradient norm, gᵀHg and ε* every N steps, 0 = off
+ * @param diagnoseEvery log gᵀg, gᵀHg, ε* and the second-order check of a step on the monitoring subset every N
+ *     steps, 0 = off
  * @param learningRateTracker a DJL {@link Tracker} as the learning-rate schedule (queried with the number of
  *     completed updates, see {@link io.ravine.optim.Optimizer}); null = {@code schedule}. config.json records its
  *     description ({@link Schedules#describe}), not the object: a run with one is resumed from Java with the same
@@ -151,7 +152,8 @@ public record TrainConfig(
      * @param logEvery log the monitoring-subset loss every N steps, 0 = ten times per epoch
      * @param evalEvery evaluate on the test split every N steps, 0 = once per epoch
      * @param monitorSize size of the fixed training subset whose loss is logged
-     * @param diagnoseEvery log gradient norm, gᵀHg and ε* every N steps, 0 = off
+     * @param diagnoseEvery log gᵀg, gᵀHg, ε* and the second-order check of a step on the monitoring subset every N
+     *     steps, 0 = off
      * @param learningRateTracker a DJL {@link Tracker} as the learning-rate schedule (queried with the number of
      *     completed updates, see {@link io.ravine.optim.Optimizer}); null = {@code schedule}. config.json records its
      *     description ({@link Schedules#describe}), not the object: a run with one is resumed from Java with the same
@@ -807,7 +809,8 @@ public record TrainConfig(
         }
 
         /**
-         * Measures gᵀHg and ε* every N steps (default 0, off; needs {@link Trainer#optCurvatureProbe}).
+         * Measures gᵀg, gᵀHg, ε* and the second-order check of a step every N steps on the monitoring subset (default
+         * 0, off; needs {@link Trainer#optCurvatureProbe}, e.g. {@code io.ravine.diagnose.Curvature::probe}).
          *
          * @param n N
          * @return this builder

@@ -262,9 +262,10 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * Measures gᵀHg and ε* every {@code config.diagnoseEvery()} steps (required when that is set).
+     * Measures gᵀg, gᵀHg, ε* and the second-order check of a step of α on the monitoring subset every
+     * {@code config.diagnoseEvery()} steps (required when that is set).
      *
-     * @param probe the probe (the CLI passes io.ravine.diagnose.Curvature)
+     * @param probe the probe ({@code io.ravine.diagnose.Curvature::probe}, as the CLI passes it)
      * @return this trainer
      */
     public Trainer optCurvatureProbe(CurvatureProbe probe) {
@@ -533,7 +534,7 @@ public final class Trainer implements AutoCloseable {
         }
         if (config.diagnoseEvery() > 0 && curvatureProbe == null) {
             throw new IllegalStateException("diagnoseEvery is set but no CurvatureProbe was given"
-                    + " (optCurvatureProbe; the CLI passes io.ravine.diagnose.Curvature)");
+                    + " (optCurvatureProbe(io.ravine.diagnose.Curvature::probe), as the CLI does)");
         }
         // The batches' memory before the run directory: a batch that does not fit (on a GPU) writes nothing.
         Model.Workspace ws = allocateWorkspace(batchSize);
@@ -646,7 +647,8 @@ public final class Trainer implements AutoCloseable {
                     stepBatchLoss = batchLoss;
                     double gradNorm = Math.sqrt(backend.sumOfSquares(model.gradient()));
                     CurvatureProbe.Measurement curvature = diagnose
-                            ? curvatureProbe.measure(model, monitor, evalCapacity) : null;
+                            ? curvatureProbe.measure(model, monitor, evalCapacity, optimizer.learningRate(step))
+                            : null;
                     lastMonitorLoss = evaluate(monitor).loss();
                     // A finite blow-up (αλ > 2 somewhere) stops the run here, before this θ can be checkpointed.
                     Divergence blowUp = Divergence.check(step, lastMonitorLoss, startLoss);

@@ -52,14 +52,25 @@ class TrainCommandTest {
         for (java.util.Map<String, Double> row : rows) {
             // Step 0 is the row of θ₀ (the monitoring loss only).
             boolean due = row.get("step") > 0 && row.get("step") % 4 == 0;
-            assertEquals(due, Double.isFinite(row.get("gHg")), "gHg at step " + row.get("step"));
+            for (String c : java.util.List.of("gg", "gHg", "optimal_step", "predicted_change", "actual_change")) {
+                assertEquals(due, Double.isFinite(row.get(c)), c + " at step " + row.get("step"));
+            }
             if (due) {
                 // Early in training the loss is locally convex along g, so ε* = gᵀg / gᵀHg is a positive step.
                 assertTrue(row.get("gHg") > 0 && row.get("optimal_step") > 0, row.toString());
+                assertEquals(row.get("gg") / row.get("gHg"), row.get("optimal_step"), 1e-7 * row.get("optimal_step"));
+                // The DL book's prediction for a step of the row's α, ½α²gᵀHg − αgᵀg, against J(θ − αg) − J(θ): at
+                // Adam's default α = 1e-3 the quadratic model is accurate to well within 5%.
+                double lr = row.get("lr");
+                double predicted = 0.5 * lr * lr * row.get("gHg") - lr * row.get("gg");
+                assertEquals(predicted, row.get("predicted_change"), 1e-7 * Math.abs(predicted));
+                assertTrue(predicted < 0, row.toString());
+                assertEquals(predicted, row.get("actual_change"), 0.05 * Math.abs(predicted), row.toString());
             }
         }
         assertTrue(Files.exists(dir.resolve("report.html")));
         assertTrue(Files.exists(dir.resolve("plots/loss.png")));
+        assertTrue(Files.exists(dir.resolve("plots/" + io.ravine.report.RunReport.STEP_TERMS_PLOT)));
     }
 
     /** The acceptance run: 784-256-10 ReLU, Adam 1e-3, batch 128, two epochs of Fashion-MNIST. */

@@ -53,6 +53,38 @@ class DiagnosticsAgreementGpuTest {
         }
     }
 
+    /**
+     * {@code train --diagnose-every}'s probe runs the same backend operations on CUDA: gᵀg, gᵀHg, ε* and the
+     * predicted and measured change of a step of α agree with the CPU at the same θ, and a CUDA run logs them.
+     */
+    @Test
+    void theDiagnoseEveryProbeAgreesWithTheCpuAndACudaRunLogsIt(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path tmp) {
+        TrainConfig config = TrainConfig.builder().setData("embedded").optLimit(1000).optHidden(64).optSteps(30)
+                .optSeed(5).optDiagnoseEvery(10).optLogEvery(10).build();
+        try (Trainer reference = new Trainer(config, CpuBackend.f32()); CudaBackend cuda = CudaBackend.open(0, false);
+                Trainer device = new Trainer(config, cuda)) {
+            reference.optProgressBar(false).optCurvatureProbe(Curvature::probe).fit();
+            device.model().setParameters(reference.model().parameters());
+            Dataset subset = reference.trainingData().limit(1000);
+            io.ravine.train.CurvatureProbe.Measurement a = Curvature.probe(reference.model(), subset, 500, 0.05);
+            io.ravine.train.CurvatureProbe.Measurement b = Curvature.probe(device.model(), subset, 500, 0.05);
+            assertClose("g'g", a.gg(), b.gg(), 2 * GRADIENT);
+            assertClose("gHg", a.gHg(), b.gHg(), CURVATURE);
+            assertClose("predicted change", a.predictedChange(), b.predictedChange(), CURVATURE);
+            assertClose("actual change", a.actualChange(), b.actualChange(), CURVATURE);
+        }
+        try (CudaBackend cuda = CudaBackend.open(0, false); Trainer t = new Trainer(config, cuda)) {
+            t.optProgressBar(false).optReport(false).optCurvatureProbe(Curvature::probe)
+                    .optRunDirectory(tmp.resolve("cuda-run")).fit();
+        }
+        java.util.List<java.util.Map<String, Double>> rows = io.ravine.train.MetricsLog.read(
+                tmp.resolve("cuda-run/metrics.csv"));
+        long probed = rows.stream().filter(r -> Double.isFinite(r.get("gg")) && Double.isFinite(r.get("gHg"))
+                && Double.isFinite(r.get("actual_change"))).count();
+        assertTrue(probed == 3, "rows of steps 10, 20, 30 carry the probe: " + rows);
+    }
+
     private static void assertClose(String what, double reference, double value, double tolerance) {
         double rel = Math.abs(value - reference) / Math.abs(reference);
         assertTrue(rel <= tolerance, what + ": CUDA " + value + " vs CPU " + reference + " (relative " + rel + ")");

@@ -1,6 +1,7 @@
 package io.ravine.report;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -49,16 +50,45 @@ class RunReportTest {
         StringBuilder csv = new StringBuilder(String.join(",", MetricsLog.COLUMNS)).append('\n');
         for (int step = 10; step <= 50; step += 10) {
             // step,epoch,lr,batch_loss,train_loss,test_loss,test_accuracy,ema_test_loss,ema_test_accuracy,
-            // grad_norm,gHg,optimal_step,wall_seconds
+            // grad_norm,gHg,optimal_step,gg,predicted_change,actual_change,wall_seconds
+            double gg = 0.25 / step;
+            double ghg = 2.0 / step;
+            csv.append(step).append(",0.1,0.01,1.0,0.9,,,,,0.5,").append(ghg).append(',').append(gg / ghg).append(',')
+                    .append(gg).append(',').append(0.5e-4 * ghg - 0.01 * gg).append(',').append(-0.009 * gg)
+                    .append(',').append(step / 10.0).append('\n');
+        }
+        Files.writeString(run.resolve("metrics.csv"), csv);
+        String html = Files.readString(RunReport.write(run));
+        for (String chart : List.of(RunReport.CURVATURE_PLOT, RunReport.STEP_TERMS_PLOT,
+                RunReport.GRADIENT_NORM_PLOT)) {
+            assertTrue(Files.exists(run.resolve("plots").resolve(chart)), chart);
+            assertTrue(html.contains("plots/" + chart), chart);
+        }
+        assertFalse(Files.exists(run.resolve("plots").resolve(RunReport.ACCURACY_PLOT)), "no accuracy logged");
+        assertTrue(html.contains("No summary.json"));
+        // The gradient-norm chart shows the mini-batch norm and the monitoring subset's √gᵀg, the one that should
+        // approach zero; the step chart the two second-order terms and the measured decrease.
+        java.util.Map<String, LinePlot> charts = RunReport.curveCharts(MetricsLog.read(run.resolve("metrics.csv")));
+        assertEquals(List.of("mini-batch", "monitoring subset, sqrt(g'g)"),
+                charts.get(RunReport.GRADIENT_NORM_PLOT).seriesNames());
+        assertEquals(3, charts.get(RunReport.STEP_TERMS_PLOT).seriesNames().size());
+    }
+
+    @Test
+    void aLogFromBeforeTheSubsetColumnsGetsTheChartsItHasTheDataFor(@TempDir Path run) throws Exception {
+        StringBuilder csv = new StringBuilder("step,epoch,lr,batch_loss,train_loss,test_loss,test_accuracy,"
+                + "ema_test_loss,ema_test_accuracy,grad_norm,gHg,optimal_step,wall_seconds\n");
+        for (int step = 10; step <= 50; step += 10) {
             csv.append(step).append(",0.1,0.01,1.0,0.9,,,,,0.5,").append(2.0 / step).append(",0.1,")
                     .append(step / 10.0).append('\n');
         }
         Files.writeString(run.resolve("metrics.csv"), csv);
+        java.util.Map<String, LinePlot> charts = RunReport.curveCharts(MetricsLog.read(run.resolve("metrics.csv")));
+        assertEquals(List.of("mini-batch"), charts.get(RunReport.GRADIENT_NORM_PLOT).seriesNames());
+        assertTrue(charts.containsKey(RunReport.CURVATURE_PLOT));
+        assertFalse(charts.containsKey(RunReport.STEP_TERMS_PLOT));
         String html = Files.readString(RunReport.write(run));
-        assertTrue(Files.exists(run.resolve("plots").resolve(RunReport.CURVATURE_PLOT)));
         assertTrue(html.contains("plots/" + RunReport.CURVATURE_PLOT));
-        assertFalse(Files.exists(run.resolve("plots").resolve(RunReport.ACCURACY_PLOT)), "no accuracy logged");
-        assertTrue(html.contains("No summary.json"));
     }
 
     @Test

@@ -21,9 +21,9 @@ class MetricsLogTest {
     @TempDir
     Path dir;
 
-    /** A complete row of step {@code step}, as MetricsLog writes it (13 cells, some empty). */
+    /** A complete row of step {@code step}, as MetricsLog writes it (16 cells, some empty). */
     private static String row(long step) {
-        return step + ",0.250000000,0.00100000000,1.34302381,1.13372876,,,,,2.61818759,,," + (step / 100.0) + "\n";
+        return step + ",0.250000000,0.00100000000,1.34302381,1.13372876,,,,,2.61818759,,,,,," + (step / 100.0) + "\n";
     }
 
     private Path file(String text) throws IOException {
@@ -47,9 +47,9 @@ class MetricsLogTest {
         Path f = dir.resolve("metrics.csv");
         try (MetricsLog log = MetricsLog.create(f)) {
             log.append(10, 0.25, 0.001, 1.5, 1.25, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 2.0, Double.NaN,
-                    Double.NaN, 0.5);
+                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0.5);
             log.append(20, 0.5, 0.001, 1.0, Double.POSITIVE_INFINITY, 0.75, 0.8, Double.NaN, Double.NaN, 1.0,
-                    Double.NaN, Double.NaN, 1.0);
+                    0.5, 0.25, 4.0, -0.0019, -0.0018, 1.0);
             log.force();
         }
         String text = Files.readString(f);
@@ -60,6 +60,36 @@ class MetricsLogTest {
         assertEquals(20.0, rows.get(1).get("step"));
         assertEquals(Double.POSITIVE_INFINITY, rows.get(1).get("train_loss"));
         assertTrue(Double.isNaN(rows.get(0).get("test_loss")));
+        assertEquals(4.0, rows.get(1).get("gg"));
+        assertEquals(-0.0018, rows.get(1).get("actual_change"), 1e-15);
+        assertEquals(1.0, rows.get(1).get("wall_seconds"), "wall_seconds stays the last column");
+    }
+
+    @Test
+    void aLogWrittenBeforeTheCurvatureCheckColumnsResumesWithThoseCellsEmpty() throws IOException {
+        // The 13 columns of before: every row kept up to the checkpoint, moved under the current header.
+        String former = "step,epoch,lr,batch_loss,train_loss,test_loss,test_accuracy,ema_test_loss,"
+                + "ema_test_accuracy,grad_norm,gHg,optimal_step,wall_seconds\n";
+        Path f = file(former + "0,0,,,2.30258512,,,,,,,,0\n"
+                + "10,0.25,0.001,1.34,1.13,,,,,2.61,0.5,0.125,0.1\n"
+                + "20,0.5,0.001,1.20,1.02,,,,,2.40,,,0.2\n"
+                + "30,0.75,0.001,1.10,0.98,,,,,2.30,,,0.3\n");
+        try (MetricsLog log = MetricsLog.resume(f, 20)) {
+            log.append(30, 0.75, 0.001, 1.1, 0.98, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 2.3, Double.NaN,
+                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0.3);
+        }
+        List<String> lines = Files.readAllLines(f);
+        assertEquals(HEADER.strip(), lines.get(0));
+        assertEquals("10,0.25,0.001,1.34,1.13,,,,,2.61,0.5,0.125,,,,0.1", lines.get(2));
+        List<Map<String, Double>> rows = MetricsLog.read(f);
+        assertEquals(List.of(0.0, 10.0, 20.0, 30.0), rows.stream().map(r -> r.get("step")).toList());
+        assertEquals(0.125, rows.get(1).get("optimal_step"));
+        assertTrue(Double.isNaN(rows.get(1).get("gg")));
+        assertEquals(0.2, rows.get(2).get("wall_seconds"));
+        // A damaged row of the old format is named with the old format's count.
+        Path damaged = file(former + "10,0.25,0.001\n");
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> resumeAndClose(damaged, 20));
+        assertTrue(e.getMessage().contains("3 cells, expected 13"), e.getMessage());
     }
 
     @Test
@@ -69,7 +99,7 @@ class MetricsLogTest {
         Path f = file(HEADER + row(10) + row(20) + row(30) + "4");
         try (MetricsLog log = MetricsLog.resume(f, 20)) {
             log.append(30, 0.75, 0.001, 1, 1, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 1, Double.NaN,
-                    Double.NaN, 9);
+                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, 9);
         }
         List<String> lines = Files.readAllLines(f);
         assertEquals(List.of("10,", "20,", "30,"), lines.subList(1, lines.size()).stream()
@@ -109,11 +139,11 @@ class MetricsLogTest {
         String goodTail = row(30);
         // line 3 is the damaged one in each case: the header is line 1, step 10 line 2.
         Map<String, String> damage = Map.of(
-                "3 cells, expected 13", "20,0.5,0.001\n",
+                "3 cells, expected 16", "20,0.5,0.001\n",
                 "step 'x20' is not a whole number", "x" + row(20),
                 "batch_loss 'abc' is not a number", row(20).replace("1.34302381", "abc"),
                 "step 10 does not follow step 10", row(10),
-                "14 cells", row(20).replace("\n", ",7\n"));
+                "17 cells", row(20).replace("\n", ",7\n"));
         for (Map.Entry<String, String> e : damage.entrySet()) {
             String text = HEADER + row(10) + e.getValue() + goodTail;
             Path f = file(text);

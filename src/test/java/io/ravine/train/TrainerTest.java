@@ -104,6 +104,52 @@ class TrainerTest {
     }
 
     @Test
+    void diagnoseEveryLeavesThetaAloneAndResumesBitIdentically(@TempDir Path tmp) throws Exception {
+        // The probe (a gradient, a Hessian-vector product and a loss at θ − αg on the monitoring subset) every 3
+        // steps must not change a bit of the run: θ equals a run without it, and a resumed run equals the straight.
+        TrainConfig plain = small().optOptimizer(UpdateRule.MOMENTUM).optLearningRate(0.05).optSteps(30)
+                .optCheckpointEvery(10).optLogEvery(3).build();
+        TrainConfig probed = plain.toBuilder().optDiagnoseEvery(3).build();
+        float[] without;
+        try (Trainer t = new Trainer(plain, CpuBackend.f32())) {
+            t.optProgressBar(false).fit();
+            without = t.model().parameters();
+        }
+        Path straight = tmp.resolve("straight");
+        try (Trainer t = new Trainer(probed, CpuBackend.f32())) {
+            t.optProgressBar(false).optReport(false).optCurvatureProbe(io.ravine.diagnose.Curvature::probe)
+                    .optRunDirectory(straight).fit();
+            assertArrayEquals(without, t.model().parameters(), "the probe changed θ");
+        }
+        Path split = tmp.resolve("split");
+        try (Trainer t = new Trainer(probed.toBuilder().optSteps(20).build(), CpuBackend.f32())) {
+            t.optProgressBar(false).optReport(false).optCurvatureProbe(io.ravine.diagnose.Curvature::probe)
+                    .optRunDirectory(split).fit();
+        }
+        try (Trainer t = new Trainer(probed, CpuBackend.f32())) {
+            t.optProgressBar(false).optReport(false).optCurvatureProbe(io.ravine.diagnose.Curvature::probe)
+                    .optRunDirectory(split).resumeFrom(RunDirectories.latestCheckpoint(split));
+            assertArrayEquals(without, t.model().parameters());
+        }
+        List<Map<String, Double>> a = MetricsLog.read(straight.resolve("metrics.csv"));
+        List<Map<String, Double>> b = MetricsLog.read(split.resolve("metrics.csv"));
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) {
+            Map<String, Double> ra = new java.util.HashMap<>(a.get(i));
+            Map<String, Double> rb = new java.util.HashMap<>(b.get(i));
+            for (Map<String, Double> r : List.of(ra, rb)) {
+                r.remove("wall_seconds");
+                if (r.get("step") == 20.0) {
+                    r.keySet().removeIf(k -> k.contains("test"));
+                }
+            }
+            assertEquals(ra, rb, "row " + i);
+        }
+        assertTrue(a.stream().filter(r -> Double.isFinite(r.get("actual_change"))).count() == 10,
+                "ten probed rows");
+    }
+
+    @Test
     void runDirectoryHoldsConfigMetricsSummaryAndPyTorchNamedCheckpoints(@TempDir Path tmp) throws Exception {
         Path dir = tmp.resolve("run");
         // 1000 examples in batches of 50: 20 steps per epoch, logged every 2 steps by default.
