@@ -217,7 +217,7 @@ public final class ContourPlot {
         return c;
     }
 
-    private static double[] finiteRange(double[][] c) {
+    static double[] finiteRange(double[][] c) {
         double lo = Double.POSITIVE_INFINITY;
         double hi = Double.NEGATIVE_INFINITY;
         for (double[] row : c) {
@@ -508,7 +508,7 @@ public final class ContourPlot {
     }
 
     /** Three significant digits: colour-bar values are not round numbers. */
-    private static String significant(double v) {
+    static String significant(double v) {
         if (v == 0 || !Double.isFinite(v)) {
             return v == 0 ? "0" : Double.toString(v);
         }
@@ -519,7 +519,7 @@ public final class ContourPlot {
         return new java.math.BigDecimal(v).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString();
     }
 
-    private static String tickLabel(double v) {
+    static String tickLabel(double v) {
         double a = Math.abs(v);
         if (v == 0) {
             return "0";
