@@ -671,7 +671,7 @@ public final class SurfacePlot {
         label(g, fm, pixel(xEdge, 0, 0), outward(centre, pixel(xEdge, 0, 0)), yLabel);
         Point2D top = pixel(zc[0], zc[1], HEIGHT);
         g.drawString(zLabel, (int) Math.max(4, top.getX() - fm.stringWidth(zLabel) / 2.0), (int) top.getY() - 10);
-        g.setFont(ChartFonts.font(true, 16));
+        ContourPlot.fitTitle(g, title, width);
         fm = g.getFontMetrics();
         g.drawString(title, Math.max(4, (width - fm.stringWidth(title)) / 2), TOP - 18);
     }
