@@ -72,6 +72,8 @@ public final class SurfacePlot {
     private double[] ys;
     private double[][] z;
     private double azimuth = Math.toRadians(35);
+    /** Whether {@link #view} set the azimuth; otherwise it is chosen from the grid (see {@link #prepare}). */
+    private boolean azimuthGiven;
     private double elevation = Math.toRadians(32);
     private double distance = Double.POSITIVE_INFINITY;
     private int width = 800;
@@ -136,13 +138,18 @@ public final class SurfacePlot {
         return this;
     }
 
-    /** The view: azimuth φ and elevation ε in degrees (default 35°, 32°; ε in (0, 90]). */
+    /**
+     * The view: azimuth φ and elevation ε in degrees, ε in (0, 90]. By default ε = 32° and φ is the one of 35°,
+     * 125°, 215°, 305° that puts the lowest quarter of the surface nearest the viewer, so that high ground stands at
+     * the back instead of hiding the rest.
+     */
     public SurfacePlot view(double azimuthDegrees, double elevationDegrees) {
         if (!Double.isFinite(azimuthDegrees) || !(elevationDegrees > 0 && elevationDegrees <= 90)) {
             throw new IllegalArgumentException("view needs a finite azimuth and an elevation in (0, 90], got "
                     + azimuthDegrees + ", " + elevationDegrees);
         }
         azimuth = Math.toRadians(azimuthDegrees);
+        azimuthGiven = true;
         elevation = Math.toRadians(elevationDegrees);
         dirty = true;
         return this;
@@ -327,6 +334,9 @@ public final class SurfacePlot {
         double[] range = ContourPlot.finiteRange(c);
         cMin = range[0];
         cMax = range[1];
+        if (!azimuthGiven) {
+            azimuth = lowQuarterInFront(c);
+        }
         double lox = Double.POSITIVE_INFINITY;
         double hix = Double.NEGATIVE_INFINITY;
         double loy = Double.POSITIVE_INFINITY;
@@ -344,6 +354,38 @@ public final class SurfacePlot {
         scale = Math.min(pw / (hix - lox), ph / (hiy - loy));
         offsetX = LEFT + 60 + (pw - (hix - lox) * scale) / 2 - lox * scale;
         offsetY = TOP + 30 + (ph - (hiy - loy) * scale) / 2 + hiy * scale;
+    }
+
+    /** The azimuth (35° + k·90°) whose nearest floor corner has the lowest mean c over its quarter of the grid. */
+    private double lowQuarterInFront(double[][] c) {
+        double best = Math.toRadians(35);
+        double lowest = Double.POSITIVE_INFINITY;
+        for (int k = 0; k < 4; k++) {
+            double az = Math.toRadians(35 + 90 * k);
+            // The floor corner nearest the viewer: the smallest depth, Y₁ cos ε with Y₁ = X sin φ + Y cos φ.
+            double cx = Math.sin(az) > 0 ? -1 : 1;
+            double cy = Math.cos(az) > 0 ? -1 : 1;
+            int ni = xs.length;
+            int nj = ys.length;
+            double sum = 0;
+            int count = 0;
+            for (int j = 0; j < nj; j++) {
+                for (int i = 0; i < ni; i++) {
+                    boolean nearX = cx < 0 ? i < (ni + 1) / 2 : i >= ni / 2;
+                    boolean nearY = cy < 0 ? j < (nj + 1) / 2 : j >= nj / 2;
+                    if (nearX && nearY && Double.isFinite(c[j][i])) {
+                        sum += c[j][i];
+                        count++;
+                    }
+                }
+            }
+            double mean = count > 0 ? sum / count : Double.POSITIVE_INFINITY;
+            if (mean < lowest) {
+                lowest = mean;
+                best = az;
+            }
+        }
+        return best;
     }
 
     // ---- drawing ----
