@@ -6,6 +6,8 @@ import io.ravine.io.DirectoryLock;
 import io.ravine.io.OutputDirectories;
 import io.ravine.landscape.LandscapeDirections;
 import io.ravine.landscape.LossLandscape;
+import io.ravine.report.ReportFiles;
+import io.ravine.report.RunReport;
 import io.ravine.train.RunDirectories;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,20 +45,26 @@ public final class LandscapeCommand implements Callable<Integer> {
     @Option(names = "--points", description = "points on the line (default 41)")
     int points = 41;
 
-    @Option(names = "--plane", description = "random (filter-normalised, default), pca (trajectory) or none")
+    @Option(names = "--plane", description = "random (filter-normalised, default), pca (the trajectory's principal"
+            + " directions), trajectory (θ₀→θ₁ and the path's residual) or none")
     String plane = "random";
+
+    @Option(names = "--random-walk-control", description = "also walk from θ₀ in random directions with the path's"
+            + " own step lengths (seeded by --seed) and draw the walk on the plane beside the path")
+    boolean randomWalkControl;
 
     @Option(names = "--grid", description = "grid points per plane axis (default 21)")
     int grid = 21;
 
     @Option(names = "--span", description = "plane half-width: in direction units for random, in multiples of"
-            + " the trajectory's extent for pca (default 1.0)")
+            + " the trajectory's extent for pca and trajectory (default 1.0)")
     double span = 1.0;
 
     @Option(names = "--subset", description = "training examples the training loss is measured on (default 1000)")
     int subset = 1000;
 
-    @Option(names = "--seed", description = "seed of the subset and the random directions (default 1)")
+    @Option(names = "--seed", description = "seed of the subset, the random directions and the random walk"
+            + " (default 1)")
     long seed = 1;
 
     @Option(names = "--overwrite", description = "replace an existing RUN_DIR/landscape whole")
@@ -69,6 +77,8 @@ public final class LandscapeCommand implements Callable<Integer> {
     static final int MAX_POINTS = 100_000;
     /** Most grid points per plane axis: the plane is grid² evaluations. */
     static final int MAX_GRID = 1_000;
+    /** The values --plane takes (in any case). */
+    static final List<String> PLANES = List.of("random", "pca", "trajectory", "none");
 
     /** Every flag, before the run is read: one line naming the flag, the rule and the value. */
     private void validate() {
@@ -93,8 +103,14 @@ public final class LandscapeCommand implements Callable<Integer> {
         if (subset < 1) {
             throw new InvalidInputException("--subset must be a positive number of examples, got " + subset);
         }
-        if (!plane.equals("random") && !plane.equals("pca") && !plane.equals("none")) {
-            throw new InvalidInputException("--plane must be random, pca or none, not '" + plane + "'");
+        String kind = plane.trim().toLowerCase(Locale.ROOT);
+        if (!PLANES.contains(kind)) {
+            throw new InvalidInputException("--plane must be random, pca, trajectory or none, not '" + plane + "'");
+        }
+        plane = kind;
+        if (randomWalkControl && plane.equals("none")) {
+            throw new InvalidInputException("--random-walk-control draws the walk on a plane: it needs --plane random,"
+                    + " pca or trajectory, not none");
         }
         deviceFlags.validate();
     }
@@ -123,54 +139,24 @@ public final class LandscapeCommand implements Callable<Integer> {
             float[] theta1 = land.parameters(toFile);
             List<float[]> trajectory = new ArrayList<>();
             List<String> names = new ArrayList<>();
-            int startIndex = -1;
-            double[] d1 = null;
-            double[] d2 = null;
-            double[] explained = null;
-            double[] as = null;
-            double[] bs = null;
+            LossLandscape.PlaneSpec spec = null;
             if (!plane.equals("none")) {
                 for (Path f : RunDirectories.checkpoints(runDir)) {
-                    if (f.equals(fromFile)) {
-                        startIndex = names.size();
-                    }
                     names.add(f.getFileName().toString().replace(".safetensors", ""));
                     trajectory.add(land.parameters(f));
                 }
-                if (plane.equals("random")) {
-                    SplittableRandom rng = new SplittableRandom(seed);
-                    d1 = LandscapeDirections.filterNormalized(land.mlp(), theta1, rng);
-                    d2 = LandscapeDirections.filterNormalized(land.mlp(), theta1, rng);
-                    as = LossLandscape.linspace(-span, span, grid);
-                    bs = as;
-                } else {
-                    LandscapeDirections.Principal pc;
-                    try {
-                        pc = LandscapeDirections.principal(trajectory, theta1);
-                    } catch (InvalidInputException e) {
-                        throw new InvalidInputException("--plane pca: " + e.getMessage(), e);
-                    }
-                    d1 = pc.first();
-                    d2 = pc.second();
-                    explained = pc.explainedVariance();
-                    double[][] c = LandscapeDirections.project(trajectory, theta1, d1, d2);
-                    double ra = 0;
-                    double rb = 0;
-                    for (double[] ab : c) {
-                        ra = Math.max(ra, Math.abs(ab[0]));
-                        rb = Math.max(rb, Math.abs(ab[1]));
-                    }
-                    // Each axis covers the trajectory with a 20% margin, times --span.
-                    as = LossLandscape.linspace(-1.2 * span * ra, 1.2 * span * ra, grid);
-                    bs = LossLandscape.linspace(-1.2 * span * Math.max(rb, 1e-3 * ra),
-                            1.2 * span * Math.max(rb, 1e-3 * ra), grid);
+                spec = planeSpec(land, theta0, theta1, trajectory);
+                if (randomWalkControl && trajectory.size() < 2) {
+                    throw new InvalidInputException("--random-walk-control takes its step lengths from the run's"
+                            + " checkpoints, and " + runDir + " has " + trajectory.size() + " (train with"
+                            + " --save-initial and --checkpoint-every N)");
                 }
             }
             OutputCheck.requireWritable("--run-dir", out, "line.csv", "plane.csv", "landscape.json");
 
             LossLandscape.Line line = land.line(theta0, theta1, LossLandscape.linspace(alphaMin, alphaMax, points));
-            LossLandscape.Plane p = plane.equals("none") ? null
-                    : land.plane(plane, theta1, d1, d2, as, bs, names, trajectory, explained);
+            LossLandscape.Plane p = spec == null ? null : land.plane(spec, theta0, theta1, names, trajectory);
+            LossLandscape.RandomWalk walk = randomWalkControl ? land.randomWalk(spec, theta0, trajectory, seed) : null;
 
             writer.lock();
             if (overwrite) {
@@ -178,16 +164,32 @@ public final class LandscapeCommand implements Callable<Integer> {
             }
             LossLandscape.writeLine(out, line);
             int m = line.minIndex();
-            System.out.printf(Locale.ROOT, "line %s → %s: train loss %.5g at α=0, %.5g at α=1, minimum %.5g at"
-                    + " α=%.3g; %s, %s%n", from, to, at(line, 0), at(line, 1), line.trainLoss()[m], line.alpha()[m],
+            // θ₀ and θ₁ are evaluated exactly (the grid need not hold α = 0 and 1); the minimum is the grid's.
+            System.out.printf(Locale.ROOT, "line %s → %s: train loss %.5g at θ₀ (α=0), %.5g at θ₁ (α=1), grid"
+                    + " minimum %.5g at α=%.3g; %s, %s%n", from, to, line.atStart()[0], line.atEnd()[0],
+                    line.trainLoss()[m], line.alpha()[m],
                     line.monotoneFromStartToEnd() ? "monotone from θ₀ to θ₁" : "not monotone from θ₀ to θ₁",
                     line.convexLooking() ? "convex-looking" : "not convex");
             if (p != null) {
-                LossLandscape.writePlane(out, p, startIndex);
+                LossLandscape.writePlane(out, p, walk);
+                String shares = p.explainedVariance() != null
+                        ? String.format(Locale.ROOT, "; the two directions explain %.1f%% and %.1f%% of the"
+                                + " trajectory's variance", 100 * p.explainedVariance()[0],
+                                100 * p.explainedVariance()[1])
+                        : p.residualShare() != null
+                        ? String.format(Locale.ROOT, "; the residual direction holds %.1f%% of the path's departure"
+                                + " from the line, and the plane %.1f%% of the path", 100 * p.residualShare(),
+                                100 * p.planeShare())
+                        : "";
                 System.out.printf(Locale.ROOT, "plane (%s, %d×%d): training loss from %.5g to %.5g%s%n", plane,
-                        grid, grid, min(p.loss()), max(p.loss()), explained == null ? ""
-                                : String.format(Locale.ROOT, "; the two directions explain %.1f%% and %.1f%% of the"
-                                        + " trajectory's variance", 100 * explained[0], 100 * explained[1]));
+                        grid, grid, min(p.loss()), max(p.loss()), shares);
+            }
+            if (walk != null) {
+                System.out.printf(Locale.ROOT, "random walk (seed %d, %d steps of the path's lengths, %.4g in all):"
+                        + " %.4g from θ₀ (the path: %.4g), %.1f%% of it in the plane; training loss %.5g at its end"
+                        + " (θ₁: %.5g)%n", walk.seed(), walk.steps().length, walk.pathLength(), walk.displacement(),
+                        walk.pathDisplacement(), 100 * walk.inPlane(), walk.loss()[walk.loss().length - 1],
+                        p.toLoss());
             }
             Map<String, Object> header = new LinkedHashMap<>();
             header.put("run_dir", runDir.toString());
@@ -195,16 +197,75 @@ public final class LandscapeCommand implements Callable<Integer> {
             header.put("to", toFile.toString());
             header.put("subset", subset);
             header.put("seed", seed);
-            LossLandscape.writeSummary(out, header, line, p);
+            LossLandscape.writeSummary(out, header, line, p, walk);
             if (old != null) {
                 old.discard();
                 old = null;
             }
-            System.out.println("wrote " + out);
+            // The run's report shows the landscape's pictures; after landscape.json, and never a reason to lose it.
+            ReportFiles.bestEffort(runDir.resolve("report.html"), () -> RunReport.write(runDir));
+            System.out.println("wrote " + out + " and " + runDir.resolve("report.html"));
             return 0;
         } finally {
             if (old != null) {
                 old.restore(); // failed half-way: the old landscape goes back
+            }
+        }
+    }
+
+    /**
+     * The plane's centre, directions and grid, from the checkpoints alone (no loss is computed): too few
+     * checkpoints for a pca or trajectory plane fail here, before the output directory is touched.
+     */
+    private LossLandscape.PlaneSpec planeSpec(LossLandscape land, float[] theta0, float[] theta1,
+            List<float[]> trajectory) {
+        switch (plane) {
+            case "random" -> {
+                SplittableRandom rng = new SplittableRandom(seed);
+                double[] d1 = LandscapeDirections.filterNormalized(land.mlp(), theta1, rng);
+                double[] d2 = LandscapeDirections.filterNormalized(land.mlp(), theta1, rng);
+                double[] as = LossLandscape.linspace(-span, span, grid);
+                return new LossLandscape.PlaneSpec("random", theta1, d1, d2, as, as, null, null, null);
+            }
+            case "pca" -> {
+                LandscapeDirections.Principal pc;
+                try {
+                    pc = LandscapeDirections.principal(trajectory, theta1);
+                } catch (InvalidInputException e) {
+                    throw new InvalidInputException("--plane pca: " + e.getMessage(), e);
+                }
+                double[][] c = LandscapeDirections.project(trajectory, theta1, pc.first(), pc.second());
+                double ra = 0;
+                double rb = 0;
+                for (double[] ab : c) {
+                    ra = Math.max(ra, Math.abs(ab[0]));
+                    rb = Math.max(rb, Math.abs(ab[1]));
+                }
+                // Each axis covers the trajectory with a 20% margin, times --span.
+                double[] as = LossLandscape.linspace(-1.2 * span * ra, 1.2 * span * ra, grid);
+                double[] bs = LossLandscape.linspace(-1.2 * span * Math.max(rb, 1e-3 * ra),
+                        1.2 * span * Math.max(rb, 1e-3 * ra), grid);
+                return new LossLandscape.PlaneSpec("pca", theta1, pc.first(), pc.second(), as, bs,
+                        pc.explainedVariance(), null, null);
+            }
+            default -> {
+                LandscapeDirections.TrajectoryPlane tp;
+                try {
+                    tp = LandscapeDirections.trajectoryPlane(trajectory, theta0, theta1);
+                } catch (InvalidInputException e) {
+                    throw new InvalidInputException("--plane trajectory: " + e.getMessage(), e);
+                }
+                // θ₀ at (0, 0), θ₁ at (1, 0), both axes in units of ‖θ₁ − θ₀‖ (the picture is not stretched). A
+                // square centred on the segment θ₀θ₁ that covers it and the path with a 20% margin, times --span.
+                double[][] c = LandscapeDirections.project(trajectory, theta0, tp.first(), tp.second());
+                double half = 0.5;
+                for (double[] ab : c) {
+                    half = Math.max(half, Math.max(Math.abs(ab[0] - 0.5), Math.abs(ab[1])));
+                }
+                half *= 1.2 * span;
+                return new LossLandscape.PlaneSpec("trajectory", theta0, tp.first(), tp.second(),
+                        LossLandscape.linspace(0.5 - half, 0.5 + half, grid), LossLandscape.linspace(-half, half,
+                                grid), null, tp.residualShare(), tp.planeShare());
             }
         }
     }
@@ -228,16 +289,6 @@ public final class LandscapeCommand implements Callable<Integer> {
                 lock.close();
             }
         }
-    }
-
-    private static double at(LossLandscape.Line line, double alpha) {
-        int best = 0;
-        for (int i = 0; i < line.alpha().length; i++) {
-            if (Math.abs(line.alpha()[i] - alpha) < Math.abs(line.alpha()[best] - alpha)) {
-                best = i;
-            }
-        }
-        return line.trainLoss()[best];
     }
 
     private static double min(double[][] v) {

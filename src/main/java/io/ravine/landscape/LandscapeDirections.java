@@ -105,6 +105,159 @@ public final class LandscapeDirections {
     }
 
     /**
+     * The plane of the path (Goodfellow, Vinyals &amp; Saxe 2015; the 2015 talk's 3-D pictures with the axes
+     * "θ₀→θ₁" and "Residual"), with θ₀ as its origin.
+     *
+     * @param first d₁ = θ₁ − θ₀: a = 1 is θ₁, and a is the line's α
+     * @param second d₂ = ‖θ₁ − θ₀‖·v, v the unit direction of the path's residual (below): b in the same units as a
+     * @param residualShare the share of the residuals' energy Σ‖r_t‖² along v
+     * @param planeShare the share of the path's energy Σ‖θ_t − θ₀‖² that lies in the plane
+     */
+    public record TrajectoryPlane(double[] first, double[] second, double residualShare, double planeShare) {
+    }
+
+    /**
+     * The plane spanned by θ₀→θ₁ and the residual of the path. Each checkpoint's displacement θ_t − θ₀ is split
+     * into its part along u = (θ₁ − θ₀)/‖θ₁ − θ₀‖ and the residual r_t = (θ_t − θ₀) − ((θ_t − θ₀)·u)u, the
+     * path's departure from the straight line; v is the residuals' first principal direction (uncentred, by the
+     * Gram matrix of the residuals and Jacobi rotations as in {@link #principal}), the one direction that captures
+     * most of that departure, orthogonalised against u once more. The talk draws the path against exactly these two
+     * axes; taking v as the principal direction of all the residuals, rather than the residual of one checkpoint,
+     * is this implementation's reading of its "Residual" axis.
+     *
+     * @throws InvalidInputException if θ₀ = θ₁, or no checkpoint lies off the line (the path is straight, or only
+     *     its ends were saved)
+     */
+    public static TrajectoryPlane trajectoryPlane(List<float[]> trajectory, float[] theta0, float[] theta1) {
+        int p = theta0.length;
+        double[] d1 = new double[p];
+        for (int i = 0; i < p; i++) {
+            d1[i] = (double) theta1[i] - theta0[i];
+        }
+        double length = Math.sqrt(dot(d1, d1));
+        if (length == 0) {
+            throw new InvalidInputException("θ₀ and θ₁ are the same point: there is no direction θ₀→θ₁");
+        }
+        double[] u = new double[p];
+        for (int i = 0; i < p; i++) {
+            u[i] = d1[i] / length;
+        }
+        List<double[]> residuals = new java.util.ArrayList<>();
+        double total = 0;
+        for (float[] t : trajectory) {
+            double[] r = new double[p];
+            for (int i = 0; i < p; i++) {
+                r[i] = (double) t[i] - theta0[i];
+            }
+            total += dot(r, r);
+            double along = dot(r, u);
+            for (int i = 0; i < p; i++) {
+                r[i] -= along * u[i];
+            }
+            // Float32 rounding of the checkpoints leaves residuals of ~1e-7 relative on a straight path: not a path.
+            if (Math.sqrt(dot(r, r)) > 1e-6 * length) {
+                residuals.add(r);
+            }
+        }
+        if (residuals.isEmpty()) {
+            throw new InvalidInputException("no checkpoint lies off the line θ₀→θ₁, so the path has no residual"
+                    + " direction (train with --save-initial and --checkpoint-every N)");
+        }
+        int n = residuals.size();
+        double[][] g = new double[n][n];
+        for (int a = 0; a < n; a++) {
+            for (int b = a; b < n; b++) {
+                g[a][b] = g[b][a] = dot(residuals.get(a), residuals.get(b));
+            }
+        }
+        double[][] vectors = jacobiEigenvectors(g);
+        int top = 0;
+        double energy = 0;
+        for (int k = 0; k < n; k++) {
+            energy += Math.max(0, g[k][k]);
+            if (g[k][k] > g[top][top]) {
+                top = k;
+            }
+        }
+        double[] v = combine(residuals, vectors, top);
+        double c = dot(v, u);
+        for (int i = 0; i < p; i++) {
+            v[i] -= c * u[i];
+        }
+        normalize(v);
+        double[] d2 = new double[p];
+        for (int i = 0; i < p; i++) {
+            d2[i] = length * v[i];
+        }
+        // The path's energy in the plane: Σ (r·u)² + (r·v)² over the displacements, against Σ ‖r‖².
+        double inPlane = 0;
+        for (float[] t : trajectory) {
+            double a = 0;
+            double b = 0;
+            for (int i = 0; i < p; i++) {
+                double r = (double) t[i] - theta0[i];
+                a += r * u[i];
+                b += r * v[i];
+            }
+            inPlane += a * a + b * b;
+        }
+        return new TrajectoryPlane(d1, d2, Math.max(0, g[top][top]) / energy, total > 0 ? inPlane / total : 1);
+    }
+
+    /**
+     * Successive distances ‖θ_k − θ_{k−1}‖ of the checkpoints, in their order: the step lengths a random walk of
+     * the same path length takes.
+     */
+    public static double[] stepLengths(List<float[]> trajectory) {
+        double[] out = new double[Math.max(0, trajectory.size() - 1)];
+        for (int k = 1; k < trajectory.size(); k++) {
+            float[] a = trajectory.get(k - 1);
+            float[] b = trajectory.get(k);
+            double s = 0;
+            for (int i = 0; i < a.length; i++) {
+                double d = (double) b[i] - a[i];
+                s += d * d;
+            }
+            out[k - 1] = Math.sqrt(s);
+        }
+        return out;
+    }
+
+    /**
+     * One step of the random-walk control: a direction drawn uniformly on the sphere (isotropic Gaussian entries,
+     * normalised), scaled to {@code length}, added to {@code point} in place. Every parameter, biases included,
+     * takes part: the walk is a control for the path, which moves them all.
+     */
+    public static void randomStep(double[] point, double length, SplittableRandom rng) {
+        double[] d = new double[point.length];
+        double n = 0;
+        for (int i = 0; i < d.length; i++) {
+            d[i] = rng.nextGaussian();
+            n += d[i] * d[i];
+        }
+        double scale = n > 0 ? length / Math.sqrt(n) : 0;
+        for (int i = 0; i < d.length; i++) {
+            point[i] += scale * d[i];
+        }
+    }
+
+    /** Coordinates (a, b) of one point θ (in double) in the plane through {@code center}; see {@link #project}. */
+    public static double[] project(double[] point, float[] center, double[] d1, double[] d2) {
+        double g11 = dot(d1, d1);
+        double g12 = dot(d1, d2);
+        double g22 = dot(d2, d2);
+        double det = g11 * g22 - g12 * g12;
+        double r1 = 0;
+        double r2 = 0;
+        for (int i = 0; i < center.length; i++) {
+            double diff = point[i] - center[i];
+            r1 += diff * d1[i];
+            r2 += diff * d2[i];
+        }
+        return new double[] {(g22 * r1 - g12 * r2) / det, (g11 * r2 - g12 * r1) / det};
+    }
+
+    /**
      * Coordinates (a, b) of each point θ in the plane through {@code center} spanned by d₁, d₂: the least-squares
      * solution of θ − center ≈ a d₁ + b d₂ (the normal equations, 2 × 2), which is the orthogonal projection
      * whether or not d₁ ⊥ d₂.

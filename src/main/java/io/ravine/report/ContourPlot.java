@@ -55,10 +55,15 @@ public final class ContourPlot {
     private int width = 800;
     private int height = 640;
     private String colourLabel = "";
-    private final List<double[][]> trajectories = new ArrayList<>();
+    private final List<Curve> trajectories = new ArrayList<>();
     private final List<Marker> markers = new ArrayList<>();
+    private final List<Curve> legend = new ArrayList<>();
 
     private record Marker(double x, double y, String label, Color fill) {
+    }
+
+    /** A drawn path (or, in the legend, a swatch with its text in {@code label}). */
+    private record Curve(double[] x, double[] y, Color colour, boolean dashed, String label) {
     }
 
     public ContourPlot(String title, String xLabel, String yLabel) {
@@ -108,10 +113,21 @@ public final class ContourPlot {
 
     /** A path drawn as a polyline over the map; parts outside the plotted range are clipped. */
     public ContourPlot trajectory(double[] x, double[] y) {
+        return trajectory(x, y, TRAJECTORY, false);
+    }
+
+    /** A path in {@code colour}, solid or dashed (a second optimizer, a control experiment). */
+    public ContourPlot trajectory(double[] x, double[] y, Color colour, boolean dashed) {
         if (x.length != y.length) {
             throw new IllegalArgumentException("trajectory has " + x.length + " x and " + y.length + " y values");
         }
-        trajectories.add(new double[][] {x.clone(), y.clone()});
+        trajectories.add(new Curve(x.clone(), y.clone(), colour, dashed, null));
+        return this;
+    }
+
+    /** A legend line, top left inside the map: a swatch of {@code colour} (dashed or not) and its text. */
+    public ContourPlot legend(String text, Color colour, boolean dashed) {
+        legend.add(new Curve(null, null, colour, dashed, text));
         return this;
     }
 
@@ -159,6 +175,8 @@ public final class ContourPlot {
             drawMap(img, c, range);
             drawIsoLines(g, c, range);
             drawTrajectories(g);
+            // The legend under the markers: a minimum or a start point stays visible where the legend must sit.
+            drawLegend(g);
             drawMarkers(g);
             drawAxes(g);
             drawColourBar(g, range);
@@ -217,7 +235,7 @@ public final class ContourPlot {
         return c;
     }
 
-    private static double[] finiteRange(double[][] c) {
+    static double[] finiteRange(double[][] c) {
         double lo = Double.POSITIVE_INFINITY;
         double hi = Double.NEGATIVE_INFINITY;
         for (double[] row : c) {
@@ -331,18 +349,18 @@ public final class ContourPlot {
     private void drawTrajectories(Graphics2D g) {
         g.setClip(LEFT, TOP, plotWidth(), plotHeight());
         double[] box = {xs[0], xs[xs.length - 1], ys[0], ys[ys.length - 1]};
-        for (double[][] t : trajectories) {
-            double[] x = t[0];
-            double[] y = t[1];
-            g.setStroke(new BasicStroke(2.5f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
-            g.setColor(TRAJECTORY);
+        for (Curve t : trajectories) {
+            double[] x = t.x();
+            double[] y = t.y();
+            g.setStroke(stroke(t.dashed()));
+            g.setColor(t.colour());
             for (int k = 0; k + 1 < x.length; k++) {
                 double[] seg = clip(x[k], y[k], x[k + 1], y[k + 1], box);
                 if (seg != null) {
                     g.draw(new Line2D.Double(toPixel(seg[0], seg[1]), toPixel(seg[2], seg[3])));
                 }
             }
-            if (x.length <= 120) {
+            if (x.length <= 120 && !t.dashed()) {
                 for (int k = 0; k < x.length; k++) {
                     if (inside(x[k], y[k], box)) {
                         Point2D p = toPixel(x[k], y[k]);
@@ -352,6 +370,81 @@ public final class ContourPlot {
             }
         }
         g.setClip(null);
+    }
+
+    /** Whether the data point (px, py) falls in the w × h pixel box at {@code corner}. */
+    private boolean covers(int[] corner, int w, int h, double px, double py) {
+        if (!Double.isFinite(px) || !Double.isFinite(py)) {
+            return false;
+        }
+        Point2D p = toPixel(px, py);
+        return p.getX() >= corner[0] && p.getX() <= corner[0] + w && p.getY() >= corner[1]
+                && p.getY() <= corner[1] + h;
+    }
+
+    private static BasicStroke stroke(boolean dashed) {
+        return dashed ? new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, new float[] {6f, 4f},
+                0f) : new BasicStroke(2.5f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND);
+    }
+
+    /** The legend on a white box, top left inside the map. */
+    private void drawLegend(Graphics2D g) {
+        if (legend.isEmpty()) {
+            return;
+        }
+        g.setFont(ChartFonts.font(false, 12));
+        FontMetrics fm = g.getFontMetrics();
+        int w = 0;
+        for (Curve e : legend) {
+            w = Math.max(w, fm.stringWidth(e.label()));
+        }
+        int line = fm.getHeight() + 2;
+        int boxW = w + 46;
+        int boxH = line * legend.size() + 6;
+        // The corner of the map whose legend-sized box covers the fewest path points and markers.
+        int[][] corners = {{LEFT + 8, TOP + 8}, {LEFT + plotWidth() - 8 - boxW, TOP + 8},
+            {LEFT + 8, TOP + plotHeight() - 8 - boxH}, {LEFT + plotWidth() - 8 - boxW, TOP + plotHeight() - 8 - boxH}};
+        int x = corners[0][0];
+        int y = corners[0][1];
+        int fewest = Integer.MAX_VALUE;
+        for (int[] c : corners) {
+            int n = 0;
+            for (Curve t : trajectories) {
+                for (int k = 0; k < t.x().length; k++) {
+                    n += covers(c, boxW, boxH, t.x()[k], t.y()[k]) ? 1 : 0;
+                }
+            }
+            for (Marker m : markers) {
+                // A marker counts with its dot and label around it.
+                n += covers(new int[] {c[0] - 14, c[1] - 14}, boxW + 28, boxH + 28, m.x, m.y) ? 100 : 0;
+            }
+            if (n < fewest) {
+                fewest = n;
+                x = c[0];
+                y = c[1];
+            }
+        }
+        g.setColor(new Color(255, 255, 255, 215));
+        g.fillRect(x, y, boxW, boxH);
+        g.setColor(Color.GRAY);
+        g.setStroke(new BasicStroke(1f));
+        g.drawRect(x, y, boxW, boxH);
+        for (int k = 0; k < legend.size(); k++) {
+            Curve e = legend.get(k);
+            int cy = y + 4 + k * line + line / 2;
+            Color c = e.colour();
+            // A white path shows on the white box by a dark outline.
+            if (c.getRed() + c.getGreen() + c.getBlue() > 600) {
+                g.setColor(Color.DARK_GRAY);
+                g.setStroke(new BasicStroke(4.5f));
+                g.draw(new Line2D.Double(x + 6, cy, x + 32, cy));
+            }
+            g.setColor(c);
+            g.setStroke(stroke(e.dashed()));
+            g.draw(new Line2D.Double(x + 6, cy, x + 32, cy));
+            g.setColor(Color.BLACK);
+            g.drawString(e.label(), x + 40, cy + fm.getAscent() / 2 - 1);
+        }
     }
 
     private void drawMarkers(Graphics2D g) {
@@ -372,6 +465,10 @@ public final class ContourPlot {
                 // White text with a dark outline stays legible on both ends of the colour map.
                 int tx = (int) p.getX() + 9;
                 int ty = (int) p.getY() - 8;
+                // Near the right edge the label goes to the left of its dot, inside the map.
+                if (tx + g.getFontMetrics().stringWidth(m.label) > LEFT + plotWidth()) {
+                    tx = (int) p.getX() - 9 - g.getFontMetrics().stringWidth(m.label);
+                }
                 g.setColor(Color.BLACK);
                 for (int dx = -1; dx <= 1; dx++) {
                     for (int dy = -1; dy <= 1; dy++) {
@@ -411,9 +508,19 @@ public final class ContourPlot {
         rotated.rotate(-Math.PI / 2);
         rotated.drawString(yLabel, -(TOP + (plotHeight() + fm.stringWidth(yLabel)) / 2), 20);
         rotated.dispose();
-        g.setFont(ChartFonts.font(true, 16));
+        fitTitle(g, title, width);
         fm = g.getFontMetrics();
-        g.drawString(title, (width - fm.stringWidth(title)) / 2, TOP - 14);
+        g.drawString(title, Math.max(4, (width - fm.stringWidth(title)) / 2), TOP - 14);
+    }
+
+    /** Bold 16 pt, or smaller (down to 10 pt) until {@code title} fits in {@code width} less 8 pixels. */
+    static void fitTitle(Graphics2D g, String title, int width) {
+        for (float size = 16; ; size -= 1) {
+            g.setFont(ChartFonts.font(true, size));
+            if (size <= 10 || g.getFontMetrics().stringWidth(title) <= width - 8) {
+                return;
+            }
+        }
     }
 
     private void drawColourBar(Graphics2D g, double[] range) {
@@ -508,7 +615,7 @@ public final class ContourPlot {
     }
 
     /** Three significant digits: colour-bar values are not round numbers. */
-    private static String significant(double v) {
+    static String significant(double v) {
         if (v == 0 || !Double.isFinite(v)) {
             return v == 0 ? "0" : Double.toString(v);
         }
@@ -519,7 +626,7 @@ public final class ContourPlot {
         return new java.math.BigDecimal(v).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString();
     }
 
-    private static String tickLabel(double v) {
+    static String tickLabel(double v) {
         double a = Math.abs(v);
         if (v == 0) {
             return "0";

@@ -25,6 +25,7 @@ public final class LinePlot {
     private final String xLabel;
     private final String yLabel;
     private final Map<String, double[][]> series = new LinkedHashMap<>();
+    private final Map<String, Style> styles = new LinkedHashMap<>();
     private final List<double[]> verticalMarks = new ArrayList<>();
     private boolean logX;
     private boolean logY;
@@ -49,6 +50,20 @@ public final class LinePlot {
     /** The series' names (legends), in the order added. */
     java.util.List<String> seriesNames() {
         return new ArrayList<>(series.keySet());
+    }
+
+    /** How one series is drawn, where the default (the theme's next colour, solid) will not do. */
+    private record Style(Color colour, boolean dashed, boolean marker) {
+    }
+
+    /**
+     * A series in {@code colour}, solid or dashed, with or without a marker at every point (whatever {@link
+     * #markers()} says for the others): a measured curve and its prediction in one colour, say.
+     */
+    public LinePlot series(String name, double[] x, double[] y, Color colour, boolean dashed, boolean marker) {
+        series(name, x, y);
+        styles.put(name, new Style(colour, dashed, marker));
+        return this;
     }
 
     public LinePlot logX() {
@@ -116,7 +131,14 @@ public final class LinePlot {
             }
             any = true;
             XYSeries s = chart.addSeries(e.getKey(), xs, ys);
-            s.setMarker(markers ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
+            Style style = styles.get(e.getKey());
+            s.setMarker((style == null ? markers : style.marker()) ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
+            if (style != null) {
+                s.setLineColor(style.colour());
+                s.setMarkerColor(style.colour());
+                s.setLineStyle(style.dashed() ? new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER,
+                        10f, new float[] {7f, 5f}, 0f) : new BasicStroke(2f));
+            }
         }
         if (!any) {
             // XChart refuses an empty chart; an explicit empty series keeps the file and says why.

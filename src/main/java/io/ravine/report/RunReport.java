@@ -70,6 +70,7 @@ public final class RunReport {
             section(page, "Hessian across checkpoints", () -> DiagnosisSections.checkpoints(page,
                     runDir.resolve(CHECKPOINTS_CSV), plots, CHECKPOINTS_PLOT));
         }
+        section(page, "Loss landscape", () -> landscape(page, runDir.resolve("landscape")));
         Path out = runDir.resolve("report.html");
         page.write(out);
         return out;
@@ -299,6 +300,53 @@ public final class RunReport {
         for (String name : images) {
             if (Files.exists(plots.resolve(name))) {
                 page.image("plots/" + name, name);
+            }
+        }
+    }
+
+    /** The pictures {@code ravine landscape} draws into RUN_DIR/landscape/, in the order the report shows them. */
+    private static final List<String> LANDSCAPE_PLOTS = List.of("line.png", "plane.png", "surface.png",
+            "random-walk.png");
+
+    /** The landscape's numbers (landscape.json) and its pictures, linked from landscape/. */
+    private static void landscape(HtmlPage page, Path dir) throws IOException {
+        Path file = dir.resolve("landscape.json");
+        if (!Files.exists(file)) {
+            page.paragraph("No landscape (run: ravine landscape --run-dir DIR).");
+            return;
+        }
+        JsonObject d = readJson(file);
+        List<List<String>> rows = new ArrayList<>();
+        JsonObject line = object(d, "line");
+        if (line != null) {
+            for (String key : List.of("initial_train_loss", "final_train_loss", "min_alpha", "min_train_loss",
+                    "monotone_from_initial_to_final", "convex_looking")) {
+                if (line.has(key)) {
+                    rows.add(List.of("line." + key, value(line, key)));
+                }
+            }
+        }
+        JsonObject plane = object(d, "plane");
+        if (plane != null) {
+            for (String key : List.of("kind", "explained_variance", "residual_share", "path_share_in_plane")) {
+                if (plane.has(key)) {
+                    rows.add(List.of("plane." + key, value(plane, key)));
+                }
+            }
+        }
+        JsonObject walk = object(d, "random_walk");
+        if (walk != null) {
+            for (String key : List.of("seed", "path_length", "path_net_displacement", "walk_net_displacement",
+                    "walk_share_in_plane", "walk_final_train_loss")) {
+                if (walk.has(key)) {
+                    rows.add(List.of("random_walk." + key, value(walk, key)));
+                }
+            }
+        }
+        page.table(List.of("measurement", "value"), rows);
+        for (String name : LANDSCAPE_PLOTS) {
+            if (Files.exists(dir.resolve(name))) {
+                page.image("landscape/" + name, name);
             }
         }
     }

@@ -1,5 +1,6 @@
 package io.ravine.landscape;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -99,5 +100,104 @@ class LandscapeDirectionsTest {
         float[] end = {1, 2};
         assertThrows(InvalidInputException.class, () -> LandscapeDirections.principal(List.of(new float[] {0, 0},
                 end.clone()), end));
+    }
+
+    private static float[] point(double[] base, double[] e, double[] f, double a, double b) {
+        float[] t = new float[base.length];
+        for (int i = 0; i < base.length; i++) {
+            t[i] = (float) (base[i] + a * e[i] + b * f[i]);
+        }
+        return t;
+    }
+
+    @Test
+    void theTrajectoryPlanePutsThetaZeroAtTheOriginThetaOneAtOneZeroAndHoldsAPlanarPath() {
+        // A path that bends inside span{e, f}: θ_t = θ₀ + s e + c f with θ₁ = θ₀ + e. Known answer: the plane holds
+        // every checkpoint (the path's share in it is 1), θ₀ ↦ (0, 0), θ₁ ↦ (1, 0), θ_t ↦ (s, c·(f's part ⊥ e)).
+        int p = 40;
+        SplittableRandom rng = new SplittableRandom(11);
+        double[] base = new double[p];
+        double[] e = new double[p];
+        double[] f = new double[p];
+        for (int i = 0; i < p; i++) {
+            base[i] = rng.nextGaussian();
+            e[i] = rng.nextGaussian();
+            f[i] = rng.nextGaussian();
+        }
+        double[][] sc = {{0, 0}, {0.2, 0.5}, {0.5, 0.8}, {0.8, 0.4}, {1, 0}};
+        List<float[]> traj = new ArrayList<>();
+        for (double[] c : sc) {
+            traj.add(point(base, e, f, c[0], c[1]));
+        }
+        float[] t0 = traj.get(0);
+        float[] t1 = traj.get(traj.size() - 1);
+        LandscapeDirections.TrajectoryPlane tp = LandscapeDirections.trajectoryPlane(traj, t0, t1);
+        double n1 = Math.sqrt(LandscapeDirections.dot(tp.first(), tp.first()));
+        assertEquals(n1, Math.sqrt(LandscapeDirections.dot(tp.second(), tp.second())), 1e-9 * n1);
+        assertEquals(0, LandscapeDirections.dot(tp.first(), tp.second()), 1e-9 * n1 * n1);
+        assertEquals(1, tp.planeShare(), 1e-6);
+        assertEquals(1, tp.residualShare(), 1e-9);
+        double[][] ab = LandscapeDirections.project(traj, t0, tp.first(), tp.second());
+        assertEquals(0, ab[0][0], 1e-12);
+        assertEquals(0, ab[0][1], 1e-12);
+        assertEquals(1, ab[4][0], 1e-6);
+        assertEquals(0, ab[4][1], 1e-6);
+        // Along θ₀→θ₁ a checkpoint's coordinate is its α: s + c·(f·e)/(e·e).
+        double fe = LandscapeDirections.dot(f, e) / LandscapeDirections.dot(e, e);
+        for (int k = 0; k < sc.length; k++) {
+            assertEquals(sc[k][0] + sc[k][1] * fe, ab[k][0], 1e-5, "checkpoint " + k);
+            assertTrue(ab[k][1] * Math.signum(ab[2][1]) >= -1e-6, "the path bends to one side: " + ab[k][1]);
+        }
+    }
+
+    @Test
+    void theResidualDirectionIsThePathsMainDepartureFromTheLine() {
+        // Residuals along two orthogonal directions f and g (both ⊥ e), with f carrying 9× g's energy: v = ±f, its
+        // share of the residual energy 0.9.
+        int p = 6;
+        double[] base = {0, 0, 0, 0, 0, 0};
+        double[] e = {1, 0, 0, 0, 0, 0};
+        double[] f = {0, 1, 0, 0, 0, 0};
+        double[] g = {0, 0, 1, 0, 0, 0};
+        List<float[]> traj = new ArrayList<>();
+        double[][] coef = {{0, 0, 0}, {0.3, 3, 1}, {0.6, 3, -1}, {1, 0, 0}};
+        for (double[] c : coef) {
+            float[] t = new float[p];
+            for (int i = 0; i < p; i++) {
+                t[i] = (float) (base[i] + c[0] * e[i] + c[1] * f[i] + c[2] * g[i]);
+            }
+            traj.add(t);
+        }
+        LandscapeDirections.TrajectoryPlane tp = LandscapeDirections.trajectoryPlane(traj, traj.get(0),
+                traj.get(3));
+        assertEquals(1, Math.abs(tp.second()[1]), 1e-12);
+        assertEquals(0, tp.second()[2], 1e-12);
+        assertEquals(0.9, tp.residualShare(), 1e-12);
+        // The path's energy: along e 0.09 + 0.36 + 1, along f 9 + 9, along g 1 + 1; the plane holds all but g's.
+        assertEquals((0.09 + 0.36 + 1 + 18) / (0.09 + 0.36 + 1 + 18 + 2), tp.planeShare(), 1e-6);
+    }
+
+    @Test
+    void aStraightPathOrAStandingStartHasNoTrajectoryPlane() {
+        float[] a = {0, 0, 0};
+        float[] b = {1, 2, 3};
+        float[] mid = {0.5f, 1, 1.5f};
+        InvalidInputException straight = assertThrows(InvalidInputException.class,
+                () -> LandscapeDirections.trajectoryPlane(List.of(a, mid, b), a, b));
+        assertTrue(straight.getMessage().contains("--checkpoint-every"), straight.getMessage());
+        assertThrows(InvalidInputException.class, () -> LandscapeDirections.trajectoryPlane(List.of(a, b), a, a));
+    }
+
+    @Test
+    void randomWalkStepsHaveThePathsLengthsAndTheSeedFixesThem() {
+        List<float[]> traj = List.of(new float[] {0, 0, 0}, new float[] {3, 4, 0}, new float[] {3, 4, 12},
+            new float[] {3, 4, 12});
+        assertArrayEquals(new double[] {5, 12, 0}, LandscapeDirections.stepLengths(traj), 1e-12);
+        double[] w1 = new double[50];
+        double[] w2 = new double[50];
+        LandscapeDirections.randomStep(w1, 2.5, new SplittableRandom(9));
+        LandscapeDirections.randomStep(w2, 2.5, new SplittableRandom(9));
+        assertArrayEquals(w1, w2, 0.0);
+        assertEquals(2.5, Math.sqrt(LandscapeDirections.dot(w1, w1)), 1e-12);
     }
 }

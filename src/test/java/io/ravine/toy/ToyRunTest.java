@@ -1,6 +1,7 @@
 package io.ravine.toy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,10 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.ravine.InvalidInputException;
+import io.ravine.cli.CliTestSupport;
+import io.ravine.cli.Main;
 import io.ravine.cli.ToyCommand;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -132,5 +136,126 @@ class ToyRunTest {
         assertEquals("oscillation", y.get("observed_regime").getAsString());
         BufferedImage img = ImageIO.read(out.resolve("contour.png").toFile());
         assertEquals(800, img.getWidth());
+    }
+
+    private static JsonObject json(Path file) throws Exception {
+        return JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+    }
+
+    @Test
+    void optionValuesAreCaseInsensitiveAndDefaultsFollowTheParsedOptimizer(@TempDir Path tmp) throws Exception {
+        // ADAM used to be accepted by the update rule but missed by the default-α table: SGD's 0.15.
+        for (String spelling : new String[] {"adam", "ADAM", "Adam"}) {
+            Path out = tmp.resolve("toy-" + spelling);
+            CliTestSupport.Result r = CliTestSupport.run("toy", "--problem", "QUADRATIC", "--optimizer", spelling,
+                    "--steps", "10", "--out", out.toString());
+            assertEquals(0, r.status(), r.err());
+            JsonObject json = json(out.resolve("toy.json"));
+            assertEquals("adam", json.get("optimizer").getAsString());
+            assertEquals("quadratic", json.get("problem").getAsString());
+            assertEquals(0.05, json.getAsJsonObject("settings").get("lr").getAsDouble(), 0.0, spelling);
+        }
+        assertEquals(0.05, ToyRun.Settings.defaultLearningRate("Quadratic", "ADAM"), 0.0);
+        assertEquals("newton", ToyRun.optimizerName("Newton"));
+        assertEquals(1, ToyRun.Settings.defaultLearningRate("saddle", "NEWTON"), 0.0);
+    }
+
+    @Test
+    void aRunHasOneVerdictAndItsStepCountIsWhereItStaysWithinTolerance(@TempDir Path tmp) throws Exception {
+        // The default quadratic used to print "converged after 100 steps" and "within tolerance after 83 steps".
+        Path out = tmp.resolve("toy");
+        CliTestSupport.Result r = CliTestSupport.run("toy", "--out", out.toString());
+        assertEquals(0, r.status(), r.err());
+        List<String> verdicts = r.out().lines().filter(l -> l.contains("converged")).toList();
+        assertEquals(1, verdicts.size(), r.out());
+        assertTrue(verdicts.get(0).contains("converged: within tolerance 1e-06 of the minimum (0, 0) (J = 0) from"
+                + " step 83 on (100 steps run)"), verdicts.get(0));
+        assertFalse(r.out().contains("after 100 steps"), r.out());
+        JsonObject json = json(out.resolve("toy.json"));
+        assertEquals("converged", json.get("verdict").getAsString());
+        assertEquals(83, json.get("steps_to_tolerance").getAsInt());
+        // 83 is where θ comes within 1e-6 × ‖θ₀‖ of 0 and stays: 82 is outside, every later step inside.
+        ToyRun.Result run = ToyRun.run(new ToySurface.Quadratic(1, 10), settings("sgd", 0.15, 100, 1, 1));
+        double bound = 1e-6 * Math.sqrt(2);
+        assertTrue(Math.hypot(run.trajectory()[82][0], run.trajectory()[82][1]) > bound);
+        for (int k = 83; k <= 100; k++) {
+            assertTrue(Math.hypot(run.trajectory()[k][0], run.trajectory()[k][1]) <= bound, "step " + k);
+        }
+        // A run that comes within tolerance and leaves again gets no step, and the reason says so: momentum
+        // (α = 0.5, μ = 0.9, λ = 1) swings through the minimum's neighbourhood at step 6 and out again.
+        ToyRun.Result leaves = ToyRun.run(new ToySurface.Quadratic(1, 1), new ToyRun.Settings("momentum", 0.5, 0.9,
+                8, new double[] {1, 0}, 0.1));
+        assertEquals("not_converged", leaves.verdict());
+        assertNull(leaves.stepsToTolerance());
+        assertEquals("none: θ came within tolerance × its starting distance of the minimizer at step 6 but did not"
+                + " stay there", leaves.stepsToToleranceStatus());
+    }
+
+    @Test
+    void everyNewProblemWritesItsPicturesAndReportHtml(@TempDir Path tmp) throws Exception {
+        String[][] cases = {
+            {"--problem", "multiminima", "--steps", "300"},
+            {"--problem", "plateau"},
+            {"--problem", "plane", "--optimizer", "momentum"},
+            {"--problem", "plane", "--optimizer", "momentum", "--momentum", "1", "--steps", "50"},
+            {"--problem", "early-decay", "--steps", "400", "--decay-starts", "40,300", "--decay-timescale", "20"}};
+        String[][] pictures = {
+            {"contour.png", "surface.png", "optimizers.png"},
+            {"contour.png", "surface.png", "plateau.png"},
+            {"contour.png", "surface.png", "velocity.png"},
+            {"contour.png", "surface.png", "velocity.png"},
+            {"decay.png", "learning-rate.png", "contour.png"}};
+        for (int i = 0; i < cases.length; i++) {
+            Path out = tmp.resolve("case-" + i);
+            List<String> args = new java.util.ArrayList<>(List.of("toy", "--out", out.toString()));
+            args.addAll(List.of(cases[i]));
+            CliTestSupport.Result r = CliTestSupport.run(args.toArray(String[]::new));
+            assertEquals(0, r.status(), String.join(" ", cases[i]) + ": " + r.err());
+            String html = Files.readString(out.resolve("report.html"));
+            for (String png : pictures[i]) {
+                BufferedImage img = ImageIO.read(out.resolve(png).toFile());
+                assertNotNull(img, png);
+                assertTrue(html.contains("src=\"" + png + "\""), png + " in report.html");
+            }
+            assertTrue(Files.isRegularFile(out.resolve("toy.json")));
+        }
+        assertTrue(Files.readString(tmp.resolve("case-3/toy.json")).contains("never reaches a terminal velocity"));
+        assertTrue(Files.isRegularFile(tmp.resolve("case-4/decay.csv")));
+    }
+
+    @Test
+    void badToyFlagsAreOneLineNamingTheFlagAndWriteNothing(@TempDir Path tmp) {
+        String[][] cases = {
+            {"--problem", "quadratic", "--tilt", "0.1,0.1"},
+            {"--problem", "plane", "--noise", "1"},
+            {"--problem", "early-decay", "--decay-starts", "500,100"},
+            {"--problem", "saddle", "--optimizer", "momentum", "--momentum", "1"},
+            {"--problem", "plateau", "--plateau-slope", "2"},
+            {"--problem", "multiminima", "--tilt", "1.5,0"},
+            {"--problem", "bowl"},
+            {"--optimizer", "lbfgs"}};
+        String[] flags = {"--tilt", "--noise", "--decay-starts", "--momentum", "--plateau-slope", "--tilt",
+            "--problem", "--optimizer"};
+        for (int i = 0; i < cases.length; i++) {
+            Path out = tmp.resolve("case-" + i);
+            List<String> args = new java.util.ArrayList<>(List.of("toy", "--out", out.toString()));
+            args.addAll(List.of(cases[i]));
+            CliTestSupport.Result r = CliTestSupport.run(args.toArray(String[]::new));
+            assertEquals(Main.EXIT_BAD_INPUT, r.status(), String.join(" ", cases[i]));
+            assertEquals(1, r.errorLines().size(), r.err());
+            assertTrue(r.errorLines().get(0).startsWith("ravine: " + flags[i]), r.errorLines().get(0));
+            assertFalse(Files.exists(out), "nothing written for " + String.join(" ", cases[i]));
+        }
+    }
+
+    @Test
+    void trainKeepsRefusingMomentumOne(@TempDir Path tmp) {
+        // μ = 1 is the plane toy's lesson, not a training setting: train refuses it before writing anything.
+        Path run = tmp.resolve("run");
+        CliTestSupport.Result r = CliTestSupport.run("train", "--optimizer", "momentum", "--momentum", "1",
+                "--steps", "1", "--device", "cpu", "--run-dir", run.toString());
+        assertEquals(Main.EXIT_BAD_INPUT, r.status());
+        assertEquals(List.of("ravine: --momentum must be in [0, 1), got 1.0"), r.errorLines());
+        assertFalse(Files.exists(run));
     }
 }
