@@ -86,15 +86,22 @@ public final class CurvatureFindings {
         float[] theta = model.parameters();
         model.setParameters(model.mlp().initialParameters(Initializer.parse(standard.resolvedInit()),
                 standard.biasInit(), standard.seed()));
+        // In the diagnosis's own arithmetic, so that ‖g‖/‖g₀‖ compares two numbers computed alike.
+        Diagnosis.Precision precision = o.precision().resolve(model.backend(), model.mlp().parameterCount(),
+                o.lanczosMaxSteps());
+        Model measured = Diagnosis.measuredModel(model, precision);
         try {
             int[] perm = Diagnosis.permutation(train.n(), o.seed());
             Dataset main = train.select(Arrays.copyOf(perm, Math.min(o.subsetSize(), train.n())));
-            try (HessianVectorProduct hvp = new HessianVectorProduct(model, main, o.capacity());
+            try (HessianVectorProduct hvp = new HessianVectorProduct(measured, main, o.capacity());
                     Tensor g = hvp.backend().allocateVector(hvp.dimension())) {
                 hvp.lossAndGradient(g);
                 return Math.sqrt(hvp.backend().sumOfSquares(g));
             }
         } finally {
+            if (measured != model) {
+                measured.close();
+            }
             model.setParameters(theta);
         }
     }

@@ -82,6 +82,8 @@ class NoRawFileWritesTest {
                             + " never a mix; no file's contents are written"),
             new Allowed("report/ContourPlot.java", "ImageIO.write", 1,
                     "encodes the PNG into a ByteArrayOutputStream, which AtomicFiles then writes"),
+            new Allowed("report/SurfacePlot.java", "ImageIO.write", 1,
+                    "encodes the PNG into a ByteArrayOutputStream, which AtomicFiles then writes"),
             new Allowed("backend/cuda/CublasLoader.java", "Files.copy", 1,
                     "extracts the cuBLAS bridge library into this JVM's fresh 0700 native directory (NativeDirectory)"
                             + " for System.load; not a user's file, and never read again after a crash"),
