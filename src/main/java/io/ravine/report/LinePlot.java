@@ -147,6 +147,11 @@ public final class LinePlot {
             yMin = 1;
             yMax = 1;
         }
+        // XChart labels a logarithmic axis at powers of 10 only: a range holding fewer than two of them would show one
+        // label or none, so it is drawn linear (a log scale adds nothing over less than about a decade).
+        if (logY && any && decadesWithin(yMin, yMax) < 2) {
+            chart.getStyler().setYAxisLogarithmic(false);
+        }
         int k = 0;
         for (double[] v : verticalMarks) {
             if (!any || !Double.isFinite(v[0]) || (logX && v[0] <= 0)) {
@@ -160,5 +165,14 @@ public final class LinePlot {
             s.setShowInLegend(false);
         }
         return chart;
+    }
+
+    /** How many powers of 10 lie in [lo, hi] (both positive). */
+    static int decadesWithin(double lo, double hi) {
+        if (!(lo > 0) || !(hi >= lo)) {
+            return 0;
+        }
+        // A hair of slack so that a bound of exactly 10^k (0.1 is not exact in binary) counts.
+        return (int) (Math.floor(Math.log10(hi) + 1e-12) - Math.ceil(Math.log10(lo) - 1e-12) + 1);
     }
 }
