@@ -9,13 +9,10 @@ import java.awt.geom.Ellipse2D;
 import java.awt.geom.Line2D;
 import java.awt.geom.Point2D;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import javax.imageio.ImageIO;
 
 /**
  * A PNG contour plot of a function sampled on a grid, with a trajectory drawn over it: the picture of the lectures'
@@ -77,22 +74,10 @@ public final class ContourPlot {
      * increasing, at least two points each.
      */
     public ContourPlot grid(double[] xs, double[] ys, double[][] z) {
-        if (xs.length < 2 || ys.length < 2 || z.length != ys.length) {
-            throw new IllegalArgumentException("grid needs ≥ 2 points per axis and one row of z per y value");
-        }
-        for (double[] row : z) {
-            if (row.length != xs.length) {
-                throw new IllegalArgumentException("each row of z needs " + xs.length + " values");
-            }
-        }
-        checkIncreasing("x", xs);
-        checkIncreasing("y", ys);
-        this.xs = xs.clone();
-        this.ys = ys.clone();
-        this.z = new double[z.length][];
-        for (int j = 0; j < z.length; j++) {
-            this.z[j] = z[j].clone();
-        }
+        SampledGrid g = SampledGrid.of(xs, ys, z);
+        this.xs = g.xs();
+        this.ys = g.ys();
+        this.z = g.z();
         return this;
     }
 
@@ -191,13 +176,7 @@ public final class ContourPlot {
      * written; false, after one warning line on stderr, when it could not be (never an exception).
      */
     public boolean write(Path png) {
-        return ReportFiles.writePng(png, () -> {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            if (!ImageIO.write(render(), "png", bytes)) {
-                throw new IOException("no PNG writer in this Java runtime");
-            }
-            return bytes.toByteArray();
-        });
+        return ReportFiles.writePng(png, () -> SampledGrid.png(render()));
     }
 
     // ---- drawing ----
@@ -642,14 +621,6 @@ public final class ContourPlot {
     private void requireGrid() {
         if (z == null) {
             throw new IllegalStateException("no grid: call grid(xs, ys, z) first");
-        }
-    }
-
-    private static void checkIncreasing(String axis, double[] a) {
-        for (int i = 0; i + 1 < a.length; i++) {
-            if (!(a[i + 1] > a[i]) || !Double.isFinite(a[i]) || !Double.isFinite(a[i + 1])) {
-                throw new IllegalArgumentException(axis + " grid values must be finite and increasing");
-            }
         }
     }
 }

@@ -10,13 +10,10 @@ import java.awt.geom.Ellipse2D;
 import java.awt.geom.Line2D;
 import java.awt.geom.Point2D;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import javax.imageio.ImageIO;
 
 /**
  * A PNG surface plot of a function sampled on a grid, seen from above at an angle, with paths drawn on it: the
@@ -118,22 +115,10 @@ public final class SurfacePlot {
      * increasing, at least two points each.
      */
     public SurfacePlot grid(double[] xs, double[] ys, double[][] z) {
-        if (xs.length < 2 || ys.length < 2 || z.length != ys.length) {
-            throw new IllegalArgumentException("grid needs ≥ 2 points per axis and one row of z per y value");
-        }
-        for (double[] row : z) {
-            if (row.length != xs.length) {
-                throw new IllegalArgumentException("each row of z needs " + xs.length + " values");
-            }
-        }
-        increasing("x", xs);
-        increasing("y", ys);
-        this.xs = xs.clone();
-        this.ys = ys.clone();
-        this.z = new double[z.length][];
-        for (int j = 0; j < z.length; j++) {
-            this.z[j] = z[j].clone();
-        }
+        SampledGrid g = SampledGrid.of(xs, ys, z);
+        this.xs = g.xs();
+        this.ys = g.ys();
+        this.z = g.z();
         dirty = true;
         return this;
     }
@@ -422,13 +407,7 @@ public final class SurfacePlot {
      * written; false, after one warning line on stderr, when it could not be (never an exception).
      */
     public boolean write(Path png) {
-        return ReportFiles.writePng(png, () -> {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            if (!ImageIO.write(render(), "png", bytes)) {
-                throw new IOException("no PNG writer in this Java runtime");
-            }
-            return bytes.toByteArray();
-        });
+        return ReportFiles.writePng(png, () -> SampledGrid.png(render()));
     }
 
     private Point2D pixel(double wx, double wy, double wz) {
@@ -801,13 +780,5 @@ public final class SurfacePlot {
 
     private static int clamp(double v) {
         return (int) Math.max(0, Math.min(255, Math.round(v)));
-    }
-
-    private static void increasing(String axis, double[] a) {
-        for (int i = 0; i + 1 < a.length; i++) {
-            if (!(a[i + 1] > a[i]) || !Double.isFinite(a[i]) || !Double.isFinite(a[i + 1])) {
-                throw new IllegalArgumentException(axis + " grid values must be finite and increasing");
-            }
-        }
     }
 }

@@ -80,10 +80,9 @@ class NoRawFileWritesTest {
                     "renames a whole directory aside (ATOMIC_MOVE) before it is replaced, and back if writing its"
                             + " replacement fails: the atomic step that makes --overwrite leave the old or the new,"
                             + " never a mix; no file's contents are written"),
-            new Allowed("report/ContourPlot.java", "ImageIO.write", 1,
-                    "encodes the PNG into a ByteArrayOutputStream, which AtomicFiles then writes"),
-            new Allowed("report/SurfacePlot.java", "ImageIO.write", 1,
-                    "encodes the PNG into a ByteArrayOutputStream, which AtomicFiles then writes"),
+            new Allowed("report/SampledGrid.java", "ImageIO.write", 1,
+                    "encodes the contour and surface plots' PNG into a ByteArrayOutputStream, which AtomicFiles then"
+                            + " writes"),
             new Allowed("backend/cuda/CublasLoader.java", "Files.copy", 1,
                     "extracts the cuBLAS bridge library into this JVM's fresh 0700 native directory (NativeDirectory)"
                             + " for System.load; not a user's file, and never read again after a crash"),

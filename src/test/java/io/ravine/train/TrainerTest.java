@@ -85,22 +85,8 @@ class TrainerTest {
             t.optProgressBar(false).optRunDirectory(split).resumeFrom(checkpoint);
             assertArrayEquals(expected, t.model().parameters());
         }
-        // The resumed metrics equal the straight run's, row for row, apart from wall time and the test evaluation
-        // that the shorter run made at its last step (step 20).
         List<Map<String, Double>> a = MetricsLog.read(straight.resolve("metrics.csv"));
-        List<Map<String, Double>> b = MetricsLog.read(split.resolve("metrics.csv"));
-        assertEquals(a.size(), b.size());
-        for (int i = 0; i < a.size(); i++) {
-            Map<String, Double> ra = new java.util.HashMap<>(a.get(i));
-            Map<String, Double> rb = new java.util.HashMap<>(b.get(i));
-            for (Map<String, Double> r : List.of(ra, rb)) {
-                r.remove("wall_seconds");
-                if (r.get("step") == 20.0) {
-                    r.keySet().removeIf(k -> k.contains("test"));
-                }
-            }
-            assertEquals(ra, rb, "row " + i);
-        }
+        assertSameRowsAfterResumeAt20(a, MetricsLog.read(split.resolve("metrics.csv")));
     }
 
     @Test
@@ -132,19 +118,7 @@ class TrainerTest {
             assertArrayEquals(without, t.model().parameters());
         }
         List<Map<String, Double>> a = MetricsLog.read(straight.resolve("metrics.csv"));
-        List<Map<String, Double>> b = MetricsLog.read(split.resolve("metrics.csv"));
-        assertEquals(a.size(), b.size());
-        for (int i = 0; i < a.size(); i++) {
-            Map<String, Double> ra = new java.util.HashMap<>(a.get(i));
-            Map<String, Double> rb = new java.util.HashMap<>(b.get(i));
-            for (Map<String, Double> r : List.of(ra, rb)) {
-                r.remove("wall_seconds");
-                if (r.get("step") == 20.0) {
-                    r.keySet().removeIf(k -> k.contains("test"));
-                }
-            }
-            assertEquals(ra, rb, "row " + i);
-        }
+        assertSameRowsAfterResumeAt20(a, MetricsLog.read(split.resolve("metrics.csv")));
         assertTrue(a.stream().filter(r -> Double.isFinite(r.get("actual_change"))).count() == 10,
                 "ten probed rows");
     }
@@ -227,6 +201,25 @@ class TrainerTest {
             assertTrue(r.testLoss() < 1e-4, "test MSE " + r.testLoss());
             assertTrue(Double.isNaN(r.testAccuracy()));
             assertNotEquals(0, r.steps());
+        }
+    }
+
+    /**
+     * A resumed run's metrics equal the straight run's, row for row, apart from wall time and the test evaluation that
+     * the shorter run made at its last step (step 20).
+     */
+    private static void assertSameRowsAfterResumeAt20(List<Map<String, Double>> a, List<Map<String, Double>> b) {
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) {
+            Map<String, Double> ra = new java.util.HashMap<>(a.get(i));
+            Map<String, Double> rb = new java.util.HashMap<>(b.get(i));
+            for (Map<String, Double> r : List.of(ra, rb)) {
+                r.remove("wall_seconds");
+                if (r.get("step") == 20.0) {
+                    r.keySet().removeIf(k -> k.contains("test"));
+                }
+            }
+            assertEquals(ra, rb, "row " + i);
         }
     }
 }
