@@ -4,6 +4,7 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.FontMetrics;
 import java.awt.Graphics2D;
+import java.awt.Rectangle;
 import java.awt.RenderingHints;
 import java.awt.geom.Ellipse2D;
 import java.awt.geom.Line2D;
@@ -429,6 +430,14 @@ public final class ContourPlot {
     private void drawMarkers(Graphics2D g) {
         double[] box = {xs[0], xs[xs.length - 1], ys[0], ys[ys.length - 1]};
         g.setFont(ChartFonts.font(true, 14));
+        // The labels placed so far and every marker's dot: a label covers neither.
+        List<Rectangle> placed = new ArrayList<>();
+        for (Marker m : markers) {
+            if (inside(m.x, m.y, box)) {
+                Point2D p = toPixel(m.x, m.y);
+                placed.add(new Rectangle((int) p.getX() - 6, (int) p.getY() - 6, 13, 13));
+            }
+        }
         for (Marker m : markers) {
             if (!inside(m.x, m.y, box)) {
                 continue;
@@ -442,12 +451,10 @@ public final class ContourPlot {
             g.draw(dot);
             if (m.label != null && !m.label.isEmpty()) {
                 // White text with a dark outline stays legible on both ends of the colour map.
-                int tx = (int) p.getX() + 9;
-                int ty = (int) p.getY() - 8;
-                // Near the right edge the label goes to the left of its dot, inside the map.
-                if (tx + g.getFontMetrics().stringWidth(m.label) > LEFT + plotWidth()) {
-                    tx = (int) p.getX() - 9 - g.getFontMetrics().stringWidth(m.label);
-                }
+                Rectangle at = labelBox(p, g.getFontMetrics(), m.label, LEFT + plotWidth(), placed);
+                placed.add(at);
+                int tx = at.x + 1;
+                int ty = at.y + 1 + g.getFontMetrics().getAscent();
                 g.setColor(Color.BLACK);
                 for (int dx = -1; dx <= 1; dx++) {
                     for (int dy = -1; dy <= 1; dy++) {
@@ -458,6 +465,32 @@ public final class ContourPlot {
                 g.drawString(m.label, tx, ty);
             }
         }
+    }
+
+    /**
+     * Where a marker's label goes (its outlined text's bounds): above and to the right of the dot, or to its left
+     * near the map's right edge ({@code rightEdge}); where that box would overlap something in {@code placed} (the
+     * labels drawn so far and the markers' dots: two end points close together), below the dot on the same side,
+     * then the other side above and below. If every place overlaps, the first one.
+     */
+    static Rectangle labelBox(Point2D dot, FontMetrics fm, String label, int rightEdge, List<Rectangle> placed) {
+        int w = fm.stringWidth(label) + 2;
+        int h = fm.getAscent() + fm.getDescent() + 2;
+        int right = (int) dot.getX() + 9 - 1;
+        int left = (int) dot.getX() - 9 - w + 1;
+        int above = (int) dot.getY() - 8 - fm.getAscent() - 1;
+        int below = (int) dot.getY() + 8 - 1;
+        // Near the right edge the label goes to the left of its dot, inside the map.
+        boolean rightFits = right + w - 1 <= rightEdge;
+        int[][] order = rightFits ? new int[][] {{right, above}, {right, below}, {left, above}, {left, below}}
+                : new int[][] {{left, above}, {left, below}, {right, above}, {right, below}};
+        for (int[] c : order) {
+            Rectangle r = new Rectangle(c[0], c[1], w, h);
+            if (placed.stream().noneMatch(r::intersects)) {
+                return r;
+            }
+        }
+        return new Rectangle(order[0][0], order[0][1], w, h);
     }
 
     private void drawAxes(Graphics2D g) {

@@ -340,7 +340,7 @@ public final class EarlyDecay {
             }
             LinePlot plot = new LinePlot(String.format(Locale.ROOT, "Decaying α too early: final J %.3g, late: %.3g",
                     endMean(early()), endMean(late())), "step", "J (running mean of " + SMOOTHING
-                    + " steps; dashed: expected)").logY();
+                    + " steps; dashed: expected)").logY().roundXTicks();
             for (int k = 0; k < runs.size(); k++) {
                 Run r = runs.get(k);
                 double[] smooth = new double[r.values().length];
@@ -371,7 +371,8 @@ public final class EarlyDecay {
             for (int k = 0; k < t.length; k++) {
                 t[k] = k + 1;
             }
-            LinePlot plot = new LinePlot("Learning rate of each schedule: the same α₀ and budget", "step", "α").logY();
+            LinePlot plot = new LinePlot("Learning rate of each schedule: the same α₀ and budget", "step", "α").logY()
+                    .roundXTicks();
             for (int k = 0; k < runs.size(); k++) {
                 plot.series(runs.get(k).schedule(), t, runs.get(k).lrs(), COLOURS[k], false, false);
             }

@@ -2,6 +2,7 @@ package io.ravine.report;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -88,5 +89,36 @@ class ContourPlotTest {
         assertEquals(List.of(-2.0, -1.0, 0.0, 1.0, 2.0), ContourPlot.niceTicks(-2, 2, 7));
         assertEquals(List.of(0.1, 0.2, 0.3), ContourPlot.niceTicks(0.05, 0.35, 5));
         assertEquals(List.of(0.0, 20.0, 40.0, 60.0, 80.0, 100.0), ContourPlot.niceTicks(0, 100, 5));
+    }
+
+    @Test
+    void markerLabelsDoNotOverlapEachOtherOrTheDots() {
+        java.awt.Graphics2D g = new BufferedImage(10, 10, BufferedImage.TYPE_INT_RGB).createGraphics();
+        g.setFont(ChartFonts.font(true, 14));
+        java.awt.FontMetrics fm = g.getFontMetrics();
+        // Alone, a label sits above and to the right of its dot (left of it near the right edge), as before.
+        java.awt.Rectangle alone = ContourPlot.labelBox(new Point2D.Double(300, 300), fm, "early end", 700,
+                List.of());
+        assertEquals(300 + 8, alone.x);
+        assertTrue(alone.y + alone.height <= 300 - 2, alone.toString());
+        java.awt.Rectangle edge = ContourPlot.labelBox(new Point2D.Double(690, 300), fm, "early end", 700,
+                List.of());
+        assertTrue(edge.x + edge.width <= 690 - 6, edge.toString());
+        // Two end points 45 px apart on one level (the early-decay picture): the second label moves below its dot,
+        // clear of the first label and of the other dot.
+        Point2D early = new Point2D.Double(345, 300);
+        Point2D late = new Point2D.Double(300, 300);
+        List<java.awt.Rectangle> placed = new java.util.ArrayList<>();
+        for (Point2D p : List.of(early, late)) {
+            placed.add(new java.awt.Rectangle((int) p.getX() - 6, (int) p.getY() - 6, 13, 13));
+        }
+        java.awt.Rectangle first = ContourPlot.labelBox(early, fm, "early end", 700, placed);
+        placed.add(first);
+        java.awt.Rectangle second = ContourPlot.labelBox(late, fm, "late end", 700, placed);
+        for (java.awt.Rectangle r : placed) {
+            assertFalse(second.intersects(r), second + " overlaps " + r);
+        }
+        assertTrue(second.y > late.getY(), second.toString());
+        g.dispose();
     }
 }
