@@ -404,6 +404,142 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    /**
+     * One thread, rows in order 0, 1, …, B−1 for every column, sums in double: the reference, the same bits for
+     * every thread count (the per-column work is O(B·N), small next to the layer's matrix product).
+     */
+    @Override
+    public void batchNormTrainingForward(Tensor z, Tensor gamma, Tensor beta, double eps, Activation act, Tensor out,
+            Tensor saveMean, Tensor saveInvStd, Tensor runningMean, Tensor runningVar, double momentum) {
+        OperandShapes.batchNorm(true, z, new Tensor[] {out}, new Tensor[] {gamma, beta, saveMean, saveInvStd,
+                runningMean, runningVar});
+        if ((runningMean == null) != (runningVar == null)) {
+            throw new IllegalArgumentException("running mean and variance are updated together");
+        }
+        CpuTensor cz = own(z);
+        int rows = z.rows();
+        int cols = z.cols();
+        double[] mean = new double[cols];
+        double[] var = new double[cols];
+        for (int i = 0; i < rows; i++) {
+            int base = i * cols;
+            for (int j = 0; j < cols; j++) {
+                mean[j] += cz.get(base + j);
+            }
+        }
+        for (int j = 0; j < cols; j++) {
+            mean[j] /= rows;
+        }
+        // Two passes (the centred sum of squares), not Σz² − Bμ²: no cancellation when |μ| ≫ σ (raw inputs).
+        for (int i = 0; i < rows; i++) {
+            int base = i * cols;
+            for (int j = 0; j < cols; j++) {
+                double d = cz.get(base + j) - mean[j];
+                var[j] += d * d;
+            }
+        }
+        CpuTensor sm = own(saveMean);
+        CpuTensor sr = own(saveInvStd);
+        double[] scale = new double[cols];
+        double[] shift = new double[cols];
+        CpuTensor cg = own(gamma);
+        CpuTensor cb = own(beta);
+        for (int j = 0; j < cols; j++) {
+            double biased = var[j] / rows;
+            double r = 1.0 / Math.sqrt(biased + eps);
+            sm.set(j, mean[j]);
+            sr.set(j, r);
+            if (runningMean != null) {
+                CpuTensor rm = own(runningMean);
+                CpuTensor rv = own(runningVar);
+                rm.set(j, (1 - momentum) * rm.get(j) + momentum * mean[j]);
+                rv.set(j, (1 - momentum) * rv.get(j) + momentum * (var[j] / (rows - 1)));
+            }
+            scale[j] = cg.get(j) * r;
+            shift[j] = cb.get(j);
+        }
+        normalize(cz, mean, scale, shift, act, own(out), rows, cols);
+    }
+
+    @Override
+    public void batchNormEvaluationForward(Tensor z, Tensor gamma, Tensor beta, Tensor runningMean,
+            Tensor runningVar, double eps, Activation act, Tensor out) {
+        OperandShapes.batchNorm(false, z, new Tensor[] {out}, new Tensor[] {gamma, beta, runningMean, runningVar});
+        int cols = z.cols();
+        double[] mean = new double[cols];
+        double[] scale = new double[cols];
+        double[] shift = new double[cols];
+        CpuTensor rm = own(runningMean);
+        CpuTensor rv = own(runningVar);
+        CpuTensor cg = own(gamma);
+        CpuTensor cb = own(beta);
+        for (int j = 0; j < cols; j++) {
+            mean[j] = rm.get(j);
+            scale[j] = cg.get(j) / Math.sqrt(rv.get(j) + eps);
+            shift[j] = cb.get(j);
+        }
+        normalize(own(z), mean, scale, shift, act, own(out), z.rows(), cols);
+    }
+
+    /** out[i, j] ← φ((z[i, j] − mean_j)·scale_j + shift_j), in double. */
+    private static void normalize(CpuTensor z, double[] mean, double[] scale, double[] shift, Activation act,
+            CpuTensor out, int rows, int cols) {
+        for (int i = 0; i < rows; i++) {
+            int base = i * cols;
+            for (int j = 0; j < cols; j++) {
+                out.set(base + j, act.apply((z.get(base + j) - mean[j]) * scale[j] + shift[j]));
+            }
+        }
+    }
+
+    @Override
+    public void batchNormBackward(Tensor z, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dy, Tensor dz,
+            Tensor dGamma, Tensor dBeta) {
+        OperandShapes.batchNorm(true, z, new Tensor[] {dy, dz}, new Tensor[] {gamma, saveMean, saveInvStd, dGamma,
+                dBeta});
+        CpuTensor cz = own(z);
+        CpuTensor cdy = own(dy);
+        CpuTensor cdz = own(dz);
+        CpuTensor cg = own(gamma);
+        CpuTensor sm = own(saveMean);
+        CpuTensor sr = own(saveInvStd);
+        int rows = z.rows();
+        int cols = z.cols();
+        double[] mean = new double[cols];
+        double[] r = new double[cols];
+        double[] sumDy = new double[cols];
+        double[] sumDyXhat = new double[cols];
+        for (int j = 0; j < cols; j++) {
+            mean[j] = sm.get(j);
+            r[j] = sr.get(j);
+        }
+        for (int i = 0; i < rows; i++) {
+            int base = i * cols;
+            for (int j = 0; j < cols; j++) {
+                double d = cdy.get(base + j);
+                sumDy[j] += d;
+                sumDyXhat[j] += d * (cz.get(base + j) - mean[j]) * r[j];
+            }
+        }
+        CpuTensor dg = own(dGamma);
+        CpuTensor db = own(dBeta);
+        double[] k = new double[cols];
+        for (int j = 0; j < cols; j++) {
+            dg.set(j, sumDyXhat[j]);
+            db.set(j, sumDy[j]);
+            k[j] = cg.get(j) * r[j];
+            sumDy[j] /= rows;
+            sumDyXhat[j] /= rows;
+        }
+        for (int i = 0; i < rows; i++) {
+            int base = i * cols;
+            for (int j = 0; j < cols; j++) {
+                double xhat = (cz.get(base + j) - mean[j]) * r[j];
+                cdz.set(base + j, k[j] * (cdy.get(base + j) - sumDy[j] - xhat * sumDyXhat[j]));
+            }
+        }
+    }
+
     @Override
     public void lossForwardBackward(LossKind loss, Tensor out, Tensor target, Tensor lossPerRow, Tensor dOut,
             double gradScale) {
