@@ -817,6 +817,19 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
+     * Mean loss and accuracy of the current θ on {@code data} as training sees it: with batch norm, {@code data} is
+     * one batch normalized by its own statistics (the running statistics are neither used nor changed), the function
+     * the gradient of a full batch of it differentiates; without batch norm the same as {@link #evaluate}. The loss
+     * landscape uses it: along a line or plane of θ there are no running statistics to evaluate with.
+     *
+     * @param data normalized examples, targets encoded (at least 2 with batch norm)
+     * @return the mean loss and accuracy
+     */
+    public Evaluation evaluateTraining(Dataset data) {
+        return Evaluator.evaluateTraining(model, data, evalCapacity);
+    }
+
+    /**
      * The same with the iterate average θ̃ in place of θ (θ is restored afterwards). With batch norm, θ̃ is
      * evaluated with the model's current running statistics (there is no average of those).
      *

@@ -404,9 +404,42 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    /** The tensor's values as doubles, one bulk copy (float32 widened exactly). */
+    private static double[] read(CpuTensor t) {
+        int n = t.length();
+        double[] v = new double[n];
+        if (t instanceof CpuTensor.F32 f) {
+            float[] tmp = new float[n];
+            f.buf.get(f.offset, tmp, 0, n);
+            for (int i = 0; i < n; i++) {
+                v[i] = tmp[i];
+            }
+        } else {
+            CpuTensor.F64 d = (CpuTensor.F64) t;
+            d.buf.get(d.offset, v, 0, n);
+        }
+        return v;
+    }
+
+    /** t ← v, rounded once to the tensor's type, one bulk copy. */
+    private static void write(CpuTensor t, double[] v) {
+        int n = t.length();
+        if (t instanceof CpuTensor.F32 f) {
+            float[] tmp = new float[n];
+            for (int i = 0; i < n; i++) {
+                tmp[i] = (float) v[i];
+            }
+            f.buf.put(f.offset, tmp, 0, n);
+        } else {
+            CpuTensor.F64 d = (CpuTensor.F64) t;
+            d.buf.put(d.offset, v, 0, n);
+        }
+    }
+
     /**
      * One thread, rows in order 0, 1, …, B−1 for every column, sums in double: the reference, the same bits for
-     * every thread count (the per-column work is O(B·N), small next to the layer's matrix product).
+     * every thread count (the per-column work is O(B·N), small next to the layer's matrix product). Operands are
+     * copied in and out in bulk, so the loops run on plain arrays.
      */
     @Override
     public void batchNormTrainingForward(Tensor z, Tensor gamma, Tensor beta, double eps, Activation act, Tensor out,
@@ -416,15 +449,15 @@ public final class CpuBackend implements Backend {
         if ((runningMean == null) != (runningVar == null)) {
             throw new IllegalArgumentException("running mean and variance are updated together");
         }
-        CpuTensor cz = own(z);
         int rows = z.rows();
         int cols = z.cols();
+        double[] zv = read(own(z));
         double[] mean = new double[cols];
         double[] var = new double[cols];
         for (int i = 0; i < rows; i++) {
             int base = i * cols;
             for (int j = 0; j < cols; j++) {
-                mean[j] += cz.get(base + j);
+                mean[j] += zv[base + j];
             }
         }
         for (int j = 0; j < cols; j++) {
@@ -434,31 +467,30 @@ public final class CpuBackend implements Backend {
         for (int i = 0; i < rows; i++) {
             int base = i * cols;
             for (int j = 0; j < cols; j++) {
-                double d = cz.get(base + j) - mean[j];
+                double d = zv[base + j] - mean[j];
                 var[j] += d * d;
             }
         }
-        CpuTensor sm = own(saveMean);
-        CpuTensor sr = own(saveInvStd);
+        double[] g = read(own(gamma));
+        double[] r = new double[cols];
         double[] scale = new double[cols];
-        double[] shift = new double[cols];
-        CpuTensor cg = own(gamma);
-        CpuTensor cb = own(beta);
         for (int j = 0; j < cols; j++) {
-            double biased = var[j] / rows;
-            double r = 1.0 / Math.sqrt(biased + eps);
-            sm.set(j, mean[j]);
-            sr.set(j, r);
-            if (runningMean != null) {
-                CpuTensor rm = own(runningMean);
-                CpuTensor rv = own(runningVar);
-                rm.set(j, (1 - momentum) * rm.get(j) + momentum * mean[j]);
-                rv.set(j, (1 - momentum) * rv.get(j) + momentum * (var[j] / (rows - 1)));
-            }
-            scale[j] = cg.get(j) * r;
-            shift[j] = cb.get(j);
+            r[j] = 1.0 / Math.sqrt(var[j] / rows + eps);
+            scale[j] = g[j] * r[j];
         }
-        normalize(cz, mean, scale, shift, act, own(out), rows, cols);
+        write(own(saveMean), mean);
+        write(own(saveInvStd), r);
+        if (runningMean != null) {
+            double[] rm = read(own(runningMean));
+            double[] rv = read(own(runningVar));
+            for (int j = 0; j < cols; j++) {
+                rm[j] = (1 - momentum) * rm[j] + momentum * mean[j];
+                rv[j] = (1 - momentum) * rv[j] + momentum * (var[j] / (rows - 1));
+            }
+            write(own(runningMean), rm);
+            write(own(runningVar), rv);
+        }
+        normalize(zv, mean, scale, read(own(beta)), act, own(out), rows, cols);
     }
 
     @Override
@@ -466,30 +498,26 @@ public final class CpuBackend implements Backend {
             Tensor runningVar, double eps, Activation act, Tensor out) {
         OperandShapes.batchNorm(false, z, new Tensor[] {out}, new Tensor[] {gamma, beta, runningMean, runningVar});
         int cols = z.cols();
-        double[] mean = new double[cols];
+        double[] mean = read(own(runningMean));
+        double[] rv = read(own(runningVar));
+        double[] g = read(own(gamma));
         double[] scale = new double[cols];
-        double[] shift = new double[cols];
-        CpuTensor rm = own(runningMean);
-        CpuTensor rv = own(runningVar);
-        CpuTensor cg = own(gamma);
-        CpuTensor cb = own(beta);
         for (int j = 0; j < cols; j++) {
-            mean[j] = rm.get(j);
-            scale[j] = cg.get(j) / Math.sqrt(rv.get(j) + eps);
-            shift[j] = cb.get(j);
+            scale[j] = g[j] / Math.sqrt(rv[j] + eps);
         }
-        normalize(own(z), mean, scale, shift, act, own(out), z.rows(), cols);
+        normalize(read(own(z)), mean, scale, read(own(beta)), act, own(out), z.rows(), cols);
     }
 
-    /** out[i, j] ← φ((z[i, j] − mean_j)·scale_j + shift_j), in double. */
-    private static void normalize(CpuTensor z, double[] mean, double[] scale, double[] shift, Activation act,
+    /** out[i, j] ← φ((z[i, j] − mean_j)·scale_j + shift_j), in double, rounded once. */
+    private static void normalize(double[] z, double[] mean, double[] scale, double[] shift, Activation act,
             CpuTensor out, int rows, int cols) {
         for (int i = 0; i < rows; i++) {
             int base = i * cols;
             for (int j = 0; j < cols; j++) {
-                out.set(base + j, act.apply((z.get(base + j) - mean[j]) * scale[j] + shift[j]));
+                z[base + j] = act.apply((z[base + j] - mean[j]) * scale[j] + shift[j]);
             }
         }
+        write(out, z);
     }
 
     @Override
@@ -497,47 +525,40 @@ public final class CpuBackend implements Backend {
             Tensor dGamma, Tensor dBeta) {
         OperandShapes.batchNorm(true, z, new Tensor[] {dy, dz}, new Tensor[] {gamma, saveMean, saveInvStd, dGamma,
                 dBeta});
-        CpuTensor cz = own(z);
-        CpuTensor cdy = own(dy);
-        CpuTensor cdz = own(dz);
-        CpuTensor cg = own(gamma);
-        CpuTensor sm = own(saveMean);
-        CpuTensor sr = own(saveInvStd);
         int rows = z.rows();
         int cols = z.cols();
-        double[] mean = new double[cols];
-        double[] r = new double[cols];
+        double[] zv = read(own(z));
+        double[] d = read(own(dy));
+        double[] mean = read(own(saveMean));
+        double[] r = read(own(saveInvStd));
+        double[] g = read(own(gamma));
         double[] sumDy = new double[cols];
         double[] sumDyXhat = new double[cols];
-        for (int j = 0; j < cols; j++) {
-            mean[j] = sm.get(j);
-            r[j] = sr.get(j);
-        }
         for (int i = 0; i < rows; i++) {
             int base = i * cols;
             for (int j = 0; j < cols; j++) {
-                double d = cdy.get(base + j);
-                sumDy[j] += d;
-                sumDyXhat[j] += d * (cz.get(base + j) - mean[j]) * r[j];
+                // x̂ kept in zv for the second pass
+                double xhat = (zv[base + j] - mean[j]) * r[j];
+                zv[base + j] = xhat;
+                sumDy[j] += d[base + j];
+                sumDyXhat[j] += d[base + j] * xhat;
             }
         }
-        CpuTensor dg = own(dGamma);
-        CpuTensor db = own(dBeta);
+        write(own(dGamma), sumDyXhat);
+        write(own(dBeta), sumDy);
         double[] k = new double[cols];
         for (int j = 0; j < cols; j++) {
-            dg.set(j, sumDyXhat[j]);
-            db.set(j, sumDy[j]);
-            k[j] = cg.get(j) * r[j];
+            k[j] = g[j] * r[j];
             sumDy[j] /= rows;
             sumDyXhat[j] /= rows;
         }
         for (int i = 0; i < rows; i++) {
             int base = i * cols;
             for (int j = 0; j < cols; j++) {
-                double xhat = (cz.get(base + j) - mean[j]) * r[j];
-                cdz.set(base + j, k[j] * (cdy.get(base + j) - sumDy[j] - xhat * sumDyXhat[j]));
+                d[base + j] = k[j] * (d[base + j] - sumDy[j] - zv[base + j] * sumDyXhat[j]);
             }
         }
+        write(own(dz), d);
     }
 
     @Override
