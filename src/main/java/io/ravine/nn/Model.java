@@ -48,8 +48,9 @@ public final class Model implements AutoCloseable {
     private long batchesTracked;
     private final java.util.Map<Integer, Workspace> workspaces = new java.util.HashMap<>();
 
-    /** PyTorch's BatchNorm1d defaults: the running statistics' momentum and the variance's ε. */
+    /** PyTorch's BatchNorm1d default momentum of the running statistics. */
     public static final double BN_MOMENTUM = 0.1;
+    /** PyTorch's BatchNorm1d default ε added to the variance. */
     public static final double BN_EPS = 1e-5;
 
     /**

@@ -84,7 +84,13 @@ public final class Checkpoint {
     record Stored(Mlp mlp, float[] theta, BatchNormBuffers batchNorm, Normalizer normalizer, int numClasses) {
     }
 
-    /** The safetensors name of BN layer k's {@code param} (weight, bias, running_mean, running_var, num_batches_tracked). */
+    /**
+     * The safetensors name of a BN layer's tensor, PyTorch's {@code BatchNorm1d} name under {@code norms.k.}.
+     *
+     * @param layer k
+     * @param param weight, bias, running_mean, running_var or num_batches_tracked
+     * @return {@code norms.k.param}
+     */
     public static String normKey(int layer, String param) {
         return "norms." + layer + "." + param;
     }
