@@ -228,6 +228,66 @@ public interface Backend extends AutoCloseable {
     void columnSum(Tensor x, Tensor sums);
 
     /**
+     * Batch normalization in training mode (Ioffe &amp; Szegedy 2015, Alg. 1), fused with the activation, over the
+     * B rows of z [B, N], per column j: μ_j = (1/B) Σ_i z[i, j], σ²_j = (1/B) Σ_i (z[i, j] − μ_j)² (the biased
+     * variance, as PyTorch normalizes with), r_j = 1/√(σ²_j + ε), and
+     * out[i, j] ← φ(γ_j (z[i, j] − μ_j) r_j + β_j). μ and r are written to {@code saveMean} and {@code saveInvStd}
+     * for {@link #batchNormBackward}. Where {@code runningMean} is given, the running statistics follow PyTorch's
+     * BatchNorm1d: runningMean ← (1 − m)·runningMean + m·μ, runningVar ← (1 − m)·runningVar + m·σ²·B/(B − 1) (the
+     * unbiased variance). The per-column sums are accumulated in double in a fixed order (no float atomics), so the
+     * same inputs give the same bits. {@code out} may be {@code z}.
+     *
+     * @param z pre-normalization values [B, N], B ≥ 2
+     * @param gamma γ [N]
+     * @param beta β [N]
+     * @param eps ε
+     * @param act φ
+     * @param out [B, N]
+     * @param saveMean μ [N], written
+     * @param saveInvStd r [N], written
+     * @param runningMean [N], updated in place; null leaves the running statistics alone (diagnostics)
+     * @param runningVar [N], updated in place with runningMean
+     * @param momentum m (PyTorch's 0.1)
+     */
+    void batchNormTrainingForward(Tensor z, Tensor gamma, Tensor beta, double eps, Activation act, Tensor out,
+            Tensor saveMean, Tensor saveInvStd, Tensor runningMean, Tensor runningVar, double momentum);
+
+    /**
+     * Batch normalization in evaluation mode, fused with the activation: out[i, j] ←
+     * φ(γ_j (z[i, j] − runningMean_j) / √(runningVar_j + ε) + β_j) (PyTorch's {@code model.eval()}). Elementwise;
+     * {@code out} may be {@code z}.
+     *
+     * @param z [B, N]
+     * @param gamma γ [N]
+     * @param beta β [N]
+     * @param runningMean [N]
+     * @param runningVar [N]
+     * @param eps ε
+     * @param act φ
+     * @param out [B, N]
+     */
+    void batchNormEvaluationForward(Tensor z, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+            double eps, Activation act, Tensor out);
+
+    /**
+     * The backward pass of {@link #batchNormTrainingForward} from dy = ∂ℓ/∂y, y = γx̂ + β the normalized output
+     * before the activation, x̂ = (z − μ)r: per column dβ_j = Σ_i dy[i, j], dγ_j = Σ_i dy[i, j] x̂[i, j] (double,
+     * fixed order), and dz[i, j] ← γ_j r_j (dy[i, j] − dβ_j/B − x̂[i, j] dγ_j/B), the standard BN backward (every
+     * example's z moves μ and σ²). {@code dz} may be {@code dy}.
+     *
+     * @param z the forward pass's input [B, N]
+     * @param gamma γ [N]
+     * @param saveMean μ from the forward pass [N]
+     * @param saveInvStd r from the forward pass [N]
+     * @param dy ∂ℓ/∂y [B, N]
+     * @param dz ∂ℓ/∂z [B, N], written
+     * @param dGamma ∂ℓ/∂γ [N], written
+     * @param dBeta ∂ℓ/∂β [N], written
+     */
+    void batchNormBackward(Tensor z, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dy, Tensor dz,
+            Tensor dGamma, Tensor dBeta);
+
+    /**
      * Per-example loss of the scores {@code out} [B, K] against {@code target} ([B, 1] class indices for softmax CE,
      * else [B, K]) into {@code lossPerRow} [B, 1]; when {@code dOut} is not null, also dOut ← gradScale · ∂ℓ/∂out.
      * See {@link LossKind} for the formulas.

@@ -62,6 +62,32 @@ public final class OperandShapes {
     }
 
     /**
+     * The batch-norm operations: z [B, N] (B ≥ 2 in training mode, where the unbiased variance needs two rows),
+     * every other tensor given either [B, N] like z or one value per column.
+     *
+     * @param training whether batch statistics are computed (B ≥ 2)
+     * @param z [B, N]
+     * @param sameAsZ tensors shaped like z (null entries skipped)
+     * @param perColumn tensors of N values (null entries skipped)
+     */
+    public static void batchNorm(boolean training, Tensor z, Tensor[] sameAsZ, Tensor[] perColumn) {
+        if (training && z.rows() < 2) {
+            throw new IllegalArgumentException("batch norm in training mode needs at least 2 rows (the variance of"
+                    + " one example is undefined), got " + z);
+        }
+        for (Tensor t : sameAsZ) {
+            if (t != null && (t.rows() != z.rows() || t.cols() != z.cols())) {
+                throw new IllegalArgumentException("batch norm: " + t + " does not match " + z);
+            }
+        }
+        for (Tensor t : perColumn) {
+            if (t != null && t.length() != z.cols()) {
+                throw new IllegalArgumentException("batch norm: " + t + " is not one value per column of " + z);
+            }
+        }
+    }
+
+    /**
      * {@link Backend#lossForwardBackward}: target [B, 1] (class indices) or [B, K], one loss per row, and dOut (when
      * given) shaped like the scores.
      *

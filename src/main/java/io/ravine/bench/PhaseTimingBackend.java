@@ -196,6 +196,27 @@ public final class PhaseTimingBackend implements Backend {
     }
 
     @Override
+    public void batchNormTrainingForward(Tensor z, Tensor gamma, Tensor beta, double eps, Activation act, Tensor out,
+            Tensor saveMean, Tensor saveInvStd, Tensor runningMean, Tensor runningVar, double momentum) {
+        timed(Phase.ELEMENTWISE, "batchNormTrainingForward", () -> inner.batchNormTrainingForward(z, gamma, beta, eps,
+                act, out, saveMean, saveInvStd, runningMean, runningVar, momentum));
+    }
+
+    @Override
+    public void batchNormEvaluationForward(Tensor z, Tensor gamma, Tensor beta, Tensor runningMean,
+            Tensor runningVar, double eps, Activation act, Tensor out) {
+        timed(Phase.ELEMENTWISE, "batchNormEvaluationForward", () -> inner.batchNormEvaluationForward(z, gamma, beta,
+                runningMean, runningVar, eps, act, out));
+    }
+
+    @Override
+    public void batchNormBackward(Tensor z, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dy, Tensor dz,
+            Tensor dGamma, Tensor dBeta) {
+        timed(Phase.ELEMENTWISE, "batchNormBackward", () -> inner.batchNormBackward(z, gamma, saveMean, saveInvStd,
+                dy, dz, dGamma, dBeta));
+    }
+
+    @Override
     public void lossForwardBackward(LossKind loss, Tensor out, Tensor target, Tensor lossPerRow, Tensor dOut,
             double gradScale) {
         timed(Phase.ELEMENTWISE, "lossForwardBackward",

@@ -31,6 +31,10 @@ public final class GradcheckCommand implements Callable<Integer> {
     @Option(names = "--hidden", description = "hidden widths (default 16,8)")
     String hidden = "16,8";
 
+    @Option(names = "--batch-norm", description = "batch normalization in every hidden layer (checked in training"
+            + " mode: the whole batch's mean loss, through the batch statistics)")
+    boolean batchNorm;
+
     @Option(names = "--activation", description = "relu, tanh, logistic, identity (default tanh)")
     String activation = "tanh";
 
@@ -99,7 +103,15 @@ public final class GradcheckCommand implements Callable<Integer> {
 
     /** The model of the check, refused when it has more parameters than a check can perturb one by one. */
     private Mlp model(int in, int[] widths, int out, Activation act, LossKind lossKind) {
-        Mlp mlp = new Mlp(in, widths, out, act, lossKind);
+        if (batchNorm && widths.length == 0) {
+            throw new InvalidInputException("--batch-norm normalizes hidden layers, but --hidden is none; give hidden"
+                    + " widths or drop --batch-norm");
+        }
+        if (batchNorm && examples < 2) {
+            throw new InvalidInputException("--batch-norm needs --examples of at least 2 (the variance of one example"
+                    + " is undefined), got " + examples);
+        }
+        Mlp mlp = new Mlp(in, widths, out, act, lossKind, batchNorm);
         if (mlp.parameterCount() > GradientCheck.MAX_PARAMETERS) {
             throw new InvalidInputException("--hidden " + hidden + ": the model " + mlp.describe() + " has "
                     + mlp.parameterCount() + " parameters; gradcheck perturbs each one (two forward passes each),"

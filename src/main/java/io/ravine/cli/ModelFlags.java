@@ -63,7 +63,8 @@ final class ModelFlags {
                 : Normalizer.none(spec.inputDim());
         // Classes: a classifier's come from its outputs (K for softmax, 2 for one logistic output); MSE has none.
         int classes = spec.loss() == LossKind.MSE ? 0 : spec.outputDim() == 1 ? 2 : spec.outputDim();
-        return TrainedModel.of(spec.mlp(), spec.theta(), normalizer, classes);
+        return spec.batchNorm() == null ? TrainedModel.of(spec.mlp(), spec.theta(), normalizer, classes)
+                : TrainedModel.of(spec.mlp(), spec.theta(), spec.batchNorm(), normalizer, classes);
     }
 
     /** The spec with the normalization the checkpoint carries, or the one the flags give where it carries none. */

@@ -38,6 +38,10 @@ public final class TrainingFlags {
     @Option(names = "--activation", description = "relu (default), tanh, logistic, identity")
     String activation = "relu";
 
+    @Option(names = "--batch-norm", description = "batch normalization in every hidden layer, before the activation"
+            + " (PyTorch's BatchNorm1d; hidden layers then have no bias)")
+    boolean batchNorm;
+
     @Option(names = "--loss", description = "softmax-ce (default), logistic-ce, mse")
     String loss = "softmax-ce";
 
@@ -138,7 +142,7 @@ public final class TrainingFlags {
      */
     static final Map<String, String> SETTING_OF_FLAG = ordered(
             "--data", "data", "--test-data", "testData", "--hidden", "hidden", "--activation", "activation",
-            "--loss", "loss", "--optimizer", "optimizer", "--lr", "learningRate", "--momentum", "momentum",
+            "--batch-norm", "batchNorm", "--loss", "loss", "--optimizer", "optimizer", "--lr", "learningRate", "--momentum", "momentum",
             "--beta1", "beta1", "--beta2", "beta2", "--eps", "eps", "--gamma", "gamma",
             "--weight-decay", "weightDecay", "--clip-norm", "clipNorm", "--schedule", "schedule",
             "--ema", "emaTimescale", "--init", "init", "--bias-init", "biasInit", "--normalize", "normalize",
@@ -225,6 +229,7 @@ public final class TrainingFlags {
                 .optTestData(testData)
                 .optHidden(parseHidden(hidden))
                 .optActivation(parse("--activation", () -> Activation.parse(activation)))
+                .optBatchNorm(batchNorm)
                 .optLoss(parse("--loss", () -> LossKind.parse(loss)))
                 .optOptimizer(parse("--optimizer", () -> UpdateRule.parse(optimizer)))
                 .optMomentum(momentum)

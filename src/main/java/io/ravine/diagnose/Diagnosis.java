@@ -248,6 +248,10 @@ public final class Diagnosis {
      * whatever backend {@code model} lives on.
      */
     public static Report run(Model model, Dataset train, Options o) {
+        if (model.mlp().batchNorm()) {
+            throw new io.ravine.InvalidInputException(HessianVectorProduct.BATCH_NORM_UNSUPPORTED + " (the curve"
+                    + " doctor runs on any metrics.csv; landscape and predict/evaluate work with batch norm)");
+        }
         Precision precision = o.precision().resolve(model.backend(), model.mlp().parameterCount(),
                 o.lanczosMaxSteps());
         Model measured = measuredModel(model, precision);

@@ -84,7 +84,9 @@ public final class GradientCheck {
             Model.Workspace ws = model.workspace(n);
             ws.load(x, y, n);
             model.setParameters(theta);
-            model.computeGradient(ws, n);
+            // Training mode for BN: the batch's own statistics, which the gradient differentiates through (every
+            // example's output depends on all n, so the check is of the whole batch's mean loss); buffers untouched.
+            model.computeGradient(ws, n, false);
             double[] analytic = backend.toDoubleArray(model.gradient());
             double[] numeric = new double[theta.length];
             double[] probe = theta.clone();
@@ -99,10 +101,14 @@ public final class GradientCheck {
             List<TensorResult> results = new ArrayList<>();
             for (int k = 0; k < mlp.layerCount(); k++) {
                 int wOff = mlp.weightOffset(k);
-                int bOff = mlp.biasOffset(k);
                 int out = mlp.fanOut(k);
-                results.add(compare("layers." + k + ".weight", analytic, numeric, wOff, bOff - wOff));
-                results.add(compare("layers." + k + ".bias", analytic, numeric, bOff, out));
+                results.add(compare("layers." + k + ".weight", analytic, numeric, wOff, out * mlp.fanIn(k)));
+                if (mlp.hasBatchNorm(k)) {
+                    results.add(compare("norms." + k + ".weight", analytic, numeric, mlp.gammaOffset(k), out));
+                    results.add(compare("norms." + k + ".bias", analytic, numeric, mlp.betaOffset(k), out));
+                } else {
+                    results.add(compare("layers." + k + ".bias", analytic, numeric, mlp.biasOffset(k), out));
+                }
             }
             return results;
         }
@@ -110,7 +116,7 @@ public final class GradientCheck {
 
     private static double loss(Model model, Model.Workspace ws, double[] theta, int n) {
         model.setParameters(theta);
-        model.evaluate(ws, n);
+        model.evaluateTraining(ws, n);
         return model.meanLoss(ws, n);
     }
 

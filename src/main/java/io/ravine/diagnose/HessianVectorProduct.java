@@ -70,6 +70,15 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
      */
     public static final long CACHE_LIMIT_BYTES = 256L << 20;
 
+    /**
+     * Why a model with batch normalization gets no curvature yet: the R-operator needs BN's R-forward and R-backward
+     * (every example's output depends on the whole subset through its statistics), and the frozen-pattern
+     * differences need BN in their own forward pass. Neither is built; the loss, its gradient and the landscape are.
+     */
+    public static final String BATCH_NORM_UNSUPPORTED = "Hessian-vector products (diagnose's curvature, Lanczos,"
+            + " --diagnose-every) through batch normalization are not implemented yet: the model was trained with"
+            + " --batch-norm";
+
     /** How a product is computed. */
     public enum Method {
         /** Pearlmutter's R-operator: exact up to rounding; the float64 CPU backend only. */
@@ -169,6 +178,9 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
         }
         this.model = model;
         this.mlp = model.mlp();
+        if (mlp.batchNorm()) {
+            throw new io.ravine.InvalidInputException(BATCH_NORM_UNSUPPORTED);
+        }
         if (subset.featureDim() != mlp.inputDim()) {
             throw new IllegalArgumentException("subset has " + subset.featureDim() + " features, the model "
                     + mlp.inputDim());

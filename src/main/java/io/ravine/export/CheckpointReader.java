@@ -59,24 +59,24 @@ public final class CheckpointReader {
      * A checked checkpoint: architecture, θ and, when {@link Stored#ZSCORE}, the statistics (else null).
      */
     public record Read(Path file, int[] widths, Activation hidden, LossKind loss, float[] theta, Stored normalization,
-            float[] mean, float[] std) {
+            float[] mean, float[] std, io.ravine.nn.BatchNormBuffers batchNorm) {
 
         /** The spec with the checkpoint's own normalization ({@link Stored#ZSCORE} or {@link Stored#NONE}). */
         public ExportSpec spec() {
             if (normalization == Stored.ABSENT) {
                 throw new IllegalStateException(file + " carries no normalization: supply it");
             }
-            return new ExportSpec(widths, hidden, loss, theta, mean, std);
+            return new ExportSpec(widths, hidden, loss, theta, mean, std, batchNorm);
         }
 
         /** The spec with statistics from elsewhere (a checkpoint that carries none). */
         public ExportSpec spec(float[] statsMean, float[] statsStd) {
-            return new ExportSpec(widths, hidden, loss, theta, statsMean, statsStd);
+            return new ExportSpec(widths, hidden, loss, theta, statsMean, statsStd, batchNorm);
         }
 
         /** The spec of a model that takes its inputs as they are. */
         public ExportSpec specWithoutNormalization() {
-            return new ExportSpec(widths, hidden, loss, theta, null, null);
+            return new ExportSpec(widths, hidden, loss, theta, null, null, batchNorm);
         }
 
         public int inputDim() {
@@ -117,9 +117,22 @@ public final class CheckpointReader {
         for (int k = 0; k < mlp.layerCount(); k++) {
             copy(file, c, arch, "layers." + k + ".weight", new long[] {mlp.fanOut(k), mlp.fanIn(k)}, theta,
                     mlp.weightOffset(k));
-            copy(file, c, arch, "layers." + k + ".bias", new long[] {mlp.fanOut(k)}, theta, mlp.biasOffset(k));
+            if (mlp.hasBatchNorm(k)) {
+                copy(file, c, arch, Checkpoint.normKey(k, "weight"), new long[] {mlp.fanOut(k)}, theta,
+                        mlp.gammaOffset(k));
+                copy(file, c, arch, Checkpoint.normKey(k, "bias"), new long[] {mlp.fanOut(k)}, theta,
+                        mlp.betaOffset(k));
+            } else {
+                copy(file, c, arch, "layers." + k + ".bias", new long[] {mlp.fanOut(k)}, theta, mlp.biasOffset(k));
+            }
         }
+        io.ravine.nn.BatchNormBuffers batchNorm = mlp.batchNorm() ? Checkpoint.batchNormBuffers(file, c, mlp) : null;
         for (String name : c.tensors().keySet()) {
+            if (name.matches("layers\\.\\d+\\.bias") && layerIndex(name) < mlp.layerCount()
+                    && mlp.hasBatchNorm(layerIndex(name))) {
+                throw new InvalidInputException(file + ": tensor '" + oneLine(name) + "' is a bias of a batch-norm"
+                        + " layer of '" + arch + "', which has none (a mismatched or damaged checkpoint)");
+            }
             if (name.startsWith("layers.") && !name.matches("layers\\.(\\d+)\\.(weight|bias)")
                     || name.matches("layers\\.\\d+\\..*") && layerIndex(name) >= mlp.layerCount()) {
                 throw new InvalidInputException(file + ": tensor '" + oneLine(name) + "' is not a parameter of the "
@@ -152,7 +165,7 @@ public final class CheckpointReader {
             std = statistic(file, c, STD, widths[0], "checkpoint of " + arch);
             checkStatistics(file, mean, std);
         }
-        return new Read(file, widths, mlp.hiddenActivation(), mlp.loss(), theta, stored, mean, std);
+        return new Read(file, widths, mlp.hiddenActivation(), mlp.loss(), theta, stored, mean, std, batchNorm);
     }
 
     /**
@@ -186,8 +199,10 @@ public final class CheckpointReader {
     static Mlp architecture(Path file, String arch) {
         String[] parts = arch.trim().split(" ");
         String bad = file + ": metadata architecture '" + oneLine(arch) + "' ";
-        if (parts.length != 3) {
-            throw new InvalidInputException(bad + "is not 'WIDTHS ACTIVATION LOSS' (e.g. '784-64-10 relu softmax-ce')");
+        boolean batchNorm = parts.length == 4 && parts[3].equals(Mlp.BATCH_NORM_WORD);
+        if (parts.length != 3 && !batchNorm) {
+            throw new InvalidInputException(bad + "is not 'WIDTHS ACTIVATION LOSS [batch-norm]' (e.g. '784-64-10 relu"
+                    + " softmax-ce')");
         }
         String[] w = parts[0].split("-", -1);
         if (w.length < 2) {
@@ -221,7 +236,7 @@ public final class CheckpointReader {
         }
         try {
             return new Mlp(widths[0], Arrays.copyOfRange(widths, 1, widths.length - 1), widths[widths.length - 1],
-                    hidden, loss);
+                    hidden, loss, batchNorm);
         } catch (InvalidInputException e) {
             throw new InvalidInputException(bad + "is not a model Ravine can hold: " + e.getMessage(), e);
         }

@@ -3,6 +3,7 @@ package io.ravine.export;
 import io.ravine.backend.Activation;
 import io.ravine.backend.LossKind;
 import io.ravine.data.Normalizer;
+import io.ravine.nn.BatchNormBuffers;
 import io.ravine.nn.Mlp;
 import java.util.Arrays;
 import java.util.Objects;
@@ -22,8 +23,16 @@ import java.util.Objects;
  * @param mean per-feature means of the z-score normalization, or null when inputs are used as they are
  * @param std per-feature divisors of the normalization as applied ({@link Normalizer#scale()}: the standard deviation,
  *     or 1 where it is below {@link Normalizer#MIN_STD}); null exactly when {@code mean} is
+ * @param batchNorm batch normalization's running statistics for a model with BN in its hidden layers
+ *     ({@link Mlp#batchNorm()}: θ then holds γ and β in place of those layers' biases), or null for a model without
  */
-public record ExportSpec(int[] widths, Activation hidden, LossKind loss, float[] theta, float[] mean, float[] std) {
+public record ExportSpec(int[] widths, Activation hidden, LossKind loss, float[] theta, float[] mean, float[] std,
+        BatchNormBuffers batchNorm) {
+
+    /** A model without batch normalization. */
+    public ExportSpec(int[] widths, Activation hidden, LossKind loss, float[] theta, float[] mean, float[] std) {
+        this(widths, hidden, loss, theta, mean, std, null);
+    }
 
     /** Checks the shapes and values (a caller's bug, not a user's file: files are checked by the reader first). */
     public ExportSpec {
@@ -37,7 +46,10 @@ public record ExportSpec(int[] widths, Activation hidden, LossKind loss, float[]
         }
         widths = widths.clone();
         Mlp mlp = new Mlp(widths[0], Arrays.copyOfRange(widths, 1, widths.length - 1), widths[widths.length - 1],
-                hidden, loss);
+                hidden, loss, batchNorm != null);
+        if (batchNorm != null) {
+            batchNorm.requireFits(mlp);
+        }
         if (theta.length != mlp.parameterCount()) {
             throw new IllegalArgumentException("theta has " + theta.length + " values, " + mlp.describe() + " has "
                     + mlp.parameterCount());
@@ -73,6 +85,11 @@ public record ExportSpec(int[] widths, Activation hidden, LossKind loss, float[]
      * null).
      */
     public static ExportSpec of(Mlp mlp, float[] theta, Normalizer normalizer) {
+        return of(mlp, theta, mlp.batchNorm() ? BatchNormBuffers.initial(mlp) : null, normalizer);
+    }
+
+    /** As {@link #of(Mlp, float[], Normalizer)}, with BN's running statistics (null for a model without BN). */
+    public static ExportSpec of(Mlp mlp, float[] theta, BatchNormBuffers batchNorm, Normalizer normalizer) {
         int[] widths = new int[mlp.layerCount() + 1];
         for (int k = 0; k < mlp.layerCount(); k++) {
             widths[k] = mlp.fanIn(k);
@@ -80,13 +97,61 @@ public record ExportSpec(int[] widths, Activation hidden, LossKind loss, float[]
         widths[widths.length - 1] = mlp.outputDim();
         boolean normalized = normalizer != null && normalizer.kind() != Normalizer.Kind.NONE;
         return new ExportSpec(widths, mlp.hiddenActivation(), mlp.loss(), theta,
-                normalized ? normalizer.mean() : null, normalized ? normalizer.scale() : null);
+                normalized ? normalizer.mean() : null, normalized ? normalizer.scale() : null,
+                mlp.batchNorm() ? batchNorm : null);
     }
 
     /** The architecture ({@link Mlp}: offsets of each layer's weight and bias in θ). */
     public Mlp mlp() {
         return new Mlp(widths[0], Arrays.copyOfRange(widths, 1, widths.length - 1), widths[widths.length - 1], hidden,
-                loss);
+                loss, batchNorm != null);
+    }
+
+    /** Whether layer k is batch-normalized (no bias; γ, β and running statistics). */
+    public boolean hasBatchNorm(int k) {
+        return mlp().hasBatchNorm(k);
+    }
+
+    /** BN layer k's γ [out_k] (a copy). */
+    public float[] gamma(int k) {
+        Mlp mlp = mlp();
+        return Arrays.copyOfRange(theta, mlp.gammaOffset(k), mlp.gammaOffset(k) + mlp.fanOut(k));
+    }
+
+    /** BN layer k's β [out_k] (a copy). */
+    public float[] beta(int k) {
+        Mlp mlp = mlp();
+        return Arrays.copyOfRange(theta, mlp.betaOffset(k), mlp.betaOffset(k) + mlp.fanOut(k));
+    }
+
+    /**
+     * Layer k as one affine map in evaluation mode, weight [out_k, in_k] then bias [out_k]: the layer itself, or for
+     * a BN layer BN folded in, W' = diag(s) W and b' = β − s ⊙ running_mean with s = γ / √(running_var + ε)
+     * (computed in double, rounded once). What ONNX and any inference engine needs: eval-mode BN is affine.
+     *
+     * @param k the layer
+     * @return {weight, bias}
+     */
+    public float[][] evaluationAffine(int k) {
+        if (!hasBatchNorm(k)) {
+            return new float[][] {weight(k), bias(k)};
+        }
+        int out = widths[k + 1];
+        int in = widths[k];
+        float[] w = weight(k);
+        float[] g = gamma(k);
+        float[] b = beta(k);
+        float[] rm = batchNorm.runningMean()[k];
+        float[] rv = batchNorm.runningVar()[k];
+        float[] bias = new float[out];
+        for (int i = 0; i < out; i++) {
+            double s = g[i] / Math.sqrt((double) rv[i] + io.ravine.nn.Model.BN_EPS);
+            for (int j = 0; j < in; j++) {
+                w[i * in + j] = (float) (s * w[i * in + j]);
+            }
+            bias[i] = (float) (b[i] - s * rm[i]);
+        }
+        return new float[][] {w, bias};
     }
 
     /** e.g. {@code 784-64-10 relu softmax-ce}, as checkpoints name it. */

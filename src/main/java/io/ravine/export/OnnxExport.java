@@ -138,8 +138,10 @@ public final class OnnxExport {
         for (int k = 0; k <= last; k++) {
             String w = "layers." + k + ".weight";
             String b = "layers." + k + ".bias";
-            initializers.add(tensor(w, new long[] {widths[k + 1], widths[k]}, spec.weight(k)));
-            initializers.add(tensor(b, new long[] {widths[k + 1]}, spec.bias(k)));
+            // A batch-norm layer in evaluation mode is affine: folded into this Gemm (ExportSpec.evaluationAffine).
+            float[][] affine = spec.evaluationAffine(k);
+            initializers.add(tensor(w, new long[] {widths[k + 1], widths[k]}, affine[0]));
+            initializers.add(tensor(b, new long[] {widths[k + 1]}, affine[1]));
             String z = k == last ? out : "layers." + k + ".z";
             nodes.add(node("layers." + k + ".gemm", "Gemm", List.of(h, w, b), z, "transB", 1));
             if (k < last) {

@@ -21,6 +21,13 @@ import java.util.Map;
  *       layer is followed by its activation module ({@code ReLU}, {@code Tanh}, {@code Sigmoid}, or {@code Identity}
  *       for identity), which has no parameters, so the Linear modules sit at 0, 2, 4, ... and
  *       {@code load_state_dict(strict=True)} finds exactly these keys. F32, the shapes of {@code nn.Linear}.</li>
+ *   <li><b>Batch normalization.</b> A model trained with {@code --batch-norm} is
+ *       {@code Sequential(Linear(bias=False), BatchNorm1d, act, ..., Linear)}: hidden layer k's modules sit at 3k
+ *       (Linear, {@code weight} only), 3k + 1 (BatchNorm1d: {@code weight} γ, {@code bias} β, {@code running_mean},
+ *       {@code running_var}, {@code num_batches_tracked}) and 3k + 2 (activation); the output Linear at 3(L − 1).
+ *       Folding the normalization into layer 0 leaves a constant −W'μ, which BN's running mean takes in
+ *       (running_mean' = running_mean + W'μ), so evaluation mode is exact; in training mode the batch mean absorbs
+ *       it.</li>
  *   <li><b>Normalization.</b> The z-score normalization is folded into {@code 0.weight} and {@code 0.bias}
  *       ({@link Folding}), so the model takes raw features.</li>
  *   <li><b>Output.</b> The last Linear's output: logits for softmax-ce (probabilities are {@code softmax(dim=1)}) and
@@ -45,6 +52,11 @@ public final class TorchExport {
     /** The state-dict key of Ravine's layer {@code layer}'s {@code param} ("weight" or "bias"). */
     public static String key(int layer, String param) {
         return (2 * layer) + "." + param;
+    }
+
+    /** The Sequential index of Ravine's layer {@code layer}'s Linear: 2k, or 3k with batch norm. */
+    static int linearIndex(ExportSpec spec, int layer) {
+        return (spec.batchNorm() != null ? 3 : 2) * layer;
     }
 
     /** The {@code torch.nn} module class of an activation. */
@@ -78,14 +90,31 @@ public final class TorchExport {
             int in = widths[k];
             int out = widths[k + 1];
             float[] w = spec.weight(k);
-            float[] b = spec.bias(k);
+            boolean bn = spec.hasBatchNorm(k);
+            float[] b = bn ? new float[out] : spec.bias(k);
             if (k == 0 && spec.normalized()) {
                 Folding.Layer folded = Folding.fold(w, b, out, in, spec.mean(), spec.std());
                 w = folded.weight();
                 b = folded.bias();
             }
-            entries.add(SafeTensors.Entry.f32(key(k, "weight"), new long[] {out, in}, w));
-            entries.add(SafeTensors.Entry.f32(key(k, "bias"), new long[] {out}, b));
+            int at = linearIndex(spec, k);
+            entries.add(SafeTensors.Entry.f32(at + ".weight", new long[] {out, in}, w));
+            if (!bn) {
+                entries.add(SafeTensors.Entry.f32(at + ".bias", new long[] {out}, b));
+                continue;
+            }
+            float[] mean = spec.batchNorm().runningMean()[k].clone();
+            for (int i = 0; i < out; i++) {
+                mean[i] = (float) ((double) mean[i] - b[i]); // b = −W'μ from the fold (0 without one)
+            }
+            long[] shape = {out};
+            String bnAt = (at + 1) + ".";
+            entries.add(SafeTensors.Entry.f32(bnAt + "weight", shape, spec.gamma(k)));
+            entries.add(SafeTensors.Entry.f32(bnAt + "bias", shape, spec.beta(k)));
+            entries.add(SafeTensors.Entry.f32(bnAt + "running_mean", shape, mean));
+            entries.add(SafeTensors.Entry.f32(bnAt + "running_var", shape, spec.batchNorm().runningVar()[k]));
+            entries.add(SafeTensors.Entry.i64(bnAt + "num_batches_tracked", new long[0],
+                    new long[] {spec.batchNorm().batchesTracked()}));
         }
         return entries;
     }
@@ -107,8 +136,21 @@ public final class TorchExport {
             JsonObject args = new JsonObject();
             args.addProperty("in_features", widths[k]);
             args.addProperty("out_features", widths[k + 1]);
+            if (spec.hasBatchNorm(k)) {
+                args.addProperty("bias", false);
+            }
             linear.add("args", args);
             modules.add(linear);
+            if (spec.hasBatchNorm(k)) {
+                JsonObject bn = new JsonObject();
+                bn.addProperty("type", "BatchNorm1d");
+                JsonObject bnArgs = new JsonObject();
+                bnArgs.addProperty("num_features", widths[k + 1]);
+                bnArgs.addProperty("eps", io.ravine.nn.Model.BN_EPS);
+                bnArgs.addProperty("momentum", io.ravine.nn.Model.BN_MOMENTUM);
+                bn.add("args", bnArgs);
+                modules.add(bn);
+            }
             if (k < spec.layerCount() - 1) {
                 JsonObject act = new JsonObject();
                 act.addProperty("type", module(spec.hidden()));
@@ -119,7 +161,7 @@ public final class TorchExport {
         json.add("modules", modules);
         json.addProperty("output", output(spec.loss()));
         json.addProperty("input", spec.normalized()
-                ? "raw features: the z-score normalization is folded into 0.weight and 0.bias"
+                ? "raw features: the z-score normalization is folded into 0.weight and " + foldedInto(spec)
                 : "features as given: the model was trained without input normalization");
         meta.put(SEQUENTIAL_KEY, StrictJson.toJson(json).strip());
         return meta;
@@ -132,7 +174,13 @@ public final class TorchExport {
 
     /** What the file's normalization is, in words (its {@code normalization} metadata). */
     static String normalization(ExportSpec spec) {
-        return spec.normalized() ? "zscore, folded into 0.weight and 0.bias (the model takes raw features)" : "none";
+        return spec.normalized() ? "zscore, folded into 0.weight and " + foldedInto(spec) + " (the model takes raw"
+                + " features)" : "none";
+    }
+
+    /** Where the fold's constant goes: layer 0's bias, or its BatchNorm1d's running mean. */
+    private static String foldedInto(ExportSpec spec) {
+        return spec.hasBatchNorm(0) ? "1.running_mean" : "0.bias";
     }
 
     /**
@@ -146,7 +194,11 @@ public final class TorchExport {
         py.append("model = torch.nn.Sequential(\n");
         int[] widths = spec.widths();
         for (int k = 0; k < spec.layerCount(); k++) {
-            py.append("    torch.nn.Linear(").append(widths[k]).append(", ").append(widths[k + 1]).append("),\n");
+            py.append("    torch.nn.Linear(").append(widths[k]).append(", ").append(widths[k + 1])
+                    .append(spec.hasBatchNorm(k) ? ", bias=False),\n" : "),\n");
+            if (spec.hasBatchNorm(k)) {
+                py.append("    torch.nn.BatchNorm1d(").append(widths[k + 1]).append("),\n");
+            }
             if (k < spec.layerCount() - 1) {
                 py.append("    torch.nn.").append(module(spec.hidden())).append("(),\n");
             }

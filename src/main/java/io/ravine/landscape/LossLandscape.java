@@ -105,16 +105,19 @@ public final class LossLandscape implements AutoCloseable {
         return Checkpoint.loadParameters(checkpoint, mlp());
     }
 
-    /** Mean training loss (on the subset) at θ. */
+    /**
+     * Mean training loss (on the subset) at θ. With batch norm in training mode: the subset is one batch normalized
+     * by its own statistics (a θ along a line or plane has no running statistics), the function training minimizes.
+     */
     public double trainLoss(double[] theta) {
         trainer.model().setParameters(theta);
-        return trainer.evaluate(subset).loss();
+        return trainer.evaluateTraining(subset).loss();
     }
 
-    /** Mean test loss at θ. */
+    /** Mean test loss at θ (with batch norm: the test split normalized by its own statistics, as above). */
     public double testLoss(double[] theta) {
         trainer.model().setParameters(theta);
-        return trainer.evaluate(trainer.testData()).loss();
+        return trainer.evaluateTraining(trainer.testData()).loss();
     }
 
     /**

@@ -5,6 +5,7 @@ import io.ravine.data.Normalizer;
 import io.ravine.backend.UpdateRule;
 import io.ravine.io.ParseErrors;
 import io.ravine.io.SafeTensors;
+import io.ravine.nn.BatchNormBuffers;
 import io.ravine.nn.Mlp;
 import io.ravine.nn.Model;
 import io.ravine.optim.IterateAverage;
@@ -24,6 +25,12 @@ import java.util.Map;
  * {@code model.load_state_dict} of an {@code nn.Sequential}-like module with a {@code layers} list maps directly);
  * the optimizer's state vectors as flat {@code optimizer.{name}} (PyTorch's names: exp_avg, exp_avg_sq, …), the
  * step counter as I64 {@code optimizer.step}, and the iterate average as {@code ema.theta}.
+ *
+ * <p>A model with batch normalization ({@link Mlp#batchNorm()}) stores, for each hidden layer k, {@code layers.k.weight}
+ * alone (no bias: {@code nn.Linear(in, out, bias=False)}) and PyTorch's {@code nn.BatchNorm1d} state under
+ * {@code norms.k.}: {@code weight} (γ) and {@code bias} (β) from θ, and the buffers {@code running_mean},
+ * {@code running_var} (F32 [out]) and {@code num_batches_tracked} (I64, shape []): a module with a {@code layers} and
+ * a {@code norms} {@code ModuleList} loads it with {@code load_state_dict}. Resume restores the buffers bit for bit.
  *
  * <p>What the model needs to predict is in the file alone:
  * <ul>
@@ -66,20 +73,32 @@ public final class Checkpoint {
     }
 
     /** What a checkpoint restores: θ, the optimizer state vectors by name, the step, the iterate average. */
-    public record Contents(float[] theta, Map<String, float[]> optimizerState, long step, float[] ema) {
+    public record Contents(float[] theta, Map<String, float[]> optimizerState, long step, float[] ema,
+            BatchNormBuffers batchNorm) {
     }
 
     /**
      * What a checkpoint holds of the model: its architecture, θ, the input normalization (null when the file
      * predates it) and the number of classes (-1 when the file does not say).
      */
-    record Stored(Mlp mlp, float[] theta, Normalizer normalizer, int numClasses) {
+    record Stored(Mlp mlp, float[] theta, BatchNormBuffers batchNorm, Normalizer normalizer, int numClasses) {
+    }
+
+    /**
+     * The safetensors name of a BN layer's tensor, PyTorch's {@code BatchNorm1d} name under {@code norms.k.}.
+     *
+     * @param layer k
+     * @param param weight, bias, running_mean, running_var or num_batches_tracked
+     * @return {@code norms.k.param}
+     */
+    public static String normKey(int layer, String param) {
+        return "norms." + layer + "." + param;
     }
 
     static void save(Path file, Model model, OptimizerState state, IterateAverage ema, long step,
             Normalizer normalizer, int numClasses, Map<String, String> metadata) {
         Mlp mlp = model.mlp();
-        List<SafeTensors.Entry> entries = modelEntries(mlp, model.parameters(), normalizer);
+        List<SafeTensors.Entry> entries = modelEntries(mlp, model.parameters(), model.batchNormBuffers(), normalizer);
         for (Map.Entry<String, float[]> s : state.snapshot().entrySet()) {
             entries.add(SafeTensors.Entry.f32("optimizer." + s.getKey(), new long[] {s.getValue().length},
                     s.getValue()));
@@ -96,9 +115,10 @@ public final class Checkpoint {
     }
 
     /** A model alone (no optimizer state: it cannot be resumed), as {@link TrainedModel#save} writes it. */
-    static void saveModel(Path file, Mlp mlp, float[] theta, Normalizer normalizer, int numClasses,
-            Map<String, String> metadata) {
-        write(file, modelEntries(mlp, theta, normalizer), modelMetadata(mlp, normalizer, numClasses, metadata));
+    static void saveModel(Path file, Mlp mlp, float[] theta, BatchNormBuffers batchNorm, Normalizer normalizer,
+            int numClasses, Map<String, String> metadata) {
+        write(file, modelEntries(mlp, theta, batchNorm, normalizer), modelMetadata(mlp, normalizer, numClasses,
+                metadata));
     }
 
     private static void write(Path file, List<SafeTensors.Entry> entries, Map<String, String> meta) {
@@ -109,7 +129,9 @@ public final class Checkpoint {
         }
     }
 
-    private static List<SafeTensors.Entry> modelEntries(Mlp mlp, float[] theta, Normalizer normalizer) {
+    private static List<SafeTensors.Entry> modelEntries(Mlp mlp, float[] theta, BatchNormBuffers batchNorm,
+            Normalizer normalizer) {
+        batchNorm.requireFits(mlp);
         if (normalizer.featureDim() != mlp.inputDim()) {
             throw new IllegalArgumentException("a normalizer of " + normalizer.featureDim() + " features for the"
                     + " model " + mlp.describe());
@@ -120,10 +142,22 @@ public final class Checkpoint {
             int out = mlp.fanOut(k);
             float[] w = new float[out * in];
             System.arraycopy(theta, mlp.weightOffset(k), w, 0, w.length);
-            float[] b = new float[out];
-            System.arraycopy(theta, mlp.biasOffset(k), b, 0, out);
             entries.add(SafeTensors.Entry.f32("layers." + k + ".weight", new long[] {out, in}, w));
-            entries.add(SafeTensors.Entry.f32("layers." + k + ".bias", new long[] {out}, b));
+            if (mlp.hasBatchNorm(k)) {
+                long[] shape = {out};
+                entries.add(SafeTensors.Entry.f32(normKey(k, "weight"), shape,
+                        Arrays.copyOfRange(theta, mlp.gammaOffset(k), mlp.gammaOffset(k) + out)));
+                entries.add(SafeTensors.Entry.f32(normKey(k, "bias"), shape,
+                        Arrays.copyOfRange(theta, mlp.betaOffset(k), mlp.betaOffset(k) + out)));
+                entries.add(SafeTensors.Entry.f32(normKey(k, "running_mean"), shape, batchNorm.runningMean()[k]));
+                entries.add(SafeTensors.Entry.f32(normKey(k, "running_var"), shape, batchNorm.runningVar()[k]));
+                entries.add(SafeTensors.Entry.i64(normKey(k, "num_batches_tracked"), new long[0],
+                        new long[] {batchNorm.batchesTracked()}));
+            } else {
+                float[] b = new float[out];
+                System.arraycopy(theta, mlp.biasOffset(k), b, 0, out);
+                entries.add(SafeTensors.Entry.f32("layers." + k + ".bias", new long[] {out}, b));
+            }
         }
         if (normalizer.kind() == Normalizer.Kind.ZSCORE) {
             long[] shape = {normalizer.featureDim()};
@@ -205,7 +239,7 @@ public final class Checkpoint {
                         + " classes ≥ 0");
             }
         }
-        return new Stored(mlp, theta, normalizer, numClasses);
+        return new Stored(mlp, theta, batchNormBuffers(file, c, mlp), normalizer, numClasses);
     }
 
     /**
@@ -251,7 +285,47 @@ public final class Checkpoint {
             throw new InvalidInputException(file + ": optimizer.step " + step + " disagrees with the metadata step '"
                     + saved + "' (the two are written together: a damaged or hand-made checkpoint)");
         }
-        return new Contents(theta, state, step, ema);
+        return new Contents(theta, state, step, ema, batchNormBuffers(file, c, mlp));
+    }
+
+    /**
+     * The BN buffers of {@code mlp} in a checkpoint's contents (empty for a model without BN), each checked.
+     *
+     * @param file the file, for messages
+     * @param c its contents
+     * @param mlp the model it holds
+     * @return the buffers
+     */
+    public static BatchNormBuffers batchNormBuffers(Path file, SafeTensors.Contents c, Mlp mlp) {
+        BatchNormBuffers b = BatchNormBuffers.initial(mlp);
+        long tracked = 0;
+        for (int k = 0; k < mlp.layerCount(); k++) {
+            if (!mlp.hasBatchNorm(k)) {
+                continue;
+            }
+            long[] shape = {mlp.fanOut(k)};
+            copyInto(file, c, mlp, normKey(k, "running_mean"), shape, b.runningMean()[k], 0);
+            copyInto(file, c, mlp, normKey(k, "running_var"), shape, b.runningVar()[k], 0);
+            for (int j = 0; j < shape[0]; j++) {
+                if (!(b.runningVar()[k][j] >= 0)) {
+                    throw new InvalidInputException(file + ": tensor '" + normKey(k, "running_var") + "' holds "
+                            + b.runningVar()[k][j] + " at element " + j + " (a variance is ≥ 0)");
+                }
+            }
+            String name = normKey(k, "num_batches_tracked");
+            SafeTensors.Entry e = c.tensors().get(name);
+            if (e == null || e.dtype() != SafeTensors.Dtype.I64 || e.elementCount() != 1 || e.longs()[0] < 0) {
+                throw new InvalidInputException(file + ": no I64 scalar '" + name + "' ≥ 0 in the checkpoint (a"
+                        + " batch-norm layer's count of tracked batches)");
+            }
+            // Every BN layer sees every training batch: one count, stored per layer as PyTorch does.
+            if (k > 0 && e.longs()[0] != tracked) {
+                throw new InvalidInputException(file + ": '" + name + "' is " + e.longs()[0] + ", layer 0's is "
+                        + tracked + " (every batch-norm layer tracks the same batches)");
+            }
+            tracked = e.longs()[0];
+        }
+        return new BatchNormBuffers(b.runningMean(), b.runningVar(), tracked);
     }
 
     /**
@@ -337,8 +411,14 @@ public final class Checkpoint {
         for (int k = 0; k < mlp.layerCount(); k++) {
             copyInto(file, c, mlp, "layers." + k + ".weight", new long[] {mlp.fanOut(k), mlp.fanIn(k)}, theta,
                     mlp.weightOffset(k), requireFinite);
-            copyInto(file, c, mlp, "layers." + k + ".bias", new long[] {mlp.fanOut(k)}, theta, mlp.biasOffset(k),
-                    requireFinite);
+            if (mlp.hasBatchNorm(k)) {
+                long[] shape = {mlp.fanOut(k)};
+                copyInto(file, c, mlp, normKey(k, "weight"), shape, theta, mlp.gammaOffset(k), requireFinite);
+                copyInto(file, c, mlp, normKey(k, "bias"), shape, theta, mlp.betaOffset(k), requireFinite);
+            } else {
+                copyInto(file, c, mlp, "layers." + k + ".bias", new long[] {mlp.fanOut(k)}, theta,
+                        mlp.biasOffset(k), requireFinite);
+            }
         }
         return theta;
     }

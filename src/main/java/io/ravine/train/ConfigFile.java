@@ -29,15 +29,18 @@ import java.util.stream.Collectors;
  * is refused with one line naming the file and the key. Nothing is defaulted: a config that lost its {@code seed} or
  * its {@code learningRate} would otherwise resume as another run.
  *
- * <p>Files that say {@code "format": "ravine-run-3"} (what Ravine writes now) hold every key, the optional ones as
+ * <p>Files that say {@code "format": "ravine-run-4"} (what Ravine writes now) hold every key, the optional ones as
  * {@code null}; {@code schedule} is null exactly when {@code learningRateTracker} holds the description of a
- * {@link ai.djl.training.tracker.Tracker} given from Java. {@code "ravine-run-2"} files (before trackers were
+ * {@link ai.djl.training.tracker.Tracker} given from Java. {@code "ravine-run-3"} files were written before batch
+ * normalization existed and hold every key but {@code batchNorm}, which is false for them. {@code "ravine-run-2"} files (before trackers were
  * accepted) hold every key but {@code learningRateTracker}; older files (no format) left the optional ones
  * ({@link #NULLABLE}) out when unset, so there, and only there, an absent optional key means unset.
  */
 final class ConfigFile {
     /** The format Ravine writes: every key present, unset optional ones as null. */
-    static final String FORMAT = "ravine-run-3";
+    static final String FORMAT = "ravine-run-4";
+    /** The format before {@code batchNorm}: every other key present; no run of it normalized its batches. */
+    static final String FORMAT_BEFORE_BATCH_NORM = "ravine-run-3";
     /** The format before {@code learningRateTracker}: every key of its time present (still read). */
     static final String FORMAT_BEFORE_TRACKERS = "ravine-run-2";
     /**
@@ -51,12 +54,14 @@ final class ConfigFile {
     private final JsonObject config;
     private final boolean everyKey;
     private final boolean trackers;
+    private final boolean batchNorms;
 
-    private ConfigFile(Path file, JsonObject config, boolean everyKey, boolean trackers) {
+    private ConfigFile(Path file, JsonObject config, boolean everyKey, boolean trackers, boolean batchNorms) {
         this.file = file;
         this.config = config;
         this.everyKey = everyKey;
         this.trackers = trackers;
+        this.batchNorms = batchNorms;
     }
 
     /** The configuration {@code file} holds; an {@link InvalidInputException} naming the file and key otherwise. */
@@ -91,11 +96,15 @@ final class ConfigFile {
         boolean current = format != null && format.isJsonPrimitive() && format.getAsString().equals(FORMAT);
         boolean beforeTrackers = format != null && format.isJsonPrimitive()
                 && format.getAsString().equals(FORMAT_BEFORE_TRACKERS);
-        if (format != null && !current && !beforeTrackers) {
+        boolean beforeBatchNorm = format != null && format.isJsonPrimitive()
+                && format.getAsString().equals(FORMAT_BEFORE_BATCH_NORM);
+        if (format != null && !current && !beforeTrackers && !beforeBatchNorm) {
             throw new InvalidInputException(file + ": 'format' is " + format + ", expected \"" + FORMAT + "\" (or"
-                    + " \"" + FORMAT_BEFORE_TRACKERS + "\"; a newer Ravine's run?)");
+                    + " \"" + FORMAT_BEFORE_BATCH_NORM + "\", \"" + FORMAT_BEFORE_TRACKERS + "\"; a newer Ravine's"
+                    + " run?)");
         }
-        return new ConfigFile(file, c.getAsJsonObject(), format != null, current).parse();
+        return new ConfigFile(file, c.getAsJsonObject(), format != null, current || beforeBatchNorm, current)
+                .parse();
     }
 
     /** What is wrong with the text, in the file's terms: the parser's words up to its line and column. */
@@ -123,6 +132,8 @@ final class ConfigFile {
                 .optTestData(nullableString("testData"))
                 .optHidden(widths("hidden"))
                 .optActivation(enumValue("activation", Activation.class))
+                // Files of a format before batch norm have no batchNorm key: none of their runs normalized.
+                .optBatchNorm(batchNorms && bool("batchNorm"))
                 .optLoss(enumValue("loss", LossKind.class))
                 .optOptimizer(enumValue("optimizer", UpdateRule.class))
                 .optMomentum(number("momentum", v -> v >= 0 && v < 1, "a number in [0, 1)"))

@@ -23,6 +23,21 @@ final class Evaluator {
      * (a K × K matrix, K = the data's number of classes) when it is not null.
      */
     static Evaluation evaluate(Model model, Dataset data, int capacity, int[][] confusion) {
+        return evaluate(model, data, capacity, confusion, false);
+    }
+
+    /**
+     * Mean loss and accuracy as training sees them: with batch norm, the whole data set is one batch normalized by
+     * its own statistics (the running statistics are neither used nor changed); without batch norm the same as
+     * {@link #evaluate(Model, Dataset, int)}.
+     */
+    static Evaluation evaluateTraining(Model model, Dataset data, int capacity) {
+        boolean whole = model.mlp().batchNorm();
+        return evaluate(model, data, whole ? data.n() : capacity, null, whole);
+    }
+
+    private static Evaluation evaluate(Model model, Dataset data, int capacity, int[][] confusion,
+            boolean training) {
         Backend backend = model.backend();
         Model.Workspace ws = model.workspace(capacity);
         int in = data.featureDim();
@@ -36,7 +51,7 @@ final class Evaluator {
             int rows = Math.min(capacity, data.n() - start);
             backend.copyFromHost(data.features(), start * in, ws.input().firstRows(rows));
             backend.copyFromHost(data.targets(), start * tc, ws.target().firstRows(rows));
-            Tensor scores = model.evaluate(ws, rows);
+            Tensor scores = training ? model.evaluateTraining(ws, rows) : model.evaluate(ws, rows);
             lossSum += backend.sum(ws.lossPerRow().firstRows(rows));
             if (classify) {
                 backend.copyToHost(scores, out, 0);

@@ -35,6 +35,8 @@ import java.lang.reflect.RecordComponent;
  * @param testData held-out data (CSV only; null = the data set's own test split, or the last 20% of a CSV)
  * @param hidden hidden layer widths (empty = linear model)
  * @param activation the activation of every hidden layer
+ * @param batchNorm batch normalization in every hidden layer, before its activation (PyTorch's BatchNorm1d: batch
+ *     statistics in training, running statistics in evaluation; the hidden layers then have no bias)
  * @param loss the loss, with its output nonlinearity fused (softmax, logistic) or none (mean squared error)
  * @param optimizer the update rule
  * @param learningRate α; null = the optimizer's default (1e-3 for Adam/AdamW, 0.01 otherwise)
@@ -79,6 +81,7 @@ public record TrainConfig(
         String testData,
         int[] hidden,
         Activation activation,
+        boolean batchNorm,
         LossKind loss,
         UpdateRule optimizer,
         Double learningRate,
@@ -120,6 +123,7 @@ public record TrainConfig(
      * @param testData held-out data (CSV only; null = the data set's own test split, or the last 20% of a CSV)
      * @param hidden hidden layer widths (empty = linear model)
      * @param activation the activation of every hidden layer
+     * @param batchNorm batch normalization in every hidden layer, before its activation
      * @param loss the loss, with its output nonlinearity fused (softmax, logistic) or none (mean squared error)
      * @param optimizer the update rule
      * @param learningRate α; null = the optimizer's default (1e-3 for Adam/AdamW, 0.01 otherwise)
@@ -197,6 +201,20 @@ public record TrainConfig(
         require(device != null && (device.equals("auto") || device.equals("cpu") || device.equals("cuda")),
                 "device", " must be auto, cpu or cuda, got '" + device + "'");
         require(activation != null, "activation", " must be set");
+        if (batchNorm && hidden.length == 0) {
+            throw InvalidSettingException.of(setting("batchNorm"), " normalizes hidden layers, but the model has"
+                    + " none (", setting("hidden"), " none); give hidden widths or drop it");
+        }
+        if (batchNorm && diagnoseEvery > 0) {
+            throw InvalidSettingException.of(setting("diagnoseEvery"), " measures curvature with Hessian-vector"
+                    + " products, which are not implemented through batch normalization yet; drop it or ",
+                    setting("batchNorm"));
+        }
+        if (batchNorm && batchSize == 1) {
+            throw InvalidSettingException.of(setting("batchNorm"), " needs at least 2 examples per batch (the"
+                    + " variance of one example is undefined; PyTorch refuses it too), got ", setting("batchSize"),
+                    " 1");
+        }
         require(loss != null, "loss", " must be set");
         require(optimizer != null, "optimizer", " must be set");
         if (schedule != null && learningRateTracker != null) {
@@ -336,6 +354,7 @@ public record TrainConfig(
         b.testData = testData;
         b.hidden = hidden;
         b.activation = activation;
+        b.batchNorm = batchNorm;
         b.loss = loss;
         b.optimizer = optimizer;
         b.learningRate = learningRate;
@@ -380,6 +399,7 @@ public record TrainConfig(
         private String testData;
         private int[] hidden = {128};
         private Activation activation = Activation.RELU;
+        private boolean batchNorm;
         private LossKind loss = LossKind.SOFTMAX_CE;
         private UpdateRule optimizer = UpdateRule.ADAM;
         private Double learningRate;
@@ -461,6 +481,20 @@ public record TrainConfig(
          */
         public Builder optActivation(Activation a) {
             this.activation = a;
+            return this;
+        }
+
+        /**
+         * Batch normalization in every hidden layer, before its activation (default off): PyTorch's
+         * {@code nn.Linear(in, out, bias=False)}, {@code nn.BatchNorm1d(out)}, activation. Training normalizes with
+         * each batch's statistics, evaluation and prediction with the running statistics (momentum 0.1, unbiased
+         * variance, ε = 1e-5). Needs hidden layers and at least 2 examples in every batch.
+         *
+         * @param on whether to normalize
+         * @return this builder
+         */
+        public Builder optBatchNorm(boolean on) {
+            this.batchNorm = on;
             return this;
         }
 
@@ -832,7 +866,7 @@ public record TrainConfig(
                         " are two ways of giving the learning-rate schedule: give one (schedule '" + schedule
                         + "', learningRateTracker " + Schedules.describe(learningRateTracker) + ")");
             }
-            return new TrainConfig(data, testData, hidden, activation, loss, optimizer, learningRate, momentum, beta1,
+            return new TrainConfig(data, testData, hidden, activation, batchNorm, loss, optimizer, learningRate, momentum, beta1,
                     beta2, eps, gamma, weightDecay, clipNorm, learningRateTracker != null ? null : schedule,
                     emaTimescale, init, biasInit, normalize, batchSize, epochs, steps, limit, seed, device, threads,
                     cudaGraph, tf32, checkpointEvery, saveInitial, logEvery, evalEvery, monitorSize, diagnoseEvery,

@@ -44,6 +44,7 @@ public final class TrainedModel implements AutoCloseable {
 
     private final Mlp mlp;
     private final float[] theta;
+    private final io.ravine.nn.BatchNormBuffers batchNorm;
     private final Normalizer normalizer;
     private final int numClasses;
     private final Backend given;
@@ -51,9 +52,12 @@ public final class TrainedModel implements AutoCloseable {
     private Model model;
     private boolean closed;
 
-    private TrainedModel(Mlp mlp, float[] theta, Normalizer normalizer, int numClasses, Backend given) {
+    private TrainedModel(Mlp mlp, float[] theta, io.ravine.nn.BatchNormBuffers batchNorm, Normalizer normalizer,
+            int numClasses, Backend given) {
         this.mlp = Objects.requireNonNull(mlp, "mlp");
         this.theta = theta.clone();
+        batchNorm.requireFits(mlp);
+        this.batchNorm = batchNorm;
         this.normalizer = Objects.requireNonNull(normalizer, "normalizer");
         this.given = given;
         if (theta.length != mlp.parameterCount()) {
@@ -91,7 +95,22 @@ public final class TrainedModel implements AutoCloseable {
      * @throws IllegalArgumentException if θ's length or the normalizer's features do not fit the architecture
      */
     public static TrainedModel of(Mlp mlp, float[] theta, Normalizer normalizer, int numClasses) {
-        return new TrainedModel(mlp, theta, normalizer, numClasses, null);
+        return of(mlp, theta, io.ravine.nn.BatchNormBuffers.initial(mlp), normalizer, numClasses);
+    }
+
+    /**
+     * A model from its parts with batch normalization's running statistics (which its predictions normalize with).
+     *
+     * @param mlp the architecture
+     * @param theta θ in the checkpoint's order (copied)
+     * @param batchNorm the BN buffers ({@link io.ravine.nn.BatchNormBuffers#initial} for a model without BN)
+     * @param normalizer the input normalization the model was trained with
+     * @param numClasses the number of classes of the training labels, 0 for real targets
+     * @return the model
+     */
+    public static TrainedModel of(Mlp mlp, float[] theta, io.ravine.nn.BatchNormBuffers batchNorm,
+            Normalizer normalizer, int numClasses) {
+        return new TrainedModel(mlp, theta, batchNorm, normalizer, numClasses, null);
     }
 
     /**
@@ -123,7 +142,7 @@ public final class TrainedModel implements AutoCloseable {
                     + " normalizer), giving the training split's statistics: Normalizer.fit(Normalizer.Kind.ZSCORE,"
                     + " trainingData) for normalize zscore, Normalizer.none(" + s.mlp().inputDim() + ") for none");
         }
-        return new TrainedModel(s.mlp(), s.theta(), s.normalizer(), s.numClasses(), backend);
+        return new TrainedModel(s.mlp(), s.theta(), s.batchNorm(), s.normalizer(), s.numClasses(), backend);
     }
 
     /**
@@ -161,7 +180,7 @@ public final class TrainedModel implements AutoCloseable {
                     + s.normalizer().kind().cliName() + "), which differs from the one given (" + normalizer.kind()
                     .cliName() + "); load it with TrainedModel.load(path)");
         }
-        return new TrainedModel(s.mlp(), s.theta(), normalizer, s.numClasses(), backend);
+        return new TrainedModel(s.mlp(), s.theta(), s.batchNorm(), normalizer, s.numClasses(), backend);
     }
 
     /**
@@ -172,7 +191,7 @@ public final class TrainedModel implements AutoCloseable {
      * @param file the {@code .safetensors} file to write
      */
     public void save(Path file) {
-        Checkpoint.saveModel(file, mlp, theta, normalizer, numClasses, Map.of());
+        Checkpoint.saveModel(file, mlp, theta, batchNorm, normalizer, numClasses, Map.of());
     }
 
     /**
@@ -412,6 +431,7 @@ public final class TrainedModel implements AutoCloseable {
             }
             model = new Model(backend, mlp);
             model.setParameters(theta);
+            model.setBatchNormBuffers(batchNorm);
         }
         return model;
     }

@@ -155,9 +155,16 @@ public final class Trainer implements AutoCloseable {
             train = encoded.train();
             test = encoded.test();
             mlp = new Mlp(train.featureDim(), config.hidden(), TargetEncoding.outputDim(rawTrain, loss),
-                    config.activation(), loss);
+                    config.activation(), loss, config.batchNorm());
             monitor = train.select(monitorIndices(train.n(), config.monitorSize(), config.seed()));
             batchSize = config.batchSize() == 0 ? train.n() : Math.min(config.batchSize(), train.n());
+            if (config.batchNorm() && (batchSize < 2 || train.n() % batchSize == 1)) {
+                // PyTorch refuses a one-example batch in training mode too ("Expected more than 1 value per channel").
+                throw InvalidSettingException.of(InvalidSettingException.setting("batchNorm"), " needs at least 2"
+                        + " examples in every batch (the variance of one is undefined), but " + train.n()
+                        + " training examples in batches of " + batchSize + " leave a batch of 1; choose another ",
+                        InvalidSettingException.setting("batchSize"), " or ", InvalidSettingException.setting("limit"));
+            }
             evalCapacity = Math.max(batchSize, Math.min(1024, Math.max(train.n(), test.n())));
             batches = new ShuffledBatches(train.n(), batchSize, config.seed());
             totalSteps = config.steps() > 0 ? config.steps() : (long) config.epochs() * batches.batchesPerEpoch();
@@ -466,6 +473,7 @@ public final class Trainer implements AutoCloseable {
         Checkpoint.Contents c = Checkpoint.load(checkpoint, mlp, optimizer.rule(), ema != null);
         Checkpoint.requireStepWithin(checkpoint, c.step(), totalSteps);
         model.setParameters(c.theta());
+        model.setBatchNormBuffers(c.batchNorm());
         state.restore(c.step(), c.optimizerState());
         if (ema != null) {
             ema.restore(c.step(), c.ema());
@@ -583,12 +591,16 @@ public final class Trainer implements AutoCloseable {
                 int rows = ws.loadBatch(train, batches, perm, bi);
                 long t = step + 1;
                 if (rows == batchSize && config.cudaGraph() && !recordTried) {
-                    // Recording issues nothing; the first replay below is the first step.
+                    // Recording issues nothing; the first replay below is the first step. The model counted a BN
+                    // batch while recording; the replays count their own.
+                    long tracked = model.batchesTracked();
                     program = backend.record(() -> stepBody(ws, rows, optimizer.paramsFor(1)));
+                    model.setBatchesTracked(tracked);
                     recordTried = true;
                 }
                 if (program != null && rows == batchSize) {
                     program.replay(optimizer.paramsFor(t));
+                    model.countReplayedBatch();
                     state.advance();
                     if (ema != null) {
                         ema.countReplayedUpdate();
@@ -755,14 +767,18 @@ public final class Trainer implements AutoCloseable {
             return evaluate(monitor).loss();
         }
         // θ is set aside on the backend (a copy, in its own dtype), not through a float[]: a float64 θ keeps its bits.
+        // BN's running statistics go back to their start too (evaluation normalizes with them), and return after.
+        io.ravine.nn.BatchNormBuffers buffers = model.batchNormBuffers();
         try (Tensor saved = backend.allocateVector(mlp.parameterCount())) {
             backend.copy(model.theta(), saved);
             try {
                 model.setParameters(mlp.initialParameters(Initializer.parse(config.resolvedInit()),
                         config.biasInit(), config.seed()));
+                model.resetBatchNormStatistics();
                 return evaluate(monitor).loss();
             } finally {
                 backend.copy(saved, model.theta());
+                model.setBatchNormBuffers(buffers);
             }
         }
     }
@@ -801,7 +817,21 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * The same with the iterate average θ̃ in place of θ (θ is restored afterwards).
+     * Mean loss and accuracy of the current θ on {@code data} as training sees it: with batch norm, {@code data} is
+     * one batch normalized by its own statistics (the running statistics are neither used nor changed), the function
+     * the gradient of a full batch of it differentiates; without batch norm the same as {@link #evaluate}. The loss
+     * landscape uses it: along a line or plane of θ there are no running statistics to evaluate with.
+     *
+     * @param data normalized examples, targets encoded (at least 2 with batch norm)
+     * @return the mean loss and accuracy
+     */
+    public Evaluation evaluateTraining(Dataset data) {
+        return Evaluator.evaluateTraining(model, data, evalCapacity);
+    }
+
+    /**
+     * The same with the iterate average θ̃ in place of θ (θ is restored afterwards). With batch norm, θ̃ is
+     * evaluated with the model's current running statistics (there is no average of those).
      *
      * @param data normalized examples, targets encoded
      * @return the mean loss and accuracy
@@ -847,7 +877,7 @@ public final class Trainer implements AutoCloseable {
      * @return the trained model
      */
     public TrainedModel trainedModel() {
-        return TrainedModel.of(mlp, model.parameters(), normalizer, train.numClasses());
+        return TrainedModel.of(mlp, model.parameters(), model.batchNormBuffers(), normalizer, train.numClasses());
     }
 
     /**
@@ -861,7 +891,8 @@ public final class Trainer implements AutoCloseable {
         if (ema == null) {
             throw new IllegalStateException("iterate averaging is off (TrainConfig.Builder.optEma)");
         }
-        return TrainedModel.of(mlp, backend.toFloatArray(ema.average()), normalizer, train.numClasses());
+        return TrainedModel.of(mlp, backend.toFloatArray(ema.average()), model.batchNormBuffers(), normalizer,
+                train.numClasses());
     }
 
     /**

@@ -689,6 +689,69 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** Columns per block of the BN reductions and row lanes (BN_COLS, BN_LANES in batchnorm.cu). */
+    static final int BN_COLS = 32;
+    static final int BN_LANES = 16;
+
+    /**
+     * Two launches (batchnorm.cu): the per-column statistics, one block per 32 columns with a fixed lane order (and
+     * the running update), then the fused normalize + affine + activation over every element. Nothing is allocated
+     * and nothing comes back, so it is legal inside {@link #record}.
+     */
+    @Override
+    public void batchNormTrainingForward(Tensor z, Tensor gamma, Tensor beta, double eps, Activation act, Tensor out,
+            Tensor saveMean, Tensor saveInvStd, Tensor runningMean, Tensor runningVar, double momentum) {
+        OperandShapes.batchNorm(true, z, new Tensor[] {out}, new Tensor[] {gamma, beta, saveMean, saveInvStd,
+                runningMean, runningVar});
+        if ((runningMean == null) != (runningVar == null)) {
+            throw new IllegalArgumentException("running mean and variance are updated together");
+        }
+        if (z.cols() == 0) {
+            return;
+        }
+        CudaTensor cz = own(z);
+        CudaTensor sm = own(saveMean);
+        CudaTensor sr = own(saveInvStd);
+        Pointer rm = runningMean == null ? new CUdeviceptr() : own(runningMean).pointer();
+        Pointer rv = runningVar == null ? new CUdeviceptr() : own(runningVar).pointer();
+        launch(kernels.bnStats, LaunchGeometry.ceilDiv(z.cols(), BN_COLS), 1, BN_COLS, BN_LANES, 0, cz.pointer(),
+                z.rows(), z.cols(), (float) eps, (float) momentum, sm.pointer(), sr.pointer(), rm, rv);
+        launch1d(kernels.bnApply, z.length(), cz.pointer(), own(gamma).pointer(), own(beta).pointer(), sm.pointer(),
+                sr.pointer(), (float) eps, 0, own(out).pointer(), z.rows(), z.cols(), act.ordinal());
+    }
+
+    @Override
+    public void batchNormEvaluationForward(Tensor z, Tensor gamma, Tensor beta, Tensor runningMean,
+            Tensor runningVar, double eps, Activation act, Tensor out) {
+        OperandShapes.batchNorm(false, z, new Tensor[] {out}, new Tensor[] {gamma, beta, runningMean, runningVar});
+        if (z.cols() == 0) {
+            return;
+        }
+        launch1d(kernels.bnApply, z.length(), own(z).pointer(), own(gamma).pointer(), own(beta).pointer(),
+                own(runningMean).pointer(), own(runningVar).pointer(), (float) eps, 1, own(out).pointer(), z.rows(),
+                z.cols(), act.ordinal());
+    }
+
+    @Override
+    public void batchNormBackward(Tensor z, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dy, Tensor dz,
+            Tensor dGamma, Tensor dBeta) {
+        OperandShapes.batchNorm(true, z, new Tensor[] {dy, dz}, new Tensor[] {gamma, saveMean, saveInvStd, dGamma,
+                dBeta});
+        if (z.cols() == 0) {
+            return;
+        }
+        CudaTensor cz = own(z);
+        CudaTensor sm = own(saveMean);
+        CudaTensor sr = own(saveInvStd);
+        CudaTensor dg = own(dGamma);
+        CudaTensor db = own(dBeta);
+        launch(kernels.bnBackwardReduce, LaunchGeometry.ceilDiv(z.cols(), BN_COLS), 1, BN_COLS, BN_LANES, 0,
+                cz.pointer(), own(dy).pointer(), z.rows(), z.cols(), sm.pointer(), sr.pointer(), dg.pointer(),
+                db.pointer());
+        launch1d(kernels.bnBackwardApply, z.length(), cz.pointer(), own(dy).pointer(), own(gamma).pointer(),
+                sm.pointer(), sr.pointer(), dg.pointer(), db.pointer(), own(dz).pointer(), z.rows(), z.cols());
+    }
+
     @Override
     public void lossForwardBackward(LossKind loss, Tensor out, Tensor target, Tensor lossPerRow, Tensor dOut,
             double gradScale) {

@@ -20,7 +20,8 @@ import jcuda.driver.CUmodule;
  */
 final class Kernels implements AutoCloseable {
     /** The kernel families, one fatbin each. */
-    static final String[] FAMILIES = {"elementwise", "activations", "reduce", "loss", "optimizers", "gemm"};
+    static final String[] FAMILIES = {"elementwise", "activations", "reduce", "loss", "optimizers", "gemm",
+        "batchnorm"};
 
     private final List<CUmodule> modules = new ArrayList<>();
     private final String device;
@@ -46,6 +47,10 @@ final class Kernels implements AutoCloseable {
     final CUfunction adamStep;
     final CUfunction guard;
     final CUfunction sgemmTiled;
+    final CUfunction bnStats;
+    final CUfunction bnApply;
+    final CUfunction bnBackwardReduce;
+    final CUfunction bnBackwardApply;
 
     /**
      * Loads every family on the current context; a fatbin the device cannot run becomes a
@@ -62,6 +67,7 @@ final class Kernels implements AutoCloseable {
         CUmodule loss = load("loss");
         CUmodule optimizers = load("optimizers");
         CUmodule gemm = load("gemm");
+        CUmodule batchnorm = load("batchnorm");
         fill = function(elementwise, "ravine_fill");
         copy = function(elementwise, "ravine_copy");
         axpy = function(elementwise, "ravine_axpy");
@@ -80,6 +86,10 @@ final class Kernels implements AutoCloseable {
         adamStep = function(optimizers, "ravine_adam_step");
         guard = function(optimizers, "ravine_guard");
         sgemmTiled = function(gemm, "ravine_sgemm_tiled");
+        bnStats = function(batchnorm, "ravine_bn_stats");
+        bnApply = function(batchnorm, "ravine_bn_apply");
+        bnBackwardReduce = function(batchnorm, "ravine_bn_backward_reduce");
+        bnBackwardApply = function(batchnorm, "ravine_bn_backward_apply");
     }
 
     static String resource(String family) {

@@ -63,6 +63,7 @@ public final class SelfTest {
         t.gemms();
         t.activations();
         t.columnSums();
+        t.batchNorm();
         t.losses();
         t.optimizers();
         t.ema();
@@ -528,6 +529,137 @@ public final class SelfTest {
             }
             add("columnSum", "repeatable bit-for-bit " + r + "x" + c + " (x3, block 64)", differ, 0.0);
         }
+    }
+
+    /**
+     * Batch norm (batchnorm.cu) against the CPU twin, CUDA outputs poisoned first, for every activation at shapes from
+     * two rows (the least training mode allows) to B = 8192, with column counts around the 32-column block:
+     * <ul>
+     *   <li>training forward: the batch mean and 1/σ (double sums on both sides, rounded once: ELEMENTWISE_F32), the
+     *       running mean and variance after PyTorch's update (the same: ELEMENTWISE_F32), and the output
+     *       φ(γ(z − μ)/σ + β), float arithmetic on CUDA against double on the CPU (a few roundings:
+     *       ELEMENTWISE_F32);</li>
+     *   <li>evaluation forward with the running statistics (elementwise: ELEMENTWISE_F32);</li>
+     *   <li>backward: dγ, dβ (column sums in double: REDUCTION_F32) and dz = γr(dy − mean dy − x̂ mean(dy x̂)), which
+     *       subtracts two per-column means from dy (cancellation) and uses the float-rounded dγ, dβ on CUDA:
+     *       REDUCTION_F32. At least 3 rows: with 2, dz is 0 in exact arithmetic and a relative error means nothing;</li>
+     *   <li>the forward and backward recorded as a CUDA graph and replayed give the same bits as direct launches, and
+     *       so does a second run (error = differing elements, tolerance 0).</li>
+     * </ul>
+     */
+    private void batchNorm() {
+        int[][] shapes = {{2, 1}, {3, 33}, {37, 13}, {128, 256}, {1000, 65}, {8192, 10}};
+        for (int[] s : shapes) {
+            int r = s[0];
+            int c = s[1];
+            for (Activation act : Activation.values()) {
+                String shape = r + "x" + c + " " + act.name().toLowerCase(java.util.Locale.ROOT);
+                float[] zv = gaussian(r * c);
+                for (int i = 0; i < zv.length; i++) {
+                    zv[i] = 2f * zv[i] + 0.7f; // off-centre and wider than N(0, 1), as a layer's z is
+                }
+                try (Pair z = pair(r, c).set(zv); Pair gamma = pair(c, 1).random(1); Pair beta = pair(c, 1).random(1);
+                        Pair out = pair(r, c).poison(); Pair mean = pair(c, 1).poison();
+                        Pair invStd = pair(c, 1).poison(); Pair rm = pair(c, 1).random(0.1);
+                        Pair rv = pair(c, 1).set(ones(c)); Pair dy = pair(r, c).random(1);
+                        Pair dz = pair(r, c).poison(); Pair dg = pair(c, 1).poison(); Pair db = pair(c, 1).poison()) {
+                    cuda.batchNormTrainingForward(z.gpu, gamma.gpu, beta.gpu, 1e-5, act, out.gpu, mean.gpu,
+                            invStd.gpu, rm.gpu, rv.gpu, 0.1);
+                    cpu.batchNormTrainingForward(z.ref, gamma.ref, beta.ref, 1e-5, act, out.ref, mean.ref,
+                            invStd.ref, rm.ref, rv.ref, 0.1);
+                    add("batchnorm", "train forward " + shape, out.error(), Tolerances.ELEMENTWISE_F32);
+                    add("batchnorm", "batch mean, 1/σ " + shape, Math.max(mean.error(), invStd.error()),
+                            Tolerances.ELEMENTWISE_F32);
+                    add("batchnorm", "running mean, var " + shape, Math.max(rm.error(), rv.error()),
+                            Tolerances.ELEMENTWISE_F32);
+                    out.poison();
+                    cuda.batchNormEvaluationForward(z.gpu, gamma.gpu, beta.gpu, rm.gpu, rv.gpu, 1e-5, act, out.gpu);
+                    cpu.batchNormEvaluationForward(z.ref, gamma.ref, beta.ref, rm.ref, rv.ref, 1e-5, act, out.ref);
+                    add("batchnorm", "eval forward " + shape, out.error(), Tolerances.ELEMENTWISE_F32);
+                    if (r >= 3 && act == Activation.RELU) {
+                        cuda.batchNormBackward(z.gpu, gamma.gpu, mean.gpu, invStd.gpu, dy.gpu, dz.gpu, dg.gpu, db.gpu);
+                        cpu.batchNormBackward(z.ref, gamma.ref, mean.ref, invStd.ref, dy.ref, dz.ref, dg.ref, db.ref);
+                        add("batchnorm", "backward dz " + r + "x" + c, dz.error(), Tolerances.REDUCTION_F32);
+                        add("batchnorm", "backward dγ, dβ " + r + "x" + c, Math.max(dg.error(), db.error()),
+                                Tolerances.REDUCTION_F32);
+                    }
+                }
+            }
+        }
+        batchNormGraph(1000, 65);
+    }
+
+    private static float[] ones(int n) {
+        float[] v = new float[n];
+        java.util.Arrays.fill(v, 1f);
+        return v;
+    }
+
+    /** The BN forward (with the running update) and backward, direct and as a replayed graph: the same bits. */
+    private void batchNormGraph(int r, int c) {
+        try (Pair z = pair(r, c).random(1); Pair gamma = pair(c, 1).random(1); Pair beta = pair(c, 1).random(1);
+                Pair out = pair(r, c); Pair mean = pair(c, 1); Pair invStd = pair(c, 1); Pair rm = pair(c, 1);
+                Pair rv = pair(c, 1).set(ones(c)); Pair dy = pair(r, c).random(1); Pair dz = pair(r, c);
+                Pair dg = pair(c, 1); Pair db = pair(c, 1)) {
+            Runnable body = () -> {
+                cuda.batchNormTrainingForward(z.gpu, gamma.gpu, beta.gpu, 1e-5, Activation.TANH, out.gpu, mean.gpu,
+                        invStd.gpu, rm.gpu, rv.gpu, 0.1);
+                cuda.batchNormBackward(z.gpu, gamma.gpu, mean.gpu, invStd.gpu, dy.gpu, dz.gpu, dg.gpu, db.gpu);
+            };
+            Pair[] results = {out, mean, invStd, rm, rv, dz, dg, db};
+            float[][] direct = new float[3][];
+            for (int run = 0; run < 2; run++) {
+                cuda.copyFromHost(ones(c), 0, rv.gpu);
+                cuda.fill(rm.gpu, 0.0);
+                for (Pair p : results) {
+                    if (p != rm && p != rv) {
+                        p.poison();
+                    }
+                }
+                body.run();
+                body.run();
+                direct[run] = concat(results);
+            }
+            cuda.copyFromHost(ones(c), 0, rv.gpu);
+            cuda.fill(rm.gpu, 0.0);
+            for (Pair p : results) {
+                if (p != rm && p != rv) {
+                    p.poison();
+                }
+            }
+            try (io.ravine.backend.StepProgram program = cuda.record(body)) {
+                program.replay(new io.ravine.backend.StepParams(0.1, 0, 0.9, 0.999, 1e-8, 0.1, 0, 0, 1, 1, 1));
+                program.replay(new io.ravine.backend.StepParams(0.1, 0, 0.9, 0.999, 1e-8, 0.1, 0, 0, 1, 1, 2));
+            }
+            direct[2] = concat(results);
+            add("batchnorm", "repeatable bit-for-bit " + r + "x" + c + " (x2)", differing(direct[0], direct[1]), 0.0);
+            add("batchnorm", "graph replay = direct, bit-for-bit " + r + "x" + c, differing(direct[0], direct[2]),
+                    0.0);
+        }
+    }
+
+    private float[] concat(Pair[] ps) {
+        int n = 0;
+        for (Pair p : ps) {
+            n += p.gpu.length();
+        }
+        float[] all = new float[n];
+        int at = 0;
+        for (Pair p : ps) {
+            cuda.copyToHost(p.gpu, all, at);
+            at += p.gpu.length();
+        }
+        return all;
+    }
+
+    private static int differing(float[] a, float[] b) {
+        int d = 0;
+        for (int i = 0; i < a.length; i++) {
+            if (Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(b[i])) {
+                d++;
+            }
+        }
+        return d;
     }
 
     private void losses() {

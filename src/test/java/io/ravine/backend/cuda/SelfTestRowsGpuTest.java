@@ -40,7 +40,7 @@ class SelfTestRowsGpuTest {
     void selfTestCoversEveryGroup() {
         List<String> groups = rows.stream().map(SelfTest.Row::group).distinct().toList();
         for (String g : List.of("elementwise", "reduce", "views", "gemm", "gemm-tiled", "activation", "columnSum",
-                "loss", "optimizer", "ema", "graph", "guard")) {
+                "batchnorm", "loss", "optimizer", "ema", "graph", "guard")) {
             assertTrue(groups.contains(g), "no rows for " + g);
         }
     }
