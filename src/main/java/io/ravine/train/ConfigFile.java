@@ -11,6 +11,8 @@ import io.ravine.backend.Activation;
 import io.ravine.backend.LossKind;
 import io.ravine.backend.UpdateRule;
 import io.ravine.nn.Initializer;
+import io.ravine.optim.Lbfgs;
+import io.ravine.optim.NewtonCg;
 import io.ravine.optim.Schedules;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -37,7 +39,9 @@ import java.util.stream.Collectors;
  */
 final class ConfigFile {
     /** The format Ravine writes: every key present, unset optional ones as null. */
-    static final String FORMAT = "ravine-run-3";
+    static final String FORMAT = "ravine-run-4";
+    /** The format before the second-order settings (maxIter … curvatureBatch): absent there means the defaults. */
+    static final String FORMAT_BEFORE_SECOND_ORDER = "ravine-run-3";
     /** The format before {@code learningRateTracker}: every key of its time present (still read). */
     static final String FORMAT_BEFORE_TRACKERS = "ravine-run-2";
     /**
@@ -51,12 +55,14 @@ final class ConfigFile {
     private final JsonObject config;
     private final boolean everyKey;
     private final boolean trackers;
+    private final boolean secondOrder;
 
-    private ConfigFile(Path file, JsonObject config, boolean everyKey, boolean trackers) {
+    private ConfigFile(Path file, JsonObject config, boolean everyKey, boolean trackers, boolean secondOrder) {
         this.file = file;
         this.config = config;
         this.everyKey = everyKey;
         this.trackers = trackers;
+        this.secondOrder = secondOrder;
     }
 
     /** The configuration {@code file} holds; an {@link InvalidInputException} naming the file and key otherwise. */
@@ -89,13 +95,16 @@ final class ConfigFile {
         }
         JsonElement format = r.get("format");
         boolean current = format != null && format.isJsonPrimitive() && format.getAsString().equals(FORMAT);
+        boolean beforeSecondOrder = format != null && format.isJsonPrimitive()
+                && format.getAsString().equals(FORMAT_BEFORE_SECOND_ORDER);
         boolean beforeTrackers = format != null && format.isJsonPrimitive()
                 && format.getAsString().equals(FORMAT_BEFORE_TRACKERS);
-        if (format != null && !current && !beforeTrackers) {
+        if (format != null && !current && !beforeTrackers && !beforeSecondOrder) {
             throw new InvalidInputException(file + ": 'format' is " + format + ", expected \"" + FORMAT + "\" (or"
                     + " \"" + FORMAT_BEFORE_TRACKERS + "\"; a newer Ravine's run?)");
         }
-        return new ConfigFile(file, c.getAsJsonObject(), format != null, current).parse();
+        return new ConfigFile(file, c.getAsJsonObject(), format != null, current || beforeSecondOrder, current)
+                .parse();
     }
 
     /** What is wrong with the text, in the file's terms: the parser's words up to its line and column. */
@@ -150,6 +159,19 @@ final class ConfigFile {
                 .optEvalEvery((int) integer("evalEvery", 0, Integer.MAX_VALUE, ""))
                 .optMonitorSize((int) integer("monitorSize", 1, Integer.MAX_VALUE, ""))
                 .optDiagnoseEvery((int) integer("diagnoseEvery", 0, Integer.MAX_VALUE, ""));
+        if (secondOrder) {
+            // Files before these settings were runs of first-order rules: the defaults are what they ran with.
+            b.optMaxIter((int) integer("maxIter", 1, Integer.MAX_VALUE, ""))
+                    .optMaxEval((int) integer("maxEval", 0, Integer.MAX_VALUE, "(0 = maxIter·5/4)"))
+                    .optToleranceGrad(number("toleranceGrad", v -> v >= 0, "a number ≥ 0"))
+                    .optToleranceChange(number("toleranceChange", v -> v >= 0, "a number ≥ 0"))
+                    .optHistorySize((int) integer("historySize", 1, Integer.MAX_VALUE, ""))
+                    .optLineSearch(enumValue("lineSearch", Lbfgs.LineSearch.class))
+                    .optCurvature(enumValue("curvature", NewtonCg.Curvature.class))
+                    .optDamping(number("damping", v -> v > 0, "a positive number"))
+                    .optCgMaxIter((int) integer("cgMaxIter", 1, Integer.MAX_VALUE, ""))
+                    .optCurvatureBatch((int) integer("curvatureBatch", 1, Integer.MAX_VALUE, ""));
+        }
         Double lr = nullableNumber("learningRate", v -> v > 0, "a positive number, or null for the optimizer's"
                 + " default");
         if (lr != null) {
