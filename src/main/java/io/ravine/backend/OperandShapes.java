@@ -93,7 +93,7 @@ public final class OperandShapes {
     public static void optimizerStep(UpdateRule rule, Tensor theta, Tensor grad, Tensor[] state) {
         if (rule.closureBased()) {
             throw new IllegalArgumentException(rule.cliName() + " has no fused update: it re-evaluates the loss at"
-                    + " trial points (io.ravine.optim.ClosureOptimizer)");
+                    + " trial points (io.ravine.optim.Lbfgs, io.ravine.optim.NewtonCg)");
         }
         Tensor.requireSameLength(theta, grad);
         if (state.length != rule.stateCount()) {
