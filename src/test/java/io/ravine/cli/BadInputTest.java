@@ -54,7 +54,7 @@ class BadInputTest {
 
     @Test
     void unknownOptimizer() {
-        assertRejected("optimizer", "--optimizer", "lbfgs");
+        assertRejected("optimizer", "--optimizer", "adagrad");
     }
 
     @Test
