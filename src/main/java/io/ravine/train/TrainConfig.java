@@ -244,6 +244,11 @@ public record TrainConfig(
                     + " products, which are not implemented through batch normalization yet; drop it or ",
                     setting("batchNorm"));
         }
+        if (batchNorm && optimizer == io.ravine.backend.UpdateRule.NEWTON_CG) {
+            throw InvalidSettingException.of(setting("optimizer"), " newton-cg multiplies by the Gauss-Newton matrix"
+                    + " (or the Hessian) of the network, which is not implemented through batch normalization yet;"
+                    + " drop ", setting("batchNorm"), " or use another optimizer");
+        }
         if (batchNorm && batchSize == 1) {
             throw InvalidSettingException.of(setting("batchNorm"), " needs at least 2 examples per batch (the"
                     + " variance of one example is undefined; PyTorch refuses it too), got ", setting("batchSize"),
