@@ -87,6 +87,8 @@ public final class Trainer implements AutoCloseable {
     private volatile boolean interruptRequested;
     private CurvatureProbe curvatureProbe;
     private boolean report = true;
+    /** TensorBoard histograms every N steps; 0 none; -1 (unset) the logging interval. */
+    private int histogramEvery = -1;
 
     /**
      * A trainer for {@code config} that loads the data the config names ({@link TrainConfig#data()}) and opens its
@@ -283,6 +285,33 @@ public final class Trainer implements AutoCloseable {
     public Trainer optReport(boolean on) {
         this.report = on;
         return this;
+    }
+
+    /**
+     * How often a run with a run directory writes TensorBoard histograms of each layer's weights, biases and
+     * gradients and its update-to-parameter ratio (default: at every logging step, {@link TrainConfig#logEvery()};
+     * always at the last step). Like the progress bar, not part of the run's configuration: it changes no number
+     * of the run, and may differ on resume.
+     *
+     * @param n every N steps; 0 for none
+     * @return this trainer
+     */
+    public Trainer optHistogramEvery(int n) {
+        if (n < 0) {
+            throw new InvalidSettingException("histogramEvery", " must be ≥ 0 (0 = off), got " + n);
+        }
+        this.histogramEvery = n;
+        return this;
+    }
+
+    /** The steps between TensorBoard histograms (0: none), see {@link #optHistogramEvery}. */
+    int histogramInterval() {
+        return histogramEvery >= 0 ? histogramEvery : logInterval();
+    }
+
+    /** The steps between logging steps: the configuration's, or ten per epoch. */
+    private int logInterval() {
+        return config.logEvery() > 0 ? config.logEvery() : Math.max(1, batches.batchesPerEpoch() / 10);
     }
 
     /**
@@ -541,7 +570,7 @@ public final class Trainer implements AutoCloseable {
         allocateWorkspace(evalCapacity);
         RunFiles files = runDir == null ? null : openRunDirectory(startStep, fresh);
         int spe = batches.batchesPerEpoch();
-        int logEvery = config.logEvery() > 0 ? config.logEvery() : Math.max(1, spe / 10);
+        int logEvery = logInterval();
         int evalEvery = config.evalEvery() > 0 ? config.evalEvery() : spe;
         StepProgram program = null;
         boolean recordTried = false; // a backend without graphs (the CPU) answers null once; do not ask every step
@@ -582,6 +611,9 @@ public final class Trainer implements AutoCloseable {
                 }
                 int rows = ws.loadBatch(train, batches, perm, bi);
                 long t = step + 1;
+                if (files != null) {
+                    files.beforeUpdate(t, model);
+                }
                 if (rows == batchSize && config.cudaGraph() && !recordTried) {
                     // Recording issues nothing; the first replay below is the first step.
                     program = backend.record(() -> stepBody(ws, rows, optimizer.paramsFor(1)));
@@ -639,6 +671,9 @@ public final class Trainer implements AutoCloseable {
                     step = refused != null ? refused.step() - 1 : step;
                     break;
                 }
+                if (files != null) {
+                    files.afterUpdate(step, model); // before the curvature probe reuses the gradient buffer
+                }
                 if (sync) {
                     backend.synchronize();
                     long now = System.nanoTime();
@@ -657,6 +692,7 @@ public final class Trainer implements AutoCloseable {
                     if (files != null) {
                         files.appendMetrics(step, (double) step / spe, optimizer.learningRate(step), batchLoss,
                                 lastMonitorLoss, testEval, emaEval, gradNorm, curvature, (now - wallStart) / 1e9);
+                        files.appendThroughput(step, samples / (trainNanos / 1e9));
                     }
                     if (blowUp != null) {
                         divergence = blowUp;
