@@ -149,14 +149,17 @@ final class RunFiles implements AutoCloseable {
         events.throughput(step, samplesPerSecond);
     }
 
-    /** Before the update that makes step {@code t} (see {@link TensorBoardLog#beforeUpdate}). */
-    void beforeUpdate(long t, Model model) {
-        events.beforeUpdate(t, model);
+    /**
+     * Before the update that makes step {@code t} (see {@link TensorBoardLog#beforeUpdate}); returns the nanoseconds
+     * spent observing, to leave out of the training time.
+     */
+    long beforeUpdate(long t, Model model) {
+        return events.beforeUpdate(t, model);
     }
 
-    /** After the update of {@code step}, before anything else uses the gradient buffer. */
-    void afterUpdate(long step, Model model) {
-        events.afterUpdate(step, model);
+    /** After the update of {@code step}, before anything else uses the gradient buffer; as {@link #beforeUpdate}. */
+    long afterUpdate(long step, Model model) {
+        return events.afterUpdate(step, model);
     }
 
     /** Saves θ, optimizer state and iterate average as {@code checkpoints/NAME.safetensors}; returns its path. */

@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * same thing. A run started again from step 0 removes the old files.
  *
  * <p>Reading θ and the gradient for a histogram is a copy to the host (on CUDA, a wait for the device at that step);
- * nothing is written to the device, so the run's θ is the same, bit for bit, with or without this log.
+ * nothing is written to the device, so the run's θ is the same, bit for bit, with or without this log. The time a
+ * histogram step spends here is left out of the run's training time (samples/s), as evaluations are.
  */
 final class TensorBoardLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TensorBoardLog.class);
@@ -244,18 +245,37 @@ final class TensorBoardLog implements AutoCloseable {
         return histogramEvery > 0 && (step % histogramEvery == 0 || step == lastStep);
     }
 
-    /** Before the update that makes step {@code t}: keeps θ where t is a histogram step (for its update ratio). */
-    void beforeUpdate(long t, Model model) {
-        before = histogramStep(t) ? model.parameters() : null;
+    /**
+     * Before the update that makes step {@code t}: keeps θ where t is a histogram step (for its update ratio).
+     *
+     * @return the nanoseconds this took after the device had finished its queued work (observing, not training:
+     *     the trainer leaves them out of the training time, as it does evaluations)
+     */
+    long beforeUpdate(long t, Model model) {
+        if (!histogramStep(t)) {
+            before = null;
+            return 0;
+        }
+        model.backend().synchronize(); // the queued steps are training time
+        long start = System.nanoTime();
+        before = model.parameters();
+        return System.nanoTime() - start;
     }
 
-    /** After the update of {@code step}: at a histogram step, the histograms and update ratios. */
-    void afterUpdate(long step, Model model) {
+    /**
+     * After the update of {@code step}: at a histogram step, the histograms and update ratios.
+     *
+     * @return the nanoseconds this took, as {@link #beforeUpdate}
+     */
+    long afterUpdate(long step, Model model) {
         if (!histogramStep(step)) {
-            return;
+            return 0;
         }
+        model.backend().synchronize();
+        long start = System.nanoTime();
         writeHistograms(step, model.parameters(), model.backend().toFloatArray(model.gradient()), before);
         before = null;
+        return System.nanoTime() - start;
     }
 
     /** Weights (and gradients, and update ratios, where given) of every layer at {@code step}, as one Event. */

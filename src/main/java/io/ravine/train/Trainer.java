@@ -612,7 +612,7 @@ public final class Trainer implements AutoCloseable {
                 int rows = ws.loadBatch(train, batches, perm, bi);
                 long t = step + 1;
                 if (files != null) {
-                    files.beforeUpdate(t, model);
+                    segmentStart += files.beforeUpdate(t, model); // TensorBoard's θ: not training time
                 }
                 if (rows == batchSize && config.cudaGraph() && !recordTried) {
                     // Recording issues nothing; the first replay below is the first step.
@@ -672,7 +672,8 @@ public final class Trainer implements AutoCloseable {
                     break;
                 }
                 if (files != null) {
-                    files.afterUpdate(step, model); // before the curvature probe reuses the gradient buffer
+                    // Histograms, before the curvature probe reuses the gradient buffer; not training time.
+                    segmentStart += files.afterUpdate(step, model);
                 }
                 if (sync) {
                     backend.synchronize();
