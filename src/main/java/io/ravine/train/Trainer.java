@@ -89,6 +89,8 @@ public final class Trainer implements AutoCloseable {
     private boolean report = true;
     /** L-BFGS's or Newton-CG's step (closure-based rules), or null for a fused rule. */
     private final ClosureTraining closure;
+    /** TensorBoard histograms every N steps; 0 none; -1 (unset) the logging interval. */
+    private int histogramEvery = -1;
 
     /**
      * A trainer for {@code config} that loads the data the config names ({@link TrainConfig#data()}) and opens its
@@ -305,6 +307,33 @@ public final class Trainer implements AutoCloseable {
     public Trainer optReport(boolean on) {
         this.report = on;
         return this;
+    }
+
+    /**
+     * How often a run with a run directory writes TensorBoard histograms of each layer's weights, biases and
+     * gradients and its update-to-parameter ratio (default: at every logging step, {@link TrainConfig#logEvery()};
+     * always at the last step). Like the progress bar, not part of the run's configuration: it changes no number
+     * of the run, and may differ on resume.
+     *
+     * @param n every N steps; 0 for none
+     * @return this trainer
+     */
+    public Trainer optHistogramEvery(int n) {
+        if (n < 0) {
+            throw new InvalidSettingException("histogramEvery", " must be ≥ 0 (0 = off), got " + n);
+        }
+        this.histogramEvery = n;
+        return this;
+    }
+
+    /** The steps between TensorBoard histograms (0: none), see {@link #optHistogramEvery}. */
+    int histogramInterval() {
+        return histogramEvery >= 0 ? histogramEvery : logInterval();
+    }
+
+    /** The steps between logging steps: the configuration's, or ten per epoch. */
+    private int logInterval() {
+        return config.logEvery() > 0 ? config.logEvery() : Math.max(1, batches.batchesPerEpoch() / 10);
     }
 
     /**
@@ -571,7 +600,7 @@ public final class Trainer implements AutoCloseable {
         allocateWorkspace(evalCapacity);
         RunFiles files = runDir == null ? null : openRunDirectory(startStep, fresh);
         int spe = batches.batchesPerEpoch();
-        int logEvery = config.logEvery() > 0 ? config.logEvery() : Math.max(1, spe / 10);
+        int logEvery = logInterval();
         int evalEvery = config.evalEvery() > 0 ? config.evalEvery() : spe;
         StepProgram program = null;
         boolean recordTried = false; // a backend without graphs (the CPU) answers null once; do not ask every step
@@ -616,6 +645,9 @@ public final class Trainer implements AutoCloseable {
                 }
                 int rows = ws.loadBatch(train, batches, perm, bi);
                 long t = step + 1;
+                if (files != null) {
+                    segmentStart += files.beforeUpdate(t, model); // TensorBoard's θ: not training time
+                }
                 if (rows == batchSize && config.cudaGraph() && !recordTried && closure == null) {
                     // Recording issues nothing; the first replay below is the first step. The model counted a BN
                     // batch while recording; the replays count their own.
@@ -690,6 +722,10 @@ public final class Trainer implements AutoCloseable {
                     step = refused != null ? refused.step() - 1 : step;
                     break;
                 }
+                if (files != null) {
+                    // Histograms, before the curvature probe reuses the gradient buffer; not training time.
+                    segmentStart += files.afterUpdate(step, model);
+                }
                 if (sync) {
                     backend.synchronize();
                     long now = System.nanoTime();
@@ -710,6 +746,7 @@ public final class Trainer implements AutoCloseable {
                     if (files != null) {
                         files.appendMetrics(step, (double) step / spe, optimizer.learningRate(step), batchLoss,
                                 lastMonitorLoss, testEval, emaEval, gradNorm, curvature, (now - wallStart) / 1e9);
+                        files.appendThroughput(step, samples / (trainNanos / 1e9));
                     }
                     if (blowUp != null) {
                         divergence = blowUp;

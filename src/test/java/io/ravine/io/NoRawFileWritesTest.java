@@ -69,6 +69,13 @@ class NoRawFileWritesTest {
                             + " and its truncation on resume go through AtomicFiles"),
             new Allowed("train/MetricsLog.java", "StandardOpenOption.WRITE/APPEND/CREATE*/TRUNCATE_EXISTING", 2,
                     "WRITE + APPEND for the append-only metrics.csv, as above"),
+            new Allowed("io/EventFile.java", "FileChannel.open", 1,
+                    "a TensorBoard event file is append-only as metrics.csv is, and flushed as the run goes: each"
+                            + " append is one write of whole records (length + CRCs, so a torn last record is"
+                            + " recognised and skipped by TensorBoard); its first record and its truncation on resume"
+                            + " go through AtomicFiles"),
+            new Allowed("io/EventFile.java", "StandardOpenOption.WRITE/APPEND/CREATE*/TRUNCATE_EXISTING", 2,
+                    "WRITE + APPEND for the append-only event file, as above"),
             new Allowed("io/SafeTensors.java", "FileChannel.open", 1, "opens a checkpoint for READ only"),
             new Allowed("io/DirectoryLock.java", "FileChannel.open", 2,
                     "the lock file .lock must be one file that every writer opens and locks in place (fcntl); a"
