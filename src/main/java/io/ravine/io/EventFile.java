@@ -5,9 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32C;
@@ -50,9 +48,9 @@ public final class EventFile implements AutoCloseable {
     private static final int SESSION_START = 1;
 
     private final Path file;
-    private final FileChannel out;
+    private final AppendOnlyFile out;
 
-    private EventFile(Path file, FileChannel out) {
+    private EventFile(Path file, AppendOnlyFile out) {
         this.file = file;
         this.out = out;
     }
@@ -67,7 +65,7 @@ public final class EventFile implements AutoCloseable {
     public static EventFile create(Path file, double wallTime) {
         try {
             AtomicFiles.write(file, o -> o.write(record(event(wallTime, 0).string(3, FILE_VERSION).toByteArray())));
-            return new EventFile(file, FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND));
+            return new EventFile(file, AppendOnlyFile.open(file));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }
@@ -88,23 +86,12 @@ public final class EventFile implements AutoCloseable {
             b.put(record(e));
         }
         b.flip();
-        try {
-            // A write to a regular file returns short only on an error (a full disk), hence the loop.
-            while (b.hasRemaining()) {
-                out.write(b);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+        out.append(b);
     }
 
     /** Forces the records appended so far to the disk (before a checkpoint: the resume starts from it). */
     public void force() {
-        try {
-            out.force(false);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+        out.force();
     }
 
     /**
@@ -118,11 +105,7 @@ public final class EventFile implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            out.close();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot close " + file, e);
-        }
+        out.close();
     }
 
     // ---- messages ----
