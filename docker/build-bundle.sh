@@ -86,7 +86,7 @@ done
 
 # 2. Test classes and the JUnit console launcher (from the local Maven repository, fetched if needed).
 "$jdk/bin/jar" cf "$out/ravine-tests.jar" -C "$root/target/test-classes" .
-console_version=1.11.4
+console_version=6.1.3
 console="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}/org/junit/platform/junit-platform-console-standalone/$console_version/junit-platform-console-standalone-$console_version.jar"
 if [[ -f "$console" ]]; then
     cp "$console" "$out/junit-platform-console-standalone.jar"
