@@ -54,13 +54,13 @@ mkdir -p "$out"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# 1. The slim jar. Dropped: JCuda's NVRTC and PTX-compiler natives (kernels are prebuilt fatbins, loaded with
-#    cuModuleLoadData; the PTX compiler alone is 24 MB and needs glibc 2.29) and JNA natives for other platforms
-#    (DJL's). From OpenBLAS only what CpuBackend's openblas_nolapack loads stays (libjniopenblas_nolapack +
-#    libopenblas and its runtime libraries); the LAPACK JNI wrappers, C headers, CMake/pkg-config files and the
-#    LAPACK classes over them (subclasses of openblas_nolapack that nothing loads) go. PDFBox and its Graphics2D
-#    adapter (XChart's PDF export; Ravine writes PNG) are left out by the pom already; they are dropped here too
-#    should a jar built another way carry them.
+# 1. The slim jar. The shade filters in pom.xml already leave out what Ravine never loads on linux-x86_64: JCuda's
+#    NVRTC and PTX-compiler natives (kernels are prebuilt fatbins, loaded with cuModuleLoadData; the PTX compiler
+#    alone is 24 MB and needs glibc 2.29); from OpenBLAS all but what CpuBackend's openblas_nolapack loads
+#    (libjniopenblas_nolapack + libopenblas and its runtime libraries: no LAPACK JNI wrappers, C headers,
+#    CMake/pkg-config files or the LAPACK classes over them); JNA (DJL's), PDFBox and its Graphics2D adapter (XChart's
+#    PDF export; Ravine writes PNG). They are dropped here too should a jar built another way carry them, with JNA
+#    natives for other platforms.
 cp "$jar" "$out/ravine.jar"
 unzip -Z1 "$out/ravine.jar" > "$work/entries.txt"
 {
@@ -86,7 +86,7 @@ done
 
 # 2. Test classes and the JUnit console launcher (from the local Maven repository, fetched if needed).
 "$jdk/bin/jar" cf "$out/ravine-tests.jar" -C "$root/target/test-classes" .
-console_version=1.11.4
+console_version=6.1.3
 console="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}/org/junit/platform/junit-platform-console-standalone/$console_version/junit-platform-console-standalone-$console_version.jar"
 if [[ -f "$console" ]]; then
     cp "$console" "$out/junit-platform-console-standalone.jar"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks that everything native in a GPU bundle loads on glibc 2.17 (CentOS 7; RHEL/Rocky 8 has 2.28), the oldest
 # glibc the bundle promises (issue 11). Runs `objdump -T` over EVERY ELF file in BUNDLE_DIR: the files themselves,
-# and what is inside every .jar/.zip (ravine.jar: OpenBLAS, JCuda, JNA natives and the cuBLAS bridge; the test jar)
+# and what is inside every .jar/.zip (ravine.jar: OpenBLAS and JCuda natives and the cuBLAS bridge; the test jar)
 # and .tar.gz (runtime.tar.gz: the jlink runtime's bin/ and lib/**), recursively. For each file, the highest
 # GLIBC_x.y it requires (its *UND* symbols' versions) must be at most 2.17, unless the file is on ALLOW below.
 #
@@ -15,7 +15,7 @@ CEILING="2.17"
 # The allow-list: "glob|ceiling|why", glob matched against the file's place in the bundle (as printed below). A
 # ceiling may not exceed 2.28 (RHEL/Rocky 8): the CUDA 13 hosts Ravine must run on. Today nothing needs it:
 # Temurin is built for 2.17, OpenBLAS is pinned to 0.3.23-1.5.9 (pom.xml; 0.3.26+ need 2.29, 0.3.30 needs 2.34),
-# JCuda 12.6.0 needs 2.17 once the bundle drops libJNvPTXCompiler (2.29; kernels are prebuilt fatbins), JNA 2.7, and
+# JCuda 12.6.0 needs 2.17 without libJNvPTXCompiler (2.29; kernels are prebuilt fatbins; pom.xml leaves it out), and
 # the cuBLAS bridge is pinned to GLIBC_2.2.5 (native/cublas_bridge.c).
 ALLOW=(
 )
