@@ -204,7 +204,7 @@ public final class Trainer implements AutoCloseable {
             optimizer = ob.build();
 
             // Before anything is allocated: a model or batch that cannot exist is one line naming hidden/batchSize.
-            MemoryBudget.check(mlp, optimizer.rule(), config.emaTimescale() > 0, backend.dtype().bytes(),
+            MemoryBudget.check(mlp, optimizer, config.emaTimescale() > 0, backend.dtype().bytes(),
                     backend.name().equals("cpu"), "batchSize", batchSize, config.batchSize() == 0, evalCapacity);
             model = new Model(backend, mlp);
             model.setParameters(mlp.initialParameters(Initializer.parse(config.resolvedInit()), config.biasInit(),
