@@ -94,7 +94,8 @@ public final class MemoryBudget {
             int batchRows, boolean fullBatch, int evalRows) {
         Vectors v = vectors(mlp, opt, ema, batchRows);
         check(mlp, elementBytes, cpu, v.device(), v.heap(), v.what(), v.setting(),
-                v.curvatureRowValues() * elementBytes, batchFlag, batchRows, fullBatch, evalRows, directLimit(), Runtime.getRuntime().maxMemory());
+                v.curvatureRowValues() * elementBytes, batchFlag, batchRows, fullBatch, evalRows, directLimit(),
+                Runtime.getRuntime().maxMemory());
     }
 
     /**
@@ -175,8 +176,8 @@ public final class MemoryBudget {
      * {@code vectorsSetting} (or null) named with {@code hidden} as the fix when the vectors are too many.
      */
     static void check(Mlp mlp, int elementBytes, boolean cpu, int vectors, int heapVectors, String vectorsWhat,
-            String vectorsSetting, long curvatureBytes, String batchFlag, int batchRows, boolean fullBatch, int evalRows, long directLimit,
-            long heapLimit) {
+            String vectorsSetting, long curvatureBytes, String batchFlag, int batchRows, boolean fullBatch,
+            int evalRows, long directLimit, long heapLimit) {
         // The settings are named apart from the text (InvalidSettingException): the library says hidden and
         // batchSize, the CLI --hidden and --batch-size.
         Setting hiddenSetting = InvalidSettingException.setting("hidden");

@@ -121,7 +121,8 @@ class MemoryBudgetTest {
         MemoryBudget.Vectors v = MemoryBudget.vectors(m, Optimizer.lbfgs().build(), false, 60_000);
         refused(() -> MemoryBudget.check(m, 4, true, v.device(), v.heap(), v.what(), v.setting(),
                 v.curvatureRowValues() * 4, "batchSize", 1000, true, 1000, 100_000_000L, 4 * GIB),
-                "--hidden 256: the model 784-256-10 relu softmax-ce needs", "lbfgs's 2×100 history vectors and 6 others",
+                "--hidden 256: the model 784-256-10 relu softmax-ce needs",
+                "lbfgs's 2×100 history vectors and 6 others",
                 "use a smaller --history-size or --hidden");
         // The checkpoint's heap copies, the same way.
         refused(() -> MemoryBudget.check(m, 4, false, v.device(), v.heap(), v.what(), v.setting(),
