@@ -112,7 +112,8 @@ final class RunFiles implements AutoCloseable {
     }
 
     void appendMetrics(long step, double epoch, double lr, double batchLoss, double trainLoss, Evaluation test,
-            Evaluation emaTest, double gradNorm, CurvatureProbe.Measurement curvature, double wallSeconds) {
+            Evaluation emaTest, double gradNorm, CurvatureProbe.Measurement curvature, double passes,
+            double wallSeconds) {
         metrics.append(step, epoch, lr, batchLoss, trainLoss,
                 test == null ? Double.NaN : test.loss(), test == null ? Double.NaN : test.accuracy(),
                 emaTest == null ? Double.NaN : emaTest.loss(), emaTest == null ? Double.NaN : emaTest.accuracy(),
@@ -120,7 +121,7 @@ final class RunFiles implements AutoCloseable {
                 curvature == null ? Double.NaN : curvature.optimalStep(),
                 curvature == null ? Double.NaN : curvature.gg(),
                 curvature == null ? Double.NaN : curvature.predictedChange(),
-                curvature == null ? Double.NaN : curvature.actualChange(), wallSeconds);
+                curvature == null ? Double.NaN : curvature.actualChange(), passes, wallSeconds);
     }
 
     /** Saves θ, optimizer state and iterate average as {@code checkpoints/NAME.safetensors}; returns its path. */
@@ -130,6 +131,9 @@ final class RunFiles implements AutoCloseable {
         Path file = dir.resolve("checkpoints").resolve(name + ".safetensors");
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("seed", Long.toString(trainer.config().seed()));
+        if (!Double.isNaN(trainer.passes())) {
+            meta.put(Checkpoint.PASSES, Double.toString(trainer.passes()));
+        }
         Checkpoint.save(file, model, state, ema, step, trainer.normalizer(), trainer.trainingData().numClasses(),
                 meta);
         return file.toString();
