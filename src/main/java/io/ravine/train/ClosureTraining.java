@@ -28,11 +28,13 @@ final class ClosureTraining implements AutoCloseable {
     private final int curvatureRows;
     /** The last step's work in examples × {@link Passes} weights (the trainer divides by N). */
     private double lastStepWork;
+    private final Passes weights;
 
     ClosureTraining(Optimizer opt, Model model, Dataset train, int batchSize) {
         this.model = model;
         this.train = train;
         int p = model.mlp().parameterCount();
+        weights = Passes.of(model.mlp());
         if (opt.rule() == UpdateRule.LBFGS) {
             lbfgs = new Lbfgs(model.backend(), p, opt);
             newtonCg = null;
@@ -60,7 +62,7 @@ final class ClosureTraining implements AutoCloseable {
         ModelObjective f = new ModelObjective(model, ws, rows);
         if (lbfgs != null) {
             ClosureStep s = lbfgs.step(model.theta(), f);
-            lastStepWork = rows * (f.gradients() * Passes.GRADIENT + f.losses() * Passes.LOSS);
+            lastStepWork = rows * (f.gradients() * Passes.GRADIENT + f.losses() * weights.loss());
             return s;
         }
         int c = Math.min(curvatureRows, rows);
@@ -70,7 +72,7 @@ final class ClosureTraining implements AutoCloseable {
         if (gaussNewton != null) {
             gaussNewton.expandAt(ws.input(), ws.target(), c);
             s = newtonCg.step(model.theta(), f, gaussNewton);
-            perProduct = Passes.GAUSS_NEWTON_PRODUCT;
+            perProduct = weights.gaussNewtonProduct();
         } else {
             Dataset subset = train.select(Arrays.copyOfRange(perm, start, start + c));
             try (HessianProducts.Operator h = hessian.open(model, subset, c)) {
@@ -78,9 +80,9 @@ final class ClosureTraining implements AutoCloseable {
             }
             perProduct = Passes.HESSIAN_PRODUCT;
         }
-        lastStepWork = rows * (f.gradients() * Passes.GRADIENT + f.losses() * Passes.LOSS)
+        lastStepWork = rows * (f.gradients() * Passes.GRADIENT + f.losses() * weights.loss())
                 + c * ((newtonCg.curvatureProducts() - products) * perProduct
-                        + (gaussNewton != null ? Passes.EXPANSION : 0));
+                        + (gaussNewton != null ? weights.expansion() : 0));
         return s;
     }
 

@@ -43,7 +43,7 @@ public final class MetricsLog implements AutoCloseable {
      * {@code optimal_step} (ε* = gᵀg/gᵀHg) and {@code predicted_change}/{@code actual_change} (of the subset's loss
      * for a step −αg with the row's {@code lr}) are {@code --diagnose-every}'s. {@code passes} is the work done
      * since step 0 in passes over the training data ({@link Passes}: a gradient over all N examples is one; a
-     * closure rule's loss evaluations and curvature products count by their own weights), so optimizers whose steps
+     * closure rule's loss evaluations and curvature products by their matrix products' cost), so optimizers whose steps
      * cost differently share an x axis. {@code wall_seconds} stays last.
      */
     public static final List<String> COLUMNS = List.of("step", "epoch", "lr", "batch_loss", "train_loss",

@@ -1,33 +1,49 @@
 package io.ravine.train;
 
+import io.ravine.nn.Mlp;
+
 /**
  * The unit of {@code metrics.csv}'s {@code passes} column: work in passes over the training data, so that optimizers
  * whose steps cost differently (one gradient for Adam; a line search's evaluations for L-BFGS; CG's curvature
  * products for Newton-CG) can be compared on one axis. One pass is one gradient evaluation over all N training
- * examples: a forward and a backward pass, which is what an epoch of a first-order rule costs. An evaluation over
- * B rows counts B/N of its weight. The weights count the dense matrix products per layer, which dominate an MLP's
- * time (docs/benchmarks.md: 80–96% GEMM): a forward pass is one product per layer (z = aWᵀ), a backward pass two
- * (δ·W for the layer below, δᵀa for the weights).
+ * examples, a forward and a backward pass: what an epoch of a first-order rule costs. An evaluation over B rows
+ * counts B/N of its weight.
+ *
+ * <p>The weights of the other evaluations are their dense matrix products' multiply-adds over a gradient's, for the
+ * model at hand (products are 80–96% of an MLP step's time, docs/benchmarks.md). Per example and layer k with
+ * m_k = fanIn·fanOut: a forward pass costs Σ m_k; a gradient adds the weight gradients Σ m_k and the deltas passed
+ * down, Σ_{k≥1} m_k (none for the input); a Gauss-Newton product's R-forward pass costs m_0 + 2 Σ_{k≥1} m_k (Ra₀ = 0
+ * for the data) and its backward pass what a gradient's does. So a loss and the Newton-CG step's expansion forward
+ * are about 1/2 of a gradient and a Gauss-Newton product about 1 for one wide hidden layer on wide inputs
+ * (784-256-10: 0.497 and 1.006), 1/3 and 4/3 for many equal layers. A Hessian product counts 2: two gradients by
+ * central differences (float32, CUDA), about one and a half by the R-operator (float64), an upper bound.
+ * SecondOrderBench measures the ratios against these.
+ *
+ * @param loss a loss without its gradient (a trial point), in gradients
+ * @param gaussNewtonProduct a Gauss-Newton product Gv, in gradients
+ * @param expansion the forward pass that fixes the Gauss-Newton expansion point, once per Newton-CG step
  */
-public final class Passes {
-    /** A gradient (forward + backward: 3 products per layer). */
+public record Passes(double loss, double gaussNewtonProduct, double expansion) {
+    /** A gradient (forward + backward). */
     public static final double GRADIENT = 1.0;
-    /** A loss without its gradient (a trial point): the forward pass, 1 of the 3 products. */
-    public static final double LOSS = 1.0 / 3;
-    /**
-     * A Gauss-Newton product Gv: the R-forward pass (R z = Ra·Wᵀ + a·Vᵀ, 2 products per layer) and the backward
-     * pass of the loss's Hessian times Rz (2), 4 of a gradient's 3.
-     */
-    public static final double GAUSS_NEWTON_PRODUCT = 4.0 / 3;
-    /** The forward pass at θ that fixes a Newton-CG step's Gauss-Newton expansion point, once per step. */
-    public static final double EXPANSION = 1.0 / 3;
-    /**
-     * A Hessian product ({@code --curvature hessian}): by central differences (float32, CUDA) two gradients, by the
-     * R-operator (float64 CPU) about one and a half; counted as two, an upper bound (the first layer's cached
-     * pre-activation makes either cheaper on a wide input, see {@code HessianVectorProduct}).
-     */
+    /** A Hessian product ({@code --curvature hessian}); see the class comment. */
     public static final double HESSIAN_PRODUCT = 2.0;
 
-    private Passes() {
+    /**
+     * The weights for {@code mlp}.
+     *
+     * @param mlp the model
+     * @return its weights
+     */
+    public static Passes of(Mlp mlp) {
+        double first = (double) mlp.fanIn(0) * mlp.fanOut(0);
+        double above = 0;
+        for (int k = 1; k < mlp.layerCount(); k++) {
+            above += (double) mlp.fanIn(k) * mlp.fanOut(k);
+        }
+        double forward = first + above;
+        double gradient = forward + forward + above;
+        double gaussNewton = (first + 2 * above) + (forward + above);
+        return new Passes(forward / gradient, gaussNewton / gradient, forward / gradient);
     }
 }
