@@ -58,6 +58,8 @@ import java.util.SplittableRandom;
  */
 public final class SecondOrderBench {
     private static final int REGRESSION_N = 1000;
+    /** Where the regression's chart draws an excess loss at or below rounding. */
+    private static final double FLOOR = 1e-12;
 
     private SecondOrderBench() {
     }
@@ -344,7 +346,9 @@ public final class SecondOrderBench {
             List<double[]> pts = new ArrayList<>();
             for (Map<String, Double> row : rows) {
                 double x = row.get(xColumn);
-                double y = row.get("train_loss") - offset;
+                // J − J* at float64's rounding of J (≈ 1e-17 here, either sign) is drawn at the chart's floor.
+                double y = offset > 0 ? Math.max(row.get("train_loss") - offset, FLOOR)
+                        : row.get("train_loss") - offset;
                 if (Double.isFinite(x) && Double.isFinite(y) && y > 0 && (!logX || x > 0)) {
                     pts.add(new double[] {x, y});
                 }
