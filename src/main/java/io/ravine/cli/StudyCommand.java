@@ -64,7 +64,8 @@ public final class StudyCommand implements Runnable {
         @Option(names = "--activation", description = "relu (default), tanh, logistic, identity")
         String activation = "relu";
 
-        @Option(names = "--optimizer", description = "sgd, momentum, nesterov, rmsprop, adam (default), adamw")
+        @Option(names = "--optimizer", description = "sgd, momentum, nesterov, rmsprop, adam (default), adamw;"
+                + " newton-cg for the steps and noise parts (with --lr 1); not lbfgs, a full-batch method")
         String optimizer = "adam";
 
         @Option(names = "--warmup", description = "untimed updates per batch size (default 3)")

@@ -131,6 +131,16 @@ public record BatchSizeStudyConfig(
         require(noiseBig > noiseSmall, "--noise-big must be larger than --noise-small, got " + noiseBig + " ≤ "
                 + noiseSmall);
         require(noiseDecay >= 0 && noiseDecay < 1, "--noise-decay must be in [0, 1), got " + noiseDecay);
+        // The closure rules: L-BFGS is a full-batch method, and no closure rule has one fused update to time.
+        require(optimizer != UpdateRule.LBFGS, "--optimizer lbfgs: study batch-size varies the mini-batch, and lbfgs"
+                + " (torch.optim.LBFGS) is a full-batch method: the first curvature pair of each step subtracts the"
+                + " gradients of two different batches at the same θ, so its steps against batch size would measure"
+                + " that noise; train it full-batch (train --optimizer lbfgs --batch-size full), or study newton-cg"
+                + " or a first-order optimizer");
+        require(optimizer != UpdateRule.NEWTON_CG || !parts.contains(HARDWARE), "--optimizer newton-cg: the hardware"
+                + " part times one fused update per batch size, and a newton-cg step is a varying number of"
+                + " gradients, losses and curvature products (its CG iterations); give --parts steps,noise, and time"
+                + " the hardware with a first-order optimizer (the same forward and backward passes)");
     }
 
     private static void require(boolean ok, String message) {

@@ -73,9 +73,15 @@ public final class Checkpoint {
     private Checkpoint() {
     }
 
-    /** What a checkpoint restores: θ, the optimizer state vectors by name, the step, the iterate average. */
+    /** Metadata key of the work done up to the checkpoint, in {@link Passes} (metrics.csv's passes column). */
+    public static final String PASSES = "ravine.passes";
+
+    /**
+     * What a checkpoint restores: θ, the optimizer state vectors by name, the step, the iterate average, and the
+     * passes over the data so far (NaN for a checkpoint written before they were counted).
+     */
     public record Contents(float[] theta, Map<String, float[]> optimizerState, long step, float[] ema,
-            BatchNormBuffers batchNorm, ClosureState closureState) {
+            BatchNormBuffers batchNorm, ClosureState closureState, double passes) {
     }
 
     /**
@@ -297,7 +303,26 @@ public final class Checkpoint {
                     + saved + "' (the two are written together: a damaged or hand-made checkpoint)");
         }
         return new Contents(theta, state, step, ema, batchNormBuffers(file, c, mlp),
-                rule.closureBased() ? closureState(file, c) : null);
+                rule.closureBased() ? closureState(file, c) : null, passes(file, c));
+    }
+
+    /** The {@value #PASSES} metadata: NaN when absent (an older checkpoint), else a finite number ≥ 0. */
+    private static double passes(Path file, SafeTensors.Contents c) {
+        String s = c.metadata().get(PASSES);
+        if (s == null) {
+            return Double.NaN;
+        }
+        double v;
+        try {
+            v = Double.parseDouble(s);
+        } catch (NumberFormatException e) {
+            v = Double.NaN;
+        }
+        if (!(v >= 0) || Double.isInfinite(v)) {
+            throw new InvalidInputException(file + ": metadata " + PASSES + " must be a finite number ≥ 0, got '"
+                    + (s.length() <= 40 ? s : s.substring(0, 40) + "…") + "'");
+        }
+        return v;
     }
 
     /**

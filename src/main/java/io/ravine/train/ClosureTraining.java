@@ -26,11 +26,15 @@ final class ClosureTraining implements AutoCloseable {
     private final GaussNewtonProduct gaussNewton;
     private final HessianProducts hessian;
     private final int curvatureRows;
+    /** The last step's work in examples × {@link Passes} weights (the trainer divides by N). */
+    private double lastStepWork;
+    private final Passes weights;
 
     ClosureTraining(Optimizer opt, Model model, Dataset train, int batchSize) {
         this.model = model;
         this.train = train;
         int p = model.mlp().parameterCount();
+        weights = Passes.of(model.mlp());
         if (opt.rule() == UpdateRule.LBFGS) {
             lbfgs = new Lbfgs(model.backend(), p, opt);
             newtonCg = null;
@@ -57,17 +61,38 @@ final class ClosureTraining implements AutoCloseable {
     ClosureStep step(Model.Workspace ws, int rows, int[] perm, int start) {
         ModelObjective f = new ModelObjective(model, ws, rows);
         if (lbfgs != null) {
-            return lbfgs.step(model.theta(), f);
+            ClosureStep s = lbfgs.step(model.theta(), f);
+            lastStepWork = rows * (f.gradients() * Passes.GRADIENT + f.losses() * weights.loss());
+            return s;
         }
         int c = Math.min(curvatureRows, rows);
+        long products = newtonCg.curvatureProducts();
+        ClosureStep s;
+        double perProduct;
         if (gaussNewton != null) {
             gaussNewton.expandAt(ws.input(), ws.target(), c);
-            return newtonCg.step(model.theta(), f, gaussNewton);
+            s = newtonCg.step(model.theta(), f, gaussNewton);
+            perProduct = weights.gaussNewtonProduct();
+        } else {
+            Dataset subset = train.select(Arrays.copyOfRange(perm, start, start + c));
+            try (HessianProducts.Operator h = hessian.open(model, subset, c)) {
+                s = newtonCg.step(model.theta(), f, h);
+            }
+            perProduct = Passes.HESSIAN_PRODUCT;
         }
-        Dataset subset = train.select(Arrays.copyOfRange(perm, start, start + c));
-        try (HessianProducts.Operator h = hessian.open(model, subset, c)) {
-            return newtonCg.step(model.theta(), f, h);
-        }
+        lastStepWork = rows * (f.gradients() * Passes.GRADIENT + f.losses() * weights.loss())
+                + c * ((newtonCg.curvatureProducts() - products) * perProduct
+                        + (gaussNewton != null ? weights.expansion() : 0));
+        return s;
+    }
+
+    /**
+     * The work of the last {@link #step}: its gradient and loss evaluations over the step's rows and its curvature
+     * products over the curvature rows, each by its {@link Passes} weight, in examples (the trainer divides by the
+     * training set's size to get passes).
+     */
+    double lastStepWork() {
+        return lastStepWork;
     }
 
     ClosureState snapshot() {

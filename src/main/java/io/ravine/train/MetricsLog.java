@@ -39,11 +39,14 @@ public final class MetricsLog implements AutoCloseable {
      * Column names, in order. Empty cells mean "not measured at this step". {@code grad_norm} is the mini-batch
      * gradient's norm at every logged step; {@code gg} (the monitoring subset's gᵀg), {@code gHg},
      * {@code optimal_step} (ε* = gᵀg/gᵀHg) and {@code predicted_change}/{@code actual_change} (of the subset's loss
-     * for a step −αg with the row's {@code lr}) are {@code --diagnose-every}'s. {@code wall_seconds} stays last.
+     * for a step −αg with the row's {@code lr}) are {@code --diagnose-every}'s. {@code passes} is the work done
+     * since step 0 in passes over the training data ({@link Passes}: a gradient over all N examples is one; a
+     * closure rule's loss evaluations and curvature products by their matrix products' cost), so optimizers whose steps
+     * cost differently share an x axis. {@code wall_seconds} stays last.
      */
     public static final List<String> COLUMNS = List.of("step", "epoch", "lr", "batch_loss", "train_loss",
             "test_loss", "test_accuracy", "ema_test_loss", "ema_test_accuracy", "grad_norm", "gHg", "optimal_step",
-            "gg", "predicted_change", "actual_change", "wall_seconds");
+            "gg", "predicted_change", "actual_change", "passes", "wall_seconds");
 
     /**
      * The columns of logs written before {@code gg}, {@code predicted_change} and {@code actual_change}: a run
@@ -53,8 +56,16 @@ public final class MetricsLog implements AutoCloseable {
             "test_loss", "test_accuracy", "ema_test_loss", "ema_test_accuracy", "grad_norm", "gHg", "optimal_step",
             "wall_seconds");
 
+    /** The columns of logs written before {@code passes}: resumed the same way, their rows' passes empty. */
+    static final List<String> BEFORE_PASSES_COLUMNS = List.of("step", "epoch", "lr", "batch_loss", "train_loss",
+            "test_loss", "test_accuracy", "ema_test_loss", "ema_test_accuracy", "grad_norm", "gHg", "optimal_step",
+            "gg", "predicted_change", "actual_change", "wall_seconds");
+
     private static final String HEADER = String.join(",", COLUMNS);
-    private static final String FORMER_HEADER = String.join(",", FORMER_COLUMNS);
+    /** Earlier layouts a resumed run may find, each with what its rows lack, for the log line. */
+    private static final Map<String, List<String>> FORMER_LAYOUTS = Map.of(
+            String.join(",", FORMER_COLUMNS), FORMER_COLUMNS,
+            String.join(",", BEFORE_PASSES_COLUMNS), BEFORE_PASSES_COLUMNS);
 
     private final Path file;
     private final io.ravine.io.AppendOnlyFile out;
@@ -94,10 +105,11 @@ public final class MetricsLog implements AutoCloseable {
         Lines lines = Lines.read(file);
         if (lines != null) {
             List<String> columns = COLUMNS;
-            if (!lines.complete().isEmpty() && lines.complete().get(0).equals(FORMER_HEADER)) {
-                columns = FORMER_COLUMNS;
-                LOG.info("{}: written before the columns gg, predicted_change and actual_change; its rows are kept"
-                        + " with those cells empty", file);
+            List<String> former = lines.complete().isEmpty() ? null : FORMER_LAYOUTS.get(lines.complete().get(0));
+            if (former != null) {
+                columns = former;
+                LOG.info("{}: written before the column(s) {}; its rows are kept with those cells empty", file,
+                        String.join(", ", COLUMNS.stream().filter(c -> !former.contains(c)).toList()));
             } else if (!lines.complete().isEmpty() && !lines.complete().get(0).equals(HEADER)) {
                 throw new InvalidInputException(file + ": line 1: not the header of a metrics log (expected '"
                         + HEADER + "')");

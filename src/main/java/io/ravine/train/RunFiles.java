@@ -127,7 +127,8 @@ final class RunFiles implements AutoCloseable {
 
     /** A row of metrics.csv, and the same values as TensorBoard scalars. */
     void appendMetrics(long step, double epoch, double lr, double batchLoss, double trainLoss, Evaluation test,
-            Evaluation emaTest, double gradNorm, CurvatureProbe.Measurement curvature, double wallSeconds) {
+            Evaluation emaTest, double gradNorm, CurvatureProbe.Measurement curvature, double passes,
+            double wallSeconds) {
         double[] values = {lr, batchLoss, trainLoss,
                 test == null ? Double.NaN : test.loss(), test == null ? Double.NaN : test.accuracy(),
                 emaTest == null ? Double.NaN : emaTest.loss(), emaTest == null ? Double.NaN : emaTest.accuracy(),
@@ -135,7 +136,7 @@ final class RunFiles implements AutoCloseable {
                 curvature == null ? Double.NaN : curvature.optimalStep(),
                 curvature == null ? Double.NaN : curvature.gg(),
                 curvature == null ? Double.NaN : curvature.predictedChange(),
-                curvature == null ? Double.NaN : curvature.actualChange(), wallSeconds};
+                curvature == null ? Double.NaN : curvature.actualChange(), passes, wallSeconds};
         metrics.append(step, epoch, values);
         Map<String, Double> row = new LinkedHashMap<>();
         for (int i = 0; i < values.length; i++) {
@@ -170,6 +171,9 @@ final class RunFiles implements AutoCloseable {
         Path file = dir.resolve("checkpoints").resolve(name + ".safetensors");
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("seed", Long.toString(trainer.config().seed()));
+        if (!Double.isNaN(trainer.passes())) {
+            meta.put(Checkpoint.PASSES, Double.toString(trainer.passes()));
+        }
         Checkpoint.save(file, model, state, ema, step, trainer.normalizer(), trainer.trainingData().numClasses(),
                 meta);
         return file.toString();

@@ -60,7 +60,8 @@ final class TensorBoardLog implements AutoCloseable {
             "test_accuracy", "accuracy/test", "ema_test_loss", "loss/ema_test", "ema_test_accuracy",
             "accuracy/ema_test", "lr", "lr", "grad_norm", "grad_norm/batch", "gg", "grad_norm/subset",
             "gHg", "curvature/gHg", "optimal_step", "curvature/optimal_step",
-            "predicted_change", "curvature/predicted_change", "actual_change", "curvature/actual_change");
+            "predicted_change", "curvature/predicted_change", "actual_change", "curvature/actual_change",
+            "passes", "passes");
     /** The tag of the training throughput (samples per second of training time so far, as summary.json's). */
     static final String THROUGHPUT_TAG = "throughput/samples_per_second";
 

@@ -84,6 +84,9 @@ public final class Trainer implements AutoCloseable {
     private DirectoryLock lock;
     private boolean progressBar = System.console() != null;
     private volatile boolean stopRequested;
+    /** Work done since step 0, in {@link Passes}; NaN after resuming from a checkpoint that did not record it. */
+    private double passes;
+    private double resumedPasses = Double.NaN;
     private volatile boolean interruptRequested;
     private CurvatureProbe curvatureProbe;
     private boolean report = true;
@@ -206,7 +209,7 @@ public final class Trainer implements AutoCloseable {
             optimizer = ob.build();
 
             // Before anything is allocated: a model or batch that cannot exist is one line naming hidden/batchSize.
-            MemoryBudget.check(mlp, optimizer.rule(), config.emaTimescale() > 0, backend.dtype().bytes(),
+            MemoryBudget.check(mlp, optimizer, config.emaTimescale() > 0, backend.dtype().bytes(),
                     backend.name().equals("cpu"), "batchSize", batchSize, config.batchSize() == 0, evalCapacity);
             model = new Model(backend, mlp);
             model.setParameters(mlp.initialParameters(Initializer.parse(config.resolvedInit()), config.biasInit(),
@@ -366,6 +369,18 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
+     * The work done since step 0 in passes over the training data ({@link Passes}: one gradient over all N examples
+     * is one pass; metrics.csv's {@code passes} column): the step's rows / N per step of a first-order rule, and a
+     * closure rule's gradients, losses and curvature products by their weights. NaN once resumed from a checkpoint
+     * written before the count existed.
+     *
+     * @return passes so far
+     */
+    public double passes() {
+        return passes;
+    }
+
+    /**
      * The model being trained, on this trainer's backend (θ live; for diagnostics). A {@link #trainedModel()} is the
      * copy to keep.
      *
@@ -518,6 +533,7 @@ public final class Trainer implements AutoCloseable {
         Checkpoint.requireStepWithin(checkpoint, c.step(), totalSteps);
         model.setParameters(c.theta());
         model.setBatchNormBuffers(c.batchNorm());
+        resumedPasses = c.passes();
         state.restore(c.step(), c.optimizerState());
         if (closure != null) {
             try {
@@ -595,6 +611,9 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalStateException("diagnoseEvery is set but no CurvatureProbe was given"
                     + " (optCurvatureProbe(io.ravine.diagnose.Curvature::probe), as the CLI does)");
         }
+        // The work so far: none at step 0; a resumed run's from its checkpoint (NaN from one written before it was
+        // counted: the column stays empty rather than restart from 0).
+        passes = startStep == 0 ? 0 : resumedPasses;
         // The batches' memory before the run directory: a batch that does not fit (on a GPU) writes nothing.
         Model.Workspace ws = allocateWorkspace(batchSize);
         allocateWorkspace(evalCapacity);
@@ -611,7 +630,7 @@ public final class Trainer implements AutoCloseable {
         // The blow-up rule's reference: the monitoring loss at θ₀ (Divergence.check), logged as the row of step 0.
         double startLoss = startingMonitorLoss(startStep);
         if (files != null && startStep == 0) {
-            files.appendMetrics(0, 0, Double.NaN, Double.NaN, startLoss, null, null, Double.NaN, null, 0);
+            files.appendMetrics(0, 0, Double.NaN, Double.NaN, startLoss, null, null, Double.NaN, null, 0, 0);
         }
         LOG.info("training {} ({} parameters) on {}: {} examples, batch {}, {} steps, {}", mlp.describe(),
                 mlp.parameterCount(), backend.deviceDescription(), train.n(), batchSize, totalSteps, optimizer);
@@ -682,6 +701,7 @@ public final class Trainer implements AutoCloseable {
                 }
                 step = t;
                 samples += rows;
+                passes += (closure != null ? closure.lastStepWork() : rows * Passes.GRADIENT) / train.n();
                 boolean log = step % logEvery == 0 || step == totalSteps;
                 boolean eval = step % evalEvery == 0 || step == totalSteps;
                 boolean checkpoint = config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0;
@@ -716,7 +736,7 @@ public final class Trainer implements AutoCloseable {
                     if (files != null) {
                         long at = divergence.step();
                         files.appendMetrics(at, (double) at / spe, optimizer.learningRate(at), batchLoss,
-                                Double.NaN, null, null, gradNorm, null, (now - wallStart) / 1e9);
+                                Double.NaN, null, null, gradNorm, null, passes, (now - wallStart) / 1e9);
                     }
                     // Updates from the refused one on were not applied: θ is that of the step before it.
                     step = refused != null ? refused.step() - 1 : step;
@@ -745,7 +765,8 @@ public final class Trainer implements AutoCloseable {
                     Evaluation emaEval = eval && blowUp == null && ema != null ? evaluateAveraged(test) : null;
                     if (files != null) {
                         files.appendMetrics(step, (double) step / spe, optimizer.learningRate(step), batchLoss,
-                                lastMonitorLoss, testEval, emaEval, gradNorm, curvature, (now - wallStart) / 1e9);
+                                lastMonitorLoss, testEval, emaEval, gradNorm, curvature, passes,
+                                (now - wallStart) / 1e9);
                         files.appendThroughput(step, samples / (trainNanos / 1e9));
                     }
                     if (blowUp != null) {

@@ -1,5 +1,6 @@
 package io.ravine.diagnose;
 
+import io.ravine.bench.SecondOrderBench;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
@@ -20,18 +21,10 @@ final class LectureExamples {
     private LectureExamples() {
     }
 
+    /** The same data as the second-order benchmark's ({@link SecondOrderBench#badlyScaledRegression}). */
     static LinearRegression badlyScaled(int n, long seed) {
-        SplittableRandom rng = new SplittableRandom(seed);
-        float[] x = new float[2 * n];
-        float[] t = new float[n];
-        for (int r = 0; r < n; r++) {
-            double x1 = 200 + 100 * rng.nextGaussian();
-            double x2 = 0.0025 + 0.0005 * rng.nextGaussian();
-            x[2 * r] = (float) x1;
-            x[2 * r + 1] = (float) x2;
-            t[r] = (float) (2 + 0.005 * x1 + 400 * x2 + 0.3 * rng.nextGaussian());
-        }
-        return new LinearRegression(n, 2, 1, x, t, new double[3]);
+        io.ravine.data.Dataset d = SecondOrderBench.badlyScaledRegression(n, seed);
+        return new LinearRegression(n, 2, 1, d.features(), d.targets(), new double[3]);
     }
 
     static LinearRegression offset(int n, long seed) {

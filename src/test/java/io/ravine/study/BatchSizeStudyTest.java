@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ravine.InvalidInputException;
 import io.ravine.backend.Backend;
+import io.ravine.backend.UpdateRule;
 import io.ravine.backend.cpu.CpuBackend;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -140,5 +141,44 @@ class BatchSizeStudyTest {
         BatchSizeStudyConfig config = BatchSizeStudyConfig.builder().optParts(List.of("hardware"))
                 .optDevices(List.of("cuda")).optBatchSizes(1, 2, 4).build();
         assertThrows(InvalidInputException.class, () -> run(config, tmp.resolve("s")));
+    }
+
+    @Test
+    void aBatchSizeStudyOfTheFullBatchLbfgsIsRefusedInOneLine() {
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> BatchSizeStudyConfig.builder()
+                .optParts(List.of("steps")).optOptimizer(UpdateRule.LBFGS).build());
+        assertTrue(e.getMessage().startsWith("--optimizer lbfgs: study batch-size varies the mini-batch")
+                && e.getMessage().contains("full-batch") && !e.getMessage().contains("\n"), e.getMessage());
+        // Newton-CG has no single update for the hardware part to time; its default parts include it.
+        e = assertThrows(InvalidInputException.class, () -> BatchSizeStudyConfig.builder()
+                .optOptimizer(UpdateRule.NEWTON_CG).build());
+        assertTrue(e.getMessage().startsWith("--optimizer newton-cg: the hardware part")
+                && e.getMessage().contains("--parts steps,noise"), e.getMessage());
+    }
+
+    @Test
+    void newtonCgRunsTheStepsAndNoiseParts(@TempDir Path tmp) {
+        // Newton-CG's step is the CG solution (lr 1); 150-example batches of 300, curvature on all of each.
+        BatchSizeStudyConfig config = BatchSizeStudyConfig.builder().optParts(List.of("steps", "noise"))
+                .optOptimizer(UpdateRule.NEWTON_CG).optHidden(8).optLimit(300).optStepBatchSizes(50, 150)
+                .optLrGrid(0).optLearningRate(1).optTargetLoss(1.2).optMaxSteps(20).optCheckEvery(2)
+                .optMonitorSize(200).optNoiseBatch(100).optNoiseSmall(10).optNoiseBig(100).optNoiseEvery(5).build();
+        BatchSizeStudyResult r = run(config, tmp.resolve("s"));
+        assertEquals(2, r.stepsToTarget().size());
+        assertTrue(r.stepsToTarget().stream().anyMatch(p -> p.status().equals("reached")), r.stepsToTarget()
+                .toString());
+        assertTrue(!r.noise().isEmpty() && Double.isFinite(r.noise().get(r.noise().size() - 1).estimate()
+                .simpleNoiseScale()), r.noise().toString());
+    }
+
+    @Test
+    void theCliSaysTheRefusalInOneLine(@TempDir Path tmp) {
+        io.ravine.cli.CliTestSupport.Result r = io.ravine.cli.CliTestSupport.run("study", "batch-size",
+                "--optimizer", "lbfgs", "--parts", "steps", "--out", tmp.resolve("s").toString());
+        assertEquals(2, r.status(), r.err());
+        assertEquals(1, r.errorLines().size(), r.err());
+        assertTrue(r.errorLines().get(0).contains("--optimizer lbfgs: study batch-size varies the mini-batch"),
+                r.err());
+        assertTrue(!Files.exists(tmp.resolve("s")), "nothing is written for a refused study");
     }
 }

@@ -52,4 +52,42 @@ class LearningRateSweepTest {
             assertEquals(r.best().runDir(), again.best().runDir());
         }
     }
+
+    @Test
+    void theClosureRulesSweepTheirStepLengthThroughTheCli(@TempDir Path tmp) throws Exception {
+        // lr scales L-BFGS's step (torch's lr) and Newton-CG's CG solution: each run is a full run of the rule, its
+        // own settings given with the same flags as train's.
+        for (String rule : List.of("lbfgs", "newton-cg")) {
+            Path dir = tmp.resolve(rule);
+            List<String> args = new java.util.ArrayList<>(List.of("sweep", "lr", "--data", "embedded", "--limit",
+                    "300", "--hidden", "8", "--optimizer", rule, "--batch-size", "full", "--steps", "4",
+                    "--monitor-size", "200", "--lrs", "1,0.3", "--out", dir.toString(), "--progress", "off"));
+            args.addAll(rule.equals("lbfgs") ? List.of("--max-iter", "5", "--history-size", "5")
+                    : List.of("--cg-max-iter", "20", "--curvature-batch", "100"));
+            io.ravine.cli.CliTestSupport.Result r = io.ravine.cli.CliTestSupport.run(args.toArray(String[]::new));
+            assertEquals(0, r.status(), rule + ": " + r.err());
+            assertTrue(r.out().contains("best: "), r.out());
+            List<String> csv = Files.readAllLines(dir.resolve("sweep.csv"));
+            assertEquals(3, csv.size(), csv.toString());
+            assertTrue(csv.stream().skip(1).allMatch(l -> l.contains(",completed,")), csv.toString());
+            // The runs are the rule's: its name is in each run's config.json.
+            try (java.util.stream.Stream<Path> configs = Files.walk(dir)) {
+                List<Path> found = configs.filter(f -> f.getFileName().toString().equals("config.json")).toList();
+                assertEquals(2, found.size());
+                for (Path c : found) {
+                    assertTrue(Files.readString(c).contains("\"optimizer\": \"" + UpdateRule.parse(rule).name()
+                            + "\""), Files.readString(c));
+                }
+            }
+        }
+    }
+
+    @Test
+    void aSweepRefusesAFlagTheClosureRuleDoesNotRead(@TempDir Path tmp) {
+        io.ravine.cli.CliTestSupport.Result r = io.ravine.cli.CliTestSupport.run("sweep", "lr", "--data", "embedded",
+                "--optimizer", "lbfgs", "--momentum", "0.9", "--out", tmp.resolve("s").toString());
+        assertEquals(2, r.status(), r.err());
+        assertEquals(1, r.errorLines().size(), r.err());
+        assertTrue(r.errorLines().get(0).contains("--momentum"), r.err());
+    }
 }

@@ -23,7 +23,8 @@ class MetricsLogTest {
 
     /** A complete row of step {@code step}, as MetricsLog writes it (16 cells, some empty). */
     private static String row(long step) {
-        return step + ",0.250000000,0.00100000000,1.34302381,1.13372876,,,,,2.61818759,,,,,," + (step / 100.0) + "\n";
+        return step + ",0.250000000,0.00100000000,1.34302381,1.13372876,,,,,2.61818759,,,,,," + (step / 40.0) + ","
+                + (step / 100.0) + "\n";
     }
 
     private Path file(String text) throws IOException {
@@ -47,9 +48,9 @@ class MetricsLogTest {
         Path f = dir.resolve("metrics.csv");
         try (MetricsLog log = MetricsLog.create(f)) {
             log.append(10, 0.25, 0.001, 1.5, 1.25, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 2.0, Double.NaN,
-                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0.5);
+                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0.25, 0.5);
             log.append(20, 0.5, 0.001, 1.0, Double.POSITIVE_INFINITY, 0.75, 0.8, Double.NaN, Double.NaN, 1.0,
-                    0.5, 0.25, 4.0, -0.0019, -0.0018, 1.0);
+                    0.5, 0.25, 4.0, -0.0019, -0.0018, 0.5, 1.0);
             log.force();
         }
         String text = Files.readString(f);
@@ -62,6 +63,7 @@ class MetricsLogTest {
         assertTrue(Double.isNaN(rows.get(0).get("test_loss")));
         assertEquals(4.0, rows.get(1).get("gg"));
         assertEquals(-0.0018, rows.get(1).get("actual_change"), 1e-15);
+        assertEquals(0.5, rows.get(1).get("passes"));
         assertEquals(1.0, rows.get(1).get("wall_seconds"), "wall_seconds stays the last column");
     }
 
@@ -76,11 +78,11 @@ class MetricsLogTest {
                 + "30,0.75,0.001,1.10,0.98,,,,,2.30,,,0.3\n");
         try (MetricsLog log = MetricsLog.resume(f, 20)) {
             log.append(30, 0.75, 0.001, 1.1, 0.98, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 2.3, Double.NaN,
-                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0.3);
+                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0.3);
         }
         List<String> lines = Files.readAllLines(f);
         assertEquals(HEADER.strip(), lines.get(0));
-        assertEquals("10,0.25,0.001,1.34,1.13,,,,,2.61,0.5,0.125,,,,0.1", lines.get(2));
+        assertEquals("10,0.25,0.001,1.34,1.13,,,,,2.61,0.5,0.125,,,,,0.1", lines.get(2));
         List<Map<String, Double>> rows = MetricsLog.read(f);
         assertEquals(List.of(0.0, 10.0, 20.0, 30.0), rows.stream().map(r -> r.get("step")).toList());
         assertEquals(0.125, rows.get(1).get("optimal_step"));
@@ -93,13 +95,37 @@ class MetricsLogTest {
     }
 
     @Test
+    void aLogWrittenBeforeThePassesColumnResumesWithItsCellsEmpty() throws IOException {
+        // The 16 columns of before passes: rows kept up to the checkpoint with an empty passes cell; readers go by
+        // name, so an old file read as it is has no passes column at all.
+        String before = "step,epoch,lr,batch_loss,train_loss,test_loss,test_accuracy,ema_test_loss,"
+                + "ema_test_accuracy,grad_norm,gHg,optimal_step,gg,predicted_change,actual_change,wall_seconds\n";
+        Path f = file(before + "0,0,,,2.30258512,,,,,,,,,,,0\n"
+                + "10,0.25,0.001,1.34,1.13,,,,,2.61,0.5,0.125,4,-0.01,-0.009,0.1\n"
+                + "20,0.5,0.001,1.20,1.02,,,,,2.40,,,,,,0.2\n");
+        assertTrue(!MetricsLog.read(f).get(0).containsKey("passes"));
+        try (MetricsLog log = MetricsLog.resume(f, 10)) {
+            log.append(20, 0.5, 0.001, 1.2, 1.02, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 2.4, Double.NaN,
+                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0.2);
+        }
+        List<String> lines = Files.readAllLines(f);
+        assertEquals(HEADER.strip(), lines.get(0));
+        assertEquals("10,0.25,0.001,1.34,1.13,,,,,2.61,0.5,0.125,4,-0.01,-0.009,,0.1", lines.get(2));
+        List<Map<String, Double>> rows = MetricsLog.read(f);
+        assertEquals(3, rows.size());
+        assertEquals(4.0, rows.get(1).get("gg"));
+        assertTrue(Double.isNaN(rows.get(1).get("passes")));
+        assertEquals(0.1, rows.get(1).get("wall_seconds"));
+    }
+
+    @Test
     void resumeDropsATornLastRowAndTheRowsAfterTheCheckpoint() throws IOException {
         // Killed while writing step 40's row: only "4" of it reached the file. Read as a number that step would be
         // 4, at or before any checkpoint, so only the missing newline tells it apart from a real row.
         Path f = file(HEADER + row(10) + row(20) + row(30) + "4");
         try (MetricsLog log = MetricsLog.resume(f, 20)) {
             log.append(30, 0.75, 0.001, 1, 1, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 1, Double.NaN,
-                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, 9);
+                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0.75, 9);
         }
         List<String> lines = Files.readAllLines(f);
         assertEquals(List.of("10,", "20,", "30,"), lines.subList(1, lines.size()).stream()
@@ -139,11 +165,11 @@ class MetricsLogTest {
         String goodTail = row(30);
         // line 3 is the damaged one in each case: the header is line 1, step 10 line 2.
         Map<String, String> damage = Map.of(
-                "3 cells, expected 16", "20,0.5,0.001\n",
+                "3 cells, expected 17", "20,0.5,0.001\n",
                 "step 'x20' is not a whole number", "x" + row(20),
                 "batch_loss 'abc' is not a number", row(20).replace("1.34302381", "abc"),
                 "step 10 does not follow step 10", row(10),
-                "17 cells", row(20).replace("\n", ",7\n"));
+                "18 cells", row(20).replace("\n", ",7\n"));
         for (Map.Entry<String, String> e : damage.entrySet()) {
             String text = HEADER + row(10) + e.getValue() + goodTail;
             Path f = file(text);

@@ -88,4 +88,85 @@ class SecondOrderTrainingTest {
             assertTrue(after < 0.7 * before, curvature + ": " + before + " → " + after);
         }
     }
+
+    /** metrics.csv's passes column by step. */
+    private static Map<Long, Double> passes(Path run) {
+        Map<Long, Double> out = new java.util.TreeMap<>();
+        for (Map<String, Double> r : MetricsLog.read(run.resolve("metrics.csv"))) {
+            out.put(r.get("step").longValue(), r.get("passes"));
+        }
+        return out;
+    }
+
+    @ParameterizedTest
+    @CsvSource({"lbfgs", "newton-cg", "adam"})
+    void passesCountTheWorkAndSurviveAResume(String rule, @TempDir Path tmp) throws Exception {
+        TrainConfig.Builder b = rule.equals("adam") ? small("lbfgs").optOptimizer(UpdateRule.ADAM).optBatchSize(150)
+                : small(rule);
+        TrainConfig full = b.optSteps(8).optCheckpointEvery(4).optLogEvery(1).build();
+        try (Trainer t = new Trainer(full, cpu(1))) {
+            t.optProgressBar(false).optReport(false).optRunDirectory(tmp.resolve("straight")).fit();
+        }
+        Map<Long, Double> straight = passes(tmp.resolve("straight"));
+        assertEquals(0.0, straight.get(0L));
+        Path ckpt = tmp.resolve("straight").resolve("checkpoints").resolve("step-00000004.safetensors");
+        Map<String, SafeTensors.Entry> saved = Checkpoint.read(ckpt).tensors();
+        switch (rule) {
+            // Full batch: one pass per closure call, which torch's func_evals counts.
+            case "lbfgs" -> assertEquals((double) saved.get("optimizer.func_evals").longs()[0], straight.get(4L));
+            // 150 of 600 examples a step, one gradient each: a quarter pass.
+            case "adam" -> assertEquals(2.0, straight.get(8L), 1e-12);
+            // Each step: a gradient and a trial loss on 200 of 600 rows, an expansion and k ≥ 1 curvature products on
+            // 100: (1 + loss)/3 + (expansion + k·product)/6, k whole.
+            default -> {
+                Passes w = Passes.of(new io.ravine.nn.Mlp(784, new int[] {32}, 10,
+                        io.ravine.backend.Activation.RELU, io.ravine.backend.LossKind.SOFTMAX_CE));
+                for (long s = 1; s <= 8; s++) {
+                    double k = ((straight.get(s) - straight.get(s - 1) - (1 + w.loss()) / 3) * 6 - w.expansion())
+                            / w.gaussNewtonProduct();
+                    // metrics.csv keeps 9 significant digits of passes.
+                    assertTrue(k >= 1 && Math.abs(k - Math.rint(k)) < 1e-5, "step " + s + ": " + k + " products");
+                }
+            }
+        }
+        // Resumed from step 4: the same column, bit for bit (the checkpoint carries the count).
+        Path split = tmp.resolve("split");
+        try (Trainer t = new Trainer(b.optSteps(4).build(), cpu(1))) {
+            t.optProgressBar(false).optReport(false).optRunDirectory(split).fit();
+        }
+        try (Trainer t = new Trainer(full, cpu(1))) {
+            t.optProgressBar(false).optReport(false).optRunDirectory(split).resumeFrom(split.resolve("checkpoints")
+                    .resolve("step-00000004.safetensors"));
+        }
+        assertEquals(straight, passes(split));
+    }
+
+    @org.junit.jupiter.api.Test
+    void aRunWrittenBeforePassesWereCountedResumesWithThemEmpty(@TempDir Path tmp) throws Exception {
+        // Made old: the checkpoint loses its ravine.passes metadata, metrics.csv its passes column.
+        TrainConfig.Builder b = small("newton-cg").optLogEvery(1);
+        Path run = tmp.resolve("old");
+        try (Trainer t = new Trainer(b.optSteps(4).build(), cpu(1))) {
+            t.optProgressBar(false).optReport(false).optRunDirectory(run).fit();
+        }
+        Path ckpt = run.resolve("checkpoints").resolve("final.safetensors");
+        SafeTensors.Contents c = SafeTensors.read(ckpt);
+        Map<String, String> meta = new java.util.LinkedHashMap<>(c.metadata());
+        assertTrue(meta.remove(Checkpoint.PASSES) != null);
+        SafeTensors.write(ckpt, java.util.List.copyOf(c.tensors().values()), meta);
+        Path csv = run.resolve("metrics.csv");
+        java.util.List<String> lines = java.nio.file.Files.readAllLines(csv);
+        int col = java.util.Arrays.asList(lines.get(0).split(",", -1)).indexOf("passes");
+        java.nio.file.Files.write(csv, lines.stream().map(l -> {
+            java.util.List<String> cells = new java.util.ArrayList<>(java.util.Arrays.asList(l.split(",", -1)));
+            cells.remove(col);
+            return String.join(",", cells);
+        }).toList());
+        try (Trainer t = new Trainer(b.optSteps(6).build(), cpu(1))) {
+            assertNull(t.optProgressBar(false).optReport(false).optRunDirectory(run).resume().divergence());
+        }
+        Map<Long, Double> p = passes(run);
+        assertEquals(java.util.List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L), java.util.List.copyOf(p.keySet()));
+        assertTrue(p.values().stream().allMatch(v -> Double.isNaN(v)), "not counted from a wrong 0: " + p);
+    }
 }

@@ -37,7 +37,7 @@ class TensorBoardEventsTest {
             "test_accuracy", "accuracy/test", "ema_test_loss", "loss/ema_test", "ema_test_accuracy", "accuracy/ema_test",
             "lr", "lr", "grad_norm", "grad_norm/batch", "gg", "grad_norm/subset", "gHg", "curvature/gHg",
             "optimal_step", "curvature/optimal_step", "predicted_change", "curvature/predicted_change",
-            "actual_change", "curvature/actual_change");
+            "actual_change", "curvature/actual_change", "passes", "passes");
 
     @TempDir
     Path tmp;
