@@ -104,6 +104,17 @@ public final class Devices {
     }
 
     /**
+     * What this machine offers CUDA, for {@code ravine --version}: the driver's version and GPU count and where
+     * cuBLAS was found, or why CUDA cannot be used. Creates no context and loads no cuBLAS.
+     *
+     * @return one line
+     */
+    public static String describeCuda() {
+        Optional<String> missing = cudaClassesMissing();
+        return missing.isPresent() ? missing.get() : io.ravine.backend.cuda.CudaInventory.describe();
+    }
+
+    /**
      * A one-line description of a GPU failure in {@code t} or its causes (a CUDA or cuBLAS error during a run), or
      * empty when it is something else. Errors that leave the GPU context unusable say so.
      *
