@@ -76,7 +76,15 @@ public final class Devices {
             case "auto" -> {
                 Optional<String> why = cudaProbe.get();
                 if (why.isPresent()) {
-                    LOG.info("using the CPU: {}", why.get());
+                    // "no NVIDIA driver: using the CPU" on a CPU-only machine: the dynamic loader's words are for
+                    // --device cuda's error and the debug log, not every CPU run.
+                    String reason = why.get();
+                    if (reason.startsWith("no NVIDIA driver")) {
+                        LOG.info("no NVIDIA driver: using the CPU");
+                        LOG.debug("why: {}", reason);
+                    } else {
+                        LOG.info("using the CPU: {}", reason);
+                    }
                     yield CpuBackend.f32();
                 }
                 try {

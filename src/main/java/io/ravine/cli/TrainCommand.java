@@ -80,8 +80,8 @@ public final class TrainCommand implements Callable<Integer>, GroupedHelp {
             + " RUN_DIR/checkpoints/NAME.safetensors (from that one)")
     Path resume;
 
-    @Option(names = "--progress", description = "auto (default: only on a terminal), on, off")
-    String progress = "auto";
+    @CommandLine.Mixin
+    ProgressFlag progress = new ProgressFlag();
 
     @Option(names = "--histogram-every", paramLabel = "N", description = "write TensorBoard histograms of each"
             + " layer's weights, biases and gradients and its update-to-parameter ratio every N steps (default: at"
@@ -170,9 +170,7 @@ public final class TrainCommand implements Callable<Integer>, GroupedHelp {
                 dir = OutputDirectories.createFresh(automatic.getParent(), automatic.getFileName().toString());
             }
             trainer.optRunDirectory(dir).optOverwrite(overwrite).optCurvatureProbe(Curvature::probe);
-            if (!progress.equals("auto")) {
-                trainer.optProgressBar(progress.equals("on"));
-            }
+            progress.choice().ifPresent(trainer::optProgressBar);
             if (histogramEvery != null) {
                 trainer.optHistogramEvery(histogramEvery);
             }
@@ -251,9 +249,7 @@ public final class TrainCommand implements Callable<Integer>, GroupedHelp {
     }
 
     TrainConfig buildConfig() {
-        if (!progress.equals("auto") && !progress.equals("on") && !progress.equals("off")) {
-            throw new InvalidInputException("--progress must be auto, on or off");
-        }
+        progress.check();
         if (histogramEvery != null && histogramEvery < 0) {
             throw new InvalidInputException("--histogram-every must be ≥ 0 (0 = no histograms), got "
                     + histogramEvery);
