@@ -145,7 +145,7 @@ cp "$root/src/main/resources/io/ravine/fonts/LICENSE" "$work/runtime/lib/fonts/L
 tar -C "$work" -cf - runtime | gzip -9 > "$out/runtime.tar.gz"
 
 # 4. Launchers and checks.
-cp "$root/docker/gpu-proof.sh" "$root/docker/ravine" "$root/docker/check-glibc.sh" "$out/"
+cp "$root/docker/gpu-proof.sh" "$root/bin/ravine" "$root/docker/check-glibc.sh" "$out/"
 chmod +x "$out/gpu-proof.sh" "$out/ravine" "$out/check-glibc.sh"
 # The PyTorch peer of the GPU benchmark (bench/gpu-bench.sh finds ravine.jar next to its parent folder).
 mkdir -p "$out/bench"

@@ -76,7 +76,15 @@ public final class Devices {
             case "auto" -> {
                 Optional<String> why = cudaProbe.get();
                 if (why.isPresent()) {
-                    LOG.info("using the CPU: {}", why.get());
+                    // "no NVIDIA driver: using the CPU" on a CPU-only machine: the dynamic loader's words are for
+                    // --device cuda's error and the debug log, not every CPU run.
+                    String reason = why.get();
+                    if (reason.startsWith("no NVIDIA driver")) {
+                        LOG.info("no NVIDIA driver: using the CPU");
+                        LOG.debug("why: {}", reason);
+                    } else {
+                        LOG.info("using the CPU: {}", reason);
+                    }
                     yield CpuBackend.f32();
                 }
                 try {
@@ -101,6 +109,17 @@ public final class Devices {
     public static Optional<String> cudaUnavailableReason() {
         Optional<String> missing = cudaClassesMissing();
         return missing.isPresent() ? missing : io.ravine.backend.cuda.CudaBackend.unavailableReason();
+    }
+
+    /**
+     * What this machine offers CUDA, for {@code ravine --version}: the driver's version and GPU count and where
+     * cuBLAS was found, or why CUDA cannot be used. Creates no context and loads no cuBLAS.
+     *
+     * @return one line
+     */
+    public static String describeCuda() {
+        Optional<String> missing = cudaClassesMissing();
+        return missing.isPresent() ? missing.get() : io.ravine.backend.cuda.CudaInventory.describe();
     }
 
     /**

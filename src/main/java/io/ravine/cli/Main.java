@@ -4,19 +4,26 @@ import io.ravine.InvalidInputException;
 import io.ravine.InvalidSettingException;
 import io.ravine.backend.Devices;
 import io.ravine.report.ReportFiles;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** Entry point of {@code java -jar ravine.jar}. */
-@Command(name = "ravine", mixinStandardHelpOptions = true, version = "ravine 0.1.0",
+@Command(name = "ravine", mixinStandardHelpOptions = true, versionProvider = VersionInfo.class,
         description = "Neural-network trainer and optimization lab for the JVM (CPU and CUDA).",
         subcommands = {TrainCommand.class, GradcheckCommand.class, DiagnoseCommand.class, SelftestCommand.class, LandscapeCommand.class,
                 ToyCommand.class, StudyCommand.class, SweepCommand.class, BenchCommand.class, ExportCommand.class,
@@ -36,6 +43,14 @@ public final class Main implements Runnable {
             description = "print stack traces of errors")
     boolean verbose;
 
+    /** Declared once and inherited: only results (stdout) and errors; no log lines below ERROR, no progress line. */
+    @CommandLine.Option(names = {"-q", "--quiet"}, scope = CommandLine.ScopeType.INHERIT,
+            description = "print only results and errors (no progress line, no log lines below ERROR)")
+    boolean quiet;
+
+    /** Whether the command running now was given {@code --quiet} (read by {@link ProgressFlag}). */
+    private static volatile boolean quietRun;
+
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try: ravine train)");
@@ -45,6 +60,10 @@ public final class Main implements Runnable {
         // Charts are drawn into images, never onto a screen: headless AWT needs no X11 libraries or display, even
         // where DISPLAY is set (an ssh -X session on a GPU host).
         System.setProperty("java.awt.headless", "true");
+        // μ, β, ε, ‖g‖ and θ are part of Ravine's messages and help: UTF-8 whatever the locale (Java 17 would encode
+        // them as '?' under LANG=C). stdout stays buffered until a line ends, as System.out is.
+        System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8));
         System.exit(execute(args));
     }
 
@@ -56,9 +75,25 @@ public final class Main implements Runnable {
     /** Runs {@code cli} with Ravine's error handling (tests give it a command of their own that fails on purpose). */
     static int execute(CommandLine cli, String... args) {
         boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+        boolean quiet = java.util.Arrays.asList(args).contains("--quiet") || java.util.Arrays.asList(args).contains("-q");
         ReportFiles.configure(verbose);
+        // picocli's help and messages through the streams of this moment (UTF-8 in main; a test's captured ones).
+        cli.setOut(new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true));
+        cli.setErr(new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true));
+        everyCommand(cli, c -> {
+            c.getCommandSpec().versionProvider(new VersionInfo());
+            if (c.getCommand() instanceof GroupedHelp g) {
+                GroupedHelp.install(c, g.helpSections());
+            }
+        });
         cli.setParameterExceptionHandler((ex, a) -> {
-            System.err.println("ravine: " + oneLine(ex.getMessage()));
+            // A typo is the cause even where picocli reports something else first ("--run-dri x": a missing
+            // --run-dir): the first unmatched argument is named, with the nearest name.
+            List<String> unmatched = ex.getCommandLine().getUnmatchedArguments();
+            String message = ex instanceof CommandLine.UnmatchedArgumentException u ? Suggestions.unmatched(u)
+                    : !unmatched.isEmpty() ? Suggestions.unmatched(new CommandLine.UnmatchedArgumentException(
+                            ex.getCommandLine(), unmatched)) : ex.getMessage();
+            System.err.println("ravine: " + oneLine(message));
             if (verbose) {
                 ex.printStackTrace();
             }
@@ -89,6 +124,8 @@ public final class Main implements Runnable {
             }
             return EXIT_FAILED;
         });
+        quietRun = quiet;
+        LogLevels quieted = quiet ? LogLevels.errorsOnly() : LogLevels.unchanged();
         try {
             return cli.execute(args);
         } catch (OutOfMemoryError e) {
@@ -97,6 +134,23 @@ public final class Main implements Runnable {
             return badInput("out of memory (" + e.getMessage() + "): the model, the batch or the data is too large"
                     + " for this JVM's heap; try a smaller --hidden or --batch-size, or raise the heap (-Xmx)", e,
                     verbose);
+        } finally {
+            cli.getOut().flush();
+            cli.getErr().flush();
+            quieted.restore();
+            quietRun = false;
+        }
+    }
+
+    /** Whether the command running now was given {@code --quiet}. */
+    static boolean quiet() {
+        return quietRun;
+    }
+
+    private static void everyCommand(CommandLine cli, java.util.function.Consumer<CommandLine> action) {
+        action.accept(cli);
+        for (CommandLine sub : cli.getSubcommands().values()) {
+            everyCommand(sub, action);
         }
     }
 

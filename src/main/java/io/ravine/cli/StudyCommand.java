@@ -136,13 +136,11 @@ public final class StudyCommand implements Runnable {
         @Option(names = "--noise-decay", description = "β of the estimator's moving averages (default 0.9)")
         double noiseDecay = 0.9;
 
-        @Option(names = "--progress", description = "auto (default: only on a terminal) or off")
-        String progress = "auto";
+        @CommandLine.Mixin
+        ProgressFlag progress = new ProgressFlag();
 
         BatchSizeStudyConfig buildConfig() {
-            if (!progress.equals("auto") && !progress.equals("off")) {
-                throw new InvalidInputException("--progress must be auto or off");
-            }
+            progress.check();
             return BatchSizeStudyConfig.builder()
                     .optParts(BatchSizeStudyConfig.parseNames(parts))
                     .optDevices(BatchSizeStudyConfig.parseNames(devices))
@@ -168,8 +166,9 @@ public final class StudyCommand implements Runnable {
             OutputCheck.requireWritable("--out", out, "study-config.json", "study.csv", "noise-scale.csv",
                     "study.json");
             long start = System.nanoTime();
-            BatchSizeStudyResult r = new BatchSizeStudy(config, out).optProgressBar(!progress.equals("off"))
-                    .optOverwrite(overwrite).run();
+            BatchSizeStudy study = new BatchSizeStudy(config, out).optOverwrite(overwrite);
+            progress.choice().ifPresent(study::optProgressBar);
+            BatchSizeStudyResult r = study.run();
             for (BatchSizeStudyResult.DeviceCurve c : r.hardware().values()) {
                 if (c.saturation() != null) {
                     System.out.printf(Locale.ROOT, "%s: saturation point B* = %.1f (%s), best %.0f samples/s%n",

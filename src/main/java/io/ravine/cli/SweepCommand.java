@@ -52,14 +52,12 @@ public final class SweepCommand implements Runnable {
         @CommandLine.Mixin
         TrainingFlags flags = new TrainingFlags();
 
-        @Option(names = "--progress", description = "auto (default: only on a terminal) or off")
-        String progress = "auto";
+        @CommandLine.Mixin
+        ProgressFlag progress = new ProgressFlag();
 
         /** The runs' shared configuration; each run replaces the learning rate and the seed. */
         TrainConfig baseConfig() {
-            if (!progress.equals("auto") && !progress.equals("off")) {
-                throw new InvalidInputException("--progress must be auto or off");
-            }
+            progress.check();
             if (flags.lr != null) {
                 throw new InvalidInputException("sweep lr sets the learning rate of each run: give the grid with --lrs");
             }
@@ -79,7 +77,8 @@ public final class SweepCommand implements Runnable {
             TrainConfig base = baseConfig();
             double[] rates = lrs == null ? LearningRateSweep.DEFAULT_LEARNING_RATES : parseRates(lrs);
             LearningRateSweep sweep = new LearningRateSweep(base, rates, restarts, out,
-                    select.toLowerCase(Locale.ROOT)).optProgressBar(!progress.equals("off")).optOverwrite(overwrite);
+                    select.toLowerCase(Locale.ROOT)).optOverwrite(overwrite);
+            progress.choice().ifPresent(sweep::optProgressBar);
             OutputCheck.requireWritable("--out", out, "sweep.csv", "sweep.json");
             LearningRateSweep.Result r;
             try (Backend backend = Devices.open(base.device(), base.tf32(), base.threads())) {

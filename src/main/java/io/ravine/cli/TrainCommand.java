@@ -17,6 +17,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -29,7 +30,38 @@ import picocli.CommandLine.Option;
 /** {@code ravine train}: trains an MLP and writes a run directory. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train a multilayer perceptron; writes config.json, metrics.csv, checkpoints and summary.json.")
-public final class TrainCommand implements Callable<Integer> {
+public final class TrainCommand implements Callable<Integer>, GroupedHelp {
+    /** train --help's sections. */
+    static final Map<String, List<String>> HELP_SECTIONS = sections(
+            "Data", List.of("--data", "--test-data", "--limit", "--normalize", "--monitor-size"),
+            "Model", List.of("--hidden", "--activation", "--batch-norm", "--loss", "--init", "--bias-init"),
+            "Optimizer", List.of("--optimizer", "--lr", "--momentum", "--beta1", "--beta2", "--eps", "--gamma",
+                    "--weight-decay", "--clip-norm", "--ema"),
+            "Second-order optimizers (lbfgs, newton-cg)", List.of("--max-iter", "--max-eval", "--tolerance-grad",
+                    "--tolerance-change", "--history-size", "--line-search", "--curvature", "--damping",
+                    "--cg-max-iter", "--curvature-batch"),
+            "Schedule", List.of("--schedule", "--batch-size", "--epochs", "--steps", "--seed"),
+            "Run directory & checkpoints", List.of("--run-dir", "--resume", "--overwrite", "--save-initial",
+                    "--checkpoint-every"),
+            "Diagnostics", List.of("--log-every", "--eval-every", "--diagnose-every", "--histogram-every",
+                    "--progress"),
+            "Device", List.of("--device", "--threads", "--cuda-graph", "--tf32"));
+
+    @Override
+    public Map<String, List<String>> helpSections() {
+        return HELP_SECTIONS;
+    }
+
+    private static Map<String, List<String>> sections(Object... headingsAndFlags) {
+        Map<String, List<String>> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < headingsAndFlags.length; i += 2) {
+            @SuppressWarnings("unchecked")
+            List<String> flags = (List<String>) headingsAndFlags[i + 1];
+            m.put((String) headingsAndFlags[i], flags);
+        }
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
     /** How long a signal waits for the step in progress and its checkpoint before the JVM exits anyway. */
     private static final long SIGNAL_GRACE_SECONDS = 60;
     /** Exit status of a run ended by a signal (as a shell reports SIGTERM: 128 + 15). */
@@ -48,8 +80,8 @@ public final class TrainCommand implements Callable<Integer> {
             + " RUN_DIR/checkpoints/NAME.safetensors (from that one)")
     Path resume;
 
-    @Option(names = "--progress", description = "auto (default: only on a terminal), on, off")
-    String progress = "auto";
+    @CommandLine.Mixin
+    ProgressFlag progress = new ProgressFlag();
 
     @Option(names = "--histogram-every", paramLabel = "N", description = "write TensorBoard histograms of each"
             + " layer's weights, biases and gradients and its update-to-parameter ratio every N steps (default: at"
@@ -138,9 +170,7 @@ public final class TrainCommand implements Callable<Integer> {
                 dir = OutputDirectories.createFresh(automatic.getParent(), automatic.getFileName().toString());
             }
             trainer.optRunDirectory(dir).optOverwrite(overwrite).optCurvatureProbe(Curvature::probe);
-            if (!progress.equals("auto")) {
-                trainer.optProgressBar(progress.equals("on"));
-            }
+            progress.choice().ifPresent(trainer::optProgressBar);
             if (histogramEvery != null) {
                 trainer.optHistogramEvery(histogramEvery);
             }
@@ -219,9 +249,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     TrainConfig buildConfig() {
-        if (!progress.equals("auto") && !progress.equals("on") && !progress.equals("off")) {
-            throw new InvalidInputException("--progress must be auto, on or off");
-        }
+        progress.check();
         if (histogramEvery != null && histogramEvery < 0) {
             throw new InvalidInputException("--histogram-every must be ≥ 0 (0 = no histograms), got "
                     + histogramEvery);

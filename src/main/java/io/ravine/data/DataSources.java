@@ -81,6 +81,24 @@ public final class DataSources {
      * @return the splits, validated
      */
     public static TrainTest load(String trainSpec, String testSpec, LossKind loss, Path fashionMnistDir) {
+        return load(trainSpec, testSpec, loss, fashionMnistDir, 0);
+    }
+
+    /**
+     * As {@link #load(String, String, LossKind)}, keeping only the first {@code limit} training examples (a run's
+     * {@code limit}), so that the log line names the examples used: "data: 5000 of 60000 training examples, …".
+     *
+     * @param trainSpec the data specification
+     * @param testSpec a test CSV file, or null
+     * @param loss the loss
+     * @param limit training examples kept, 0 for all
+     * @return the splits, validated, the training split cut to {@code limit}
+     */
+    public static TrainTest load(String trainSpec, String testSpec, LossKind loss, int limit) {
+        return load(trainSpec, testSpec, loss, fashionMnistDir(), limit);
+    }
+
+    private static TrainTest load(String trainSpec, String testSpec, LossKind loss, Path fashionMnistDir, int limit) {
         String spec = trainSpec == null || trainSpec.isBlank() ? EMBEDDED : trainSpec.trim();
         boolean hasTest = testSpec != null && !testSpec.isBlank();
         TrainTest tt;
@@ -115,9 +133,14 @@ public final class DataSources {
         }
         tt.train().validate();
         tt.test().validate();
+        String classes = tt.train().numClasses() > 0 ? tt.train().numClasses() + " classes" : "real targets";
+        if (limit > 0 && limit < tt.train().n()) {
+            LOG.info("data: {} of {} training examples, {} test examples, {} features, {}", limit, tt.train().n(),
+                    tt.test().n(), tt.train().featureDim(), classes);
+            return new TrainTest(tt.train().limit(limit), tt.test());
+        }
         LOG.info("data: {} training and {} test examples, {} features, {}", tt.train().n(), tt.test().n(),
-                tt.train().featureDim(), tt.train().numClasses() > 0 ? tt.train().numClasses() + " classes"
-                        : "real targets");
+                tt.train().featureDim(), classes);
         return tt;
     }
 

@@ -40,7 +40,7 @@ public final class BatchSizeStudy {
     private final BatchSizeStudyConfig config;
     private final Path dir;
     private Function<String, Backend> deviceOpener;
-    private boolean progressBar = true;
+    private boolean progressBar = io.ravine.io.Terminal.stderrIsTerminal();
     private boolean overwrite;
     private TrainTest data;
 
@@ -60,7 +60,7 @@ public final class BatchSizeStudy {
         return this;
     }
 
-    /** Shows a progress bar over trials (default on, and only ever on a terminal). */
+    /** Shows a progress line over trials on stderr (default: where stderr is a terminal). */
     public BatchSizeStudy optProgressBar(boolean on) {
         this.progressBar = on;
         return this;
@@ -129,7 +129,7 @@ public final class BatchSizeStudy {
         if (done > 0) {
             LOG.info("{} of {} trials already finished in {}; running the rest", done, plan.size(), dir);
         }
-        try (TrialProgress progress = new TrialProgress("Study", plan.size(), done, progressBar)) {
+        try (TrialProgress progress = new TrialProgress("trial", plan.size(), done, progressBar)) {
             for (Trial t : plan) {
                 if (files.finished(t.key())) {
                     continue;
@@ -238,7 +238,7 @@ public final class BatchSizeStudy {
 
     private TrainTest data() {
         if (data == null) {
-            data = DataSources.load(config.data(), null, LossKind.SOFTMAX_CE);
+            data = DataSources.load(config.data(), null, LossKind.SOFTMAX_CE, config.limit());
         }
         return data;
     }

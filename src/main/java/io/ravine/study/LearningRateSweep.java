@@ -56,7 +56,7 @@ public final class LearningRateSweep {
     private final int restarts;
     private final Path dir;
     private final String select;
-    private boolean progressBar = true;
+    private boolean progressBar = io.ravine.io.Terminal.stderrIsTerminal();
     private boolean overwrite;
 
     /**
@@ -118,6 +118,7 @@ public final class LearningRateSweep {
         this.select = select;
     }
 
+    /** Shows a progress line over the runs on stderr (default: where stderr is a terminal). */
     public LearningRateSweep optProgressBar(boolean on) {
         progressBar = on;
         return this;
@@ -164,7 +165,7 @@ public final class LearningRateSweep {
                 }
             }
         }
-        TrainTest data = needData ? DataSources.load(base.data(), base.testData(), base.loss()) : null;
+        TrainTest data = needData ? DataSources.load(base.data(), base.testData(), base.loss(), base.limit()) : null;
         OutputDirectories.Replacement old = null;
         DirectoryLock lock;
         try {
@@ -238,7 +239,7 @@ public final class LearningRateSweep {
         List<Run> runs = new ArrayList<>();
         List<Run> ranNow = new ArrayList<>();
         int total = learningRates.length * restarts;
-        try (TrialProgress progress = new TrialProgress("Sweep", total, 0, progressBar)) {
+        try (TrialProgress progress = new TrialProgress("run", total, 0, progressBar)) {
             for (double lr : learningRates) {
                 for (int k = 0; k < restarts; k++) {
                     long seed = base.seed() + k;
@@ -247,7 +248,7 @@ public final class LearningRateSweep {
                     Run done = finished(runDir, config, lr, seed);
                     if (done == null) {
                         if (data == null) {
-                            data = DataSources.load(base.data(), base.testData(), base.loss());
+                            data = DataSources.load(base.data(), base.testData(), base.loss(), base.limit());
                         }
                         Path resumeFrom = interrupted(runDir, config);
                         try (Trainer trainer = new Trainer(config, backend, data)) {

@@ -1,32 +1,29 @@
 package io.ravine.study;
 
-import ai.djl.training.util.ProgressBar;
+import io.ravine.io.ProgressLine;
 
-/** A DJL progress bar over a study's trials, shown only on a terminal (a log file would fill with redraws). */
+/** A progress line over a study's trials on stderr (shown where the caller decided: by default on a terminal). */
 final class TrialProgress implements AutoCloseable {
-    private final ProgressBar bar;
+    private final ProgressLine line;
     private long done;
 
     TrialProgress(String title, long total, long alreadyDone, boolean enabled) {
-        bar = enabled && System.console() != null && total > 0 ? new ProgressBar(title, total) : null;
+        line = enabled && total > 0 ? ProgressLine.onStderr(title, total, alreadyDone) : null;
         done = alreadyDone;
-        if (bar != null) {
-            bar.start(alreadyDone);
-        }
     }
 
     /** One more trial finished; {@code message} names it. */
     void advance(String message) {
         done++;
-        if (bar != null) {
-            bar.update(done, message);
+        if (line != null) {
+            line.update(done, message);
         }
     }
 
     @Override
     public void close() {
-        if (bar != null) {
-            bar.end();
+        if (line != null) {
+            line.end(done);
         }
     }
 }

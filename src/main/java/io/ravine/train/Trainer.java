@@ -1,6 +1,5 @@
 package io.ravine.train;
 
-import ai.djl.training.util.ProgressBar;
 import io.ravine.InvalidInputException;
 import io.ravine.InvalidSettingException;
 import io.ravine.backend.Backend;
@@ -19,6 +18,8 @@ import io.ravine.data.TargetEncoding;
 import io.ravine.data.TrainTest;
 import io.ravine.io.DirectoryLock;
 import io.ravine.io.OutputDirectories;
+import io.ravine.io.ProgressLine;
+import io.ravine.io.Terminal;
 import io.ravine.nn.Initializer;
 import io.ravine.nn.Mlp;
 import io.ravine.nn.Model;
@@ -32,6 +33,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,7 +84,7 @@ public final class Trainer implements AutoCloseable {
     private boolean overwrite;
     /** The run directory's lock, from the first write until {@link #close()}. */
     private DirectoryLock lock;
-    private boolean progressBar = System.console() != null;
+    private boolean progressBar = Terminal.stderrIsTerminal();
     private volatile boolean stopRequested;
     /** Work done since step 0, in {@link Passes}; NaN after resuming from a checkpoint that did not record it. */
     private double passes;
@@ -105,7 +107,7 @@ public final class Trainer implements AutoCloseable {
      *     batches cannot fit (one line naming the setting)
      */
     public Trainer(TrainConfig config) {
-        this(config, DataSources.load(config.data(), config.testData(), config.loss()));
+        this(config, DataSources.load(config.data(), config.testData(), config.loss(), config.limit()));
     }
 
     /**
@@ -127,7 +129,7 @@ public final class Trainer implements AutoCloseable {
      * @param backend where to train
      */
     public Trainer(TrainConfig config, Backend backend) {
-        this(config, backend, DataSources.load(config.data(), config.testData(), config.loss()));
+        this(config, backend, DataSources.load(config.data(), config.testData(), config.loss(), config.limit()));
     }
 
     /**
@@ -340,7 +342,8 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * Shows a progress bar (default: only when the output is a terminal).
+     * Shows a progress line on stderr: step n/N, epoch, loss, samples/s, elapsed time and ETA, redrawn in place
+     * (default: only where stderr is a terminal).
      *
      * @param on whether to show it
      * @return this trainer
@@ -634,10 +637,10 @@ public final class Trainer implements AutoCloseable {
         }
         LOG.info("training {} ({} parameters) on {}: {} examples, batch {}, {} steps, {}", mlp.describe(),
                 mlp.parameterCount(), backend.deviceDescription(), train.n(), batchSize, totalSteps, optimizer);
-        ProgressBar bar = progressBar ? new ProgressBar("Training", totalSteps) : null;
-        if (bar != null) {
-            bar.start(startStep);
-        }
+        ProgressLine bar = progressBar ? ProgressLine.onStderr("step", totalSteps, startStep) : null;
+        long epochs = (totalSteps + spe - 1) / spe;
+        String lossField = "";
+        String rateField = "";
         long trainNanos = 0;
         long samples = 0;
         long wallStart = System.nanoTime();
@@ -731,7 +734,9 @@ public final class Trainer implements AutoCloseable {
                     double batchLoss = !here ? Double.NaN : closure != null ? closureLoss : model.meanLoss(ws, rows);
                     double gradNorm = !here ? Double.NaN : closure != null ? closureGradNorm
                             : Math.sqrt(backend.sumOfSquares(model.gradient()));
-                    LOG.error("instability: {}; {} (last good checkpoint: {})", divergence.evidence(),
+                    // Said once, by the caller (the CLI's "ravine: instability" line, a sweep's row): the result
+                    // carries it (TrainingResult.divergence()).
+                    LOG.debug("instability: {}; {} (last good checkpoint: {})", divergence.evidence(),
                             Divergence.WORKAROUND, lastGood == null ? "none" : lastGood);
                     if (files != null) {
                         long at = divergence.step();
@@ -771,7 +776,7 @@ public final class Trainer implements AutoCloseable {
                     }
                     if (blowUp != null) {
                         divergence = blowUp;
-                        LOG.error("instability: {}; {} (last good checkpoint: {})", divergence.evidence(),
+                        LOG.debug("instability: {}; {} (last good checkpoint: {})", divergence.evidence(),
                                 Divergence.WORKAROUND, lastGood == null ? "none" : lastGood);
                         break;
                     }
@@ -784,13 +789,15 @@ public final class Trainer implements AutoCloseable {
                     if (checkpoint && files != null) {
                         lastGood = files.saveCheckpoint(String.format("step-%08d", step), step, model, state, ema);
                     }
-                    if (bar != null) {
-                        bar.update(step, String.format("loss %.4f, %.0f samples/s", lastMonitorLoss,
-                                samples / (trainNanos / 1e9)));
-                    }
+                    lossField = String.format(Locale.ROOT, "loss %.4g", lastMonitorLoss);
+                    rateField = ProgressLine.rate(samples / (trainNanos / 1e9)) + " samples/s";
                     segmentStart = System.nanoTime();
                 } else {
                     notifyStep(step, spe, stepBatchLoss, rows);
+                }
+                if (bar != null) {
+                    bar.update(step, "epoch " + Math.min(epochs, step / spe + 1) + "/" + epochs, lossField,
+                            rateField);
                 }
             }
         } finally {
@@ -798,7 +805,8 @@ public final class Trainer implements AutoCloseable {
                 program.close();
             }
             if (bar != null) {
-                bar.end();
+                // The step reached: an interrupted or diverged run stops short of the total.
+                bar.end(step);
             }
         }
         double seconds = trainNanos / 1e9;
@@ -812,7 +820,8 @@ public final class Trainer implements AutoCloseable {
                 backend.synchronize();
                 lastGood = files.saveCheckpoint(String.format("step-%08d", step), step, model, state, ema);
             }
-            LOG.warn("interrupted after step {} of {}; checkpoint {}", step, totalSteps, lastGood);
+            // Said once, by the caller (the CLI's "ravine: interrupted" line): the result says interrupted().
+            LOG.debug("interrupted after step {} of {}; checkpoint {}", step, totalSteps, lastGood);
             result = new TrainingResult(step, (double) step / spe, lastMonitorLoss, Double.NaN, Double.NaN,
                     Double.NaN, Double.NaN, samplesPerSecond, seconds, backend.deviceDescription(), null, true,
                     lastGood);

@@ -144,7 +144,7 @@ class BadInputCorpusTest {
 
     @Test
     void unknownSubcommand() {
-        assertRejected(CliTestSupport.run("trian", "--steps", "2"), "trian", "unmatched argument");
+        assertRejected(CliTestSupport.run("trian", "--steps", "2"), "trian", "did you mean train?");
     }
 
     @Test

@@ -18,7 +18,11 @@ public final class CliTestSupport {
     }
 
     public static Result run(String... args) {
-        return run(new CommandLine(new Main()), args);
+        return run(() -> new CommandLine(new Main()), args);
+    }
+
+    public static Result run(CommandLine cli, String... args) {
+        return run(() -> cli, args);
     }
 
     /**
@@ -26,7 +30,7 @@ public final class CliTestSupport {
      * Ravine's loggers at INFO as a user's run has them (the test configuration is WARN; the captured lines never
      * reach Maven's output).
      */
-    public static synchronized Result run(CommandLine cli, String... args) {
+    private static synchronized Result run(java.util.function.Supplier<CommandLine> command, String... args) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -38,7 +42,9 @@ public final class CliTestSupport {
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.execute(cli, args);
+            // Made once the streams are captured: picocli prints --version and --help to the System.out of the
+            // moment the CommandLine was made, not to its setOut writer.
+            int status = Main.execute(command.get(), args);
             return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         } finally {
             ravine.setLevel(oldLevel);

@@ -59,6 +59,10 @@ class NoRawFileWritesTest {
     }
 
     static final List<Allowed> ALLOWED = List.of(
+            new Allowed("cli/Main.java", "FileOutputStream", 3, "the import and stdout/stderr's file descriptors,"
+                    + " wrapped as UTF-8 streams: no file"),
+            new Allowed("cli/Main.java", "new PrintWriter/PrintStream", 4, "UTF-8 stdout and stderr, and picocli's"
+                    + " writers over them: no file"),
             new Allowed("io/AtomicFiles.java", "FileChannel.open", 2,
                     "the implementation: the temporary file (CREATE_NEW) and the directory fsync (READ)"),
             new Allowed("io/AtomicFiles.java", "StandardOpenOption.WRITE/APPEND/CREATE*/TRUNCATE_EXISTING", 2,

@@ -72,6 +72,18 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    /**
+     * The OpenBLAS this backend uses, for {@code ravine --version}: {@code OpenBLAS 0.3.23 (org.bytedeco:openblas
+     * 0.3.23-1.5.9)}, or why its natives cannot be loaded.
+     *
+     * @return one line
+     */
+    public static String openBlasDescription() {
+        String version = openblas_nolapack.OPENBLAS_VERSION.strip() + " (org.bytedeco:openblas " + OPENBLAS_VERSION
+                + ")";
+        return unavailableReason().map(why -> version + ": " + why).orElse(version);
+    }
+
     private static void requireOpenBlas() {
         Optional<String> why = unavailableReason();
         if (why.isPresent()) {
