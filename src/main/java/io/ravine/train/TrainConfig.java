@@ -205,11 +205,6 @@ public record TrainConfig(
             throw InvalidSettingException.of(setting("batchNorm"), " normalizes hidden layers, but the model has"
                     + " none (", setting("hidden"), " none); give hidden widths or drop it");
         }
-        if (batchNorm && diagnoseEvery > 0) {
-            throw InvalidSettingException.of(setting("diagnoseEvery"), " measures curvature with Hessian-vector"
-                    + " products, which are not implemented through batch normalization yet; drop it or ",
-                    setting("batchNorm"));
-        }
         if (batchNorm && batchSize == 1) {
             throw InvalidSettingException.of(setting("batchNorm"), " needs at least 2 examples per batch (the"
                     + " variance of one example is undefined; PyTorch refuses it too), got ", setting("batchSize"),
