@@ -5,20 +5,6 @@
 // CPU's float expression operation for operation (bit-identical results, NaN payloads aside).
 #include "common.cuh"
 
-// Java's Math.max(z, 0f): NaN stays NaN, -0 and -Inf become +0, +Inf stays
-__device__ __forceinline__ float relu(float z) {
-    return z > 0.0f ? z : (isnan(z) ? z : 0.0f);
-}
-
-__device__ __forceinline__ float activate(float z, int act) {
-    switch (act) {
-        case ACT_LOGISTIC: return logistic(z);
-        case ACT_TANH: return tanhf(z);
-        case ACT_RELU: return relu(z);
-        default: return z;
-    }
-}
-
 // dOut * phi'(y), written exactly as F32Kernels.activationBackward writes it (same operations, same order, no FMA
 // contraction), so NaN/Inf propagate the same way: ReLU multiplies by min(y * 2^100 * 2^49, 1), which is 1 for every
 // y > 0 (the smallest positive float is 2^-149), 0 for y = 0 (so an infinite dOut gives NaN there, as on the CPU) and

@@ -10,19 +10,6 @@
 #define BN_COLS 32
 #define BN_LANES 16
 
-__device__ __forceinline__ float bn_relu(float z) {
-    return z > 0.0f ? z : (isnan(z) ? z : 0.0f);
-}
-
-__device__ __forceinline__ float bn_activate(float z, int act) {
-    switch (act) {
-        case ACT_LOGISTIC: return logistic(z);
-        case ACT_TANH: return tanhf(z);
-        case ACT_RELU: return bn_relu(z);
-        default: return z;
-    }
-}
-
 // Sum over the block's lanes of one double per thread, valid in lane 0 (threadIdx.y == 0); every thread must call it.
 __device__ __forceinline__ double bn_lane_sum(double v, double (*lanes)[BN_COLS]) {
     lanes[threadIdx.y][threadIdx.x] = v;
@@ -101,7 +88,7 @@ extern "C" __global__ void ravine_bn_apply(const float* z, const float* __restri
     unsigned int step = (unsigned int)(stride % ucols);
     for (size_t i = first; i < n; i += stride) {
         float s = evaluation ? gamma[c] / sqrtf(invStdOrVar[c] + eps) : gamma[c] * invStdOrVar[c];
-        out[i] = bn_activate((z[i] - mean[c]) * s + beta[c], act);
+        out[i] = activate((z[i] - mean[c]) * s + beta[c], act);
         c += step;
         if (c >= ucols) {
             c -= ucols;

@@ -26,6 +26,21 @@ __device__ __forceinline__ float logistic(float z) {
     return e / (1.0f + e);
 }
 
+// Java's Math.max(z, 0f): NaN stays NaN, -0 and -Inf become +0, +Inf stays
+__device__ __forceinline__ float relu(float z) {
+    return z > 0.0f ? z : (isnan(z) ? z : 0.0f);
+}
+
+// phi(z) for the Activation ordinal act (io.ravine.backend.Activation), as the CPU twins compute it
+__device__ __forceinline__ float activate(float z, int act) {
+    switch (act) {
+        case ACT_LOGISTIC: return logistic(z);
+        case ACT_TANH: return tanhf(z);
+        case ACT_RELU: return relu(z);
+        default: return z;
+    }
+}
+
 __device__ __forceinline__ double warp_sum(double v) {
     // Butterfly in a fixed pattern: the same inputs give the same bits on every run.
     for (int o = 16; o > 0; o >>= 1) {

@@ -34,6 +34,63 @@ extern "C" __global__ void ravine_reduce_final(const double* __restrict__ partia
     }
 }
 
+// NaN-propagating max (fmax drops NaN; L-BFGS's tolerance tests must see it, as torch's abs().max() does).
+__device__ __forceinline__ double nan_max(double a, double b) {
+    return (a != a || a > b) ? a : b;
+}
+
+// Max of one double per thread over the block, in a fixed pattern; valid in thread 0 (blockDim as block_sum).
+__device__ __forceinline__ double block_nan_max(double v) {
+    __shared__ double warpMaxes[32];
+    int lane = threadIdx.x & 31;
+    int warp = threadIdx.x >> 5;
+    for (int o = 16; o > 0; o >>= 1) {
+        v = nan_max(v, __shfl_xor_sync(0xffffffffu, v, o));
+    }
+    if (lane == 0) {
+        warpMaxes[warp] = v;
+    }
+    __syncthreads();
+    int warps = blockDim.x >> 5;
+    v = (threadIdx.x < warps) ? warpMaxes[threadIdx.x] : 0.0;
+    if (warp == 0) {
+        for (int o = 16; o > 0; o >>= 1) {
+            v = nan_max(v, __shfl_xor_sync(0xffffffffu, v, o));
+        }
+    }
+    return v;
+}
+
+#define REDUCE_ABS_SUM 0
+#define REDUCE_ABS_MAX 1
+
+// partials[b] = this block's grid-stride share of sum |x[i]| (mode 0) or max |x[i]| (mode 1, NaN if any is NaN)
+extern "C" __global__ void ravine_reduce_abs_partial(const float* __restrict__ x, int n, int mode,
+                                                     double* __restrict__ partials) {
+    double acc = 0.0;
+    GRID_STRIDE(i, n) {
+        double a = fabs((double)x[i]);
+        acc = mode == REDUCE_ABS_SUM ? acc + a : nan_max(a, acc);
+    }
+    double total = mode == REDUCE_ABS_SUM ? block_sum(acc) : block_nan_max(acc);
+    if (threadIdx.x == 0) {
+        partials[blockIdx.x] = total;
+    }
+}
+
+// out[0] = sum (mode 0) or NaN-propagating max (mode 1) of partials[0 .. count)   (launched as one block)
+extern "C" __global__ void ravine_reduce_abs_final(const double* __restrict__ partials, int count, int mode,
+                                                   double* __restrict__ out) {
+    double acc = 0.0;
+    for (int b = threadIdx.x; b < count; b += blockDim.x) {
+        acc = mode == REDUCE_ABS_SUM ? acc + partials[b] : nan_max(partials[b], acc);
+    }
+    double total = mode == REDUCE_ABS_SUM ? block_sum(acc) : block_nan_max(acc);
+    if (threadIdx.x == 0) {
+        out[0] = total;
+    }
+}
+
 // Column sums (bias gradients) in two deterministic passes. The launcher (LaunchGeometry.columnSum) fixes, from rows
 // and cols alone, a grid of ceil(cols / 32) column blocks by `splits` row ranges of rowsPerSplit rows; block (32, 8):
 // 32 adjacent columns (a warp reads 128 contiguous bytes of a row) and 8 row lanes. Every thread sums its rows in

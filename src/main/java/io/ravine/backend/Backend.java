@@ -183,6 +183,24 @@ public interface Backend extends AutoCloseable {
      */
     double sum(Tensor x);
 
+    /**
+     * Σ |x| (the L1 norm), accumulated in double (waits for the device). L-BFGS's first step length,
+     * min(1, 1/‖g‖₁)·lr, as torch.optim.LBFGS takes it.
+     *
+     * @param x x
+     * @return the sum of absolute values
+     */
+    double sumOfAbs(Tensor x);
+
+    /**
+     * max |x| (the L∞ norm), NaN when any element is NaN, 0 for an empty x (waits for the device). L-BFGS's
+     * tolerance tests on the gradient and on the step.
+     *
+     * @param x x
+     * @return the largest absolute value
+     */
+    double maxAbs(Tensor x);
+
     // ---- layers ----
 
     /**

@@ -117,6 +117,10 @@ public final class OperandShapes {
      * @param state the rule's state vectors
      */
     public static void optimizerStep(UpdateRule rule, Tensor theta, Tensor grad, Tensor[] state) {
+        if (rule.closureBased()) {
+            throw new IllegalArgumentException(rule.cliName() + " has no fused update: it re-evaluates the loss at"
+                    + " trial points (io.ravine.optim.Lbfgs, io.ravine.optim.NewtonCg)");
+        }
         Tensor.requireSameLength(theta, grad);
         if (state.length != rule.stateCount()) {
             throw new IllegalArgumentException(rule + " needs " + rule.stateCount() + " state vectors");

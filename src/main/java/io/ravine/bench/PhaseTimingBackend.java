@@ -176,6 +176,16 @@ public final class PhaseTimingBackend implements Backend {
     }
 
     @Override
+    public double sumOfAbs(Tensor x) {
+        return timedScalar(Phase.ELEMENTWISE, "sumOfAbs", () -> inner.sumOfAbs(x));
+    }
+
+    @Override
+    public double maxAbs(Tensor x) {
+        return timedScalar(Phase.ELEMENTWISE, "maxAbs", () -> inner.maxAbs(x));
+    }
+
+    @Override
     public void gemm(boolean transA, boolean transB, double alpha, Tensor a, Tensor b, double beta, Tensor c) {
         timed(Phase.GEMM, "gemm", () -> inner.gemm(transA, transB, alpha, a, b, beta, c));
     }

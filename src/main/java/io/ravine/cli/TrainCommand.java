@@ -51,6 +51,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--progress", description = "auto (default: only on a terminal), on, off")
     String progress = "auto";
 
+    @Option(names = "--histogram-every", paramLabel = "N", description = "write TensorBoard histograms of each"
+            + " layer's weights, biases and gradients and its update-to-parameter ratio every N steps (default: at"
+            + " every logging step; 0 = none); not part of the run's configuration, so it may change on resume")
+    Integer histogramEvery;
+
     @Option(names = "--overwrite", description = "replace a --run-dir that already holds files, whole: the old"
             + " directory is moved aside and removed once the new run has started")
     boolean overwrite;
@@ -86,7 +91,8 @@ public final class TrainCommand implements Callable<Integer> {
             if (!changed.isEmpty()) {
                 throw new InvalidInputException("--resume " + resume + ": the run was trained with other settings: "
                         + TrainingFlags.describe(changed) + "; on resume only " + TrainingFlags.flagsThatMayChange()
-                        + " and --progress may change (start a new run with --run-dir to change the others)");
+                        + ", --progress and --histogram-every may change (start a new run with --run-dir to change the"
+                        + " others)");
             }
             config = ResumeCheck.withChanges(saved, given, named);
         } else {
@@ -134,6 +140,9 @@ public final class TrainCommand implements Callable<Integer> {
             trainer.optRunDirectory(dir).optOverwrite(overwrite).optCurvatureProbe(Curvature::probe);
             if (!progress.equals("auto")) {
                 trainer.optProgressBar(progress.equals("on"));
+            }
+            if (histogramEvery != null) {
+                trainer.optHistogramEvery(histogramEvery);
             }
             TrainingResult r;
             // SIGTERM (a scheduler's preemption, kill) and Ctrl-C: the JVM runs this hook while the training thread
@@ -212,6 +221,10 @@ public final class TrainCommand implements Callable<Integer> {
     TrainConfig buildConfig() {
         if (!progress.equals("auto") && !progress.equals("on") && !progress.equals("off")) {
             throw new InvalidInputException("--progress must be auto, on or off");
+        }
+        if (histogramEvery != null && histogramEvery < 0) {
+            throw new InvalidInputException("--histogram-every must be ≥ 0 (0 = no histograms), got "
+                    + histogramEvery);
         }
         return flags.builder().build();
     }

@@ -5,6 +5,8 @@ import io.ravine.backend.Activation;
 import io.ravine.backend.LossKind;
 import io.ravine.backend.UpdateRule;
 import io.ravine.nn.Mlp;
+import io.ravine.optim.Lbfgs;
+import io.ravine.optim.NewtonCg;
 import io.ravine.train.ResumeCheck;
 import io.ravine.train.TrainConfig;
 import java.util.Arrays;
@@ -45,10 +47,12 @@ public final class TrainingFlags {
     @Option(names = "--loss", description = "softmax-ce (default), logistic-ce, mse")
     String loss = "softmax-ce";
 
-    @Option(names = "--optimizer", description = "sgd, momentum, nesterov, rmsprop, adam (default), adamw")
+    @Option(names = "--optimizer", description = "sgd, momentum, nesterov, rmsprop, adam (default), adamw; lbfgs,"
+            + " newton-cg (second-order, closure-based)")
     String optimizer = "adam";
 
-    @Option(names = "--lr", description = "learning rate (default 1e-3 for adam/adamw, else 0.01)")
+    @Option(names = "--lr", description = "learning rate (default 1e-3 for adam/adamw, 1 for lbfgs and newton-cg,"
+            + " else 0.01)")
     Double lr;
 
     @Option(names = "--momentum", description = "μ for momentum and Nesterov (default 0.9)")
@@ -136,6 +140,51 @@ public final class TrainingFlags {
             + " Hessian-vector product and one forward pass)")
     int diagnoseEvery;
 
+    @Option(names = "--max-iter", description = "lbfgs: iterations per step (default 20, torch's max_iter)")
+    int maxIter = 20;
+
+    @Option(names = "--max-eval", description = "lbfgs: evaluations per step (default max-iter·5/4)")
+    int maxEval;
+
+    @Option(names = "--tolerance-grad", description = "lbfgs: stop a step at ‖g‖∞ ≤ this (default 1e-7)")
+    double toleranceGrad = 1e-7;
+
+    @Option(names = "--tolerance-change", description = "lbfgs: stop a step when the loss or θ changes less"
+            + " (default 1e-9)")
+    double toleranceChange = 1e-9;
+
+    @Option(names = "--history-size", description = "lbfgs: (s, y) pairs kept (default 100)")
+    int historySize = 100;
+
+    @Option(names = "--line-search", description = "lbfgs: none (default, a fixed step) or strong-wolfe")
+    String lineSearch = "none";
+
+    @Option(names = "--curvature", description = "newton-cg: gauss-newton (default, positive semi-definite) or"
+            + " hessian")
+    String curvature = "gauss-newton";
+
+    @Option(names = "--damping", description = "newton-cg: initial Levenberg-Marquardt damping λ₀ > 0 (default 1)")
+    double damping = 1.0;
+
+    @Option(names = "--cg-max-iter", description = "newton-cg: cap on CG iterations per step (default 250)")
+    int cgMaxIter = 250;
+
+    @Option(names = "--curvature-batch", description = "newton-cg: examples of each step's batch that the"
+            + " curvature products average over (default 1000)")
+    int curvatureBatch = 1000;
+
+    /** The command this mixin is part of, for which flags were given (null when built outside picocli). */
+    @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
+    CommandLine.Model.CommandSpec mixee;
+
+    /** Flags that only one rule (or only the first-order rules) reads: refused with any other. */
+    private static final Map<String, String> RULE_OF_FLAG = ordered(
+            "--momentum", "first-order", "--beta1", "first-order", "--beta2", "first-order", "--eps", "first-order",
+            "--gamma", "first-order", "--weight-decay", "first-order", "--clip-norm", "first-order",
+            "--max-iter", "lbfgs", "--max-eval", "lbfgs", "--tolerance-grad", "lbfgs", "--tolerance-change", "lbfgs",
+            "--history-size", "lbfgs", "--line-search", "lbfgs", "--curvature", "newton-cg", "--damping", "newton-cg",
+            "--cg-max-iter", "newton-cg", "--curvature-batch", "newton-cg");
+
     /**
      * Each flag above and the {@link TrainConfig} setting it sets (one name per concept: the flag in the CLI, the
      * setting in the library and in config.json).
@@ -150,7 +199,10 @@ public final class TrainingFlags {
             "--seed", "seed", "--device", "device", "--threads", "threads", "--cuda-graph", "cudaGraph",
             "--tf32", "tf32", "--save-initial", "saveInitial", "--checkpoint-every", "checkpointEvery",
             "--log-every", "logEvery", "--eval-every", "evalEvery", "--monitor-size", "monitorSize",
-            "--diagnose-every", "diagnoseEvery");
+            "--diagnose-every", "diagnoseEvery", "--max-iter", "maxIter", "--max-eval", "maxEval",
+            "--tolerance-grad", "toleranceGrad", "--tolerance-change", "toleranceChange",
+            "--history-size", "historySize", "--line-search", "lineSearch", "--curvature", "curvature",
+            "--damping", "damping", "--cg-max-iter", "cgMaxIter", "--curvature-batch", "curvatureBatch");
 
     /**
      * The {@link TrainConfig} settings without a flag: a DJL {@code Tracker} is a Java object, given only through
@@ -210,6 +262,12 @@ public final class TrainingFlags {
         if (v instanceof LossKind k) {
             return k.cliName();
         }
+        if (v instanceof Lbfgs.LineSearch l) {
+            return l.cliName();
+        }
+        if (v instanceof NewtonCg.Curvature c) {
+            return c.cliName();
+        }
         if (v instanceof Enum<?> e) {
             return e.name().toLowerCase(Locale.ROOT);
         }
@@ -222,8 +280,36 @@ public final class TrainingFlags {
         return String.valueOf(v);
     }
 
+    /**
+     * Refuses a flag given for a rule that does not read it, in one line naming the flag, its value and the rule
+     * (momentum with lbfgs, --damping with adam, …): silently ignoring it would run another experiment than the one
+     * asked for.
+     */
+    private void checkFlagsFitTheRule(UpdateRule rule) {
+        if (mixee == null || mixee.commandLine() == null || mixee.commandLine().getParseResult() == null) {
+            return;
+        }
+        CommandLine.ParseResult parsed = mixee.commandLine().getParseResult();
+        for (Map.Entry<String, String> e : RULE_OF_FLAG.entrySet()) {
+            if (!parsed.hasMatchedOption(e.getKey())) {
+                continue;
+            }
+            String owner = e.getValue();
+            boolean fits = owner.equals("first-order") ? !rule.closureBased() : owner.equals(rule.cliName());
+            if (!fits) {
+                String value = parsed.matchedOptionValue(e.getKey(), (Object) null) == null ? ""
+                        : " " + parsed.matchedOption(e.getKey()).stringValues().get(0);
+                throw new InvalidInputException(e.getKey() + value + " does not apply to --optimizer "
+                        + rule.cliName() + ": it is a setting of " + (owner.equals("first-order")
+                        ? "the first-order rules (sgd … adamw)" : owner) + "; drop it or pick that optimizer");
+            }
+        }
+    }
+
     /** A builder holding every flag given (defaults for the rest); callers may override before build(). */
     public TrainConfig.Builder builder() {
+        UpdateRule rule = parse("--optimizer", () -> UpdateRule.parse(optimizer));
+        checkFlagsFitTheRule(rule);
         TrainConfig.Builder b = TrainConfig.builder()
                 .setData(data)
                 .optTestData(testData)
@@ -257,7 +343,17 @@ public final class TrainingFlags {
                 .optLogEvery(logEvery)
                 .optEvalEvery(evalEvery)
                 .optMonitorSize(monitorSize)
-                .optDiagnoseEvery(diagnoseEvery);
+                .optDiagnoseEvery(diagnoseEvery)
+                .optMaxIter(maxIter)
+                .optMaxEval(maxEval)
+                .optToleranceGrad(toleranceGrad)
+                .optToleranceChange(toleranceChange)
+                .optHistorySize(historySize)
+                .optLineSearch(parse("--line-search", () -> Lbfgs.LineSearch.parse(lineSearch)))
+                .optCurvature(parse("--curvature", () -> NewtonCg.Curvature.parse(curvature)))
+                .optDamping(damping)
+                .optCgMaxIter(cgMaxIter)
+                .optCurvatureBatch(curvatureBatch);
         if (lr != null) {
             b.optLearningRate(lr);
         }

@@ -168,7 +168,7 @@ public final class Advice {
 
     private static void illConditioning(List<String> a, RunSettings run) {
         if (run == null) {
-            a.add("normalize inputs; momentum; Adam; second-order optimization");
+            a.add("normalize inputs; momentum; Adam; second-order optimization (--optimizer newton-cg or lbfgs)");
             return;
         }
         if ("none".equals(run.normalize())) {
@@ -180,14 +180,25 @@ public final class Advice {
         }
         if (run.optimizer() == UpdateRule.RMSPROP) {
             a.add("Adam (--optimizer adam: RMSprop's per-parameter rates with momentum)");
-        } else if (!run.adaptive()) {
+        } else if (!run.adaptive() && !run.optimizer().closureBased()) {
             a.add("Adam (--optimizer adam), which adapts the step of each parameter");
         }
         if (a.isEmpty()) {
             a.add("the inputs are normalized and " + ruleName(run.optimizer()) + " adapts each parameter's step"
                     + " already: what is left is the network's own curvature, 'a fact of life' (lectures 7–8)");
         }
-        a.add("second-order optimization is the lectures' last resort (hard to tune for networks)");
+        if (run.optimizer().closureBased()) {
+            a.add(ruleName(run.optimizer()) + " is the lectures' last resort already: it rescales every direction by"
+                    + " its curvature; what it can still be given is a larger batch (--batch-size full) and, for"
+                    + (run.optimizer() == UpdateRule.LBFGS ? " lbfgs, --line-search strong-wolfe"
+                    : " newton-cg, more CG iterations (--cg-max-iter) or a larger --curvature-batch"));
+            return;
+        }
+        a.add("second-order optimization is the lectures' last resort: --optimizer newton-cg (Hessian-free,"
+                + " Martens 2010: each step solves (G + λI)d = −g by conjugate gradients, so flat directions move as"
+                + " far as steep ones) or --optimizer lbfgs (a curvature estimate from the last gradients); both"
+                + " cost several gradients per step and fit full or large batches (--batch-size full), where the"
+                + " ravine, not gradient noise, is what slows the run");
     }
 
     private static void saddlePoint(List<String> a, RunSettings run) {
@@ -196,8 +207,12 @@ public final class Advice {
                     + run.init() + ")");
         }
         a.add("keep a first-order method: gradient descent leaves a saddle along its negative curvature"
-                + " (Goodfellow 2015: it flees saddle points), while Newton's method and other second-order methods"
-                + " are attracted to them");
+                + " (Goodfellow 2015: it flees saddle points), while exact Newton (newton-cg --curvature hessian) is"
+                + " attracted to them: its step −H⁻¹g heads for any stationary point. newton-cg's default"
+                + " Gauss-Newton curvature is positive semi-definite, so its damped step −(G + λI)⁻¹g is always a"
+                + " descent direction and is not attracted the way exact Newton is; but G leaves out the negative"
+                + " curvature that leads off the saddle, so it does not use it to escape either, and lbfgs's"
+                + " curvature estimate is positive definite, with the same blind spot");
         if (run != null && run.batching() == RunSettings.Batching.FULL_BATCH) {
             a.add("mini-batches (--batch-size 128) add noise that moves θ off the saddle ('if we're slightly to the"
                     + " side, then we can get unstuck')");

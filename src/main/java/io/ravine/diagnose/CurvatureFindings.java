@@ -172,7 +172,8 @@ public final class CurvatureFindings {
      * The largest stable learning rate of a rule on a quadratic whose largest eigenvalue is {@code lambdaMax},
      * coupled weight decay {@code weightDecay} added to every eigenvalue: gradient descent 2/λ; heavy ball
      * (p ← μp − αg, θ ← θ + p) 2(1 + μ)/λ; Nesterov as Ravine applies it (p ← μp − αg, θ ← θ + μp − αg)
-     * 2(1 + μ)/((1 + 2μ)λ). NaN for the adaptive rules (no bound on α alone) and where λ ≤ 0.
+     * 2(1 + μ)/((1 + 2μ)λ). NaN for the adaptive rules and the second-order ones, L-BFGS and Newton-CG (no bound on
+     * α alone), and where λ ≤ 0.
      *
      * <p>Heavy ball on one eigen-coordinate: x' = (1 + μ − αλ)x − μx₋₁, characteristic z² − (1 + μ − αλ)z + μ = 0,
      * whose roots lie inside the unit circle (Jury) iff μ &lt; 1 and |1 + μ − αλ| &lt; 1 + μ, i.e. 0 &lt; αλ &lt;
@@ -194,7 +195,9 @@ public final class CurvatureFindings {
             case SGD -> 2 / lambda;
             case MOMENTUM -> 2 * (1 + momentum) / lambda;
             case NESTEROV -> 2 * (1 + momentum) / ((1 + 2 * momentum) * lambda);
-            case RMSPROP, ADAM, ADAMW -> Double.NaN;
+            // L-BFGS and Newton-CG scale their steps by curvature (a line search or a damped solve): α is not
+            // compared with 2/λ_max, as for the adaptive rules.
+            case RMSPROP, ADAM, ADAMW, LBFGS, NEWTON_CG -> Double.NaN;
         };
     }
 
@@ -207,12 +210,15 @@ public final class CurvatureFindings {
         };
     }
 
-    /** The rule the run uses for the bounds: its own, or plain gradient descent when unknown; null if adaptive. */
+    /**
+     * The rule the run uses for the bounds: its own, or plain gradient descent when unknown; null if adaptive or
+     * second-order.
+     */
     private static UpdateRule gradientRule(Context c) {
         if (c.run() == null) {
             return UpdateRule.SGD;
         }
-        return c.run().adaptive() ? null : c.run().optimizer();
+        return c.run().unboundedByCurvature() ? null : c.run().optimizer();
     }
 
     static Finding unstableRate(Diagnosis.Report r, Context c) {
@@ -275,14 +281,14 @@ public final class CurvatureFindings {
     /**
      * {@value #UPHILL_STEP} from {@code train --diagnose-every} rows of metrics.csv: the rows whose α (the {@code lr}
      * column) is above 2 × {@code optimal_step}. Since λ_max ≥ gᵀHg/gᵀg = 1/ε*, such an α is above 2/λ_max too.
-     * Null when no row qualifies or the run's rule is adaptive.
+     * Null when no row qualifies or the run's rule is adaptive or second-order (L-BFGS, Newton-CG).
      *
      * @param rows metrics rows, column → value (NaN where empty)
      * @param run the run's settings, or null
      * @return the finding, or null
      */
     public static Finding fromRows(List<Map<String, Double>> rows, RunSettings run) {
-        if (run != null && run.adaptive()) {
+        if (run != null && run.unboundedByCurvature()) {
             return null;
         }
         int diagnosed = 0;

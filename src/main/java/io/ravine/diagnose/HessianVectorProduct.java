@@ -733,44 +733,9 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
      */
     private void lossHessianTimes(Tensor scores, Tensor rz, Tensor rDelta, int rows, double scale) {
         int k = scores.cols();
-        int len = rows * k;
         backend.copyToHost(scores, hostA, 0);
         backend.copyToHost(rz, hostB, 0);
-        switch (mlp.loss()) {
-            case MSE -> {
-                for (int i = 0; i < len; i++) {
-                    hostC[i] = scale * hostB[i];
-                }
-            }
-            case LOGISTIC_CE -> {
-                for (int i = 0; i < len; i++) {
-                    double p = Activation.LOGISTIC.apply(hostA[i]);
-                    hostC[i] = scale * p * (1.0 - p) * hostB[i];
-                }
-            }
-            case SOFTMAX_CE -> {
-                for (int r = 0; r < rows; r++) {
-                    int base = r * k;
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j < k; j++) {
-                        max = Math.max(max, hostA[base + j]);
-                    }
-                    double sum = 0;
-                    for (int j = 0; j < k; j++) {
-                        hostD[j] = Math.exp(hostA[base + j] - max);
-                        sum += hostD[j];
-                    }
-                    double pDotRz = 0;
-                    for (int j = 0; j < k; j++) {
-                        hostD[j] /= sum;
-                        pDotRz += hostD[j] * hostB[base + j];
-                    }
-                    for (int j = 0; j < k; j++) {
-                        hostC[base + j] = scale * hostD[j] * (hostB[base + j] - pDotRz);
-                    }
-                }
-            }
-        }
+        io.ravine.nn.LossHessian.times(mlp.loss(), hostA, hostB, hostC, rows, k, scale, hostD);
         backend.copyFromHost(hostC, 0, rDelta);
     }
 

@@ -144,6 +144,14 @@ public record RunSettings(UpdateRule optimizer, double learningRate, double mome
         return optimizer == UpdateRule.RMSPROP || optimizer == UpdateRule.ADAM || optimizer == UpdateRule.ADAMW;
     }
 
+    /**
+     * Whether α alone has no stability bound 2/λ_max: the adaptive rules, and L-BFGS and Newton-CG, whose step
+     * lengths come from curvature (a line search, a damped Newton solve).
+     */
+    boolean unboundedByCurvature() {
+        return adaptive() || optimizer.closureBased();
+    }
+
     /** Whether the learning rate changes over the run (any schedule but {@code constant}). */
     boolean scheduleDecays() {
         String s = schedule.toLowerCase(Locale.ROOT);

@@ -3,6 +3,7 @@ package io.ravine.export;
 import io.ravine.InvalidInputException;
 import io.ravine.backend.Activation;
 import io.ravine.backend.LossKind;
+import io.ravine.io.ProtoWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;

@@ -37,6 +37,16 @@ public final class Optimizer {
     private final double gamma;
     private final double weightDecay;
     private final double clipGradNorm;
+    private final int maxIter;
+    private final int maxEval;
+    private final double toleranceGrad;
+    private final double toleranceChange;
+    private final int historySize;
+    private final Lbfgs.LineSearch lineSearch;
+    private final NewtonCg.Curvature curvature;
+    private final double damping;
+    private final int cgMaxIter;
+    private final int curvatureBatch;
 
     private Optimizer(Builder b) {
         this.rule = b.rule;
@@ -49,6 +59,16 @@ public final class Optimizer {
         this.gamma = b.gamma;
         this.weightDecay = b.weightDecay;
         this.clipGradNorm = b.clipGradNorm;
+        this.maxIter = b.maxIter;
+        this.maxEval = b.maxEval;
+        this.toleranceGrad = b.toleranceGrad;
+        this.toleranceChange = b.toleranceChange;
+        this.historySize = b.historySize;
+        this.lineSearch = b.lineSearch;
+        this.curvature = b.curvature;
+        this.damping = b.damping;
+        this.cgMaxIter = b.cgMaxIter;
+        this.curvatureBatch = b.curvatureBatch;
     }
 
     /**
@@ -103,6 +123,28 @@ public final class Optimizer {
      */
     public static Builder adamW() {
         return new Builder(UpdateRule.ADAMW);
+    }
+
+    /**
+     * L-BFGS with torch.optim.LBFGS's semantics and defaults: lr = 1, maxIter = 20, maxEval = maxIter·5/4,
+     * toleranceGrad = 1e-7, toleranceChange = 1e-9, historySize = 100, no line search. Closure-based: driven
+     * through {@link Lbfgs}, not {@link #step}.
+     *
+     * @return the builder
+     */
+    public static Builder lbfgs() {
+        return new Builder(UpdateRule.LBFGS);
+    }
+
+    /**
+     * Hessian-free Newton-CG (Martens 2010); defaults lr = 1 (the step is the CG solution), damping λ₀ = 1,
+     * cgMaxIter = 250 (Martens' cap), Gauss-Newton curvature on a curvature batch of 1000 examples. Closure-based:
+     * driven through {@link NewtonCg}.
+     *
+     * @return the builder
+     */
+    public static Builder newtonCg() {
+        return new Builder(UpdateRule.NEWTON_CG);
     }
 
     /**
@@ -206,6 +248,105 @@ public final class Optimizer {
     }
 
     /**
+     * L-BFGS's iterations per step (torch's {@code max_iter}).
+     *
+     * @return maxIter
+     */
+    public int maxIter() {
+        return maxIter;
+    }
+
+    /**
+     * L-BFGS's evaluations per step as set; 0 means torch's default, maxIter·5/4 ({@link #resolvedMaxEval()}).
+     *
+     * @return maxEval
+     */
+    public int maxEval() {
+        return maxEval;
+    }
+
+    /**
+     * The evaluations per step L-BFGS uses: {@link #maxEval()}, or maxIter·5/4 (integer division, as torch) for 0.
+     *
+     * @return torch's {@code max_eval}
+     */
+    public int resolvedMaxEval() {
+        return maxEval > 0 ? maxEval : maxIter * 5 / 4;
+    }
+
+    /**
+     * L-BFGS's tolerance on ‖g‖∞ (torch's {@code tolerance_grad}).
+     *
+     * @return the tolerance
+     */
+    public double toleranceGrad() {
+        return toleranceGrad;
+    }
+
+    /**
+     * L-BFGS's tolerance on changes of the loss and of θ (torch's {@code tolerance_change}).
+     *
+     * @return the tolerance
+     */
+    public double toleranceChange() {
+        return toleranceChange;
+    }
+
+    /**
+     * L-BFGS's number of (s, y) pairs kept (torch's {@code history_size}).
+     *
+     * @return the history size
+     */
+    public int historySize() {
+        return historySize;
+    }
+
+    /**
+     * L-BFGS's line search (torch's {@code line_search_fn}).
+     *
+     * @return the line search
+     */
+    public Lbfgs.LineSearch lineSearch() {
+        return lineSearch;
+    }
+
+    /**
+     * Newton-CG's curvature matrix.
+     *
+     * @return Gauss-Newton or the Hessian
+     */
+    public NewtonCg.Curvature curvature() {
+        return curvature;
+    }
+
+    /**
+     * Newton-CG's initial damping λ₀ (Levenberg-Marquardt adapts it from there).
+     *
+     * @return λ₀
+     */
+    public double damping() {
+        return damping;
+    }
+
+    /**
+     * Newton-CG's cap on CG iterations per step.
+     *
+     * @return the cap
+     */
+    public int cgMaxIter() {
+        return cgMaxIter;
+    }
+
+    /**
+     * Newton-CG's curvature mini-batch: the first this-many examples of each step's batch (all of it when larger).
+     *
+     * @return the size
+     */
+    public int curvatureBatch() {
+        return curvatureBatch;
+    }
+
+    /**
      * Fresh state for a θ of {@code paramCount} elements: zeroed state vectors, step 0.
      *
      * @param backend where the state lives
@@ -262,6 +403,10 @@ public final class Optimizer {
      * @throws IllegalArgumentException if the state belongs to another rule or the lengths differ
      */
     public void step(Backend backend, Tensor theta, Tensor grad, OptimizerState state) {
+        if (rule.closureBased()) {
+            throw new IllegalStateException(rule.cliName() + " re-evaluates the loss within a step: drive it with "
+                    + (rule == UpdateRule.LBFGS ? "Lbfgs" : "NewtonCg") + ".step and an Objective");
+        }
         if (state.rule() != rule) {
             throw new IllegalArgumentException("state is for " + state.rule().cliName() + ", optimizer is "
                     + rule.cliName());
@@ -291,6 +436,13 @@ public final class Optimizer {
             case ADAM, ADAMW -> s.append(", beta1=").append(beta1).append(", beta2=").append(beta2)
                     .append(", eps=").append(epsilon);
             case SGD -> { }
+            case LBFGS -> s.append(", max_iter=").append(maxIter).append(", max_eval=").append(resolvedMaxEval())
+                    .append(", tolerance_grad=").append(toleranceGrad).append(", tolerance_change=")
+                    .append(toleranceChange).append(", history_size=").append(historySize)
+                    .append(", line_search=").append(lineSearch.cliName());
+            case NEWTON_CG -> s.append(", curvature=").append(curvature.cliName()).append(", damping=")
+                    .append(damping).append(", cg_max_iter=").append(cgMaxIter).append(", curvature_batch=")
+                    .append(curvatureBatch);
         }
         if (weightDecay != 0) {
             s.append(", weight_decay=").append(weightDecay);
@@ -317,11 +469,21 @@ public final class Optimizer {
         private double gamma = 0.01;
         private double weightDecay;
         private double clipGradNorm;
+        private int maxIter = 20;
+        private int maxEval;
+        private double toleranceGrad = 1e-7;
+        private double toleranceChange = 1e-9;
+        private int historySize = 100;
+        private Lbfgs.LineSearch lineSearch = Lbfgs.LineSearch.NONE;
+        private NewtonCg.Curvature curvature = NewtonCg.Curvature.GAUSS_NEWTON;
+        private double damping = 1.0;
+        private int cgMaxIter = 250;
+        private int curvatureBatch = 1000;
 
         private Builder(UpdateRule rule) {
             this.rule = rule;
             boolean adam = rule == UpdateRule.ADAM || rule == UpdateRule.ADAMW;
-            this.learningRate = adam ? 1e-3 : 0.01;
+            this.learningRate = rule.closureBased() ? 1.0 : adam ? 1e-3 : 0.01;
             this.weightDecay = rule == UpdateRule.ADAMW ? 0.01 : 0.0;
         }
 
@@ -356,6 +518,7 @@ public final class Optimizer {
          * @return this builder
          */
         public Builder optMomentum(double momentum) {
+            firstOrderOnly("momentum");
             this.momentum = unitInterval("momentum", momentum);
             return this;
         }
@@ -367,6 +530,7 @@ public final class Optimizer {
          * @return this builder
          */
         public Builder optBeta1(double beta1) {
+            firstOrderOnly("beta1");
             this.beta1 = unitInterval("beta1", beta1);
             return this;
         }
@@ -378,6 +542,7 @@ public final class Optimizer {
          * @return this builder
          */
         public Builder optBeta2(double beta2) {
+            firstOrderOnly("beta2");
             this.beta2 = unitInterval("beta2", beta2);
             return this;
         }
@@ -389,6 +554,7 @@ public final class Optimizer {
          * @return this builder
          */
         public Builder optEpsilon(double epsilon) {
+            firstOrderOnly("epsilon");
             if (!(epsilon > 0) || Double.isInfinite(epsilon)) {
                 throw new IllegalArgumentException(rule.cliName() + ": epsilon must be positive and finite, got "
                         + epsilon);
@@ -405,6 +571,7 @@ public final class Optimizer {
          * @return this builder
          */
         public Builder optGamma(double gamma) {
+            firstOrderOnly("gamma");
             if (!(gamma > 0 && gamma <= 1)) {
                 throw new IllegalArgumentException(rule.cliName() + ": gamma must be in (0, 1], got " + gamma);
             }
@@ -419,6 +586,7 @@ public final class Optimizer {
          * @return this builder
          */
         public Builder optWeightDecay(double weightDecay) {
+            firstOrderOnly("weight decay");
             this.weightDecay = nonNegative("weight decay", weightDecay);
             return this;
         }
@@ -430,8 +598,155 @@ public final class Optimizer {
          * @return this builder
          */
         public Builder optClipGradNorm(double clipGradNorm) {
+            firstOrderOnly("clip-grad-norm");
             this.clipGradNorm = nonNegative("clip-grad-norm", clipGradNorm);
             return this;
+        }
+
+        /**
+         * L-BFGS's iterations per step, ≥ 1 (torch's {@code max_iter}; default 20).
+         *
+         * @param maxIter the iterations
+         * @return this builder
+         */
+        public Builder optMaxIter(int maxIter) {
+            only(UpdateRule.LBFGS, "maxIter");
+            this.maxIter = atLeast("maxIter", maxIter, 1);
+            return this;
+        }
+
+        /**
+         * L-BFGS's evaluations per step, ≥ 1, or 0 for torch's default maxIter·5/4.
+         *
+         * @param maxEval the evaluations
+         * @return this builder
+         */
+        public Builder optMaxEval(int maxEval) {
+            only(UpdateRule.LBFGS, "maxEval");
+            this.maxEval = atLeast("maxEval", maxEval, 0);
+            return this;
+        }
+
+        /**
+         * L-BFGS's tolerance on ‖g‖∞, ≥ 0 (default 1e-7).
+         *
+         * @param toleranceGrad the tolerance
+         * @return this builder
+         */
+        public Builder optToleranceGrad(double toleranceGrad) {
+            only(UpdateRule.LBFGS, "toleranceGrad");
+            this.toleranceGrad = nonNegative("toleranceGrad", toleranceGrad);
+            return this;
+        }
+
+        /**
+         * L-BFGS's tolerance on changes of the loss and θ, ≥ 0 (default 1e-9).
+         *
+         * @param toleranceChange the tolerance
+         * @return this builder
+         */
+        public Builder optToleranceChange(double toleranceChange) {
+            only(UpdateRule.LBFGS, "toleranceChange");
+            this.toleranceChange = nonNegative("toleranceChange", toleranceChange);
+            return this;
+        }
+
+        /**
+         * L-BFGS's history, ≥ 1 pairs (default 100).
+         *
+         * @param historySize the pairs kept
+         * @return this builder
+         */
+        public Builder optHistorySize(int historySize) {
+            only(UpdateRule.LBFGS, "historySize");
+            this.historySize = atLeast("historySize", historySize, 1);
+            return this;
+        }
+
+        /**
+         * L-BFGS's line search (default none: a fixed step).
+         *
+         * @param lineSearch the line search
+         * @return this builder
+         */
+        public Builder optLineSearch(Lbfgs.LineSearch lineSearch) {
+            only(UpdateRule.LBFGS, "lineSearch");
+            this.lineSearch = Objects.requireNonNull(lineSearch, "lineSearch");
+            return this;
+        }
+
+        /**
+         * Newton-CG's curvature (default Gauss-Newton).
+         *
+         * @param curvature the curvature matrix
+         * @return this builder
+         */
+        public Builder optCurvature(NewtonCg.Curvature curvature) {
+            only(UpdateRule.NEWTON_CG, "curvature");
+            this.curvature = Objects.requireNonNull(curvature, "curvature");
+            return this;
+        }
+
+        /**
+         * Newton-CG's initial damping λ₀ &gt; 0 (default 1).
+         *
+         * @param damping λ₀
+         * @return this builder
+         */
+        public Builder optDamping(double damping) {
+            only(UpdateRule.NEWTON_CG, "damping");
+            if (!(damping > 0) || Double.isInfinite(damping)) {
+                throw new IllegalArgumentException(rule.cliName() + ": damping must be positive and finite, got "
+                        + damping);
+            }
+            this.damping = damping;
+            return this;
+        }
+
+        /**
+         * Newton-CG's cap on CG iterations per step, ≥ 1 (default 250).
+         *
+         * @param cgMaxIter the cap
+         * @return this builder
+         */
+        public Builder optCgMaxIter(int cgMaxIter) {
+            only(UpdateRule.NEWTON_CG, "cgMaxIter");
+            this.cgMaxIter = atLeast("cgMaxIter", cgMaxIter, 1);
+            return this;
+        }
+
+        /**
+         * Newton-CG's curvature mini-batch, ≥ 1 examples (default 1000; capped at the step's batch).
+         *
+         * @param curvatureBatch the examples
+         * @return this builder
+         */
+        public Builder optCurvatureBatch(int curvatureBatch) {
+            only(UpdateRule.NEWTON_CG, "curvatureBatch");
+            this.curvatureBatch = atLeast("curvatureBatch", curvatureBatch, 1);
+            return this;
+        }
+
+        private void only(UpdateRule owner, String setting) {
+            if (rule != owner) {
+                throw new IllegalArgumentException(rule.cliName() + ": " + setting + " is a setting of "
+                        + owner.cliName() + ", not of " + rule.cliName());
+            }
+        }
+
+        private void firstOrderOnly(String setting) {
+            if (rule.closureBased()) {
+                throw new IllegalArgumentException(rule.cliName() + ": " + setting + " is not a setting of "
+                        + rule.cliName() + " (a first-order rule's; " + rule.cliName()
+                        + " takes the learning rate and its own settings)");
+            }
+        }
+
+        private int atLeast(String what, int v, int min) {
+            if (v < min) {
+                throw new IllegalArgumentException(rule.cliName() + ": " + what + " must be ≥ " + min + ", got " + v);
+            }
+            return v;
         }
 
         /**

@@ -25,6 +25,7 @@ public final class OptimizerState implements AutoCloseable {
     private final List<String> names;
     private final Tensor[] tensors;
     private long step;
+    private java.util.function.Supplier<ClosureState> closureState;
 
     OptimizerState(Backend backend, UpdateRule rule, int paramCount) {
         if (paramCount < 0) {
@@ -105,6 +106,25 @@ public final class OptimizerState implements AutoCloseable {
      */
     public void advance() {
         step++;
+    }
+
+    /**
+     * Attaches the state of a closure-based rule ({@link Lbfgs}, {@link NewtonCg}), whose histories and damping are
+     * not θ-sized vectors of a fused step, so that a checkpoint of this state carries it.
+     *
+     * @param snapshot reads the closure optimizer's state
+     */
+    public void attachClosureState(java.util.function.Supplier<ClosureState> snapshot) {
+        this.closureState = snapshot;
+    }
+
+    /**
+     * The attached closure-based rule's state now, or null for a fused rule.
+     *
+     * @return the state, or null
+     */
+    public ClosureState closureSnapshot() {
+        return closureState == null ? null : closureState.get();
     }
 
     /**

@@ -53,12 +53,19 @@ public final class ToyRun {
         if (optimizer != null && NEWTON.equalsIgnoreCase(optimizer.trim())) {
             return NEWTON;
         }
+        UpdateRule rule;
         try {
-            return UpdateRule.parse(optimizer).cliName();
+            rule = UpdateRule.parse(optimizer);
         } catch (IllegalArgumentException | NullPointerException e) {
             throw new InvalidInputException("--optimizer must be sgd, momentum, nesterov, rmsprop, adam, adamw or"
                     + " newton, not '" + optimizer + "'");
         }
+        if (rule.closureBased()) {
+            // The toys step a fused rule on a 2-D surface; their second-order method is exact Newton (newton).
+            throw new InvalidInputException("--optimizer " + rule.cliName() + " trains networks (train); the toys"
+                    + " take sgd, momentum, nesterov, rmsprop, adam, adamw or newton");
+        }
+        return rule.cliName();
     }
 
     /**

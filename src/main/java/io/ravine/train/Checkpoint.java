@@ -8,6 +8,7 @@ import io.ravine.io.SafeTensors;
 import io.ravine.nn.BatchNormBuffers;
 import io.ravine.nn.Mlp;
 import io.ravine.nn.Model;
+import io.ravine.optim.ClosureState;
 import io.ravine.optim.IterateAverage;
 import io.ravine.optim.OptimizerState;
 import java.io.IOException;
@@ -74,7 +75,7 @@ public final class Checkpoint {
 
     /** What a checkpoint restores: θ, the optimizer state vectors by name, the step, the iterate average. */
     public record Contents(float[] theta, Map<String, float[]> optimizerState, long step, float[] ema,
-            BatchNormBuffers batchNorm) {
+            BatchNormBuffers batchNorm, ClosureState closureState) {
     }
 
     /**
@@ -102,6 +103,16 @@ public final class Checkpoint {
         for (Map.Entry<String, float[]> s : state.snapshot().entrySet()) {
             entries.add(SafeTensors.Entry.f32("optimizer." + s.getKey(), new long[] {s.getValue().length},
                     s.getValue()));
+        }
+        ClosureState closure = state.closureSnapshot();
+        if (closure != null) {
+            // L-BFGS's and Newton-CG's own state under torch's names (optimizer.d, optimizer.old_dirs, …).
+            closure.vectors().forEach((name, v) -> entries.add(SafeTensors.Entry.f32("optimizer." + name,
+                    new long[] {v.length}, v)));
+            closure.reals().forEach((name, v) -> entries.add(SafeTensors.Entry.f64("optimizer." + name,
+                    new long[] {v.length}, v)));
+            closure.counters().forEach((name, v) -> entries.add(SafeTensors.Entry.i64("optimizer." + name,
+                    new long[] {v.length}, v)));
         }
         entries.add(SafeTensors.Entry.i64("optimizer.step", new long[] {1}, new long[] {step}));
         if (ema != null) {
@@ -285,7 +296,8 @@ public final class Checkpoint {
             throw new InvalidInputException(file + ": optimizer.step " + step + " disagrees with the metadata step '"
                     + saved + "' (the two are written together: a damaged or hand-made checkpoint)");
         }
-        return new Contents(theta, state, step, ema, batchNormBuffers(file, c, mlp));
+        return new Contents(theta, state, step, ema, batchNormBuffers(file, c, mlp),
+                rule.closureBased() ? closureState(file, c) : null);
     }
 
     /**
@@ -326,6 +338,35 @@ public final class Checkpoint {
             tracked = e.longs()[0];
         }
         return new BatchNormBuffers(b.runningMean(), b.runningVar(), tracked);
+    }
+
+    /** Every optimizer.* entry but the step, by dtype: F32 vectors, F64 reals, I64 counters (checked by the rule). */
+    private static ClosureState closureState(Path file, SafeTensors.Contents c) {
+        Map<String, float[]> vectors = new LinkedHashMap<>();
+        Map<String, double[]> reals = new LinkedHashMap<>();
+        Map<String, long[]> counters = new LinkedHashMap<>();
+        for (SafeTensors.Entry e : c.tensors().values()) {
+            if (!e.name().startsWith("optimizer.") || e.name().equals("optimizer.step")) {
+                continue;
+            }
+            String name = e.name().substring("optimizer.".length());
+            switch (e.dtype()) {
+                case F32 -> {
+                    float[] v = e.floats();
+                    for (int i = 0; i < v.length; i++) {
+                        if (!Float.isFinite(v[i])) {
+                            throw new InvalidInputException(file + ": tensor '" + e.name() + "' holds " + v[i]
+                                    + " at element " + i + " (not finite)");
+                        }
+                    }
+                    vectors.put(name, v);
+                }
+                case F64 -> reals.put(name, e.doubles());
+                case I64 -> counters.put(name, e.longs());
+                default -> throw new InvalidInputException(file + ": tensor '" + e.name() + "' is " + e.dtype());
+            }
+        }
+        return new ClosureState(vectors, reals, counters);
     }
 
     /**

@@ -11,6 +11,8 @@ import io.ravine.backend.Activation;
 import io.ravine.backend.LossKind;
 import io.ravine.backend.UpdateRule;
 import io.ravine.nn.Initializer;
+import io.ravine.optim.Lbfgs;
+import io.ravine.optim.NewtonCg;
 import io.ravine.optim.Schedules;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -39,7 +41,10 @@ import java.util.stream.Collectors;
 final class ConfigFile {
     /** The format Ravine writes: every key present, unset optional ones as null. */
     static final String FORMAT = "ravine-run-4";
-    /** The format before {@code batchNorm}: every other key present; no run of it normalized its batches. */
+    /**
+     * The format before {@code batchNorm} and the second-order settings (maxIter … curvatureBatch): every other key
+     * present; absent there means no batch normalization and the defaults.
+     */
     static final String FORMAT_BEFORE_BATCH_NORM = "ravine-run-3";
     /** The format before {@code learningRateTracker}: every key of its time present (still read). */
     static final String FORMAT_BEFORE_TRACKERS = "ravine-run-2";
@@ -55,13 +60,15 @@ final class ConfigFile {
     private final boolean everyKey;
     private final boolean trackers;
     private final boolean batchNorms;
+    private final boolean secondOrder;
 
-    private ConfigFile(Path file, JsonObject config, boolean everyKey, boolean trackers, boolean batchNorms) {
+    private ConfigFile(Path file, JsonObject config, boolean everyKey, boolean trackers, boolean current) {
         this.file = file;
         this.config = config;
         this.everyKey = everyKey;
         this.trackers = trackers;
-        this.batchNorms = batchNorms;
+        this.batchNorms = current;
+        this.secondOrder = current;
     }
 
     /** The configuration {@code file} holds; an {@link InvalidInputException} naming the file and key otherwise. */
@@ -161,6 +168,19 @@ final class ConfigFile {
                 .optEvalEvery((int) integer("evalEvery", 0, Integer.MAX_VALUE, ""))
                 .optMonitorSize((int) integer("monitorSize", 1, Integer.MAX_VALUE, ""))
                 .optDiagnoseEvery((int) integer("diagnoseEvery", 0, Integer.MAX_VALUE, ""));
+        if (secondOrder) {
+            // Files before these settings were runs of first-order rules: the defaults are what they ran with.
+            b.optMaxIter((int) integer("maxIter", 1, Integer.MAX_VALUE, ""))
+                    .optMaxEval((int) integer("maxEval", 0, Integer.MAX_VALUE, "(0 = maxIter·5/4)"))
+                    .optToleranceGrad(number("toleranceGrad", v -> v >= 0, "a number ≥ 0"))
+                    .optToleranceChange(number("toleranceChange", v -> v >= 0, "a number ≥ 0"))
+                    .optHistorySize((int) integer("historySize", 1, Integer.MAX_VALUE, ""))
+                    .optLineSearch(enumValue("lineSearch", Lbfgs.LineSearch.class))
+                    .optCurvature(enumValue("curvature", NewtonCg.Curvature.class))
+                    .optDamping(number("damping", v -> v > 0, "a positive number"))
+                    .optCgMaxIter((int) integer("cgMaxIter", 1, Integer.MAX_VALUE, ""))
+                    .optCurvatureBatch((int) integer("curvatureBatch", 1, Integer.MAX_VALUE, ""));
+        }
         Double lr = nullableNumber("learningRate", v -> v > 0, "a positive number, or null for the optimizer's"
                 + " default");
         if (lr != null) {

@@ -6,12 +6,10 @@ import io.ravine.io.ParseErrors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,9 +57,9 @@ public final class MetricsLog implements AutoCloseable {
     private static final String FORMER_HEADER = String.join(",", FORMER_COLUMNS);
 
     private final Path file;
-    private final FileChannel out;
+    private final io.ravine.io.AppendOnlyFile out;
 
-    private MetricsLog(Path file, FileChannel out) {
+    private MetricsLog(Path file, io.ravine.io.AppendOnlyFile out) {
         this.file = file;
         this.out = out;
     }
@@ -75,7 +73,7 @@ public final class MetricsLog implements AutoCloseable {
     public static MetricsLog create(Path file) {
         try {
             AtomicFiles.writeString(file, HEADER + "\n");
-            return new MetricsLog(file, openForAppending(file));
+            return new MetricsLog(file, io.ravine.io.AppendOnlyFile.open(file));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }
@@ -126,7 +124,7 @@ public final class MetricsLog implements AutoCloseable {
         }
         try {
             AtomicFiles.writeString(file, kept.toString());
-            return new MetricsLog(file, openForAppending(file));
+            return new MetricsLog(file, io.ravine.io.AppendOnlyFile.open(file));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot rewrite " + file + " for resuming", e);
         }
@@ -177,10 +175,6 @@ public final class MetricsLog implements AutoCloseable {
         return s.length() <= 40 ? s : s.substring(0, 40) + "…";
     }
 
-    private static FileChannel openForAppending(Path file) throws IOException {
-        return FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-    }
-
     /**
      * Appends one row; values are in {@link #COLUMNS} order, NaN for an empty cell.
      *
@@ -201,13 +195,7 @@ public final class MetricsLog implements AutoCloseable {
         // The whole row, newline included, in one buffer and one write: a kill cannot interleave a partial row with
         // a later one. A write to a regular file returns short only on an error (a full disk), hence the loop.
         ByteBuffer row = ByteBuffer.wrap(sb.append('\n').toString().getBytes(StandardCharsets.UTF_8));
-        try {
-            while (row.hasRemaining()) {
-                out.write(row);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+        out.append(row);
     }
 
     /**
@@ -216,11 +204,7 @@ public final class MetricsLog implements AutoCloseable {
      * are in the operating system's hands once {@link #append} returns).
      */
     public void force() {
-        try {
-            out.force(false);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+        out.force();
     }
 
     private static String format(double v) {
@@ -328,10 +312,6 @@ public final class MetricsLog implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            out.close();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot close " + file, e);
-        }
+        out.close();
     }
 }

@@ -20,9 +20,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A run directory: {@code config.json}, {@code metrics.csv}, {@code summary.json}, {@code checkpoints/}. Every file
- * but {@code metrics.csv} is written atomically (temp file + rename), so a killed run never leaves a half-written
- * one; {@code metrics.csv} is appended a whole row at a time (see {@link MetricsLog}).
+ * A run directory: {@code config.json}, {@code metrics.csv}, {@code summary.json}, {@code checkpoints/},
+ * {@code tensorboard/}. Every file but {@code metrics.csv} and the TensorBoard event files is written atomically
+ * (temp file + rename), so a killed run never leaves a half-written one; {@code metrics.csv} is appended a whole row
+ * at a time (see {@link MetricsLog}), an event file whole records at a time ({@link TensorBoardLog}).
  */
 final class RunFiles implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RunFiles.class);
@@ -30,16 +31,18 @@ final class RunFiles implements AutoCloseable {
 
     private final Path dir;
     private final MetricsLog metrics;
+    private final TensorBoardLog events;
     private final Trainer trainer;
 
-    private RunFiles(Path dir, MetricsLog metrics, Trainer trainer) {
+    private RunFiles(Path dir, MetricsLog metrics, TensorBoardLog events, Trainer trainer) {
         this.dir = dir;
         this.metrics = metrics;
+        this.events = events;
         this.trainer = trainer;
     }
 
     /** Subdirectories a run writes files into (besides the run directory itself). */
-    private static final List<String> SUBDIRECTORIES = List.of("checkpoints", "plots");
+    private static final List<String> SUBDIRECTORIES = List.of("checkpoints", "plots", TensorBoardLog.DIRECTORY);
 
     static RunFiles open(Path dir, TrainConfig config, Trainer trainer, long startStep) {
         try {
@@ -53,19 +56,30 @@ final class RunFiles implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the run directory " + dir, e);
         }
-        // On resume the metrics log first: a resume that refuses a damaged log then leaves config.json as it was.
+        // On resume the logs first, damaged ones refused before anything is written: a resume that refuses one then
+        // leaves config.json as it was.
+        TensorBoardLog.Plan eventsPlan = TensorBoardLog.plan(dir, startStep);
         Path csv = dir.resolve("metrics.csv");
         MetricsLog log = startStep == 0 ? MetricsLog.create(csv) : MetricsLog.resume(csv, startStep);
+        TensorBoardLog events;
+        try {
+            events = TensorBoardLog.open(eventsPlan, trainer.model(), trainer.histogramInterval(),
+                    trainer.totalSteps());
+        } catch (RuntimeException e) {
+            log.close();
+            throw e;
+        }
         if (startStep != 0) {
             try {
                 AtomicFiles.writeString(dir.resolve("config.json"), configJson(config, trainer));
             } catch (IOException | RuntimeException e) {
                 log.close();
+                events.close();
                 throw e instanceof IOException io ? new UncheckedIOException("cannot write the run directory " + dir,
                         io) : (RuntimeException) e;
             }
         }
-        return new RunFiles(dir, log, trainer);
+        return new RunFiles(dir, log, events, trainer);
     }
 
     /**
@@ -111,22 +125,48 @@ final class RunFiles implements AutoCloseable {
         return StrictJson.toJson(root);
     }
 
+    /** A row of metrics.csv, and the same values as TensorBoard scalars. */
     void appendMetrics(long step, double epoch, double lr, double batchLoss, double trainLoss, Evaluation test,
             Evaluation emaTest, double gradNorm, CurvatureProbe.Measurement curvature, double wallSeconds) {
-        metrics.append(step, epoch, lr, batchLoss, trainLoss,
+        double[] values = {lr, batchLoss, trainLoss,
                 test == null ? Double.NaN : test.loss(), test == null ? Double.NaN : test.accuracy(),
                 emaTest == null ? Double.NaN : emaTest.loss(), emaTest == null ? Double.NaN : emaTest.accuracy(),
                 gradNorm, curvature == null ? Double.NaN : curvature.gHg(),
                 curvature == null ? Double.NaN : curvature.optimalStep(),
                 curvature == null ? Double.NaN : curvature.gg(),
                 curvature == null ? Double.NaN : curvature.predictedChange(),
-                curvature == null ? Double.NaN : curvature.actualChange(), wallSeconds);
+                curvature == null ? Double.NaN : curvature.actualChange(), wallSeconds};
+        metrics.append(step, epoch, values);
+        Map<String, Double> row = new LinkedHashMap<>();
+        for (int i = 0; i < values.length; i++) {
+            row.put(MetricsLog.COLUMNS.get(i + 2), values[i]);
+        }
+        events.scalars(step, row);
+    }
+
+    /** The training throughput so far, at a logging step (TensorBoard only: metrics.csv has no such column). */
+    void appendThroughput(long step, double samplesPerSecond) {
+        events.throughput(step, samplesPerSecond);
+    }
+
+    /**
+     * Before the update that makes step {@code t} (see {@link TensorBoardLog#beforeUpdate}); returns the nanoseconds
+     * spent observing, to leave out of the training time.
+     */
+    long beforeUpdate(long t, Model model) {
+        return events.beforeUpdate(t, model);
+    }
+
+    /** After the update of {@code step}, before anything else uses the gradient buffer; as {@link #beforeUpdate}. */
+    long afterUpdate(long step, Model model) {
+        return events.afterUpdate(step, model);
     }
 
     /** Saves θ, optimizer state and iterate average as {@code checkpoints/NAME.safetensors}; returns its path. */
     String saveCheckpoint(String name, long step, Model model, OptimizerState state, IterateAverage ema) {
         // The rows up to this step reach the disk before the checkpoint that a resumed run would start from.
         metrics.force();
+        events.force();
         Path file = dir.resolve("checkpoints").resolve(name + ".safetensors");
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("seed", Long.toString(trainer.config().seed()));
@@ -202,6 +242,10 @@ final class RunFiles implements AutoCloseable {
 
     @Override
     public void close() {
-        metrics.close();
+        try {
+            metrics.close();
+        } finally {
+            events.close();
+        }
     }
 }

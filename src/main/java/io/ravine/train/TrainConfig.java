@@ -13,6 +13,8 @@ import io.ravine.backend.LossKind;
 import io.ravine.backend.UpdateRule;
 import io.ravine.io.StrictJson;
 import io.ravine.nn.Initializer;
+import io.ravine.optim.Lbfgs;
+import io.ravine.optim.NewtonCg;
 import io.ravine.optim.Schedules;
 import java.lang.reflect.RecordComponent;
 
@@ -75,6 +77,16 @@ import java.lang.reflect.RecordComponent;
  *     completed updates, see {@link io.ravine.optim.Optimizer}); null = {@code schedule}. config.json records its
  *     description ({@link Schedules#describe}), not the object: a run with one is resumed from Java with the same
  *     tracker, never from the CLI
+ * @param maxIter L-BFGS iterations per step (torch's max_iter)
+ * @param maxEval L-BFGS evaluations per step, 0 = maxIter·5/4 (torch's default)
+ * @param toleranceGrad L-BFGS's tolerance on ‖g‖∞
+ * @param toleranceChange L-BFGS's tolerance on changes of the loss and of θ
+ * @param historySize L-BFGS's (s, y) pairs kept
+ * @param lineSearch L-BFGS's line search: none (a fixed step) or strong-Wolfe
+ * @param curvature Newton-CG's curvature matrix: Gauss-Newton or the Hessian
+ * @param damping Newton-CG's initial damping λ₀ &gt; 0 (Levenberg-Marquardt adapts it)
+ * @param cgMaxIter Newton-CG's cap on CG iterations per step
+ * @param curvatureBatch Newton-CG's curvature mini-batch: the first N examples of each step's batch
  */
 public record TrainConfig(
         String data,
@@ -112,7 +124,17 @@ public record TrainConfig(
         int evalEvery,
         int monitorSize,
         int diagnoseEvery,
-        Tracker learningRateTracker) {
+        Tracker learningRateTracker,
+        int maxIter,
+        int maxEval,
+        double toleranceGrad,
+        double toleranceChange,
+        int historySize,
+        Lbfgs.LineSearch lineSearch,
+        NewtonCg.Curvature curvature,
+        double damping,
+        int cgMaxIter,
+        int curvatureBatch) {
 
     /**
      * Checks every setting; each refusal is one line naming the setting as this record calls it (the CLI renders
@@ -162,6 +184,16 @@ public record TrainConfig(
      *     completed updates, see {@link io.ravine.optim.Optimizer}); null = {@code schedule}. config.json records its
      *     description ({@link Schedules#describe}), not the object: a run with one is resumed from Java with the same
      *     tracker, never from the CLI
+     * @param maxIter L-BFGS iterations per step (torch's max_iter)
+     * @param maxEval L-BFGS evaluations per step, 0 = maxIter·5/4 (torch's default)
+     * @param toleranceGrad L-BFGS's tolerance on ‖g‖∞
+     * @param toleranceChange L-BFGS's tolerance on changes of the loss and of θ
+     * @param historySize L-BFGS's (s, y) pairs kept
+     * @param lineSearch L-BFGS's line search: none (a fixed step) or strong-Wolfe
+     * @param curvature Newton-CG's curvature matrix: Gauss-Newton or the Hessian
+     * @param damping Newton-CG's initial damping λ₀ &gt; 0 (Levenberg-Marquardt adapts it)
+     * @param cgMaxIter Newton-CG's cap on CG iterations per step
+     * @param curvatureBatch Newton-CG's curvature mini-batch: the first N examples of each step's batch
      * @throws InvalidSettingException naming the first setting out of range
      */
     public TrainConfig {
@@ -195,6 +227,8 @@ public record TrainConfig(
         require(logEvery >= 0, "logEvery", " must be ≥ 0 (0 = ten times per epoch), got " + logEvery);
         require(evalEvery >= 0, "evalEvery", " must be ≥ 0 (0 = once per epoch), got " + evalEvery);
         require(diagnoseEvery >= 0, "diagnoseEvery", " must be ≥ 0 (0 = off), got " + diagnoseEvery);
+        requireSecondOrder(optimizer, weightDecay, clipNorm, maxIter, maxEval, toleranceGrad, toleranceChange,
+                historySize, lineSearch, curvature, damping, cgMaxIter, curvatureBatch);
         require(monitorSize > 0, "monitorSize", " must be positive, got " + monitorSize);
         require(normalize != null && (normalize.equals("zscore") || normalize.equals("none")),
                 "normalize", " must be zscore or none, got '" + normalize + "'");
@@ -204,6 +238,11 @@ public record TrainConfig(
         if (batchNorm && hidden.length == 0) {
             throw InvalidSettingException.of(setting("batchNorm"), " normalizes hidden layers, but the model has"
                     + " none (", setting("hidden"), " none); give hidden widths or drop it");
+        }
+        if (batchNorm && optimizer == io.ravine.backend.UpdateRule.NEWTON_CG) {
+            throw InvalidSettingException.of(setting("optimizer"), " newton-cg multiplies by the Gauss-Newton matrix"
+                    + " (or the Hessian) of the network, which is not implemented through batch normalization yet;"
+                    + " drop ", setting("batchNorm"), " or use another optimizer");
         }
         if (batchNorm && batchSize == 1) {
             throw InvalidSettingException.of(setting("batchNorm"), " needs at least 2 examples per batch (the"
@@ -264,6 +303,34 @@ public record TrainConfig(
         return "TrainConfig" + RunFiles.GSON.toJson(settingsTree());
     }
 
+    /**
+     * The second-order settings: each in range whatever the rule (config.json holds them all), and the coupled
+     * terms the closure-based rules do not take (weight decay, clipping) refused with them.
+     */
+    private static void requireSecondOrder(UpdateRule optimizer, Double weightDecay, double clipNorm, int maxIter,
+            int maxEval, double toleranceGrad, double toleranceChange, int historySize, Lbfgs.LineSearch lineSearch,
+            NewtonCg.Curvature curvature, double damping, int cgMaxIter, int curvatureBatch) {
+        require(maxIter >= 1, "maxIter", " must be ≥ 1, got " + maxIter);
+        require(maxEval >= 0, "maxEval", " must be ≥ 0 (0 = maxIter·5/4), got " + maxEval);
+        require(toleranceGrad >= 0 && Double.isFinite(toleranceGrad), "toleranceGrad",
+                " must be a finite number ≥ 0, got " + toleranceGrad);
+        require(toleranceChange >= 0 && Double.isFinite(toleranceChange), "toleranceChange",
+                " must be a finite number ≥ 0, got " + toleranceChange);
+        require(historySize >= 1, "historySize", " must be ≥ 1, got " + historySize);
+        require(lineSearch != null, "lineSearch", " must be set");
+        require(curvature != null, "curvature", " must be set");
+        require(damping > 0 && Double.isFinite(damping), "damping", " must be a positive finite number, got "
+                + damping);
+        require(cgMaxIter >= 1, "cgMaxIter", " must be ≥ 1, got " + cgMaxIter);
+        require(curvatureBatch >= 1, "curvatureBatch", " must be ≥ 1, got " + curvatureBatch);
+        if (optimizer != null && optimizer.closureBased()) {
+            require(weightDecay == null || weightDecay == 0, "weightDecay", ": " + optimizer.cliName()
+                    + " takes no weight decay (it minimizes the loss as given), got " + weightDecay);
+            require(clipNorm == 0, "clipNorm", ": " + optimizer.cliName() + " takes no gradient clipping (its steps"
+                    + " come from curvature), got " + clipNorm);
+        }
+    }
+
     private static void require(boolean ok, String setting, String rest) {
         if (!ok) {
             throw new InvalidSettingException(setting, rest);
@@ -301,6 +368,9 @@ public record TrainConfig(
     public double resolvedLearningRate() {
         if (learningRate != null) {
             return learningRate;
+        }
+        if (optimizer.closureBased()) {
+            return 1.0; // torch.optim.LBFGS's lr; Newton-CG's full step
         }
         return optimizer == UpdateRule.ADAM || optimizer == UpdateRule.ADAMW ? 1e-3 : 0.01;
     }
@@ -381,6 +451,16 @@ public record TrainConfig(
         b.evalEvery = evalEvery;
         b.monitorSize = monitorSize;
         b.diagnoseEvery = diagnoseEvery;
+        b.maxIter = maxIter;
+        b.maxEval = maxEval;
+        b.toleranceGrad = toleranceGrad;
+        b.toleranceChange = toleranceChange;
+        b.historySize = historySize;
+        b.lineSearch = lineSearch;
+        b.curvature = curvature;
+        b.damping = damping;
+        b.cgMaxIter = cgMaxIter;
+        b.curvatureBatch = curvatureBatch;
         return b;
     }
 
@@ -428,6 +508,16 @@ public record TrainConfig(
         private int evalEvery;
         private int monitorSize = 2000;
         private int diagnoseEvery;
+        private int maxIter = 20;
+        private int maxEval;
+        private double toleranceGrad = 1e-7;
+        private double toleranceChange = 1e-9;
+        private int historySize = 100;
+        private Lbfgs.LineSearch lineSearch = Lbfgs.LineSearch.NONE;
+        private NewtonCg.Curvature curvature = NewtonCg.Curvature.GAUSS_NEWTON;
+        private double damping = 1.0;
+        private int cgMaxIter = 250;
+        private int curvatureBatch = 1000;
 
         private Builder() {
         }
@@ -850,6 +940,116 @@ public record TrainConfig(
         }
 
         /**
+         * L-BFGS: iterations per step (default 20, torch's max_iter).
+         *
+         * @param n the iterations
+         * @return this builder
+         */
+        public Builder optMaxIter(int n) {
+            this.maxIter = n;
+            return this;
+        }
+
+        /**
+         * L-BFGS: evaluations per step (default 0 = maxIter·5/4, torch's max_eval).
+         *
+         * @param n the evaluations
+         * @return this builder
+         */
+        public Builder optMaxEval(int n) {
+            this.maxEval = n;
+            return this;
+        }
+
+        /**
+         * L-BFGS: tolerance on ‖g‖∞ (default 1e-7, torch's tolerance_grad).
+         *
+         * @param tolerance the tolerance
+         * @return this builder
+         */
+        public Builder optToleranceGrad(double tolerance) {
+            this.toleranceGrad = tolerance;
+            return this;
+        }
+
+        /**
+         * L-BFGS: tolerance on changes of the loss and θ (default 1e-9, torch's tolerance_change).
+         *
+         * @param tolerance the tolerance
+         * @return this builder
+         */
+        public Builder optToleranceChange(double tolerance) {
+            this.toleranceChange = tolerance;
+            return this;
+        }
+
+        /**
+         * L-BFGS: (s, y) pairs kept (default 100, torch's history_size).
+         *
+         * @param n the pairs
+         * @return this builder
+         */
+        public Builder optHistorySize(int n) {
+            this.historySize = n;
+            return this;
+        }
+
+        /**
+         * L-BFGS: the line search (default none, a fixed step; torch's line_search_fn).
+         *
+         * @param lineSearch the line search
+         * @return this builder
+         */
+        public Builder optLineSearch(Lbfgs.LineSearch lineSearch) {
+            this.lineSearch = lineSearch;
+            return this;
+        }
+
+        /**
+         * Newton-CG: the curvature matrix (default Gauss-Newton).
+         *
+         * @param curvature the matrix
+         * @return this builder
+         */
+        public Builder optCurvature(NewtonCg.Curvature curvature) {
+            this.curvature = curvature;
+            return this;
+        }
+
+        /**
+         * Newton-CG: the initial damping λ₀ (default 1).
+         *
+         * @param lambda λ₀
+         * @return this builder
+         */
+        public Builder optDamping(double lambda) {
+            this.damping = lambda;
+            return this;
+        }
+
+        /**
+         * Newton-CG: the cap on CG iterations per step (default 250).
+         *
+         * @param n the cap
+         * @return this builder
+         */
+        public Builder optCgMaxIter(int n) {
+            this.cgMaxIter = n;
+            return this;
+        }
+
+        /**
+         * Newton-CG: the curvature mini-batch, the first N examples of each step's batch (default 1000).
+         *
+         * @param n N
+         * @return this builder
+         */
+        public Builder optCurvatureBatch(int n) {
+            this.curvatureBatch = n;
+            return this;
+        }
+
+        /**
          * The configuration, every setting checked.
          *
          * @return the configuration
@@ -865,7 +1065,8 @@ public record TrainConfig(
                     beta2, eps, gamma, weightDecay, clipNorm, learningRateTracker != null ? null : schedule,
                     emaTimescale, init, biasInit, normalize, batchSize, epochs, steps, limit, seed, device, threads,
                     cudaGraph, tf32, checkpointEvery, saveInitial, logEvery, evalEvery, monitorSize, diagnoseEvery,
-                    learningRateTracker);
+                    learningRateTracker, maxIter, maxEval, toleranceGrad, toleranceChange, historySize, lineSearch,
+                    curvature, damping, cgMaxIter, curvatureBatch);
         }
     }
 }

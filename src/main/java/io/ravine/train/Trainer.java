@@ -87,6 +87,10 @@ public final class Trainer implements AutoCloseable {
     private volatile boolean interruptRequested;
     private CurvatureProbe curvatureProbe;
     private boolean report = true;
+    /** L-BFGS's or Newton-CG's step (closure-based rules), or null for a fused rule. */
+    private final ClosureTraining closure;
+    /** TensorBoard histograms every N steps; 0 none; -1 (unset) the logging interval. */
+    private int histogramEvery = -1;
 
     /**
      * A trainer for {@code config} that loads the data the config names ({@link TrainConfig#data()}) and opens its
@@ -183,15 +187,23 @@ public final class Trainer implements AutoCloseable {
                     throw new InvalidSettingException("schedule", ": " + e.getMessage()).causedBy(e);
                 }
             }
-            optimizer = ob
-                    .optMomentum(config.momentum())
-                    .optBeta1(config.beta1())
-                    .optBeta2(config.beta2())
-                    .optEpsilon(config.eps())
-                    .optGamma(config.gamma())
-                    .optWeightDecay(config.resolvedWeightDecay())
-                    .optClipGradNorm(config.clipNorm())
-                    .build();
+            if (config.optimizer() == io.ravine.backend.UpdateRule.LBFGS) {
+                ob.optMaxIter(config.maxIter()).optMaxEval(config.maxEval()).optToleranceGrad(config.toleranceGrad())
+                        .optToleranceChange(config.toleranceChange()).optHistorySize(config.historySize())
+                        .optLineSearch(config.lineSearch());
+            } else if (config.optimizer() == io.ravine.backend.UpdateRule.NEWTON_CG) {
+                ob.optCurvature(config.curvature()).optDamping(config.damping()).optCgMaxIter(config.cgMaxIter())
+                        .optCurvatureBatch(config.curvatureBatch());
+            } else {
+                ob.optMomentum(config.momentum())
+                        .optBeta1(config.beta1())
+                        .optBeta2(config.beta2())
+                        .optEpsilon(config.eps())
+                        .optGamma(config.gamma())
+                        .optWeightDecay(config.resolvedWeightDecay())
+                        .optClipGradNorm(config.clipNorm());
+            }
+            optimizer = ob.build();
 
             // Before anything is allocated: a model or batch that cannot exist is one line naming hidden/batchSize.
             MemoryBudget.check(mlp, optimizer.rule(), config.emaTimescale() > 0, backend.dtype().bytes(),
@@ -200,6 +212,11 @@ public final class Trainer implements AutoCloseable {
             model.setParameters(mlp.initialParameters(Initializer.parse(config.resolvedInit()), config.biasInit(),
                     config.seed()));
             state = optimizer.init(backend, mlp.parameterCount());
+            closure = optimizer.rule().closureBased() ? new ClosureTraining(optimizer, model, train, batchSize)
+                    : null;
+            if (closure != null) {
+                state.attachClosureState(closure::snapshot);
+            }
             ema = config.emaTimescale() > 0 ? new IterateAverage(backend, model.theta(), config.emaTimescale())
                     : null;
         } catch (RuntimeException | Error e) {
@@ -290,6 +307,33 @@ public final class Trainer implements AutoCloseable {
     public Trainer optReport(boolean on) {
         this.report = on;
         return this;
+    }
+
+    /**
+     * How often a run with a run directory writes TensorBoard histograms of each layer's weights, biases and
+     * gradients and its update-to-parameter ratio (default: at every logging step, {@link TrainConfig#logEvery()};
+     * always at the last step). Like the progress bar, not part of the run's configuration: it changes no number
+     * of the run, and may differ on resume.
+     *
+     * @param n every N steps; 0 for none
+     * @return this trainer
+     */
+    public Trainer optHistogramEvery(int n) {
+        if (n < 0) {
+            throw new InvalidSettingException("histogramEvery", " must be ≥ 0 (0 = off), got " + n);
+        }
+        this.histogramEvery = n;
+        return this;
+    }
+
+    /** The steps between TensorBoard histograms (0: none), see {@link #optHistogramEvery}. */
+    int histogramInterval() {
+        return histogramEvery >= 0 ? histogramEvery : logInterval();
+    }
+
+    /** The steps between logging steps: the configuration's, or ten per epoch. */
+    private int logInterval() {
+        return config.logEvery() > 0 ? config.logEvery() : Math.max(1, batches.batchesPerEpoch() / 10);
     }
 
     /**
@@ -475,6 +519,13 @@ public final class Trainer implements AutoCloseable {
         model.setParameters(c.theta());
         model.setBatchNormBuffers(c.batchNorm());
         state.restore(c.step(), c.optimizerState());
+        if (closure != null) {
+            try {
+                closure.restore(c.closureState());
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException(checkpoint + ": " + e.getMessage(), e);
+            }
+        }
         if (ema != null) {
             ema.restore(c.step(), c.ema());
         }
@@ -549,7 +600,7 @@ public final class Trainer implements AutoCloseable {
         allocateWorkspace(evalCapacity);
         RunFiles files = runDir == null ? null : openRunDirectory(startStep, fresh);
         int spe = batches.batchesPerEpoch();
-        int logEvery = config.logEvery() > 0 ? config.logEvery() : Math.max(1, spe / 10);
+        int logEvery = logInterval();
         int evalEvery = config.evalEvery() > 0 ? config.evalEvery() : spe;
         StepProgram program = null;
         boolean recordTried = false; // a backend without graphs (the CPU) answers null once; do not ask every step
@@ -577,6 +628,10 @@ public final class Trainer implements AutoCloseable {
         double lastMonitorLoss = Double.NaN;
         Divergence divergence = null;
         long step = startStep;
+        // A closure-based step's own loss and ‖g‖ at its start, and its refusal (no fused update to latch one).
+        double closureLoss = Double.NaN;
+        double closureGradNorm = Double.NaN;
+        RefusedUpdate closureRefused = null;
         stopRequested = false;
         // A refusal left over from another use of this backend (a diagnostic, an earlier run) is not this run's.
         backend.clearRefusedUpdate();
@@ -590,7 +645,10 @@ public final class Trainer implements AutoCloseable {
                 }
                 int rows = ws.loadBatch(train, batches, perm, bi);
                 long t = step + 1;
-                if (rows == batchSize && config.cudaGraph() && !recordTried) {
+                if (files != null) {
+                    segmentStart += files.beforeUpdate(t, model); // TensorBoard's θ: not training time
+                }
+                if (rows == batchSize && config.cudaGraph() && !recordTried && closure == null) {
                     // Recording issues nothing; the first replay below is the first step. The model counted a BN
                     // batch while recording; the replays count their own.
                     long tracked = model.batchesTracked();
@@ -598,7 +656,17 @@ public final class Trainer implements AutoCloseable {
                     model.setBatchesTracked(tracked);
                     recordTried = true;
                 }
-                if (program != null && rows == batchSize) {
+                if (closure != null) {
+                    io.ravine.optim.ClosureStep cs = closure.step(ws, rows, perm, batches.batchStart(bi));
+                    closureLoss = cs.loss();
+                    closureGradNorm = cs.gradientNorm();
+                    state.advance();
+                    if (cs.refused() != null) {
+                        closureRefused = new RefusedUpdate(t, cs.refused().cause());
+                    } else if (ema != null) {
+                        ema.update(model.theta());
+                    }
+                } else if (program != null && rows == batchSize) {
                     program.replay(optimizer.paramsFor(t));
                     model.countReplayedBatch();
                     state.advance();
@@ -621,12 +689,14 @@ public final class Trainer implements AutoCloseable {
                 boolean sync = log || eval || checkpoint || diagnose;
                 // The batch loss for the step listeners: free where the backend has finished (the CPU), else read
                 // only where this step waits for the device anyway (below).
-                double stepBatchLoss = !listeners.isEmpty() && !sync && backend.completesOnReturn()
+                double stepBatchLoss = closure != null ? closureLoss
+                        : !listeners.isEmpty() && !sync && backend.completesOnReturn()
                         ? model.meanLoss(ws, rows) : Double.NaN;
                 // The backend's guard refused any non-finite update at the step it happened (θ, state and average
                 // keep their values), so reading the refusal only where the device is waited for anyway loses
                 // nothing but the steps computed in between; where reading it is free (the CPU), read it every step.
-                RefusedUpdate refused = sync || backend.completesOnReturn() ? backend.refusedUpdate() : null;
+                RefusedUpdate refused = closureRefused != null ? closureRefused
+                        : sync || backend.completesOnReturn() ? backend.refusedUpdate() : null;
                 // θ itself is checked where it is about to be saved (a finite but huge update can overflow it), so
                 // a kept checkpoint is always finite.
                 boolean thetaFinite = refused != null || !checkpoint
@@ -638,8 +708,9 @@ public final class Trainer implements AutoCloseable {
                             : new Divergence(step, "θ");
                     // The batch's loss and gradient are those of the refused step only if it is this one.
                     boolean here = divergence.step() == step;
-                    double batchLoss = here ? model.meanLoss(ws, rows) : Double.NaN;
-                    double gradNorm = here ? Math.sqrt(backend.sumOfSquares(model.gradient())) : Double.NaN;
+                    double batchLoss = !here ? Double.NaN : closure != null ? closureLoss : model.meanLoss(ws, rows);
+                    double gradNorm = !here ? Double.NaN : closure != null ? closureGradNorm
+                            : Math.sqrt(backend.sumOfSquares(model.gradient()));
                     LOG.error("instability: {}; {} (last good checkpoint: {})", divergence.evidence(),
                             Divergence.WORKAROUND, lastGood == null ? "none" : lastGood);
                     if (files != null) {
@@ -651,13 +722,19 @@ public final class Trainer implements AutoCloseable {
                     step = refused != null ? refused.step() - 1 : step;
                     break;
                 }
+                if (files != null) {
+                    // Histograms, before the curvature probe reuses the gradient buffer; not training time.
+                    segmentStart += files.afterUpdate(step, model);
+                }
                 if (sync) {
                     backend.synchronize();
                     long now = System.nanoTime();
                     trainNanos += now - segmentStart;
-                    double batchLoss = model.meanLoss(ws, rows);
+                    // A closure-based step's loss and ‖g‖ are those at its start, as a fused step's are.
+                    double batchLoss = closure != null ? closureLoss : model.meanLoss(ws, rows);
                     stepBatchLoss = batchLoss;
-                    double gradNorm = Math.sqrt(backend.sumOfSquares(model.gradient()));
+                    double gradNorm = closure != null ? closureGradNorm
+                            : Math.sqrt(backend.sumOfSquares(model.gradient()));
                     CurvatureProbe.Measurement curvature = diagnose
                             ? curvatureProbe.measure(model, monitor, evalCapacity, optimizer.learningRate(step))
                             : null;
@@ -669,6 +746,7 @@ public final class Trainer implements AutoCloseable {
                     if (files != null) {
                         files.appendMetrics(step, (double) step / spe, optimizer.learningRate(step), batchLoss,
                                 lastMonitorLoss, testEval, emaEval, gradNorm, curvature, (now - wallStart) / 1e9);
+                        files.appendThroughput(step, samples / (trainNanos / 1e9));
                     }
                     if (blowUp != null) {
                         divergence = blowUp;
@@ -919,6 +997,9 @@ public final class Trainer implements AutoCloseable {
             ema.close();
         }
         state.close();
+        if (closure != null) {
+            closure.close();
+        }
         model.close();
         if (ownsBackend) {
             backend.close();

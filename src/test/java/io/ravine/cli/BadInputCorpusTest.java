@@ -130,7 +130,7 @@ class BadInputCorpusTest {
                 Arguments.of("epochs abc", List.of("--epochs", "abc"), "--epochs", "invalid value"),
                 Arguments.of("unknown flag", List.of("--bogus", "3"), "--bogus", "unknown option"),
                 Arguments.of("misspelt flag", List.of("--hiden", "8"), "--hiden", "unknown option"),
-                Arguments.of("unknown optimizer", List.of("--optimizer", "lbfgs"), "lbfgs", "optimizer"),
+                Arguments.of("unknown optimizer", List.of("--optimizer", "adagrad"), "adagrad", "optimizer"),
                 Arguments.of("progress", List.of("--progress", "sometimes"), "--progress", "auto, on or off"));
     }
 

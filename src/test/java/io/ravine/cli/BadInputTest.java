@@ -48,13 +48,19 @@ class BadInputTest {
     }
 
     @Test
+    void negativeHistogramInterval() {
+        assertRejected("--histogram-every must be ≥ 0 (0 = no histograms), got -2", "--histogram-every", "-2");
+        assertFalse(java.nio.file.Files.exists(tmp.resolve("run")), "nothing written");
+    }
+
+    @Test
     void negativeLearningRate() {
         assertRejected("--lr", "--lr", "-1");
     }
 
     @Test
     void unknownOptimizer() {
-        assertRejected("optimizer", "--optimizer", "lbfgs");
+        assertRejected("optimizer", "--optimizer", "adagrad");
     }
 
     @Test

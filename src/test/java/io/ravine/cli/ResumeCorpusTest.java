@@ -117,10 +117,10 @@ class ResumeCorpusTest {
                 }),
                 Arguments.of("truncated config.json", (Breakage) run -> {
                     String json = Files.readString(run.resolve("config.json"));
-                    // Cut inside the first string value past the middle, so the parser's complaint does not depend on
-                    // how many keys the format has.
-                    Files.writeString(run.resolve("config.json"), json.substring(0,
-                            json.indexOf(": \"", json.length() / 2) + 4));
+                    // Cut just inside a key (the first quote after a line break past the middle): an unterminated
+                    // string, wherever the middle falls as config.json grows.
+                    int key = json.indexOf('"', json.indexOf('\n', json.length() / 2));
+                    Files.writeString(run.resolve("config.json"), json.substring(0, key + 2));
                     return Arguments.of(run, "config.json", "not valid JSON (unterminated");
                 }),
                 Arguments.of("config.json with wrong types", (Breakage) run -> {
@@ -132,7 +132,7 @@ class ResumeCorpusTest {
                 Arguments.of("config.json with an unknown optimizer", (Breakage) run -> {
                     String json = Files.readString(run.resolve("config.json"));
                     Files.writeString(run.resolve("config.json"), json.replaceFirst("\"optimizer\": \"[A-Z]+\"",
-                            "\"optimizer\": \"LBFGS\""));
+                            "\"optimizer\": \"ADAGRAD\""));
                     return Arguments.of(run, "config.json", "'optimizer' must be one of SGD,");
                 }),
                 Arguments.of("config.json without a config object", (Breakage) run -> {

@@ -42,13 +42,19 @@ class AdviceTest {
                 .optActivation(Activation.TANH).optBatchSize(0));
         return Stream.of(
                 row("ill_conditioning", "unknown run: the lectures' list", null,
-                        List.of("normalize inputs; momentum; Adam; second-order optimization"), List.of()),
+                        List.of("normalize inputs; momentum; Adam; second-order optimization (--optimizer"
+                                + " newton-cg or lbfgs)"), List.of()),
                 row("ill_conditioning", "raw inputs, SGD", rawSgd,
-                        List.of("--normalize zscore", "--optimizer momentum", "--optimizer adam", "second-order"),
+                        List.of("--normalize zscore", "--optimizer momentum", "--optimizer adam", "second-order",
+                                "--optimizer newton-cg", "--optimizer lbfgs"),
                         List.of()),
+                row("ill_conditioning", "newton-cg already: no rule named again", run(b -> b
+                        .optOptimizer(UpdateRule.NEWTON_CG)), List.of("last resort already", "--cg-max-iter"),
+                        List.of("--optimizer")),
                 row("ill_conditioning", "normalized, Adam: nothing of the list again", adamNormalized,
-                        List.of("inputs are normalized and Adam", "second-order"),
-                        List.of("--normalize", "--optimizer")),
+                        List.of("inputs are normalized and Adam", "second-order", "--optimizer newton-cg",
+                                "--optimizer lbfgs"),
+                        List.of("--normalize", "--optimizer adam", "--optimizer momentum")),
                 row("ill_conditioning", "normalized, momentum: only Adam is new", momentum,
                         List.of("--optimizer adam"), List.of("--normalize", "--optimizer momentum")),
                 row("fluctuation", "constant α, no average, mini-batches", sgd,
@@ -85,7 +91,8 @@ class AdviceTest {
                         List.of("--init auto")),
                 row("saddle_point", "zero start, full batch, SGD", zerosFullBatch,
                         List.of("--init auto", "keep a first-order method", "attracted", "--batch-size 128",
-                                "--optimizer momentum"),
+                                "--optimizer momentum", "positive semi-definite", "not attracted the way exact Newton"
+                                + " is"),
                         List.of("second-order optimization", "use Newton")),
                 row("saddle_point", "random start, mini-batch Adam", adamNormalized,
                         List.of("keep a first-order method"), List.of("--init", "--batch-size", "--optimizer")),

@@ -10,7 +10,7 @@ import java.util.Map;
 /**
  * A protobuf wire-format reader for the tests: one message's fields by number, each value a {@link Long} (VARINT),
  * a {@code byte[]} (LEN: a string, bytes or a message to parse again) or an {@link Integer} holding the bits (I32).
- * Written from the specification, independently of {@link ProtoWriter}; it refuses what it does not know.
+ * Written from the specification, independently of {@link io.ravine.io.ProtoWriter}; it refuses what it does not know.
  */
 final class ProtoReader {
     private ProtoReader() {

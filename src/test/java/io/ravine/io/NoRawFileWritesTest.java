@@ -64,11 +64,13 @@ class NoRawFileWritesTest {
             new Allowed("io/AtomicFiles.java", "StandardOpenOption.WRITE/APPEND/CREATE*/TRUNCATE_EXISTING", 2,
                     "the implementation: CREATE_NEW + WRITE on the temporary file"),
             new Allowed("io/AtomicFiles.java", "Files.move", 1, "the implementation: the atomic rename"),
-            new Allowed("train/MetricsLog.java", "FileChannel.open", 1,
-                    "metrics.csv is append-only: each row is one write of a whole line (see MetricsLog); its header"
-                            + " and its truncation on resume go through AtomicFiles"),
-            new Allowed("train/MetricsLog.java", "StandardOpenOption.WRITE/APPEND/CREATE*/TRUNCATE_EXISTING", 2,
-                    "WRITE + APPEND for the append-only metrics.csv, as above"),
+            new Allowed("io/AppendOnlyFile.java", "FileChannel.open", 1,
+                    "the files a run appends to as it goes (metrics.csv, TensorBoard's event files): each append is one"
+                            + " write of whole rows or records, so a kill leaves at most a torn last one, which their"
+                            + " readers recognise; creating them and cutting them back on resume go through"
+                            + " AtomicFiles"),
+            new Allowed("io/AppendOnlyFile.java", "StandardOpenOption.WRITE/APPEND/CREATE*/TRUNCATE_EXISTING", 2,
+                    "WRITE + APPEND for those files, as above"),
             new Allowed("io/SafeTensors.java", "FileChannel.open", 1, "opens a checkpoint for READ only"),
             new Allowed("io/DirectoryLock.java", "FileChannel.open", 2,
                     "the lock file .lock must be one file that every writer opens and locks in place (fcntl); a"

@@ -314,6 +314,31 @@ public final class CpuBackend implements Backend {
         return s;
     }
 
+    @Override
+    public double sumOfAbs(Tensor x) {
+        // One sequential pass in double: the same bits for any thread count (L-BFGS's step length depends on it).
+        CpuTensor t = own(x);
+        double s = 0;
+        for (int i = 0, n = t.length(); i < n; i++) {
+            s += Math.abs(t.get(i));
+        }
+        return s;
+    }
+
+    @Override
+    public double maxAbs(Tensor x) {
+        CpuTensor t = own(x);
+        double m = 0;
+        for (int i = 0, n = t.length(); i < n; i++) {
+            double a = Math.abs(t.get(i));
+            if (Double.isNaN(a)) {
+                return Double.NaN;
+            }
+            m = Math.max(m, a);
+        }
+        return m;
+    }
+
     // ---- layers ----
 
     @Override

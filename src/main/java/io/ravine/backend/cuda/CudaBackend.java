@@ -571,6 +571,31 @@ public final class CudaBackend implements Backend {
         return reduceToHost(t, t, 0, "sum");
     }
 
+    @Override
+    public double sumOfAbs(Tensor x) {
+        return absReduceToHost(own(x), 0, "sumOfAbs");
+    }
+
+    @Override
+    public double maxAbs(Tensor x) {
+        return absReduceToHost(own(x), 1, "maxAbs");
+    }
+
+    /** ‖x‖₁ (mode 0) or ‖x‖∞ (mode 1) in the two deterministic passes of reduce.cu's abs kernels. */
+    private double absReduceToHost(CudaTensor x, int mode, String op) {
+        beginHostTransfer(op);
+        int n = x.length();
+        if (n == 0) {
+            return 0.0;
+        }
+        int blocks = reduceBlocks(n);
+        launch(kernels.reduceAbsPartial, blocks, 1, REDUCE_BLOCK, 1, 0, x.pointer(), n, mode, reducePartials);
+        launch(kernels.reduceAbsFinal, 1, 1, 1024, 1, 0, reducePartials, blocks, mode, reduceResult);
+        cuMemcpyDtoHAsync(scalarHost, reduceResult, Double.BYTES, stream);
+        cuStreamSynchronize(stream);
+        return scalarHostView.getDouble(0);
+    }
+
     private double reduceToHost(CudaTensor x, CudaTensor y, int mode, String op) {
         beginHostTransfer(op);
         if (x.length() == 0) {

@@ -38,6 +38,8 @@ final class Kernels implements AutoCloseable {
     final CUfunction actBackward;
     final CUfunction reducePartial;
     final CUfunction reduceFinal;
+    final CUfunction reduceAbsPartial;
+    final CUfunction reduceAbsFinal;
     final CUfunction columnSum;
     final CUfunction columnSumFinal;
     final CUfunction lossForwardBackward;
@@ -77,6 +79,8 @@ final class Kernels implements AutoCloseable {
         actBackward = function(activations, "ravine_act_backward");
         reducePartial = function(reduce, "ravine_reduce_partial");
         reduceFinal = function(reduce, "ravine_reduce_final");
+        reduceAbsPartial = function(reduce, "ravine_reduce_abs_partial");
+        reduceAbsFinal = function(reduce, "ravine_reduce_abs_final");
         columnSum = function(reduce, "ravine_column_sum");
         columnSumFinal = function(reduce, "ravine_column_sum_final");
         lossForwardBackward = function(loss, "ravine_loss_forward_backward");

@@ -218,6 +218,10 @@ public final class SelfTest {
                 add("reduce", "sumOfSquares n=" + n, scalarError(cuda.sumOfSquares(x.gpu), cpu.sumOfSquares(x.ref)),
                         Tolerances.REDUCTION_F32);
                 add("reduce", "sum n=" + n, scalarError(cuda.sum(y.gpu), cpu.sum(y.ref)), Tolerances.REDUCTION_F32);
+                add("reduce", "sumOfAbs n=" + n, scalarError(cuda.sumOfAbs(x.gpu), cpu.sumOfAbs(x.ref)),
+                        Tolerances.REDUCTION_F32);
+                // A max of float32 values is one of them, exactly representable: no rounding to allow for.
+                add("reduce", "maxAbs n=" + n, scalarError(cuda.maxAbs(x.gpu), cpu.maxAbs(x.ref)), 0.0);
                 double first = cuda.sum(y.gpu);
                 double second = cuda.sum(y.gpu);
                 // Determinism: fixed grid and order, so the same input gives the same bits (tolerance 0).
@@ -714,6 +718,9 @@ public final class SelfTest {
         freshGuards();
         int n = 100_003;
         for (UpdateRule rule : UpdateRule.values()) {
+            if (rule.closureBased()) {
+                continue; // no fused kernel; their vector work is axpy/dot/scale and the reductions checked above
+            }
             for (boolean decayAndClip : new boolean[] {false, true}) {
                 Pair theta = pair(n, 1).random(1);
                 Pair grad = pair(n, 1);

@@ -1,4 +1,4 @@
-package io.ravine.export;
+package io.ravine.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -73,6 +73,22 @@ class ProtoWriterTest {
         // Field 2, I32: 2 << 3 | 5 = 0x15. 1.0f = 0x3F800000; -2.5f = 0xC0200000; little-endian.
         assertArrayEquals(hex("15 00 00 80 3f"), new ProtoWriter().float32(2, 1.0f).toByteArray());
         assertArrayEquals(hex("15 00 00 20 c0"), new ProtoWriter().float32(2, -2.5f).toByteArray());
+    }
+
+    @Test
+    void doublesAreEightLittleEndianBytes() {
+        // Field 1, I64: 1 << 3 | 1 = 0x09. 1.0 = 0x3FF0000000000000; -2.5 = 0xC004000000000000; little-endian.
+        assertArrayEquals(hex("09 00 00 00 00 00 00 f0 3f"), new ProtoWriter().float64(1, 1.0).toByteArray());
+        assertArrayEquals(hex("09 00 00 00 00 00 00 04 c0"), new ProtoWriter().float64(1, -2.5).toByteArray());
+    }
+
+    @Test
+    void packedDoublesAreOneLengthDelimitedField() {
+        // Field 7, LEN: 7 << 3 | 2 = 0x3A; 2 values × 8 bytes = 16 = 0x10; then 0.5 (0x3FE0…) and 3.0 (0x4008…).
+        assertArrayEquals(hex("3a 10 00 00 00 00 00 00 e0 3f 00 00 00 00 00 00 08 40"),
+                new ProtoWriter().packedDoubles(7, new double[] {0.5, 3.0}).toByteArray());
+        // An empty repeated field is not written at all.
+        assertArrayEquals(new byte[0], new ProtoWriter().packedDoubles(7, new double[0]).toByteArray());
     }
 
     @Test
