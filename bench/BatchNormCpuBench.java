@@ -16,8 +16,10 @@ import java.util.SplittableRandom;
  * java -cp target/ravine.jar bench/BatchNormCpuBench.java [THREADS...]   # default 1 2
  * </pre>
  *
- * Prints per shape and thread count the median microseconds of forward + backward over 15 rounds of 200 calls
- * (after a warm-up of 2000, so the JIT has compiled the loops), and the ns per element.
+ * Prints per shape and thread count the median microseconds of forward + backward over 15 rounds (after a warm-up,
+ * so the JIT has compiled the loops), and the ns per element: wall time, and the calling thread's CPU time (on a
+ * machine shared with other work, CPU time is what a single-threaded run can be compared by: it does not count the
+ * time the thread waited for a core; with more threads only the wall time shows the split).
  */
 public class BatchNormCpuBench {
     public static void main(String[] args) {
@@ -62,23 +64,29 @@ public class BatchNormCpuBench {
             b.fill(rm, 0);
             b.fill(rv, 1);
             int reps = rows * cols > 100_000 ? 20 : 200;
-            for (int i = 0; i < 2000 * 200 / reps / (rows * cols > 100_000 ? 5 : 1); i++) {
+            for (int i = 0; i < (rows * cols > 100_000 ? 100 : 2000); i++) {
                 step(b, tz, gamma, beta, out, mean, inv, rm, rv, tdy, dz, dg, db);
             }
             double[] us = new double[15];
+            double[] cpu = new double[15];
+            java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
             for (int r = 0; r < us.length; r++) {
                 long t0 = System.nanoTime();
+                long c0 = mx.getCurrentThreadCpuTime();
                 for (int i = 0; i < reps; i++) {
                     step(b, tz, gamma, beta, out, mean, inv, rm, rv, tdy, dz, dg, db);
                 }
+                cpu[r] = (mx.getCurrentThreadCpuTime() - c0) / 1e3 / reps;
                 us[r] = (System.nanoTime() - t0) / 1e3 / reps;
             }
             Arrays.sort(us);
+            Arrays.sort(cpu);
             int hash = Arrays.hashCode(b.toFloatArray(out)) * 31 + Arrays.hashCode(b.toFloatArray(dz)) * 17
                     + Arrays.hashCode(b.toFloatArray(dg)) + Arrays.hashCode(b.toFloatArray(rv));
-            System.out.printf(Locale.ROOT, "%5d x %-5d threads %d: %9.1f us (forward + backward), %6.2f ns/element,"
-                    + " outputs hash %08x%n", rows, cols, threads, us[us.length / 2],
-                    us[us.length / 2] * 1e3 / (rows * (double) cols), hash);
+            System.out.printf(Locale.ROOT, "%5d x %-5d threads %d: wall %9.1f us (%6.2f ns/element), calling thread's"
+                    + " CPU %9.1f us (%6.2f ns/element), outputs hash %08x%n", rows, cols, threads, us[us.length / 2],
+                    us[us.length / 2] * 1e3 / (rows * (double) cols), cpu[cpu.length / 2],
+                    cpu[cpu.length / 2] * 1e3 / (rows * (double) cols), hash);
         }
     }
 
