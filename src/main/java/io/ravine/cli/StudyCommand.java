@@ -64,6 +64,10 @@ public final class StudyCommand implements Runnable {
         @Option(names = "--activation", description = "relu (default), tanh, logistic, identity")
         String activation = "relu";
 
+        @Option(names = "--batch-norm", description = "batch normalization in every hidden layer, before the"
+                + " activation, in every part (as train --batch-norm; hardware batch sizes then start at 2)")
+        boolean batchNorm;
+
         @Option(names = "--optimizer", description = "sgd, momentum, nesterov, rmsprop, adam (default), adamw;"
                 + " newton-cg for the steps and noise parts (with --lr 1); not lbfgs, a full-batch method")
         String optimizer = "adam";
@@ -145,7 +149,8 @@ public final class StudyCommand implements Runnable {
                     .optParts(BatchSizeStudyConfig.parseNames(parts))
                     .optDevices(BatchSizeStudyConfig.parseNames(devices))
                     .optBatchSizes(batchSizes != null ? BatchSizeStudyConfig.parseSizes(batchSizes, "--batch-sizes")
-                            : BatchSizeStudyConfig.powersOfTwo(maxBatch))
+                            : BatchSizeStudyConfig.powersOfTwo(batchNorm ? 2 : 1, maxBatch))
+                    .optBatchNorm(batchNorm)
                     .optInputs(inputs).optHidden(TrainingFlags.parseHidden(hidden)).optClasses(classes)
                     .optActivation(parse("--activation", () -> Activation.parse(activation)))
                     .optOptimizer(parse("--optimizer", () -> UpdateRule.parse(optimizer)))

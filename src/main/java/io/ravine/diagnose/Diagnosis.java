@@ -239,6 +239,8 @@ public final class Diagnosis {
                 : io.ravine.backend.cpu.CpuBackend.f32();
         Model copy = new Model(cpu, model.mlp());
         copy.setParameters(model.parameters());
+        // Unit statistics run in evaluation mode: the copy normalizes with the model's running statistics.
+        copy.setBatchNormBuffers(model.batchNormBuffers());
         return copy;
     }
 
@@ -248,10 +250,6 @@ public final class Diagnosis {
      * whatever backend {@code model} lives on.
      */
     public static Report run(Model model, Dataset train, Options o) {
-        if (model.mlp().batchNorm()) {
-            throw new io.ravine.InvalidInputException(HessianVectorProduct.BATCH_NORM_UNSUPPORTED + " (the curve"
-                    + " doctor runs on any metrics.csv; landscape and predict/evaluate work with batch norm)");
-        }
         Precision precision = o.precision().resolve(model.backend(), model.mlp().parameterCount(),
                 o.lanczosMaxSteps());
         Model measured = measuredModel(model, precision);

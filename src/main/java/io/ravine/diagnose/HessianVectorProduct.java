@@ -62,6 +62,16 @@ import io.ravine.nn.Model;
  * are touched), accumulated with weights n_chunk / N. θ is saved and copied back after every perturbation, so it
  * comes back bit for bit (a copy, not θ + εv − εv); the R-operator never moves θ. J is the data loss only: the
  * coupled L2 term of {@code --weight-decay} lives in the optimizer.
+ *
+ * <p><b>Batch normalization</b> ({@link Mlp#batchNorm()}). J is the training-mode loss of the subset: the subset is
+ * one batch normalized by its own mean and variance (the function training minimizes; a θ away from the trained one
+ * has no running statistics of its own), and θ = (W, γ, β). The running statistics are neither read nor written, by
+ * either method. Since every example's output depends on the whole subset through its statistics, the subset is
+ * processed as one chunk whatever {@code capacity} is given (it needs at least 2 examples). The R-operator adds BN's
+ * R-forward (R{μ}, R{σ²}, R{x̂}: {@link #batchNormRForward}) and R-backward (the R-derivative of BN's backward,
+ * including its dependence on the statistics: {@link #batchNormRBackward}), on the host in double; the central
+ * differences run BN's training-mode forward and backward at θ ± εv (statistics recomputed there; ReLU patterns of
+ * the normalized outputs frozen at θ, as above).
  */
 public final class HessianVectorProduct implements SymmetricOperator, AutoCloseable {
     /**
@@ -70,14 +80,6 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
      */
     public static final long CACHE_LIMIT_BYTES = 256L << 20;
 
-    /**
-     * Why a model with batch normalization gets no curvature yet: the R-operator needs BN's R-forward and R-backward
-     * (every example's output depends on the whole subset through its statistics), and the frozen-pattern
-     * differences need BN in their own forward pass. Neither is built; the loss, its gradient and the landscape are.
-     */
-    public static final String BATCH_NORM_UNSUPPORTED = "Hessian-vector products (diagnose's curvature, Lanczos,"
-            + " --diagnose-every) through batch normalization are not implemented yet: the model was trained with"
-            + " --batch-norm";
 
     /** How a product is computed. */
     public enum Method {
@@ -120,6 +122,18 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
     private final Tensor chunkGradient;
     private final Tensor[] weightGrads;
     private final Tensor[] biasGrads;
+    /** BN layers only (null elsewhere): γ and β gradients (views into the chunk gradient). */
+    private final Tensor[] gammaGrads;
+    private final Tensor[] betaGrads;
+    /** BN layers only: z = a Wᵀ before normalization, and the subset's mean and 1/σ from the last forward pass. */
+    private final Tensor[] preNorm;
+    private final Tensor[] saveMean;
+    private final Tensor[] saveInvStd;
+    /** R-operator, BN layers only: x̂ and R{x̂} [N, w] on the host, from the R-forward pass to the R-backward. */
+    private final double[][] bnXhat;
+    private final double[][] bnRxhat;
+    /** R-operator, BN layers only: ρ = mean(x̂ ⊙ Rz) per column (Rs = −s²ρ). */
+    private final double[][] bnRho;
     private final Tensor input;
     private final Tensor target;
     private final Tensor lossPerRow;
@@ -178,16 +192,18 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
         }
         this.model = model;
         this.mlp = model.mlp();
-        if (mlp.batchNorm()) {
-            throw new io.ravine.InvalidInputException(BATCH_NORM_UNSUPPORTED);
-        }
         if (subset.featureDim() != mlp.inputDim()) {
             throw new IllegalArgumentException("subset has " + subset.featureDim() + " features, the model "
                     + mlp.inputDim());
         }
+        if (mlp.batchNorm() && subset.n() < 2) {
+            throw new io.ravine.InvalidInputException("batch norm: the curvature subset is one batch normalized by its"
+                    + " own statistics and needs at least 2 examples, got " + subset.n());
+        }
         this.backend = model.backend();
         this.subset = subset;
-        this.capacity = Math.max(1, Math.min(capacity, subset.n()));
+        // With BN the subset is one batch (its own statistics couple every example), so it is one chunk.
+        this.capacity = mlp.batchNorm() ? subset.n() : Math.max(1, Math.min(capacity, subset.n()));
         machineEpsilon = switch (backend.dtype()) {
             case F32 -> Math.ulp(1.0f);
             case F64 -> Math.ulp(1.0);
@@ -200,13 +216,29 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
         chunkGradient = backend.allocateVector(p);
         weightGrads = new Tensor[layers];
         biasGrads = new Tensor[layers];
+        gammaGrads = new Tensor[layers];
+        betaGrads = new Tensor[layers];
+        preNorm = new Tensor[layers];
+        saveMean = new Tensor[layers];
+        saveInvStd = new Tensor[layers];
+        bnXhat = new double[layers][];
+        bnRxhat = new double[layers][];
+        bnRho = new double[layers][];
         activations = new Tensor[layers];
         deltas = new Tensor[layers];
         patterns = new Tensor[layers];
         boolean anyRelu = false;
         for (int k = 0; k < layers; k++) {
             weightGrads[k] = chunkGradient.view(mlp.weightOffset(k), mlp.fanOut(k), mlp.fanIn(k));
-            biasGrads[k] = chunkGradient.view(mlp.biasOffset(k), mlp.fanOut(k), 1);
+            if (mlp.hasBatchNorm(k)) {
+                gammaGrads[k] = chunkGradient.view(mlp.gammaOffset(k), mlp.fanOut(k), 1);
+                betaGrads[k] = chunkGradient.view(mlp.betaOffset(k), mlp.fanOut(k), 1);
+                preNorm[k] = backend.allocate(this.capacity, mlp.fanOut(k));
+                saveMean[k] = backend.allocateVector(mlp.fanOut(k));
+                saveInvStd[k] = backend.allocateVector(mlp.fanOut(k));
+            } else {
+                biasGrads[k] = chunkGradient.view(mlp.biasOffset(k), mlp.fanOut(k), 1);
+            }
             activations[k] = backend.allocate(this.capacity, mlp.fanOut(k));
             deltas[k] = backend.allocate(this.capacity, mlp.fanOut(k));
             if (frozen(k) && method == Method.CENTRAL_DIFFERENCES) {
@@ -364,7 +396,8 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
         int n = subset.n();
         int w1 = mlp.fanOut(0);
         Tensor v1 = v.view(mlp.weightOffset(0), w1, mlp.inputDim());
-        Tensor vb1 = v.view(mlp.biasOffset(0), w1, 1);
+        boolean bn0 = mlp.hasBatchNorm(0);
+        Tensor vb1 = bn0 ? null : v.view(mlp.biasOffset(0), w1, 1);
         refreshCache();
         backend.copy(theta, savedTheta);
         backend.fill(plus, 0.0);
@@ -383,25 +416,32 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
                 if (freezes) {
                     recordPatterns(rows, z1);
                 }
-                // Rz₁ = X V₁ᵀ + v_b₁: the first layer's pre-activation moves by ±ε Rz₁.
+                // Rz₁ = X V₁ᵀ + v_b₁ (no bias under BN): the first layer's pre-activation moves by ±ε Rz₁.
                 Tensor rz1 = firstLayerChange.firstRows(rows);
                 backend.gemm(false, true, 1.0, x, v1, 0.0, rz1);
-                backend.biasActivationForward(rz1, vb1, Activation.IDENTITY, rz1);
+                if (!bn0) {
+                    backend.biasActivationForward(rz1, vb1, Activation.IDENTITY, rz1);
+                }
                 for (int sign = -1; sign <= 1; sign += 2) {
                     backend.copy(savedTheta, theta);
                     backend.axpy(sign * eps, v, theta);
                     perturbedGradientAbove(rows, z1, rz1, sign * eps);
                     Tensor delta1 = deltas[0].firstRows(rows);
+                    // (Under BN, layer 0's γ and β gradients at each point are in the chunk gradient already.)
                     if (sign < 0) {
                         backend.copy(delta1, deltaMinus.firstRows(rows));
                         backend.fill(weightGrads[0], 0.0);
-                        backend.fill(biasGrads[0], 0.0);
+                        if (!bn0) {
+                            backend.fill(biasGrads[0], 0.0);
+                        }
                         backend.axpy((double) rows / n, chunkGradient, minus);
                     } else {
                         // The first layer's weight-gradient difference in one product: (δ₁⁺ − δ₁⁻)ᵀ X.
                         backend.axpy(-1.0, deltaMinus.firstRows(rows), delta1);
                         backend.gemm(true, false, 1.0, delta1, x, 0.0, weightGrads[0]);
-                        backend.columnSum(delta1, biasGrads[0]);
+                        if (!bn0) {
+                            backend.columnSum(delta1, biasGrads[0]);
+                        }
                         backend.axpy((double) rows / n, chunkGradient, plus);
                     }
                 }
@@ -431,16 +471,19 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
         Tensor[] vb = new Tensor[layers];
         for (int k = 0; k < layers; k++) {
             outW[k] = out.view(mlp.weightOffset(k), mlp.fanOut(k), mlp.fanIn(k));
-            outB[k] = out.view(mlp.biasOffset(k), mlp.fanOut(k), 1);
             vw[k] = v.view(mlp.weightOffset(k), mlp.fanOut(k), mlp.fanIn(k));
-            vb[k] = v.view(mlp.biasOffset(k), mlp.fanOut(k), 1);
+            if (!mlp.hasBatchNorm(k)) {
+                outB[k] = out.view(mlp.biasOffset(k), mlp.fanOut(k), 1);
+                vb[k] = v.view(mlp.biasOffset(k), mlp.fanOut(k), 1);
+            }
         }
         int w1 = mlp.fanOut(0);
         for (int start = 0; start < n; start += capacity) {
             int rows = load(start);
             Tensor x = input.firstRows(rows);
             for (int k = 0; k < layers; k++) {
-                Tensor z = activations[k].firstRows(rows);
+                boolean bn = mlp.hasBatchNorm(k);
+                Tensor z = (bn ? preNorm[k] : activations[k]).firstRows(rows);
                 Tensor rz = rActivations[k].firstRows(rows);
                 Tensor bias;
                 if (k == 0) {
@@ -454,15 +497,23 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
                 } else {
                     Tensor a = activations[k - 1].firstRows(rows);
                     backend.gemm(false, true, 1.0, a, model.weight(k), 0.0, z);
-                    bias = model.bias(k);
+                    bias = bn ? null : model.bias(k);
                     backend.gemm(false, true, 1.0, rActivations[k - 1].firstRows(rows), model.weight(k), 0.0, rz);
                     backend.gemm(false, true, 1.0, a, vw[k], 1.0, rz);
                 }
-                backend.biasActivationForward(rz, vb[k], Activation.IDENTITY, rz);
                 Activation act = mlp.activation(k);
-                backend.biasActivationForward(z, bias, act, z);
+                Tensor y = activations[k].firstRows(rows);
+                if (bn) {
+                    // Training mode on the whole subset, running statistics untouched; Ry from BN's R-forward.
+                    backend.batchNormTrainingForward(z, model.gamma(k), model.beta(k), Model.BN_EPS, act, y,
+                            saveMean[k], saveInvStd[k], null, null, Model.BN_MOMENTUM);
+                    batchNormRForward(k, z, rz, v);
+                } else {
+                    backend.biasActivationForward(rz, vb[k], Activation.IDENTITY, rz);
+                    backend.biasActivationForward(z, bias, act, z);
+                }
                 if (act != Activation.IDENTITY) {
-                    backend.activationBackward(act, z, rz, rz); // Ra_k = φ'(z_k) ⊙ Rz_k
+                    backend.activationBackward(act, y, rz, rz); // Ra_k = φ'(·) ⊙ R(pre-activation)
                 }
             }
             Tensor scores = activations[last].firstRows(rows);
@@ -473,12 +524,19 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
             lossHessianTimes(scores, rActivations[last].firstRows(rows), rDelta, rows, 1.0 / n);
             for (int k = last; k >= 0; k--) {
                 Tensor prev = k == 0 ? x : activations[k - 1].firstRows(rows);
+                if (mlp.hasBatchNorm(k)) {
+                    // delta, rDelta hold ∂/∂y and R{∂/∂y}; BN's R-backward turns them into ∂/∂z and R{∂/∂z} in
+                    // place and adds (Hv) for γ and β.
+                    batchNormRBackward(k, delta, rDelta, v, out);
+                }
                 backend.gemm(true, false, 1.0, rDelta, prev, 1.0, outW[k]);
                 if (k > 0) {
                     backend.gemm(true, false, 1.0, delta, rActivations[k - 1].firstRows(rows), 1.0, outW[k]);
                 }
-                backend.columnSum(rDelta, biasGrads[k]);
-                backend.axpy(1.0, biasGrads[k], outB[k]);
+                if (!mlp.hasBatchNorm(k)) {
+                    backend.columnSum(rDelta, biasGrads[k]);
+                    backend.axpy(1.0, biasGrads[k], outB[k]);
+                }
                 if (k == 0) {
                     break;
                 }
@@ -499,6 +557,155 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
                 rDelta = rPrev;
             }
         }
+    }
+
+    /**
+     * BN's R-forward for layer k over the whole subset (one batch, N rows), on the host in double. With x̂ = (z − μ)s,
+     * s = (σ² + ε)^(−1/2), per column:
+     * <pre>
+     *   Rμ = mean(Rz),   Rσ² = 2·mean((z − μ)(Rz − Rμ)) = (2/s)·ρ,   ρ = mean(x̂ ⊙ Rz)
+     *   Rs = −½ s³ Rσ² = −s² ρ
+     *   Rx̂ = s(Rz − Rμ) + (z − μ) Rs = s (Rz − Rμ − x̂ ρ)
+     *   Ry = γ Rx̂ + v_γ x̂ + v_β
+     * </pre>
+     * (Rx̂ is BN's own Jacobian applied to Rz, the same map its backward applies to ∂/∂x̂: the Jacobian is
+     * symmetric.) rz holds Rz on entry and Ry on return; x̂ and Rx̂ are kept for {@link #batchNormRBackward}.
+     */
+    private void batchNormRForward(int k, Tensor z, Tensor rz, Tensor v) {
+        int rows = z.rows();
+        int w = z.cols();
+        int len = rows * w;
+        if (bnXhat[k] == null) {
+            bnXhat[k] = new double[len];
+            bnRxhat[k] = new double[len];
+        }
+        double[] xhat = bnXhat[k];
+        double[] rxhat = bnRxhat[k];
+        backend.copyToHost(z, xhat, 0);
+        backend.copyToHost(rz, rxhat, 0);
+        double[] mean = backend.toDoubleArray(saveMean[k]);
+        double[] s = backend.toDoubleArray(saveInvStd[k]);
+        double[] g = backend.toDoubleArray(model.gamma(k));
+        double[] vg = host(v, mlp.gammaOffset(k), w);
+        double[] vbeta = host(v, mlp.betaOffset(k), w);
+        double[] rMean = new double[w];
+        double[] rho = new double[w];
+        for (int i = 0; i < rows; i++) {
+            int base = i * w;
+            for (int j = 0; j < w; j++) {
+                double xh = (xhat[base + j] - mean[j]) * s[j];
+                xhat[base + j] = xh;
+                rMean[j] += rxhat[base + j];
+                rho[j] += xh * rxhat[base + j];
+            }
+        }
+        for (int j = 0; j < w; j++) {
+            rMean[j] /= rows;
+            rho[j] /= rows;
+        }
+        bnRho[k] = rho;
+        double[] ry = hostC;
+        for (int i = 0; i < rows; i++) {
+            int base = i * w;
+            for (int j = 0; j < w; j++) {
+                double rx = s[j] * (rxhat[base + j] - rMean[j] - xhat[base + j] * rho[j]);
+                rxhat[base + j] = rx;
+                ry[base + j] = g[j] * rx + vg[j] * xhat[base + j] + vbeta[j];
+            }
+        }
+        backend.copyFromHost(ry, 0, rz);
+    }
+
+    /**
+     * BN's R-backward for layer k (Pearlmutter's R{·} of BN's backward, including its dependence on the batch
+     * statistics). On entry {@code delta} = g_y = ∂J/∂y and {@code rDelta} = R{g_y}; per column, with the x̂, Rx̂ and
+     * s of the R-forward pass and ρ = mean(x̂ ⊙ Rz) = −(Rs)/s² :
+     * <pre>
+     *   (Hv)_γ = Σ_i (R{g_y} x̂ + g_y Rx̂),   (Hv)_β = Σ_i R{g_y}
+     *   g_x̂ = γ g_y,   R{g_x̂} = v_γ g_y + γ R{g_y}
+     *   m₁ = mean(g_x̂),   m₂ = mean(g_x̂ x̂),   R{m₁} = mean(R{g_x̂}),   R{m₂} = mean(R{g_x̂} x̂ + g_x̂ Rx̂)
+     *   g_z = s (g_x̂ − m₁ − x̂ m₂)                                        (BN's backward)
+     *   R{g_z} = (Rs/s) g_z + s (R{g_x̂} − R{m₁} − Rx̂ m₂ − x̂ R{m₂}),   Rs/s = −s ρ
+     * </pre>
+     * On return {@code delta} = g_z and {@code rDelta} = R{g_z}, and (Hv)_γ, (Hv)_β are added to {@code out}.
+     */
+    private void batchNormRBackward(int k, Tensor delta, Tensor rDelta, Tensor v, Tensor out) {
+        int rows = delta.rows();
+        int w = delta.cols();
+        double[] xhat = bnXhat[k];
+        double[] rxhat = bnRxhat[k];
+        double[] gy = hostA;
+        double[] rgy = hostB;
+        backend.copyToHost(delta, gy, 0);
+        backend.copyToHost(rDelta, rgy, 0);
+        double[] s = backend.toDoubleArray(saveInvStd[k]);
+        double[] g = backend.toDoubleArray(model.gamma(k));
+        double[] vg = host(v, mlp.gammaOffset(k), w);
+        double[] hvGamma = new double[w];
+        double[] hvBeta = new double[w];
+        double[] m1 = new double[w];
+        double[] m2 = new double[w];
+        double[] rm1 = new double[w];
+        double[] rm2 = new double[w];
+        for (int i = 0; i < rows; i++) {
+            int base = i * w;
+            for (int j = 0; j < w; j++) {
+                double xh = xhat[base + j];
+                double gyv = gy[base + j];
+                double rgyv = rgy[base + j];
+                hvGamma[j] += rgyv * xh + gyv * rxhat[base + j];
+                hvBeta[j] += rgyv;
+                double gx = g[j] * gyv;
+                double rgx = vg[j] * gyv + g[j] * rgyv;
+                m1[j] += gx;
+                m2[j] += gx * xh;
+                rm1[j] += rgx;
+                rm2[j] += rgx * xh + gx * rxhat[base + j];
+            }
+        }
+        for (int j = 0; j < w; j++) {
+            m1[j] /= rows;
+            m2[j] /= rows;
+            rm1[j] /= rows;
+            rm2[j] /= rows;
+        }
+        double[] rho = bnRho[k];
+        double[] gz = hostC;
+        double[] rgz = hostD;
+        for (int i = 0; i < rows; i++) {
+            int base = i * w;
+            for (int j = 0; j < w; j++) {
+                double xh = xhat[base + j];
+                double gx = g[j] * gy[base + j];
+                double rgx = vg[j] * gy[base + j] + g[j] * rgy[base + j];
+                double gzv = s[j] * (gx - m1[j] - xh * m2[j]);
+                gz[base + j] = gzv;
+                rgz[base + j] = -s[j] * rho[j] * gzv
+                        + s[j] * (rgx - rm1[j] - rxhat[base + j] * m2[j] - xh * rm2[j]);
+            }
+        }
+        backend.copyFromHost(gz, 0, delta);
+        backend.copyFromHost(rgz, 0, rDelta);
+        addToHost(out, mlp.gammaOffset(k), hvGamma);
+        addToHost(out, mlp.betaOffset(k), hvBeta);
+    }
+
+    /** out[offset, offset + n) += values. */
+    private void addToHost(Tensor out, int offset, double[] values) {
+        Tensor seg = out.view(offset, values.length, 1);
+        double[] cur = new double[values.length];
+        backend.copyToHost(seg, cur, 0);
+        for (int j = 0; j < cur.length; j++) {
+            cur[j] += values[j];
+        }
+        backend.copyFromHost(cur, 0, seg);
+    }
+
+    /** v's elements [offset, offset + n) on the host. */
+    private double[] host(Tensor v, int offset, int n) {
+        double[] out = new double[n];
+        backend.copyToHost(v.view(offset, n, 1), out, 0);
+        return out;
     }
 
     /**
@@ -583,27 +790,58 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
         cacheFilled = true;
     }
 
-    /** z₁ = X W₁ᵀ + b₁ for the loaded rows at the current θ. */
+    /** z₁ = X W₁ᵀ + b₁ (X W₁ᵀ under BN, which has no bias) for the loaded rows at the current θ. */
     private void firstLayerPreActivation(int rows, Tensor z1) {
         backend.gemm(false, true, 1.0, input.firstRows(rows), model.weight(0), 0.0, z1);
-        backend.biasActivationForward(z1, model.bias(0), Activation.IDENTITY, z1);
+        if (!mlp.hasBatchNorm(0)) {
+            backend.biasActivationForward(z1, model.bias(0), Activation.IDENTITY, z1);
+        }
+    }
+
+    /**
+     * Layer k's output a_k from its product z = a_{k−1}W_kᵀ: φ(z + b_k), or under BN φ(BN(z)) in training mode with
+     * the rows' own statistics (running statistics untouched; z must not be {@code out}). With {@code frozen}, a
+     * hidden ReLU layer multiplies by its pattern at θ instead of applying max(0, ·).
+     */
+    private void finishLayer(int k, Tensor z, Tensor out, int rows, boolean frozen) {
+        boolean mask = frozen && patterns[k] != null;
+        Activation act = mask ? Activation.IDENTITY : mlp.activation(k);
+        if (mlp.hasBatchNorm(k)) {
+            backend.batchNormTrainingForward(z, model.gamma(k), model.beta(k), Model.BN_EPS, act, out, saveMean[k],
+                    saveInvStd[k], null, null, Model.BN_MOMENTUM);
+        } else {
+            backend.biasActivationForward(z, model.bias(k), act, out);
+        }
+        if (mask) {
+            backend.activationBackward(Activation.RELU, patterns[k].firstRows(rows), out, out);
+        }
+    }
+
+    /** Where layer k's product a_{k−1}W_kᵀ goes: its own buffer under BN (kept for the backward), else the output. */
+    private Tensor product(int k, int rows) {
+        return (mlp.hasBatchNorm(k) ? preNorm[k] : activations[k]).firstRows(rows);
     }
 
     /** The hidden ReLU layers' outputs at θ (θ unperturbed), from the first layer's pre-activation z₁(θ). */
     private void recordPatterns(int rows, Tensor z1) {
         Tensor a = activations[0].firstRows(rows);
-        backend.biasActivationForward(z1, zeroBias, mlp.activation(0), a);
+        if (mlp.hasBatchNorm(0)) {
+            finishLayer(0, z1, a, rows, false);
+        } else {
+            backend.biasActivationForward(z1, zeroBias, mlp.activation(0), a);
+        }
         if (patterns[0] != null) {
             backend.copy(a, patterns[0].firstRows(rows));
         }
         for (int k = 1; k < mlp.layerCount() - 1; k++) {
-            Tensor z = activations[k].firstRows(rows);
+            Tensor z = product(k, rows);
             backend.gemm(false, true, 1.0, a, model.weight(k), 0.0, z);
-            backend.biasActivationForward(z, model.bias(k), mlp.activation(k), z);
+            Tensor out = activations[k].firstRows(rows);
+            finishLayer(k, z, out, rows, false);
             if (patterns[k] != null) {
-                backend.copy(z, patterns[k].firstRows(rows));
+                backend.copy(out, patterns[k].firstRows(rows));
             }
-            a = z;
+            a = out;
         }
     }
 
@@ -614,19 +852,20 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
      */
     private void perturbedGradientAbove(int rows, Tensor z1, Tensor rz1, double step) {
         Tensor a = activations[0].firstRows(rows);
-        backend.copy(z1, a);
-        backend.axpy(step, rz1, a);
-        applyActivation(0, a, rows, freezes);
+        Tensor first = product(0, rows);
+        backend.copy(z1, first);
+        backend.axpy(step, rz1, first);
+        if (mlp.hasBatchNorm(0)) {
+            finishLayer(0, first, a, rows, freezes); // γ₁, β₁ and the statistics at θ + step·v
+        } else {
+            applyActivation(0, a, rows, freezes);
+        }
         for (int k = 1; k < mlp.layerCount(); k++) {
-            Tensor z = activations[k].firstRows(rows);
+            Tensor z = product(k, rows);
             backend.gemm(false, true, 1.0, a, model.weight(k), 0.0, z);
-            if (freezes && patterns[k] != null) {
-                backend.biasActivationForward(z, model.bias(k), Activation.IDENTITY, z);
-                backend.activationBackward(Activation.RELU, patterns[k].firstRows(rows), z, z);
-            } else {
-                backend.biasActivationForward(z, model.bias(k), mlp.activation(k), z);
-            }
-            a = z;
+            Tensor out = activations[k].firstRows(rows);
+            finishLayer(k, z, out, rows, freezes);
+            a = out;
         }
         backward(rows, a, freezes, 1);
     }
@@ -655,15 +894,11 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
     private Tensor forward(int rows, boolean frozen) {
         Tensor a = input.firstRows(rows);
         for (int k = 0; k < mlp.layerCount(); k++) {
-            Tensor z = activations[k].firstRows(rows);
+            Tensor z = product(k, rows);
             backend.gemm(false, true, 1.0, a, model.weight(k), 0.0, z);
-            if (frozen && patterns[k] != null) {
-                backend.biasActivationForward(z, model.bias(k), Activation.IDENTITY, z);
-                backend.activationBackward(Activation.RELU, patterns[k].firstRows(rows), z, z);
-            } else {
-                backend.biasActivationForward(z, model.bias(k), mlp.activation(k), z);
-            }
-            a = z;
+            Tensor out = activations[k].firstRows(rows);
+            finishLayer(k, z, out, rows, frozen);
+            a = out;
         }
         return a;
     }
@@ -689,8 +924,13 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
                 1.0 / rows);
         for (int k = last; k >= lowest; k--) {
             Tensor prev = k == 0 ? input.firstRows(rows) : activations[k - 1].firstRows(rows);
+            if (mlp.hasBatchNorm(k)) {
+                batchNormBackward(k, delta, rows);
+            }
             backend.gemm(true, false, 1.0, delta, prev, 0.0, weightGrads[k]);
-            backend.columnSum(delta, biasGrads[k]);
+            if (!mlp.hasBatchNorm(k)) {
+                backend.columnSum(delta, biasGrads[k]);
+            }
             if (k > 0) {
                 Tensor prevDelta = deltas[k - 1].firstRows(rows);
                 backend.gemm(false, false, 1.0, delta, model.weight(k), 0.0, prevDelta);
@@ -699,6 +939,16 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
                 delta = prevDelta;
             }
         }
+        if (lowest == 1 && mlp.hasBatchNorm(0)) {
+            // δ₁ below layer 0's BN (its weight gradient is taken by the caller) and its γ, β gradients.
+            batchNormBackward(0, deltas[0].firstRows(rows), rows);
+        }
+    }
+
+    /** delta: ∂/∂y → ∂/∂z in place through layer k's BN (training mode), its γ and β gradients into the chunk's. */
+    private void batchNormBackward(int k, Tensor delta, int rows) {
+        backend.batchNormBackward(preNorm[k].firstRows(rows), model.gamma(k), saveMean[k], saveInvStd[k], delta,
+                delta, gammaGrads[k], betaGrads[k]);
     }
 
     @Override
@@ -721,6 +971,11 @@ public final class HessianVectorProduct implements SymmetricOperator, AutoClosea
         for (int k = 0; k < activations.length; k++) {
             activations[k].close();
             deltas[k].close();
+            if (preNorm[k] != null) {
+                preNorm[k].close();
+                saveMean[k].close();
+                saveInvStd[k].close();
+            }
             if (patterns[k] != null) {
                 patterns[k].close();
             }

@@ -62,12 +62,21 @@ public final class UnitSymmetry {
         int in = mlp.fanIn(k);
         int next = mlp.fanOut(k + 1);
         float[][] sig = new float[units][];
+        // A unit is its incoming weights, its bias (under batch norm its γ and β, which take the bias's place) and
+        // its outgoing weights.
+        boolean bn = mlp.hasBatchNorm(k);
+        int own = bn ? 2 : 1;
         for (int u = 0; u < units; u++) {
-            float[] s = new float[in + 1 + next];
+            float[] s = new float[in + own + next];
             System.arraycopy(theta, mlp.weightOffset(k) + u * in, s, 0, in);
-            s[in] = theta[mlp.biasOffset(k) + u];
+            if (bn) {
+                s[in] = theta[mlp.gammaOffset(k) + u];
+                s[in + 1] = theta[mlp.betaOffset(k) + u];
+            } else {
+                s[in] = theta[mlp.biasOffset(k) + u];
+            }
             for (int o = 0; o < next; o++) {
-                s[in + 1 + o] = theta[mlp.weightOffset(k + 1) + o * units + u];
+                s[in + own + o] = theta[mlp.weightOffset(k + 1) + o * units + u];
             }
             for (int i = 0; i < s.length; i++) {
                 s[i] += 0.0f; // −0 → +0, so bitwise hashing groups them

@@ -210,16 +210,26 @@ public record ExportSpec(int[] widths, Activation hidden, LossKind loss, float[]
         return std == null ? null : std.clone();
     }
 
+    /** Equal architecture, θ, normalization and BN buffers (compared by value: the running statistics export too). */
     @Override
     public boolean equals(Object o) {
         return o instanceof ExportSpec s && Arrays.equals(widths, s.widths) && hidden == s.hidden && loss == s.loss
-                && Arrays.equals(theta, s.theta) && Arrays.equals(mean, s.mean) && Arrays.equals(std, s.std);
+                && Arrays.equals(theta, s.theta) && Arrays.equals(mean, s.mean) && Arrays.equals(std, s.std)
+                && sameBuffers(batchNorm, s.batchNorm);
+    }
+
+    private static boolean sameBuffers(BatchNormBuffers a, BatchNormBuffers b) {
+        if (a == null || b == null) {
+            return a == b;
+        }
+        return Arrays.deepEquals(a.runningMean(), b.runningMean()) && Arrays.deepEquals(a.runningVar(),
+                b.runningVar()) && a.batchesTracked() == b.batchesTracked();
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(Arrays.hashCode(widths), hidden, loss, Arrays.hashCode(theta), Arrays.hashCode(mean),
-                Arrays.hashCode(std));
+                Arrays.hashCode(std), batchNorm == null ? 0 : Arrays.deepHashCode(batchNorm.runningMean()));
     }
 
     @Override

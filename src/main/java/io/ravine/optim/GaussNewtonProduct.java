@@ -34,6 +34,19 @@ import io.ravine.nn.Model;
  * </ul>
  * The forward pass at θ is done once by {@link #expandAt} (θ fixed while CG runs); each product then costs one
  * R-forward and one backward pass, about one gradient.
+ *
+ * <p><b>Batch normalization</b> ({@link Mlp#batchNorm()}): J is the Jacobian of the training-mode scores, the batch
+ * normalized by its own statistics (what a Newton-CG step's loss is), in θ = (W, γ, β); the running statistics are
+ * not touched. A BN layer, z = a_{k−1}W_kᵀ, x̂ = (z − μ)s, y = γx̂ + β, a = φ(y), means over the batch's rows:
+ * <pre>
+ *   J v    Rz = Ra_{k−1}W_kᵀ + a_{k−1}V_kᵀ,   Rx̂ = s(Rz − mean(Rz) − x̂·mean(x̂ ⊙ Rz)),
+ *          Ry = γRx̂ + v_γx̂ + v_β,   Ra = φ'(y) ⊙ Ry
+ *   Jᵀ u   (Gv)_γ = Σ_rows u_y x̂,   (Gv)_β = Σ_rows u_y,   u_z = γs(u_y − mean(u_y) − x̂·mean(u_y ⊙ x̂))
+ * </pre>
+ * BN's Jacobian ∂x̂/∂z is symmetric, so γRx̂ is BN's own backward applied to Rz, and u_z its backward of u_y: both
+ * are {@link Backend#batchNormBackward} calls, and v_γx̂ + v_β a training-mode forward with (v_γ, v_β) in place of
+ * (γ, β): backend ops on every backend, no host loop. There is no second-order term here (Gauss-Newton drops the
+ * curvature of the network, BN's included).
  */
 public final class GaussNewtonProduct implements CurvatureOperator, AutoCloseable {
     private final Model model;
@@ -44,6 +57,15 @@ public final class GaussNewtonProduct implements CurvatureOperator, AutoCloseabl
     private final Tensor[] activations;
     private final Tensor[] rActivations;
     private final Tensor[] back;
+    /** BN layers only (null elsewhere): z before normalization, the batch's mean and 1/σ, and scratch. */
+    private final Tensor[] preNorm;
+    private final Tensor[] saveMean;
+    private final Tensor[] saveInvStd;
+    private final Tensor[] scratch;
+    private final Tensor scratchMean;
+    private final Tensor scratchInvStd;
+    private final Tensor scratchGamma;
+    private final Tensor scratchBeta;
     private final Tensor zeroBias;
     private final Tensor scoresPlus;
     private final Tensor scoresMinus;
@@ -71,14 +93,29 @@ public final class GaussNewtonProduct implements CurvatureOperator, AutoCloseabl
         activations = new Tensor[layers];
         rActivations = new Tensor[layers];
         back = new Tensor[layers];
+        preNorm = new Tensor[layers];
+        saveMean = new Tensor[layers];
+        saveInvStd = new Tensor[layers];
+        scratch = new Tensor[layers];
         int widest = 1;
         for (int k = 0; k < layers; k++) {
             activations[k] = backend.allocate(capacity, mlp.fanOut(k));
             rActivations[k] = backend.allocate(capacity, mlp.fanOut(k));
             back[k] = backend.allocate(capacity, mlp.fanOut(k));
+            if (mlp.hasBatchNorm(k)) {
+                preNorm[k] = backend.allocate(capacity, mlp.fanOut(k));
+                saveMean[k] = backend.allocateVector(mlp.fanOut(k));
+                saveInvStd[k] = backend.allocateVector(mlp.fanOut(k));
+                scratch[k] = backend.allocate(capacity, mlp.fanOut(k));
+            }
             widest = Math.max(widest, mlp.fanOut(k));
         }
         zeroBias = backend.allocateVector(widest);
+        boolean bn = mlp.batchNorm();
+        scratchMean = bn ? backend.allocateVector(widest) : null;
+        scratchInvStd = bn ? backend.allocateVector(widest) : null;
+        scratchGamma = bn ? backend.allocateVector(widest) : null;
+        scratchBeta = bn ? backend.allocateVector(widest) : null;
         int k = mlp.outputDim();
         scoresPlus = backend.allocate(capacity, k);
         scoresMinus = backend.allocate(capacity, k);
@@ -104,16 +141,47 @@ public final class GaussNewtonProduct implements CurvatureOperator, AutoCloseabl
         if (rows <= 0 || rows > capacity) {
             throw new IllegalArgumentException("a curvature batch of " + rows + " rows, capacity " + capacity);
         }
+        if (mlp.batchNorm() && rows < 2) {
+            throw new IllegalArgumentException("a batch-norm curvature batch needs at least 2 rows, got " + rows);
+        }
         this.input = input.firstRows(rows);
         this.target = target.firstRows(rows);
         this.rows = rows;
         Tensor a = this.input;
         for (int k = 0; k < mlp.layerCount(); k++) {
-            Tensor z = activations[k].firstRows(rows);
-            backend.gemm(false, true, 1.0, a, model.weight(k), 0.0, z);
-            backend.biasActivationForward(z, model.bias(k), mlp.activation(k), z);
-            a = z;
+            Tensor out = activations[k].firstRows(rows);
+            if (mlp.hasBatchNorm(k)) {
+                Tensor z = preNorm[k].firstRows(rows);
+                backend.gemm(false, true, 1.0, a, model.weight(k), 0.0, z);
+                backend.batchNormTrainingForward(z, model.gamma(k), model.beta(k), Model.BN_EPS, mlp.activation(k),
+                        out, saveMean[k], saveInvStd[k], null, null, Model.BN_MOMENTUM);
+            } else {
+                backend.gemm(false, true, 1.0, a, model.weight(k), 0.0, out);
+                backend.biasActivationForward(out, model.bias(k), mlp.activation(k), out);
+            }
+            a = out;
         }
+    }
+
+    /** Layer k's γ-sized vector segment of {@code t} at {@code offset}. */
+    private static Tensor segment(Tensor t, int offset, int n) {
+        return t.view(offset, n, 1);
+    }
+
+    /** rz ← Ry = γRx̂ + v_γx̂ + v_β from rz = Rz, for BN layer k (see the class comment). */
+    private void batchNormRForward(int k, Tensor v, Tensor rz) {
+        int w = mlp.fanOut(k);
+        Tensor z = preNorm[k].firstRows(rows);
+        Tensor tmp = scratch[k].firstRows(rows);
+        Tensor dg = scratchGamma.firstRows(w);
+        Tensor db = scratchBeta.firstRows(w);
+        // γRx̂: BN's backward of Rz (its Jacobian is symmetric).
+        backend.batchNormBackward(z, model.gamma(k), saveMean[k], saveInvStd[k], rz, tmp, dg, db);
+        // v_γx̂ + v_β: the normalization with (v_γ, v_β) as its affine parameters (same statistics, same bits).
+        backend.batchNormTrainingForward(z, segment(v, mlp.gammaOffset(k), w), segment(v, mlp.betaOffset(k), w),
+                Model.BN_EPS, Activation.IDENTITY, rz, scratchMean.firstRows(w), scratchInvStd.firstRows(w), null,
+                null, Model.BN_MOMENTUM);
+        backend.axpy(1.0, tmp, rz);
     }
 
     /**
@@ -131,14 +199,18 @@ public final class GaussNewtonProduct implements CurvatureOperator, AutoCloseabl
         int last = layers - 1;
         for (int k = 0; k < layers; k++) {
             Tensor vw = v.view(mlp.weightOffset(k), mlp.fanOut(k), mlp.fanIn(k));
-            Tensor vb = v.view(mlp.biasOffset(k), mlp.fanOut(k), 1);
             Tensor rz = rActivations[k].firstRows(rows);
             Tensor prev = k == 0 ? input : activations[k - 1].firstRows(rows);
             backend.gemm(false, true, 1.0, prev, vw, 0.0, rz);
             if (k > 0) {
                 backend.gemm(false, true, 1.0, rActivations[k - 1].firstRows(rows), model.weight(k), 1.0, rz);
             }
-            backend.biasActivationForward(rz, vb, Activation.IDENTITY, rz);
+            if (mlp.hasBatchNorm(k)) {
+                batchNormRForward(k, v, rz);
+            } else {
+                backend.biasActivationForward(rz, v.view(mlp.biasOffset(k), mlp.fanOut(k), 1), Activation.IDENTITY,
+                        rz);
+            }
             Activation act = mlp.activation(k);
             if (act != Activation.IDENTITY) {
                 backend.activationBackward(act, activations[k].firstRows(rows), rz, rz);
@@ -148,8 +220,16 @@ public final class GaussNewtonProduct implements CurvatureOperator, AutoCloseabl
         lossHessianTimes(activations[last].firstRows(rows), rActivations[last].firstRows(rows), u, 1.0 / rows);
         for (int k = last; k >= 0; k--) {
             Tensor prev = k == 0 ? input : activations[k - 1].firstRows(rows);
+            if (mlp.hasBatchNorm(k)) {
+                // u_y → u_z through BN's backward, (Gv)_γ and (Gv)_β on the way.
+                int w = mlp.fanOut(k);
+                backend.batchNormBackward(preNorm[k].firstRows(rows), model.gamma(k), saveMean[k], saveInvStd[k], u,
+                        u, segment(out, mlp.gammaOffset(k), w), segment(out, mlp.betaOffset(k), w));
+            }
             backend.gemm(true, false, 1.0, u, prev, 0.0, out.view(mlp.weightOffset(k), mlp.fanOut(k), mlp.fanIn(k)));
-            backend.columnSum(u, out.view(mlp.biasOffset(k), mlp.fanOut(k), 1));
+            if (!mlp.hasBatchNorm(k)) {
+                backend.columnSum(u, out.view(mlp.biasOffset(k), mlp.fanOut(k), 1));
+            }
             if (k > 0) {
                 Tensor below = back[k - 1].firstRows(rows);
                 backend.gemm(false, false, 1.0, u, model.weight(k), 0.0, below);
@@ -199,6 +279,18 @@ public final class GaussNewtonProduct implements CurvatureOperator, AutoCloseabl
             activations[k].close();
             rActivations[k].close();
             back[k].close();
+            if (preNorm[k] != null) {
+                preNorm[k].close();
+                saveMean[k].close();
+                saveInvStd[k].close();
+                scratch[k].close();
+            }
+        }
+        if (scratchMean != null) {
+            scratchMean.close();
+            scratchInvStd.close();
+            scratchGamma.close();
+            scratchBeta.close();
         }
         zeroBias.close();
         scoresPlus.close();

@@ -7,6 +7,12 @@ import io.ravine.nn.Model;
 /**
  * The mean loss of a model over the rows loaded in one of its workspaces, as an {@link Objective} of θ =
  * {@link Model#theta()}: the closure that {@link Lbfgs} and {@link NewtonCg} call.
+ *
+ * <p>With batch normalization the objective is the training-mode loss (the rows normalized by their own statistics),
+ * for the loss as for the gradient: a line search or Newton-CG's decrease ratio that compared a training-mode
+ * gradient with an evaluation-mode loss would be comparing two functions. The running statistics take the batch in
+ * once per step, at the first gradient (θ at the step's start, what a fused rule's step does), and are counted once;
+ * the closure's further evaluations leave them alone. (torch.optim.LBFGS's closure updates them at every call.)
  */
 public final class ModelObjective implements Objective {
     private final Model model;
@@ -14,6 +20,7 @@ public final class ModelObjective implements Objective {
     private final int rows;
     private long gradients;
     private long losses;
+    private boolean statisticsTaken;
 
     /**
      * @param model the model; the optimizer moves its θ
@@ -29,7 +36,8 @@ public final class ModelObjective implements Objective {
     @Override
     public double lossAndGradient(Tensor grad) {
         gradients++;
-        model.computeGradient(ws, rows);
+        model.computeGradient(ws, rows, !statisticsTaken);
+        statisticsTaken = true;
         Backend backend = model.backend();
         if (grad != model.gradient()) {
             backend.copy(model.gradient(), grad);
@@ -40,7 +48,7 @@ public final class ModelObjective implements Objective {
     @Override
     public double loss(Tensor scratch) {
         losses++;
-        model.evaluate(ws, rows);
+        model.evaluateTraining(ws, rows); // without BN the same as evaluate
         return model.meanLoss(ws, rows);
     }
 

@@ -170,7 +170,7 @@ public final class BatchSizeStudy {
         if (config.runs(BatchSizeStudyConfig.HARDWARE)) {
             int most = java.util.Arrays.stream(config.batchSizes()).max().orElse(1);
             MemoryBudget.check(new Mlp(config.inputs(), config.hidden(), config.classes(), config.activation(),
-                    LossKind.SOFTMAX_CE), rule, false, 4, cpu, "--batch-sizes (or --max-batch)", most, false, most);
+                    LossKind.SOFTMAX_CE, config.batchNorm()), rule, false, 4, cpu, "--batch-sizes (or --max-batch)", most, false, most);
         }
         if (config.runs(BatchSizeStudyConfig.STEPS) || config.runs(BatchSizeStudyConfig.NOISE)) {
             TrainTest d = data();
@@ -184,8 +184,32 @@ public final class BatchSizeStudy {
             }
             int eval = Math.max(most, Math.min(1024, Math.max(trainN, d.test().n())));
             MemoryBudget.check(new Mlp(d.train().featureDim(), config.hidden(), Math.max(2, d.train().numClasses()),
-                    config.activation(), LossKind.SOFTMAX_CE), rule, false, 4, cpu,
+                    config.activation(), LossKind.SOFTMAX_CE, config.batchNorm()), rule, false, 4, cpu,
                     "--step-batch-sizes (or --noise-batch/--noise-big)", most, false, eval);
+            if (config.batchNorm()) {
+                checkNoBatchOfOne(trainN);
+            }
+        }
+    }
+
+    /**
+     * With batch normalization, a training run whose last batch of an epoch holds one example fails (the trainer
+     * refuses it, as PyTorch does); found before any trial runs rather than in the middle of the study.
+     */
+    private void checkNoBatchOfOne(int trainN) {
+        List<Integer> sizes = new ArrayList<>();
+        if (config.runs(BatchSizeStudyConfig.STEPS)) {
+            java.util.Arrays.stream(config.stepBatchSizes()).forEach(sizes::add);
+        }
+        if (config.runs(BatchSizeStudyConfig.NOISE)) {
+            sizes.add(config.noiseBatch());
+        }
+        for (int b : sizes) {
+            if (b <= trainN && trainN % b == 1) {
+                throw new InvalidInputException("--batch-norm needs at least 2 examples in every batch, but " + trainN
+                        + " training examples in batches of " + b + " leave a batch of 1; choose other batch sizes"
+                        + " (--step-batch-sizes, --noise-batch) or another --limit");
+            }
         }
     }
 
@@ -224,7 +248,7 @@ public final class BatchSizeStudy {
 
     private TrialRow hardwareTrial(Trial t, Backend backend) {
         Mlp mlp = new Mlp(config.inputs(), config.hidden(), config.classes(), config.activation(),
-                LossKind.SOFTMAX_CE);
+                LossKind.SOFTMAX_CE, config.batchNorm());
         Optimizer optimizer = Optimizer.builder(config.optimizer()).build();
         UpdateTimer timer = new UpdateTimer(backend, mlp, optimizer, config.warmup(), config.warmupSeconds(),
                 config.repeats(), config.secondsPerSize(), config.seed());
@@ -254,8 +278,8 @@ public final class BatchSizeStudy {
         int every = noise ? config.noiseEvery() : config.checkEvery();
         int never = (int) Math.min(config.maxSteps(), Integer.MAX_VALUE);
         TrainConfig tc = TrainConfig.builder().setData(config.data()).optHidden(config.hidden())
-                .optActivation(config.activation()).optLoss(LossKind.SOFTMAX_CE).optOptimizer(config.optimizer())
-                .optLearningRate(t.learningRate()).optBatchSize(t.batchSize()).optEpochs(0)
+                .optActivation(config.activation()).optBatchNorm(config.batchNorm()).optLoss(LossKind.SOFTMAX_CE)
+                .optOptimizer(config.optimizer()).optLearningRate(t.learningRate()).optBatchSize(t.batchSize()).optEpochs(0)
                 .optSteps(config.maxSteps()).optLimit(config.limit()).optSeed(config.seed()).optDevice(device)
                 .optThreads(config.threads()).optTf32(config.tf32()).optLogEvery(every)
                 .optEvalEvery(testTarget ? every : never).optMonitorSize(config.monitorSize()).build();

@@ -19,6 +19,8 @@ import java.util.Set;
  * @param hidden hidden widths, for every part
  * @param classes classes of the synthetic examples (hardware part)
  * @param activation hidden activation
+ * @param batchNorm batch normalization in every hidden layer, before the activation, in every part (as
+ *     {@code train --batch-norm}): then every batch needs at least 2 examples
  * @param optimizer update rule of every update timed or trained
  * @param warmup untimed updates per batch size before timing
  * @param warmupSeconds minimum warm-up time per batch size
@@ -51,6 +53,7 @@ public record BatchSizeStudyConfig(
         int[] hidden,
         int classes,
         Activation activation,
+        boolean batchNorm,
         UpdateRule optimizer,
         int warmup,
         double warmupSeconds,
@@ -102,6 +105,19 @@ public record BatchSizeStudyConfig(
         }
         positive(batchSizes, "--batch-sizes");
         positive(stepBatchSizes, "--step-batch-sizes");
+        require(!batchNorm || hidden.length > 0, "--batch-norm normalizes hidden layers, but --hidden is none; give"
+                + " hidden widths or drop --batch-norm");
+        if (batchNorm) {
+            // PyTorch refuses a one-example batch in training mode too: the variance of one example is undefined.
+            require(!parts.contains(HARDWARE) || batchSizes[0] >= 2, "--batch-norm needs at least 2 examples per"
+                    + " batch, but --batch-sizes includes " + batchSizes[0] + " (the default with --batch-norm"
+                    + " starts at 2)");
+            require(!parts.contains(STEPS) || java.util.Arrays.stream(stepBatchSizes).min().getAsInt() >= 2,
+                    "--batch-norm needs at least 2 examples per batch, but --step-batch-sizes includes "
+                            + java.util.Arrays.stream(stepBatchSizes).min().getAsInt());
+            require(!parts.contains(NOISE) || Math.min(noiseBatch, noiseSmall) >= 2, "--batch-norm needs at least 2"
+                    + " examples per batch, but --noise-batch/--noise-small is " + Math.min(noiseBatch, noiseSmall));
+        }
         require(!parts.contains(HARDWARE) || batchSizes.length >= 3,
                 "--batch-sizes (or --max-batch): the hardware part needs 3 or more batch sizes to find the saturation"
                         + " point, got " + batchSizes.length);
@@ -171,13 +187,22 @@ public record BatchSizeStudyConfig(
 
     /** Powers of two from 1 up to {@code max} (1, 2, 4, …): 14 sizes for 8192. */
     public static int[] powersOfTwo(int max) {
+        return powersOfTwo(1, max);
+    }
+
+    /**
+     * Powers of two from {@code min} (a power of two) up to {@code max}: from 2 with batch normalization, which
+     * cannot normalize a batch of one.
+     */
+    public static int[] powersOfTwo(int min, int max) {
         if (max < 1) {
             throw new InvalidInputException("--max-batch must be positive, got " + max);
         }
         int n = 32 - Integer.numberOfLeadingZeros(max);
-        int[] out = new int[n];
-        for (int i = 0; i < n; i++) {
-            out[i] = 1 << i;
+        int first = Integer.numberOfTrailingZeros(min);
+        int[] out = new int[Math.max(0, n - first)];
+        for (int i = first; i < n; i++) {
+            out[i - first] = 1 << i;
         }
         return out;
     }
@@ -225,11 +250,13 @@ public record BatchSizeStudyConfig(
     public static final class Builder {
         private List<String> parts = List.of(HARDWARE, STEPS, NOISE);
         private List<String> devices = List.of("cpu");
-        private int[] batchSizes = powersOfTwo(8192);
+        /** Null: powers of two up to 8192, from 1 (from 2 with batch normalization). */
+        private int[] batchSizes;
         private int inputs = 784;
         private int[] hidden = {1024, 1024};
         private int classes = 10;
         private Activation activation = Activation.RELU;
+        private boolean batchNorm;
         private UpdateRule optimizer = UpdateRule.ADAM;
         private int warmup = 3;
         private double warmupSeconds = 0.5;
@@ -264,6 +291,7 @@ public record BatchSizeStudyConfig(
         public Builder optHidden(int... widths) { this.hidden = widths.clone(); return this; }
         public Builder optClasses(int k) { this.classes = k; return this; }
         public Builder optActivation(Activation a) { this.activation = a; return this; }
+        public Builder optBatchNorm(boolean on) { this.batchNorm = on; return this; }
         public Builder optOptimizer(UpdateRule r) { this.optimizer = r; return this; }
         public Builder optWarmup(int n) { this.warmup = n; return this; }
         public Builder optWarmupSeconds(double s) { this.warmupSeconds = s; return this; }
@@ -289,7 +317,8 @@ public record BatchSizeStudyConfig(
         public Builder optNoiseDecay(double d) { this.noiseDecay = d; return this; }
 
         public BatchSizeStudyConfig build() {
-            return new BatchSizeStudyConfig(parts, devices, batchSizes, inputs, hidden, classes, activation,
+            int[] sizes = batchSizes != null ? batchSizes : powersOfTwo(batchNorm ? 2 : 1, 8192);
+            return new BatchSizeStudyConfig(parts, devices, sizes, inputs, hidden, classes, activation, batchNorm,
                     optimizer, warmup, warmupSeconds, repeats, secondsPerSize, threads, tf32, seed, data, limit,
                     stepBatchSizes, targetMetric, targetLoss, maxSteps, learningRate, lrGrid, checkEvery,
                     monitorSize, noiseBatch, noiseSmall, noiseBig, noiseEvery, noiseDecay);

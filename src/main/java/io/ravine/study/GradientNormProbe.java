@@ -10,6 +10,12 @@ import java.util.SplittableRandom;
  * E|G_B|² = |G|² + tr(Σ)/B holds exactly, with G the mean gradient over the data set and Σ the covariance of the
  * per-example gradients (normalised by n). The gradient is computed by {@link Model#computeGradient}, the code the
  * trainer uses; it overwrites the model's gradient buffer, which the trainer recomputes before its next update.
+ *
+ * <p>With batch normalization the probe's batch is normalized by its own statistics (training mode, as the
+ * trainer's batches are) and the running statistics are left alone: the probe must not change what training does.
+ * The gradient of such a batch is then not a mean of independent per-example gradients (each example's output
+ * depends on the batch's mean and variance), so the identity above holds only up to terms of order 1/B: B_simple
+ * measured with BN is the noise scale of BN's own batch gradients, comparable across batch sizes well above 1.
  */
 public final class GradientNormProbe {
     private final Model model;
@@ -40,7 +46,7 @@ public final class GradientNormProbe {
         }
         Model.Workspace ws = model.workspace(batchSize);
         ws.load(x, y, batchSize);
-        model.computeGradient(ws, batchSize);
+        model.computeGradient(ws, batchSize, false);
         return model.backend().sumOfSquares(model.gradient());
     }
 }

@@ -78,6 +78,11 @@ final class StudyFiles implements AutoCloseable {
                 }
                 JsonElement b = saved.getAsJsonObject().get("config");
                 JsonObject before = b != null && b.isJsonObject() ? b.getAsJsonObject() : new JsonObject();
+                if (b != null && b.isJsonObject() && !before.has("batchNorm")) {
+                    // Studies from before --batch-norm existed in study: they ran without it.
+                    before = before.deepCopy();
+                    before.addProperty("batchNorm", false);
+                }
                 TreeSet<String> differ = new TreeSet<>();
                 for (String key : union(before, now)) {
                     if (!BatchSizeStudyConfig.SELECTION.contains(key)

@@ -34,7 +34,8 @@ final class StudyReport {
     private static void page(StudyFiles files, BatchSizeStudyConfig config, BatchSizeStudyResult r) {
         HtmlPage page = new HtmlPage("Batch-size study");
         page.paragraph("Architecture: " + config.inputs() + "-" + join(config.hidden()) + "-" + config.classes()
-                + " " + config.activation().name().toLowerCase(Locale.ROOT) + ", optimizer "
+                + " " + config.activation().name().toLowerCase(Locale.ROOT)
+                + (config.batchNorm() ? ", batch normalization in every hidden layer" : "") + ", optimizer "
                 + config.optimizer().cliName() + ". Trials in study.csv, everything below in study.json.");
         if (!r.hardware().isEmpty()) {
             hardware(files, r, page);

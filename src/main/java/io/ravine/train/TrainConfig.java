@@ -239,19 +239,14 @@ public record TrainConfig(
             throw InvalidSettingException.of(setting("batchNorm"), " normalizes hidden layers, but the model has"
                     + " none (", setting("hidden"), " none); give hidden widths or drop it");
         }
-        if (batchNorm && diagnoseEvery > 0) {
-            throw InvalidSettingException.of(setting("diagnoseEvery"), " measures curvature with Hessian-vector"
-                    + " products, which are not implemented through batch normalization yet; drop it or ",
-                    setting("batchNorm"));
-        }
-        if (batchNorm && optimizer == io.ravine.backend.UpdateRule.NEWTON_CG) {
-            throw InvalidSettingException.of(setting("optimizer"), " newton-cg multiplies by the Gauss-Newton matrix"
-                    + " (or the Hessian) of the network, which is not implemented through batch normalization yet;"
-                    + " drop ", setting("batchNorm"), " or use another optimizer");
-        }
         if (batchNorm && batchSize == 1) {
             throw InvalidSettingException.of(setting("batchNorm"), " needs at least 2 examples per batch (the"
                     + " variance of one example is undefined; PyTorch refuses it too), got ", setting("batchSize"),
+                    " 1");
+        }
+        if (batchNorm && optimizer == io.ravine.backend.UpdateRule.NEWTON_CG && curvatureBatch == 1) {
+            throw InvalidSettingException.of(setting("batchNorm"), " needs at least 2 examples in Newton-CG's"
+                    + " curvature batch (it is normalized by its own statistics), got ", setting("curvatureBatch"),
                     " 1");
         }
         require(loss != null, "loss", " must be set");

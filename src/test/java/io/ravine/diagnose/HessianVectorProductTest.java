@@ -227,7 +227,7 @@ class HessianVectorProductTest {
         return out.stream();
     }
 
-    private static double[] apply(Backend b, HessianVectorProduct h, double[] v) {
+    static double[] apply(Backend b, HessianVectorProduct h, double[] v) {
         try (Tensor vt = b.allocateVector(v.length); Tensor out = b.allocateVector(v.length)) {
             b.copyFromHost(v, 0, vt);
             h.apply(vt, out);

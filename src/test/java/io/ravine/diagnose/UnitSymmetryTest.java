@@ -54,6 +54,20 @@ class UnitSymmetryTest {
                 "the other units of the zero start are still duplicates");
     }
 
+    /**
+     * Under batch norm a unit is its incoming weights, γ, β and outgoing weights: a zero start (W = 0, γ = 1, β = 0)
+     * makes every pair a duplicate, and one β changed sets its unit apart (β takes the bias's place).
+     */
+    @Test
+    void batchNormUnitsAreTheirWeightsGammaAndBeta() {
+        Mlp bn = new Mlp(10, new int[] {16, 12}, 3, Activation.TANH, LossKind.SOFTMAX_CE, true);
+        float[] theta = bn.initialParameters(Initializer.zeros(), 0.0, 1);
+        assertArrayEquals(new long[] {16 * 15 / 2, 12 * 11 / 2}, UnitSymmetry.find(bn, theta).pairsPerLayer());
+        theta[bn.betaOffset(0) + 4] = 0.5f;
+        theta[bn.gammaOffset(1) + 2] = 2f;
+        assertArrayEquals(new long[] {15 * 14 / 2, 11 * 10 / 2}, UnitSymmetry.find(bn, theta).pairsPerLayer());
+    }
+
     /** Makes unit {@code dst} of hidden layer k a copy of unit {@code src}, every value scaled by (1 + noise). */
     private void copyUnit(float[] theta, int k, int src, int dst, float noise) {
         int in = mlp.fanIn(k);

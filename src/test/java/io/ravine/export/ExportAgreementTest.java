@@ -62,6 +62,8 @@ class ExportAgreementTest {
         tmp = dir;
         models.add(ExportTestModels.fashionMnist(tmp.resolve("fashion")));
         models.addAll(ExportTestModels.synthetic(tmp.resolve("synthetic")));
+        models.add(ExportTestModels.fashionMnistBatchNorm(tmp.resolve("fashion-bn")));
+        models.addAll(ExportTestModels.syntheticBatchNorm(tmp.resolve("synthetic-bn")));
     }
 
     /** {@code ravine export} of {@code m}'s checkpoint; returns the file and the command's standard output. */
@@ -91,6 +93,46 @@ class ExportAgreementTest {
     private static ExportSpec specWithFile(CheckpointReader.Read read, Path file) {
         float[][] stats = CheckpointReader.readStatistics(file, read.inputDim());
         return read.spec(stats[0], stats[1]);
+    }
+
+    @Test
+    void ravinesPredictOfABatchNormCheckpointIsTheReferenceTheExportsAreCheckedAgainst() {
+        // The exports are compared with Model.forward (evaluation mode) on the trainer's normalized inputs; a BN
+        // checkpoint loaded by TrainedModel (what `ravine predict` runs) gives the same predictions from raw inputs,
+        // so "matches the export" means "matches predict", running statistics included.
+        int checked = 0;
+        for (ExportTestModels.Trained m : models) {
+            if (!m.spec().mlp().batchNorm() || m.normalizationFlags().contains("--normalization")) {
+                continue;
+            }
+            io.ravine.data.Normalizer none = io.ravine.data.Normalizer.none(m.inputDim());
+            try (io.ravine.train.TrainedModel loaded = m.normalizationFlags().contains("--no-normalization")
+                    ? io.ravine.train.TrainedModel.load(m.checkpoint(), none)
+                    : io.ravine.train.TrainedModel.load(m.checkpoint())) {
+                float[][] predicted = loaded.predict(io.ravine.data.Dataset.ofFeatures(rows(m.rawX(), m.n(),
+                        m.inputDim())));
+                double[] expected = m.loss() == LossKind.MSE ? null
+                        : Agreement.probabilities(m.loss(), m.ravineOutputs(), m.n(), m.outputDim());
+                for (int i = 0; i < m.n(); i++) {
+                    for (int j = 0; j < m.outputDim(); j++) {
+                        double want = expected == null ? m.ravineOutputs()[i * m.outputDim() + j]
+                                : expected[i * m.outputDim() + j];
+                        // float32 rounding of the same value (predict rounds its double softmax once)
+                        assertEquals(want, predicted[i][j], 1e-6 * Math.max(1, Math.abs(want)), m.name());
+                    }
+                }
+            }
+            checked++;
+        }
+        assertTrue(checked >= 2, "BN models with their normalization in the checkpoint or none: " + checked);
+    }
+
+    private static float[][] rows(float[] flat, int n, int d) {
+        float[][] r = new float[n][d];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(flat, i * d, r[i], 0, d);
+        }
+        return r;
     }
 
     @Test

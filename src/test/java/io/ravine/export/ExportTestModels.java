@@ -26,7 +26,8 @@ import java.util.SplittableRandom;
 /**
  * Models trained through the Trainer API for the export tests, each with its checkpoint, the raw test inputs, and
  * Ravine's own predictions on them (today's path: the trainer's {@link Normalizer}, then {@link Model#forward}; after
- * the API branch, {@code TrainedModel.predict}).
+ * the API branch, {@code TrainedModel.predict}). {@link Model#forward} is evaluation mode: a BN model normalizes with
+ * its running statistics, as {@code predict} does.
  */
 public final class ExportTestModels {
     private ExportTestModels() {
@@ -82,6 +83,45 @@ public final class ExportTestModels {
     }
 
     /**
+     * 784-64-32-10 ReLU softmax-ce with batch normalization on the same data (z-score inputs, 300 Adam steps of 64),
+     * its statistics stored in the checkpoint: evaluation-mode BN with the running statistics of 300 batches, the
+     * input normalization folded into layer 0 and its constant into BN's running mean (torch) or the folded Gemm's
+     * bias (ONNX).
+     */
+    static Trained fashionMnistBatchNorm(Path dir) throws IOException {
+        TrainTest data = Files.isDirectory(DataSources.fashionMnistDir())
+                ? DataSources.load(DataSources.FASHION_MNIST, null, LossKind.SOFTMAX_CE)
+                : DataSources.loadEmbedded();
+        Dataset train = data.train().limit(10_000);
+        Dataset test = data.test().limit(1000);
+        TrainConfig config = TrainConfig.builder().setData(data.train().name()).optHidden(64, 32)
+                .optActivation(Activation.RELU).optLoss(LossKind.SOFTMAX_CE).optOptimizer(UpdateRule.ADAM)
+                .optLearningRate(1e-3).optBatchSize(64).optSteps(300).optNormalize("zscore").optSeed(12)
+                .optEvalEvery(0).optBatchNorm(true).build();
+        return train("fashion-mnist 784-64-32-10 relu softmax-ce batch-norm", dir, config, new TrainTest(train, test),
+                NormalizationSource.IN_CHECKPOINT);
+    }
+
+    /**
+     * The synthetic problems with batch normalization in every hidden layer: the input normalization from a file
+     * (folded; the feature with |mean|/std = 20 included), stored in the checkpoint, and none (raw features straight
+     * into BN's layer, whose running mean then carries the inputs' offset itself).
+     */
+    static List<Trained> syntheticBatchNorm(Path dir) throws IOException {
+        List<Trained> out = new ArrayList<>();
+        out.add(train("synthetic 12-16-16-4 tanh softmax-ce batch-norm", dir.resolve("bn-softmax-tanh"),
+                config(LossKind.SOFTMAX_CE, Activation.TANH, "zscore", true, 16, 16),
+                synthetic(LossKind.SOFTMAX_CE, 4, 31), NormalizationSource.FILE));
+        out.add(train("synthetic 12-16-8-2 logistic mse batch-norm", dir.resolve("bn-mse"), config(LossKind.MSE,
+                Activation.LOGISTIC, "zscore", true, 16, 8), synthetic(LossKind.MSE, 2, 32),
+                NormalizationSource.IN_CHECKPOINT));
+        out.add(train("synthetic 12-16-1 relu logistic-ce batch-norm, no normalization", dir.resolve("bn-raw"),
+                config(LossKind.LOGISTIC_CE, Activation.RELU, "none", true, 16), synthetic(LossKind.LOGISTIC_CE, 2,
+                33), NormalizationSource.NONE));
+        return out;
+    }
+
+    /**
      * Small synthetic problems for the other losses and activations: 12 features with means from −5 to 5 and
      * standard deviations from 0.5 to 10 (|mean|/std up to 10), one feature with mean 4 and std 0.2 (|mean|/std = 20:
      * the torch fold's float32 error grows with it, see {@link Folding}), one constant feature (std 0: only centred,
@@ -105,9 +145,14 @@ public final class ExportTestModels {
     }
 
     private static TrainConfig config(LossKind loss, Activation act, String normalize, int... hidden) {
+        return config(loss, act, normalize, false, hidden);
+    }
+
+    private static TrainConfig config(LossKind loss, Activation act, String normalize, boolean batchNorm,
+            int... hidden) {
         return TrainConfig.builder().setData("synthetic-export").optHidden(hidden).optActivation(act).optLoss(loss)
                 .optOptimizer(UpdateRule.ADAM).optLearningRate(1e-2).optBatchSize(32).optSteps(200)
-                .optNormalize(normalize).optSeed(3).optEvalEvery(0).build();
+                .optNormalize(normalize).optSeed(3).optEvalEvery(0).optBatchNorm(batchNorm).build();
     }
 
     static final int SYNTHETIC_FEATURES = 12;
@@ -174,7 +219,8 @@ public final class ExportTestModels {
                 Trainer trainer = new Trainer(config, backend, data)) {
             trainer.optProgressBar(false).optRunDirectory(runDir).fit();
             Normalizer normalizer = trainer.normalizer();
-            ExportSpec spec = ExportSpec.of(trainer.mlp(), trainer.model().parameters(), normalizer);
+            ExportSpec spec = ExportSpec.of(trainer.mlp(), trainer.model().parameters(),
+                    trainer.model().batchNormBuffers(), normalizer);
             Dataset rawTest = data.test();
             float[] outputs = ravineOutputs(trainer.model(), normalizer.apply(rawTest));
             int[] labels = null;

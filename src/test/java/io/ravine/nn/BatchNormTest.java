@@ -192,10 +192,10 @@ class BatchNormTest {
         InvalidSettingException last = assertThrows(InvalidSettingException.class,
                 () -> new Trainer(config().optLimit(601).optSteps(1).build()).close());
         assertTrue(last.getMessage().contains("batch of 1"), last.getMessage());
-        // Newton-CG's Gauss-Newton products do not go through BN yet: refused before anything runs, naming both.
+        // Newton-CG's curvature batch is normalized by its own statistics: one example is refused, naming both.
         InvalidSettingException newton = assertThrows(InvalidSettingException.class,
-                () -> config().optOptimizer(io.ravine.backend.UpdateRule.NEWTON_CG).build());
-        assertTrue(newton.getMessage().contains("newton-cg") && newton.getMessage().contains("batchNorm"),
+                () -> config().optOptimizer(io.ravine.backend.UpdateRule.NEWTON_CG).optCurvatureBatch(1).build());
+        assertTrue(newton.getMessage().contains("curvatureBatch 1") && newton.getMessage().contains("batchNorm"),
                 newton.getMessage());
     }
 

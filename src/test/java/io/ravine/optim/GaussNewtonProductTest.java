@@ -16,15 +16,19 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * {@link GaussNewtonProduct} against an explicit G = (1/N) Σ_n J_nᵀ H_n J_n on a 3-4-3 network: J_n column by
  * column from central differences of the forward pass in float64 (error ~1e-10), H_n the loss's Hessian in the
- * scores written out (softmax-ce diag(p) − ppᵀ, logistic-ce diag(σ(1 − σ)), MSE I).
+ * scores written out (softmax-ce diag(p) − ppᵀ, logistic-ce diag(σ(1 − σ)), MSE I). With batch normalization
+ * (3-4-4-3, BN in both hidden layers) J_n is the Jacobian of row n's training-mode scores, which depend on every row
+ * of the batch through its statistics; γ, β away from (1, 0).
  */
 class GaussNewtonProductTest {
     private static final int N = 6;
 
     @ParameterizedTest
-    @CsvSource({"SOFTMAX_CE, TANH", "LOGISTIC_CE, LOGISTIC", "MSE, RELU"})
-    void productsMatchAnExplicitJtHJInFloat64AndFloat32(LossKind loss, Activation act) {
-        Mlp mlp = new Mlp(3, new int[] {4}, 3, act, loss);
+    @CsvSource({"SOFTMAX_CE, TANH, false", "LOGISTIC_CE, LOGISTIC, false", "MSE, RELU, false",
+            "SOFTMAX_CE, TANH, true", "LOGISTIC_CE, LOGISTIC, true", "MSE, RELU, true", "SOFTMAX_CE, RELU, true"})
+    void productsMatchAnExplicitJtHJInFloat64AndFloat32(LossKind loss, Activation act, boolean batchNorm) {
+        Mlp mlp = batchNorm ? new Mlp(3, new int[] {4, 4}, 3, act, loss, true) : new Mlp(3, new int[] {4}, 3, act,
+                loss);
         int p = mlp.parameterCount();
         SplittableRandom rng = new SplittableRandom(21);
         float[] x = new float[N * 3];
@@ -42,11 +46,16 @@ class GaussNewtonProductTest {
             theta[i] = 0.7 * rng.nextGaussian();
             v[i] = rng.nextGaussian();
         }
+        for (int k = 0; batchNorm && k < mlp.layerCount() - 1; k++) {
+            for (int j = 0; j < mlp.fanOut(k); j++) {
+                theta[mlp.gammaOffset(k) + j] = 0.6 + 0.3 * j;
+            }
+        }
         double[] expected = explicitProduct(mlp, x, t, theta, v);
         double f64 = error(CpuBackend.f64(), mlp, x, t, theta, v, expected);
         double f32 = error(CpuBackend.f32(), mlp, x, t, theta, v, expected);
-        System.out.printf("Gauss-Newton product vs explicit JᵀHJ (%s, %s): float64 %.2g, float32 %.2g%n", loss, act,
-                f64, f32);
+        System.out.printf("Gauss-Newton product vs explicit JᵀHJ (%s, %s%s): float64 %.2g, float32 %.2g%n", loss,
+                act, batchNorm ? ", batch norm" : "", f64, f32);
         assertTrue(f64 < 1e-8, "float64 relative error " + f64);
         // float32: the R-pass and backprop in float32 (~1e-6), the loss's H_L by central differences (~1e-4).
         assertTrue(f32 < 1e-3, "float32 relative error " + f32);
@@ -156,8 +165,10 @@ class GaussNewtonProductTest {
         return out;
     }
 
+    /** The scores the product linearizes: training mode under BN (the batch's statistics, not updated). */
     private static double[] scores(Model model, Model.Workspace ws, double[] theta) {
         model.setParameters(theta);
-        return model.backend().toDoubleArray(model.forward(ws, N));
+        boolean bn = model.mlp().batchNorm();
+        return model.backend().toDoubleArray(bn ? model.forwardTraining(ws, N, false) : model.forward(ws, N));
     }
 }

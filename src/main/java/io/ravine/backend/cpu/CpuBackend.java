@@ -441,43 +441,7 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** The tensor's values as doubles, one bulk copy (float32 widened exactly). */
-    private static double[] read(CpuTensor t) {
-        int n = t.length();
-        double[] v = new double[n];
-        if (t instanceof CpuTensor.F32 f) {
-            float[] tmp = new float[n];
-            f.buf.get(f.offset, tmp, 0, n);
-            for (int i = 0; i < n; i++) {
-                v[i] = tmp[i];
-            }
-        } else {
-            CpuTensor.F64 d = (CpuTensor.F64) t;
-            d.buf.get(d.offset, v, 0, n);
-        }
-        return v;
-    }
-
-    /** t ← v, rounded once to the tensor's type, one bulk copy. */
-    private static void write(CpuTensor t, double[] v) {
-        int n = t.length();
-        if (t instanceof CpuTensor.F32 f) {
-            float[] tmp = new float[n];
-            for (int i = 0; i < n; i++) {
-                tmp[i] = (float) v[i];
-            }
-            f.buf.put(f.offset, tmp, 0, n);
-        } else {
-            CpuTensor.F64 d = (CpuTensor.F64) t;
-            d.buf.put(d.offset, v, 0, n);
-        }
-    }
-
-    /**
-     * One thread, rows in order 0, 1, …, B−1 for every column, sums in double: the reference, the same bits for
-     * every thread count (the per-column work is O(B·N), small next to the layer's matrix product). Operands are
-     * copied in and out in bulk, so the loops run on plain arrays.
-     */
+    /** {@link BatchNormKernels}: columns split across threads, each column's rows summed in order, in double. */
     @Override
     public void batchNormTrainingForward(Tensor z, Tensor gamma, Tensor beta, double eps, Activation act, Tensor out,
             Tensor saveMean, Tensor saveInvStd, Tensor runningMean, Tensor runningVar, double momentum) {
@@ -486,75 +450,17 @@ public final class CpuBackend implements Backend {
         if ((runningMean == null) != (runningVar == null)) {
             throw new IllegalArgumentException("running mean and variance are updated together");
         }
-        int rows = z.rows();
-        int cols = z.cols();
-        double[] zv = read(own(z));
-        double[] mean = new double[cols];
-        double[] var = new double[cols];
-        for (int i = 0; i < rows; i++) {
-            int base = i * cols;
-            for (int j = 0; j < cols; j++) {
-                mean[j] += zv[base + j];
-            }
-        }
-        for (int j = 0; j < cols; j++) {
-            mean[j] /= rows;
-        }
-        // Two passes (the centred sum of squares), not Σz² − Bμ²: no cancellation when |μ| ≫ σ (raw inputs).
-        for (int i = 0; i < rows; i++) {
-            int base = i * cols;
-            for (int j = 0; j < cols; j++) {
-                double d = zv[base + j] - mean[j];
-                var[j] += d * d;
-            }
-        }
-        double[] g = read(own(gamma));
-        double[] r = new double[cols];
-        double[] scale = new double[cols];
-        for (int j = 0; j < cols; j++) {
-            r[j] = 1.0 / Math.sqrt(var[j] / rows + eps);
-            scale[j] = g[j] * r[j];
-        }
-        write(own(saveMean), mean);
-        write(own(saveInvStd), r);
-        if (runningMean != null) {
-            double[] rm = read(own(runningMean));
-            double[] rv = read(own(runningVar));
-            for (int j = 0; j < cols; j++) {
-                rm[j] = (1 - momentum) * rm[j] + momentum * mean[j];
-                rv[j] = (1 - momentum) * rv[j] + momentum * (var[j] / (rows - 1));
-            }
-            write(own(runningMean), rm);
-            write(own(runningVar), rv);
-        }
-        normalize(zv, mean, scale, read(own(beta)), act, own(out), rows, cols);
+        BatchNormKernels.trainingForward(own(z), own(gamma), own(beta), eps, act, own(out), own(saveMean),
+                own(saveInvStd), runningMean == null ? null : own(runningMean),
+                runningVar == null ? null : own(runningVar), momentum);
     }
 
     @Override
     public void batchNormEvaluationForward(Tensor z, Tensor gamma, Tensor beta, Tensor runningMean,
             Tensor runningVar, double eps, Activation act, Tensor out) {
         OperandShapes.batchNorm(false, z, new Tensor[] {out}, new Tensor[] {gamma, beta, runningMean, runningVar});
-        int cols = z.cols();
-        double[] mean = read(own(runningMean));
-        double[] rv = read(own(runningVar));
-        double[] g = read(own(gamma));
-        double[] scale = new double[cols];
-        for (int j = 0; j < cols; j++) {
-            scale[j] = g[j] / Math.sqrt(rv[j] + eps);
-        }
-        normalize(read(own(z)), mean, scale, read(own(beta)), act, own(out), z.rows(), cols);
-    }
-
-    /** out[i, j] ← φ((z[i, j] − mean_j)·scale_j + shift_j), in double, rounded once. */
-    private static void normalize(double[] z, double[] mean, double[] scale, double[] shift, Activation act,
-            CpuTensor out, int rows, int cols) {
-        for (int i = 0; i < rows; i++) {
-            int base = i * cols;
-            for (int j = 0; j < cols; j++) {
-                z[base + j] = act.apply((z[base + j] - mean[j]) * scale[j] + shift[j]);
-            }
-        }
-        write(out, z);
+        BatchNormKernels.evaluationForward(own(z), own(gamma), own(beta), own(runningMean), own(runningVar), eps, act,
+                own(out));
     }
 
     @Override
@@ -562,40 +468,8 @@ public final class CpuBackend implements Backend {
             Tensor dGamma, Tensor dBeta) {
         OperandShapes.batchNorm(true, z, new Tensor[] {dy, dz}, new Tensor[] {gamma, saveMean, saveInvStd, dGamma,
                 dBeta});
-        int rows = z.rows();
-        int cols = z.cols();
-        double[] zv = read(own(z));
-        double[] d = read(own(dy));
-        double[] mean = read(own(saveMean));
-        double[] r = read(own(saveInvStd));
-        double[] g = read(own(gamma));
-        double[] sumDy = new double[cols];
-        double[] sumDyXhat = new double[cols];
-        for (int i = 0; i < rows; i++) {
-            int base = i * cols;
-            for (int j = 0; j < cols; j++) {
-                // x̂ kept in zv for the second pass
-                double xhat = (zv[base + j] - mean[j]) * r[j];
-                zv[base + j] = xhat;
-                sumDy[j] += d[base + j];
-                sumDyXhat[j] += d[base + j] * xhat;
-            }
-        }
-        write(own(dGamma), sumDyXhat);
-        write(own(dBeta), sumDy);
-        double[] k = new double[cols];
-        for (int j = 0; j < cols; j++) {
-            k[j] = g[j] * r[j];
-            sumDy[j] /= rows;
-            sumDyXhat[j] /= rows;
-        }
-        for (int i = 0; i < rows; i++) {
-            int base = i * cols;
-            for (int j = 0; j < cols; j++) {
-                d[base + j] = k[j] * (d[base + j] - sumDy[j] - zv[base + j] * sumDyXhat[j]);
-            }
-        }
-        write(own(dz), d);
+        BatchNormKernels.backward(own(z), own(gamma), own(saveMean), own(saveInvStd), own(dy), own(dz), own(dGamma),
+                own(dBeta));
     }
 
     @Override

@@ -50,6 +50,14 @@ final class CpuParallel {
 
     /** Runs {@code body} over [0, n) in up to {@link #threads()} blocks of at least {@code grain} indices. */
     static void forRange(int n, int grain, RangeBody body) {
+        forRange(n, grain, ALIGN, body);
+    }
+
+    /**
+     * As {@link #forRange(int, int, RangeBody)} with block boundaries on multiples of {@code align} (columns of a
+     * row-major matrix: 16 floats are a cache line).
+     */
+    static void forRange(int n, int grain, int align, RangeBody body) {
         int t = Math.min(threads, n / Math.max(1, grain));
         ExecutorService p = pool;
         if (t <= 1 || p == null) {
@@ -58,7 +66,7 @@ final class CpuParallel {
         }
         int[] bounds = new int[t + 1];
         for (int k = 1; k < t; k++) {
-            bounds[k] = (int) ((long) n * k / t) / ALIGN * ALIGN;
+            bounds[k] = (int) ((long) n * k / t) / align * align;
         }
         bounds[t] = n;
         @SuppressWarnings("unchecked")
