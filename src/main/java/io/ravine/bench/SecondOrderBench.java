@@ -371,14 +371,26 @@ public final class SecondOrderBench {
 
     /** θ* = (w₁, w₂, b): the normal equations with exact sums (BigDecimal) and a 50-digit solve. */
     static double[] normalEquations(Dataset d) {
+        return normalEquations(d.features(), d.targets(), d.n());
+    }
+
+    /**
+     * θ* = (w₁, w₂, b) of least squares on n rows of two features ({@code x} row-major) and targets {@code t}: the
+     * normal equations with exact sums (BigDecimal: every float is a finite binary fraction) and a 50-digit solve. A
+     * float64 solve would be good only to about κ·ε ≈ 2e-5 on the lectures' badly-scaled example; this one is the
+     * oracle the optimizers are measured against (also by the tests).
+     *
+     * @return (w₁, w₂, b)
+     */
+    public static double[] normalEquations(float[] x, float[] t, int n) {
         MathContext mc = new MathContext(50);
         BigDecimal[][] m = new BigDecimal[3][4];
         for (BigDecimal[] row : m) {
             java.util.Arrays.fill(row, BigDecimal.ZERO);
         }
-        for (int r = 0; r < d.n(); r++) {
-            BigDecimal[] xt = {new BigDecimal(d.features()[2 * r]), new BigDecimal(d.features()[2 * r + 1]),
-                BigDecimal.ONE, new BigDecimal(d.targets()[r])};
+        for (int r = 0; r < n; r++) {
+            BigDecimal[] xt = {new BigDecimal(x[2 * r]), new BigDecimal(x[2 * r + 1]), BigDecimal.ONE,
+                new BigDecimal(t[r])};
             for (int i = 0; i < 3; i++) {
                 for (int j = 0; j < 4; j++) {
                     m[i][j] = m[i][j].add(xt[i].multiply(xt[j]));
@@ -402,15 +414,15 @@ public final class SecondOrderBench {
                 }
             }
         }
-        BigDecimal[] x = new BigDecimal[3];
+        BigDecimal[] w = new BigDecimal[3];
         for (int r = 2; r >= 0; r--) {
             BigDecimal s = m[r][3];
             for (int k = r + 1; k < 3; k++) {
-                s = s.subtract(m[r][k].multiply(x[k]), mc);
+                s = s.subtract(m[r][k].multiply(w[k]), mc);
             }
-            x[r] = s.divide(m[r][r], mc);
+            w[r] = s.divide(m[r][r], mc);
         }
-        return new double[] {x[0].doubleValue(), x[1].doubleValue(), x[2].doubleValue()};
+        return new double[] {w[0].doubleValue(), w[1].doubleValue(), w[2].doubleValue()};
     }
 
     /** λ_max of C = (1/N) Σ x̃x̃ᵀ by power iteration (C is 3 × 3, its top eigenvalue 5 orders above the next). */

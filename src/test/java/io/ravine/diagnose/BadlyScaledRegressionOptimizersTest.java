@@ -14,7 +14,6 @@ import io.ravine.optim.Lbfgs;
 import io.ravine.train.TrainConfig;
 import io.ravine.train.Trainer;
 import java.math.BigDecimal;
-import java.math.MathContext;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -50,50 +49,9 @@ class BadlyScaledRegressionOptimizersTest {
         optimalLoss = lossAt(optimum);
     }
 
-    /** θ* = (w₁, w₂, b) from the normal equations with exact sums and a 50-digit solve. */
+    /** θ* = (w₁, w₂, b) from the normal equations with exact sums and a 50-digit solve (the benchmark's oracle). */
     static double[] normalEquations(LinearRegression lr) {
-        MathContext mc = new MathContext(50);
-        BigDecimal[][] m = new BigDecimal[3][4];
-        for (int i = 0; i < 3; i++) {
-            for (int j = 0; j < 4; j++) {
-                m[i][j] = BigDecimal.ZERO;
-            }
-        }
-        for (int r = 0; r < lr.n; r++) {
-            BigDecimal[] xt = {new BigDecimal(lr.x[2 * r]), new BigDecimal(lr.x[2 * r + 1]), BigDecimal.ONE,
-                new BigDecimal(lr.t[r])};
-            for (int i = 0; i < 3; i++) {
-                for (int j = 0; j < 4; j++) {
-                    m[i][j] = m[i][j].add(xt[i].multiply(xt[j]));
-                }
-            }
-        }
-        for (int c = 0; c < 3; c++) {
-            int pivot = c;
-            for (int r = c + 1; r < 3; r++) {
-                if (m[r][c].abs().compareTo(m[pivot][c].abs()) > 0) {
-                    pivot = r;
-                }
-            }
-            BigDecimal[] tmp = m[c];
-            m[c] = m[pivot];
-            m[pivot] = tmp;
-            for (int r = c + 1; r < 3; r++) {
-                BigDecimal f = m[r][c].divide(m[c][c], mc);
-                for (int k = c; k < 4; k++) {
-                    m[r][k] = m[r][k].subtract(f.multiply(m[c][k]), mc);
-                }
-            }
-        }
-        BigDecimal[] x = new BigDecimal[3];
-        for (int r = 2; r >= 0; r--) {
-            BigDecimal s = m[r][3];
-            for (int k = r + 1; k < 3; k++) {
-                s = s.subtract(m[r][k].multiply(x[k]), mc);
-            }
-            x[r] = s.divide(m[r][r], mc);
-        }
-        return new double[] {x[0].doubleValue(), x[1].doubleValue(), x[2].doubleValue()};
+        return io.ravine.bench.SecondOrderBench.normalEquations(lr.x, lr.t, lr.n);
     }
 
     /** J(θ) = (1/N) Σ ½(w·x + b − t)², summed in float64 from the float32 data (θ in Ravine's layout w₁, w₂, b). */
