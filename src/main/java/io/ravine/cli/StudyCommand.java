@@ -176,8 +176,8 @@ public final class StudyCommand implements Runnable {
             BatchSizeStudyResult r = study.run();
             for (BatchSizeStudyResult.DeviceCurve c : r.hardware().values()) {
                 if (c.saturation() != null) {
-                    System.out.printf(Locale.ROOT, "%s: saturation point B* = %.1f (%s), best %.0f samples/s%n",
-                            c.device(), c.saturation().batchSize(),
+                    System.out.printf(Locale.ROOT, "%s: saturation point B* = %s (%s), best %.0f samples/s%n",
+                            c.device(), io.ravine.report.TickFormat.human(c.saturation().batchSize(), 4),
                             c.saturation().position().jsonName().replace('_', ' '),
                             c.points().stream().mapToDouble(t -> t.samplesPerSecond()).max().orElse(Double.NaN));
                 }

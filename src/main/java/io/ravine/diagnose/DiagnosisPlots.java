@@ -72,7 +72,7 @@ public final class DiagnosisPlots {
                 .series("measured J", g.curveSteps(), g.curveActual())
                 .series("J - eps g'g + eps^2 g'Hg / 2", g.curveSteps(), g.curveQuadratic());
         for (Curvature.StepCheck c : g.checks()) {
-            p.verticalLine(c.step());
+            p.verticalLine(c.step(), "step sizes checked");
         }
         if (p.write(plotsDir.resolve(SECOND_ORDER))) {
             written.add(SECOND_ORDER);

@@ -364,7 +364,7 @@ public final class LossLandscape implements AutoCloseable {
                 .series("test", line.alpha(), line.testLoss())
                 .series("θ₀ and θ₁ (train)", new double[] {0, 1}, new double[] {line.atStart()[0], line.atEnd()[0]},
                         java.awt.Color.BLACK, false, true)
-                .verticalLine(0).verticalLine(1).write(png));
+                .verticalLine(0, "α = 0 (θ₀) and α = 1 (θ₁)").verticalLine(1, "α = 0 (θ₀) and α = 1 (θ₁)").write(png));
     }
 
     /** The pictures of a plane, in landscape/. */

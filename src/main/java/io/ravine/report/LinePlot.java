@@ -28,6 +28,7 @@ public final class LinePlot {
     private final Map<String, double[][]> series = new LinkedHashMap<>();
     private final Map<String, Style> styles = new LinkedHashMap<>();
     private final List<double[]> verticalMarks = new ArrayList<>();
+    private final List<String> markLabels = new ArrayList<>();
     private boolean logX;
     private boolean logY;
     private boolean markers;
@@ -82,7 +83,8 @@ public final class LinePlot {
      * X ticks at round numbers (0, 250, 500, …) also where the series' x values are evenly spaced (steps 0, 1, 2,
      * …): there XChart 3.8 ticks every k-th data point, the smallest k whose labels clear each other by a tenth of a
      * label, and long labels run together ("1,0781,232" on 2000 steps). One invisible point off the even spacing
-     * sends XChart to its round-number ticks instead (linear x only).
+     * sends XChart to its round-number ticks instead. Always so on a linear x axis; on a narrow log x axis (drawn as
+     * log10) it trades ticks at evenly spaced data (batch sizes 32, 64, 128, 256) for ticks at round powers.
      */
     public LinePlot roundXTicks() {
         roundXTicks = true;
@@ -95,9 +97,18 @@ public final class LinePlot {
         return this;
     }
 
-    /** A vertical line at x (a saturation point, a critical batch size). */
+    /** A vertical line at x, in the legend as "x = 0.25". */
     public LinePlot verticalLine(double x) {
+        return verticalLine(x, "x = " + TickFormat.human(x, 4));
+    }
+
+    /**
+     * A dashed grey vertical line at x (a saturation point, a critical batch size), in the legend as {@code label};
+     * lines with the same label share one legend entry.
+     */
+    public LinePlot verticalLine(double x, String label) {
         verticalMarks.add(new double[] {x});
+        markLabels.add(label);
         return this;
     }
 
@@ -115,12 +126,36 @@ public final class LinePlot {
         return ReportFiles.writePng(png, () -> BitmapEncoder.getBitmapBytes(chart(), BitmapEncoder.BitmapFormat.PNG));
     }
 
-    /** The XChart chart, every text in {@link ChartFonts}. */
+    /**
+     * The XChart chart, every text in {@link ChartFonts}. Tick labels are rounded for humans ({@link TickFormat}). A
+     * log axis holding three or more powers of 10 is XChart's (labelled at the powers of 10); a narrower one would
+     * show two labels or fewer there, so its values are drawn as log10 on a linear axis whose ticks are labelled
+     * with 10^t (1, 1.58, 2.5, 4, 6.31, 10), still a log scale.
+     */
     XYChart chart() {
         XYChart chart = ChartFonts.xyChart(width, height, title, xLabel, yLabel);
-        chart.getStyler().setXAxisLogarithmic(logX);
-        chart.getStyler().setYAxisLogarithmic(logY);
-        chart.getStyler().setLegendVisible(series.size() > 1);
+        boolean anyMarks = false;
+        for (double[] v : verticalMarks) {
+            anyMarks |= Double.isFinite(v[0]) && (!logX || v[0] > 0);
+        }
+        chart.getStyler().setLegendVisible(series.size() > 1 || anyMarks);
+        // Each log axis: XChart's own where it labels three decades or more, else log10 values on a linear axis.
+        boolean transformX = logX && decadesWithin(positiveRange(0, true)) < 3;
+        boolean transformY = logY && decadesWithin(positiveRange(1, false)) < 3;
+        chart.getStyler().setXAxisLogarithmic(logX && !transformX);
+        chart.getStyler().setYAxisLogarithmic(logY && !transformY);
+        double[] rx = positiveRange(0, true);
+        double[] ry = positiveRange(1, false);
+        double spanX = Math.log10(rx[1] / rx[0]);
+        double spanY = Math.log10(ry[1] / ry[0]);
+        if (!(logX && !transformX)) {
+            chart.getStyler().setxAxisTickLabelsFormattingFunction(transformX ? t -> TickFormat.power(t, spanX)
+                    : TickFormat::human);
+        }
+        if (!(logY && !transformY)) {
+            chart.getStyler().setyAxisTickLabelsFormattingFunction(transformY ? t -> TickFormat.power(t, spanY)
+                    : TickFormat::human);
+        }
         double yMin = Double.POSITIVE_INFINITY;
         double yMax = Double.NEGATIVE_INFINITY;
         boolean any = false;
@@ -134,10 +169,12 @@ public final class LinePlot {
                 boolean ok = Double.isFinite(x[i]) && Double.isFinite(y[i]) && (!logX || x[i] > 0)
                         && (!logY || y[i] > 0);
                 if (ok) {
-                    xs.add(x[i]);
-                    ys.add(y[i]);
-                    yMin = Math.min(yMin, y[i]);
-                    yMax = Math.max(yMax, y[i]);
+                    double px = transformX ? Math.log10(x[i]) : x[i];
+                    double py = transformY ? Math.log10(y[i]) : y[i];
+                    xs.add(px);
+                    ys.add(py);
+                    yMin = Math.min(yMin, py);
+                    yMax = Math.max(yMax, py);
                 }
             }
             if (xs.isEmpty()) {
@@ -157,7 +194,7 @@ public final class LinePlot {
                         10f, new float[] {7f, 5f}, 0f) : new BasicStroke(2f));
             }
         }
-        if (roundXTicks && !logX && first != null && first.get(0).size() >= 2) {
+        if ((roundXTicks || !logX) && first != null && first.get(0).size() >= 2) {
             // Halfway between the first two x values, at the first y: inside the ranges, drawn as nothing.
             double x = (first.get(0).get(0) + first.get(0).get(1)) / 2;
             XYSeries s = chart.addSeries("round x ticks", new double[] {x}, new double[] {first.get(1).get(0)});
@@ -172,24 +209,54 @@ public final class LinePlot {
             yMin = 1;
             yMax = 1;
         }
-        // XChart labels a logarithmic axis at powers of 10 only: a range holding fewer than two of them would show one
-        // label or none, so it is drawn linear (a log scale adds nothing over less than about a decade).
-        if (logY && any && decadesWithin(yMin, yMax) < 2) {
-            chart.getStyler().setYAxisLogarithmic(false);
-        }
+        java.util.Set<String> labelled = new java.util.HashSet<>();
         int k = 0;
-        for (double[] v : verticalMarks) {
-            if (!any || !Double.isFinite(v[0]) || (logX && v[0] <= 0)) {
+        for (int m = 0; m < verticalMarks.size(); m++) {
+            double v = verticalMarks.get(m)[0];
+            if (!any || !Double.isFinite(v) || (logX && v <= 0)) {
                 continue;
             }
-            XYSeries s = chart.addSeries("mark " + (++k), new double[] {v[0], v[0]}, new double[] {yMin, yMax});
+            double px = transformX ? Math.log10(v) : v;
+            String label = markLabels.get(m);
+            boolean first1 = labelled.add(label) && !series.containsKey(label);
+            XYSeries s = chart.addSeries(first1 ? label : "mark " + (++k) + " " + label, new double[] {px, px},
+                    new double[] {yMin, yMax});
             s.setMarker(SeriesMarkers.NONE);
             s.setLineColor(Color.GRAY);
             s.setLineStyle(new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
                     new float[] {6f, 4f}, 0f));
-            s.setShowInLegend(false);
+            s.setShowInLegend(first1);
         }
         return chart;
+    }
+
+    /** The smallest and largest positive finite value on axis 0 (x, with the vertical marks) or 1 (y). */
+    private double[] positiveRange(int axis, boolean withMarks) {
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        for (double[][] xy : series.values()) {
+            for (int i = 0; i < xy[0].length; i++) {
+                double v = xy[axis][i];
+                double other = xy[1 - axis][i];
+                if (v > 0 && Double.isFinite(v) && Double.isFinite(other)) {
+                    lo = Math.min(lo, v);
+                    hi = Math.max(hi, v);
+                }
+            }
+        }
+        if (withMarks) {
+            for (double[] v : verticalMarks) {
+                if (v[0] > 0 && Double.isFinite(v[0])) {
+                    lo = Math.min(lo, v[0]);
+                    hi = Math.max(hi, v[0]);
+                }
+            }
+        }
+        return new double[] {lo, hi};
+    }
+
+    private static int decadesWithin(double[] range) {
+        return decadesWithin(range[0], range[1]);
     }
 
     /** How many powers of 10 lie in [lo, hi] (both positive). */

@@ -58,7 +58,8 @@ final class StudyReport {
     }
 
     private static String fmt(double v) {
-        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.4g", v) : "";
+        // 4 significant digits without the trailing zeros of %.4g ("256", not "256.0").
+        return Double.isFinite(v) ? io.ravine.report.TickFormat.human(v, 4) : "";
     }
 
     private static JsonObject json(BatchSizeStudyConfig config, BatchSizeStudyResult r) {
@@ -178,8 +179,9 @@ final class StudyReport {
             time.series(c.device(), b, c.points().stream().mapToDouble(TrialRow::secondsPerUpdate).toArray());
             rate.series(c.device(), b, c.points().stream().mapToDouble(TrialRow::samplesPerSecond).toArray());
             if (c.saturation() != null) {
-                time.verticalLine(c.saturation().batchSize());
-                rate.verticalLine(c.saturation().batchSize());
+                String mark = c.device() + ": saturation point B* = " + fmt(c.saturation().batchSize());
+                time.verticalLine(c.saturation().batchSize(), mark);
+                rate.verticalLine(c.saturation().batchSize(), mark);
                 notes.add(c.device() + ": saturation point B* = " + fmt(c.saturation().batchSize()) + " ("
                         + c.saturation().position().jsonName().replace('_', ' ') + "; flat cost "
                         + fmt(c.saturation().flatSeconds()) + " s, then " + fmt(c.saturation().secondsPerExample())
@@ -234,8 +236,10 @@ final class StudyReport {
             }
             plot.series("perfect scaling from the smallest batch", bs, ideal);
             if (r.regions() != null) {
-                plot.verticalLine(r.regions().perfectScalingUntil());
-                plot.verticalLine(r.regions().maximalParallelismFrom());
+                plot.verticalLine(r.regions().perfectScalingUntil(), "perfect scaling until B = "
+                        + fmt(r.regions().perfectScalingUntil()));
+                plot.verticalLine(r.regions().maximalParallelismFrom(), "maximal parallelism from B = "
+                        + fmt(r.regions().maximalParallelismFrom()));
             }
         }
         plot.write(files.dir().resolve("plots/steps-to-target.png"));

@@ -361,7 +361,8 @@ public final class EarlyDecay {
                     plot.series(r.schedule() + " (expected)", xs, ys, COLOURS[k], true, false);
                 }
             }
-            plot.verticalLine(settings.decayStarts()[0]).verticalLine(settings.decayStarts()[1]);
+            plot.verticalLine(settings.decayStarts()[0], "decay starts")
+                    .verticalLine(settings.decayStarts()[1], "decay starts");
             return plot;
         }
 

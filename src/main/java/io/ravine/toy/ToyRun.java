@@ -540,7 +540,7 @@ public final class ToyRun {
                     plateau.steps(), plateau.predicted() == null ? "-" : plateau.predicted().toString()), "step", "J")
                     .series(settings.optimizer() + ", α = " + shortNumber(settings.lr()), steps, j);
             if (plateau.leftAt() != null) {
-                plot.verticalLine(plateau.leftAt());
+                plot.verticalLine(plateau.leftAt(), "left the plateau (step " + plateau.leftAt() + ")");
             }
             return plot;
         }

@@ -1,0 +1,63 @@
+package io.ravine.report;
+
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.util.Locale;
+
+/**
+ * Numbers rounded for humans, on chart axes and in chart titles and legends: "256" not "256.0", "0.25" not
+ * "0.25000000001", "1e-04"-style exponents only outside [0.001, 10^6).
+ */
+public final class TickFormat {
+    private TickFormat() {
+    }
+
+    /** {@code v} to at most {@code digits} significant digits, trailing zeros dropped. */
+    public static String human(double v, int digits) {
+        if (!Double.isFinite(v)) {
+            return Double.toString(v);
+        }
+        if (v == 0) {
+            return "0";
+        }
+        BigDecimal d = new BigDecimal(v).round(new MathContext(digits)).stripTrailingZeros();
+        double a = Math.abs(v);
+        if (a >= 1e6 || a < 1e-3) {
+            // 1e-04, 2.5e+06: the mantissa rounded, then trailing zeros dropped.
+            String s = String.format(Locale.ROOT, "%." + (digits - 1) + "e", d.doubleValue());
+            int e = s.indexOf('e');
+            String mantissa = s.substring(0, e);
+            if (mantissa.contains(".")) {
+                mantissa = mantissa.replaceAll("0+$", "").replaceAll("\\.$", "");
+            }
+            return mantissa + s.substring(e);
+        }
+        return d.toPlainString();
+    }
+
+    /** {@link #human(double, int)} with 6 significant digits: tick values (round already) lose only float noise. */
+    public static String human(double v) {
+        return human(v, 6);
+    }
+
+    /**
+     * 10^t for a tick at t on a log10-transformed axis spanning {@code span} (in log10 units): the fewest
+     * significant digits (1 to 4) within 0.5% of the axis' span of the exact value, so that a label stands within a
+     * pixel or two of its place (10^0.7 = 5.012 prints as "5" on an axis across a decade).
+     */
+    static String power(double t, double span) {
+        double tolerance = Math.pow(10, Math.max(span, 1e-6) / 200) - 1;
+        double v = Math.pow(10, t);
+        double r = Math.rint(t);
+        if (Math.abs(t - r) < 1e-9) {
+            v = Math.pow(10, r);
+        }
+        for (int digits = 1; digits < 4; digits++) {
+            String s = human(v, digits);
+            if (Math.abs(Double.parseDouble(s) - v) <= tolerance * v) {
+                return s;
+            }
+        }
+        return human(v, 4);
+    }
+}

@@ -1,0 +1,141 @@
+package io.ravine.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.Font;
+import java.awt.font.FontRenderContext;
+import java.awt.geom.Rectangle2D;
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.DoubleUnaryOperator;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.internal.chartpart.Chart;
+
+/**
+ * Each kind of line chart as a picture: painted into an image, then XChart's own layout read back (the axes'
+ * tick calculators, internal, by reflection): at least three labelled ticks per axis, each label a number rounded
+ * for humans, and no two labels of an axis overlapping at the font they are drawn in.
+ */
+class ChartTickLabelsPictureTest {
+
+    /** One axis' labelled ticks after painting: label and its position along the axis in pixels. */
+    record Tick(String label, double at) {
+    }
+
+    static List<Tick> ticks(XYChart chart, boolean x) throws Exception {
+        Method get = Chart.class.getDeclaredMethod(x ? "getXAxis" : "getYAxis");
+        get.setAccessible(true);
+        Object axis = get.invoke(chart);
+        Object calculator = axis.getClass().getMethod("getAxisTickCalculator").invoke(axis);
+        Method labelsM = calculator.getClass().getMethod("getTickLabels");
+        labelsM.setAccessible(true);
+        Method locationsM = calculator.getClass().getMethod("getTickLocations");
+        locationsM.setAccessible(true);
+        @SuppressWarnings("unchecked")
+        List<String> labels = (List<String>) labelsM.invoke(calculator);
+        @SuppressWarnings("unchecked")
+        List<Double> locations = (List<Double>) locationsM.invoke(calculator);
+        List<Tick> out = new ArrayList<>();
+        for (int i = 0; i < labels.size(); i++) {
+            if (labels.get(i) != null && !labels.get(i).isBlank()) {
+                out.add(new Tick(labels.get(i), locations.get(i)));
+            }
+        }
+        return out;
+    }
+
+    static Arguments plot(String name, int points, DoubleUnaryOperator xOf, DoubleUnaryOperator yOf, boolean logX,
+            boolean logY) {
+        double[] x = new double[points];
+        double[] y = new double[points];
+        for (int i = 0; i < points; i++) {
+            double u = points == 1 ? 0 : i / (points - 1.0);
+            x[i] = xOf.applyAsDouble(u);
+            y[i] = yOf.applyAsDouble(u);
+        }
+        LinePlot p = new LinePlot(name, "x", "y").series("a", x, y).markers();
+        if (logX) {
+            p.logX();
+        }
+        if (logY) {
+            p.logY();
+        }
+        return Arguments.of(name, p);
+    }
+
+    static List<Arguments> charts() {
+        List<Arguments> a = new ArrayList<>();
+        // Linear axes: narrow, wide, tiny, large, few points and many.
+        a.add(plot("linear narrow", 50, u -> 1 + 0.01 * u, u -> 0.5 + 0.001 * u, false, false));
+        a.add(plot("linear wide", 2000, u -> 2000 * u, u -> 1e5 * u * u, false, false));
+        a.add(plot("linear tiny", 7, u -> 1e-6 * (1 + u), u -> 3e-6 * u, false, false));
+        a.add(plot("linear large", 3, u -> 1e5 * (1 + 4 * u), u -> 2.5e5 + 1e5 * u, false, false));
+        a.add(plot("steps 0..2000", 2001, u -> Math.rint(2000 * u), u -> Math.exp(-4 * u), false, false));
+        // Log axes within one decade (batch sizes 32..256, time per update), across a few, and across many.
+        a.add(plot("log within a decade", 4, u -> 32 * Math.pow(8, u), u -> 0.0021 * Math.pow(3, u), true, true));
+        a.add(plot("log narrow many", 500, u -> 2 + 5 * u, u -> 0.3 + 0.2 * u, true, true));
+        a.add(plot("log two decades", 6, u -> 16 * Math.pow(64, u), u -> 1e4 * Math.pow(90, u), true, true));
+        a.add(plot("log wide tiny", 300, u -> Math.pow(10, -6 + 4 * u), u -> Math.pow(10, -6 + 6 * u), true,
+                true));
+        a.add(plot("log wide large", 300, u -> Math.pow(10, 1 + 4 * u), u -> Math.pow(10, 5 * u), true, true));
+        a.add(plot("log y linear x", 1000, u -> 1000 * u, u -> 2.3 * Math.exp(-u) + 0.1, false, true));
+        return a;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("charts")
+    void everyAxisHasThreeRoundedLabelsThatDoNotOverlap(String name, LinePlot plot) throws Exception {
+        XYChart chart = plot.chart();
+        BitmapEncoder.getBufferedImage(chart);
+        Font font = chart.getStyler().getAxisTickLabelsFont();
+        FontRenderContext frc = new FontRenderContext(null, true, true);
+        for (boolean x : new boolean[] {true, false}) {
+            List<Tick> t = ticks(chart, x);
+            String where = name + (x ? " x: " : " y: ") + t;
+            assertTrue(t.size() >= 3, where);
+            double previousEnd = Double.NEGATIVE_INFINITY;
+            List<Tick> sorted = new ArrayList<>(t);
+            sorted.sort((p, q) -> Double.compare(p.at(), q.at()));
+            for (Tick k : sorted) {
+                // Rounded for humans: no float noise, no ".0" on whole numbers.
+                assertTrue(k.label().matches("-?\\d+(\\.\\d{1,6})?(e[-+]\\d+)?") || k.label().matches(
+                        "-?\\d+(\\.\\d{1,5})?E-?\\d+"), where);
+                assertTrue(!k.label().matches(".*\\.0+(e.*)?$") && !k.label().matches(".*\\d{7,}.*"), where);
+                Rectangle2D r = font.getStringBounds(k.label(), frc);
+                double extent = x ? r.getWidth() : r.getHeight();
+                assertTrue(k.at() - extent / 2 > previousEnd, where + ": " + k + " overlaps its neighbour");
+                previousEnd = k.at() + extent / 2;
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("charts")
+    void labelsStandAtTheirValues(String name, LinePlot plot) throws Exception {
+        // Three labels of an axis, read as numbers, lie on one line (linear) or one log line against their pixel
+        // positions: a label is where its value is drawn, within 1.5% of the axis' span.
+        XYChart chart = plot.chart();
+        BitmapEncoder.getBufferedImage(chart);
+        for (boolean x : new boolean[] {true, false}) {
+            boolean log = name.startsWith("log") && (x ? !name.contains("linear x") : true);
+            List<Tick> t = ticks(chart, x);
+            double[] v = t.stream().mapToDouble(k -> {
+                double d = Double.parseDouble(k.label());
+                return log ? Math.log10(d) : d;
+            }).toArray();
+            int n = v.length;
+            double slope = (t.get(n - 1).at() - t.get(0).at()) / (v[n - 1] - v[0]);
+            double span = Math.abs(t.get(n - 1).at() - t.get(0).at());
+            for (int i = 0; i < n; i++) {
+                double predicted = t.get(0).at() + slope * (v[i] - v[0]);
+                assertEquals(predicted, t.get(i).at(), 0.015 * span, name + (x ? " x " : " y ") + t);
+            }
+        }
+    }
+}
