@@ -140,19 +140,21 @@ public final class LinePlot {
         }
         chart.getStyler().setLegendVisible(series.size() > 1 || anyMarks);
         // Each log axis: XChart's own where it labels three decades or more, else log10 values on a linear axis.
-        boolean transformX = logX && decadesWithin(positiveRange(0, true)) < 3;
-        boolean transformY = logY && decadesWithin(positiveRange(1, false)) < 3;
-        chart.getStyler().setXAxisLogarithmic(logX && !transformX);
-        chart.getStyler().setYAxisLogarithmic(logY && !transformY);
         double[] rx = positiveRange(0, true);
         double[] ry = positiveRange(1, false);
+        // A constant series has no scale to show: its y axis is linear (padded below) even where log was asked.
+        boolean yLog = logY && !(ry[0] == ry[1]);
+        boolean transformX = logX && decadesWithin(rx) < 3;
+        boolean transformY = yLog && decadesWithin(ry) < 3;
+        chart.getStyler().setXAxisLogarithmic(logX && !transformX);
+        chart.getStyler().setYAxisLogarithmic(yLog && !transformY);
         double spanX = Math.log10(rx[1] / rx[0]);
         double spanY = Math.log10(ry[1] / ry[0]);
         if (!(logX && !transformX)) {
             chart.getStyler().setxAxisTickLabelsFormattingFunction(transformX ? t -> TickFormat.power(t, spanX)
                     : TickFormat::human);
         }
-        if (!(logY && !transformY)) {
+        if (!(yLog && !transformY)) {
             chart.getStyler().setyAxisTickLabelsFormattingFunction(transformY ? t -> TickFormat.power(t, spanY)
                     : TickFormat::human);
         }
@@ -198,6 +200,17 @@ public final class LinePlot {
             // Halfway between the first two x values, at the first y: inside the ranges, drawn as nothing.
             double x = (first.get(0).get(0) + first.get(0).get(1)) / 2;
             XYSeries s = chart.addSeries("round x ticks", new double[] {x}, new double[] {first.get(1).get(0)});
+            s.setMarker(SeriesMarkers.NONE);
+            s.setLineStyle(SeriesLines.NONE);
+            s.setShowInLegend(false);
+        }
+        if (any && yMax == yMin && first != null && (transformY || !yLog)) {
+            // A constant series (a constant learning rate): XChart gives a zero-height axis one tick. An invisible
+            // point pair ±5% around it (±0.05 decades on a log axis) gives the axis a range and its labels.
+            double pad = transformY ? 0.05 : yMin == 0 ? 1 : 0.05 * Math.abs(yMin);
+            double x0 = first.get(0).get(0);
+            XYSeries s = chart.addSeries("flat y range", new double[] {x0, x0},
+                    new double[] {yMin - pad, yMax + pad});
             s.setMarker(SeriesMarkers.NONE);
             s.setLineStyle(SeriesLines.NONE);
             s.setShowInLegend(false);

@@ -85,6 +85,10 @@ class ChartTickLabelsPictureTest {
                 true));
         a.add(plot("log wide large", 300, u -> Math.pow(10, 1 + 4 * u), u -> Math.pow(10, 5 * u), true, true));
         a.add(plot("log y linear x", 1000, u -> 1000 * u, u -> 2.3 * Math.exp(-u) + 0.1, false, true));
+        // A constant series (the learning-rate chart of a constant schedule), linear and log.
+        a.add(plot("constant", 100, u -> 500 * u, u -> 0.001, false, false));
+        a.add(plot("constant log", 100, u -> 500 * u, u -> 0.001, false, true));
+        a.add(plot("constant zero", 10, u -> 10 * u, u -> 0, false, false));
         return a;
     }
 
