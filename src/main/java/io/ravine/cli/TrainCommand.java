@@ -170,6 +170,10 @@ public final class TrainCommand implements Callable<Integer>, GroupedHelp {
                 dir = OutputDirectories.createFresh(automatic.getParent(), automatic.getFileName().toString());
             }
             trainer.optRunDirectory(dir).optOverwrite(overwrite).optCurvatureProbe(Curvature::probe);
+            // The words as given, for run.json and the report's header (the root's: the subcommand's name included).
+            List<String> words = new java.util.ArrayList<>(List.of("ravine"));
+            words.addAll(spec.root().commandLine().getParseResult().originalArgs());
+            trainer.optCommandLine(words);
             progress.choice().ifPresent(trainer::optProgressBar);
             if (histogramEvery != null) {
                 trainer.optHistogramEvery(histogramEvery);

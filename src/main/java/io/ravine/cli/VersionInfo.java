@@ -1,16 +1,11 @@
 package io.ravine.cli;
 
+import io.ravine.BuildInfo;
 import io.ravine.backend.Devices;
 import io.ravine.backend.cpu.CpuBackend;
-import java.io.IOException;
-import java.net.URISyntaxException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.jar.Attributes;
-import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 import picocli.CommandLine;
 
@@ -37,31 +32,11 @@ final class VersionInfo implements CommandLine.IVersionProvider {
      * missing where the classes do not come from Ravine's jar (an IDE, target/classes).
      */
     static String ravineLine(Optional<Manifest> manifest) {
-        if (manifest.isEmpty()) {
-            return "ravine (version unknown: not run from its jar)";
-        }
-        Attributes a = manifest.get().getMainAttributes();
-        return "ravine " + known(a.getValue("Implementation-Version")) + " (commit "
-                + known(a.getValue("Build-Commit")) + ", built " + known(a.getValue("Build-Date")) + ")";
+        return manifest.isEmpty() ? "ravine (" + BuildInfo.describe(manifest) + ")"
+                : "ravine " + BuildInfo.describe(manifest);
     }
 
-    /** A manifest value, or "unknown" where the build could not fill it (no git: Maven leaves ${...} as it is). */
-    private static String known(String value) {
-        return value == null || value.isBlank() || value.startsWith("${") ? "unknown" : value.strip();
-    }
-
-    /** The manifest of the jar this class was loaded from, if it was loaded from a jar. */
     private static Optional<Manifest> ownManifest() {
-        try {
-            Path where = Path.of(VersionInfo.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            if (!Files.isRegularFile(where)) {
-                return Optional.empty();
-            }
-            try (JarFile jar = new JarFile(where.toFile())) {
-                return Optional.ofNullable(jar.getManifest());
-            }
-        } catch (IOException | URISyntaxException | RuntimeException e) {
-            return Optional.empty();
-        }
+        return BuildInfo.ownManifest();
     }
 }

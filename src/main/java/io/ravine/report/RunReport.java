@@ -62,8 +62,15 @@ public final class RunReport {
         }
         Path plots = runDir.resolve("plots");
         HtmlPage page = new HtmlPage("Run report: " + runDir.toAbsolutePath().normalize().getFileName());
-        section(page, "Summary", () -> summary(page, runDir.resolve("summary.json")));
+        try {
+            RunHeader.write(page, runDir);
+        } catch (RuntimeException e) {
+            LOG.warn("report header: {}", e.toString());
+            page.header("header", "unavailable: " + e.getMessage());
+        }
+        section(page, "Summary", () -> summary(page, runDir, runDir.resolve("summary.json")));
         section(page, "Configuration", () -> configuration(page, runDir.resolve("config.json")));
+        section(page, "Checkpoints", () -> RunHeader.checkpoints(page, runDir));
         section(page, "Training curves", () -> curves(page, runDir.resolve("metrics.csv"), plots));
         section(page, "Diagnosis", () -> diagnosis(page, runDir.resolve("diagnosis.json"), plots));
         if (Files.exists(runDir.resolve(CHECKPOINTS_CSV))) {
@@ -90,12 +97,20 @@ public final class RunReport {
         }
     }
 
-    private static void summary(HtmlPage page, Path file) throws IOException {
+    private static void summary(HtmlPage page, Path runDir, Path file) throws IOException {
         if (!Files.exists(file)) {
             page.paragraph("No summary.json (the run has not finished).");
             return;
         }
-        page.table(List.of("quantity", "value"), rows(readJson(file)));
+        List<List<Object>> rows = new ArrayList<>();
+        for (List<String> r : rows(readJson(file))) {
+            Object value = r.get(1);
+            if (r.get(0).equals("last_good_checkpoint")) {
+                value = RunHeader.checkpointLink(runDir, r.get(1)).orElse(r.get(1));
+            }
+            rows.add(List.of(RunHeader.withUnit(r.get(0)), value));
+        }
+        page.table(List.of("quantity", "value"), rows);
     }
 
     private static void configuration(HtmlPage page, Path file) throws IOException {
@@ -104,14 +119,25 @@ public final class RunReport {
             return;
         }
         JsonObject root = readJson(file);
-        JsonElement resolved = root.get("resolved");
-        if (resolved != null && resolved.isJsonObject()) {
-            page.table(List.of("setting", "value"), rows(resolved.getAsJsonObject()));
-        }
-        JsonElement config = root.get("config");
+        JsonObject config = object(root, "config");
         if (config != null) {
-            page.preformatted(config.toString());
+            page.paragraph("The settings as given (config.json's config: enough to repeat the run; '-' is unset).");
+            page.table(List.of("setting", "value"), labelled(rows(config)));
         }
+        JsonObject resolved = object(root, "resolved");
+        if (resolved != null) {
+            page.paragraph("What they resolved to (config.json's resolved).");
+            page.table(List.of("setting", "value"), labelled(rows(resolved)));
+        }
+    }
+
+    /** Rows with each name given its unit ({@link RunHeader#withUnit}). */
+    private static List<List<String>> labelled(List<List<String>> rows) {
+        List<List<String>> out = new ArrayList<>();
+        for (List<String> r : rows) {
+            out.add(List.of(RunHeader.withUnit(r.get(0)), r.get(1)));
+        }
+        return out;
     }
 
     private static void curves(HtmlPage page, Path metrics, Path plots) {
@@ -351,7 +377,7 @@ public final class RunReport {
         }
     }
 
-    private static JsonObject readJson(Path file) throws IOException {
+    static JsonObject readJson(Path file) throws IOException {
         JsonElement e = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8));
         if (!e.isJsonObject()) {
             throw new IOException(file.getFileName() + " is not a JSON object");
@@ -368,7 +394,7 @@ public final class RunReport {
      * One row per member; a null shows its reason from the {@code _status} member beside it (StrictJson's
      * convention), which then gets no row of its own.
      */
-    private static List<List<String>> rows(JsonObject o) {
+    static List<List<String>> rows(JsonObject o) {
         List<List<String>> rows = new ArrayList<>();
         for (Map.Entry<String, JsonElement> e : o.entrySet()) {
             String key = e.getKey();

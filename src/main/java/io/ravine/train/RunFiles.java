@@ -79,7 +79,66 @@ final class RunFiles implements AutoCloseable {
                         io) : (RuntimeException) e;
             }
         }
+        writeRunRecord(dir, trainer, startStep);
         return new RunFiles(dir, log, events, trainer);
+    }
+
+    /** The run's record of how it was started: one entry per start and resume (see {@link #runRecord}). */
+    static final String RUN_RECORD = "run.json";
+
+    /**
+     * Appends this start (or resume) to {@code run.json}. Best effort: the file only feeds the report's header, so
+     * one that cannot be read or written is a warning, never a lost run.
+     */
+    private static void writeRunRecord(Path dir, Trainer trainer, long startStep) {
+        Path file = dir.resolve(RUN_RECORD);
+        try {
+            JsonObject old = null;
+            if (startStep != 0 && Files.exists(file)) {
+                try {
+                    com.google.gson.JsonElement e = com.google.gson.JsonParser.parseString(Files.readString(file,
+                            java.nio.charset.StandardCharsets.UTF_8));
+                    old = e.isJsonObject() ? e.getAsJsonObject() : null;
+                } catch (RuntimeException e) {
+                    LOG.warn("{}: unreadable ({}); it is started again with this resume", file, e.getMessage());
+                }
+            }
+            AtomicFiles.writeString(file, runRecord(old, trainer.commandLine(), java.time.Instant.now(), startStep,
+                    io.ravine.BuildInfo.describe(), trainer.backend().deviceDescription()));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cannot write {}: {} (the report's header will lack the command line)", file, e.toString());
+        }
+    }
+
+    /**
+     * run.json: {@code {"format":1,"invocations":[{"command":[...],"started":ISO-8601,"start_step":N,"ravine":
+     * VERSION,"device":DEVICE}, ...]}}, {@code old}'s invocations then this one. The command is the words as the
+     * shell passed them; for the library API (no command line) it is null with {@code command_status} "library".
+     * config.json is not the place: it holds the run's maths, compared on resume, and the command may differ there.
+     */
+    static String runRecord(JsonObject old, List<String> command, java.time.Instant started, long startStep,
+            String version, String device) {
+        JsonObject root = new JsonObject();
+        root.addProperty("format", 1);
+        com.google.gson.JsonArray invocations = new com.google.gson.JsonArray();
+        if (old != null && old.get("invocations") instanceof com.google.gson.JsonArray before) {
+            invocations.addAll(before);
+        }
+        JsonObject now = new JsonObject();
+        if (command != null) {
+            com.google.gson.JsonArray words = new com.google.gson.JsonArray();
+            command.forEach(words::add);
+            now.add("command", words);
+        } else {
+            StrictJson.missing(now, "command", "library (the Java API: no command line)");
+        }
+        now.addProperty("started", started.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+        now.addProperty("start_step", startStep);
+        now.addProperty("ravine", version);
+        now.addProperty("device", device);
+        invocations.add(now);
+        root.add("invocations", invocations);
+        return StrictJson.toJson(root);
     }
 
     /**

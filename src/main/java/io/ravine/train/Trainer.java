@@ -96,6 +96,8 @@ public final class Trainer implements AutoCloseable {
     private final ClosureTraining closure;
     /** TensorBoard histograms every N steps; 0 none; -1 (unset) the logging interval. */
     private int histogramEvery = -1;
+    /** The command line that started this run (run.json, the report's header); null: the library API. */
+    private List<String> commandLine;
 
     /**
      * A trainer for {@code config} that loads the data the config names ({@link TrainConfig#data()}) and opens its
@@ -339,6 +341,24 @@ public final class Trainer implements AutoCloseable {
     /** The steps between logging steps: the configuration's, or ten per epoch. */
     private int logInterval() {
         return config.logEvery() > 0 ? config.logEvery() : Math.max(1, batches.batchesPerEpoch() / 10);
+    }
+
+    /**
+     * The command line that started this run, recorded with the date, Ravine's version and the device in the run
+     * directory's {@code run.json} (one entry per start or resume) for the header of its {@code report.html}. A run
+     * started through the library without this is recorded as "library". Not part of the run's configuration.
+     *
+     * @param args the words of the command line, as the shell passed them ({@code ravine train --lr 0.1 ...})
+     * @return this trainer
+     */
+    public Trainer optCommandLine(List<String> args) {
+        this.commandLine = args == null ? null : List.copyOf(args);
+        return this;
+    }
+
+    /** The command line given to {@link #optCommandLine}, or null. */
+    List<String> commandLine() {
+        return commandLine;
     }
 
     /**
