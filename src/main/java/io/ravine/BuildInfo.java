@@ -21,12 +21,19 @@ public final class BuildInfo {
     /**
      * {@code 0.1.0-SNAPSHOT (commit 1a2b3c4d5e6f, built 2026-11-30T12:00:00Z)}, or what is missing where the classes
      * do not come from Ravine's jar (an IDE, target/classes, a test).
+     *
+     * @return the version, commit and build date
      */
     public static String describe() {
         return describe(ownManifest());
     }
 
-    /** As {@link #describe()}, of a given manifest (empty: not run from a jar). */
+    /**
+     * As {@link #describe()}, of a given manifest.
+     *
+     * @param manifest the manifest (empty: not run from a jar)
+     * @return the version, commit and build date
+     */
     public static String describe(Optional<Manifest> manifest) {
         if (manifest.isEmpty()) {
             return "version unknown: not run from its jar";
@@ -41,7 +48,11 @@ public final class BuildInfo {
         return value == null || value.isBlank() || value.startsWith("${") ? "unknown" : value.strip();
     }
 
-    /** The manifest of the jar this class was loaded from, if it was loaded from a jar. */
+    /**
+     * The manifest of the jar this class was loaded from.
+     *
+     * @return the manifest, or empty where the classes were not loaded from a jar
+     */
     public static Optional<Manifest> ownManifest() {
         try {
             Path where = Path.of(BuildInfo.class.getProtectionDomain().getCodeSource().getLocation().toURI());
