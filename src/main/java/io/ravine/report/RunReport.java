@@ -71,7 +71,8 @@ public final class RunReport {
         section(page, "Summary", () -> summary(page, runDir, runDir.resolve("summary.json")));
         section(page, "Configuration", () -> configuration(page, runDir.resolve("config.json")));
         section(page, "Checkpoints", () -> RunHeader.checkpoints(page, runDir));
-        section(page, "Training curves", () -> curves(page, runDir.resolve("metrics.csv"), plots));
+        section(page, "Training curves", () -> curves(page, runDir.resolve("metrics.csv"), plots,
+                ShortBatches.of(runDir.resolve("config.json"))));
         section(page, "Diagnosis", () -> diagnosis(page, runDir.resolve("diagnosis.json"), plots));
         if (Files.exists(runDir.resolve(CHECKPOINTS_CSV))) {
             section(page, "Hessian across checkpoints", () -> DiagnosisSections.checkpoints(page,
@@ -140,7 +141,7 @@ public final class RunReport {
         return out;
     }
 
-    private static void curves(HtmlPage page, Path metrics, Path plots) {
+    private static void curves(HtmlPage page, Path metrics, Path plots, ShortBatches shortBatches) {
         if (!Files.exists(metrics)) {
             page.paragraph("No metrics.csv.");
             return;
@@ -150,7 +151,7 @@ public final class RunReport {
             page.paragraph("metrics.csv has no rows yet.");
             return;
         }
-        for (Map.Entry<String, LinePlot> c : curveCharts(rows).entrySet()) {
+        for (Map.Entry<String, LinePlot> c : curveCharts(rows, shortBatches).entrySet()) {
             if (c.getValue().write(plots.resolve(c.getKey()))) {
                 page.image("plots/" + c.getKey(), c.getKey());
             } else {
@@ -164,8 +165,54 @@ public final class RunReport {
      * columns hold no finite value is left out.
      */
     static Map<String, LinePlot> curveCharts(List<Map<String, Double>> rows) {
+        return curveCharts(rows, ShortBatches.NONE);
+    }
+
+    /**
+     * Where each epoch ends on a short mini-batch (n not a multiple of B): its last step's batch has n mod B examples,
+     * whose gradient norm is larger by the sampling noise of fewer examples (‖g_B‖² ≈ ‖g‖² + tr Σ / B). Read from
+     * config.json's resolved batch_size, steps_per_epoch and train_examples; NONE where unknown or not short.
+     */
+    record ShortBatches(int stepsPerEpoch, int rows) {
+        static final ShortBatches NONE = new ShortBatches(0, 0);
+
+        static ShortBatches of(Path config) {
+            try {
+                JsonObject r = Files.exists(config) ? object(readJson(config), "resolved") : null;
+                if (r == null || !r.has("batch_size") || !r.has("steps_per_epoch") || !r.has("train_examples")) {
+                    return NONE;
+                }
+                long b = r.get("batch_size").getAsLong();
+                long n = r.get("train_examples").getAsLong();
+                int spe = r.get("steps_per_epoch").getAsInt();
+                return b > 0 && n % b != 0 && spe > 1 ? new ShortBatches(spe, (int) (n % b)) : NONE;
+            } catch (IOException | RuntimeException e) {
+                return NONE;
+            }
+        }
+
+        boolean isShort(double step) {
+            return stepsPerEpoch > 0 && step > 0 && Math.rint(step) % stepsPerEpoch == 0;
+        }
+    }
+
+    /**
+     * The charts of {@link #curveCharts(List)}, the mini-batch gradient norm of each epoch's short last batch drawn as
+     * its own series (so its spikes say what they are) where {@code shortBatches} says there is one.
+     */
+    static Map<String, LinePlot> curveCharts(List<Map<String, Double>> rows, ShortBatches shortBatches) {
         double[] step = column(rows, "step");
         derive(rows);
+        if (shortBatches.stepsPerEpoch() > 0) {
+            for (Map<String, Double> r : rows) {
+                Double g = r.get("grad_norm");
+                if (g != null && shortBatches.isShort(r.getOrDefault("step", Double.NaN))) {
+                    r.put(SHORT_BATCH_GRADIENT_NORM, g);
+                    r.put("grad_norm", Double.NaN);
+                }
+            }
+        }
+        String shortName = "an epoch's last batch (" + shortBatches.rows() + " examples)";
         Map<String, LinePlot> charts = new java.util.LinkedHashMap<>();
         chart(charts, LOSS_PLOT, new LinePlot("Loss", "step", "loss"), step, rows,
                 "batch_loss", "mini-batch", "train_loss", "monitoring subset", "test_loss", "test",
@@ -175,7 +222,8 @@ public final class RunReport {
         // The mini-batch norm never approaches zero (it carries the batch's sampling noise); the monitoring subset's,
         // logged by --diagnose-every, is the one the DL book's test (§8.2.2) reads: does it shrink toward 0?
         chart(charts, GRADIENT_NORM_PLOT, new LinePlot("Gradient norm", "step", "||g||"), step, rows,
-                "grad_norm", "mini-batch", SUBSET_GRADIENT_NORM, "monitoring subset, sqrt(g'g)");
+                "grad_norm", "mini-batch", SHORT_BATCH_GRADIENT_NORM, shortName, SUBSET_GRADIENT_NORM,
+                "monitoring subset, sqrt(g'g)");
         chart(charts, LEARNING_RATE_PLOT, new LinePlot("Learning rate", "step", "lr"), step, rows, "lr", "lr");
         chart(charts, CURVATURE_PLOT, new LinePlot("Curvature along the gradient", "step", "value"),
                 step, rows, "gHg", "g'Hg", "optimal_step", "optimal step g'g/g'Hg", "lr", "lr");
@@ -188,6 +236,7 @@ public final class RunReport {
 
     /** Series derived from metrics.csv's columns (added to each row under these names). */
     private static final String SUBSET_GRADIENT_NORM = "(subset gradient norm)";
+    private static final String SHORT_BATCH_GRADIENT_NORM = "(short batch gradient norm)";
     private static final String FIRST_ORDER_TERM = "(alpha g'g)";
     private static final String CURVATURE_TERM = "(alpha^2 g'Hg / 2)";
     private static final String MEASURED_DECREASE = "(measured decrease)";

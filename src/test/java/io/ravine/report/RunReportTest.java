@@ -75,6 +75,31 @@ class RunReportTest {
     }
 
     @Test
+    void eachEpochsShortLastBatchIsItsOwnSeriesOfTheGradientNorm(@TempDir Path tmp) throws Exception {
+        // 1000 examples in batches of 128: 8 steps an epoch, the 8th of 104 examples, whose gradient norm carries
+        // more sampling noise. It is drawn as its own series, named, not as spikes of the mini-batch line.
+        Path run = tmp.resolve("run");
+        TrainConfig config = TrainConfig.builder().setData("embedded").optLimit(1000).optHidden(8).optBatchSize(128)
+                .optSteps(24).optLogEvery(1).optMonitorSize(100).build();
+        try (Trainer t = new Trainer(config, CpuBackend.f32())) {
+            t.optProgressBar(false).optReport(false).optRunDirectory(run).fit();
+        }
+        RunReport.ShortBatches shortBatches = RunReport.ShortBatches.of(run.resolve("config.json"));
+        assertEquals(new RunReport.ShortBatches(8, 104), shortBatches);
+        java.util.List<java.util.Map<String, Double>> rows = MetricsLog.read(run.resolve("metrics.csv"));
+        java.util.Map<String, LinePlot> charts = RunReport.curveCharts(rows, shortBatches);
+        assertEquals(List.of("mini-batch", "an epoch's last batch (104 examples)"),
+                charts.get(RunReport.GRADIENT_NORM_PLOT).seriesNames());
+        for (java.util.Map<String, Double> r : rows) {
+            double step = r.get("step");
+            boolean last = step > 0 && step % 8 == 0;
+            assertEquals(last, Double.isNaN(r.get("grad_norm")) && step > 0, "step " + step);
+        }
+        // Without a readable config.json nothing is known to be short: one series, as before.
+        assertEquals(RunReport.ShortBatches.NONE, RunReport.ShortBatches.of(tmp.resolve("no-such-config.json")));
+    }
+
+    @Test
     void aLogFromBeforeTheSubsetColumnsGetsTheChartsItHasTheDataFor(@TempDir Path run) throws Exception {
         StringBuilder csv = new StringBuilder("step,epoch,lr,batch_loss,train_loss,test_loss,test_accuracy,"
                 + "ema_test_loss,ema_test_accuracy,grad_norm,gHg,optimal_step,wall_seconds\n");
