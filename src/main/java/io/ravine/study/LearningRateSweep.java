@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * on one backend, each with its own {@code report.html} as {@code ravine train} writes it. Then {@code sweep.csv},
  * {@code sweep.json}, {@code final-loss-vs-lr.png} (median line over restarts, every run as a point) and the sweep's
  * {@code report.html} ({@link SweepReport}: header, the runs ranked by the criterion with links to their reports,
- * every run's curves overlaid), with the best run named; the page is also rewritten after every run. Runs that
+ * every run's curves overlaid), with the best run named; while the sweep runs, the page is also rewritten after a
+ * run at most once a minute. Runs that
  * diverge are kept and reported as diverged.
  * A rerun reuses each run directory that already holds a finished run of the same configuration (it has a
  * {@code summary.json}), resumes a run that a kill interrupted from its latest checkpoint (train with
@@ -63,6 +64,10 @@ public final class LearningRateSweep {
     private boolean overwrite;
     private List<String> commandLine;
     private List<io.ravine.report.PageHeader.Invocation> invocations = List.of();
+    /** When the page was last written while the sweep ran ({@link System#nanoTime}). */
+    private long pageWritten;
+    /** The shortest time between two writes of the page while the sweep runs. */
+    private static final long PAGE_INTERVAL_NANOS = 60_000_000_000L;
 
     /**
      * One run of the sweep.
@@ -262,6 +267,7 @@ public final class LearningRateSweep {
     /** The grid's runs, in the locked directory; {@code data} is loaded when any run is not finished yet. */
     private Result runLocked(Backend backend, TrainTest loaded) {
         TrainTest data = loaded;
+        pageWritten = System.nanoTime();
         List<Run> runs = new ArrayList<>();
         List<Run> ranNow = new ArrayList<>();
         int total = learningRates.length * restarts;
@@ -290,9 +296,11 @@ public final class LearningRateSweep {
                         LOG.info("lr {} seed {}: {}, train loss {}, test loss {}", lr, seed, done.status(),
                                 done.finalTrainLoss(), done.testLoss());
                         runs.add(done);
-                        // The page after every run, so a long sweep shows how far it got (and a killed one too).
-                        if (runs.size() < total) {
+                        // The page while the sweep runs, so a long sweep shows how far it got (and a killed one too);
+                        // at most once a minute, so a sweep of short runs does not spend its time drawing it.
+                        if (runs.size() < total && System.nanoTime() - pageWritten > PAGE_INTERVAL_NANOS) {
                             writePage(runs, best(runs));
+                            pageWritten = System.nanoTime();
                         }
                     } else {
                         if (!Files.exists(runDir.resolve("report.html"))) {

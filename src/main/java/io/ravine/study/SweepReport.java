@@ -97,7 +97,8 @@ final class SweepReport {
                 in.total(), runs.size() - diverged, diverged));
         if (runs.size() < in.total()) {
             page.paragraph("The sweep is running, or was stopped: rerun the same command to finish it (finished runs"
-                    + " are kept). This page is rewritten after every run.");
+                    + " are kept). While the sweep runs, this page is rewritten after a run at most once a minute,"
+                    + " and at its end.");
         }
         LearningRateSweep.Run best = in.best();
         if (best != null) {
@@ -320,7 +321,7 @@ final class SweepReport {
     }
 
     /** A loss this many times the largest first logged loss of the runs is off the chart (a blow-up). */
-    static final double CUT_OFF = 10;
+    static final double CUT_OFF = 100;
 
     private static void add(List<Series> to, LearningRateSweep.Run r, double[] x, double[] y, Color colour,
             boolean dashed) {
