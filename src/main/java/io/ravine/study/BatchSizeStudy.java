@@ -86,6 +86,9 @@ public final class BatchSizeStudy {
      * The command line that started the study: recorded with the date, Ravine's version and the devices in the study
      * directory's {@code invocations.json} for its report's header, and given to every training trial's run
      * ({@code run.json}). Without it the study and its runs say "library".
+     *
+     * @param args the words of the command line as the shell passed them ({@code ravine study batch-size ...})
+     * @return this study
      */
     public BatchSizeStudy optCommandLine(List<String> args) {
         this.commandLine = args == null ? null : List.copyOf(args);

@@ -43,8 +43,7 @@ import org.slf4j.LoggerFactory;
  * {@code sweep.json}, {@code final-loss-vs-lr.png} (median line over restarts, every run as a point) and the sweep's
  * {@code report.html} ({@link SweepReport}: header, the runs ranked by the criterion with links to their reports,
  * every run's curves overlaid), with the best run named; while the sweep runs, the page is also rewritten after a
- * run at most once a minute. Runs that
- * diverge are kept and reported as diverged.
+ * run at most once a minute. Runs that diverge are kept and reported as diverged.
  * A rerun reuses each run directory that already holds a finished run of the same configuration (it has a
  * {@code summary.json}), resumes a run that a kill interrupted from its latest checkpoint (train with
  * {@code --checkpoint-every} to have one), and runs the rest.
