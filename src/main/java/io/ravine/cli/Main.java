@@ -142,6 +142,16 @@ public final class Main implements Runnable {
         }
     }
 
+    /**
+     * The command line as given, {@code ravine} then the root's words (the subcommands' names included), for the
+     * header of the page a command writes (run.json, invocations.json).
+     */
+    static List<String> words(CommandLine.Model.CommandSpec spec) {
+        List<String> words = new java.util.ArrayList<>(List.of("ravine"));
+        words.addAll(spec.root().commandLine().getParseResult().originalArgs());
+        return words;
+    }
+
     /** Whether the command running now was given {@code --quiet}. */
     static boolean quiet() {
         return quietRun;

@@ -32,6 +32,9 @@ public final class StudyCommand implements Runnable {
                     + " tuned per batch size) and the gradient noise scale. Rerunning the same command skips"
                     + " finished trials.")
     public static final class BatchSize implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Option(names = "--out", description = "study directory (default studies/batch-size)")
         Path out = Path.of("studies", "batch-size");
 
@@ -171,7 +174,8 @@ public final class StudyCommand implements Runnable {
             OutputCheck.requireWritable("--out", out, "study-config.json", "study.csv", "noise-scale.csv",
                     "study.json");
             long start = System.nanoTime();
-            BatchSizeStudy study = new BatchSizeStudy(config, out).optOverwrite(overwrite);
+            BatchSizeStudy study = new BatchSizeStudy(config, out).optOverwrite(overwrite)
+                    .optCommandLine(Main.words(spec));
             progress.choice().ifPresent(study::optProgressBar);
             BatchSizeStudyResult r = study.run();
             for (BatchSizeStudyResult.DeviceCurve c : r.hardware().values()) {

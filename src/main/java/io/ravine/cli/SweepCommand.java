@@ -33,6 +33,9 @@ public final class SweepCommand implements Runnable {
             description = "Learning-rate grid search with random restarts; each run is a full run directory."
                     + " Rerunning skips finished runs.")
     public static final class LearningRate implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Option(names = "--lrs", description = "learning rates (default 1,0.3,0.1,0.03,0.01,0.003,0.001,3e-4,1e-4)")
         String lrs;
 
@@ -77,7 +80,7 @@ public final class SweepCommand implements Runnable {
             TrainConfig base = baseConfig();
             double[] rates = lrs == null ? LearningRateSweep.DEFAULT_LEARNING_RATES : parseRates(lrs);
             LearningRateSweep sweep = new LearningRateSweep(base, rates, restarts, out,
-                    select.toLowerCase(Locale.ROOT)).optOverwrite(overwrite);
+                    select.toLowerCase(Locale.ROOT)).optOverwrite(overwrite).optCommandLine(Main.words(spec));
             progress.choice().ifPresent(sweep::optProgressBar);
             OutputCheck.requireWritable("--out", out, "sweep.csv", "sweep.json");
             LearningRateSweep.Result r;
@@ -94,9 +97,10 @@ public final class SweepCommand implements Runnable {
                 System.out.println("every run diverged: try smaller learning rates");
                 return Main.EXIT_FAILED;
             }
-            System.out.printf(Locale.ROOT, "best: %s (lr %.4g, seed %d, %s %.4f); sweep directory: %s%n",
+            System.out.printf(Locale.ROOT, "best: %s (lr %.4g, seed %d, %s %.4f); sweep directory: %s; report: %s%n",
                     r.best().runDir(), r.best().learningRate(), r.best().seed(), select,
-                    select.equals("train_loss") ? r.best().finalTrainLoss() : r.best().testLoss(), out);
+                    select.equals("train_loss") ? r.best().finalTrainLoss() : r.best().testLoss(), out,
+                    out.resolve("report.html"));
             return 0;
         }
     }

@@ -21,6 +21,8 @@ import picocli.CommandLine.Option;
         description = "Run an optimizer (Ravine's own, or Newton's method) on a 2-D surface from the lectures and"
                 + " draw the trajectory over its contour plot and surface; or run the early-decay experiment.")
 public final class ToyCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--problem", description = "quadratic (default), rosenbrock (a=1, b=100), saddle ½(x² − y²),"
             + " multiminima (four minima), plateau, plane (momentum's terminal velocity), early-decay (decaying α"
@@ -168,9 +170,9 @@ public final class ToyCommand implements Callable<Integer> {
         }
         try {
             if (decay) {
-                d.write(dir);
+                d.write(dir, Main.words(spec));
             } else {
-                r.write(dir);
+                r.write(dir, Main.words(spec));
             }
         } catch (RuntimeException e) {
             if (old != null) {

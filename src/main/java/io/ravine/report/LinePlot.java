@@ -50,8 +50,12 @@ public final class LinePlot {
         return this;
     }
 
-    /** The series' names (legends), in the order added. */
-    java.util.List<String> seriesNames() {
+    /**
+     * The series' names (legends), in the order added.
+     *
+     * @return the names
+     */
+    public java.util.List<String> seriesNames() {
         return new ArrayList<>(series.keySet());
     }
 

@@ -8,6 +8,8 @@ import io.ravine.data.DataSources;
 import io.ravine.data.TrainTest;
 import io.ravine.nn.Mlp;
 import io.ravine.optim.Optimizer;
+import io.ravine.report.ReportFiles;
+import io.ravine.report.RunReport;
 import io.ravine.backend.UpdateRule;
 import io.ravine.train.MemoryBudget;
 import io.ravine.train.MetricsEvent;
@@ -26,7 +28,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs a batch-size study (see {@link BatchSizeStudyConfig}) trial by trial into a study directory, skipping trials
- * already finished there, then writes {@code study.json}, the plots and {@code report.html}.
+ * already finished there, then writes {@code study.json}, the plots and {@code report.html}. Each training trial (the
+ * steps and noise parts) is a run directory {@code runs/TRIAL/} with its own {@code report.html}, as
+ * {@code ravine train} writes them; a hardware trial times updates on synthetic inputs and trains nothing, so it has
+ * none.
  *
  * <pre>{@code
  * BatchSizeStudyConfig config = BatchSizeStudyConfig.builder().optParts(List.of("hardware")).build();
@@ -43,6 +48,7 @@ public final class BatchSizeStudy {
     private boolean progressBar = io.ravine.io.Terminal.stderrIsTerminal();
     private boolean overwrite;
     private TrainTest data;
+    private List<String> commandLine;
 
     /** One unit of work, finished or not; its key is its row's {@code trial}. */
     record Trial(String key, String kind, String device, int batchSize, double learningRate) {
@@ -74,6 +80,24 @@ public final class BatchSizeStudy {
     public BatchSizeStudy optOverwrite(boolean on) {
         this.overwrite = on;
         return this;
+    }
+
+    /**
+     * The command line that started the study: recorded with the date, Ravine's version and the devices in the study
+     * directory's {@code invocations.json} for its report's header, and given to every training trial's run
+     * ({@code run.json}). Without it the study and its runs say "library".
+     *
+     * @param args the words of the command line as the shell passed them ({@code ravine study batch-size ...})
+     * @return this study
+     */
+    public BatchSizeStudy optCommandLine(List<String> args) {
+        this.commandLine = args == null ? null : List.copyOf(args);
+        return this;
+    }
+
+    /** The run directory of a training trial: {@code runs/} and its key with '-' for '/'. */
+    static String runName(String trialKey) {
+        return trialKey.replace('/', '-');
     }
 
     /** Trial keys of {@code lr}, stable across runs: four significant digits. */
@@ -156,8 +180,27 @@ public final class BatchSizeStudy {
         }
         files.reorder(plan.stream().map(Trial::key).toList());
         BatchSizeStudyResult result = BatchSizeStudyResult.analyse(config, plan, files, ran, descriptions);
-        StudyReport.write(files, config, result);
+        StudyReport.write(files, config, result, invocation(descriptions));
         return result;
+    }
+
+    /**
+     * Appends this start to invocations.json, its device the descriptions of the devices it opened (none where every
+     * trial was already done: then the last start's), and returns every start.
+     */
+    private List<io.ravine.report.PageHeader.Invocation> invocation(Map<String, String> descriptions) {
+        String device;
+        if (!descriptions.isEmpty()) {
+            List<String> each = new ArrayList<>();
+            descriptions.forEach((name, d) -> each.add(d.startsWith(name) ? d : name + ": " + d));
+            device = String.join("; ", each);
+        } else {
+            List<io.ravine.report.PageHeader.Invocation> before = io.ravine.report.PageHeader.read(dir);
+            device = before.isEmpty() || before.get(before.size() - 1).device() == null
+                    ? "none opened: every trial was already done"
+                    : before.get(before.size() - 1).device() + " (an earlier start's: this one had no trial to run)";
+        }
+        return io.ravine.report.PageHeader.append(dir, io.ravine.report.PageHeader.now(commandLine, device));
     }
 
     /**
@@ -283,12 +326,17 @@ public final class BatchSizeStudy {
                 .optSteps(config.maxSteps()).optLimit(config.limit()).optSeed(config.seed()).optDevice(device)
                 .optThreads(config.threads()).optTf32(config.tf32()).optLogEvery(every)
                 .optEvalEvery(testTarget ? every : never).optMonitorSize(config.monitorSize()).build();
+        Path runDir = dir.resolve("runs").resolve(runName(t.key()));
         long start = System.nanoTime();
         long[] reachedAt = {-1};
         double[] lastLoss = {Double.NaN};
         List<NoiseSample> series = new ArrayList<>();
+        TrialRow row;
         try (Trainer trainer = new Trainer(tc, backend, data())) {
-            trainer.optProgressBar(false);
+            // A run directory as train's: a trial that a kill interrupted left one, and runs again from the start.
+            // Its report is written after the trial's time is taken.
+            trainer.optProgressBar(false).optRunDirectory(runDir).optOverwrite(true).optReport(false)
+                    .optCommandLine(commandLine);
             if (noise) {
                 GradientNormProbe probe = new GradientNormProbe(trainer.model(), trainer.trainingData(),
                         config.seed() ^ NOISE_SEED_SALT);
@@ -320,9 +368,11 @@ public final class BatchSizeStudy {
             }
             LOG.info("{}: {} after {} steps (loss {})", t.key(), status, steps,
                     String.format(Locale.ROOT, "%.4f", lastLoss[0]));
-            return TrialRow.training(t.key(), t.kind(), device, t.batchSize(), t.learningRate(), status, steps,
+            row = TrialRow.training(t.key(), t.kind(), device, t.batchSize(), t.learningRate(), status, steps,
                     lastLoss[0], noiseScale, (System.nanoTime() - start) / 1e9);
         }
+        ReportFiles.bestEffort(runDir.resolve("report.html"), () -> RunReport.write(runDir));
+        return row;
     }
 
     private static double targetLoss(MetricsEvent e, boolean testTarget) {

@@ -39,8 +39,11 @@ import org.slf4j.LoggerFactory;
 /**
  * A learning-rate grid search with random restarts (the lectures' remedies for a badly chosen α and for bad local
  * optima): for each learning rate and each of K seeds, a full training run into its own run directory, in sequence
- * on one backend. Then {@code sweep.csv}, {@code sweep.json} and {@code final-loss-vs-lr.png} (median line over
- * restarts, every run as a point), with the best run named. Runs that diverge are kept and reported as diverged.
+ * on one backend, each with its own {@code report.html} as {@code ravine train} writes it. Then {@code sweep.csv},
+ * {@code sweep.json}, {@code final-loss-vs-lr.png} (median line over restarts, every run as a point) and the sweep's
+ * {@code report.html} ({@link SweepReport}: header, the runs ranked by the criterion with links to their reports,
+ * every run's curves overlaid), with the best run named; while the sweep runs, the page is also rewritten after a
+ * run at most once a minute. Runs that diverge are kept and reported as diverged.
  * A rerun reuses each run directory that already holds a finished run of the same configuration (it has a
  * {@code summary.json}), resumes a run that a kill interrupted from its latest checkpoint (train with
  * {@code --checkpoint-every} to have one), and runs the rest.
@@ -58,6 +61,12 @@ public final class LearningRateSweep {
     private final String select;
     private boolean progressBar = io.ravine.io.Terminal.stderrIsTerminal();
     private boolean overwrite;
+    private List<String> commandLine;
+    private List<io.ravine.report.PageHeader.Invocation> invocations = List.of();
+    /** When the page was last written while the sweep ran ({@link System#nanoTime}). */
+    private long pageWritten;
+    /** The shortest time between two writes of the page while the sweep runs. */
+    private static final long PAGE_INTERVAL_NANOS = 60_000_000_000L;
 
     /**
      * One run of the sweep.
@@ -134,9 +143,28 @@ public final class LearningRateSweep {
         return this;
     }
 
+    /**
+     * The command line that started the sweep: recorded with the date, Ravine's version and the device in the sweep
+     * directory's {@code invocations.json} (one entry per start or resume) for its report's header, and given to
+     * every run ({@code run.json}, its report's header). Without it the sweep and its runs say "library".
+     *
+     * @param args the words of the command line as the shell passed them ({@code ravine sweep lr ...})
+     * @return this sweep
+     */
+    public LearningRateSweep optCommandLine(List<String> args) {
+        this.commandLine = args == null ? null : List.copyOf(args);
+        return this;
+    }
+
     /** What a sweep directory may hold besides its runs: its results and the temporaries of killed writes. */
-    private static final java.util.Set<String> OWN_FILES = java.util.Set.of("sweep.csv", "sweep.json",
-            "final-loss-vs-lr.png");
+    private static final java.util.Set<String> OWN_FILES = ownFiles();
+
+    private static java.util.Set<String> ownFiles() {
+        java.util.Set<String> own = new java.util.HashSet<>(List.of("sweep.csv", "sweep.json",
+                SweepReport.FINAL_LOSS_PLOT, io.ravine.report.PageHeader.FILE));
+        own.addAll(SweepReport.FILES);
+        return java.util.Set.copyOf(own);
+    }
     private static final java.util.regex.Pattern RUN_NAME = java.util.regex.Pattern.compile("lr-.+-seed--?\\d+/");
 
     static String runName(double lr, long seed) {
@@ -185,6 +213,8 @@ public final class LearningRateSweep {
             old.discard();
         }
         try {
+            invocations = io.ravine.report.PageHeader.append(dir, io.ravine.report.PageHeader.now(commandLine,
+                    backend.deviceDescription()));
             return runLocked(backend, data);
         } finally {
             lock.close();
@@ -236,6 +266,7 @@ public final class LearningRateSweep {
     /** The grid's runs, in the locked directory; {@code data} is loaded when any run is not finished yet. */
     private Result runLocked(Backend backend, TrainTest loaded) {
         TrainTest data = loaded;
+        pageWritten = System.nanoTime();
         List<Run> runs = new ArrayList<>();
         List<Run> ranNow = new ArrayList<>();
         int total = learningRates.length * restarts;
@@ -252,8 +283,8 @@ public final class LearningRateSweep {
                         }
                         Path resumeFrom = interrupted(runDir, config);
                         try (Trainer trainer = new Trainer(config, backend, data)) {
-                            // The sweep's report covers its runs; each run keeps its files without a report of its own.
-                            trainer.optRunDirectory(runDir).optProgressBar(false).optReport(false);
+                            // Each run writes its own report.html, as a train run does; the sweep's page links them.
+                            trainer.optRunDirectory(runDir).optProgressBar(false).optCommandLine(commandLine);
                             // A run killed before its first checkpoint has a config.json: resume() starts it again.
                             TrainingResult r = resumeFrom != null ? trainer.resumeFrom(resumeFrom)
                                     : Files.exists(runDir.resolve("config.json")) ? trainer.resume() : trainer.fit();
@@ -263,16 +294,40 @@ public final class LearningRateSweep {
                         ranNow.add(done);
                         LOG.info("lr {} seed {}: {}, train loss {}, test loss {}", lr, seed, done.status(),
                                 done.finalTrainLoss(), done.testLoss());
+                        runs.add(done);
+                        // The page while the sweep runs, so a long sweep shows how far it got (and a killed one too);
+                        // at most once a minute, so a sweep of short runs does not spend its time drawing it.
+                        if (runs.size() < total && System.nanoTime() - pageWritten > PAGE_INTERVAL_NANOS) {
+                            writePage(runs, best(runs));
+                            pageWritten = System.nanoTime();
+                        }
+                    } else {
+                        if (!Files.exists(runDir.resolve("report.html"))) {
+                            // A run finished by a version that wrote no report for sweep runs: the sweep links one.
+                            Path finishedRun = runDir;
+                            ReportFiles.bestEffort(runDir.resolve("report.html"),
+                                    () -> io.ravine.report.RunReport.write(finishedRun));
+                        }
+                        runs.add(done);
                     }
-                    runs.add(done);
                     progress.advance(runDir.getFileName().toString());
                 }
             }
         }
-        Run best = runs.stream().filter(r -> r.status().equals("completed") && Double.isFinite(score(r)))
-                .min(Comparator.comparingDouble(this::score)).orElse(null);
+        Run best = best(runs);
         write(runs, best);
         return new Result(runs, best, ranNow);
+    }
+
+    /** The completed run with the lowest finite criterion, the first in grid order among equals; null if none. */
+    private Run best(List<Run> runs) {
+        return runs.stream().filter(r -> r.status().equals("completed") && Double.isFinite(score(r)))
+                .min(Comparator.comparingDouble(this::score)).orElse(null);
+    }
+
+    private SweepReport.Inputs reportInputs(List<Run> runs, Run best) {
+        return new SweepReport.Inputs(dir, base, learningRates, restarts, select, List.copyOf(runs), best,
+                learningRates.length * restarts, invocations);
     }
 
     private double score(Run r) {
@@ -348,9 +403,15 @@ public final class LearningRateSweep {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the sweep summary in " + dir, e);
         }
-        // The chart after sweep.csv and sweep.json, and never a reason to lose them.
-        Path png = dir.resolve("final-loss-vs-lr.png");
+        // The charts and the page after sweep.csv and sweep.json, and never a reason to lose them.
+        writePage(runs, best);
+    }
+
+    /** The final-loss chart and the sweep's report.html, of the runs so far (best effort: warnings, no exception). */
+    private void writePage(List<Run> runs, Run best) {
+        Path png = dir.resolve(SweepReport.FINAL_LOSS_PLOT);
         ReportFiles.writePng(png, () -> new FinalLossChart().png(runs, best));
+        SweepReport.write(reportInputs(runs, best));
     }
 
     private static String cell(double v) {

@@ -7,6 +7,7 @@ import com.google.gson.JsonPrimitive;
 import io.ravine.io.StrictJson;
 import io.ravine.report.HtmlPage;
 import io.ravine.report.LinePlot;
+import io.ravine.report.PageHeader;
 import io.ravine.report.ReportFiles;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,14 +26,19 @@ final class StudyReport {
         return new JsonPrimitive(v);
     }
 
-    static void write(StudyFiles files, BatchSizeStudyConfig config, BatchSizeStudyResult r) {
+    static void write(StudyFiles files, BatchSizeStudyConfig config, BatchSizeStudyResult r,
+            List<PageHeader.Invocation> invocations) {
         files.writeString("study.json", StrictJson.toJson(json(config, r)));
         // The charts and the page after study.json, and never a reason to lose it.
-        ReportFiles.bestEffort(files.dir().resolve("report.html"), () -> page(files, config, r));
+        ReportFiles.bestEffort(files.dir().resolve("report.html"), () -> page(files, config, r, invocations));
     }
 
-    private static void page(StudyFiles files, BatchSizeStudyConfig config, BatchSizeStudyResult r) {
+    private static void page(StudyFiles files, BatchSizeStudyConfig config, BatchSizeStudyResult r,
+            List<PageHeader.Invocation> invocations) {
         HtmlPage page = new HtmlPage("Batch-size study");
+        // The header and the sections around the parts' (settings, training runs, files): a table of contents always.
+        PageHeader.write(page, invocations);
+        page.heading("Settings");
         page.paragraph("Architecture: " + config.inputs() + "-" + join(config.hidden()) + "-" + config.classes()
                 + " " + config.activation().name().toLowerCase(Locale.ROOT)
                 + (config.batchNorm() ? ", batch normalization in every hidden layer" : "") + ", optimizer "
@@ -46,6 +52,8 @@ final class StudyReport {
         if (!r.noise().isEmpty()) {
             noise(files, config, r, page);
         }
+        StudyPageSections.trainingRuns(page, files.dir(), r.rows());
+        StudyPageSections.files(page, files.dir());
         page.write(files.dir().resolve("report.html"));
     }
 
@@ -58,8 +66,12 @@ final class StudyReport {
     }
 
     private static String fmt(double v) {
-        // 4 significant digits without the trailing zeros of %.4g ("256", not "256.0").
-        return Double.isFinite(v) ? io.ravine.report.TickFormat.human(v, 4) : "";
+        return fmt(v, "not a finite number");
+    }
+
+    /** 4 significant digits without the trailing zeros of %.4g ("256", not "256.0"); else "- (why)", never blank. */
+    private static String fmt(double v, String why) {
+        return Double.isFinite(v) ? io.ravine.report.TickFormat.human(v, 4) : "- (" + why + ")";
     }
 
     private static JsonObject json(BatchSizeStudyConfig config, BatchSizeStudyResult r) {
@@ -184,8 +196,9 @@ final class StudyReport {
                 rate.verticalLine(c.saturation().batchSize(), mark);
                 notes.add(c.device() + ": saturation point B* = " + fmt(c.saturation().batchSize()) + " ("
                         + c.saturation().position().jsonName().replace('_', ' ') + "; flat cost "
-                        + fmt(c.saturation().flatSeconds()) + " s, then " + fmt(c.saturation().secondsPerExample())
-                        + " s per example)");
+                        + seconds(c.saturation().flatSeconds(), "no measured batch size lies on the flat part of"
+                        + " the curve") + ", then " + seconds(c.saturation().secondsPerExample(), "no measured batch"
+                        + " size lies on the linear part of the curve") + " per example)");
             }
             for (TrialRow t : c.points()) {
                 table.add(List.of(c.device(), Integer.toString(t.batchSize()), fmt(t.secondsPerUpdate()),
@@ -199,6 +212,11 @@ final class StudyReport {
                 .image("plots/time-per-update.png", "time per update").image("plots/samples-per-second.png",
                         "samples per second")
                 .table(List.of("device", "batch size", "s/update (median)", "IQR", "samples/s", "repeats"), table);
+    }
+
+    /** "0.01 s", or "an undefined time (why)". */
+    private static String seconds(double v, String why) {
+        return Double.isFinite(v) ? fmt(v) + " s" : "an undefined time (" + why + ")";
     }
 
     private static void steps(StudyFiles files, BatchSizeStudyConfig config, BatchSizeStudyResult r,
@@ -245,20 +263,26 @@ final class StudyReport {
         plot.write(files.dir().resolve("plots/steps-to-target.png"));
         List<List<String>> table = new ArrayList<>();
         for (BatchSizeStudyResult.StepsPoint p : r.stepsToTarget()) {
-            table.add(List.of(Integer.toString(p.batchSize()), p.status(), p.steps() < 0 ? "" : Long.toString(p.steps()),
-                    p.examples() < 0 ? "" : Long.toString(p.examples()), fmt(p.learningRate())
-                            + (p.learningRateAtGridEdge() ? " (grid edge)" : ""), p.region()));
+            String none = p.status().equals("diverged") ? "diverged at every learning rate"
+                    : "no learning rate reached the target";
+            table.add(List.of(Integer.toString(p.batchSize()), p.status(), p.steps() < 0 ? "- (" + none + ")"
+                    : Long.toString(p.steps()), p.examples() < 0 ? "- (" + none + ")" : Long.toString(p.examples()),
+                    fmt(p.learningRate(), none) + (p.learningRateAtGridEdge() ? " (grid edge)" : ""),
+                    p.region().isEmpty() ? "- (" + (p.steps() < 0 ? none : "fewer than 2 batch sizes reached the target: no slope to classify") + ")"
+                            : p.region()));
         }
         List<String> notes = new ArrayList<>();
         if (r.regions() != null) {
-            notes.add("perfect scaling up to B = " + fmt(r.regions().perfectScalingUntil())
-                    + "; maximal parallelism from B = " + fmt(r.regions().maximalParallelismFrom())
-                    + " (empty when blank); local exponent ≥ " + ScalingRegions.PERFECT_EXPONENT + " is perfect, ≤ "
-                    + ScalingRegions.FLAT_EXPONENT + " flat");
+            notes.add("perfect scaling up to B = " + fmt(r.regions().perfectScalingUntil(), "none: no measured batch"
+                    + " size is in the perfect-scaling region") + "; maximal parallelism from B = "
+                    + fmt(r.regions().maximalParallelismFrom(), "none: no measured batch size is in the"
+                    + " maximal-parallelism region") + "; local exponent ≥ " + ScalingRegions.PERFECT_EXPONENT
+                    + " is perfect, ≤ " + ScalingRegions.FLAT_EXPONENT + " flat");
         }
         if (r.critical() != null) {
-            notes.add("critical batch size B_crit = " + fmt(r.critical().criticalBatchSize()) + " from the fit S = S_min(1 + B_crit/B),"
-                    + " S_min = " + fmt(r.critical().minSteps()));
+            String noFit = "undefined: the fit gives no positive S_min and B_crit";
+            notes.add("critical batch size B_crit = " + fmt(r.critical().criticalBatchSize(), noFit) + " from the fit S = S_min(1 + B_crit/B),"
+                    + " S_min = " + fmt(r.critical().minSteps(), noFit));
         }
         page.heading("Steps to target").bullets(notes).image("plots/steps-to-target.png", "steps to target")
                 .table(List.of("batch size", "status", "steps", "examples", "best lr", "region"), table);
@@ -280,8 +304,9 @@ final class StudyReport {
         page.heading("Gradient noise scale").paragraph("Training at batch " + config.noiseBatch() + ", estimates from"
                 + " B_small = " + config.noiseSmall() + " and B_big = " + config.noiseBig() + " every "
                 + config.noiseEvery() + " steps, moving averages with β = " + config.noiseDecay() + ". Final B_simple = "
-                + fmt(last.estimate().simpleNoiseScale()) + (r.critical() == null ? ""
-                        : "; measured critical batch size " + fmt(r.critical().criticalBatchSize())) + ".")
+                + fmt(last.estimate().simpleNoiseScale(), "not finite: the moving averages of |G|² and tr(Σ) give no ratio")
+                + (r.critical() == null ? "" : "; measured critical batch size " + fmt(r.critical()
+                        .criticalBatchSize(), "undefined: the fit gives no positive S_min and B_crit")) + ".")
                 .image("plots/noise-scale.png", "noise scale");
     }
 }

@@ -290,6 +290,16 @@ public final class EarlyDecay {
 
         /** toy.json and decay.csv, then the pictures and report.html (best effort: never a reason to lose them). */
         public void write(Path dir) {
+            write(dir, null);
+        }
+
+        /**
+         * As {@link #write(Path)}, the report's header naming the command line that made the toy.
+         *
+         * @param dir the toy's directory
+         * @param command the command line's words ({@code ravine toy ...}); null for the Java API
+         */
+        public void write(Path dir, List<String> command) {
             try {
                 Files.createDirectories(dir);
                 AtomicFiles.writeString(dir.resolve("toy.json"), toJson());
@@ -325,7 +335,7 @@ public final class EarlyDecay {
                 rows.add(List.of(r.get(0), String.join("; ", named.subList(1, named.size()))));
             }
             ToyReport.write(dir, "Toy: decaying the learning rate too early", List.of(summary()), rows,
-                    pictures());
+                    pictures(), command);
         }
 
         /**

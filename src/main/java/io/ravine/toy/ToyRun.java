@@ -395,6 +395,16 @@ public final class ToyRun {
          * is kept.
          */
         public void write(Path dir) {
+            write(dir, null);
+        }
+
+        /**
+         * As {@link #write(Path)}, the report's header naming the command line that made the toy.
+         *
+         * @param dir the toy's directory
+         * @param command the command line's words ({@code ravine toy ...}); null for the Java API
+         */
+        public void write(Path dir, List<String> command) {
             try {
                 Files.createDirectories(dir);
                 AtomicFiles.writeString(dir.resolve("toy.json"), toJson());
@@ -418,7 +428,7 @@ public final class ToyRun {
                 Path png = dir.resolve(VELOCITY);
                 ReportFiles.bestEffort(png, () -> velocityPlot().write(png));
             }
-            ToyReport.write(dir, "Toy: " + surface.name(), List.of(summary()), reportRows(), pictures());
+            ToyReport.write(dir, "Toy: " + surface.name(), List.of(summary()), reportRows(), pictures(), command);
         }
 
         /** The report's table: the numbers a reader checks against the lectures. */
