@@ -32,6 +32,9 @@ final class TimeToTargetReport {
     private static final Color[] COLOURS = {new Color(31, 119, 180), new Color(44, 160, 44), new Color(255, 127, 14),
         new Color(148, 103, 189), new Color(140, 86, 75)};
 
+    /** The recommendations' diamonds: red, a colour no device curve has (the legend names the device). */
+    private static final Color RECOMMENDED = new Color(214, 39, 40);
+
     private TimeToTargetReport() {
     }
 
@@ -220,7 +223,7 @@ final class TimeToTargetReport {
             if (d.recommendedBatchSize() > 0) {
                 plot.point(d.device() + ": recommended B = " + d.recommendedBatchSize() + " ("
                         + TimeToTarget.fmt(d.recommendedSeconds()) + " s)", d.recommendedBatchSize(),
-                        d.recommendedSeconds(), c(a, d).darker());
+                        d.recommendedSeconds(), RECOMMENDED);
             }
         }
         if (r.critical() != null && Double.isFinite(r.critical().criticalBatchSize())) {
@@ -268,8 +271,4 @@ final class TimeToTargetReport {
                         "predicted steps", "predicted time, s", "training trial wall, s"), table);
     }
 
-    private static Color c(TimeToTarget.Advice a, TimeToTarget.DeviceAdvice d) {
-        int i = new ArrayList<>(a.devices().keySet()).indexOf(d.device());
-        return COLOURS[i % COLOURS.length];
-    }
 }
