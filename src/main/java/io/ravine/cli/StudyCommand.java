@@ -198,6 +198,9 @@ public final class StudyCommand implements Runnable {
                                 : String.format(Locale.ROOT, "; measured critical batch size %.1f",
                                         r.critical().criticalBatchSize()));
             }
+            if (r.timeToTarget() != null) {
+                r.timeToTarget().summary().forEach(System.out::println);
+            }
             System.out.printf(Locale.ROOT, "%d trials run, %d already done, %.1f s; study directory: %s%n",
                     r.ranTrials().size(), r.rows().size() - r.ranTrials().size(), (System.nanoTime() - start) / 1e9,
                     out);

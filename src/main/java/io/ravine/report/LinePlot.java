@@ -59,8 +59,11 @@ public final class LinePlot {
         return new ArrayList<>(series.keySet());
     }
 
-    /** How one series is drawn, where the default (the theme's next colour, solid) will not do. */
-    private record Style(Color colour, boolean dashed, boolean marker) {
+    /**
+     * How one series is drawn, where the default (the theme's next colour, solid) will not do; {@code point}: a
+     * diamond without a line ({@link #point}).
+     */
+    private record Style(Color colour, boolean dashed, boolean marker, boolean point) {
     }
 
     /**
@@ -69,7 +72,17 @@ public final class LinePlot {
      */
     public LinePlot series(String name, double[] x, double[] y, Color colour, boolean dashed, boolean marker) {
         series(name, x, y);
-        styles.put(name, new Style(colour, dashed, marker));
+        styles.put(name, new Style(colour, dashed, marker, false));
+        return this;
+    }
+
+    /**
+     * One marked point, drawn as a diamond in {@code colour} over the lines, with its own legend entry {@code name}
+     * (a recommended batch size, say).
+     */
+    public LinePlot point(String name, double x, double y, Color colour) {
+        series(name, new double[] {x}, new double[] {y});
+        styles.put(name, new Style(colour, false, true, true));
         return this;
     }
 
@@ -193,7 +206,11 @@ public final class LinePlot {
             XYSeries s = chart.addSeries(e.getKey(), xs, ys);
             Style style = styles.get(e.getKey());
             s.setMarker((style == null ? markers : style.marker()) ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
-            if (style != null) {
+            if (style != null && style.point()) {
+                s.setMarker(SeriesMarkers.DIAMOND);
+                s.setMarkerColor(style.colour());
+                s.setLineStyle(SeriesLines.NONE);
+            } else if (style != null) {
                 s.setLineColor(style.colour());
                 s.setMarkerColor(style.colour());
                 s.setLineStyle(style.dashed() ? new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER,

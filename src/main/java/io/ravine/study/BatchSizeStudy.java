@@ -179,7 +179,8 @@ public final class BatchSizeStudy {
             opened.values().forEach(Backend::close);
         }
         files.reorder(plan.stream().map(Trial::key).toList());
-        BatchSizeStudyResult result = BatchSizeStudyResult.analyse(config, plan, files, ran, descriptions);
+        BatchSizeStudyResult result = BatchSizeStudyResult.analyse(config, plan, files, ran, descriptions,
+                modelNotes());
         StudyReport.write(files, config, result, invocation(descriptions));
         return result;
     }
@@ -254,6 +255,25 @@ public final class BatchSizeStudy {
                         + " (--step-batch-sizes, --noise-batch) or another --limit");
             }
         }
+    }
+
+    /**
+     * The time-to-target advisor multiplies the hardware part's seconds per update by the steps part's steps: that
+     * holds only when both parts ran the same network. They share the hidden widths; the hardware part's inputs and
+     * classes are settings, the steps part's come from the data, so a mismatch is said next to the advice.
+     */
+    private List<String> modelNotes() {
+        if (!config.runs(BatchSizeStudyConfig.HARDWARE) || !config.runs(BatchSizeStudyConfig.STEPS)) {
+            return List.of();
+        }
+        TrainTest d = data();
+        int classes = Math.max(2, d.train().numClasses());
+        if (d.train().featureDim() == config.inputs() && classes == config.classes()) {
+            return List.of();
+        }
+        return List.of("the hardware part timed a " + config.inputs() + "-…-" + config.classes() + " network but the"
+                + " steps part trained a " + d.train().featureDim() + "-…-" + classes + " one on " + config.data()
+                + ": the times to target mix two networks (set the inputs and classes to the data's)");
     }
 
     /** The first configured device that opens runs the training parts. */

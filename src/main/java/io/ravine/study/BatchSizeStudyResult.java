@@ -17,10 +17,13 @@ import java.util.Map;
  * @param critical McCandlish's B_crit fitted to steps-to-target (null with fewer than 2 points)
  * @param noise the noise-scale series (empty when the part did not run)
  * @param deviceDescriptions descriptions of the devices opened by this call
+ * @param timeToTarget the batch-size advisor: time to target against batch size per device and the batch size to
+ *     use ({@link TimeToTarget}); null unless both the hardware and the steps part have results
  */
 public record BatchSizeStudyResult(List<String> ranTrials, List<TrialRow> rows, Map<String, DeviceCurve> hardware,
         List<StepsPoint> stepsToTarget, ScalingRegions.Classification regions,
-        ScalingRegions.CriticalBatch critical, List<NoiseSample> noise, Map<String, String> deviceDescriptions) {
+        ScalingRegions.CriticalBatch critical, List<NoiseSample> noise, Map<String, String> deviceDescriptions,
+        TimeToTarget.Advice timeToTarget) {
 
     /** The hardware curve of one device. */
     public record DeviceCurve(String device, List<TrialRow> points, SaturationPoint.Fit saturation) {
@@ -37,8 +40,12 @@ public record BatchSizeStudyResult(List<String> ranTrials, List<TrialRow> rows, 
             boolean learningRateAtGridEdge, String region) {
     }
 
+    /**
+     * The analysis of the finished trials of {@code plan}; {@code notes} go into the advisor's notes (a mismatch of
+     * the parts' models, found by the study, which knows the data).
+     */
     static BatchSizeStudyResult analyse(BatchSizeStudyConfig config, List<BatchSizeStudy.Trial> plan,
-            StudyFiles files, List<String> ran, Map<String, String> descriptions) {
+            StudyFiles files, List<String> ran, Map<String, String> descriptions, List<String> notes) {
         List<TrialRow> rows = new ArrayList<>();
         for (BatchSizeStudy.Trial t : plan) {
             if (files.finished(t.key())) {
@@ -58,6 +65,8 @@ public record BatchSizeStudyResult(List<String> ranTrials, List<TrialRow> rows, 
             hardware.put(device, new DeviceCurve(device, pts, fit));
         }
         List<StepsPoint> steps = new ArrayList<>();
+        Map<Integer, Double> trainingWall = new LinkedHashMap<>();
+        String trainingDevice = null;
         double[] lrs = config.learningRates();
         for (int b : config.stepBatchSizes()) {
             List<TrialRow> trials = rows.stream().filter(r -> r.kind().equals(BatchSizeStudyConfig.STEPS)
@@ -82,6 +91,8 @@ public record BatchSizeStudyResult(List<String> ranTrials, List<TrialRow> rows, 
                         .equals(BatchSizeStudy.lrKey(lrs[0]))
                         || BatchSizeStudy.lrKey(best.learningRate()).equals(BatchSizeStudy.lrKey(lrs[lrs.length - 1])));
                 steps.add(new StepsPoint(b, "reached", best.steps(), best.examples(), best.learningRate(), edge, ""));
+                trainingWall.put(b, best.wallSeconds());
+                trainingDevice = best.device();
             }
         }
         List<StepsPoint> reached = steps.stream().filter(p -> p.status().equals("reached")).toList();
@@ -102,7 +113,21 @@ public record BatchSizeStudyResult(List<String> ranTrials, List<TrialRow> rows, 
             steps = labelled;
         }
         List<NoiseSample> noise = config.runs(BatchSizeStudyConfig.NOISE) ? files.readNoise() : List.of();
+        TimeToTarget.Advice advice = null;
+        if (!hardware.isEmpty() && !steps.isEmpty()) {
+            TrialRow noiseRun = rows.stream().filter(r -> r.kind().equals(BatchSizeStudyConfig.NOISE)).findFirst()
+                    .orElse(null);
+            TimeToTarget.Prediction prediction = TimeToTarget.prediction(noise, noiseRun, steps, critical);
+            List<String> all = new ArrayList<>(notes);
+            if (trainingDevice != null) {
+                all.add("one steps curve serves every device: steps to target do not depend on the device (the steps"
+                        + " part trained on " + trainingDevice + ")");
+            }
+            advice = TimeToTarget.advise(config.targetMetric() + " ≤ " + io.ravine.report.TickFormat.human(
+                    config.targetLoss(), 4), hardware, steps, critical, prediction,
+                    TimeToTarget.noPrediction(noise, steps), trainingDevice, trainingWall, all);
+        }
         return new BatchSizeStudyResult(List.copyOf(ran), List.copyOf(rows), hardware, List.copyOf(steps), regions,
-                critical, noise, descriptions);
+                critical, noise, descriptions, advice);
     }
 }

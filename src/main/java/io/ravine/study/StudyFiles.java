@@ -292,6 +292,15 @@ final class StudyFiles implements AutoCloseable {
         return out;
     }
 
+    /** Removes a file of the study that this run's results no longer include, if it is there. */
+    void delete(String name) {
+        try {
+            Files.deleteIfExists(dir.resolve(name));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove the outdated " + dir.resolve(name), e);
+        }
+    }
+
     /** Writes a text file of the study atomically. */
     void writeString(String name, String text) {
         try {

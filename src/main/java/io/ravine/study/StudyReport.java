@@ -15,6 +15,9 @@ import java.util.Locale;
 
 /** Writes a batch-size study's {@code study.json}, its plots under {@code plots/} and {@code report.html}. */
 final class StudyReport {
+    /** The advisor's table: one row per device and batch size ({@link TimeToTargetReport#CSV_COLUMNS}). */
+    static final String TIME_TO_TARGET_FILE = "time-to-target.csv";
+
     private StudyReport() {
     }
 
@@ -29,6 +32,13 @@ final class StudyReport {
     static void write(StudyFiles files, BatchSizeStudyConfig config, BatchSizeStudyResult r,
             List<PageHeader.Invocation> invocations) {
         files.writeString("study.json", StrictJson.toJson(json(config, r)));
+        if (r.timeToTarget() != null) {
+            files.writeString(TIME_TO_TARGET_FILE, TimeToTargetReport.csv(r.timeToTarget()));
+        } else {
+            // A rerun with another selection (one part only) has no advice: an older one would not match study.json.
+            files.delete(TIME_TO_TARGET_FILE);
+            files.delete(TimeToTargetReport.PLOT);
+        }
         // The charts and the page after study.json, and never a reason to lose it.
         ReportFiles.bestEffort(files.dir().resolve("report.html"), () -> page(files, config, r, invocations));
     }
@@ -51,6 +61,9 @@ final class StudyReport {
         }
         if (!r.noise().isEmpty()) {
             noise(files, config, r, page);
+        }
+        if (r.timeToTarget() != null) {
+            TimeToTargetReport.section(files, r, page);
         }
         StudyPageSections.trainingRuns(page, files.dir(), r.rows());
         StudyPageSections.files(page, files.dir());
@@ -176,6 +189,9 @@ final class StudyReport {
             }
             ns.add("series", series);
             root.add("noise_scale", ns);
+        }
+        if (r.timeToTarget() != null) {
+            root.add("time_to_target", TimeToTargetReport.json(config, r.timeToTarget()));
         }
         return root;
     }

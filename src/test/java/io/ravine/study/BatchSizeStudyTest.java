@@ -54,9 +54,21 @@ class BatchSizeStudyTest {
         assertTrue(full.ranTrials().stream().noneMatch(t -> t.contains("cuda")));
         for (String f : List.of("study.csv", "study.json", "report.html", "noise-scale.csv",
                 "plots/time-per-update.png", "plots/samples-per-second.png", "plots/steps-to-target.png",
-                "plots/noise-scale.png")) {
+                "plots/noise-scale.png", "time-to-target.csv", "plots/time-to-target.png")) {
             assertTrue(Files.size(straight.resolve(f)) > 0, f);
         }
+        // The advisor: the CPU only (cuda was skipped), its recommendation the trained size of least time.
+        TimeToTarget.Advice advice = full.timeToTarget();
+        assertEquals(List.of("cpu"), List.copyOf(advice.devices().keySet()));
+        TimeToTarget.DeviceAdvice cpu = advice.devices().get("cpu");
+        double least = cpu.rows().stream().mapToDouble(TimeToTarget.Row::timeToTargetSeconds)
+                .filter(Double::isFinite).min().orElse(Double.NaN);
+        assertTrue(Double.isFinite(least), "some batch size must reach the target here: " + cpu.rows());
+        assertEquals(least, cpu.recommendedSeconds());
+        assertEquals(List.of(), io.ravine.io.StrictJson.unexplainedNulls(io.ravine.io.StrictJson.parseStrict(
+                Files.readString(straight.resolve("study.json")))));
+        assertTrue(Files.readString(straight.resolve("study.json")).contains("\"cuda\": \"no hardware timings"),
+                "the device that did not open is named in the advice");
 
         // A second directory killed half way: its trials file holds the header and the first 7 rows.
         Path killed = tmp.resolve("killed");
@@ -169,6 +181,38 @@ class BatchSizeStudyTest {
                 .toString());
         assertTrue(!r.noise().isEmpty() && Double.isFinite(r.noise().get(r.noise().size() - 1).estimate()
                 .simpleNoiseScale()), r.noise().toString());
+    }
+
+    @Test
+    void theCliPrintsTheRecommendedBatchSizePerDeviceAndARerunOfOnePartDropsTheStaleAdvice(@TempDir Path tmp)
+            throws IOException {
+        Path dir = tmp.resolve("s");
+        io.ravine.cli.CliTestSupport.Result r = io.ravine.cli.CliTestSupport.run("study", "batch-size",
+                "--devices", "cpu,cuda", "--batch-sizes", "1,4,16,64", "--inputs", "20", "--hidden", "16",
+                "--classes", "3", "--warmup-seconds", "0", "--seconds-per-size", "0", "--limit", "300",
+                "--step-batch-sizes", "10,20,40", "--lr", "3e-3", "--target-loss", "1.2", "--max-steps", "80",
+                "--check-every", "5", "--parts", "hardware,steps", "--out", dir.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("cpu: recommended batch size ")), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("  cpu: B = ") && l.contains("reaches the target"
+                + " soonest")), r.out());
+        // The inputs and classes differ from the embedded data's (784, 10): said next to the advice.
+        assertTrue(Files.readString(dir.resolve("study.json")).contains("the times to target mix two networks"));
+        if (r.err().contains("skipping device cuda")) {
+            assertTrue(r.out().lines().noneMatch(l -> l.startsWith("cuda")), r.out());
+        } else {
+            assertTrue(r.out().lines().anyMatch(l -> l.startsWith("cuda reaches the target ")), r.out());
+        }
+        assertTrue(Files.exists(dir.resolve("time-to-target.csv")));
+        io.ravine.cli.CliTestSupport.Result hw = io.ravine.cli.CliTestSupport.run("study", "batch-size",
+                "--batch-sizes", "1,4,16,64", "--inputs", "20", "--hidden", "16", "--classes", "3",
+                "--warmup-seconds", "0", "--seconds-per-size", "0", "--limit", "300", "--step-batch-sizes", "10,20,40",
+                "--lr", "3e-3", "--target-loss", "1.2", "--max-steps", "80", "--check-every", "5", "--parts",
+                "hardware", "--out", dir.toString());
+        assertEquals(0, hw.status(), hw.err());
+        assertTrue(hw.out().lines().noneMatch(l -> l.contains("recommended batch size")), hw.out());
+        assertTrue(!Files.exists(dir.resolve("time-to-target.csv")) && !Files.exists(dir.resolve(
+                "plots/time-to-target.png")), "advice of a selection without the steps part is not left behind");
     }
 
     @Test
