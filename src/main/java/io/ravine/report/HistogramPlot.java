@@ -106,7 +106,6 @@ public final class HistogramPlot {
         XYChart chart = ChartFonts.xyChart(width, height, title, xLabel, "step");
         chart.getStyler().setxAxisTickLabelsFormattingFunction(TickFormat::human);
         chart.getStyler().setyAxisTickLabelsFormattingFunction(TickFormat::human);
-        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
         List<Integer> drawn = drawn();
         if (drawn.isEmpty()) {
             chart.setTitle(title + " (no histograms)");

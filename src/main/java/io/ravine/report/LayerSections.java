@@ -98,7 +98,8 @@ final class LayerSections {
 
     /**
      * Every layer's {@code layer_update_ratio} against the step, log y, and the 1e-3 reference line as a dashed grey
-     * series named in the legend; null where no ratio was measured (only θ₀, or --histogram-every 0).
+     * series named in the legend; null where no layer has ratios at two steps or more (only θ₀, one observed step,
+     * or --histogram-every 0): one point is not a curve, and the table gives it.
      */
     static LinePlot updateRatioChart(List<LayerLog.Row> rows) {
         Map<Integer, TreeMap<Long, Double>> byLayer = new TreeMap<>();
@@ -112,7 +113,7 @@ final class LayerSections {
                 hi = Math.max(hi, r.step());
             }
         }
-        if (byLayer.isEmpty()) {
+        if (byLayer.values().stream().allMatch(m -> m.size() < 2)) {
             return null;
         }
         LinePlot p = new LinePlot("Update-to-parameter ratio per layer", "step",
@@ -127,8 +128,8 @@ final class LayerSections {
         if (fewest <= 30) {
             p.markers();
         }
-        double[] ends = lo < hi ? new double[] {lo, hi} : new double[] {lo - 0.5, lo + 0.5};
-        p.series(REFERENCE_NAME, ends, new double[] {HEALTHY_RATIO, HEALTHY_RATIO}, Color.GRAY, true, false);
+        p.series(REFERENCE_NAME, new double[] {lo, hi}, new double[] {HEALTHY_RATIO, HEALTHY_RATIO}, Color.GRAY, true,
+                false);
         return p;
     }
 

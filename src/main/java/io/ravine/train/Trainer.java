@@ -235,7 +235,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     /** A fixed, seeded sample of the training set whose loss is logged, so the curve is comparable across steps. */
-    private static int[] monitorIndices(int n, int size, long seed) {
+    static int[] monitorIndices(int n, int size, long seed) {
         int m = Math.min(n, size);
         int[] perm = new int[n];
         for (int i = 0; i < n; i++) {
@@ -839,7 +839,8 @@ public final class Trainer implements AutoCloseable {
         TrainingResult result;
         if (divergence != null) {
             result = new TrainingResult(step, (double) step / spe, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-                    Double.NaN, Double.NaN, samplesPerSecond, seconds, backend.deviceDescription(), divergence, false, lastGood);
+                    Double.NaN, Double.NaN, samplesPerSecond, seconds, backend.deviceDescription(), divergence, false,
+                    lastGood);
         } else if (interruptRequested && step < totalSteps) {
             if (files != null) {
                 backend.synchronize();
@@ -893,8 +894,9 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * J(θ₀) (and the accuracy there) on the monitoring subset, the reference of the blow-up rule. At step 0 θ is θ₀; a resumed run
-     * regenerates θ₀ from the seed (the constructor's initialisation), evaluates it, and puts its θ back bit for bit.
+     * J(θ₀) (and the accuracy there) on the monitoring subset, the reference of the blow-up rule. At step 0 θ is θ₀;
+     * a resumed run regenerates θ₀ from the seed (the constructor's initialisation), evaluates it, and puts its θ back
+     * bit for bit.
      */
     private Evaluation startingMonitorEvaluation(long startStep) {
         if (startStep == 0) {
