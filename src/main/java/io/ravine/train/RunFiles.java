@@ -47,6 +47,9 @@ final class RunFiles implements AutoCloseable {
     private final long lastStep;
     /** θ before the update of the coming observed step (for its update ratios), else null. */
     private float[] before;
+    /** Steps observed and the time spent on them (copies, statistics, writes), for the closing log line. */
+    private int observedSteps;
+    private long observeNanos;
 
     private RunFiles(Path dir, MetricsLog metrics, TensorBoardLog events, LayerLog layers, Trainer trainer) {
         this.dir = dir;
@@ -102,7 +105,9 @@ final class RunFiles implements AutoCloseable {
         RunFiles files = new RunFiles(dir, log, events, layers, trainer);
         if (startStep == 0 && files.histogramEvery > 0) {
             // θ₀'s values (no gradient, no update yet).
+            long start = System.nanoTime();
             files.observe(0, trainer.model().parameters(), null, null);
+            files.observeNanos += System.nanoTime() - start;
         }
         return files;
     }
@@ -256,7 +261,9 @@ final class RunFiles implements AutoCloseable {
         model.backend().synchronize(); // the queued steps are training time
         long start = System.nanoTime();
         before = model.parameters();
-        return System.nanoTime() - start;
+        long took = System.nanoTime() - start;
+        observeNanos += took;
+        return took;
     }
 
     /**
@@ -273,13 +280,16 @@ final class RunFiles implements AutoCloseable {
         long start = System.nanoTime();
         observe(step, model.parameters(), model.backend().toFloatArray(model.gradient()), before);
         before = null;
-        return System.nanoTime() - start;
+        long took = System.nanoTime() - start;
+        observeNanos += took;
+        return took;
     }
 
     private void observe(long step, float[] theta, float[] gradient, float[] previous) {
         List<LayerStats.TensorStats> stats = LayerStats.of(trainer.mlp(), theta, gradient, previous);
         layers.append(step, stats);
         events.histograms(step, stats);
+        observedSteps++;
     }
 
     /** Saves θ, optimizer state and iterate average as {@code checkpoints/NAME.safetensors}; returns its path. */
@@ -370,6 +380,10 @@ final class RunFiles implements AutoCloseable {
 
     @Override
     public void close() {
+        if (observedSteps > 0) {
+            LOG.info("{}: layer statistics at {} step(s) in {} ms (left out of the training time)", LayerLog.FILE,
+                    observedSteps, String.format(Locale.ROOT, "%.1f", observeNanos / 1e6));
+        }
         try {
             metrics.close();
         } finally {

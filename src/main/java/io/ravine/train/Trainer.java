@@ -317,10 +317,11 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * How often a run with a run directory writes TensorBoard histograms of each layer's weights, biases and
-     * gradients and its update-to-parameter ratio (default: at every logging step, {@link TrainConfig#logEvery()};
-     * always at the last step). Like the progress bar, not part of the run's configuration: it changes no number
-     * of the run, and may differ on resume.
+     * How often a run with a run directory observes each layer's weights, biases and gradients and its
+     * update-to-parameter ratio, into {@code layers.csv} ({@link LayerLog}), the TensorBoard histograms and the
+     * report (default: at every logging step, {@link TrainConfig#logEvery()}, ten per epoch unless set; always at
+     * the last step, and θ₀ at step 0). Like the progress bar, not part of the run's configuration: it changes no
+     * number of the run, and may differ on resume.
      *
      * @param n every N steps; 0 for none
      * @return this trainer
