@@ -52,9 +52,8 @@ final class TensorBoardLog implements AutoCloseable {
      */
     static final Map<String, String> SCALAR_TAGS = tags(
             "batch_loss", "loss/batch", "train_loss", "loss/train", "train_accuracy", "accuracy/train",
-            "test_loss", "loss/test",
-            "test_accuracy", "accuracy/test", "ema_test_loss", "loss/ema_test", "ema_test_accuracy",
-            "accuracy/ema_test", "lr", "lr", "grad_norm", "grad_norm/batch", "gg", "grad_norm/subset",
+            "test_loss", "loss/test", "test_accuracy", "accuracy/test", "ema_test_loss", "loss/ema_test",
+            "ema_test_accuracy", "accuracy/ema_test", "lr", "lr", "grad_norm", "grad_norm/batch", "gg", "grad_norm/subset",
             "gHg", "curvature/gHg", "optimal_step", "curvature/optimal_step",
             "predicted_change", "curvature/predicted_change", "actual_change", "curvature/actual_change",
             "passes", "passes");
