@@ -83,9 +83,10 @@ public final class TrainCommand implements Callable<Integer>, GroupedHelp {
     @CommandLine.Mixin
     ProgressFlag progress = new ProgressFlag();
 
-    @Option(names = "--histogram-every", paramLabel = "N", description = "write TensorBoard histograms of each"
-            + " layer's weights, biases and gradients and its update-to-parameter ratio every N steps (default: at"
-            + " every logging step; 0 = none); not part of the run's configuration, so it may change on resume")
+    @Option(names = "--histogram-every", paramLabel = "N", description = "every N steps, each layer's weights,"
+            + " biases and gradients (statistics and histograms) and its update-to-parameter ratio, into layers.csv,"
+            + " TensorBoard and the report (default: at every logging step; 0 = none); not part of the run's"
+            + " configuration, so it may change on resume")
     Integer histogramEvery;
 
     @Option(names = "--overwrite", description = "replace a --run-dir that already holds files, whole: the old"

@@ -21,9 +21,11 @@ import org.slf4j.LoggerFactory;
 /**
  * A run directory's {@code report.html}, (re)generated from what the directory holds: the summary
  * ({@code summary.json}), the configuration ({@code config.json}), training curves drawn from {@code metrics.csv}
- * into {@code plots/}, and the diagnosis ({@code diagnosis.json} and its plots) when there is one. Each part is
- * optional: a missing or unreadable file becomes a line in the report saying so, never a failure, so the trainer
- * can call this at the end of every run. Cost: reading the files and drawing at most six charts.
+ * into {@code plots/}, the layers' weights, gradients and update ratios ({@code layers.csv}, {@link LayerSections}),
+ * and the diagnosis ({@code diagnosis.json} and its plots) when there is one. Each part is optional: a missing or
+ * unreadable file becomes a line in the report saying so, never a failure, so the trainer can call this at the end of
+ * every run. Cost: reading the files and drawing at most six charts from metrics.csv and 1 + 2 × layers from
+ * layers.csv.
  */
 public final class RunReport {
     private static final Logger LOG = LoggerFactory.getLogger(RunReport.class);
@@ -73,6 +75,7 @@ public final class RunReport {
         section(page, "Checkpoints", () -> RunHeader.checkpoints(page, runDir));
         section(page, "Training curves", () -> curves(page, runDir.resolve("metrics.csv"), plots,
                 ShortBatches.of(runDir.resolve("config.json"))));
+        section(page, "Layers", () -> LayerSections.write(page, runDir, plots));
         section(page, "Diagnosis", () -> diagnosis(page, runDir.resolve("diagnosis.json"), plots));
         if (Files.exists(runDir.resolve(CHECKPOINTS_CSV))) {
             section(page, "Hessian across checkpoints", () -> DiagnosisSections.checkpoints(page,
@@ -217,8 +220,10 @@ public final class RunReport {
         chart(charts, LOSS_PLOT, new LinePlot("Loss", "step", "loss"), step, rows,
                 "batch_loss", "mini-batch", "train_loss", "monitoring subset", "test_loss", "test",
                 "ema_test_loss", "test (iterate average)");
-        chart(charts, ACCURACY_PLOT, new LinePlot("Test accuracy", "step", "accuracy"), step, rows,
-                "test_accuracy", "test", "ema_test_accuracy", "test (iterate average)");
+        // Training accuracy (the monitoring subset, every logging step) beside the test's: the gap is overfitting.
+        chart(charts, ACCURACY_PLOT, new LinePlot("Accuracy", "step", "accuracy"), step, rows,
+                "train_accuracy", "monitoring subset (training)", "test_accuracy", "test", "ema_test_accuracy",
+                "test (iterate average)");
         // The mini-batch norm never approaches zero (it carries the batch's sampling noise); the monitoring subset's,
         // logged by --diagnose-every, is the one the DL book's test (§8.2.2) reads: does it shrink toward 0?
         chart(charts, GRADIENT_NORM_PLOT, new LinePlot("Gradient norm", "step", "||g||"), step, rows,
@@ -262,8 +267,8 @@ public final class RunReport {
     /**
      * Adds the chart of the named columns (pairs of column, legend) to {@code charts} if any has a finite value. The
      * y axis is logarithmic where the positive values span more than a decade (a log axis within one decade gets no
-     * labels); sparse series (at most {@link #MARKER_POINTS} points, e.g. one test evaluation per epoch) get markers,
-     * so a single point still shows.
+     * labels), except accuracy's; sparse series (at most {@link #MARKER_POINTS} points, e.g. one test evaluation
+     * per epoch) get markers, so a single point still shows.
      */
     private static void chart(Map<String, LinePlot> charts, String file, LinePlot chart, double[] step,
             List<Map<String, Double>> rows, String... columnsAndNames) {
@@ -295,7 +300,8 @@ public final class RunReport {
         if (!any) {
             return;
         }
-        if (!nonPositive && hi > 10 * lo) {
+        // Accuracy stays linear: a fraction in [0, 1] (θ₀'s near 1/K) reads as differences, not ratios.
+        if (!nonPositive && hi > 10 * lo && !file.equals(ACCURACY_PLOT)) {
             chart.logY();
         }
         if (fewest <= MARKER_POINTS) {

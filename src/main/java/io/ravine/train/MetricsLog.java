@@ -36,7 +36,10 @@ public final class MetricsLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MetricsLog.class);
 
     /**
-     * Column names, in order. Empty cells mean "not measured at this step". {@code grad_norm} is the mini-batch
+     * Column names, in order. Empty cells mean "not measured at this step". {@code train_loss} and
+     * {@code train_accuracy} are measured on the fixed monitoring subset of the training data at every logging step
+     * (step 0 included); {@code train_accuracy}, like {@code test_accuracy}, is empty in every row of a regression
+     * (accuracy is undefined there). {@code grad_norm} is the mini-batch
      * gradient's norm at every logged step; {@code gg} (the monitoring subset's gᵀg), {@code gHg},
      * {@code optimal_step} (ε* = gᵀg/gᵀHg) and {@code predicted_change}/{@code actual_change} (of the subset's loss
      * for a step −αg with the row's {@code lr}) are {@code --diagnose-every}'s. {@code passes} is the work done
@@ -45,8 +48,8 @@ public final class MetricsLog implements AutoCloseable {
      * cost differently share an x axis. {@code wall_seconds} stays last.
      */
     public static final List<String> COLUMNS = List.of("step", "epoch", "lr", "batch_loss", "train_loss",
-            "test_loss", "test_accuracy", "ema_test_loss", "ema_test_accuracy", "grad_norm", "gHg", "optimal_step",
-            "gg", "predicted_change", "actual_change", "passes", "wall_seconds");
+            "train_accuracy", "test_loss", "test_accuracy", "ema_test_loss", "ema_test_accuracy", "grad_norm", "gHg",
+            "optimal_step", "gg", "predicted_change", "actual_change", "passes", "wall_seconds");
 
     /**
      * The columns of logs written before {@code gg}, {@code predicted_change} and {@code actual_change}: a run
@@ -61,11 +64,20 @@ public final class MetricsLog implements AutoCloseable {
             "test_loss", "test_accuracy", "ema_test_loss", "ema_test_accuracy", "grad_norm", "gHg", "optimal_step",
             "gg", "predicted_change", "actual_change", "wall_seconds");
 
+    /**
+     * The columns of logs written before {@code train_accuracy}: resumed the same way, their rows' train_accuracy
+     * empty (the resumed run measures it from its first logging step on).
+     */
+    static final List<String> BEFORE_TRAIN_ACCURACY_COLUMNS = List.of("step", "epoch", "lr", "batch_loss",
+            "train_loss", "test_loss", "test_accuracy", "ema_test_loss", "ema_test_accuracy", "grad_norm", "gHg",
+            "optimal_step", "gg", "predicted_change", "actual_change", "passes", "wall_seconds");
+
     private static final String HEADER = String.join(",", COLUMNS);
     /** Earlier layouts a resumed run may find, each with what its rows lack, for the log line. */
     private static final Map<String, List<String>> FORMER_LAYOUTS = Map.of(
             String.join(",", FORMER_COLUMNS), FORMER_COLUMNS,
-            String.join(",", BEFORE_PASSES_COLUMNS), BEFORE_PASSES_COLUMNS);
+            String.join(",", BEFORE_PASSES_COLUMNS), BEFORE_PASSES_COLUMNS,
+            String.join(",", BEFORE_TRAIN_ACCURACY_COLUMNS), BEFORE_TRAIN_ACCURACY_COLUMNS);
 
     private final Path file;
     private final io.ravine.io.AppendOnlyFile out;
@@ -183,7 +195,7 @@ public final class MetricsLog implements AutoCloseable {
         return rowStep;
     }
 
-    private static String abbreviate(String s) {
+    static String abbreviate(String s) {
         return s.length() <= 40 ? s : s.substring(0, 40) + "…";
     }
 
@@ -219,7 +231,7 @@ public final class MetricsLog implements AutoCloseable {
         out.force();
     }
 
-    private static String format(double v) {
+    static String format(double v) {
         if (Double.isInfinite(v)) {
             return v > 0 ? "inf" : "-inf";
         }
@@ -274,7 +286,7 @@ public final class MetricsLog implements AutoCloseable {
         return rows;
     }
 
-    private static double parseCell(String v) {
+    static double parseCell(String v) {
         return switch (v) {
             case "" -> Double.NaN;
             case "inf" -> Double.POSITIVE_INFINITY;
@@ -287,7 +299,7 @@ public final class MetricsLog implements AutoCloseable {
      * A log's lines split at '\n': the complete ones and whether a torn last line (text after the last newline) was
      * left out.
      */
-    private record Lines(List<String> complete, boolean tornTail) {
+    record Lines(List<String> complete, boolean tornTail) {
         /** The lines of {@code file}, or null when there is no such file. */
         static Lines read(Path file) {
             String text;

@@ -105,8 +105,8 @@ public final class RunDirectories {
         JsonElement device = s.get("device");
         JsonElement last = s.get("last_good_checkpoint");
         return new TrainingResult((long) number(s, "steps"), number(s, "epochs"), number(s, "final_train_loss"),
-                number(s, "test_loss"), number(s, "test_accuracy"), number(s, "ema_test_loss"),
-                number(s, "ema_test_accuracy"), number(s, "samples_per_second"), number(s, "train_seconds"),
+                number(s, "final_train_accuracy"), number(s, "test_loss"), number(s, "test_accuracy"),
+                number(s, "ema_test_loss"), number(s, "ema_test_accuracy"), number(s, "samples_per_second"), number(s, "train_seconds"),
                 device != null && device.isJsonPrimitive() ? device.getAsString() : "",
                 null, false, last != null && last.isJsonPrimitive() ? last.getAsString() : null);
     }

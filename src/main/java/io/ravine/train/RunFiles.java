@@ -20,10 +20,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A run directory: {@code config.json}, {@code metrics.csv}, {@code summary.json}, {@code checkpoints/},
- * {@code tensorboard/}. Every file but {@code metrics.csv} and the TensorBoard event files is written atomically
- * (temp file + rename), so a killed run never leaves a half-written one; {@code metrics.csv} is appended a whole row
- * at a time (see {@link MetricsLog}), an event file whole records at a time ({@link TensorBoardLog}).
+ * A run directory: {@code config.json}, {@code metrics.csv}, {@code layers.csv}, {@code summary.json},
+ * {@code checkpoints/}, {@code tensorboard/}. Every file but {@code metrics.csv}, {@code layers.csv} and the
+ * TensorBoard event files is written atomically (temp file + rename), so a killed run never leaves a half-written
+ * one; {@code metrics.csv} and {@code layers.csv} are appended whole rows at a time (see {@link MetricsLog},
+ * {@link LayerLog}), an event file whole records at a time ({@link TensorBoardLog}).
+ *
+ * <p><b>Layer statistics.</b> Every {@code histogramEvery} steps, at the run's last step, and for θ₀ at step 0 of a
+ * fresh run, it reads θ, the step's gradient and θ before the step's update back to the host once and computes
+ * each tensor's statistics ({@link LayerStats}) for both layers.csv and the TensorBoard histograms. On CUDA that is
+ * a wait for the device at those steps only; nothing is written to the device, so the run's θ is the same, bit for
+ * bit, with or without them. The time spent here is left out of the run's training time (samples/s), as
+ * evaluations are.
  */
 final class RunFiles implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RunFiles.class);
@@ -32,13 +40,25 @@ final class RunFiles implements AutoCloseable {
     private final Path dir;
     private final MetricsLog metrics;
     private final TensorBoardLog events;
+    private final LayerLog layers;
     private final Trainer trainer;
+    /** Layer statistics every N steps (0: none), and at this last step. */
+    private final int histogramEvery;
+    private final long lastStep;
+    /** θ before the update of the coming observed step (for its update ratios), else null. */
+    private float[] before;
+    /** Steps observed and the time spent on them (copies, statistics, writes), for the closing log line. */
+    private int observedSteps;
+    private long observeNanos;
 
-    private RunFiles(Path dir, MetricsLog metrics, TensorBoardLog events, Trainer trainer) {
+    private RunFiles(Path dir, MetricsLog metrics, TensorBoardLog events, LayerLog layers, Trainer trainer) {
         this.dir = dir;
         this.metrics = metrics;
         this.events = events;
+        this.layers = layers;
         this.trainer = trainer;
+        this.histogramEvery = trainer.histogramInterval();
+        this.lastStep = trainer.totalSteps();
     }
 
     /** Subdirectories a run writes files into (besides the run directory itself). */
@@ -59,28 +79,37 @@ final class RunFiles implements AutoCloseable {
         // On resume the logs first, damaged ones refused before anything is written: a resume that refuses one then
         // leaves config.json as it was.
         TensorBoardLog.Plan eventsPlan = TensorBoardLog.plan(dir, startStep);
+        LayerLog.Plan layersPlan = LayerLog.plan(dir.resolve(LayerLog.FILE), startStep);
         Path csv = dir.resolve("metrics.csv");
         MetricsLog log = startStep == 0 ? MetricsLog.create(csv) : MetricsLog.resume(csv, startStep);
-        TensorBoardLog events;
+        TensorBoardLog events = null;
+        LayerLog layers = null;
         try {
-            events = TensorBoardLog.open(eventsPlan, trainer.model(), trainer.histogramInterval(),
-                    trainer.totalSteps());
-        } catch (RuntimeException e) {
-            log.close();
-            throw e;
-        }
-        if (startStep != 0) {
-            try {
+            events = TensorBoardLog.open(eventsPlan);
+            layers = LayerLog.open(layersPlan);
+            if (startStep != 0) {
                 AtomicFiles.writeString(dir.resolve("config.json"), configJson(config, trainer));
-            } catch (IOException | RuntimeException e) {
-                log.close();
-                events.close();
-                throw e instanceof IOException io ? new UncheckedIOException("cannot write the run directory " + dir,
-                        io) : (RuntimeException) e;
             }
+        } catch (IOException | RuntimeException e) {
+            log.close();
+            if (events != null) {
+                events.close();
+            }
+            if (layers != null) {
+                layers.close();
+            }
+            throw e instanceof IOException io ? new UncheckedIOException("cannot write the run directory " + dir,
+                    io) : (RuntimeException) e;
         }
         writeRunRecord(dir, trainer, startStep);
-        return new RunFiles(dir, log, events, trainer);
+        RunFiles files = new RunFiles(dir, log, events, layers, trainer);
+        if (startStep == 0 && files.histogramEvery > 0) {
+            // θ₀'s values (no gradient, no update yet).
+            long start = System.nanoTime();
+            files.observe(0, trainer.model().parameters(), null, null);
+            files.observeNanos += System.nanoTime() - start;
+        }
+        return files;
     }
 
     /** The run's record of how it was started: one entry per start and resume (see {@link #runRecord}). */
@@ -184,11 +213,15 @@ final class RunFiles implements AutoCloseable {
         return StrictJson.toJson(root);
     }
 
-    /** A row of metrics.csv, and the same values as TensorBoard scalars. */
-    void appendMetrics(long step, double epoch, double lr, double batchLoss, double trainLoss, Evaluation test,
+    /**
+     * A row of metrics.csv, and the same values as TensorBoard scalars. {@code train} is the monitoring subset's
+     * loss and accuracy (null: not measured; its accuracy NaN for a regression).
+     */
+    void appendMetrics(long step, double epoch, double lr, double batchLoss, Evaluation train, Evaluation test,
             Evaluation emaTest, double gradNorm, CurvatureProbe.Measurement curvature, double passes,
             double wallSeconds) {
-        double[] values = {lr, batchLoss, trainLoss,
+        double[] values = {lr, batchLoss, train == null ? Double.NaN : train.loss(),
+                train == null ? Double.NaN : train.accuracy(),
                 test == null ? Double.NaN : test.loss(), test == null ? Double.NaN : test.accuracy(),
                 emaTest == null ? Double.NaN : emaTest.loss(), emaTest == null ? Double.NaN : emaTest.accuracy(),
                 gradNorm, curvature == null ? Double.NaN : curvature.gHg(),
@@ -209,23 +242,61 @@ final class RunFiles implements AutoCloseable {
         events.throughput(step, samplesPerSecond);
     }
 
-    /**
-     * Before the update that makes step {@code t} (see {@link TensorBoardLog#beforeUpdate}); returns the nanoseconds
-     * spent observing, to leave out of the training time.
-     */
-    long beforeUpdate(long t, Model model) {
-        return events.beforeUpdate(t, model);
+    /** Whether {@code step} gets layer statistics: every {@code histogramEvery} steps and the run's last. */
+    private boolean observed(long step) {
+        return histogramEvery > 0 && (step % histogramEvery == 0 || step == lastStep);
     }
 
-    /** After the update of {@code step}, before anything else uses the gradient buffer; as {@link #beforeUpdate}. */
+    /**
+     * Before the update that makes step {@code t}: keeps θ where t is observed (for its update ratios).
+     *
+     * @return the nanoseconds this took after the device had finished its queued work (observing, not training:
+     *     the trainer leaves them out of the training time, as it does evaluations)
+     */
+    long beforeUpdate(long t, Model model) {
+        if (!observed(t)) {
+            before = null;
+            return 0;
+        }
+        model.backend().synchronize(); // the queued steps are training time
+        long start = System.nanoTime();
+        before = model.parameters();
+        long took = System.nanoTime() - start;
+        observeNanos += took;
+        return took;
+    }
+
+    /**
+     * After the update of {@code step}, before anything else uses the gradient buffer: at an observed step, the
+     * layer statistics into layers.csv and TensorBoard.
+     *
+     * @return the nanoseconds this took, as {@link #beforeUpdate}
+     */
     long afterUpdate(long step, Model model) {
-        return events.afterUpdate(step, model);
+        if (!observed(step)) {
+            return 0;
+        }
+        model.backend().synchronize();
+        long start = System.nanoTime();
+        observe(step, model.parameters(), model.backend().toFloatArray(model.gradient()), before);
+        before = null;
+        long took = System.nanoTime() - start;
+        observeNanos += took;
+        return took;
+    }
+
+    private void observe(long step, float[] theta, float[] gradient, float[] previous) {
+        List<LayerStats.TensorStats> stats = LayerStats.of(trainer.mlp(), theta, gradient, previous);
+        layers.append(step, stats);
+        events.histograms(step, stats);
+        observedSteps++;
     }
 
     /** Saves θ, optimizer state and iterate average as {@code checkpoints/NAME.safetensors}; returns its path. */
     String saveCheckpoint(String name, long step, Model model, OptimizerState state, IterateAverage ema) {
         // The rows up to this step reach the disk before the checkpoint that a resumed run would start from.
         metrics.force();
+        layers.force();
         events.force();
         Path file = dir.resolve("checkpoints").resolve(name + ".safetensors");
         Map<String, String> meta = new LinkedHashMap<>();
@@ -267,6 +338,10 @@ final class RunFiles implements AutoCloseable {
         String noAccuracy = classes ? noFinal
                 : "undefined: the targets are real numbers (a regression), so there is no accuracy";
         StrictJson.number(s, "final_train_loss", r.finalTrainLoss(), noTrainLoss);
+        // The monitoring subset's accuracy where its loss is (metrics.csv's last train_accuracy).
+        StrictJson.number(s, "final_train_accuracy", r.finalTrainAccuracy(), classes && noTrainLoss == null ? null
+                : classes ? noTrainLoss : "undefined: the targets are real numbers (a regression), so there is no"
+                + " accuracy");
         StrictJson.number(s, "test_loss", r.testLoss(), noFinal);
         StrictJson.number(s, "test_accuracy", r.testAccuracy(), classes && noFinal == null ? null : noAccuracy);
         if (averaged) {
@@ -305,10 +380,18 @@ final class RunFiles implements AutoCloseable {
 
     @Override
     public void close() {
+        if (observedSteps > 0) {
+            LOG.info("{}: layer statistics at {} step(s) in {} ms (left out of the training time)", LayerLog.FILE,
+                    observedSteps, String.format(Locale.ROOT, "%.1f", observeNanos / 1e6));
+        }
         try {
             metrics.close();
         } finally {
-            events.close();
+            try {
+                layers.close();
+            } finally {
+                events.close();
+            }
         }
     }
 }

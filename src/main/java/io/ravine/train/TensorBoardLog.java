@@ -4,8 +4,6 @@ import io.ravine.InvalidInputException;
 import io.ravine.io.AtomicFiles;
 import io.ravine.io.EventFile;
 import io.ravine.io.ParseErrors;
-import io.ravine.nn.Mlp;
-import io.ravine.nn.Model;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -27,10 +25,11 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li><b>Scalars</b>: every row of metrics.csv, its measured cells under TensorBoard tags ({@link #SCALAR_TAGS}),
  *       one Event per row; and the training throughput at every logging step.</li>
- *   <li><b>Histograms</b> every {@code histogramEvery} steps and at the run's last step: each layer's weights and
- *       biases, and the mini-batch gradient of that step (before clipping and weight decay), {@value #BUCKETS}
- *       equal-width buckets; and each layer's update-to-parameter ratio ‖θₜ − θₜ₋₁‖ / ‖θₜ₋₁‖ over its weights and
- *       bias. The weights of θ₀ at step 0.</li>
+ *   <li><b>Histograms</b> at the steps {@link RunFiles} observes (every {@code --histogram-every} steps and at the
+ *       run's last step): each layer's weights and biases, and the mini-batch gradient of that step (before
+ *       clipping and weight decay), {@value LayerStats#BUCKETS} equal-width buckets; and each layer's
+ *       update-to-parameter ratio ‖θₜ − θₜ₋₁‖ / ‖θₜ₋₁‖ over its weights and bias. The weights of θ₀ at step 0. The
+ *       numbers are {@link LayerStats}', which layers.csv gets too.</li>
  * </ul>
  *
  * <p><b>Resuming.</b> A resumed run writes a new file in the same directory (TensorBoard reads a directory's files
@@ -40,25 +39,21 @@ import org.slf4j.LoggerFactory;
  * reader. The new file starts with SessionLog START at the first resumed step, which tells TensorBoard's loader the
  * same thing. A run started again from step 0 removes the old files.
  *
- * <p>Reading θ and the gradient for a histogram is a copy to the host (on CUDA, a wait for the device at that step);
- * nothing is written to the device, so the run's θ is the same, bit for bit, with or without this log. The time a
- * histogram step spends here is left out of the run's training time (samples/s), as evaluations are.
+ * <p>Nothing is written to the device, so the run's θ is the same, bit for bit, with or without this log.
  */
 final class TensorBoardLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TensorBoardLog.class);
     /** The subdirectory of the run directory. */
     static final String DIRECTORY = "tensorboard";
-    /** Buckets per histogram, as TensorFlow 2's {@code tf.summary.histogram}. */
-    static final int BUCKETS = 30;
 
     /**
      * metrics.csv column → TensorBoard tag; a row's empty cells are not written. {@code gg} (gᵀg of the monitoring
      * subset) is written as the norm √gᵀg, next to the mini-batch's {@code grad_norm}.
      */
     static final Map<String, String> SCALAR_TAGS = tags(
-            "batch_loss", "loss/batch", "train_loss", "loss/train", "test_loss", "loss/test",
-            "test_accuracy", "accuracy/test", "ema_test_loss", "loss/ema_test", "ema_test_accuracy",
-            "accuracy/ema_test", "lr", "lr", "grad_norm", "grad_norm/batch", "gg", "grad_norm/subset",
+            "batch_loss", "loss/batch", "train_loss", "loss/train", "train_accuracy", "accuracy/train",
+            "test_loss", "loss/test", "test_accuracy", "accuracy/test", "ema_test_loss", "loss/ema_test",
+            "ema_test_accuracy", "accuracy/ema_test", "lr", "lr", "grad_norm", "grad_norm/batch", "gg", "grad_norm/subset",
             "gHg", "curvature/gHg", "optimal_step", "curvature/optimal_step",
             "predicted_change", "curvature/predicted_change", "actual_change", "curvature/actual_change",
             "passes", "passes");
@@ -66,17 +61,9 @@ final class TensorBoardLog implements AutoCloseable {
     static final String THROUGHPUT_TAG = "throughput/samples_per_second";
 
     private final EventFile file;
-    private final Mlp mlp;
-    private final int histogramEvery;
-    private final long lastStep;
-    /** θ before the update of the coming histogram step (for its update ratio), else null. */
-    private float[] before;
 
-    private TensorBoardLog(EventFile file, Mlp mlp, int histogramEvery, long lastStep) {
+    private TensorBoardLog(EventFile file) {
         this.file = file;
-        this.mlp = mlp;
-        this.histogramEvery = histogramEvery;
-        this.lastStep = lastStep;
     }
 
     private static Map<String, String> tags(String... pairs) {
@@ -145,14 +132,10 @@ final class TensorBoardLog implements AutoCloseable {
     }
 
     /**
-     * Carries out {@code plan} and opens a new event file after the existing ones. A fresh run's file gets the
-     * weights of θ₀ (step 0); a resumed run's starts with SessionLog START at its first step.
-     *
-     * @param model the model (θ as the run starts)
-     * @param histogramEvery histograms every N steps (0: none)
-     * @param lastStep the run's last step (histograms there too)
+     * Carries out {@code plan} and opens a new event file after the existing ones. A resumed run's file starts with
+     * SessionLog START at its first step.
      */
-    static TensorBoardLog open(Plan plan, Model model, int histogramEvery, long lastStep) {
+    static TensorBoardLog open(Plan plan) {
         Path dir = plan.dir();
         long dropped = 0;
         try {
@@ -173,12 +156,10 @@ final class TensorBoardLog implements AutoCloseable {
         }
         double now = wallTime();
         EventFile file = EventFile.create(dir.resolve(newName(dir, (long) now)), now);
-        TensorBoardLog log = new TensorBoardLog(file, model.mlp(), histogramEvery, lastStep);
+        TensorBoardLog log = new TensorBoardLog(file);
         if (plan.startStep() > 0) {
             file.append(List.of(EventFile.sessionStart(now, plan.startStep() + 1, String.format(Locale.ROOT,
                     "resumed from the checkpoint of step %d", plan.startStep()))));
-        } else if (histogramEvery > 0) {
-            log.writeHistograms(0, model.parameters(), null, null);
         }
         return log;
     }
@@ -242,90 +223,37 @@ final class TensorBoardLog implements AutoCloseable {
         }
     }
 
-    private boolean histogramStep(long step) {
-        return histogramEvery > 0 && (step % histogramEvery == 0 || step == lastStep);
-    }
-
     /**
-     * Before the update that makes step {@code t}: keeps θ where t is a histogram step (for its update ratio).
-     *
-     * @return the nanoseconds this took after the device had finished its queued work (observing, not training:
-     *     the trainer leaves them out of the training time, as it does evaluations)
+     * Weights (and gradients, and update ratios, where measured) of every layer at {@code step}, as one Event of
+     * histograms and one of scalars: {@code weights/NAME}, {@code gradients/NAME} (NAME the checkpoint's tensor
+     * name) and {@code update_ratio/layers.K}. A tensor holding NaN or ±∞ has no histogram (the divergence rule
+     * speaks for it).
      */
-    long beforeUpdate(long t, Model model) {
-        if (!histogramStep(t)) {
-            before = null;
-            return 0;
-        }
-        model.backend().synchronize(); // the queued steps are training time
-        long start = System.nanoTime();
-        before = model.parameters();
-        return System.nanoTime() - start;
-    }
-
-    /**
-     * After the update of {@code step}: at a histogram step, the histograms and update ratios.
-     *
-     * @return the nanoseconds this took, as {@link #beforeUpdate}
-     */
-    long afterUpdate(long step, Model model) {
-        if (!histogramStep(step)) {
-            return 0;
-        }
-        model.backend().synchronize();
-        long start = System.nanoTime();
-        writeHistograms(step, model.parameters(), model.backend().toFloatArray(model.gradient()), before);
-        before = null;
-        return System.nanoTime() - start;
-    }
-
-    /** Weights (and gradients, and update ratios, where given) of every layer at {@code step}, as one Event. */
-    private void writeHistograms(long step, float[] theta, float[] gradient, float[] previous) {
+    void histograms(long step, List<LayerStats.TensorStats> stats) {
         List<String> tags = new ArrayList<>();
         List<EventFile.Histogram> histograms = new ArrayList<>();
         List<String> ratioTags = new ArrayList<>();
         List<Double> ratios = new ArrayList<>();
-        for (int k = 0; k < mlp.layerCount(); k++) {
-            String name = "layers." + k;
-            // The layer's tensors under their checkpoint names: layers.k.weight, then layers.k.bias, or, under batch
-            // normalization (no bias), norms.k.weight (γ) and norms.k.bias (β).
-            List<String> names = new ArrayList<>();
-            List<int[]> ranges = new ArrayList<>();
-            names.add(name + ".weight");
-            ranges.add(new int[] {mlp.weightOffset(k), mlp.fanIn(k) * mlp.fanOut(k)});
-            if (mlp.hasBatchNorm(k)) {
-                names.add(Checkpoint.normKey(k, "weight"));
-                ranges.add(new int[] {mlp.gammaOffset(k), mlp.fanOut(k)});
-                names.add(Checkpoint.normKey(k, "bias"));
-                ranges.add(new int[] {mlp.betaOffset(k), mlp.fanOut(k)});
-            } else {
-                names.add(name + ".bias");
-                ranges.add(new int[] {mlp.biasOffset(k), mlp.fanOut(k)});
+        // Per layer, in order: its weights' histograms, its gradients', its update ratio.
+        for (int first = 0, end; first < stats.size(); first = end) {
+            int k = stats.get(first).tensor().layer();
+            end = first;
+            while (end < stats.size() && stats.get(end).tensor().layer() == k) {
+                end++;
             }
-            for (int j = 0; j < names.size(); j++) {
-                add(tags, histograms, "weights/" + names.get(j), theta, ranges.get(j)[0], ranges.get(j)[1]);
+            List<LayerStats.TensorStats> ofLayer = stats.subList(first, end);
+            for (LayerStats.TensorStats t : ofLayer) {
+                add(tags, histograms, "weights/" + t.tensor().name(), t.values());
             }
-            if (gradient != null) {
-                for (int j = 0; j < names.size(); j++) {
-                    add(tags, histograms, "gradients/" + names.get(j), gradient, ranges.get(j)[0], ranges.get(j)[1]);
+            for (LayerStats.TensorStats t : ofLayer) {
+                if (t.gradient() != null) {
+                    add(tags, histograms, "gradients/" + t.tensor().name(), t.gradient());
                 }
             }
-            if (previous != null) {
-                // All of the layer's parameters together: ‖θₜ − θₜ₋₁‖ / ‖θₜ₋₁‖ (undefined where θₜ₋₁ = 0).
-                double change = 0;
-                double norm = 0;
-                for (int[] range : ranges) {
-                    for (int i = range[0]; i < range[0] + range[1]; i++) {
-                        double d = (double) theta[i] - previous[i];
-                        change += d * d;
-                        norm += (double) previous[i] * previous[i];
-                    }
-                }
-                double ratio = Math.sqrt(change) / Math.sqrt(norm);
-                if (Double.isFinite(ratio)) {
-                    ratioTags.add("update_ratio/" + name);
-                    ratios.add(ratio);
-                }
+            double ratio = ofLayer.get(0).layerUpdateRatio();
+            if (!Double.isNaN(ratio)) {
+                ratioTags.add("update_ratio/layers." + k);
+                ratios.add(ratio);
             }
         }
         double now = wallTime();
@@ -342,12 +270,11 @@ final class TensorBoardLog implements AutoCloseable {
         }
     }
 
-    private static void add(List<String> tags, List<EventFile.Histogram> histograms, String tag, float[] v, int from,
-            int count) {
-        EventFile.Histogram h = EventFile.Histogram.of(v, from, count, BUCKETS);
-        if (h != null) { // a tensor with NaN or ∞ has no histogram; the divergence rule speaks for it
+    private static void add(List<String> tags, List<EventFile.Histogram> histograms, String tag,
+            LayerStats.Summary s) {
+        if (s.histogram() != null) {
             tags.add(tag);
-            histograms.add(h);
+            histograms.add(s.histogram());
         }
     }
 

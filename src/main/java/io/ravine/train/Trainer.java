@@ -235,7 +235,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     /** A fixed, seeded sample of the training set whose loss is logged, so the curve is comparable across steps. */
-    private static int[] monitorIndices(int n, int size, long seed) {
+    static int[] monitorIndices(int n, int size, long seed) {
         int m = Math.min(n, size);
         int[] perm = new int[n];
         for (int i = 0; i < n; i++) {
@@ -317,10 +317,11 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * How often a run with a run directory writes TensorBoard histograms of each layer's weights, biases and
-     * gradients and its update-to-parameter ratio (default: at every logging step, {@link TrainConfig#logEvery()};
-     * always at the last step). Like the progress bar, not part of the run's configuration: it changes no number
-     * of the run, and may differ on resume.
+     * How often a run with a run directory observes each layer's weights, biases and gradients and its
+     * update-to-parameter ratio, into {@code layers.csv} ({@link LayerLog}), the TensorBoard histograms and the
+     * report (default: at every logging step, {@link TrainConfig#logEvery()}, ten per epoch unless set; always at
+     * the last step, and θ₀ at step 0). Like the progress bar, not part of the run's configuration: it changes no
+     * number of the run, and may differ on resume.
      *
      * @param n every N steps; 0 for none
      * @return this trainer
@@ -651,9 +652,10 @@ public final class Trainer implements AutoCloseable {
             lastGood = files.saveCheckpoint("initial", 0, model, state, ema);
         }
         // The blow-up rule's reference: the monitoring loss at θ₀ (Divergence.check), logged as the row of step 0.
-        double startLoss = startingMonitorLoss(startStep);
+        Evaluation start = startingMonitorEvaluation(startStep);
+        double startLoss = start.loss();
         if (files != null && startStep == 0) {
-            files.appendMetrics(0, 0, Double.NaN, Double.NaN, startLoss, null, null, Double.NaN, null, 0, 0);
+            files.appendMetrics(0, 0, Double.NaN, Double.NaN, start, null, null, Double.NaN, null, 0, 0);
         }
         LOG.info("training {} ({} parameters) on {}: {} examples, batch {}, {} steps, {}", mlp.describe(),
                 mlp.parameterCount(), backend.deviceDescription(), train.n(), batchSize, totalSteps, optimizer);
@@ -668,6 +670,7 @@ public final class Trainer implements AutoCloseable {
         int[] perm = null;
         int permEpoch = -1;
         double lastMonitorLoss = Double.NaN;
+        double lastMonitorAccuracy = Double.NaN;
         Divergence divergence = null;
         long step = startStep;
         // A closure-based step's own loss and ‖g‖ at its start, and its refusal (no fused update to latch one).
@@ -761,7 +764,7 @@ public final class Trainer implements AutoCloseable {
                     if (files != null) {
                         long at = divergence.step();
                         files.appendMetrics(at, (double) at / spe, optimizer.learningRate(at), batchLoss,
-                                Double.NaN, null, null, gradNorm, null, passes, (now - wallStart) / 1e9);
+                                null, null, null, gradNorm, null, passes, (now - wallStart) / 1e9);
                     }
                     // Updates from the refused one on were not applied: θ is that of the step before it.
                     step = refused != null ? refused.step() - 1 : step;
@@ -783,14 +786,17 @@ public final class Trainer implements AutoCloseable {
                     CurvatureProbe.Measurement curvature = diagnose
                             ? curvatureProbe.measure(model, monitor, evalCapacity, optimizer.learningRate(step))
                             : null;
-                    lastMonitorLoss = evaluate(monitor).loss();
+                    // The monitoring subset's loss and, for classes, its accuracy: one pass, both from its scores.
+                    Evaluation monitorEval = evaluate(monitor);
+                    lastMonitorLoss = monitorEval.loss();
+                    lastMonitorAccuracy = monitorEval.accuracy();
                     // A finite blow-up (αλ > 2 somewhere) stops the run here, before this θ can be checkpointed.
                     Divergence blowUp = Divergence.check(step, lastMonitorLoss, startLoss);
                     Evaluation testEval = eval && blowUp == null ? evaluate(test) : null;
                     Evaluation emaEval = eval && blowUp == null && ema != null ? evaluateAveraged(test) : null;
                     if (files != null) {
                         files.appendMetrics(step, (double) step / spe, optimizer.learningRate(step), batchLoss,
-                                lastMonitorLoss, testEval, emaEval, gradNorm, curvature, passes,
+                                monitorEval, testEval, emaEval, gradNorm, curvature, passes,
                                 (now - wallStart) / 1e9);
                         files.appendThroughput(step, samples / (trainNanos / 1e9));
                     }
@@ -802,7 +808,7 @@ public final class Trainer implements AutoCloseable {
                     }
                     notifyStep(step, spe, stepBatchLoss, rows);
                     MetricsEvent event = new MetricsEvent(step, (double) step / spe, optimizer.learningRate(step),
-                            batchLoss, lastMonitorLoss, testEval, emaEval, gradNorm);
+                            batchLoss, lastMonitorLoss, lastMonitorAccuracy, testEval, emaEval, gradNorm);
                     for (TrainingListener l : listeners) {
                         l.onMetrics(event);
                     }
@@ -834,7 +840,8 @@ public final class Trainer implements AutoCloseable {
         TrainingResult result;
         if (divergence != null) {
             result = new TrainingResult(step, (double) step / spe, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-                    Double.NaN, samplesPerSecond, seconds, backend.deviceDescription(), divergence, false, lastGood);
+                    Double.NaN, Double.NaN, samplesPerSecond, seconds, backend.deviceDescription(), divergence, false,
+                    lastGood);
         } else if (interruptRequested && step < totalSteps) {
             if (files != null) {
                 backend.synchronize();
@@ -842,9 +849,9 @@ public final class Trainer implements AutoCloseable {
             }
             // Said once, by the caller (the CLI's "ravine: interrupted" line): the result says interrupted().
             LOG.debug("interrupted after step {} of {}; checkpoint {}", step, totalSteps, lastGood);
-            result = new TrainingResult(step, (double) step / spe, lastMonitorLoss, Double.NaN, Double.NaN,
-                    Double.NaN, Double.NaN, samplesPerSecond, seconds, backend.deviceDescription(), null, true,
-                    lastGood);
+            result = new TrainingResult(step, (double) step / spe, lastMonitorLoss, lastMonitorAccuracy, Double.NaN,
+                    Double.NaN, Double.NaN, Double.NaN, samplesPerSecond, seconds, backend.deviceDescription(), null,
+                    true, lastGood);
         } else {
             Evaluation testEval = evaluate(test);
             Evaluation emaEval = ema != null ? evaluateAveraged(test) : new Evaluation(Double.NaN, Double.NaN);
@@ -853,10 +860,11 @@ public final class Trainer implements AutoCloseable {
             }
             // A resume that found every step done (killed after its final checkpoint, before its summary) ran no
             // step, so no monitoring loss was measured; the summary still gets one.
-            double finalTrainLoss = step == startStep ? evaluate(monitor).loss() : lastMonitorLoss;
-            result = new TrainingResult(step, (double) step / spe, finalTrainLoss, testEval.loss(),
-                    testEval.accuracy(), emaEval.loss(), emaEval.accuracy(), samplesPerSecond, seconds,
-                    backend.deviceDescription(), null, false, lastGood);
+            Evaluation finalTrain = step == startStep ? evaluate(monitor)
+                    : new Evaluation(lastMonitorLoss, lastMonitorAccuracy);
+            result = new TrainingResult(step, (double) step / spe, finalTrain.loss(), finalTrain.accuracy(),
+                    testEval.loss(), testEval.accuracy(), emaEval.loss(), emaEval.accuracy(), samplesPerSecond,
+                    seconds, backend.deviceDescription(), null, false, lastGood);
         }
         if (files != null) {
             files.writeSummary(result);
@@ -887,12 +895,13 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * J(θ₀) on the monitoring subset, the reference of the blow-up rule. At step 0 θ is θ₀; a resumed run
-     * regenerates θ₀ from the seed (the constructor's initialisation), evaluates it, and puts its θ back bit for bit.
+     * J(θ₀) (and the accuracy there) on the monitoring subset, the reference of the blow-up rule. At step 0 θ is θ₀;
+     * a resumed run regenerates θ₀ from the seed (the constructor's initialisation), evaluates it, and puts its θ back
+     * bit for bit.
      */
-    private double startingMonitorLoss(long startStep) {
+    private Evaluation startingMonitorEvaluation(long startStep) {
         if (startStep == 0) {
-            return evaluate(monitor).loss();
+            return evaluate(monitor);
         }
         // θ is set aside on the backend (a copy, in its own dtype), not through a float[]: a float64 θ keeps its bits.
         // BN's running statistics go back to their start too (evaluation normalizes with them), and return after.
@@ -903,7 +912,7 @@ public final class Trainer implements AutoCloseable {
                 model.setParameters(mlp.initialParameters(Initializer.parse(config.resolvedInit()),
                         config.biasInit(), config.seed()));
                 model.resetBatchNormStatistics();
-                return evaluate(monitor).loss();
+                return evaluate(monitor);
             } finally {
                 backend.copy(saved, model.theta());
                 model.setBatchNormBuffers(buffers);

@@ -49,11 +49,12 @@ class RunReportTest {
     void curvatureColumnsAreDrawnWhenTheRunLoggedThem(@TempDir Path run) throws Exception {
         StringBuilder csv = new StringBuilder(String.join(",", MetricsLog.COLUMNS)).append('\n');
         for (int step = 10; step <= 50; step += 10) {
-            // step,epoch,lr,batch_loss,train_loss,test_loss,test_accuracy,ema_test_loss,ema_test_accuracy,
-            // grad_norm,gHg,optimal_step,gg,predicted_change,actual_change,passes,wall_seconds
+            // step,epoch,lr,batch_loss,train_loss,train_accuracy,test_loss,test_accuracy,ema_test_loss,
+            // ema_test_accuracy,grad_norm,gHg,optimal_step,gg,predicted_change,actual_change,passes,wall_seconds
+            // (a regression: no accuracy)
             double gg = 0.25 / step;
             double ghg = 2.0 / step;
-            csv.append(step).append(",0.1,0.01,1.0,0.9,,,,,0.5,").append(ghg).append(',').append(gg / ghg).append(',')
+            csv.append(step).append(",0.1,0.01,1.0,0.9,,,,,,0.5,").append(ghg).append(',').append(gg / ghg).append(',')
                     .append(gg).append(',').append(0.5e-4 * ghg - 0.01 * gg).append(',').append(-0.009 * gg)
                     .append(',').append(step / 40.0).append(',').append(step / 10.0).append('\n');
         }

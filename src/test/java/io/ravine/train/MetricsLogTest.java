@@ -21,9 +21,10 @@ class MetricsLogTest {
     @TempDir
     Path dir;
 
-    /** A complete row of step {@code step}, as MetricsLog writes it (16 cells, some empty). */
+    /** A complete row of step {@code step}, as MetricsLog writes it (18 cells, some empty). */
     private static String row(long step) {
-        return step + ",0.250000000,0.00100000000,1.34302381,1.13372876,,,,,2.61818759,,,,,," + (step / 40.0) + ","
+        return step + ",0.250000000,0.00100000000,1.34302381,1.13372876,0.750000000,,,,,2.61818759,,,,,,"
+                + (step / 40.0) + ","
                 + (step / 100.0) + "\n";
     }
 
@@ -47,10 +48,10 @@ class MetricsLogTest {
     void appendedRowsAreWholeLinesThatReadBack() throws IOException {
         Path f = dir.resolve("metrics.csv");
         try (MetricsLog log = MetricsLog.create(f)) {
-            log.append(10, 0.25, 0.001, 1.5, 1.25, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 2.0, Double.NaN,
-                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0.25, 0.5);
-            log.append(20, 0.5, 0.001, 1.0, Double.POSITIVE_INFINITY, 0.75, 0.8, Double.NaN, Double.NaN, 1.0,
-                    0.5, 0.25, 4.0, -0.0019, -0.0018, 0.5, 1.0);
+            log.append(10, 0.25, 0.001, 1.5, 1.25, 0.5, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 2.0,
+                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0.25, 0.5);
+            log.append(20, 0.5, 0.001, 1.0, Double.POSITIVE_INFINITY, Double.NaN, 0.75, 0.8, Double.NaN,
+                    Double.NaN, 1.0, 0.5, 0.25, 4.0, -0.0019, -0.0018, 0.5, 1.0);
             log.force();
         }
         String text = Files.readString(f);
@@ -60,6 +61,8 @@ class MetricsLogTest {
         assertEquals(2, rows.size());
         assertEquals(20.0, rows.get(1).get("step"));
         assertEquals(Double.POSITIVE_INFINITY, rows.get(1).get("train_loss"));
+        assertEquals(0.5, rows.get(0).get("train_accuracy"));
+        assertTrue(Double.isNaN(rows.get(1).get("train_accuracy")), "an empty cell: not measured or a regression");
         assertTrue(Double.isNaN(rows.get(0).get("test_loss")));
         assertEquals(4.0, rows.get(1).get("gg"));
         assertEquals(-0.0018, rows.get(1).get("actual_change"), 1e-15);
@@ -77,12 +80,12 @@ class MetricsLogTest {
                 + "20,0.5,0.001,1.20,1.02,,,,,2.40,,,0.2\n"
                 + "30,0.75,0.001,1.10,0.98,,,,,2.30,,,0.3\n");
         try (MetricsLog log = MetricsLog.resume(f, 20)) {
-            log.append(30, 0.75, 0.001, 1.1, 0.98, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 2.3, Double.NaN,
-                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0.3);
+            log.append(30, 0.75, 0.001, 1.1, 0.98, 0.5, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 2.3,
+                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0.3);
         }
         List<String> lines = Files.readAllLines(f);
         assertEquals(HEADER.strip(), lines.get(0));
-        assertEquals("10,0.25,0.001,1.34,1.13,,,,,2.61,0.5,0.125,,,,,0.1", lines.get(2));
+        assertEquals("10,0.25,0.001,1.34,1.13,,,,,,2.61,0.5,0.125,,,,,0.1", lines.get(2));
         List<Map<String, Double>> rows = MetricsLog.read(f);
         assertEquals(List.of(0.0, 10.0, 20.0, 30.0), rows.stream().map(r -> r.get("step")).toList());
         assertEquals(0.125, rows.get(1).get("optimal_step"));
@@ -105,12 +108,12 @@ class MetricsLogTest {
                 + "20,0.5,0.001,1.20,1.02,,,,,2.40,,,,,,0.2\n");
         assertTrue(!MetricsLog.read(f).get(0).containsKey("passes"));
         try (MetricsLog log = MetricsLog.resume(f, 10)) {
-            log.append(20, 0.5, 0.001, 1.2, 1.02, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 2.4, Double.NaN,
-                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0.2);
+            log.append(20, 0.5, 0.001, 1.2, 1.02, 0.5, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 2.4,
+                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0.2);
         }
         List<String> lines = Files.readAllLines(f);
         assertEquals(HEADER.strip(), lines.get(0));
-        assertEquals("10,0.25,0.001,1.34,1.13,,,,,2.61,0.5,0.125,4,-0.01,-0.009,,0.1", lines.get(2));
+        assertEquals("10,0.25,0.001,1.34,1.13,,,,,,2.61,0.5,0.125,4,-0.01,-0.009,,0.1", lines.get(2));
         List<Map<String, Double>> rows = MetricsLog.read(f);
         assertEquals(3, rows.size());
         assertEquals(4.0, rows.get(1).get("gg"));
@@ -119,12 +122,39 @@ class MetricsLogTest {
     }
 
     @Test
+    void aLogWrittenBeforeTheTrainAccuracyColumnResumesWithItsCellsEmpty() throws IOException {
+        // The 17 columns of before train_accuracy (a run started by an older Ravine): its rows kept up to the
+        // checkpoint under the current header with an empty train_accuracy, the resumed run's rows with one.
+        String before = "step,epoch,lr,batch_loss,train_loss,test_loss,test_accuracy,ema_test_loss,"
+                + "ema_test_accuracy,grad_norm,gHg,optimal_step,gg,predicted_change,actual_change,passes,"
+                + "wall_seconds\n";
+        Path f = file(before + "0,0,,,2.30258512,,,,,,,,,,,0,0\n"
+                + "10,0.25,0.001,1.34,1.13,0.9,0.7,,,2.61,,,,,,0.25,0.1\n"
+                + "20,0.5,0.001,1.20,1.02,,,,,2.40,,,,,,0.5,0.2\n");
+        assertTrue(!MetricsLog.read(f).get(0).containsKey("train_accuracy"), "read as it is: no such column");
+        try (MetricsLog log = MetricsLog.resume(f, 10)) {
+            log.append(20, 0.5, 0.001, 1.2, 1.02, 0.625, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 2.4,
+                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0.5, 0.2);
+        }
+        List<String> lines = Files.readAllLines(f);
+        assertEquals(HEADER.strip(), lines.get(0));
+        assertEquals("10,0.25,0.001,1.34,1.13,,0.9,0.7,,,2.61,,,,,,0.25,0.1", lines.get(2));
+        List<Map<String, Double>> rows = MetricsLog.read(f);
+        assertEquals(List.of(0.0, 10.0, 20.0), rows.stream().map(r -> r.get("step")).toList());
+        assertTrue(Double.isNaN(rows.get(1).get("train_accuracy")));
+        assertEquals(0.9, rows.get(1).get("test_loss"));
+        assertEquals(0.7, rows.get(1).get("test_accuracy"));
+        assertEquals(0.625, rows.get(2).get("train_accuracy"));
+        assertEquals(0.2, rows.get(2).get("wall_seconds"));
+    }
+
+    @Test
     void resumeDropsATornLastRowAndTheRowsAfterTheCheckpoint() throws IOException {
         // Killed while writing step 40's row: only "4" of it reached the file. Read as a number that step would be
         // 4, at or before any checkpoint, so only the missing newline tells it apart from a real row.
         Path f = file(HEADER + row(10) + row(20) + row(30) + "4");
         try (MetricsLog log = MetricsLog.resume(f, 20)) {
-            log.append(30, 0.75, 0.001, 1, 1, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 1, Double.NaN,
+            log.append(30, 0.75, 0.001, 1, 1, 0.5, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 1, Double.NaN,
                     Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0.75, 9);
         }
         List<String> lines = Files.readAllLines(f);
@@ -165,11 +195,11 @@ class MetricsLogTest {
         String goodTail = row(30);
         // line 3 is the damaged one in each case: the header is line 1, step 10 line 2.
         Map<String, String> damage = Map.of(
-                "3 cells, expected 17", "20,0.5,0.001\n",
+                "3 cells, expected 18", "20,0.5,0.001\n",
                 "step 'x20' is not a whole number", "x" + row(20),
                 "batch_loss 'abc' is not a number", row(20).replace("1.34302381", "abc"),
                 "step 10 does not follow step 10", row(10),
-                "18 cells", row(20).replace("\n", ",7\n"));
+                "19 cells", row(20).replace("\n", ",7\n"));
         for (Map.Entry<String, String> e : damage.entrySet()) {
             String text = HEADER + row(10) + e.getValue() + goodTail;
             Path f = file(text);

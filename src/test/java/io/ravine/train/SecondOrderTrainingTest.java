@@ -143,7 +143,8 @@ class SecondOrderTrainingTest {
 
     @org.junit.jupiter.api.Test
     void aRunWrittenBeforePassesWereCountedResumesWithThemEmpty(@TempDir Path tmp) throws Exception {
-        // Made old: the checkpoint loses its ravine.passes metadata, metrics.csv its passes column.
+        // Made old: the checkpoint loses its ravine.passes metadata, metrics.csv its passes column (and the
+        // train_accuracy column, which came later).
         TrainConfig.Builder b = small("newton-cg").optLogEvery(1);
         Path run = tmp.resolve("old");
         try (Trainer t = new Trainer(b.optSteps(4).build(), cpu(1))) {
@@ -156,10 +157,13 @@ class SecondOrderTrainingTest {
         SafeTensors.write(ckpt, java.util.List.copyOf(c.tensors().values()), meta);
         Path csv = run.resolve("metrics.csv");
         java.util.List<String> lines = java.nio.file.Files.readAllLines(csv);
-        int col = java.util.Arrays.asList(lines.get(0).split(",", -1)).indexOf("passes");
+        java.util.List<String> header = java.util.Arrays.asList(lines.get(0).split(",", -1));
+        int col = header.indexOf("passes");
+        int accuracy = header.indexOf("train_accuracy");
         java.nio.file.Files.write(csv, lines.stream().map(l -> {
             java.util.List<String> cells = new java.util.ArrayList<>(java.util.Arrays.asList(l.split(",", -1)));
             cells.remove(col);
+            cells.remove(accuracy);
             return String.join(",", cells);
         }).toList());
         try (Trainer t = new Trainer(b.optSteps(6).build(), cpu(1))) {

@@ -33,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 class TensorBoardEventsTest {
     /** metrics.csv's column → the tag it is written under (docs/tensorboard.md's table). */
     private static final Map<String, String> TAG_OF_COLUMN = columns(
-            "batch_loss", "loss/batch", "train_loss", "loss/train", "test_loss", "loss/test",
+            "batch_loss", "loss/batch", "train_loss", "loss/train", "train_accuracy", "accuracy/train",
+            "test_loss", "loss/test",
             "test_accuracy", "accuracy/test", "ema_test_loss", "loss/ema_test", "ema_test_accuracy", "accuracy/ema_test",
             "lr", "lr", "grad_norm", "grad_norm/batch", "gg", "grad_norm/subset", "gHg", "curvature/gHg",
             "optimal_step", "curvature/optimal_step", "predicted_change", "curvature/predicted_change",
