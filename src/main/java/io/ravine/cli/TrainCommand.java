@@ -230,9 +230,12 @@ public final class TrainCommand implements Callable<Integer>, GroupedHelp {
     }
 
     private static void print(TrainingResult r) {
-        System.out.printf(Locale.ROOT, "test accuracy %.4f, test loss %.4f, train loss %.4f, %d steps,"
-                + " %.0f samples/s on %s%n", r.testAccuracy(), r.testLoss(), r.finalTrainLoss(), r.steps(),
-                r.samplesPerSecond(), r.device());
+        // Training accuracy (on the monitoring subset) beside the training loss, as the report shows them.
+        String trainAccuracy = Double.isFinite(r.finalTrainAccuracy())
+                ? String.format(Locale.ROOT, " (accuracy %.4f)", r.finalTrainAccuracy()) : "";
+        System.out.printf(Locale.ROOT, "test accuracy %.4f, test loss %.4f, train loss %.4f%s, %d steps,"
+                + " %.0f samples/s on %s%n", r.testAccuracy(), r.testLoss(), r.finalTrainLoss(), trainAccuracy,
+                r.steps(), r.samplesPerSecond(), r.device());
         if (!Double.isNaN(r.emaTestLoss())) {
             System.out.printf(Locale.ROOT, "iterate average: test accuracy %.4f, test loss %.4f%n",
                     r.emaTestAccuracy(), r.emaTestLoss());
