@@ -83,6 +83,11 @@ final class StudyFiles implements AutoCloseable {
                     before = before.deepCopy();
                     before.addProperty("batchNorm", false);
                 }
+                if (before.has("monitorSize") && !before.has("subset")) {
+                    // Studies from before the subset's size was named subset (the CLI's --subset).
+                    before = before.deepCopy();
+                    before.add("subset", before.remove("monitorSize"));
+                }
                 TreeSet<String> differ = new TreeSet<>();
                 for (String key : union(before, now)) {
                     if (!BatchSizeStudyConfig.SELECTION.contains(key)

@@ -488,7 +488,7 @@ class StrictJsonAndDivergenceCorpusTest {
         assertStrictJsonUnder(nanRun);
         // Interrupted before its first step, and after its first logged step (library API: a signal's path).
         TrainConfig config = TrainConfig.builder().setData("embedded").optLimit(300).optHidden(8).optSteps(40)
-                .optLogEvery(5).optEma(10).optMonitorSize(100).build();
+                .optLogEvery(5).optEma(10).optSubset(100).build();
         Path early = dir.resolve("interrupted-early");
         try (Trainer t = new Trainer(config, CpuBackend.f32())) {
             t.optProgressBar(false).optRunDirectory(early).requestInterrupt();

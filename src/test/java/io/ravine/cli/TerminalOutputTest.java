@@ -50,7 +50,7 @@ class TerminalOutputTest {
     @Test
     void anInterruptedRunShowsTheStepItReached() {
         TrainConfig config = TrainConfig.builder().setData("embedded").optLimit(300).optHidden(8).optSteps(40)
-                .optLogEvery(5).optMonitorSize(100).build();
+                .optLogEvery(5).optSubset(100).build();
         PrintStream old = System.err;
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         long at;

@@ -423,7 +423,7 @@ class ValidateBeforeWriteCorpusTest {
         Path f = r.resolve("checkpoints/final.safetensors");
         setStep(f, 1L << 62, Long.toString(1L << 62));
         TrainConfig config = TrainConfig.builder().setData(csv.toString()).optHidden(8).optBatchSize(8).optSteps(8)
-                .optMonitorSize(16).build();
+                .optSubset(16).build();
         try (Trainer t = new Trainer(config, CpuBackend.f32())) {
             t.optProgressBar(false);
             refusedByLibrary("optimizer.step 2^62", () -> t.resumeFrom(f), f.toString(), "optimizer.step",

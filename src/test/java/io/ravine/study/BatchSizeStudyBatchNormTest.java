@@ -38,7 +38,7 @@ class BatchSizeStudyBatchNormTest {
     private static BatchSizeStudyConfig.Builder steps(boolean batchNorm) {
         return BatchSizeStudyConfig.builder().optParts(List.of("steps")).optHidden(16).optBatchNorm(batchNorm)
                 .optLimit(300).optStepBatchSizes(20).optLrGrid(0).optLearningRate(3e-3).optTargetLoss(TARGET)
-                .optMaxSteps(80).optCheckEvery(5).optMonitorSize(200);
+                .optMaxSteps(80).optCheckEvery(5).optSubset(200);
     }
 
     private static BatchSizeStudyResult run(BatchSizeStudyConfig config, Path dir) {
@@ -50,7 +50,7 @@ class BatchSizeStudyBatchNormTest {
         TrainConfig tc = TrainConfig.builder().setData("embedded").optHidden(16).optActivation(Activation.RELU)
                 .optBatchNorm(batchNorm).optLoss(LossKind.SOFTMAX_CE).optOptimizer(UpdateRule.ADAM)
                 .optLearningRate(3e-3).optBatchSize(20).optEpochs(0).optSteps(80).optLimit(300).optSeed(1)
-                .optLogEvery(5).optEvalEvery(80).optMonitorSize(200).optDevice("cpu").build();
+                .optLogEvery(5).optEvalEvery(80).optSubset(200).optDevice("cpu").build();
         double[] reached = {-1, Double.NaN};
         TrainTest data = DataSources.load("embedded", null, LossKind.SOFTMAX_CE);
         try (Backend backend = CpuBackend.f32(); Trainer trainer = new Trainer(tc, backend, data)) {

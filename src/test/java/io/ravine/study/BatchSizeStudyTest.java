@@ -26,7 +26,7 @@ class BatchSizeStudyTest {
                 .optBatchSizes(1, 4, 16, 64).optInputs(20).optHidden(16).optClasses(3)
                 .optWarmup(1).optWarmupSeconds(0).optRepeats(3).optSecondsPerSize(0)
                 .optLimit(300).optStepBatchSizes(10, 20, 40).optLrGrid(1).optLearningRate(3e-3)
-                .optTargetLoss(1.2).optMaxSteps(80).optCheckEvery(5).optMonitorSize(200)
+                .optTargetLoss(1.2).optMaxSteps(80).optCheckEvery(5).optSubset(200)
                 .optNoiseBatch(20).optNoiseSmall(4).optNoiseBig(32).optNoiseEvery(10)
                 .build();
     }
@@ -98,7 +98,7 @@ class BatchSizeStudyTest {
     void theStudyFindsTheTargetAndTheBestLearningRatePerBatchSize(@TempDir Path tmp) {
         BatchSizeStudyConfig config = BatchSizeStudyConfig.builder().optParts(List.of("steps"))
                 .optHidden(16).optLimit(300).optStepBatchSizes(10, 40).optLrGrid(1).optLearningRate(3e-3)
-                .optTargetLoss(1.2).optMaxSteps(80).optCheckEvery(5).optMonitorSize(200).build();
+                .optTargetLoss(1.2).optMaxSteps(80).optCheckEvery(5).optSubset(200).build();
         BatchSizeStudyResult r = run(config, tmp.resolve("s"));
         for (BatchSizeStudyResult.StepsPoint p : r.stepsToTarget()) {
             List<TrialRow> trials = r.rows().stream().filter(t -> t.batchSize() == p.batchSize()).toList();
@@ -162,7 +162,7 @@ class BatchSizeStudyTest {
         BatchSizeStudyConfig config = BatchSizeStudyConfig.builder().optParts(List.of("steps", "noise"))
                 .optOptimizer(UpdateRule.NEWTON_CG).optHidden(8).optLimit(300).optStepBatchSizes(50, 150)
                 .optLrGrid(0).optLearningRate(1).optTargetLoss(1.2).optMaxSteps(20).optCheckEvery(2)
-                .optMonitorSize(200).optNoiseBatch(100).optNoiseSmall(10).optNoiseBig(100).optNoiseEvery(5).build();
+                .optSubset(200).optNoiseBatch(100).optNoiseSmall(10).optNoiseBig(100).optNoiseEvery(5).build();
         BatchSizeStudyResult r = run(config, tmp.resolve("s"));
         assertEquals(2, r.stepsToTarget().size());
         assertTrue(r.stepsToTarget().stream().anyMatch(p -> p.status().equals("reached")), r.stepsToTarget()

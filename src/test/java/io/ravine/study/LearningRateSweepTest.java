@@ -19,7 +19,7 @@ class LearningRateSweepTest {
     void divergedRunsAreReportedAndTheBestCompletedRunIsNamed(@TempDir Path tmp) throws Exception {
         // Plain SGD on z-scored inputs: lr 1e3 blows up (a NaN loss within a few steps), 0.03 trains.
         TrainConfig base = TrainConfig.builder().setData("embedded").optLimit(300).optHidden(16)
-                .optOptimizer(UpdateRule.SGD).optBatchSize(50).optSteps(30).optMonitorSize(200).optSeed(3).build();
+                .optOptimizer(UpdateRule.SGD).optBatchSize(50).optSteps(30).optSubset(200).optSeed(3).build();
         Path dir = tmp.resolve("sweep");
         LearningRateSweep sweep = new LearningRateSweep(base, new double[] {1e3, 0.03, 0.003}, 2, dir, "train_loss")
                 .optProgressBar(false);
