@@ -133,7 +133,7 @@ class BatchSizeStudyBatchNormTest {
         // Through the CLI: one line, exit status 2, nothing created.
         Path out = tmp.resolve("cli");
         CliTestSupport.Result r = CliTestSupport.run("study", "batch-size", "--batch-norm", "--parts", "hardware",
-                "--batch-sizes", "1,2,4", "--out", out.toString());
+                "--batch-sizes", "1,2,4", "--run-dir", out.toString());
         assertEquals(2, r.status());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().contains("--batch-norm needs at least 2 examples per batch, but --batch-sizes includes 1"),
@@ -145,18 +145,18 @@ class BatchSizeStudyBatchNormTest {
     void theFlagIsRecordedAndAStudyWithoutItIsNotResumedWithIt(@TempDir Path tmp) throws Exception {
         Path dir = tmp.resolve("s");
         CliTestSupport.Result r = CliTestSupport.run("study", "batch-size", "--batch-norm", "--parts", "hardware",
-                "--batch-sizes", "2,4,8", "--inputs", "8", "--hidden", "4", "--classes", "3", "--warmup", "1",
-                "--warmup-seconds", "0", "--repeats", "3", "--seconds-per-size", "0", "--progress", "off", "--out",
-                dir.toString());
+                "--batch-sizes", "2,4,8", "--inputs", "8", "--hidden", "4", "--classes", "3", "--warmup-steps", "1",
+                "--warmup-seconds", "0", "--timed-steps", "3", "--seconds-per-size", "0", "--progress", "off",
+                "--run-dir", dir.toString());
         assertEquals(0, r.status(), r.err());
         String config = Files.readString(dir.resolve("study-config.json"));
         assertTrue(config.contains("\"batchNorm\": true"), config);
         assertTrue(Files.readString(dir.resolve("report.html")).contains("batch normalization"));
         // The same directory without --batch-norm is another study's definition.
         CliTestSupport.Result again = CliTestSupport.run("study", "batch-size", "--parts", "hardware",
-                "--batch-sizes", "2,4,8", "--inputs", "8", "--hidden", "4", "--classes", "3", "--warmup", "1",
-                "--warmup-seconds", "0", "--repeats", "3", "--seconds-per-size", "0", "--progress", "off", "--out",
-                dir.toString());
+                "--batch-sizes", "2,4,8", "--inputs", "8", "--hidden", "4", "--classes", "3", "--warmup-steps", "1",
+                "--warmup-seconds", "0", "--timed-steps", "3", "--seconds-per-size", "0", "--progress", "off",
+                "--run-dir", dir.toString());
         assertEquals(2, again.status());
         assertTrue(again.err().contains("other settings (batchNorm)"), again.err());
     }

@@ -174,7 +174,7 @@ class BatchSizeStudyTest {
     @Test
     void theCliSaysTheRefusalInOneLine(@TempDir Path tmp) {
         io.ravine.cli.CliTestSupport.Result r = io.ravine.cli.CliTestSupport.run("study", "batch-size",
-                "--optimizer", "lbfgs", "--parts", "steps", "--out", tmp.resolve("s").toString());
+                "--optimizer", "lbfgs", "--parts", "steps", "--run-dir", tmp.resolve("s").toString());
         assertEquals(2, r.status(), r.err());
         assertEquals(1, r.errorLines().size(), r.err());
         assertTrue(r.errorLines().get(0).contains("--optimizer lbfgs: study batch-size varies the mini-batch"),
