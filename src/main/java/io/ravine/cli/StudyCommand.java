@@ -42,9 +42,9 @@ public final class StudyCommand implements Runnable {
                 "Hardware part (time per update against batch size)", List.of("--device", "--threads", "--tf32",
                         "--max-batch", "--batch-sizes", "--inputs", "--classes", "--warmup-steps", "--warmup-seconds",
                         "--timed-steps", "--seconds-per-size"),
-                "Training data (steps and noise parts)", List.of("--data", "--limit", "--subset"),
+                "Training runs (steps and noise parts)", List.of("--data", "--limit", "--subset", "--max-steps"),
                 "Steps part (steps to a target loss against batch size)", List.of("--step-batch-sizes",
-                        "--target-loss", "--target-metric", "--max-steps", "--lr", "--lr-grid", "--check-every"),
+                        "--target-loss", "--target-metric", "--lr", "--lr-grid", "--check-every"),
                 "Noise part (gradient noise scale)", List.of("--noise-batch", "--noise-small", "--noise-big",
                         "--noise-every", "--noise-decay"));
 
@@ -138,7 +138,8 @@ public final class StudyCommand implements Runnable {
                 + " default) or test_loss")
         String targetMetric = BatchSizeStudyConfig.TRAIN_LOSS;
 
-        @Option(names = "--max-steps", description = "cap of each training run of the steps part (default 2000)")
+        @Option(names = "--max-steps", description = "cap of each training run, of the steps part and of the noise"
+                + " part (default 2000)")
         long maxSteps = 2000;
 
         @Option(names = "--lr", description = "learning rate: the centre of the grid tried at every batch size of the"

@@ -39,8 +39,8 @@ public final class ToyCommand implements Callable<Integer> {
             + " with --problem plane")
     double momentum = 0.9;
 
-    @Option(names = "--steps", description = "updates (default: quadratic 100, saddle 50, rosenbrock 5000,"
-            + " multiminima 500, plateau 1500, plane 200, early-decay 2000)")
+    @Option(names = "--steps", description = "number of updates to run (default: quadratic 100, saddle 50,"
+            + " rosenbrock 5000, multiminima 500, plateau 1500, plane 200, early-decay 2000)")
     Integer steps;
 
     @Option(names = "--start", description = "start point x,y (default: quadratic 1,1; rosenbrock -1.2,1;"
