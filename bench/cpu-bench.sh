@@ -4,5 +4,5 @@
 # Usage: bench/cpu-bench.sh [extra ravine bench flags]     (needs target/ravine.jar: mvn -q -o package -DskipTests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec java -jar target/ravine.jar bench --device cpu --threads 1,2 --repeats 5 \
+exec java -jar target/ravine.jar bench --device cpu --threads 1,2 --rounds 5 \
   --python /usr/bin/python3 --torch-script bench/torch_bench.py "$@"

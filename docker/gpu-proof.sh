@@ -224,7 +224,7 @@ else
         for b in 128 8192 1024; do
             step "Ravine against PyTorch eager and torch.compile (784-1024-1024-10, Adam, B = $b)" 150 /dev/null \
                 env RAVINE_JAVA="$java" RAVINE_JAR="$here/ravine.jar" bash bench/gpu-bench.sh \
-                --configs "784-1024-1024-10:$b" --data synthetic --repeats 3 --out "$work/torch-$b.md"
+                --hidden 1024,1024 --batch-size "$b" --data synthetic --rounds 3 --out "$work/torch-$b.md"
             [[ -f "$work/torch-$b.md" ]] && { cat "$work/torch-$b.md"; echo; } >> "$out/torch-bench.md"
         done
     fi

@@ -101,8 +101,8 @@ class OptionalDependenciesTest {
     void aSweepWithoutXChartRunsAndSaysOnceWhatToAdd() throws Exception {
         // LearningRateSweep names XChart only in a nested class, so the sweep itself links without it.
         Path out = tmp.resolve("sweep");
-        Result r = cli(XCHART, "sweep", "lr", "--device", "cpu", "--limit", "300", "--steps", "2", "--lrs", "0.01,0.1",
-                "--progress", "off", "--out", out.toString());
+        Result r = cli(XCHART, "sweep", "lr", "--device", "cpu", "--limit", "300", "--steps", "2", "--lr", "0.01,0.1",
+                "--progress", "off", "--run-dir", out.toString());
         assertEquals(0, r.status(), r.err());
         // The first chart is the first run's report (each run writes its own); the sweep's charts and page add no
         // line.

@@ -76,15 +76,7 @@ public final class Devices {
             case "auto" -> {
                 Optional<String> why = cudaProbe.get();
                 if (why.isPresent()) {
-                    // "no NVIDIA driver: using the CPU" on a CPU-only machine: the dynamic loader's words are for
-                    // --device cuda's error and the debug log, not every CPU run.
-                    String reason = why.get();
-                    if (reason.startsWith("no NVIDIA driver")) {
-                        LOG.info("no NVIDIA driver: using the CPU");
-                        LOG.debug("why: {}", reason);
-                    } else {
-                        LOG.info("using the CPU: {}", reason);
-                    }
+                    logUsingTheCpu(why.get());
                     yield CpuBackend.f32();
                 }
                 try {
@@ -97,6 +89,41 @@ public final class Devices {
             }
             default -> throw new InvalidSettingException("device", " must be auto, cpu or cuda, not '" + device + "'");
         };
+    }
+
+    /**
+     * The device {@code device} stands for here, without opening it: {@code cpu} and {@code cuda} as they are;
+     * {@code auto} is {@code cuda} where the probe finds a usable GPU, else {@code cpu} with the one log line
+     * {@link #open(String, boolean, int)} writes. For commands that need the name before they open anything (a
+     * benchmark's defaults, a study's device list).
+     *
+     * @param device auto, cpu or cuda
+     * @return cpu or cuda
+     * @throws InvalidSettingException if the device is none of the three
+     */
+    public static String resolve(String device) {
+        return switch (device) {
+            case "cpu", "cuda" -> device;
+            case "auto" -> {
+                Optional<String> why = cudaUnavailableReason();
+                why.ifPresent(Devices::logUsingTheCpu);
+                yield why.isPresent() ? "cpu" : "cuda";
+            }
+            default -> throw new InvalidSettingException("device", " must be auto, cpu or cuda, not '" + device + "'");
+        };
+    }
+
+    /**
+     * The one line of {@code auto} on the CPU: "no NVIDIA driver: using the CPU" on a CPU-only machine (the dynamic
+     * loader's words are for --device cuda's error and the debug log, not every CPU run), else the reason.
+     */
+    private static void logUsingTheCpu(String reason) {
+        if (reason.startsWith("no NVIDIA driver")) {
+            LOG.info("no NVIDIA driver: using the CPU");
+            LOG.debug("why: {}", reason);
+        } else {
+            LOG.info("using the CPU: {}", reason);
+        }
     }
 
     /**

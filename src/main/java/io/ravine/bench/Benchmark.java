@@ -69,6 +69,14 @@ public final class Benchmark {
 
     /** Runs everything; {@code progress} gets a line per measurement. */
     public BenchTable run(Consumer<String> progress) {
+        return run(progress, () -> { });
+    }
+
+    /**
+     * Runs everything; {@code progress} gets a line per measurement (and per configuration's floors), and
+     * {@code measured} is called once per measurement: {@code rounds} per configuration, thread count and mode.
+     */
+    public BenchTable run(Consumer<String> progress, Runnable measured) {
         Dataset data = BenchData.load(s.data(), s.limit(), s.seed());
         String dataSource = BenchData.resolve(s.data());
         BenchTable table = new BenchTable();
@@ -84,7 +92,7 @@ public final class Benchmark {
                     progress.accept(c.label() + " floors: " + floors.describe());
                     for (String mode : s.peerModes()) {
                         table.add(measure(backend, data, dataSource, c, t, mode, warmup, steps, profile, floors,
-                                progress));
+                                progress, measured));
                     }
                 }
             }
@@ -93,7 +101,8 @@ public final class Benchmark {
     }
 
     private BenchTable.Row measure(Backend backend, Dataset data, String dataSource, BenchCase c, int threads,
-            String mode, int warmup, int steps, int profile, StepFloors.Measured floors, Consumer<String> progress) {
+            String mode, int warmup, int steps, int profile, StepFloors.Measured floors, Consumer<String> progress,
+            Runnable measured) {
         List<StepBench.Result> ours = new ArrayList<>();
         List<TorchPeer.Result> theirs = new ArrayList<>();
         double[] ratios = new double[s.repeats()];
@@ -127,10 +136,12 @@ public final class Benchmark {
                     }
                 }
                 ratios[r] = pt == null ? Double.NaN : rv.samplesPerSecond() / pt.samplesPerSecond();
-                progress.accept(String.format(java.util.Locale.ROOT, "%s, %s, %d threads, repeat %d: Ravine %.0f"
-                        + " samples/s, PyTorch %s %s samples/s", c.label(), s.device(), threads, r + 1,
+                progress.accept(String.format(java.util.Locale.ROOT, "%s, %s, %d threads, round %d of %d: Ravine"
+                        + " %.0f samples/s, PyTorch %s %s samples/s", c.label(), s.device(), threads, r + 1,
+                        s.repeats(),
                         rv.samplesPerSecond(), mode, pt == null ? "–" : String.format(java.util.Locale.ROOT,
                                 "%.0f", pt.samplesPerSecond())));
+                measured.run();
             }
         } finally {
             if (peer != null) {

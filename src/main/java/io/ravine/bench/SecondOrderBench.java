@@ -203,7 +203,7 @@ public final class SecondOrderBench {
         double lambdaMax = largestEigenvalue(d);
         java.util.function.Function<UpdateRule, TrainConfig.Builder> base = rule -> TrainConfig.builder()
                 .setData(d.name()).optHidden().optActivation(Activation.IDENTITY).optLoss(LossKind.MSE)
-                .optNormalize("none").optInit("zeros").optBatchSize(0).optMonitorSize(REGRESSION_N)
+                .optNormalize("none").optInit("zeros").optBatchSize(0).optSubset(REGRESSION_N)
                 .optEvalEvery(1_000_000).optThreads(threads).optOptimizer(rule);
         List<Run> runs = List.of(
                 new Run("gradient descent (lr 1.9/λmax)", base.apply(UpdateRule.SGD).optLearningRate(1.9 / lambdaMax)
@@ -254,7 +254,7 @@ public final class SecondOrderBench {
         }
         String dataName = name;
         java.util.function.Function<UpdateRule, TrainConfig.Builder> base = rule -> TrainConfig.builder()
-                .setData(dataName).optLimit(limit).optHidden(256).optMonitorSize(2000).optSeed(1)
+                .setData(dataName).optLimit(limit).optHidden(256).optSubset(2000).optSeed(1)
                 .optSteps(10_000_000).optEvalEvery(100_000_000).optThreads(threads).optDevice("cpu")
                 .optOptimizer(rule);
         List<Run> runs = List.of(

@@ -7,16 +7,21 @@ import io.ravine.bench.BenchData;
 import io.ravine.bench.BenchTable;
 import io.ravine.bench.Benchmark;
 import io.ravine.bench.TorchPeer;
+import io.ravine.data.SyntheticData;
 import io.ravine.io.AtomicFiles;
+import io.ravine.io.ProgressLine;
+import io.ravine.io.Terminal;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -29,15 +34,23 @@ import picocli.CommandLine.Option;
                 + " ratio, with Ravine's per-step breakdown (GEMM, elementwise, optimizer, data, other).")
 public final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = "--device", description = "cpu (default) or cuda")
-    String device = "cpu";
+    @Option(names = "--device", description = "auto (default: cuda where a driver and a GPU are found, else cpu), cpu"
+            + " or cuda")
+    String device = "auto";
 
-    @Option(names = "--configs", description = "WIDTHS:BATCH list (default cpu: 784-256-10:128,"
-            + "784-1024-1024-10:1024; cuda: both models at 128, 1024, 8192)")
-    String configs;
+    @Option(names = "--hidden", paramLabel = "WIDTHS", description = "hidden widths of one model, e.g. 1024,1024;"
+            + " repeat the flag for more models (--hidden 256 --hidden 1024,1024); inputs and classes come from the"
+            + " data (784 and 10). Cases are every model at every --batch-size (default: with neither flag, 256 at"
+            + " B=128 and 1024,1024 at B=1024 on cpu, both at 128, 1024 and 8192 on cuda; else the models 256 and"
+            + " 1024,1024)")
+    List<String> hidden;
+
+    @Option(names = "--batch-size", paramLabel = "LIST", description = "batch sizes, a comma list (default: see"
+            + " --hidden; with --hidden alone, 128,1024 on cpu and 128,1024,8192 on cuda)")
+    String batchSizes;
 
     @Option(names = "--threads", description = "CPU thread counts to run, for both Ravine (OpenBLAS and elementwise)"
-            + " and PyTorch (default 1,2)")
+            + " and PyTorch (default 1,2; cpu only)")
     String threads = "1,2";
 
     @Option(names = "--data", description = "auto (default: Fashion-MNIST where installed, else synthetic of the"
@@ -47,17 +60,20 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--limit", description = "use only the first N training examples")
     int limit;
 
-    @Option(names = "--steps", description = "timed steps per measurement (default by batch size: cpu 400, 40, 15;"
-            + " cuda 2000, 500, 100)")
+    @Option(names = "--timed-steps", paramLabel = "N", description = "timed steps per measurement (default by batch"
+            + " size: cpu 400, 40, 15 up to 256, 2048, beyond; cuda 2000, 500, 100)")
     int steps;
 
-    @Option(names = "--warmup", description = "untimed steps before each measurement (default steps/5)")
+    @Option(names = "--warmup-steps", paramLabel = "N", description = "untimed steps before each measurement"
+            + " (default a fifth of --timed-steps, at least 3)")
     int warmup;
 
-    @Option(names = "--profile-steps", description = "steps of Ravine's per-phase profile (default steps/4, 0 = off)")
+    @Option(names = "--profile-steps", description = "steps of Ravine's per-phase profile (default a quarter of"
+            + " --timed-steps, at least 3; 0 = off)")
     int profileSteps = -1;
 
-    @Option(names = "--repeats", description = "alternating Ravine/PyTorch repeats; medians are reported (default 3)")
+    @Option(names = "--rounds", paramLabel = "N", description = "alternating Ravine/PyTorch rounds; medians are"
+            + " reported (default 3)")
     int repeats = 3;
 
     @Option(names = "--peer", description = "torch (default) or none")
@@ -81,36 +97,50 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "seed of θ and the batch order (default 1)")
     long seed = 1;
 
-    @Option(names = "--out", description = "also write the table (Markdown, with the run's context) to this file")
+    @Option(names = "--out", paramLabel = "FILE", description = "also write the table (Markdown, with the run's"
+            + " context) to this file")
     Path out;
+
+    @Option(names = "--overwrite", description = "replace --out if it exists")
+    boolean overwrite;
+
+    @CommandLine.Mixin
+    ProgressFlag progress = new ProgressFlag();
+
+    /** The device --device stands for here (cpu or cuda), once resolved. */
+    private String resolved;
+
+    /** The default models when --hidden is not given: the two speed targets' hidden widths. */
+    static final List<String> DEFAULT_HIDDEN = List.of("256", "1024,1024");
 
     @Override
     public Integer call() {
-        if (!device.equals("cpu") && !device.equals("cuda")) {
-            throw new InvalidInputException("--device must be cpu or cuda, not '" + device + "'");
+        if (!device.equals("auto") && !device.equals("cpu") && !device.equals("cuda")) {
+            throw new InvalidInputException("--device must be auto, cpu or cuda, not '" + device + "'");
         }
-        boolean cuda = device.equals("cuda");
-        List<BenchCase> cases = configs == null ? (cuda ? BenchCase.gpuDefaults() : BenchCase.cpuDefaults())
-                : BenchCase.parseList(configs);
-        int[] threadCounts = cuda ? new int[] {0} : parseThreads(threads);
-        List<String> modes = Arrays.stream((peerModes == null ? (cuda ? "eager,compile" : "eager") : peerModes)
-                .split(",")).map(String::trim).filter(m -> !m.isEmpty()).toList();
-        for (String m : modes) {
-            if (!m.equals("eager") && !m.equals("compile")) {
-                throw new InvalidInputException("--peer-modes takes eager and compile, not '" + m + "'");
-            }
+        progress.check();
+        // Every flag is checked before auto is resolved, so that a bad one is one line on any machine.
+        if (hidden != null) {
+            hidden.forEach(TrainingFlags::parseHidden);
         }
-        if (modes.isEmpty()) {
-            throw new InvalidInputException("--peer-modes is empty");
+        if (batchSizes != null) {
+            parseBatchSizes(batchSizes);
+        }
+        if (!device.equals("cuda")) {
+            parseThreads(threads);
+        }
+        if (peerModes != null) {
+            modes(peerModes);
         }
         if (repeats < 1) {
-            throw new InvalidInputException("--repeats must be positive, got " + repeats);
+            throw new InvalidInputException("--rounds must be positive, got " + repeats);
         }
         if (steps < 0) {
-            throw new InvalidInputException("--steps must be ≥ 0 (0 = the default by batch size), got " + steps);
+            throw new InvalidInputException("--timed-steps must be ≥ 0 (0 = the default by batch size), got "
+                    + steps);
         }
         if (warmup < 0) {
-            throw new InvalidInputException("--warmup must be ≥ 0, got " + warmup);
+            throw new InvalidInputException("--warmup-steps must be ≥ 0 (0 = the default), got " + warmup);
         }
         if (limit < 0) {
             throw new InvalidInputException("--limit must be ≥ 0 (0 = all), got " + limit);
@@ -127,14 +157,46 @@ public final class BenchCommand implements Callable<Integer> {
         BenchData.resolve(data); // rejects a bad --data before anything runs
         if (out != null) {
             // The table is written after minutes of measurements: a place it cannot go is refused before them.
-            OutputCheck.requireWritableFile("--out", out);
+            OutputFileFlags.check(out, overwrite);
+        } else if (overwrite) {
+            throw new InvalidInputException("--overwrite replaces the --out file: give --out FILE, or drop"
+                    + " --overwrite");
         }
-        Benchmark.Settings settings = new Benchmark.Settings(device, cases, threadCounts,
-                torch == null ? List.of("eager") : modes, data, limit, warmup, steps, profileSteps, repeats,
-                TrainingFlags.parseOnOff("--cuda-graph", cudaGraph), tf32, torch, seed);
+        // Every flag checked: now auto becomes a device (and the device's defaults apply).
+        resolved = Devices.resolve(device);
+        boolean cuda = resolved.equals("cuda");
+        List<BenchCase> cases = cases(hidden, batchSizes, cuda);
+        int[] threadCounts = cuda ? new int[] {0} : parseThreads(threads);
+        List<String> modes = modes(peerModes == null ? (cuda ? "eager,compile" : "eager") : peerModes);
+        List<String> peerModesRun = torch == null ? List.of("eager") : modes;
+        Benchmark.Settings settings = new Benchmark.Settings(resolved, cases, threadCounts, peerModesRun, data, limit,
+                warmup, steps, profileSteps, repeats, TrainingFlags.parseOnOff("--cuda-graph", cudaGraph), tf32, torch,
+                seed);
         String loadBefore = loadAverage();
         Benchmark benchmark = new Benchmark(settings);
-        BenchTable table = benchmark.run(line -> System.err.println("bench: " + line));
+        long measurements = (long) threadCounts.length * cases.size() * peerModesRun.size() * repeats;
+        BenchTable table;
+        // The measurement lines on stderr as they come (not under --quiet); with the progress line, above it.
+        try (ProgressLine bar = progress.choice().orElseGet(Terminal::stderrIsTerminal)
+                ? ProgressLine.onStderr("measurement", measurements, 0) : null) {
+            long[] done = {0};
+            table = benchmark.run(line -> {
+                if (bar != null) {
+                    bar.clear();
+                }
+                if (!Main.quiet()) {
+                    System.err.println("bench: " + line);
+                }
+                if (bar != null) {
+                    bar.update(done[0]);
+                }
+            }, () -> {
+                done[0]++;
+                if (bar != null) {
+                    bar.update(done[0]);
+                }
+            });
+        }
         String context = context(loadBefore);
         System.out.println(context);
         System.out.println(table.toMarkdown());
@@ -155,6 +217,61 @@ public final class BenchCommand implements Callable<Integer> {
             return 1;
         }
         return 0;
+    }
+
+    /**
+     * The cases: every model of {@code hidden} (784 inputs and 10 classes, the data's) at every batch size of
+     * {@code batchSizes}; with neither given, the device's default cases ({@link BenchCase#cpuDefaults},
+     * {@link BenchCase#gpuDefaults}).
+     */
+    static List<BenchCase> cases(List<String> hidden, String batchSizes, boolean cuda) {
+        if (hidden == null && batchSizes == null) {
+            return cuda ? BenchCase.gpuDefaults() : BenchCase.cpuDefaults();
+        }
+        int[] sizes = batchSizes != null ? parseBatchSizes(batchSizes) : cuda ? new int[] {128, 1024, 8192}
+                : new int[] {128, 1024};
+        List<BenchCase> cases = new ArrayList<>();
+        for (String h : hidden != null ? hidden : DEFAULT_HIDDEN) {
+            int[] widths = TrainingFlags.parseHidden(h);
+            int[] all = new int[widths.length + 2];
+            all[0] = SyntheticData.FEATURES;
+            System.arraycopy(widths, 0, all, 1, widths.length);
+            all[all.length - 1] = SyntheticData.CLASSES;
+            for (int b : sizes) {
+                BenchCase c = new BenchCase(all, b);
+                if (!cases.contains(c)) {
+                    cases.add(c);
+                }
+            }
+        }
+        return cases;
+    }
+
+    /** The PyTorch modes of {@code spec} (eager, compile), checked. */
+    static List<String> modes(String spec) {
+        List<String> modes = Arrays.stream(spec.split(",")).map(String::trim).filter(m -> !m.isEmpty()).toList();
+        for (String m : modes) {
+            if (!m.equals("eager") && !m.equals("compile")) {
+                throw new InvalidInputException("--peer-modes takes eager and compile, not '" + m + "'");
+            }
+        }
+        if (modes.isEmpty()) {
+            throw new InvalidInputException("--peer-modes is empty");
+        }
+        return modes;
+    }
+
+    static int[] parseBatchSizes(String spec) {
+        try {
+            int[] b = Arrays.stream(spec.split(",", -1)).map(String::trim).mapToInt(Integer::parseInt).toArray();
+            if (b.length == 0 || Arrays.stream(b).anyMatch(x -> x <= 0)) {
+                throw new NumberFormatException();
+            }
+            return b;
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException("--batch-size must be a list of positive integers such as 128,1024, not '"
+                    + spec + "'");
+        }
     }
 
     static int[] parseThreads(String spec) {
@@ -178,7 +295,7 @@ public final class BenchCommand implements Callable<Integer> {
     /** Date, machine, load and the environment variables that change OpenBLAS's speed, for the record. */
     private String context(String loadBefore) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "ravine bench --device %s (%s), data %s%s; %s%n", device,
+        sb.append(String.format(Locale.ROOT, "ravine bench --device %s (%s), data %s%s; %s%n", resolved,
                 LocalDate.now(), BenchData.resolve(data), limit > 0 ? " (first " + limit + ")" : "",
                 cpuModel()));
         sb.append(String.format(Locale.ROOT, "java %s; OPENBLAS_CORETYPE=%s; load average before %s, after %s%n",

@@ -7,7 +7,8 @@ import picocli.CommandLine.Option;
 
 /** {@code --device} and {@code --threads} for the commands that measure an existing run (diagnose, landscape). */
 final class DeviceFlags {
-    @Option(names = "--device", description = "auto (default), cpu or cuda")
+    @Option(names = "--device", description = "auto (default: the GPU where a driver and a device are found, else"
+            + " the CPU), cpu or cuda")
     String device = "auto";
 
     @Option(names = "--threads", description = "CPU BLAS threads (default: all cores)")

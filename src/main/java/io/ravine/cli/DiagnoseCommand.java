@@ -15,6 +15,8 @@ import io.ravine.diagnose.HessianSpectrum;
 import io.ravine.diagnose.MeasurementFindings;
 import io.ravine.diagnose.RunSettings;
 import io.ravine.io.DirectoryLock;
+import io.ravine.io.ProgressLine;
+import io.ravine.io.Terminal;
 import io.ravine.report.ReportFiles;
 import io.ravine.report.RunReport;
 import io.ravine.train.Checkpoint;
@@ -41,14 +43,16 @@ import picocli.CommandLine.Option;
                 + " statistics, symmetries and the doctor's findings at a checkpoint; writes diagnosis.json.")
 public final class DiagnoseCommand implements Callable<Integer> {
 
-    @Option(names = "--run-dir", required = true, description = "the run directory to diagnose")
+    @Option(names = "--run-dir", paramLabel = "DIR", required = true, description = "the run directory to"
+            + " diagnose; writes DIR/diagnosis.json")
     Path runDir;
 
-    @Option(names = "--checkpoint", description = "checkpoint name in RUN_DIR/checkpoints (default: final, else the"
-            + " latest)")
+    @Option(names = "--checkpoint", paramLabel = "NAME", description = "checkpoint name in RUN_DIR/checkpoints"
+            + " (default: final, else the latest)")
     String checkpoint;
 
-    @Option(names = "--subset", description = "training examples the measurements average over (default 2000)")
+    @Option(names = "--subset", paramLabel = "N", description = "training examples the measurements (loss, gradient,"
+            + " curvature, unit statistics) are computed on: a subset drawn with --seed (default 2000)")
     int subset = 2000;
 
     @Option(names = "--lanczos-steps", description = "Hessian-vector products of the Lanczos run (default 20)")
@@ -89,6 +93,10 @@ public final class DiagnoseCommand implements Callable<Integer> {
     @CommandLine.Mixin
     DeviceFlags deviceFlags = new DeviceFlags();
 
+    /** A line over the checkpoints of --all-checkpoints (one diagnosis is one computation, with no count to show). */
+    @CommandLine.Mixin
+    ProgressFlag progress = new ProgressFlag();
+
     /** The curve doctor's findings from a run's metrics.csv (replaceable, for tests and library users). */
     private Function<Path, List<Finding>> curveFindings = CurveDoctor::fromMetrics;
 
@@ -126,6 +134,7 @@ public final class DiagnoseCommand implements Callable<Integer> {
             throw new InvalidInputException("--precision must be auto, f32 or f64, got '" + precision + "'");
         }
         deviceFlags.validate();
+        progress.check();
         if (parsedPrecision == Diagnosis.Precision.F64 && deviceFlags.device.equals("cuda")) {
             throw new InvalidInputException("--precision f64 runs on the CPU (the CUDA backend is float32): use"
                     + " --device cpu, or --precision f32 with --device cuda");
@@ -274,19 +283,36 @@ public final class DiagnoseCommand implements Callable<Integer> {
         List<CheckpointSpectra.Row> rows = new ArrayList<>();
         long products = 0;
         long t0 = System.nanoTime();
-        for (Path c : checkpoints) {
-            trainer.model().setParameters(Checkpoint.loadParametersAsStored(c, trainer.mlp()));
-            long step = RunDirectories.stepOf(c);
-            Diagnosis.SpectrumPoint point = Diagnosis.spectrum(trainer.model(), trainer.trainingData(), options);
-            String name = c.getFileName().toString().replaceFirst("\\.safetensors$", "");
-            rows.add(new CheckpointSpectra.Row(name, step, point));
-            products += point.hessianVectorProducts();
-            HessianSpectrum h = point.hessian();
-            System.out.printf(Locale.ROOT, "  %s (step %d): loss %.6g, gradient norm %.4g, lambda_max %.6g,"
-                    + " lambda_min %.6g%s, %d negative Ritz values below -%.3g (%d Lanczos steps)%n", name, step,
-                    point.loss(), point.gradientNorm(), h.maxEigenvalue(), h.minEigenvalue(),
-                    h.minEigenvalueResolved() ? "" : " (not resolved)", h.negativeCount(), h.accuracy().floor(),
-                    h.lanczosSteps());
+        ProgressLine bar = progress.choice().orElseGet(Terminal::stderrIsTerminal)
+                ? ProgressLine.onStderr("checkpoint", checkpoints.size(), 0) : null;
+        try {
+            for (Path c : checkpoints) {
+                String name = c.getFileName().toString().replaceFirst("\\.safetensors$", "");
+                if (bar != null) {
+                    bar.update(rows.size(), name);
+                }
+                trainer.model().setParameters(Checkpoint.loadParametersAsStored(c, trainer.mlp()));
+                long step = RunDirectories.stepOf(c);
+                Diagnosis.SpectrumPoint point = Diagnosis.spectrum(trainer.model(), trainer.trainingData(), options);
+                rows.add(new CheckpointSpectra.Row(name, step, point));
+                products += point.hessianVectorProducts();
+                HessianSpectrum h = point.hessian();
+                if (bar != null) {
+                    bar.clear(); // the checkpoint's line in its place, the progress line below it
+                }
+                System.out.printf(Locale.ROOT, "  %s (step %d): loss %.6g, gradient norm %.4g, lambda_max %.6g,"
+                        + " lambda_min %.6g%s, %d negative Ritz values below -%.3g (%d Lanczos steps)%n", name, step,
+                        point.loss(), point.gradientNorm(), h.maxEigenvalue(), h.minEigenvalue(),
+                        h.minEigenvalueResolved() ? "" : " (not resolved)", h.negativeCount(), h.accuracy().floor(),
+                        h.lanczosSteps());
+                if (bar != null) {
+                    bar.update(rows.size(), name);
+                }
+            }
+        } finally {
+            if (bar != null) {
+                bar.end(rows.size());
+            }
         }
         Path file = runDir.resolve(CheckpointSpectra.CSV);
         Path plots = runDir.resolve("plots");

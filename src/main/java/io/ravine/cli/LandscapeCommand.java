@@ -4,6 +4,8 @@ import io.ravine.InvalidInputException;
 import io.ravine.backend.Backend;
 import io.ravine.io.DirectoryLock;
 import io.ravine.io.OutputDirectories;
+import io.ravine.io.ProgressLine;
+import io.ravine.io.Terminal;
 import io.ravine.landscape.LandscapeDirections;
 import io.ravine.landscape.LossLandscape;
 import io.ravine.report.ReportFiles;
@@ -11,6 +13,7 @@ import io.ravine.report.RunReport;
 import io.ravine.train.RunDirectories;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -27,14 +30,18 @@ import picocli.CommandLine.Option;
                 + " (Goodfellow et al. 2015) and a 2-D plane through the final parameters (Li et al. 2018).")
 public final class LandscapeCommand implements Callable<Integer> {
 
-    @Option(names = "--run-dir", required = true, description = "the run to examine")
+    @Option(names = "--run-dir", paramLabel = "DIR", required = true, description = "the run to examine; writes"
+            + " DIR/landscape/")
     Path runDir;
 
-    @Option(names = "--from", description = "start of the line: a checkpoint name or file (default initial)")
-    String from = "initial";
+    @Option(names = "--checkpoint", paramLabel = "FROM,TO", description = "the line's ends, each a checkpoint name"
+            + " in RUN_DIR/checkpoints or a file: the line runs from FROM to TO, and the plane is centred on TO; one"
+            + " name is TO, from initial (default initial,final)")
+    String checkpoints = "initial,final";
 
-    @Option(names = "--to", description = "end of the line and centre of the plane (default final)")
-    String to = "final";
+    /** The line's start and end, from --checkpoint (set by validate). */
+    private String from;
+    private String to;
 
     @Option(names = "--alpha-min", description = "smallest α on the line (default -0.5)")
     double alphaMin = -0.5;
@@ -60,7 +67,8 @@ public final class LandscapeCommand implements Callable<Integer> {
             + " the trajectory's extent for pca and trajectory (default 1.0)")
     double span = 1.0;
 
-    @Option(names = "--subset", description = "training examples the training loss is measured on (default 1000)")
+    @Option(names = "--subset", paramLabel = "N", description = "training examples the training loss is measured"
+            + " on: a subset drawn with --seed (default 1000)")
     int subset = 1000;
 
     @Option(names = "--seed", description = "seed of the subset, the random directions and the random walk"
@@ -72,6 +80,9 @@ public final class LandscapeCommand implements Callable<Integer> {
 
     @CommandLine.Mixin
     DeviceFlags deviceFlags = new DeviceFlags();
+
+    @CommandLine.Mixin
+    ProgressFlag progress = new ProgressFlag();
 
     /** Most points on the line: each is two evaluations (the training subset and the test set). */
     static final int MAX_POINTS = 100_000;
@@ -112,7 +123,15 @@ public final class LandscapeCommand implements Callable<Integer> {
             throw new InvalidInputException("--random-walk-control draws the walk on a plane: it needs --plane random,"
                     + " pca or trajectory, not none");
         }
+        String[] ends = checkpoints.split(",", -1);
+        if (ends.length > 2 || Arrays.stream(ends).anyMatch(e -> e.isBlank())) {
+            throw new InvalidInputException("--checkpoint takes FROM,TO (two checkpoint names or files, e.g."
+                    + " initial,final) or one name TO (from initial), not '" + checkpoints + "'");
+        }
+        from = ends.length == 2 ? ends[0].trim() : "initial";
+        to = ends[ends.length - 1].trim();
         deviceFlags.validate();
+        progress.check();
     }
 
     @Override
@@ -154,9 +173,23 @@ public final class LandscapeCommand implements Callable<Integer> {
             }
             OutputCheck.requireWritable("--run-dir", out, "line.csv", "plane.csv", "landscape.json");
 
-            LossLandscape.Line line = land.line(theta0, theta1, LossLandscape.linspace(alphaMin, alphaMax, points));
-            LossLandscape.Plane p = spec == null ? null : land.plane(spec, theta0, theta1, names, trajectory);
-            LossLandscape.RandomWalk walk = randomWalkControl ? land.randomWalk(spec, theta0, trajectory, seed) : null;
+            double[] alphas = LossLandscape.linspace(alphaMin, alphaMax, points);
+            long evaluations = LossLandscape.lineEvaluations(alphas)
+                    + (spec == null ? 0 : LossLandscape.planeEvaluations(spec, trajectory.size()))
+                    + (randomWalkControl ? trajectory.size() : 0);
+            LossLandscape.Line line;
+            LossLandscape.Plane p;
+            LossLandscape.RandomWalk walk;
+            try (Evaluations count = new Evaluations(progress.choice().orElseGet(Terminal::stderrIsTerminal),
+                    evaluations)) {
+                land.onEvaluation(count::advance);
+                count.phase("line");
+                line = land.line(theta0, theta1, alphas);
+                count.phase("plane");
+                p = spec == null ? null : land.plane(spec, theta0, theta1, names, trajectory);
+                count.phase("random walk");
+                walk = randomWalkControl ? land.randomWalk(spec, theta0, trajectory, seed) : null;
+            }
 
             writer.lock();
             if (overwrite) {
@@ -266,6 +299,35 @@ public final class LandscapeCommand implements Callable<Integer> {
                 return new LossLandscape.PlaneSpec("trajectory", theta0, tp.first(), tp.second(),
                         LossLandscape.linspace(0.5 - half, 0.5 + half, grid), LossLandscape.linspace(-half, half,
                                 grid), null, tp.residualShare(), tp.planeShare());
+            }
+        }
+    }
+
+    /** The progress line over the loss evaluations (--progress), with the slice being computed. */
+    private static final class Evaluations implements AutoCloseable {
+        private final ProgressLine line;
+        private long done;
+        private String phase = "";
+
+        Evaluations(boolean on, long total) {
+            line = on && total > 0 ? ProgressLine.onStderr("loss", total, 0) : null;
+        }
+
+        void phase(String name) {
+            phase = name;
+        }
+
+        void advance() {
+            done++;
+            if (line != null) {
+                line.update(done, phase);
+            }
+        }
+
+        @Override
+        public void close() {
+            if (line != null) {
+                line.end(done);
             }
         }
     }

@@ -90,9 +90,9 @@ public final class Main implements Runnable {
             // A typo is the cause even where picocli reports something else first ("--run-dri x": a missing
             // --run-dir): the first unmatched argument is named, with the nearest name.
             List<String> unmatched = ex.getCommandLine().getUnmatchedArguments();
-            String message = ex instanceof CommandLine.UnmatchedArgumentException u ? Suggestions.unmatched(u)
+            String message = ex instanceof CommandLine.UnmatchedArgumentException u ? Suggestions.unmatched(u, a)
                     : !unmatched.isEmpty() ? Suggestions.unmatched(new CommandLine.UnmatchedArgumentException(
-                            ex.getCommandLine(), unmatched)) : ex.getMessage();
+                            ex.getCommandLine(), unmatched), a) : ex.getMessage();
             System.err.println("ravine: " + oneLine(message));
             if (verbose) {
                 ex.printStackTrace();

@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code --out FILE} and {@code --overwrite} of the commands that write one file from a model ({@code predict},
  * {@code export}): the file is checked before anything is computed: not one of the inputs, absent unless
- * {@code --overwrite}, and in a directory that accepts files.
+ * {@code --overwrite}, and in a directory that accepts files. {@code bench}, whose {@code --out} is optional, declares
+ * its own two flags with the same meaning and the same {@link #check(Path, boolean, Path...)}.
  */
 final class OutputFileFlags {
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "the file to write")
@@ -21,6 +22,11 @@ final class OutputFileFlags {
 
     /** Throws one line naming {@code --out} unless the file may be written; {@code inputs} are the files read. */
     void check(Path... inputs) {
+        check(out, overwrite, inputs);
+    }
+
+    /** As {@link #check(Path...)} for the file {@code out} of a command's {@code --out} and its --overwrite. */
+    static void check(Path out, boolean overwrite, Path... inputs) {
         for (Path input : inputs) {
             if (sameFile(out, input)) {
                 throw new InvalidInputException("--out " + out + " is the input " + input + "; write to another file");

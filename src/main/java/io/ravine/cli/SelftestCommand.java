@@ -28,8 +28,10 @@ import picocli.CommandLine.Option;
         description = "Compare the CUDA backend with the CPU reference (or check the CPU's gradients); prints a table.")
 public final class SelftestCommand implements Callable<Integer> {
 
-    @Option(names = "--device", description = "cuda (default) or cpu")
-    String device = "cuda";
+    @Option(names = "--device", description = "auto (default: cuda where a driver and a GPU are found, else cpu), cuda"
+            + " (the kernels and training runs against the CPU) or cpu (the CPU's gradients against finite"
+            + " differences)")
+    String device = "auto";
 
     @Option(names = "--gpu", description = "CUDA device ordinal (default 0)")
     int gpu;
@@ -41,7 +43,8 @@ public final class SelftestCommand implements Callable<Integer> {
     boolean skipTraining;
 
     @Option(names = "--require-cublas",
-            description = "fail (exit 3) when GEMM is not cuBLAS but Ravine's tiled kernel (--device cuda only)")
+            description = "fail (exit 3) when GEMM is not cuBLAS but Ravine's tiled kernel (needs the GPU: not with"
+                    + " --device cpu, and auto does not fall back to the CPU)")
     boolean requireCublas;
 
     @Override
@@ -51,11 +54,16 @@ public final class SelftestCommand implements Callable<Integer> {
         if (gpu < 0) {
             throw new io.ravine.InvalidInputException("--gpu must be a device ordinal ≥ 0, got " + gpu);
         }
-        if (requireCublas && !device.equals("cuda")) {
+        if (!device.equals("auto") && !device.equals("cuda") && !device.equals("cpu")) {
+            throw new io.ravine.InvalidInputException("--device must be auto, cuda or cpu, not '" + device + "'");
+        }
+        if (requireCublas && device.equals("cpu")) {
             throw new io.ravine.InvalidInputException("--require-cublas applies to --device cuda only, not '" + device
                     + "'");
         }
-        switch (device) {
+        // With --require-cublas the GPU is the point: auto does not fall back to the CPU's checks.
+        String resolved = requireCublas ? "cuda" : Devices.resolve(device);
+        switch (resolved) {
             case "cuda" -> {
                 Devices.cudaUnavailableReason().ifPresent(why -> {
                     throw new CudaUnavailableException("--device cuda: " + why);
@@ -71,7 +79,7 @@ public final class SelftestCommand implements Callable<Integer> {
                 }
             }
             case "cpu" -> rows.addAll(cpuGradientChecks(s));
-            default -> throw new io.ravine.InvalidInputException("--device must be cuda or cpu, not '" + device + "'");
+            default -> throw new IllegalStateException(resolved);
         }
         SelfTest.print(rows, System.out);
         return rows.stream().allMatch(SelfTest.Row::pass) ? 0 : Main.EXIT_FAILED;

@@ -2,13 +2,16 @@ package io.ravine.cli;
 
 import io.ravine.InvalidInputException;
 import io.ravine.backend.Activation;
+import io.ravine.backend.Devices;
 import io.ravine.backend.UpdateRule;
 import io.ravine.nn.Mlp;
 import io.ravine.study.BatchSizeStudy;
 import io.ravine.study.BatchSizeStudyConfig;
 import io.ravine.study.BatchSizeStudyResult;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -31,23 +34,44 @@ public final class StudyCommand implements Runnable {
             description = "Hardware saturation per device, steps to a target loss against batch size (learning rate"
                     + " tuned per batch size) and the gradient noise scale. Rerunning the same command skips"
                     + " finished trials.")
-    public static final class BatchSize implements Callable<Integer> {
+    public static final class BatchSize implements Callable<Integer>, GroupedHelp {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--out", description = "study directory (default studies/batch-size)")
+        /** study batch-size --help's sections, by part. */
+        static final Map<String, List<String>> HELP_SECTIONS = sections(
+                "Study", List.of("--run-dir", "--overwrite", "--parts", "--progress"),
+                "Model", List.of("--hidden", "--activation", "--batch-norm", "--optimizer", "--seed"),
+                "Hardware part (time per update against batch size)", List.of("--device", "--threads", "--tf32",
+                        "--max-batch", "--batch-sizes", "--inputs", "--classes", "--warmup-steps", "--warmup-seconds",
+                        "--timed-steps", "--seconds-per-size"),
+                "Training runs (steps and noise parts)", List.of("--data", "--limit", "--subset", "--max-steps"),
+                "Steps part (steps to a target loss against batch size)", List.of("--step-batch-sizes",
+                        "--target-loss", "--target-metric", "--lr", "--lr-grid", "--check-every"),
+                "Noise part (gradient noise scale)", List.of("--noise-batch", "--noise-small", "--noise-big",
+                        "--noise-every", "--noise-decay"));
+
+        @Override
+        public Map<String, List<String>> helpSections() {
+            return HELP_SECTIONS;
+        }
+
+        /** The study directory (the field keeps its old name, out; the flag is --run-dir). */
+        @Option(names = "--run-dir", paramLabel = "DIR", description = "the study's directory: study-config.json,"
+                + " study.csv, the charts and report (default studies/batch-size)")
         Path out = Path.of("studies", "batch-size");
 
-        @Option(names = "--overwrite", description = "replace --out whole (without it, a rerun resumes this study,"
+        @Option(names = "--overwrite", description = "replace --run-dir whole (without it, a rerun resumes this study,"
                 + " and another study's settings or files that are not a study's are refused)")
         boolean overwrite;
 
         @Option(names = "--parts", description = "hardware,steps,noise (default all three)")
         String parts = "hardware,steps,noise";
 
-        @Option(names = "--devices", description = "devices timed, e.g. cpu,cuda (default cpu); one that cannot be"
-                + " opened is skipped")
-        String devices = "cpu";
+        @Option(names = "--device", paramLabel = "LIST", description = "auto (default: cpu, plus cuda where a driver"
+                + " and a GPU are found) or a comma list of cpu and cuda: the devices the hardware part times; the"
+                + " first that opens also runs the steps and noise parts, and one that cannot be opened is skipped")
+        String devices = "auto";
 
         @Option(names = "--max-batch", description = "hardware batch sizes 1, 2, 4, … up to this (default 8192)")
         int maxBatch = 8192;
@@ -75,17 +99,19 @@ public final class StudyCommand implements Runnable {
                 + " newton-cg for the steps and noise parts (with --lr 1); not lbfgs, a full-batch method")
         String optimizer = "adam";
 
-        @Option(names = "--warmup", description = "untimed updates per batch size (default 3)")
+        @Option(names = "--warmup-steps", paramLabel = "N", description = "untimed updates per batch size before"
+                + " timing (default 3)")
         int warmup = 3;
 
         @Option(names = "--warmup-seconds", description = "minimum warm-up time per batch size (default 0.5)")
         double warmupSeconds = 0.5;
 
-        @Option(names = "--repeats", description = "timed updates per batch size, at most (default 10)")
+        @Option(names = "--timed-steps", paramLabel = "N", description = "timed updates per batch size, at most"
+                + " (default 10)")
         int repeats = 10;
 
         @Option(names = "--seconds-per-size", description = "stop timing a batch size after this many seconds of"
-                + " timed updates, once 3 are done (default 1; 0 = all repeats)")
+                + " timed updates, once 3 are done (default 1; 0 = all --timed-steps)")
         double secondsPerSize = 1.0;
 
         @Option(names = "--threads", description = "CPU BLAS threads (default: all cores)")
@@ -94,7 +120,8 @@ public final class StudyCommand implements Runnable {
         @Option(names = "--tf32", description = "allow TF32 tensor-core matrix products on CUDA")
         boolean tf32;
 
-        @Option(names = "--seed", description = "seed (default 1)")
+        @Option(names = "--seed", description = "seed of θ₀, the batch order, the --subset examples and the"
+                + " noise-scale draws (default 1)")
         long seed = 1;
 
         @Option(names = "--data", description = "training data of the steps and noise parts (default embedded)")
@@ -110,23 +137,28 @@ public final class StudyCommand implements Runnable {
         @Option(names = "--target-loss", description = "loss to reach (default 0.5)")
         double targetLoss = 0.5;
 
-        @Option(names = "--target-metric", description = "train_loss (fixed monitoring subset; default) or test_loss")
+        @Option(names = "--target-metric", description = "train_loss (on the --subset examples;"
+                + " default) or test_loss")
         String targetMetric = BatchSizeStudyConfig.TRAIN_LOSS;
 
-        @Option(names = "--max-steps", description = "cap of each training run (default 2000)")
+        @Option(names = "--max-steps", description = "cap of each training run, of the steps part and of the noise"
+                + " part (default 2000)")
         long maxSteps = 2000;
 
-        @Option(names = "--lr", description = "centre of the learning-rate grid (default 1e-3)")
+        @Option(names = "--lr", description = "learning rate: the centre of the grid tried at every batch size of the"
+                + " steps part (the same at each), and the noise part's (default 1e-3)")
         double lr = 1e-3;
 
-        @Option(names = "--lr-grid", description = "learning rates each side of --lr, by factors of 3 (default 1)")
+        @Option(names = "--lr-grid", description = "learning rates each side of --lr, by factors of 3 (default 1:"
+                + " lr/3, lr, 3·lr)")
         int lrGrid = 1;
 
         @Option(names = "--check-every", description = "steps between target checks (default 10)")
         int checkEvery = 10;
 
-        @Option(names = "--monitor-size", description = "examples in the monitoring subset (default 1000)")
-        int monitorSize = 1000;
+        @Option(names = "--subset", paramLabel = "N", description = "training examples the training loss"
+                + " (--target-metric train_loss) is measured on: a fixed subset drawn with --seed (default 1000)")
+        int subset = 1000;
 
         @Option(names = "--noise-batch", description = "training batch of the noise-scale run (default 128)")
         int noiseBatch = 128;
@@ -148,9 +180,12 @@ public final class StudyCommand implements Runnable {
 
         BatchSizeStudyConfig buildConfig() {
             progress.check();
-            return BatchSizeStudyConfig.builder()
+            // auto becomes the devices found only once every other setting has been checked (a bad flag is one
+            // line, with no device probe before it): the study is validated on the CPU alone first.
+            boolean auto = devices.trim().equalsIgnoreCase("auto");
+            BatchSizeStudyConfig.Builder b = BatchSizeStudyConfig.builder()
                     .optParts(BatchSizeStudyConfig.parseNames(parts))
-                    .optDevices(BatchSizeStudyConfig.parseNames(devices))
+                    .optDevices(auto ? List.of("cpu") : devices())
                     .optBatchSizes(batchSizes != null ? BatchSizeStudyConfig.parseSizes(batchSizes, "--batch-sizes")
                             : BatchSizeStudyConfig.powersOfTwo(batchNorm ? 2 : 1, maxBatch))
                     .optBatchNorm(batchNorm)
@@ -163,15 +198,32 @@ public final class StudyCommand implements Runnable {
                     .optStepBatchSizes(BatchSizeStudyConfig.parseSizes(stepBatchSizes, "--step-batch-sizes"))
                     .optTargetLoss(targetLoss).optTargetMetric(targetMetric.toLowerCase(Locale.ROOT))
                     .optMaxSteps(maxSteps).optLearningRate(lr).optLrGrid(lrGrid).optCheckEvery(checkEvery)
-                    .optMonitorSize(monitorSize).optNoiseBatch(noiseBatch).optNoiseSmall(noiseSmall)
-                    .optNoiseBig(noiseBig).optNoiseEvery(noiseEvery).optNoiseDecay(noiseDecay)
-                    .build();
+                    .optSubset(subset).optNoiseBatch(noiseBatch).optNoiseSmall(noiseSmall)
+                    .optNoiseBig(noiseBig).optNoiseEvery(noiseEvery).optNoiseDecay(noiseDecay);
+            BatchSizeStudyConfig checked = b.build();
+            return auto ? b.optDevices(devices()).build() : checked;
+        }
+
+        /**
+         * The devices of --device: the list given, or for {@code auto} the CPU, then CUDA where a usable GPU is found
+         * (the CPU first, so the steps and noise parts run where they ran before auto, on every machine alike).
+         */
+        private List<String> devices() {
+            List<String> names = BatchSizeStudyConfig.parseNames(devices);
+            if (!names.contains("auto")) {
+                return names;
+            }
+            if (names.size() > 1) {
+                throw new InvalidInputException("--device auto stands for the whole list (cpu, plus cuda where a GPU is"
+                        + " found): give it alone, or list the devices, not '" + devices + "'");
+            }
+            return Devices.resolve("auto").equals("cuda") ? List.of("cpu", "cuda") : List.of("cpu");
         }
 
         @Override
         public Integer call() {
             BatchSizeStudyConfig config = buildConfig();
-            OutputCheck.requireWritable("--out", out, "study-config.json", "study.csv", "noise-scale.csv",
+            OutputCheck.requireWritable("--run-dir", out, "study-config.json", "study.csv", "noise-scale.csv",
                     "study.json");
             long start = System.nanoTime();
             BatchSizeStudy study = new BatchSizeStudy(config, out).optOverwrite(overwrite)
@@ -206,6 +258,16 @@ public final class StudyCommand implements Runnable {
                     out);
             return 0;
         }
+    }
+
+    private static Map<String, List<String>> sections(Object... headingsAndFlags) {
+        Map<String, List<String>> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < headingsAndFlags.length; i += 2) {
+            @SuppressWarnings("unchecked")
+            List<String> flags = (List<String>) headingsAndFlags[i + 1];
+            m.put((String) headingsAndFlags[i], flags);
+        }
+        return java.util.Collections.unmodifiableMap(m);
     }
 
     /** A value parsed by a library (which names the value); the message then also names the flag. */

@@ -3,6 +3,7 @@ package io.ravine.cli;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
@@ -11,14 +12,41 @@ import picocli.CommandLine.Model.OptionSpec;
 /**
  * One line for a mistyped option or command: {@code unknown option '--optimzer' (did you mean --optimizer?)}. picocli's
  * own suggestions ({@code UnmatchedArgumentException.printSuggestions}) are several lines and match options by their
- * first two letters only; this picks the nearest name by edit distance, as git and cargo do.
+ * first two letters only; this picks the nearest name by edit distance, as git and cargo do. A flag of an earlier
+ * version that was renamed when the commands got one vocabulary (README, "One vocabulary") gets its new name instead:
+ * {@code --monitor-size was renamed --subset}.
  */
 final class Suggestions {
     private Suggestions() {
     }
 
+    /**
+     * The flags renamed by the one vocabulary, per command (its qualified name): old name → the new one, with a hint
+     * where the value changed shape too.
+     */
+    static final Map<String, Map<String, String>> RENAMED = Map.of(
+            "ravine train", Map.of("--monitor-size", "--subset"),
+            "ravine sweep lr", Map.of("--monitor-size", "--subset", "--lrs", "--lr (a comma list of rates)",
+                    "--out", "--run-dir"),
+            "ravine study batch-size", Map.of("--monitor-size", "--subset", "--devices", "--device (a comma list)",
+                    "--out", "--run-dir", "--warmup", "--warmup-steps", "--repeats", "--timed-steps"),
+            "ravine landscape", Map.of("--from", "--checkpoint (--checkpoint FROM,TO)",
+                    "--to", "--checkpoint (--checkpoint FROM,TO)"),
+            "ravine toy", Map.of("--out", "--run-dir"),
+            "ravine bench", Map.of("--configs", "--hidden and --batch-size (e.g. --hidden 256 --hidden 1024,1024"
+                    + " --batch-size 128,1024: one case per model and batch size)", "--repeats", "--rounds",
+                    "--warmup", "--warmup-steps", "--steps", "--timed-steps"));
+
     /** The line for an unmatched argument: what it is, where, and the nearest name if one is near enough. */
     static String unmatched(CommandLine.UnmatchedArgumentException ex) {
+        return unmatched(ex, new String[0]);
+    }
+
+    /**
+     * As {@link #unmatched(CommandLine.UnmatchedArgumentException)}, with the command line {@code args} as given:
+     * a value after {@code train --resume} (which took the run directory before it became a switch) is explained.
+     */
+    static String unmatched(CommandLine.UnmatchedArgumentException ex, String[] args) {
         List<String> unmatched = ex.getUnmatched();
         if (unmatched == null || unmatched.isEmpty()) {
             return ex.getMessage();
@@ -26,8 +54,16 @@ final class Suggestions {
         CommandSpec spec = ex.getCommandLine().getCommandSpec();
         String arg = unmatched.get(0);
         String command = spec.qualifiedName();
+        if (!arg.startsWith("-") && spec.findOption("--resume") != null && follows(args, "--resume", arg)) {
+            return "--resume takes no value: continue a run with --resume --run-dir DIR (and --checkpoint NAME for"
+                    + " another checkpoint than the latest), not --resume " + arg;
+        }
         if (arg.startsWith("-")) {
             String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
+            String renamed = RENAMED.getOrDefault(command, Map.of()).get(name);
+            if (renamed != null && spec.findOption(name) == null) {
+                return name + " was renamed " + renamed;
+            }
             List<String> names = new ArrayList<>();
             for (OptionSpec o : spec.options()) {
                 if (!o.hidden()) {
@@ -43,6 +79,16 @@ final class Suggestions {
         }
         return "unexpected argument '" + arg + "' for '" + command + "' (it takes options only: "
                 + command + " --help lists them)";
+    }
+
+    /** Whether {@code value} comes right after {@code flag} in {@code args}. */
+    private static boolean follows(String[] args, String flag, String value) {
+        for (int i = 0; i + 1 < args.length; i++) {
+            if (args[i].equals(flag) && args[i + 1].equals(value)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The candidate nearest to {@code typed}, if it is within a third of its length (at least 2) edits. */

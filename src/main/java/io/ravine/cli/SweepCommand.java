@@ -7,7 +7,11 @@ import io.ravine.study.LearningRateSweep;
 import io.ravine.train.TrainConfig;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -26,17 +30,36 @@ public final class SweepCommand implements Runnable {
     }
 
     /**
-     * {@code ravine sweep lr}: a learning-rate grid with random restarts. The training flags are a subset of
-     * {@code ravine train}'s, with the same names, meanings and defaults.
+     * {@code ravine sweep lr}: a learning-rate grid with random restarts. The training flags are {@code ravine train}'s
+     * ({@link TrainingFlags}), with the same names, meanings and defaults; {@code --lr} is the grid's list.
      */
     @Command(name = "lr", mixinStandardHelpOptions = true, sortOptions = false,
             description = "Learning-rate grid search with random restarts; each run is a full run directory."
                     + " Rerunning skips finished runs.")
-    public static final class LearningRate implements Callable<Integer> {
+    public static final class LearningRate implements Callable<Integer>, GroupedHelp {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--lrs", description = "learning rates (default 1,0.3,0.1,0.03,0.01,0.003,0.001,3e-4,1e-4)")
+        /** sweep lr --help's sections: the sweep's own flags, then train's sections (the training flags). */
+        static final Map<String, List<String>> HELP_SECTIONS = sections();
+
+        private static Map<String, List<String>> sections() {
+            Map<String, List<String>> m = new LinkedHashMap<>();
+            m.put("Sweep", List.of("--lr", "--restarts", "--select", "--run-dir", "--overwrite", "--progress"));
+            // train's sections; its own flags (--resume, --checkpoint, --histogram-every) are not sweep lr's and are
+            // left out when the help is drawn, as are the ones placed above.
+            m.putAll(TrainCommand.HELP_SECTIONS);
+            return Collections.unmodifiableMap(m);
+        }
+
+        @Override
+        public Map<String, List<String>> helpSections() {
+            return HELP_SECTIONS;
+        }
+
+        /** The grid (the field keeps its old name, lrs, for the run logic; the flag is --lr). */
+        @Option(names = "--lr", paramLabel = "LIST", description = "learning rates of the grid, a comma list"
+                + " (default 1,0.3,0.1,0.03,0.01,0.003,0.001,3e-4,1e-4)")
         String lrs;
 
         @Option(names = "--restarts", description = "seeds per learning rate: --seed, --seed+1, … (default 1)")
@@ -45,10 +68,12 @@ public final class SweepCommand implements Runnable {
         @Option(names = "--select", description = "what the best run minimises: train_loss (default) or test_loss")
         String select = "train_loss";
 
-        @Option(names = "--out", description = "sweep directory (default sweeps/lr)")
+        /** The sweep directory (the field keeps its old name, out; the flag is --run-dir). */
+        @Option(names = "--run-dir", paramLabel = "DIR", description = "the sweep's directory: one run directory per"
+                + " learning rate and seed, sweep.csv and sweep.json (default sweeps/lr)")
         Path out = Path.of("sweeps", "lr");
 
-        @Option(names = "--overwrite", description = "replace --out whole (without it, a rerun resumes this sweep,"
+        @Option(names = "--overwrite", description = "replace --run-dir whole (without it, a rerun resumes this sweep,"
                 + " and files that are not its runs, or runs of other settings, are refused)")
         boolean overwrite;
 
@@ -61,9 +86,6 @@ public final class SweepCommand implements Runnable {
         /** The runs' shared configuration; each run replaces the learning rate and the seed. */
         TrainConfig baseConfig() {
             progress.check();
-            if (flags.lr != null) {
-                throw new InvalidInputException("sweep lr sets the learning rate of each run: give the grid with --lrs");
-            }
             return flags.builder().build();
         }
 
@@ -71,7 +93,7 @@ public final class SweepCommand implements Runnable {
             try {
                 return Arrays.stream(spec.split(",")).map(String::trim).mapToDouble(Double::parseDouble).toArray();
             } catch (NumberFormatException e) {
-                throw new InvalidInputException("--lrs '" + spec + "': expected numbers, e.g. 0.1,0.03,0.01");
+                throw new InvalidInputException("--lr '" + spec + "': expected numbers, e.g. 0.1,0.03,0.01");
             }
         }
 
@@ -82,7 +104,7 @@ public final class SweepCommand implements Runnable {
             LearningRateSweep sweep = new LearningRateSweep(base, rates, restarts, out,
                     select.toLowerCase(Locale.ROOT)).optOverwrite(overwrite).optCommandLine(Main.words(spec));
             progress.choice().ifPresent(sweep::optProgressBar);
-            OutputCheck.requireWritable("--out", out, "sweep.csv", "sweep.json");
+            OutputCheck.requireWritable("--run-dir", out, "sweep.csv", "sweep.json");
             LearningRateSweep.Result r;
             try (Backend backend = Devices.open(base.device(), base.tf32(), base.threads())) {
                 r = sweep.run(backend);

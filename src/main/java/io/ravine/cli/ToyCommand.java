@@ -41,8 +41,8 @@ public final class ToyCommand implements Callable<Integer> {
             + " with --problem plane")
     double momentum = 0.9;
 
-    @Option(names = "--steps", description = "updates (default: quadratic 100, saddle 50, rosenbrock 5000,"
-            + " multiminima 500, plateau 1500, plane 200, early-decay 2000)")
+    @Option(names = "--steps", description = "number of updates to run (default: quadratic 100, saddle 50,"
+            + " rosenbrock 5000, multiminima 500, plateau 1500, plane 200, early-decay 2000)")
     Integer steps;
 
     @Option(names = "--start", description = "start point x,y (default: quadratic 1,1; rosenbrock -1.2,1;"
@@ -84,11 +84,12 @@ public final class ToyCommand implements Callable<Integer> {
             + " speed within tolerance × the terminal speed; default 1e-6)")
     double tolerance = 1e-6;
 
-    @Option(names = "--out", description = "output directory (default runs/toy-PROBLEM-OPTIMIZER, or -2, -3, …"
-            + " when taken)")
+    /** The output directory (the field keeps its old name, out; the flag is --run-dir). */
+    @Option(names = "--run-dir", paramLabel = "DIR", description = "where toy.json, the pictures and report.html are"
+            + " written (default runs/toy-PROBLEM-OPTIMIZER, or -2, -3, … when taken)")
     Path out;
 
-    @Option(names = "--overwrite", description = "replace an --out that already holds files, whole")
+    @Option(names = "--overwrite", description = "replace a --run-dir that already holds files, whole")
     boolean overwrite;
 
     @Override
@@ -148,15 +149,15 @@ public final class ToyCommand implements Callable<Integer> {
             ToyRun.validate(surface, settings);
         }
         if (out != null && Files.isDirectory(out) && !overwrite && !OutputDirectories.isEmpty(out)) {
-            throw new InvalidInputException("--out " + out + ": already holds files ("
-                    + OutputDirectories.describe(OutputDirectories.contents(out)) + "): choose another --out, or"
+            throw new InvalidInputException("--run-dir " + out + ": already holds files ("
+                    + OutputDirectories.describe(OutputDirectories.contents(out)) + "): choose another --run-dir, or"
                     + " replace it with --overwrite");
         }
         // Writability before the run: a toy that cannot be written is refused before it is computed.
         if (out != null) {
-            OutputCheck.requireWritable("--out", out, "toy.json");
+            OutputCheck.requireWritable("--run-dir", out, "toy.json");
         } else {
-            OutputCheck.requireWritable("--out", Path.of("runs"));
+            OutputCheck.requireWritable("--run-dir", Path.of("runs"));
         }
         ToyRun.Result r = decay ? null : ToyRun.run(surface, settings);
         EarlyDecay.Result d = decay ? EarlyDecay.run(decaySettings) : null;

@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
 public final class TrainCommand implements Callable<Integer>, GroupedHelp {
     /** train --help's sections. */
     static final Map<String, List<String>> HELP_SECTIONS = sections(
-            "Data", List.of("--data", "--test-data", "--limit", "--normalize", "--monitor-size"),
+            "Data", List.of("--data", "--test-data", "--limit", "--normalize", "--subset"),
             "Model", List.of("--hidden", "--activation", "--batch-norm", "--loss", "--init", "--bias-init"),
             "Optimizer", List.of("--optimizer", "--lr", "--momentum", "--beta1", "--beta2", "--eps", "--gamma",
                     "--weight-decay", "--clip-norm", "--ema"),
@@ -41,8 +41,8 @@ public final class TrainCommand implements Callable<Integer>, GroupedHelp {
                     "--tolerance-change", "--history-size", "--line-search", "--curvature", "--damping",
                     "--cg-max-iter", "--curvature-batch"),
             "Schedule", List.of("--schedule", "--batch-size", "--epochs", "--steps", "--seed"),
-            "Run directory & checkpoints", List.of("--run-dir", "--resume", "--overwrite", "--save-initial",
-                    "--checkpoint-every"),
+            "Run directory & checkpoints", List.of("--run-dir", "--resume", "--checkpoint", "--overwrite",
+                    "--save-initial", "--checkpoint-every"),
             "Diagnostics", List.of("--log-every", "--eval-every", "--diagnose-every", "--histogram-every",
                     "--progress"),
             "Device", List.of("--device", "--threads", "--cuda-graph", "--tf32"));
@@ -73,12 +73,20 @@ public final class TrainCommand implements Callable<Integer>, GroupedHelp {
     @CommandLine.Mixin
     TrainingFlags flags = new TrainingFlags();
 
-    @Option(names = "--run-dir", description = "where the run is written (default runs/train-DATE-TIME)")
+    @CommandLine.Mixin
+    LearningRateFlag learningRate = new LearningRateFlag();
+
+    @Option(names = "--run-dir", paramLabel = "DIR", description = "where the run is written (default"
+            + " runs/train-DATE-TIME); with --resume, the run to continue")
     Path runDir;
 
-    @Option(names = "--resume", description = "continue a run: RUN_DIR (from its latest checkpoint) or"
-            + " RUN_DIR/checkpoints/NAME.safetensors (from that one)")
-    Path resume;
+    @Option(names = "--resume", description = "continue the run in --run-dir from its latest checkpoint (or the one"
+            + " --checkpoint names), bit-identically on the CPU")
+    boolean resume;
+
+    @Option(names = "--checkpoint", paramLabel = "NAME", description = "with --resume: the checkpoint to continue"
+            + " from, a name in RUN_DIR/checkpoints (final, step-00000100, …; default the latest)")
+    String checkpoint;
 
     @CommandLine.Mixin
     ProgressFlag progress = new ProgressFlag();
@@ -99,20 +107,27 @@ public final class TrainCommand implements Callable<Integer>, GroupedHelp {
         Path dir;
         RunDirectories.ResumePoint resumePoint = null;
         TrainConfig saved = null;
-        if (resume != null) {
-            if (runDir != null) {
-                throw new InvalidInputException("--run-dir and --resume do not go together (a resumed run continues"
-                        + " in its own directory)");
+        if (checkpoint != null && !resume) {
+            throw new InvalidInputException("--checkpoint " + checkpoint + " names the checkpoint a resumed run"
+                    + " continues from: give it with --resume --run-dir DIR");
+        }
+        if (resume) {
+            if (runDir == null) {
+                throw new InvalidInputException("--resume continues the run in --run-dir: give --run-dir DIR (the"
+                        + " run to continue)");
             }
             if (overwrite) {
                 throw new InvalidInputException("--overwrite and --resume do not go together (--resume continues the"
                         + " run in its directory; --overwrite replaces a run with a new one)");
             }
-            resumePoint = RunDirectories.resumePoint(resume);
+            // --run-dir is read as a run first (a file there is "not a directory", not taken for a checkpoint).
+            RunDirectories.readConfig(runDir);
+            resumePoint = RunDirectories.resumePoint(checkpoint == null ? runDir : namedCheckpoint(runDir,
+                    checkpoint));
             dir = resumePoint.runDir();
             saved = RunDirectories.readConfig(dir);
             if (saved.learningRateTracker() != null) {
-                throw new InvalidInputException("--resume " + resume + ": the run was trained from Java with the"
+                throw new InvalidInputException("--run-dir " + runDir + ": the run was trained from Java with the"
                         + " learning-rate Tracker '" + saved.learningRateTracker() + "', which the CLI cannot rebuild;"
                         + " resume it from Java with the same Tracker (TrainConfig.Builder.optLearningRateTracker,"
                         + " then Trainer.resume())");
@@ -122,10 +137,10 @@ public final class TrainCommand implements Callable<Integer>, GroupedHelp {
             Set<String> named = TrainingFlags.givenSettings(spec.commandLine().getParseResult());
             List<ResumeCheck.Difference> changed = ResumeCheck.differences(saved, given, named);
             if (!changed.isEmpty()) {
-                throw new InvalidInputException("--resume " + resume + ": the run was trained with other settings: "
+                throw new InvalidInputException("--run-dir " + runDir + ": the run was trained with other settings: "
                         + TrainingFlags.describe(changed) + "; on resume only " + TrainingFlags.flagsThatMayChange()
-                        + ", --progress and --histogram-every may change (start a new run with --run-dir to change the"
-                        + " others)");
+                        + ", --progress and --histogram-every may change (start a new run in another --run-dir to"
+                        + " change the others)");
             }
             config = ResumeCheck.withChanges(saved, given, named);
         } else {
@@ -134,15 +149,15 @@ public final class TrainCommand implements Callable<Integer>, GroupedHelp {
             if (runDir != null && Files.isDirectory(runDir) && !overwrite && !OutputDirectories.isEmpty(runDir)) {
                 throw new InvalidInputException("--run-dir " + runDir + ": already holds files ("
                         + OutputDirectories.describe(OutputDirectories.contents(runDir)) + "); a run directory"
-                        + " belongs to one run: continue that run with --resume " + runDir + ", or replace it with"
-                        + " --overwrite");
+                        + " belongs to one run: continue that run with --resume --run-dir " + runDir + ", or replace it"
+                        + " with --overwrite");
             }
         }
         // The automatic name (runs/train-DATE-TIME, or -2, -3, … when taken) is created when the run starts.
         Path automatic = Path.of("runs", "train-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         // Before loading data or allocating: a run that cannot write its directory should say so first.
-        String flag = resume != null ? "--resume" : "--run-dir";
+        String flag = "--run-dir";
         Path parent = dir == null ? null : dir.toAbsolutePath().normalize().getParent();
         if (overwrite && parent != null && Files.isDirectory(dir)) {
             // Replacing renames the directory and creates it again: both happen in its parent.
@@ -204,7 +219,8 @@ public final class TrainCommand implements Callable<Integer>, GroupedHelp {
                 }
                 if (r.interrupted()) {
                     System.err.println("ravine: interrupted after step " + r.steps() + "; checkpoint "
-                            + r.lastGoodCheckpoint() + " written; continue with: ravine train --resume " + dir);
+                            + r.lastGoodCheckpoint() + " written; continue with: ravine train --resume --run-dir "
+                            + dir);
                     return EXIT_INTERRUPTED;
                 }
             } finally {
@@ -246,10 +262,10 @@ public final class TrainCommand implements Callable<Integer>, GroupedHelp {
     private InvalidInputException shorterThanDone(Path dir, long done, long total) {
         String length = matched("--steps") ? "--steps " + flags.steps
                 : matched("--epochs") ? "--epochs " + flags.epochs + " (" + total + " steps)"
-                : "--resume " + resume + " (" + total + " steps in its config.json)";
+                : "--run-dir " + runDir + " (" + total + " steps in its config.json)";
         return new InvalidInputException(length + ": the run in " + dir + " has already done " + done + " steps;"
-                + " resuming cannot shorten a run (give --steps " + done + " or more, or start a new run with"
-                + " --run-dir)");
+                + " resuming cannot shorten a run (give --steps " + done + " or more, or start a new run in"
+                + " another --run-dir)");
     }
 
     private boolean matched(String option) {
@@ -262,6 +278,21 @@ public final class TrainCommand implements Callable<Integer>, GroupedHelp {
             throw new InvalidInputException("--histogram-every must be ≥ 0 (0 = no histograms), got "
                     + histogramEvery);
         }
-        return flags.builder().build();
+        TrainConfig.Builder b = flags.builder();
+        if (learningRate.lr != null) {
+            b.optLearningRate(learningRate.lr);
+        }
+        return b.build();
+    }
+
+    /**
+     * {@code --checkpoint NAME} of a resume: the file RUN_DIR/checkpoints/NAME(.safetensors).
+     */
+    private static Path namedCheckpoint(Path runDir, String name) {
+        try {
+            return DiagnoseCommand.resolveCheckpoint(runDir, name);
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException("--checkpoint " + name + ": " + e.getMessage(), e);
+        }
     }
 }

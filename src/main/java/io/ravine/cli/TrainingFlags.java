@@ -23,7 +23,9 @@ import picocli.CommandLine.Option;
 
 /**
  * The flags that define a training run, shared (as a picocli mixin) by every command that trains: {@code train},
- * {@code sweep lr}. One place for their names, meanings and defaults, which are {@link TrainConfig}'s.
+ * {@code sweep lr}. One place for their names, meanings and defaults, which are {@link TrainConfig}'s. The learning
+ * rate is the one setting whose flag is declared apart ({@link LearningRateFlag}): {@code train --lr} takes one rate,
+ * {@code sweep lr --lr} the list of its grid.
  */
 public final class TrainingFlags {
 
@@ -50,10 +52,6 @@ public final class TrainingFlags {
     @Option(names = "--optimizer", description = "sgd, momentum, nesterov, rmsprop, adam (default), adamw; lbfgs,"
             + " newton-cg (second-order, closure-based)")
     String optimizer = "adam";
-
-    @Option(names = "--lr", description = "learning rate (default 1e-3 for adam/adamw, 1 for lbfgs and newton-cg,"
-            + " else 0.01)")
-    Double lr;
 
     @Option(names = "--momentum", description = "μ for momentum and Nesterov (default 0.9)")
     double momentum = 0.9;
@@ -108,7 +106,8 @@ public final class TrainingFlags {
     @Option(names = "--seed", description = "seed of the initial θ and the batch order (default 1)")
     long seed = 1;
 
-    @Option(names = "--device", description = "auto (default), cpu or cuda")
+    @Option(names = "--device", description = "auto (default: the GPU where a driver and a device are found, else"
+            + " the CPU), cpu or cuda")
     String device = "auto";
 
     @Option(names = "--threads", description = "CPU BLAS threads (default: all cores)")
@@ -126,17 +125,20 @@ public final class TrainingFlags {
     @Option(names = "--checkpoint-every", description = "write a checkpoint every N steps")
     int checkpointEvery;
 
-    @Option(names = "--log-every", description = "log the monitoring-subset loss every N steps (default 10/epoch)")
+    @Option(names = "--log-every", description = "log the training loss on the --subset examples every N steps"
+            + " (default 10 times per epoch)")
     int logEvery;
 
     @Option(names = "--eval-every", description = "evaluate on the test split every N steps (default each epoch)")
     int evalEvery;
 
-    @Option(names = "--monitor-size", description = "examples in the fixed monitoring subset (default 2000)")
-    int monitorSize = 2000;
+    @Option(names = "--subset", paramLabel = "N", description = "training examples that measurements (the logged"
+            + " training loss, --diagnose-every's curvature) are computed on: a fixed subset drawn with --seed"
+            + " (default 2000)")
+    int subset = 2000;
 
     @Option(names = "--diagnose-every", description = "log gᵀg, gᵀHg, the optimal step ε* and the predicted and"
-            + " measured change of a step of α on the monitoring subset every N steps (one gradient, one"
+            + " measured change of a step of α on the --subset examples every N steps (one gradient, one"
             + " Hessian-vector product and one forward pass)")
     int diagnoseEvery;
 
@@ -198,7 +200,7 @@ public final class TrainingFlags {
             "--batch-size", "batchSize", "--epochs", "epochs", "--steps", "steps", "--limit", "limit",
             "--seed", "seed", "--device", "device", "--threads", "threads", "--cuda-graph", "cudaGraph",
             "--tf32", "tf32", "--save-initial", "saveInitial", "--checkpoint-every", "checkpointEvery",
-            "--log-every", "logEvery", "--eval-every", "evalEvery", "--monitor-size", "monitorSize",
+            "--log-every", "logEvery", "--eval-every", "evalEvery", "--subset", "subset",
             "--diagnose-every", "diagnoseEvery", "--max-iter", "maxIter", "--max-eval", "maxEval",
             "--tolerance-grad", "toleranceGrad", "--tolerance-change", "toleranceChange",
             "--history-size", "historySize", "--line-search", "lineSearch", "--curvature", "curvature",
@@ -306,7 +308,10 @@ public final class TrainingFlags {
         }
     }
 
-    /** A builder holding every flag given (defaults for the rest); callers may override before build(). */
+    /**
+     * A builder holding every flag given (defaults for the rest) but the learning rate, which the command sets from
+     * its own {@code --lr}; callers may override before build().
+     */
     public TrainConfig.Builder builder() {
         UpdateRule rule = parse("--optimizer", () -> UpdateRule.parse(optimizer));
         checkFlagsFitTheRule(rule);
@@ -342,7 +347,7 @@ public final class TrainingFlags {
                 .optSaveInitial(saveInitial)
                 .optLogEvery(logEvery)
                 .optEvalEvery(evalEvery)
-                .optMonitorSize(monitorSize)
+                .optSubset(subset)
                 .optDiagnoseEvery(diagnoseEvery)
                 .optMaxIter(maxIter)
                 .optMaxEval(maxEval)
@@ -354,9 +359,6 @@ public final class TrainingFlags {
                 .optDamping(damping)
                 .optCgMaxIter(cgMaxIter)
                 .optCurvatureBatch(curvatureBatch);
-        if (lr != null) {
-            b.optLearningRate(lr);
-        }
         if (weightDecay != null) {
             b.optWeightDecay(weightDecay);
         }

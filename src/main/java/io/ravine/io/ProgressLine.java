@@ -89,6 +89,20 @@ public final class ProgressLine implements AutoCloseable {
         ended = true;
     }
 
+    /**
+     * Erases the line drawn so far, so that a result can be printed on the terminal in its place; the next
+     * {@link #update} draws it again, below that result.
+     */
+    public void clear() {
+        if (ended || lastLength == 0) {
+            return;
+        }
+        out.print("\r" + " ".repeat(lastLength) + "\r");
+        out.flush();
+        lastLength = 0;
+        lastDraw = Long.MIN_VALUE;
+    }
+
     /** Ends the line at the last recorded count. */
     @Override
     public void close() {

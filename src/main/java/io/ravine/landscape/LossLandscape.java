@@ -42,6 +42,8 @@ public final class LossLandscape implements AutoCloseable {
     private final Path runDir;
     private final Trainer trainer;
     private final Dataset subset;
+    /** Called after each loss evaluation (a progress line counts them); nothing by default. */
+    private Runnable onEvaluation = () -> { };
 
     private LossLandscape(Path runDir, Trainer trainer, Dataset subset) {
         this.runDir = runDir;
@@ -82,6 +84,46 @@ public final class LossLandscape implements AutoCloseable {
     }
 
     /**
+     * Calls {@code listener} after each loss evaluation (one pass over the subset or the test split): a line is
+     * {@link #lineEvaluations} of them, a plane {@link #planeEvaluations}, a random walk one per checkpoint.
+     *
+     * @param listener what to call, on the computing thread
+     * @return this
+     */
+    public LossLandscape onEvaluation(Runnable listener) {
+        this.onEvaluation = listener;
+        return this;
+    }
+
+    /**
+     * The loss evaluations of {@link #line} at {@code alphas}: the training and test loss at each, and at α = 0 and
+     * α = 1 where the grid misses them.
+     *
+     * @param alphas the line's points
+     * @return how many
+     */
+    public static long lineEvaluations(double[] alphas) {
+        boolean zero = false;
+        boolean one = false;
+        for (double a : alphas) {
+            zero |= a == 0;
+            one |= a == 1;
+        }
+        return 2L * alphas.length + (zero ? 0 : 2) + (one ? 0 : 2);
+    }
+
+    /**
+     * The loss evaluations of {@link #plane}: the grid, each checkpoint of the trajectory, θ₀ and θ₁.
+     *
+     * @param spec the plane
+     * @param checkpoints the checkpoints projected onto it
+     * @return how many
+     */
+    public static long planeEvaluations(PlaneSpec spec, int checkpoints) {
+        return (long) spec.as().length * spec.bs().length + checkpoints + 2;
+    }
+
+    /**
      * A checkpoint by name ({@code initial}, {@code final}, {@code step-00000100}) in the run's
      * {@code checkpoints/}, or a path to a safetensors file.
      */
@@ -111,13 +153,17 @@ public final class LossLandscape implements AutoCloseable {
      */
     public double trainLoss(double[] theta) {
         trainer.model().setParameters(theta);
-        return trainer.evaluateTraining(subset).loss();
+        double loss = trainer.evaluateTraining(subset).loss();
+        onEvaluation.run();
+        return loss;
     }
 
     /** Mean test loss at θ (with batch norm: the test split normalized by its own statistics, as above). */
     public double testLoss(double[] theta) {
         trainer.model().setParameters(theta);
-        return trainer.evaluateTraining(trainer.testData()).loss();
+        double loss = trainer.evaluateTraining(trainer.testData()).loss();
+        onEvaluation.run();
+        return loss;
     }
 
     /**

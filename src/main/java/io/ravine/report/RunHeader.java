@@ -32,7 +32,7 @@ final class RunHeader {
     private static final Map<String, String> UNITS = Map.ofEntries(
             Map.entry("learningRate", "lr"), Map.entry("learning_rate", "lr"),
             Map.entry("batchSize", "examples"), Map.entry("batch_size", "examples"),
-            Map.entry("limit", "examples"), Map.entry("monitorSize", "examples"),
+            Map.entry("limit", "examples"), Map.entry("subset", "examples"),
             Map.entry("curvatureBatch", "examples"), Map.entry("train_examples", "examples"),
             Map.entry("test_examples", "examples"), Map.entry("subset_size", "examples"),
             Map.entry("steps", "steps"), Map.entry("total_steps", "steps"), Map.entry("steps_per_epoch", "steps"),

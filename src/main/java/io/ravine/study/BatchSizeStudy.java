@@ -162,7 +162,7 @@ public final class BatchSizeStudy {
                 Backend backend = device == null ? null : open(device, opened, unavailable, descriptions);
                 if (backend == null) {
                     if (opened.isEmpty() && unavailable.containsAll(config.devices())) {
-                        throw new InvalidInputException("none of the --devices (" + String.join(", ",
+                        throw new InvalidInputException("none of the devices of --device (" + String.join(", ",
                                 config.devices()) + ") could be opened");
                     }
                     continue; // the device was reported once, when it failed to open
@@ -345,7 +345,7 @@ public final class BatchSizeStudy {
                 .optOptimizer(config.optimizer()).optLearningRate(t.learningRate()).optBatchSize(t.batchSize()).optEpochs(0)
                 .optSteps(config.maxSteps()).optLimit(config.limit()).optSeed(config.seed()).optDevice(device)
                 .optThreads(config.threads()).optTf32(config.tf32()).optLogEvery(every)
-                .optEvalEvery(testTarget ? every : never).optMonitorSize(config.monitorSize()).build();
+                .optEvalEvery(testTarget ? every : never).optSubset(config.subset()).build();
         Path runDir = dir.resolve("runs").resolve(runName(t.key()));
         long start = System.nanoTime();
         long[] reachedAt = {-1};

@@ -22,9 +22,9 @@ import java.util.Set;
  * @param batchNorm batch normalization in every hidden layer, before the activation, in every part (as
  *     {@code train --batch-norm}): then every batch needs at least 2 examples
  * @param optimizer update rule of every update timed or trained
- * @param warmup untimed updates per batch size before timing
+ * @param warmup untimed updates per batch size before timing (the CLI's {@code --warmup-steps})
  * @param warmupSeconds minimum warm-up time per batch size
- * @param repeats timed updates per batch size (at most)
+ * @param repeats timed updates per batch size, at most (the CLI's {@code --timed-steps})
  * @param secondsPerSize stop timing a batch size once its timed updates add up to this (after 3 of them; 0 = off)
  * @param threads CPU BLAS threads, 0 = all cores
  * @param tf32 allow TF32 on CUDA
@@ -38,7 +38,8 @@ import java.util.Set;
  * @param learningRate the centre of each batch size's learning-rate grid
  * @param lrGrid learning rates either side of the centre, spaced by factors of 3 (1 → lr/3, lr, 3·lr)
  * @param checkEvery steps between checks of the target (the resolution of steps-to-target)
- * @param monitorSize examples in the monitoring subset
+ * @param subset training examples the training loss is measured on (the fixed subset of the steps part's
+ *     {@code train_loss} target; study-config.json files of older versions call it {@code monitorSize})
  * @param noiseBatch training batch size of the noise-scale run
  * @param noiseSmall B_small of the noise-scale estimator
  * @param noiseBig B_big of the noise-scale estimator
@@ -71,7 +72,7 @@ public record BatchSizeStudyConfig(
         double learningRate,
         int lrGrid,
         int checkEvery,
-        int monitorSize,
+        int subset,
         int noiseBatch,
         int noiseSmall,
         int noiseBig,
@@ -99,9 +100,9 @@ public record BatchSizeStudyConfig(
             require(p.equals(HARDWARE) || p.equals(STEPS) || p.equals(NOISE),
                     "--parts: '" + p + "' is not one of hardware, steps, noise");
         }
-        require(!devices.isEmpty(), "--devices must name at least one device");
+        require(!devices.isEmpty(), "--device must name at least one device");
         for (String d : devices) {
-            require(d.equals("cpu") || d.equals("cuda"), "--devices: '" + d + "' is not cpu or cuda");
+            require(d.equals("cpu") || d.equals("cuda"), "--device: '" + d + "' is not cpu or cuda");
         }
         positive(batchSizes, "--batch-sizes");
         positive(stepBatchSizes, "--step-batch-sizes");
@@ -123,12 +124,12 @@ public record BatchSizeStudyConfig(
                         + " point, got " + batchSizes.length);
         require(inputs > 0, "--inputs must be positive, got " + inputs);
         require(classes >= 2, "--classes must be at least 2, got " + classes);
-        require(warmup >= 0, "--warmup must be ≥ 0, got " + warmup);
+        require(warmup >= 0, "--warmup-steps must be ≥ 0, got " + warmup);
         require(warmupSeconds >= 0 && Double.isFinite(warmupSeconds), "--warmup-seconds must be a number ≥ 0, got "
                 + warmupSeconds);
-        require(repeats >= 1, "--repeats must be ≥ 1, got " + repeats);
+        require(repeats >= 1, "--timed-steps must be ≥ 1, got " + repeats);
         require(secondsPerSize >= 0 && Double.isFinite(secondsPerSize), "--seconds-per-size must be a number ≥ 0"
-                + " (0 = all repeats), got " + secondsPerSize);
+                + " (0 = all --timed-steps), got " + secondsPerSize);
         io.ravine.backend.Devices.checkThreads("--threads", threads);
         require(targetMetric.equals(TRAIN_LOSS) || targetMetric.equals(TEST_LOSS),
                 "--target-metric must be train_loss or test_loss, not '" + targetMetric + "'");
@@ -139,7 +140,7 @@ public record BatchSizeStudyConfig(
                 + learningRate);
         require(lrGrid >= 0 && lrGrid <= 6, "--lr-grid must be between 0 and 6, got " + lrGrid);
         require(checkEvery > 0, "--check-every must be positive, got " + checkEvery);
-        require(monitorSize > 0, "--monitor-size must be positive, got " + monitorSize);
+        require(subset > 0, "--subset must be positive, got " + subset);
         require(limit >= 0, "--limit must be ≥ 0 (0 = all), got " + limit);
         require(noiseBatch > 0, "--noise-batch must be positive, got " + noiseBatch);
         require(noiseEvery > 0, "--noise-every must be positive, got " + noiseEvery);
@@ -274,7 +275,7 @@ public record BatchSizeStudyConfig(
         private double learningRate = 1e-3;
         private int lrGrid = 1;
         private int checkEvery = 10;
-        private int monitorSize = 1000;
+        private int subset = 1000;
         private int noiseBatch = 128;
         private int noiseSmall = 32;
         private int noiseBig = 512;
@@ -309,7 +310,8 @@ public record BatchSizeStudyConfig(
         public Builder optLearningRate(double lr) { this.learningRate = lr; return this; }
         public Builder optLrGrid(int n) { this.lrGrid = n; return this; }
         public Builder optCheckEvery(int n) { this.checkEvery = n; return this; }
-        public Builder optMonitorSize(int n) { this.monitorSize = n; return this; }
+        /** Training examples the training loss is measured on (default 1000). */
+        public Builder optSubset(int n) { this.subset = n; return this; }
         public Builder optNoiseBatch(int b) { this.noiseBatch = b; return this; }
         public Builder optNoiseSmall(int b) { this.noiseSmall = b; return this; }
         public Builder optNoiseBig(int b) { this.noiseBig = b; return this; }
@@ -321,7 +323,7 @@ public record BatchSizeStudyConfig(
             return new BatchSizeStudyConfig(parts, devices, sizes, inputs, hidden, classes, activation, batchNorm,
                     optimizer, warmup, warmupSeconds, repeats, secondsPerSize, threads, tf32, seed, data, limit,
                     stepBatchSizes, targetMetric, targetLoss, maxSteps, learningRate, lrGrid, checkEvery,
-                    monitorSize, noiseBatch, noiseSmall, noiseBig, noiseEvery, noiseDecay);
+                    subset, noiseBatch, noiseSmall, noiseBig, noiseEvery, noiseDecay);
         }
     }
 }

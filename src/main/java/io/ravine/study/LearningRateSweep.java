@@ -92,11 +92,11 @@ public final class LearningRateSweep {
 
     public LearningRateSweep(TrainConfig base, double[] learningRates, int restarts, Path dir, String select) {
         if (learningRates.length == 0) {
-            throw new InvalidInputException("--lrs must list at least one learning rate");
+            throw new InvalidInputException("--lr must list at least one learning rate");
         }
         for (double lr : learningRates) {
             if (!(lr > 0) || !Double.isFinite(lr)) {
-                throw new InvalidInputException("--lrs must be positive numbers, got " + lr);
+                throw new InvalidInputException("--lr must be positive numbers, got " + lr);
             }
         }
         if (restarts < 1 || restarts > MAX_RESTARTS) {
@@ -107,7 +107,7 @@ public final class LearningRateSweep {
         for (double lr : learningRates) {
             Double other = names.putIfAbsent(BatchSizeStudy.lrKey(lr), lr);
             if (other != null) {
-                throw new InvalidInputException("--lrs lists " + (other == lr ? lr + " twice" : other + " and " + lr
+                throw new InvalidInputException("--lr lists " + (other == lr ? lr + " twice" : other + " and " + lr
                         + ", which share the run directory lr-" + BatchSizeStudy.lrKey(lr) + "-… (4 significant"
                         + " digits)"));
             }
@@ -226,8 +226,9 @@ public final class LearningRateSweep {
         List<String> foreign = OutputDirectories.contents(dir).stream().filter(n -> !OWN_FILES.contains(n)
                 && !RUN_NAME.matcher(n).matches() && !AtomicFiles.isTemporaryName(n)).toList();
         if (!foreign.isEmpty()) {
-            throw new InvalidInputException("--out " + dir + ": holds files that are not a learning-rate sweep's ("
-                    + OutputDirectories.describe(foreign) + "): choose another --out, or replace it with --overwrite");
+            throw new InvalidInputException("--run-dir " + dir + ": holds files that are not a learning-rate"
+                    + " sweep's (" + OutputDirectories.describe(foreign) + "): choose another --run-dir, or replace it"
+                    + " with --overwrite");
         }
         for (double lr : learningRates) {
             for (int k = 0; k < restarts; k++) {
@@ -239,7 +240,7 @@ public final class LearningRateSweep {
                     if (!saved.equals(config)) {
                         throw new InvalidInputException(runDir + " holds a run with other settings ("
                                 + differences(saved, config) + "): rerun with the same settings, choose another"
-                                + " --out, or replace it with --overwrite");
+                                + " --run-dir, or replace it with --overwrite");
                     }
                 }
             }
@@ -341,7 +342,7 @@ public final class LearningRateSweep {
             return null;
         }
         if (!RunDirectories.readConfig(runDir).equals(config)) {
-            throw new InvalidInputException(runDir + " holds a run with another configuration; use another --out");
+            throw new InvalidInputException(runDir + " holds a run with another configuration; use another --run-dir");
         }
         JsonObject s = StudyFiles.readJson(summary).getAsJsonObject();
         return new Run(lr, seed, runDir, s.get("status").getAsString(), number(s, "final_train_loss"),
@@ -357,7 +358,7 @@ public final class LearningRateSweep {
             return null;
         }
         if (!RunDirectories.readConfig(runDir).equals(config)) {
-            throw new InvalidInputException(runDir + " holds a run with another configuration; use another --out");
+            throw new InvalidInputException(runDir + " holds a run with another configuration; use another --run-dir");
         }
         List<Path> checkpoints = RunDirectories.checkpoints(runDir);
         if (checkpoints.isEmpty()) {

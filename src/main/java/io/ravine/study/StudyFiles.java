@@ -62,9 +62,9 @@ final class StudyFiles implements AutoCloseable {
                 old = OutputDirectories.replace(dir);
             } else if (!OutputDirectories.isEmpty(dir) && Files.isDirectory(dir)
                     && !Files.exists(dir.resolve(CONFIG_FILE))) {
-                throw new InvalidInputException("--out " + dir + ": holds files that are not a study's ("
+                throw new InvalidInputException("--run-dir " + dir + ": holds files that are not a study's ("
                         + OutputDirectories.describe(OutputDirectories.contents(dir)) + "; no " + CONFIG_FILE
-                        + "): choose another --out, or replace it with --overwrite");
+                        + "): choose another --run-dir, or replace it with --overwrite");
             }
             Path configFile = dir.resolve(CONFIG_FILE);
             JsonObject now = StrictJson.settingsTree(config).getAsJsonObject();
@@ -83,6 +83,11 @@ final class StudyFiles implements AutoCloseable {
                     before = before.deepCopy();
                     before.addProperty("batchNorm", false);
                 }
+                if (before.has("monitorSize") && !before.has("subset")) {
+                    // Studies from before the subset's size was named subset (the CLI's --subset).
+                    before = before.deepCopy();
+                    before.add("subset", before.remove("monitorSize"));
+                }
                 TreeSet<String> differ = new TreeSet<>();
                 for (String key : union(before, now)) {
                     if (!BatchSizeStudyConfig.SELECTION.contains(key)
@@ -92,7 +97,7 @@ final class StudyFiles implements AutoCloseable {
                 }
                 if (!differ.isEmpty()) {
                     throw new InvalidInputException("the study in " + dir + " was run with other settings ("
-                            + String.join(", ", differ) + "): rerun it with the same ones, choose another --out, or"
+                            + String.join(", ", differ) + "): rerun it with the same ones, choose another --run-dir, or"
                             + " replace it with --overwrite");
                 }
             }
@@ -181,7 +186,7 @@ final class StudyFiles implements AutoCloseable {
         try (CSVParser parser = CSVParser.parse(text, format)) {
             if (!parser.getHeaderNames().equals(TrialRow.COLUMNS)) {
                 throw new InvalidInputException(trials + ": not a study's trials file: its columns are "
-                        + parser.getHeaderNames() + ", a study writes " + TrialRow.COLUMNS + " (choose another --out)");
+                        + parser.getHeaderNames() + ", a study writes " + TrialRow.COLUMNS + " (choose another --run-dir)");
             }
             for (CSVRecord rec : parser) {
                 try {

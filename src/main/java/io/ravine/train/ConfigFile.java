@@ -31,16 +31,22 @@ import java.util.stream.Collectors;
  * is refused with one line naming the file and the key. Nothing is defaulted: a config that lost its {@code seed} or
  * its {@code learningRate} would otherwise resume as another run.
  *
- * <p>Files that say {@code "format": "ravine-run-4"} (what Ravine writes now) hold every key, the optional ones as
+ * <p>Files that say {@code "format": "ravine-run-5"} (what Ravine writes now) hold every key, the optional ones as
  * {@code null}; {@code schedule} is null exactly when {@code learningRateTracker} holds the description of a
- * {@link ai.djl.training.tracker.Tracker} given from Java. {@code "ravine-run-3"} files were written before batch
- * normalization existed and hold every key but {@code batchNorm}, which is false for them. {@code "ravine-run-2"} files (before trackers were
- * accepted) hold every key but {@code learningRateTracker}; older files (no format) left the optional ones
- * ({@link #NULLABLE}) out when unset, so there, and only there, an absent optional key means unset.
+ * {@link ai.djl.training.tracker.Tracker} given from Java. {@code "ravine-run-4"} files are the same but for one
+ * name: they call {@code subset} {@code monitorSize} (as every older format does). {@code "ravine-run-3"} files were
+ * written before batch normalization existed and hold every key but {@code batchNorm}, which is false for them.
+ * {@code "ravine-run-2"} files (before trackers were accepted) hold every key but {@code learningRateTracker}; older
+ * files (no format) left the optional ones ({@link #NULLABLE}) out when unset, so there, and only there, an absent
+ * optional key means unset.
  */
 final class ConfigFile {
     /** The format Ravine writes: every key present, unset optional ones as null. */
-    static final String FORMAT = "ravine-run-4";
+    static final String FORMAT = "ravine-run-5";
+    /** The format before {@code monitorSize} was renamed {@code subset} (the CLI's --subset): otherwise the same. */
+    static final String FORMAT_BEFORE_SUBSET = "ravine-run-4";
+    /** The name older formats give {@code subset}. */
+    static final String OLD_SUBSET_KEY = "monitorSize";
     /**
      * The format before {@code batchNorm} and the second-order settings (maxIter … curvatureBatch): every other key
      * present; absent there means no batch normalization and the defaults.
@@ -61,14 +67,18 @@ final class ConfigFile {
     private final boolean trackers;
     private final boolean batchNorms;
     private final boolean secondOrder;
+    /** The key of the subset's size in this file: {@code subset}, or {@code monitorSize} in the older formats. */
+    private final String subsetKey;
 
-    private ConfigFile(Path file, JsonObject config, boolean everyKey, boolean trackers, boolean current) {
+    private ConfigFile(Path file, JsonObject config, boolean everyKey, boolean trackers, boolean batchNorms,
+            String subsetKey) {
         this.file = file;
         this.config = config;
         this.everyKey = everyKey;
         this.trackers = trackers;
-        this.batchNorms = current;
-        this.secondOrder = current;
+        this.batchNorms = batchNorms;
+        this.secondOrder = batchNorms;
+        this.subsetKey = subsetKey;
     }
 
     /** The configuration {@code file} holds; an {@link InvalidInputException} naming the file and key otherwise. */
@@ -101,17 +111,20 @@ final class ConfigFile {
         }
         JsonElement format = r.get("format");
         boolean current = format != null && format.isJsonPrimitive() && format.getAsString().equals(FORMAT);
+        boolean beforeSubset = format != null && format.isJsonPrimitive()
+                && format.getAsString().equals(FORMAT_BEFORE_SUBSET);
         boolean beforeTrackers = format != null && format.isJsonPrimitive()
                 && format.getAsString().equals(FORMAT_BEFORE_TRACKERS);
         boolean beforeBatchNorm = format != null && format.isJsonPrimitive()
                 && format.getAsString().equals(FORMAT_BEFORE_BATCH_NORM);
-        if (format != null && !current && !beforeTrackers && !beforeBatchNorm) {
+        if (format != null && !current && !beforeSubset && !beforeTrackers && !beforeBatchNorm) {
             throw new InvalidInputException(file + ": 'format' is " + format + ", expected \"" + FORMAT + "\" (or"
-                    + " \"" + FORMAT_BEFORE_BATCH_NORM + "\", \"" + FORMAT_BEFORE_TRACKERS + "\"; a newer Ravine's"
-                    + " run?)");
+                    + " \"" + FORMAT_BEFORE_SUBSET + "\", \"" + FORMAT_BEFORE_BATCH_NORM + "\", \""
+                    + FORMAT_BEFORE_TRACKERS + "\"; a newer Ravine's run?)");
         }
-        return new ConfigFile(file, c.getAsJsonObject(), format != null, current || beforeBatchNorm, current)
-                .parse();
+        boolean withBatchNorm = current || beforeSubset;
+        return new ConfigFile(file, c.getAsJsonObject(), format != null, withBatchNorm || beforeBatchNorm,
+                withBatchNorm, current ? "subset" : OLD_SUBSET_KEY).parse();
     }
 
     /** What is wrong with the text, in the file's terms: the parser's words up to its line and column. */
@@ -166,7 +179,7 @@ final class ConfigFile {
                 .optSaveInitial(bool("saveInitial"))
                 .optLogEvery((int) integer("logEvery", 0, Integer.MAX_VALUE, ""))
                 .optEvalEvery((int) integer("evalEvery", 0, Integer.MAX_VALUE, ""))
-                .optMonitorSize((int) integer("monitorSize", 1, Integer.MAX_VALUE, ""))
+                .optSubset((int) integer(subsetKey, 1, Integer.MAX_VALUE, ""))
                 .optDiagnoseEvery((int) integer("diagnoseEvery", 0, Integer.MAX_VALUE, ""));
         if (secondOrder) {
             // Files before these settings were runs of first-order rules: the defaults are what they ran with.

@@ -28,14 +28,15 @@ public final class RunDirectories {
     }
 
     /**
-     * Where {@code train --resume PATH} continues: the run directory, and the checkpoint to load, or null when the
-     * run has a config.json but no checkpoint yet (killed before its first one: it starts again from step 0).
+     * Where {@code train --resume --run-dir DIR [--checkpoint NAME]} continues: the run directory, and the
+     * checkpoint to load, or null when the run has a config.json but no checkpoint yet (killed before its first one:
+     * it starts again from step 0).
      */
     public record ResumePoint(Path runDir, Path checkpoint) {
     }
 
     /**
-     * Resolves {@code --resume PATH}: a run directory (its latest checkpoint) or one checkpoint file inside
+     * Resolves where a resume starts: a run directory (its latest checkpoint) or one checkpoint file inside
      * {@code RUN/checkpoints/} (that one).
      *
      * @param path a run directory or a checkpoint in it
@@ -46,7 +47,7 @@ public final class RunDirectories {
             Path parent = path.toAbsolutePath().getParent();
             if (!path.getFileName().toString().endsWith(".safetensors") || parent == null
                     || !parent.getFileName().toString().equals("checkpoints")) {
-                throw new InvalidInputException("--resume " + path + ": not a run directory nor a checkpoint in a"
+                throw new InvalidInputException(path + ": not a run directory nor a checkpoint in a"
                         + " run's checkpoints/ directory (RUN/checkpoints/NAME.safetensors)");
             }
             Path runDir = parent.getParent();
@@ -160,7 +161,7 @@ public final class RunDirectories {
      * The step a checkpoint sorts by. From the name where the trainer's naming gives it; otherwise from the header.
      * A final.safetensors whose header cannot be read sorts last (it is the last file a run writes), so resuming
      * reports its corruption instead of silently going back to an older checkpoint; the user can then name an
-     * older one with {@code --resume RUN/checkpoints/step-N.safetensors}. Other unreadable foreign files sort
+     * older one with {@code --resume --run-dir RUN --checkpoint step-N}. Other unreadable foreign files sort
      * first, out of the way.
      */
     static long stepForOrdering(Path checkpoint) {

@@ -70,7 +70,9 @@ import java.lang.reflect.RecordComponent;
  * @param saveInitial also write {@code checkpoints/initial.safetensors} (θ₀)
  * @param logEvery log the monitoring-subset loss every N steps, 0 = ten times per epoch
  * @param evalEvery evaluate on the test split every N steps, 0 = once per epoch
- * @param monitorSize size of the fixed training subset whose loss is logged
+ * @param subset size of the fixed subset of the training data that the logged training loss (and the
+ *     curvature of {@code diagnoseEvery}) is measured on (config.json files before {@code ravine-run-5} call it
+ *     {@code monitorSize})
  * @param diagnoseEvery log gᵀg, gᵀHg, ε* and the second-order check of a step on the monitoring subset every N
  *     steps, 0 = off
  * @param learningRateTracker a DJL {@link Tracker} as the learning-rate schedule (queried with the number of
@@ -122,7 +124,7 @@ public record TrainConfig(
         boolean saveInitial,
         int logEvery,
         int evalEvery,
-        int monitorSize,
+        int subset,
         int diagnoseEvery,
         Tracker learningRateTracker,
         int maxIter,
@@ -177,7 +179,8 @@ public record TrainConfig(
      * @param saveInitial also write {@code checkpoints/initial.safetensors} (θ₀)
      * @param logEvery log the monitoring-subset loss every N steps, 0 = ten times per epoch
      * @param evalEvery evaluate on the test split every N steps, 0 = once per epoch
-     * @param monitorSize size of the fixed training subset whose loss is logged
+     * @param subset size of the fixed subset of the training data that the logged training loss (and the
+     *     curvature of {@code diagnoseEvery}) is measured on
      * @param diagnoseEvery log gᵀg, gᵀHg, ε* and the second-order check of a step on the monitoring subset every N
      *     steps, 0 = off
      * @param learningRateTracker a DJL {@link Tracker} as the learning-rate schedule (queried with the number of
@@ -229,7 +232,7 @@ public record TrainConfig(
         require(diagnoseEvery >= 0, "diagnoseEvery", " must be ≥ 0 (0 = off), got " + diagnoseEvery);
         requireSecondOrder(optimizer, weightDecay, clipNorm, maxIter, maxEval, toleranceGrad, toleranceChange,
                 historySize, lineSearch, curvature, damping, cgMaxIter, curvatureBatch);
-        require(monitorSize > 0, "monitorSize", " must be positive, got " + monitorSize);
+        require(subset > 0, "subset", " must be positive, got " + subset);
         require(normalize != null && (normalize.equals("zscore") || normalize.equals("none")),
                 "normalize", " must be zscore or none, got '" + normalize + "'");
         require(device != null && (device.equals("auto") || device.equals("cpu") || device.equals("cuda")),
@@ -359,6 +362,7 @@ public record TrainConfig(
         return o;
     }
 
+
     /**
      * The learning rate the run uses: {@code learningRate}, or the optimizer's default when unset (the base value
      * of a {@code schedule}; with a {@code learningRateTracker} only what config.json records as the rate).
@@ -449,7 +453,7 @@ public record TrainConfig(
         b.saveInitial = saveInitial;
         b.logEvery = logEvery;
         b.evalEvery = evalEvery;
-        b.monitorSize = monitorSize;
+        b.subset = subset;
         b.diagnoseEvery = diagnoseEvery;
         b.maxIter = maxIter;
         b.maxEval = maxEval;
@@ -506,7 +510,7 @@ public record TrainConfig(
         private boolean saveInitial;
         private int logEvery;
         private int evalEvery;
-        private int monitorSize = 2000;
+        private int subset = 2000;
         private int diagnoseEvery;
         private int maxIter = 20;
         private int maxEval;
@@ -917,15 +921,17 @@ public record TrainConfig(
         }
 
         /**
-         * Examples in the fixed monitoring subset whose loss is logged (default 2000).
+         * Training examples that the logged training loss (and the curvature of {@link #optDiagnoseEvery}) is
+         * measured on: a fixed subset drawn with the seed (default 2000; all of them where there are fewer).
          *
          * @param n the subset's size
          * @return this builder
          */
-        public Builder optMonitorSize(int n) {
-            this.monitorSize = n;
+        public Builder optSubset(int n) {
+            this.subset = n;
             return this;
         }
+
 
         /**
          * Measures gᵀg, gᵀHg, ε* and the second-order check of a step every N steps on the monitoring subset (default
@@ -1064,7 +1070,7 @@ public record TrainConfig(
             return new TrainConfig(data, testData, hidden, activation, batchNorm, loss, optimizer, learningRate, momentum, beta1,
                     beta2, eps, gamma, weightDecay, clipNorm, learningRateTracker != null ? null : schedule,
                     emaTimescale, init, biasInit, normalize, batchSize, epochs, steps, limit, seed, device, threads,
-                    cudaGraph, tf32, checkpointEvery, saveInitial, logEvery, evalEvery, monitorSize, diagnoseEvery,
+                    cudaGraph, tf32, checkpointEvery, saveInitial, logEvery, evalEvery, subset, diagnoseEvery,
                     learningRateTracker, maxIter, maxEval, toleranceGrad, toleranceChange, historySize, lineSearch,
                     curvature, damping, cgMaxIter, curvatureBatch);
         }

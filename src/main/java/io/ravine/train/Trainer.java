@@ -167,7 +167,7 @@ public final class Trainer implements AutoCloseable {
             test = encoded.test();
             mlp = new Mlp(train.featureDim(), config.hidden(), TargetEncoding.outputDim(rawTrain, loss),
                     config.activation(), loss, config.batchNorm());
-            monitor = train.select(monitorIndices(train.n(), config.monitorSize(), config.seed()));
+            monitor = train.select(monitorIndices(train.n(), config.subset(), config.seed()));
             batchSize = config.batchSize() == 0 ? train.n() : Math.min(config.batchSize(), train.n());
             if (config.batchNorm() && (batchSize < 2 || train.n() % batchSize == 1)) {
                 // PyTorch refuses a one-example batch in training mode too ("Expected more than 1 value per channel").

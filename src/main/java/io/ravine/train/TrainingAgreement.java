@@ -47,11 +47,11 @@ public final class TrainingAgreement {
         if (rule == UpdateRule.LBFGS) {
             return TrainConfig.builder().setData("embedded").optLimit(700).optHidden(48, 24).optBatchSize(0)
                     .optSteps(12).optOptimizer(rule).optLearningRate(0.1).optMaxIter(4).optHistorySize(5)
-                    .optMonitorSize(128).optSeed(3).optCudaGraph(graph).build();
+                    .optSubset(128).optSeed(3).optCudaGraph(graph).build();
         }
         if (rule == UpdateRule.NEWTON_CG) {
             return TrainConfig.builder().setData("embedded").optLimit(700).optHidden(48, 24).optBatchSize(0)
-                    .optSteps(12).optOptimizer(rule).optCurvatureBatch(200).optCgMaxIter(10).optMonitorSize(128)
+                    .optSteps(12).optOptimizer(rule).optCurvatureBatch(200).optCgMaxIter(10).optSubset(128)
                     .optSeed(3).optCudaGraph(graph).build();
         }
         double lr = switch (rule) {
@@ -60,7 +60,7 @@ public final class TrainingAgreement {
         };
         return TrainConfig.builder().setData("embedded").optLimit(700).optHidden(48, 24).optBatchSize(64)
                 .optSteps(12).optOptimizer(rule).optLearningRate(lr).optWeightDecay(1e-4).optClipNorm(5.0)
-                .optEma(4).optMonitorSize(128).optSeed(3).optCudaGraph(graph).build();
+                .optEma(4).optSubset(128).optSeed(3).optCudaGraph(graph).build();
     }
 
     /**

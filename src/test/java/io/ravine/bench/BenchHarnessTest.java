@@ -169,9 +169,9 @@ class BenchHarnessTest {
     @Test
     void theCommandPrintsAndWritesTheTableWithoutAPeer(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("bench.md");
-        String[] r = runCommand("--peer", "none", "--data", "synthetic", "--limit", "300", "--configs",
-                "784-8-10:50,784-8-8-10:100", "--threads", "1,2", "--steps", "3", "--warmup", "1", "--repeats", "2",
-                "--out", out.toString());
+        String[] r = runCommand("--device", "cpu", "--peer", "none", "--data", "synthetic", "--limit", "300",
+                "--hidden", "8", "--hidden", "8,8", "--batch-size", "50", "--threads", "1,2", "--timed-steps", "3",
+                "--warmup-steps", "1", "--rounds", "2", "--out", out.toString());
         assertEquals("0", r[0], r[2]);
         List<String> rows = r[1].lines().filter(l -> l.startsWith("| 784-") && l.contains("| none |")).toList();
         assertEquals(4, rows.size(), r[1]);
@@ -202,8 +202,8 @@ class BenchHarnessTest {
                 ""));
         String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
         String[] r = runCommand("--python", python, "--torch-script", script.toString(), "--peer-modes",
-                "eager,compile", "--data", "synthetic", "--limit", "200", "--configs", "784-8-10:50", "--threads",
-                "1", "--steps", "2", "--warmup", "1", "--repeats", "2");
+                "eager,compile", "--device", "cpu", "--data", "synthetic", "--limit", "200", "--hidden", "8",
+                "--batch-size", "50", "--threads", "1", "--timed-steps", "2", "--warmup-steps", "1", "--rounds", "2");
         assertEquals("1", r[0], r[2]);
         List<String> rows = r[1].lines().filter(l -> l.startsWith("| 784-8-10 B=50 | cpu |")
                 && l.contains("| torch ")).toList();
@@ -218,9 +218,10 @@ class BenchHarnessTest {
 
     @Test
     void badFlagsAreOneLineErrors() {
-        for (String[] args : new String[][] {{"--device", "tpu"}, {"--threads", "0"}, {"--configs", "784:1"},
-                {"--peer", "jax"}, {"--peer-modes", "jit"}, {"--data", "imagenet", "--peer", "none"},
-                {"--repeats", "0", "--peer", "none"}}) {
+        for (String[] args : new String[][] {{"--device", "tpu"}, {"--device", "cpu", "--threads", "0"},
+                {"--hidden", "8,x"}, {"--batch-size", "0"}, {"--device", "cpu", "--peer", "jax"},
+                {"--device", "cpu", "--peer-modes", "jit"}, {"--device", "cpu", "--data", "imagenet", "--peer", "none"},
+                {"--rounds", "0", "--peer", "none"}, {"--overwrite", "--peer", "none"}}) {
             String[] r = runCommand(args);
             assertEquals("2", r[0], String.join(" ", args));
             assertEquals(1, r[2].lines().filter(l -> l.startsWith("ravine:")).count(), r[2]);

@@ -134,9 +134,11 @@ class BadInputTest {
 
     @Test
     void resumeFromNowhere() {
-        CliTestSupport.Result r = CliTestSupport.run("train", "--resume", tmp.resolve("missing").toString());
+        CliTestSupport.Result r = CliTestSupport.run("train", "--resume", "--run-dir", tmp.resolve("missing")
+                .toString());
         assertEquals(Main.EXIT_BAD_INPUT, r.status());
-        assertEquals(1, r.errorLines().size(), r.err());
+        assertEquals(List.of("ravine: run directory " + tmp.resolve("missing") + " does not exist"), r.errorLines(),
+                r.err());
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.ravine.cli;
 import static io.ravine.cli.BadInputCorpusTest.assertRejected;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ravine.io.SafeTensors;
@@ -59,7 +60,7 @@ class ResumeCorpusTest {
     private static List<String> trainArgs(Path run, long steps, String... more) {
         List<String> args = new ArrayList<>(List.of("train", "--device", "cpu", "--progress", "off", "--data",
                 csv.toString(), "--batch-size", "8", "--steps", Long.toString(steps), "--checkpoint-every", "2",
-                "--monitor-size", "16", "--run-dir", run.toString()));
+                "--subset", "16", "--run-dir", run.toString()));
         args.addAll(List.of(more));
         return args;
     }
@@ -99,7 +100,7 @@ class ResumeCorpusTest {
         Files.write(file, b);
     }
 
-    /** How to break a copy of a run; returns the path to give --resume and what the error must say. */
+    /** How to break a copy of a run; returns the path to give --run-dir and what the error must say. */
     @FunctionalInterface
     interface Breakage {
         Arguments apply(Path run) throws IOException;
@@ -182,9 +183,9 @@ class ResumeCorpusTest {
                     SafeTensors.write(f, entries, c.metadata());
                     return Arguments.of(run, f.toString(), "not finite");
                 }),
-                Arguments.of("a file outside checkpoints/", (Breakage) run -> {
+                Arguments.of("a file, not a run directory", (Breakage) run -> {
                     Path f = run.resolve("config.json");
-                    return Arguments.of(f, f.toString(), "not a run directory nor a checkpoint");
+                    return Arguments.of(f, f.toString(), "is not a directory");
                 }));
     }
 
@@ -201,8 +202,8 @@ class ResumeCorpusTest {
         Object[] how = breakage.apply(run).get();
         Path resume = (Path) how[0];
         Map<String, String> before = hashes(run);
-        CliTestSupport.Result r = CliTestSupport.run("train", "--resume", resume.toString(), "--steps", "8",
-                "--progress", "off");
+        CliTestSupport.Result r = CliTestSupport.run("train", "--resume", "--run-dir", resume.toString(), "--steps",
+                "8", "--progress", "off");
         assertRejected(r, (String) how[1], (String) how[2]);
         assertEquals(before, hashes(run), "every file of the run as it was");
     }
@@ -213,11 +214,9 @@ class ResumeCorpusTest {
         Path run = copy(base(name));
         Object[] how = breakage.apply(run).get();
         Path resume = (Path) how[0];
-        if (!Files.isDirectory(resume) && Files.exists(resume) || name.contains("another optimizer")
-                || name.contains("NaN in theta")) {
-            // diagnose takes a run directory only, and it loads θ alone, which another optimizer's checkpoint of
-            // the same model provides correctly; a θ with NaN in it is diagnosed, not refused (the non_finite
-            // finding: StrictJsonAndDivergenceCorpusTest).
+        if (name.contains("another optimizer") || name.contains("NaN in theta")) {
+            // diagnose loads θ alone, which another optimizer's checkpoint of the same model provides correctly; a
+            // θ with NaN in it is diagnosed, not refused (the non_finite finding: StrictJsonAndDivergenceCorpusTest).
             return;
         }
         Map<String, String> before = hashes(run);
@@ -230,8 +229,8 @@ class ResumeCorpusTest {
     @Test
     void resumeFromOneCheckpointFileGivesTheUninterruptedRun() throws IOException {
         Path run = copy(adam8);
-        CliTestSupport.Result r = CliTestSupport.run("train", "--resume",
-                run.resolve("checkpoints/step-00000004.safetensors").toString(), "--steps", "8", "--progress", "off");
+        CliTestSupport.Result r = CliTestSupport.run("train", "--resume", "--run-dir", run.toString(),
+                "--checkpoint", "step-00000004", "--steps", "8", "--progress", "off");
         assertEquals(0, r.status(), r.err());
         assertTrue(r.err().contains("resuming from " + run.resolve("checkpoints/step-00000004.safetensors")
                 + " at step 4"), r.err());
@@ -252,7 +251,8 @@ class ResumeCorpusTest {
             }
         }
         Files.delete(run.resolve("summary.json"));
-        CliTestSupport.Result r = CliTestSupport.run("train", "--resume", run.toString(), "--progress", "off");
+        CliTestSupport.Result r = CliTestSupport.run("train", "--resume", "--run-dir", run.toString(), "--progress",
+                "off");
         assertEquals(0, r.status(), r.err());
         assertEquals(1, r.err().lines().filter(l -> l.contains("has no checkpoint yet")).count(), r.err());
         assertEquals(hashes(adam8).get("checkpoints/final.safetensors"),
@@ -260,8 +260,30 @@ class ResumeCorpusTest {
     }
 
     @Test
-    void runDirAndResumeTogetherAreRefused() {
-        assertRejected(CliTestSupport.run("train", "--resume", adam8.toString(), "--run-dir",
-                tmp.resolve("x").toString()), "--run-dir and --resume", "do not go together");
+    void resumeNeedsItsRunDirAndCheckpointNeedsResume() {
+        assertRejected(CliTestSupport.run("train", "--resume", "--steps", "8"), "--resume continues the run in"
+                + " --run-dir", "give --run-dir DIR");
+        assertRejected(CliTestSupport.run("train", "--run-dir", tmp.resolve("x").toString(), "--checkpoint",
+                "final"), "--checkpoint final", "give it with --resume --run-dir DIR");
+        assertFalse(Files.exists(tmp.resolve("x")), "nothing created");
+    }
+
+    @Test
+    void aCheckpointNameTheRunDoesNotHaveIsRefusedListingTheOnesItHas() throws IOException {
+        Path run = copy(adam8);
+        Map<String, String> before = hashes(run);
+        assertRejected(CliTestSupport.run("train", "--resume", "--run-dir", run.toString(), "--checkpoint",
+                "step-00000099", "--steps", "8", "--progress", "off"), "--checkpoint step-00000099: no checkpoint"
+                + " 'step-00000099' in " + run.resolve("checkpoints"), "(it has: ");
+        assertEquals(before, hashes(run), "every file of the run as it was");
+    }
+
+    @Test
+    void theOldResumeWithAValueGetsOneLineNamingTheNewForm() {
+        CliTestSupport.Result r = CliTestSupport.run("train", "--resume", adam8.toString(), "--steps", "8");
+        assertEquals(List.of("ravine: --resume takes no value: continue a run with --resume --run-dir DIR (and"
+                + " --checkpoint NAME for another checkpoint than the latest), not --resume " + adam8),
+                r.errorLines(), r.err());
+        assertEquals(Main.EXIT_BAD_INPUT, r.status());
     }
 }

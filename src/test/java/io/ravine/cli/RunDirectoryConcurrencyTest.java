@@ -74,7 +74,7 @@ class RunDirectoryConcurrencyTest {
         Path csv = csv();
         Path run = tmp.resolve("run");
         List<String> train = List.of("train", "--device", "cpu", "--data", csv.toString(), "--batch-size", "8",
-                "--hidden", "8", "--monitor-size", "16", "--threads", "1", "--progress", "off", "--run-dir",
+                "--hidden", "8", "--subset", "16", "--threads", "1", "--progress", "off", "--run-dir",
                 run.toString());
         List<String> first = new ArrayList<>(train);
         // Far more steps than the test lasts: it is killed while it trains.
@@ -97,8 +97,8 @@ class RunDirectoryConcurrencyTest {
             // A second writer, in two forms: continuing the run, and replacing it.
             List<String> replace = new ArrayList<>(train);
             replace.addAll(List.of("--steps", "5", "--overwrite"));
-            for (List<String> second : List.of(List.of("train", "--resume", run.toString(), "--progress", "off"),
-                    replace)) {
+            List<String> resume = List.of("train", "--resume", "--run-dir", run.toString(), "--progress", "off");
+            for (List<String> second : List.of(resume, replace)) {
                 String[] r = runToEnd(ravine(second.toArray(String[]::new)), tmp, tmp.resolve("second.log"));
                 List<String> lines = r[1].lines().filter(l -> l.startsWith("ravine:")).toList();
                 assertEquals("2", r[0], String.join(" ", second) + ": " + r[1]);
@@ -129,7 +129,7 @@ class RunDirectoryConcurrencyTest {
         List<Process> processes = new ArrayList<>();
         for (int seed = 1; seed <= 3; seed++) {
             processes.add(start(ravine("train", "--device", "cpu", "--data", csv.toString(), "--batch-size", "8",
-                    "--hidden", "4", "--steps", "3", "--monitor-size", "16", "--threads", "1", "--progress", "off",
+                    "--hidden", "4", "--steps", "3", "--subset", "16", "--threads", "1", "--progress", "off",
                     "--seed", Integer.toString(seed)), tmp, tmp.resolve("run-" + seed + ".log")));
         }
         for (int i = 0; i < processes.size(); i++) {

@@ -89,7 +89,7 @@ class RunOwnershipCorpusTest {
     private static String[] trainArgs(Path run, long steps, String... more) {
         List<String> args = new ArrayList<>(List.of("train", "--device", "cpu", "--progress", "off", "--data",
                 csv.toString(), "--batch-size", "8", "--steps", Long.toString(steps), "--checkpoint-every", "2",
-                "--monitor-size", "16", "--hidden", "8", "--run-dir", run.toString()));
+                "--subset", "16", "--hidden", "8", "--run-dir", run.toString()));
         args.addAll(List.of(more));
         return args.toArray(String[]::new);
     }
@@ -106,7 +106,8 @@ class RunOwnershipCorpusTest {
     }
 
     private static String[] resume(Path run, String... more) {
-        List<String> args = new ArrayList<>(List.of("train", "--resume", run.toString(), "--progress", "off"));
+        List<String> args = new ArrayList<>(List.of("train", "--resume", "--run-dir", run.toString(), "--progress",
+                "off"));
         args.addAll(List.of(more));
         return args.toArray(String[]::new);
     }
@@ -150,7 +151,7 @@ class RunOwnershipCorpusTest {
     static Stream<Arguments> refusals() {
         return Stream.of(
                 refusal("train --run-dir naming a run", (run, tmp) -> Refusal.of(trainArgs(run, 6), run,
-                        "--run-dir " + run, "already holds files", "belongs to one run", "--resume " + run,
+                        "--run-dir " + run, "already holds files", "belongs to one run", "--resume --run-dir " + run,
                         "--overwrite")),
                 refusal("train --run-dir naming a directory with any file", (run, tmp) -> {
                     Path dir = tmp.resolve("notes");
@@ -164,7 +165,7 @@ class RunOwnershipCorpusTest {
                 refusal("resume with a shorter --epochs", (run, tmp) -> Refusal.of(resume(run, "--epochs", "1"), run,
                         "--epochs 1 (4 steps)", "has already done 6 steps", "cannot shorten")),
                 refusal("resume with three maths flags changed", (run, tmp) -> Refusal.of(resume(run, "--hidden",
-                        "64", "--lr", "0.5", "--seed", "9", "--steps", "8"), run, "--resume " + run,
+                        "64", "--lr", "0.5", "--seed", "9", "--steps", "8"), run, "--run-dir " + run,
                         "other settings", "--hidden 8 (saved) vs 64 (given)", "--lr 0.001 (saved) vs 0.5 (given)",
                         "--seed 1 (saved) vs 9 (given)", "only --epochs, --steps")),
                 refusal("resume with --overwrite", (run, tmp) -> Refusal.of(resume(run, "--overwrite"), run,
@@ -211,30 +212,30 @@ class RunOwnershipCorpusTest {
                         "--run-dir", run.toString(), "--device", "cpu", "--plane", "none", "--points", "3"}, run,
                         "--run-dir " + run, run.resolve("landscape") + " already holds a landscape (landscape.json,"
                                 + " line.csv", "--overwrite")),
-                refusal("toy --out naming a directory with files", (run, tmp) -> {
+                refusal("toy --run-dir naming a directory with files", (run, tmp) -> {
                     Path out = tmp.resolve("toy");
                     Files.createDirectories(out);
                     Files.writeString(out.resolve("toy.json"), "{}\n");
-                    return Refusal.of(new String[] {"toy", "--steps", "5", "--out", out.toString()}, out,
-                            "--out " + out, "already holds files (toy.json)", "--overwrite");
+                    return Refusal.of(new String[] {"toy", "--steps", "5", "--run-dir", out.toString()}, out,
+                            "--run-dir " + out, "already holds files (toy.json)", "--overwrite");
                 }),
-                refusal("study --out with files that are not a study's", (run, tmp) -> {
+                refusal("study --run-dir with files that are not a study's", (run, tmp) -> {
                     Path out = tmp.resolve("study");
                     Files.createDirectories(out);
                     Files.writeString(out.resolve("results.csv"), "a,b\n1,2\n");
                     return Refusal.of(new String[] {"study", "batch-size", "--parts", "hardware", "--batch-sizes",
-                            "1,2,4", "--hidden", "4", "--inputs", "3", "--repeats", "1", "--warmup", "0",
-                            "--progress", "off", "--out", out.toString()}, out, "--out " + out,
+                            "1,2,4", "--hidden", "4", "--inputs", "3", "--timed-steps", "1", "--warmup-steps",
+                            "0", "--progress", "off", "--run-dir", out.toString()}, out, "--run-dir " + out,
                             "not a study's (results.csv; no study-config.json)", "--overwrite");
                 }),
-                refusal("sweep --out with files that are not a sweep's", (run, tmp) -> {
+                refusal("sweep --run-dir with files that are not a sweep's", (run, tmp) -> {
                     Path out = tmp.resolve("sweep");
                     Files.createDirectories(out);
                     Files.writeString(out.resolve("results.csv"), "a,b\n1,2\n");
-                    return Refusal.of(sweepArgs(out), out, "--out " + out, "not a learning-rate sweep's"
+                    return Refusal.of(sweepArgs(out), out, "--run-dir " + out, "not a learning-rate sweep's"
                             + " (results.csv)", "--overwrite");
                 }),
-                refusal("sweep --out whose run has other settings", (run, tmp) -> {
+                refusal("sweep --run-dir whose run has other settings", (run, tmp) -> {
                     Path out = tmp.resolve("sweep");
                     // The base run (hidden 8, lr 0.001) where the sweep's lr-0.01-seed-1 run would go.
                     copyTree(run, out.resolve("lr-0.01-seed-1"));
@@ -244,9 +245,9 @@ class RunOwnershipCorpusTest {
     }
 
     private static String[] sweepArgs(Path out) {
-        return new String[] {"sweep", "lr", "--lrs", "0.01", "--device", "cpu", "--data", csv.toString(),
-                "--batch-size", "8", "--steps", "2", "--hidden", "4", "--monitor-size", "16", "--progress", "off",
-                "--out", out.toString()};
+        return new String[] {"sweep", "lr", "--lr", "0.01", "--device", "cpu", "--data", csv.toString(),
+                "--batch-size", "8", "--steps", "2", "--hidden", "4", "--subset", "16", "--progress", "off",
+                "--run-dir", out.toString()};
     }
 
     /**
@@ -334,7 +335,7 @@ class RunOwnershipCorpusTest {
                 Arguments.of("--batch-size", "16", "8 (saved) vs 16 (given)"),
                 Arguments.of("--limit", "20", "0 (saved) vs 20 (given)"),
                 Arguments.of("--seed", "2", "1 (saved) vs 2 (given)"),
-                Arguments.of("--monitor-size", "8", "16 (saved) vs 8 (given)"));
+                Arguments.of("--subset", "8", "16 (saved) vs 8 (given)"));
     }
 
     // The CSV paths are only known once @BeforeAll ran; the names are resolved at use.
@@ -365,7 +366,8 @@ class RunOwnershipCorpusTest {
     void everyTrainingFlagSetsOneSettingAndEverySettingHasAFlag() {
         // A flag added without its setting would escape the resume check (it would be neither compared nor let
         // through); this keeps the table whole.
-        Set<String> flags = Stream.of(TrainingFlags.class.getDeclaredFields())
+        Set<String> flags = Stream.of(TrainingFlags.class, LearningRateFlag.class)
+                .flatMap(c -> Stream.of(c.getDeclaredFields()))
                 .map(f -> f.getAnnotation(picocli.CommandLine.Option.class)).filter(java.util.Objects::nonNull)
                 .map(o -> o.names()[0]).collect(Collectors.toSet());
         assertEquals(flags, TrainingFlags.SETTING_OF_FLAG.keySet());
@@ -452,11 +454,11 @@ class RunOwnershipCorpusTest {
     }
 
     @Test
-    void toyStudyAndSweepReplaceTheirOutWithOverwrite() throws IOException {
+    void toyStudyAndSweepReplaceTheirRunDirWithOverwrite() throws IOException {
         Path toy = tmp.resolve("toy");
         Files.createDirectories(toy);
         Files.writeString(toy.resolve("stale.txt"), "old\n");
-        ok(CliTestSupport.run("toy", "--steps", "5", "--out", toy.toString(), "--overwrite"));
+        ok(CliTestSupport.run("toy", "--steps", "5", "--run-dir", toy.toString(), "--overwrite"));
         assertTrue(Files.exists(toy.resolve("toy.json")));
         assertFalse(Files.exists(toy.resolve("stale.txt")));
 
@@ -482,7 +484,7 @@ class RunOwnershipCorpusTest {
         Map<String, String> before = hashes(tmp);
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString(), "-Xmx256m", "-cp", System.getProperty("java.class.path"), "io.ravine.cli.Main", "toy",
-                "--steps", "5", "--out", ".", "--overwrite"));
+                "--steps", "5", "--run-dir", ".", "--overwrite"));
         Process p = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));

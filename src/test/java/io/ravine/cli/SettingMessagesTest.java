@@ -61,12 +61,12 @@ class SettingMessagesTest {
             t.optRunDirectory(run).optReport(false).optProgressBar(false).fit();
         }
         Map<String, String> before = hashes(run);
-        CliTestSupport.Result r = CliTestSupport.run("train", "--resume", run.toString(), "--steps", "8",
+        CliTestSupport.Result r = CliTestSupport.run("train", "--resume", "--run-dir", run.toString(), "--steps", "8",
                 "--progress", "off");
         assertEquals(Main.EXIT_BAD_INPUT, r.status(), r.err());
         assertEquals(1, r.errorLines().size(), r.err());
         String line = r.errorLines().get(0);
-        assertTrue(line.startsWith("ravine: --resume " + run + ": the run was trained from Java with the"
+        assertTrue(line.startsWith("ravine: --run-dir " + run + ": the run was trained from Java with the"
                 + " learning-rate Tracker 'ai.djl.training.tracker.FixedTracker'"), line);
         assertTrue(line.contains("resume it from Java with the same Tracker"), line);
         assertEquals(before, hashes(run), "every file as it was");

@@ -183,7 +183,7 @@ class StrictJsonAndDivergenceCorpusTest {
         Path run = dir.resolve(name);
         assertSucceeded(CliTestSupport.run("train", "--device", "cpu", "--progress", "off", "--limit", "400",
                 "--hidden", "16", "--steps", "12", "--log-every", "4", "--checkpoint-every", "6", "--save-initial",
-                "--monitor-size", "200", "--run-dir", run.toString()));
+                "--subset", "200", "--run-dir", run.toString()));
         return run;
     }
 
@@ -335,8 +335,8 @@ class StrictJsonAndDivergenceCorpusTest {
     @Test
     void sweepLrOneOnTheEmbeddedDataMarksItDivergedAndNeverPicksIt() throws IOException {
         Path out = dir.resolve("sweep");
-        List<String> args = List.of("sweep", "lr", "--lrs", "1,0.003", "--limit", "1000", "--steps", "30",
-                "--device", "cpu", "--progress", "off", "--out", out.toString());
+        List<String> args = List.of("sweep", "lr", "--lr", "1,0.003", "--limit", "1000", "--steps", "30",
+                "--device", "cpu", "--progress", "off", "--run-dir", out.toString());
         CliTestSupport.Result r = run(args);
         assertSucceeded(r);
         JsonObject sweep = json(out.resolve("sweep.json"));
@@ -437,8 +437,8 @@ class StrictJsonAndDivergenceCorpusTest {
                 "NaN outputs are not dead units");
         // Resume still refuses it: diagnosing is looking, resuming would train on NaN.
         Map<String, String> all = ResumeCorpusTest.hashes(run);
-        BadInputCorpusTest.assertRejected(CliTestSupport.run("train", "--resume",
-                run.resolve("checkpoints/final.safetensors").toString(), "--steps", "20", "--progress", "off"),
+        BadInputCorpusTest.assertRejected(CliTestSupport.run("train", "--resume", "--run-dir", run.toString(),
+                "--checkpoint", "final", "--steps", "20", "--progress", "off"),
                 "final.safetensors", "not finite");
         assertEquals(all, ResumeCorpusTest.hashes(run));
         assertStrictJsonUnder(run);
@@ -488,7 +488,7 @@ class StrictJsonAndDivergenceCorpusTest {
         assertStrictJsonUnder(nanRun);
         // Interrupted before its first step, and after its first logged step (library API: a signal's path).
         TrainConfig config = TrainConfig.builder().setData("embedded").optLimit(300).optHidden(8).optSteps(40)
-                .optLogEvery(5).optEma(10).optMonitorSize(100).build();
+                .optLogEvery(5).optEma(10).optSubset(100).build();
         Path early = dir.resolve("interrupted-early");
         try (Trainer t = new Trainer(config, CpuBackend.f32())) {
             t.optProgressBar(false).optRunDirectory(early).requestInterrupt();
@@ -527,7 +527,7 @@ class StrictJsonAndDivergenceCorpusTest {
             {"--problem", "quadratic", "--optimizer", "adam", "--steps", "30", "--start", "0,1"}};
         for (int i = 0; i < cases.length; i++) {
             Path out = dir.resolve("toy-" + i);
-            List<String> args = new ArrayList<>(List.of("toy", "--out", out.toString()));
+            List<String> args = new ArrayList<>(List.of("toy", "--run-dir", out.toString()));
             args.addAll(Arrays.asList(cases[i]));
             assertSucceeded(run(args));
             assertEquals(1, assertStrictJsonUnder(out));
@@ -545,12 +545,12 @@ class StrictJsonAndDivergenceCorpusTest {
     @Test
     void aStudyWhoseTargetIsNeverReachedIsStrictJson() throws IOException {
         Path out = dir.resolve("study");
-        assertSucceeded(CliTestSupport.run("study", "batch-size", "--parts", "hardware,steps,noise", "--devices",
-                "cpu", "--batch-sizes", "1,4,16", "--hidden", "8", "--inputs", "16", "--classes", "3", "--repeats",
-                "2", "--warmup", "1", "--warmup-seconds", "0", "--seconds-per-size", "0.05", "--step-batch-sizes",
-                "8,32", "--limit", "300", "--target-loss", "0.01", "--max-steps", "20", "--check-every", "5",
-                "--lr-grid", "0", "--monitor-size", "100", "--noise-batch", "16", "--noise-small", "4",
-                "--noise-big", "32", "--noise-every", "5", "--progress", "off", "--out", out.toString()));
+        assertSucceeded(CliTestSupport.run("study", "batch-size", "--parts", "hardware,steps,noise", "--device",
+                "cpu", "--batch-sizes", "1,4,16", "--hidden", "8", "--inputs", "16", "--classes", "3",
+                "--timed-steps", "2", "--warmup-steps", "1", "--warmup-seconds", "0", "--seconds-per-size", "0.05",
+                "--step-batch-sizes", "8,32", "--limit", "300", "--target-loss", "0.01", "--max-steps", "20",
+                "--check-every", "5", "--lr-grid", "0", "--subset", "100", "--noise-batch", "16", "--noise-small",
+                "4", "--noise-big", "32", "--noise-every", "5", "--progress", "off", "--run-dir", out.toString()));
         JsonObject point = json(out.resolve("study.json")).getAsJsonObject("steps_to_target").getAsJsonArray("points")
                 .get(0).getAsJsonObject();
         assertEquals("not_reached", point.get("status").getAsString());

@@ -35,11 +35,12 @@ class TerminalOutputTest {
 
     @Test
     void progressRejectsOtherValuesOnEveryCommandThatHasIt(@TempDir Path tmp) {
-        for (List<String> command : List.of(List.of("train"), List.of("sweep", "lr"), List.of("study", "batch-size"))) {
+        for (List<String> command : List.of(List.of("train"), List.of("sweep", "lr"), List.of("study", "batch-size"),
+                List.of("diagnose"), List.of("landscape"), List.of("bench"))) {
             List<String> args = new java.util.ArrayList<>(command);
-            args.addAll(List.of("--progress", "yes", "--out", tmp.resolve("o").toString()));
-            if (command.get(0).equals("train")) {
-                args.set(args.indexOf("--out"), "--run-dir");
+            args.addAll(List.of("--progress", "yes"));
+            if (!command.get(0).equals("bench")) {
+                args.addAll(List.of("--run-dir", tmp.resolve("o").toString()));
             }
             CliTestSupport.Result r = CliTestSupport.run(args.toArray(String[]::new));
             assertEquals(Main.EXIT_BAD_INPUT, r.status(), r.err());
@@ -50,7 +51,7 @@ class TerminalOutputTest {
     @Test
     void anInterruptedRunShowsTheStepItReached() {
         TrainConfig config = TrainConfig.builder().setData("embedded").optLimit(300).optHidden(8).optSteps(40)
-                .optLogEvery(5).optMonitorSize(100).build();
+                .optLogEvery(5).optSubset(100).build();
         PrintStream old = System.err;
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         long at;

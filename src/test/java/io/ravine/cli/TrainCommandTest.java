@@ -36,8 +36,8 @@ class TrainCommandTest {
         CliTestSupport.Result first = CliTestSupport.run("train", "--device", "cpu", "--limit", "500", "--steps",
                 "10", "--checkpoint-every", "5", "--progress", "off", "--run-dir", dir);
         assertEquals(0, first.status(), first.err());
-        CliTestSupport.Result more = CliTestSupport.run("train", "--resume", dir, "--steps", "16", "--progress",
-                "off");
+        CliTestSupport.Result more = CliTestSupport.run("train", "--resume", "--run-dir", dir, "--steps", "16",
+                "--progress", "off");
         assertEquals(0, more.status(), more.err());
         assertTrue(more.out().contains("16 steps"), more.out());
     }

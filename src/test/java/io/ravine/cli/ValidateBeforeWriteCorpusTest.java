@@ -68,7 +68,7 @@ class ValidateBeforeWriteCorpusTest {
         run = shared.resolve("run");
         CliTestSupport.Result r = CliTestSupport.run("train", "--device", "cpu", "--progress", "off", "--data",
                 csv.toString(), "--hidden", "8", "--batch-size", "8", "--steps", "6", "--save-initial",
-                "--monitor-size", "16", "--run-dir", run.toString());
+                "--subset", "16", "--run-dir", run.toString());
         assertEquals(0, r.status(), r.err());
     }
 
@@ -197,7 +197,8 @@ class ValidateBeforeWriteCorpusTest {
                     Path r = copyRun(d);
                     Path f = r.resolve("checkpoints/final.safetensors");
                     setStep(f, 1L << 62, Long.toString(1L << 62));
-                    return inv(args("train", "--resume", r.toString(), "--steps", "8", "--progress", "off"),
+                    return inv(args("train", "--resume", "--run-dir", r.toString(), "--steps", "8", "--progress",
+                            "off"),
                             // The bound is the length of the run the checkpoint sits in (its config.json: 6 steps),
                             // checked before the step is taken for steps done.
                             f.toString(), "optimizer.step must be between 0 and the run's 6 steps",
@@ -207,7 +208,8 @@ class ValidateBeforeWriteCorpusTest {
                     Path r = copyRun(d);
                     Path f = r.resolve("checkpoints/final.safetensors");
                     setStep(f, 3, null);
-                    return inv(args("train", "--resume", r.toString(), "--steps", "8", "--progress", "off"),
+                    return inv(args("train", "--resume", "--run-dir", r.toString(), "--steps", "8", "--progress",
+                            "off"),
                             f.toString(), "optimizer.step 3 disagrees with the metadata step", "'6'");
                 }),
                 // ---- parse errors in the file's own terms ----
@@ -215,7 +217,8 @@ class ValidateBeforeWriteCorpusTest {
                     Path r = copyRun(d);
                     Path f = r.resolve("checkpoints/final.safetensors");
                     Files.write(f, safetensorsWithHeader("{not json}      "));
-                    return inv(args("train", "--resume", r.toString(), "--steps", "8", "--progress", "off"),
+                    return inv(args("train", "--resume", "--run-dir", r.toString(), "--steps", "8", "--progress",
+                            "off"),
                             f.toString(), "header is not valid JSON", "line 1, column");
                 }),
                 cli("truncated gzipped CSV", d -> {
@@ -264,15 +267,16 @@ class ValidateBeforeWriteCorpusTest {
                 cli("diagnose --threads 5000", d -> inv(args("diagnose", "--run-dir", copyRun(d).toString(),
                         "--threads", "5000"), "--threads", "1024", "got 5000")),
                 // ---- study, sweep, toy, bench: outputs and inputs before any work ----
-                cli("study batch-size --out with a foreign study.csv", d -> {
+                cli("study batch-size --run-dir with a foreign study.csv", d -> {
                     Path out = d.resolve("study");
                     Files.createDirectories(out);
                     Files.writeString(out.resolve("study.csv"), "a,b\n1,2\n");
                     return inv(args("study", "batch-size", "--parts", "hardware", "--batch-sizes", "1,2,4",
-                            "--hidden", "8", "--repeats", "1", "--warmup", "0", "--progress", "off", "--out",
-                            out.toString()), out.toString(), "holds files that are not a study's", "study.csv");
+                            "--hidden", "8", "--timed-steps", "1", "--warmup-steps", "0", "--progress", "off",
+                            "--run-dir", out.toString()), out.toString(), "holds files that are not a study's",
+                            "study.csv");
                 }),
-                cli("study batch-size --warmup-seconds Infinity", d -> inv(args("study", "batch-size", "--out",
+                cli("study batch-size --warmup-seconds Infinity", d -> inv(args("study", "batch-size", "--run-dir",
                         d.resolve("study").toString(), "--warmup-seconds", "Infinity"), "--warmup-seconds",
                         "≥ 0", "got Infinity")),
                 cli("sweep lr with a foreign run in its second directory", d -> {
@@ -280,18 +284,20 @@ class ValidateBeforeWriteCorpusTest {
                     Files.createDirectories(out);
                     Path foreign = copyRun(d);
                     Files.move(foreign, out.resolve("lr-0.01-seed-2"));
-                    return inv(args("sweep", "lr", "--lrs", "0.01", "--restarts", "2", "--out", out.toString(),
+                    return inv(args("sweep", "lr", "--lr", "0.01", "--restarts", "2", "--run-dir", out.toString(),
                             "--data", csv.toString(), "--hidden", "4", "--steps", "2", "--batch-size", "8",
                             "--device", "cpu", "--progress", "off"), out.resolve("lr-0.01-seed-2").toString(),
                             "holds a run with other settings", "(saved) vs");
                 }),
-                cli("sweep lr --lrs sharing a run directory", d -> inv(args("sweep", "lr", "--lrs", "0.12345,0.12346",
-                        "--out", d.resolve("sweep").toString(), "--data", csv.toString(), "--device", "cpu"), "--lrs",
+                cli("sweep lr --lr sharing a run directory", d -> inv(args("sweep", "lr", "--lr", "0.12345,0.12346",
+                        "--run-dir", d.resolve("sweep").toString(), "--data", csv.toString(), "--device", "cpu"),
+                        "--lr",
                         "share the run directory", "0.12345 and 0.12346")),
-                cli("toy --out under a file", d -> {
+                cli("toy --run-dir under a file", d -> {
                     Path file = d.resolve("a-file");
                     Files.writeString(file, "keep me\n");
-                    return inv(args("toy", "--out", file.resolve("toy").toString()), "--out", file + " is a file");
+                    return inv(args("toy", "--run-dir", file.resolve("toy").toString()), "--run-dir", file
+                            + " is a file");
                 }),
                 cli("bench --out where no file can be created", d -> inv(args("bench", "--peer", "none", "--out",
                         "/proc/ravine-validate-test/table.md"), "--out /proc/ravine-validate-test/table.md",
@@ -423,7 +429,7 @@ class ValidateBeforeWriteCorpusTest {
         Path f = r.resolve("checkpoints/final.safetensors");
         setStep(f, 1L << 62, Long.toString(1L << 62));
         TrainConfig config = TrainConfig.builder().setData(csv.toString()).optHidden(8).optBatchSize(8).optSteps(8)
-                .optMonitorSize(16).build();
+                .optSubset(16).build();
         try (Trainer t = new Trainer(config, CpuBackend.f32())) {
             t.optProgressBar(false);
             refusedByLibrary("optimizer.step 2^62", () -> t.resumeFrom(f), f.toString(), "optimizer.step",

@@ -77,7 +77,7 @@ class BadlyScaledRegressionOptimizersTest {
     private static TrainConfig.Builder regression(UpdateRule rule, long steps) {
         return TrainConfig.builder().setData("badly-scaled regression").optHidden().optActivation(Activation.IDENTITY)
                 .optLoss(LossKind.MSE).optNormalize("none").optInit("zeros").optBatchSize(0).optSteps(steps)
-                .optMonitorSize(N).optOptimizer(rule);
+                .optSubset(N).optOptimizer(rule);
     }
 
     /** θ after training {@code config} from θ = 0 on the data, float64 CPU. */

@@ -252,7 +252,7 @@ class BatchNormCurvatureTest {
     private static TrainConfig.Builder run() {
         return TrainConfig.builder().setData("embedded").optLimit(600).optHidden(24, 12).optBatchNorm(true)
                 .optBatchSize(100).optOptimizer(io.ravine.backend.UpdateRule.ADAM).optSeed(4).optThreads(1)
-                .optDevice("cpu").optLogEvery(3).optEvalEvery(6).optMonitorSize(200);
+                .optDevice("cpu").optLogEvery(3).optEvalEvery(6).optSubset(200);
     }
 
     /**

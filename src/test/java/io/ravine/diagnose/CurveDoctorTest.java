@@ -219,7 +219,7 @@ class CurveDoctorTest {
     // ---- real runs ----
 
     private static TrainConfig.Builder linear() {
-        return TrainConfig.builder().setData("embedded").optLimit(500).optHidden().optMonitorSize(200).optSeed(3)
+        return TrainConfig.builder().setData("embedded").optLimit(500).optHidden().optSubset(200).optSeed(3)
                 .optOptimizer(UpdateRule.SGD);
     }
 

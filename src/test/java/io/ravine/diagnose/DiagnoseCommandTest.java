@@ -32,7 +32,7 @@ class DiagnoseCommandTest {
     static void trainShortRun() {
         run = tmp.resolve("run");
         TrainConfig config = TrainConfig.builder().setData("embedded").optLimit(900).optHidden(24).optBatchSize(50)
-                .optSteps(40).optMonitorSize(200).optSeed(5).optCheckpointEvery(20).build();
+                .optSteps(40).optSubset(200).optSeed(5).optCheckpointEvery(20).build();
         try (Trainer t = new Trainer(config, CpuBackend.f32())) {
             t.optProgressBar(false).optRunDirectory(run).fit();
         }

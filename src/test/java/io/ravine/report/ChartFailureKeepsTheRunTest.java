@@ -136,7 +136,8 @@ class ChartFailureKeepsTheRunTest {
         assertRunResultsKept(dir, run(target -> { }, train(dir)));
         OutputDirectories.deleteTree(dir.resolve("plots"));
         Files.writeString(dir.resolve("plots"), "not a directory");
-        Result r = run(target -> { }, "train", "--resume", dir.toString(), "--steps", "30", "--progress", "off");
+        Result r = run(target -> { }, "train", "--resume", "--run-dir", dir.toString(), "--steps", "30",
+                "--progress", "off");
         assertRunResultsKept(dir, r);
         // A failure of one file, not of the drawing stack: each chart is tried and says why it was not written (four
         // training curves; the update ratios and, per layer of 784-128-10, the weights' and gradients' histograms).
@@ -169,14 +170,14 @@ class ChartFailureKeepsTheRunTest {
 
         Path toy = tmp.resolve("toy");
         Result toyRun = run(noFreeType, "toy", "--problem", "quadratic", "--eigenvalues", "1,10", "--lr", "0.15",
-                "--steps", "20", "--out", toy.toString());
+                "--steps", "20", "--run-dir", toy.toString());
         assertEquals(0, toyRun.status(), toyRun.err());
         assertTrue(Files.isRegularFile(toy.resolve("toy.json")));
         assertEquals(1, toyRun.warnings().size(), toyRun.err());
 
         Path sweep = tmp.resolve("sweep");
-        Result sweepRun = run(noFreeType, "sweep", "lr", "--lrs", "0.01", "--limit", "300", "--steps", "5",
-                "--device", "cpu", "--progress", "off", "--out", sweep.toString());
+        Result sweepRun = run(noFreeType, "sweep", "lr", "--lr", "0.01", "--limit", "300", "--steps", "5",
+                "--device", "cpu", "--progress", "off", "--run-dir", sweep.toString());
         assertEquals(0, sweepRun.status(), sweepRun.err());
         assertTrue(Files.isRegularFile(sweep.resolve("sweep.json")));
         assertEquals(1, sweepRun.warnings().size(), sweepRun.err());

@@ -29,7 +29,7 @@ class LayerReportTest {
 
     private static TrainConfig.Builder tiny() {
         return TrainConfig.builder().setData("embedded").optLimit(300).optHidden(8, 4).optBatchNorm(true)
-                .optBatchSize(50).optSteps(12).optLogEvery(4).optEvalEvery(6).optMonitorSize(50).optSeed(3);
+                .optBatchSize(50).optSteps(12).optLogEvery(4).optEvalEvery(6).optSubset(50).optSeed(3);
     }
 
     @Test

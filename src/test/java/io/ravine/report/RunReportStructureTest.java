@@ -27,7 +27,7 @@ class RunReportStructureTest {
 
     private static TrainConfig tiny() {
         return TrainConfig.builder().setData("embedded").optLimit(300).optHidden(8).optBatchSize(50).optSteps(12)
-                .optLogEvery(4).optEvalEvery(6).optMonitorSize(50).optCheckpointEvery(6).optSeed(3).build();
+                .optLogEvery(4).optEvalEvery(6).optSubset(50).optCheckpointEvery(6).optSeed(3).build();
     }
 
     @Test

@@ -26,7 +26,7 @@ class RunReportTest {
     void aFinishedRunGetsItsCurvesAndSummary(@TempDir Path tmp) throws Exception {
         Path run = tmp.resolve("run");
         TrainConfig config = TrainConfig.builder().setData("embedded").optLimit(600).optHidden(16).optBatchSize(50)
-                .optSteps(30).optLogEvery(5).optEvalEvery(10).optMonitorSize(100).optSeed(3).build();
+                .optSteps(30).optLogEvery(5).optEvalEvery(10).optSubset(100).optSeed(3).build();
         try (Trainer t = new Trainer(config, CpuBackend.f32())) {
             t.optProgressBar(false).optRunDirectory(run).fit();
         }
@@ -81,7 +81,7 @@ class RunReportTest {
         // more sampling noise. It is drawn as its own series, named, not as spikes of the mini-batch line.
         Path run = tmp.resolve("run");
         TrainConfig config = TrainConfig.builder().setData("embedded").optLimit(1000).optHidden(8).optBatchSize(128)
-                .optSteps(24).optLogEvery(1).optMonitorSize(100).build();
+                .optSteps(24).optLogEvery(1).optSubset(100).build();
         try (Trainer t = new Trainer(config, CpuBackend.f32())) {
             t.optProgressBar(false).optReport(false).optRunDirectory(run).fit();
         }

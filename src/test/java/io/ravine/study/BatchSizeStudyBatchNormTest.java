@@ -38,7 +38,7 @@ class BatchSizeStudyBatchNormTest {
     private static BatchSizeStudyConfig.Builder steps(boolean batchNorm) {
         return BatchSizeStudyConfig.builder().optParts(List.of("steps")).optHidden(16).optBatchNorm(batchNorm)
                 .optLimit(300).optStepBatchSizes(20).optLrGrid(0).optLearningRate(3e-3).optTargetLoss(TARGET)
-                .optMaxSteps(80).optCheckEvery(5).optMonitorSize(200);
+                .optMaxSteps(80).optCheckEvery(5).optSubset(200);
     }
 
     private static BatchSizeStudyResult run(BatchSizeStudyConfig config, Path dir) {
@@ -50,7 +50,7 @@ class BatchSizeStudyBatchNormTest {
         TrainConfig tc = TrainConfig.builder().setData("embedded").optHidden(16).optActivation(Activation.RELU)
                 .optBatchNorm(batchNorm).optLoss(LossKind.SOFTMAX_CE).optOptimizer(UpdateRule.ADAM)
                 .optLearningRate(3e-3).optBatchSize(20).optEpochs(0).optSteps(80).optLimit(300).optSeed(1)
-                .optLogEvery(5).optEvalEvery(80).optMonitorSize(200).optDevice("cpu").build();
+                .optLogEvery(5).optEvalEvery(80).optSubset(200).optDevice("cpu").build();
         double[] reached = {-1, Double.NaN};
         TrainTest data = DataSources.load("embedded", null, LossKind.SOFTMAX_CE);
         try (Backend backend = CpuBackend.f32(); Trainer trainer = new Trainer(tc, backend, data)) {
@@ -133,7 +133,7 @@ class BatchSizeStudyBatchNormTest {
         // Through the CLI: one line, exit status 2, nothing created.
         Path out = tmp.resolve("cli");
         CliTestSupport.Result r = CliTestSupport.run("study", "batch-size", "--batch-norm", "--parts", "hardware",
-                "--batch-sizes", "1,2,4", "--out", out.toString());
+                "--batch-sizes", "1,2,4", "--run-dir", out.toString());
         assertEquals(2, r.status());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().contains("--batch-norm needs at least 2 examples per batch, but --batch-sizes includes 1"),
@@ -145,18 +145,18 @@ class BatchSizeStudyBatchNormTest {
     void theFlagIsRecordedAndAStudyWithoutItIsNotResumedWithIt(@TempDir Path tmp) throws Exception {
         Path dir = tmp.resolve("s");
         CliTestSupport.Result r = CliTestSupport.run("study", "batch-size", "--batch-norm", "--parts", "hardware",
-                "--batch-sizes", "2,4,8", "--inputs", "8", "--hidden", "4", "--classes", "3", "--warmup", "1",
-                "--warmup-seconds", "0", "--repeats", "3", "--seconds-per-size", "0", "--progress", "off", "--out",
-                dir.toString());
+                "--batch-sizes", "2,4,8", "--inputs", "8", "--hidden", "4", "--classes", "3", "--warmup-steps", "1",
+                "--warmup-seconds", "0", "--timed-steps", "3", "--seconds-per-size", "0", "--progress", "off",
+                "--run-dir", dir.toString());
         assertEquals(0, r.status(), r.err());
         String config = Files.readString(dir.resolve("study-config.json"));
         assertTrue(config.contains("\"batchNorm\": true"), config);
         assertTrue(Files.readString(dir.resolve("report.html")).contains("batch normalization"));
         // The same directory without --batch-norm is another study's definition.
         CliTestSupport.Result again = CliTestSupport.run("study", "batch-size", "--parts", "hardware",
-                "--batch-sizes", "2,4,8", "--inputs", "8", "--hidden", "4", "--classes", "3", "--warmup", "1",
-                "--warmup-seconds", "0", "--repeats", "3", "--seconds-per-size", "0", "--progress", "off", "--out",
-                dir.toString());
+                "--batch-sizes", "2,4,8", "--inputs", "8", "--hidden", "4", "--classes", "3", "--warmup-steps", "1",
+                "--warmup-seconds", "0", "--timed-steps", "3", "--seconds-per-size", "0", "--progress", "off",
+                "--run-dir", dir.toString());
         assertEquals(2, again.status());
         assertTrue(again.err().contains("other settings (batchNorm)"), again.err());
     }

@@ -26,7 +26,7 @@ class BatchSizeStudyTest {
                 .optBatchSizes(1, 4, 16, 64).optInputs(20).optHidden(16).optClasses(3)
                 .optWarmup(1).optWarmupSeconds(0).optRepeats(3).optSecondsPerSize(0)
                 .optLimit(300).optStepBatchSizes(10, 20, 40).optLrGrid(1).optLearningRate(3e-3)
-                .optTargetLoss(1.2).optMaxSteps(80).optCheckEvery(5).optMonitorSize(200)
+                .optTargetLoss(1.2).optMaxSteps(80).optCheckEvery(5).optSubset(200)
                 .optNoiseBatch(20).optNoiseSmall(4).optNoiseBig(32).optNoiseEvery(10)
                 .build();
     }
@@ -110,7 +110,7 @@ class BatchSizeStudyTest {
     void theStudyFindsTheTargetAndTheBestLearningRatePerBatchSize(@TempDir Path tmp) {
         BatchSizeStudyConfig config = BatchSizeStudyConfig.builder().optParts(List.of("steps"))
                 .optHidden(16).optLimit(300).optStepBatchSizes(10, 40).optLrGrid(1).optLearningRate(3e-3)
-                .optTargetLoss(1.2).optMaxSteps(80).optCheckEvery(5).optMonitorSize(200).build();
+                .optTargetLoss(1.2).optMaxSteps(80).optCheckEvery(5).optSubset(200).build();
         BatchSizeStudyResult r = run(config, tmp.resolve("s"));
         for (BatchSizeStudyResult.StepsPoint p : r.stepsToTarget()) {
             List<TrialRow> trials = r.rows().stream().filter(t -> t.batchSize() == p.batchSize()).toList();
@@ -174,7 +174,7 @@ class BatchSizeStudyTest {
         BatchSizeStudyConfig config = BatchSizeStudyConfig.builder().optParts(List.of("steps", "noise"))
                 .optOptimizer(UpdateRule.NEWTON_CG).optHidden(8).optLimit(300).optStepBatchSizes(50, 150)
                 .optLrGrid(0).optLearningRate(1).optTargetLoss(1.2).optMaxSteps(20).optCheckEvery(2)
-                .optMonitorSize(200).optNoiseBatch(100).optNoiseSmall(10).optNoiseBig(100).optNoiseEvery(5).build();
+                .optSubset(200).optNoiseBatch(100).optNoiseSmall(10).optNoiseBig(100).optNoiseEvery(5).build();
         BatchSizeStudyResult r = run(config, tmp.resolve("s"));
         assertEquals(2, r.stepsToTarget().size());
         assertTrue(r.stepsToTarget().stream().anyMatch(p -> p.status().equals("reached")), r.stepsToTarget()
@@ -188,10 +188,10 @@ class BatchSizeStudyTest {
             throws IOException {
         Path dir = tmp.resolve("s");
         io.ravine.cli.CliTestSupport.Result r = io.ravine.cli.CliTestSupport.run("study", "batch-size",
-                "--devices", "cpu,cuda", "--batch-sizes", "1,4,16,64", "--inputs", "20", "--hidden", "16",
+                "--device", "cpu,cuda", "--batch-sizes", "1,4,16,64", "--inputs", "20", "--hidden", "16",
                 "--classes", "3", "--warmup-seconds", "0", "--seconds-per-size", "0", "--limit", "300",
                 "--step-batch-sizes", "10,20,40", "--lr", "3e-3", "--target-loss", "1.2", "--max-steps", "80",
-                "--check-every", "5", "--parts", "hardware,steps", "--out", dir.toString());
+                "--check-every", "5", "--parts", "hardware,steps", "--run-dir", dir.toString());
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith("cpu: recommended batch size ")), r.out());
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith("  cpu: B = ") && l.contains("reaches the target"
@@ -208,7 +208,7 @@ class BatchSizeStudyTest {
                 "--batch-sizes", "1,4,16,64", "--inputs", "20", "--hidden", "16", "--classes", "3",
                 "--warmup-seconds", "0", "--seconds-per-size", "0", "--limit", "300", "--step-batch-sizes", "10,20,40",
                 "--lr", "3e-3", "--target-loss", "1.2", "--max-steps", "80", "--check-every", "5", "--parts",
-                "hardware", "--out", dir.toString());
+                "hardware", "--run-dir", dir.toString());
         assertEquals(0, hw.status(), hw.err());
         assertTrue(hw.out().lines().noneMatch(l -> l.contains("recommended batch size")), hw.out());
         assertTrue(!Files.exists(dir.resolve("time-to-target.csv")) && !Files.exists(dir.resolve(
@@ -218,7 +218,7 @@ class BatchSizeStudyTest {
     @Test
     void theCliSaysTheRefusalInOneLine(@TempDir Path tmp) {
         io.ravine.cli.CliTestSupport.Result r = io.ravine.cli.CliTestSupport.run("study", "batch-size",
-                "--optimizer", "lbfgs", "--parts", "steps", "--out", tmp.resolve("s").toString());
+                "--optimizer", "lbfgs", "--parts", "steps", "--run-dir", tmp.resolve("s").toString());
         assertEquals(2, r.status(), r.err());
         assertEquals(1, r.errorLines().size(), r.err());
         assertTrue(r.errorLines().get(0).contains("--optimizer lbfgs: study batch-size varies the mini-batch"),

@@ -19,7 +19,7 @@ class LearningRateSweepTest {
     void divergedRunsAreReportedAndTheBestCompletedRunIsNamed(@TempDir Path tmp) throws Exception {
         // Plain SGD on z-scored inputs: lr 1e3 blows up (a NaN loss within a few steps), 0.03 trains.
         TrainConfig base = TrainConfig.builder().setData("embedded").optLimit(300).optHidden(16)
-                .optOptimizer(UpdateRule.SGD).optBatchSize(50).optSteps(30).optMonitorSize(200).optSeed(3).build();
+                .optOptimizer(UpdateRule.SGD).optBatchSize(50).optSteps(30).optSubset(200).optSeed(3).build();
         Path dir = tmp.resolve("sweep");
         LearningRateSweep sweep = new LearningRateSweep(base, new double[] {1e3, 0.03, 0.003}, 2, dir, "train_loss")
                 .optProgressBar(false);
@@ -61,7 +61,7 @@ class LearningRateSweepTest {
             Path dir = tmp.resolve(rule);
             List<String> args = new java.util.ArrayList<>(List.of("sweep", "lr", "--data", "embedded", "--limit",
                     "300", "--hidden", "8", "--optimizer", rule, "--batch-size", "full", "--steps", "4",
-                    "--monitor-size", "200", "--lrs", "1,0.3", "--out", dir.toString(), "--progress", "off"));
+                    "--subset", "200", "--lr", "1,0.3", "--run-dir", dir.toString(), "--progress", "off"));
             args.addAll(rule.equals("lbfgs") ? List.of("--max-iter", "5", "--history-size", "5")
                     : List.of("--cg-max-iter", "20", "--curvature-batch", "100"));
             io.ravine.cli.CliTestSupport.Result r = io.ravine.cli.CliTestSupport.run(args.toArray(String[]::new));
@@ -85,7 +85,7 @@ class LearningRateSweepTest {
     @Test
     void aSweepRefusesAFlagTheClosureRuleDoesNotRead(@TempDir Path tmp) {
         io.ravine.cli.CliTestSupport.Result r = io.ravine.cli.CliTestSupport.run("sweep", "lr", "--data", "embedded",
-                "--optimizer", "lbfgs", "--momentum", "0.9", "--out", tmp.resolve("s").toString());
+                "--optimizer", "lbfgs", "--momentum", "0.9", "--run-dir", tmp.resolve("s").toString());
         assertEquals(2, r.status(), r.err());
         assertEquals(1, r.errorLines().size(), r.err());
         assertTrue(r.errorLines().get(0).contains("--momentum"), r.err());

@@ -73,7 +73,7 @@ class StudyCrashSafetyTest {
     void aSweepRunInterruptedByAKillIsResumedFromItsCheckpointAndEndsWithTheSameBits(@TempDir Path tmp)
             throws IOException {
         TrainConfig base = TrainConfig.builder().setData("embedded").optLimit(300).optHidden(16).optBatchSize(50)
-                .optSteps(30).optCheckpointEvery(10).optLogEvery(5).optMonitorSize(200).optSeed(3).build();
+                .optSteps(30).optCheckpointEvery(10).optLogEvery(5).optSubset(200).optSeed(3).build();
         Path dir = tmp.resolve("sweep");
         LearningRateSweep sweep = new LearningRateSweep(base, new double[] {0.01, 0.001}, 1, dir, "train_loss")
                 .optProgressBar(false);
@@ -137,7 +137,7 @@ class StudyCrashSafetyTest {
     @Test
     void aSweepRefusesARunDirectoryThatAnotherConfigurationStarted(@TempDir Path tmp) throws IOException {
         TrainConfig base = TrainConfig.builder().setData("embedded").optLimit(300).optHidden(16).optBatchSize(50)
-                .optSteps(5).optMonitorSize(200).optSeed(3).build();
+                .optSteps(5).optSubset(200).optSeed(3).build();
         Path dir = tmp.resolve("sweep");
         try (CpuBackend backend = CpuBackend.f32()) {
             new LearningRateSweep(base, new double[] {0.01}, 1, dir, "train_loss").optProgressBar(false).run(backend);

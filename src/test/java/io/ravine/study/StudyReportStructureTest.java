@@ -32,7 +32,7 @@ class StudyReportStructureTest {
         BatchSizeStudyConfig config = BatchSizeStudyConfig.builder().optParts(List.of("hardware", "steps"))
                 .optBatchSizes(1, 2, 4).optInputs(20).optHidden(8).optClasses(3).optWarmup(1).optWarmupSeconds(0)
                 .optRepeats(3).optSecondsPerSize(0).optLimit(300).optStepBatchSizes(20, 40).optLrGrid(0)
-                .optLearningRate(3e-3).optTargetLoss(0.01).optMaxSteps(10).optCheckEvery(5).optMonitorSize(100)
+                .optLearningRate(3e-3).optTargetLoss(0.01).optMaxSteps(10).optCheckEvery(5).optSubset(100)
                 .build();
         Path dir = tmp.resolve("study");
         List<String> command = List.of("ravine", "study", "batch-size", "--target-loss", "0.01");

@@ -26,13 +26,13 @@ import org.junit.jupiter.api.io.TempDir;
 /** The sweep's report.html: header, contents, the overlaid curves, the ranking, links; and each run's own report. */
 class SweepReportTest {
 
-    private static final List<String> COMMAND = List.of("ravine", "sweep", "lr", "--lrs", "1000,0.03,0.003");
+    private static final List<String> COMMAND = List.of("ravine", "sweep", "lr", "--lr", "1000,0.03,0.003");
 
     @Test
     void theSweepPageRanksItsRunsOverlaysTheirCurvesAndLinksTheirReports(@TempDir Path tmp) throws Exception {
         // Plain SGD on z-scored inputs: lr 1e3 diverges within a step, the other two train (as LearningRateSweepTest).
         TrainConfig base = TrainConfig.builder().setData("embedded").optLimit(300).optHidden(8)
-                .optOptimizer(UpdateRule.SGD).optBatchSize(50).optSteps(18).optMonitorSize(200).optSeed(3).build();
+                .optOptimizer(UpdateRule.SGD).optBatchSize(50).optSteps(18).optSubset(200).optSeed(3).build();
         Path dir = tmp.resolve("sweep");
         LearningRateSweep sweep = new LearningRateSweep(base, new double[] {1e3, 0.03, 0.003}, 2, dir, "train_loss")
                 .optProgressBar(false).optCommandLine(COMMAND);

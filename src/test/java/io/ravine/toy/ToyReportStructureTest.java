@@ -20,7 +20,7 @@ class ToyReportStructureTest {
                 List.of("toy", "--problem", "early-decay", "--steps", "200"))) {
             Path out = tmp.resolve(args.get(2));
             List<String> words = new java.util.ArrayList<>(args);
-            words.addAll(List.of("--out", out.toString()));
+            words.addAll(List.of("--run-dir", out.toString()));
             CliTestSupport.Result r = CliTestSupport.run(words.toArray(String[]::new));
             assertEquals(0, r.status(), r.err());
             String html = Files.readString(out.resolve("report.html"));

@@ -126,7 +126,7 @@ class ToyRunTest {
     void commandWritesToyJsonAndContourPng(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("toy");
         int status = new CommandLine(new ToyCommand()).execute("--problem", "quadratic", "--eigenvalues", "1,10",
-                "--lr", "0.15", "--steps", "40", "--out", out.toString());
+                "--lr", "0.15", "--steps", "40", "--run-dir", out.toString());
         assertEquals(0, status);
         JsonObject json = JsonParser.parseString(Files.readString(out.resolve("toy.json"))).getAsJsonObject();
         assertEquals("quadratic", json.get("problem").getAsString());
@@ -148,7 +148,7 @@ class ToyRunTest {
         for (String spelling : new String[] {"adam", "ADAM", "Adam"}) {
             Path out = tmp.resolve("toy-" + spelling);
             CliTestSupport.Result r = CliTestSupport.run("toy", "--problem", "QUADRATIC", "--optimizer", spelling,
-                    "--steps", "10", "--out", out.toString());
+                    "--steps", "10", "--run-dir", out.toString());
             assertEquals(0, r.status(), r.err());
             JsonObject json = json(out.resolve("toy.json"));
             assertEquals("adam", json.get("optimizer").getAsString());
@@ -164,7 +164,7 @@ class ToyRunTest {
     void aRunHasOneVerdictAndItsStepCountIsWhereItStaysWithinTolerance(@TempDir Path tmp) throws Exception {
         // The default quadratic used to print "converged after 100 steps" and "within tolerance after 83 steps".
         Path out = tmp.resolve("toy");
-        CliTestSupport.Result r = CliTestSupport.run("toy", "--out", out.toString());
+        CliTestSupport.Result r = CliTestSupport.run("toy", "--run-dir", out.toString());
         assertEquals(0, r.status(), r.err());
         List<String> verdicts = r.out().lines().filter(l -> l.contains("converged")).toList();
         assertEquals(1, verdicts.size(), r.out());
@@ -207,7 +207,7 @@ class ToyRunTest {
             {"decay.png", "learning-rate.png", "contour.png"}};
         for (int i = 0; i < cases.length; i++) {
             Path out = tmp.resolve("case-" + i);
-            List<String> args = new java.util.ArrayList<>(List.of("toy", "--out", out.toString()));
+            List<String> args = new java.util.ArrayList<>(List.of("toy", "--run-dir", out.toString()));
             args.addAll(List.of(cases[i]));
             CliTestSupport.Result r = CliTestSupport.run(args.toArray(String[]::new));
             assertEquals(0, r.status(), String.join(" ", cases[i]) + ": " + r.err());
@@ -238,7 +238,7 @@ class ToyRunTest {
             "--problem", "--optimizer"};
         for (int i = 0; i < cases.length; i++) {
             Path out = tmp.resolve("case-" + i);
-            List<String> args = new java.util.ArrayList<>(List.of("toy", "--out", out.toString()));
+            List<String> args = new java.util.ArrayList<>(List.of("toy", "--run-dir", out.toString()));
             args.addAll(List.of(cases[i]));
             CliTestSupport.Result r = CliTestSupport.run(args.toArray(String[]::new));
             assertEquals(Main.EXIT_BAD_INPUT, r.status(), String.join(" ", cases[i]));

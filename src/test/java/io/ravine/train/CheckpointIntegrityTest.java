@@ -49,7 +49,7 @@ class CheckpointIntegrityTest {
         }
         Files.writeString(csv, sb);
         config = TrainConfig.builder().setData(csv.toString()).optHidden(3).optOptimizer(UpdateRule.ADAM)
-                .optEma(10).optBatchSize(4).optSteps(4).optCheckpointEvery(2).optMonitorSize(8).optSeed(3)
+                .optEma(10).optBatchSize(4).optSteps(4).optCheckpointEvery(2).optSubset(8).optSeed(3)
                 .build();
         run = dir.resolve("run");
         try (Trainer t = new Trainer(config, CpuBackend.f32())) {

@@ -66,7 +66,7 @@ class CrashResumeTest {
     }
 
     private List<String> resumeCommand(Path runDir) {
-        return command("train", "--resume", runDir.toString(), "--progress", "off");
+        return command("train", "--resume", "--run-dir", runDir.toString(), "--progress", "off");
     }
 
     private static List<String> command(String... args) {

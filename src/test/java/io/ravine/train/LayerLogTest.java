@@ -37,7 +37,7 @@ class LayerLogTest {
     /** 600 examples in batches of 50: 12 steps an epoch. Layers 784-16-10. */
     private static TrainConfig.Builder small() {
         return TrainConfig.builder().setData("embedded").optLimit(600).optHidden(16).optBatchSize(50)
-                .optMonitorSize(200).optSeed(5).optThreads(1);
+                .optSubset(200).optSeed(5).optThreads(1);
     }
 
     private static Trainer trainer(TrainConfig config, Path dir, int histogramEvery) {

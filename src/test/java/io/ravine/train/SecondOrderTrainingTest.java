@@ -29,7 +29,7 @@ class SecondOrderTrainingTest {
 
     private static TrainConfig.Builder small(String rule) {
         TrainConfig.Builder b = TrainConfig.builder().setData("embedded").optLimit(600).optHidden(32)
-                .optMonitorSize(200).optSeed(11).optOptimizer(UpdateRule.parse(rule));
+                .optSubset(200).optSeed(11).optOptimizer(UpdateRule.parse(rule));
         return switch (rule) {
             case "lbfgs" -> b.optBatchSize(0).optMaxIter(5).optHistorySize(4)
                     .optLineSearch(Lbfgs.LineSearch.STRONG_WOLFE);

@@ -31,7 +31,7 @@ class TrainAccuracyTest {
 
     private static TrainConfig.Builder small() {
         return TrainConfig.builder().setData("embedded").optLimit(LIMIT).optHidden(16).optBatchSize(50)
-                .optMonitorSize(200).optSeed(5).optThreads(1).optLogEvery(5).optEvalEvery(10).optCheckpointEvery(10);
+                .optSubset(200).optSeed(5).optThreads(1).optLogEvery(5).optEvalEvery(10).optCheckpointEvery(10);
     }
 
     private static Trainer trainer(TrainConfig config, Path dir) {
@@ -41,7 +41,7 @@ class TrainAccuracyTest {
     /** The fraction of the monitoring subset's raw examples the checkpoint's model classifies right. */
     private static double accuracyFromCheckpoint(Path checkpoint, TrainConfig config) {
         Dataset raw = DataSources.loadEmbedded().train().limit(LIMIT);
-        Dataset subset = raw.select(Trainer.monitorIndices(raw.n(), config.monitorSize(), config.seed()));
+        Dataset subset = raw.select(Trainer.monitorIndices(raw.n(), config.subset(), config.seed()));
         try (TrainedModel model = TrainedModel.load(checkpoint)) {
             int[] predicted = model.predictClasses(subset);
             int right = 0;
@@ -99,7 +99,7 @@ class TrainAccuracyTest {
             y[i][0] = 2 * x[i][0] - 3 * x[i][1] + 1;
         }
         TrainConfig config = TrainConfig.builder().optHidden(4).optLoss(LossKind.MSE).optBatchSize(20).optSteps(10)
-                .optLogEvery(5).optMonitorSize(50).optThreads(1).build();
+                .optLogEvery(5).optSubset(50).optThreads(1).build();
         Path dir = tmp.resolve("run");
         try (Trainer t = new Trainer(config, CpuBackend.f32(), Dataset.ofTargets(x, y).split(0.2, 7))) {
             t.optProgressBar(false).optReport(false).optRunDirectory(dir).fit();

@@ -25,7 +25,7 @@ class TrainerTest {
 
     private static TrainConfig.Builder small() {
         return TrainConfig.builder().setData("embedded").optLimit(600).optHidden(32).optBatchSize(50)
-                .optMonitorSize(200).optSeed(11);
+                .optSubset(200).optSeed(11);
     }
 
     @Test

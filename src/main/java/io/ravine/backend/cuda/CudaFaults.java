@@ -65,7 +65,7 @@ public final class CudaFaults {
                         || m.contains("DEVICE_UNAVAILABLE") || m.contains("LAUNCH_TIMEOUT");
                 return Optional.of("CUDA error: " + m + (sticky
                         ? " (the GPU context is no longer usable; the run directory keeps its last checkpoint:"
-                                + " resume with --resume)"
+                                + " resume with train --resume --run-dir DIR)"
                         : ""));
             }
         }
