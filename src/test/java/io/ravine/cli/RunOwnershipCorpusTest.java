@@ -382,9 +382,10 @@ class RunOwnershipCorpusTest {
         Path run = copyOfBase();
         Map<String, String> before = hashes(run);
         JsonObject summary = JsonParser.parseString(Files.readString(run.resolve("summary.json"))).getAsJsonObject();
-        String expected = String.format(Locale.ROOT, "test accuracy %.4f, test loss %.4f, train loss %.4f, 6 steps",
-                summary.get("test_accuracy").getAsDouble(), summary.get("test_loss").getAsDouble(),
-                summary.get("final_train_loss").getAsDouble());
+        String expected = String.format(Locale.ROOT, "test accuracy %.4f, test loss %.4f, train loss %.4f"
+                + " (accuracy %.4f), 6 steps", summary.get("test_accuracy").getAsDouble(),
+                summary.get("test_loss").getAsDouble(), summary.get("final_train_loss").getAsDouble(),
+                summary.get("final_train_accuracy").getAsDouble());
         // As a retried job would: the same command, or the same flags of the run's maths given again.
         for (String[] args : List.of(resume(run), resume(run, "--steps", "6"), resume(run, "--hidden", "8",
                 "--lr", "0.001", "--data", csv.toString(), "--batch-size", "8", "--device", "cpu"))) {

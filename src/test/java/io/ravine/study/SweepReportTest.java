@@ -41,7 +41,7 @@ class SweepReportTest {
             r = sweep.run(backend);
         }
         String html = Files.readString(dir.resolve("report.html"));
-        PageChecks.assertHeader(html, "ravine sweep lr --lrs 1000,0.03,0.003");
+        PageChecks.assertHeader(html, "ravine sweep lr --lr 1000,0.03,0.003");
         PageChecks.assertContents(html, "result", "ranking", "final-loss-against-learning-rate",
                 "training-loss-curves", "test-curves", "settings", "files");
         PageChecks.assertBalanced(html);
@@ -83,7 +83,7 @@ class SweepReportTest {
             String name = run.getFileName() + "/report.html";
             assertTrue(links.contains(name), name);
             String own = Files.readString(run.resolve("report.html"));
-            PageChecks.assertHeader(own, "ravine sweep lr --lrs 1000,0.03,0.003");
+            PageChecks.assertHeader(own, "ravine sweep lr --lr 1000,0.03,0.003");
         }
 
         // A rerun finds every run finished: the page is rewritten, its header naming both starts, and a run whose
