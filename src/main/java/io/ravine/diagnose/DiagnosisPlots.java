@@ -136,11 +136,11 @@ public final class DiagnosisPlots {
         double hi = loss.stream().mapToDouble(Double::doubleValue).max().orElse(0);
         // A loss falling over decades is read on a log axis (the run's points bunch up at the end otherwise).
         boolean log = lo > 0 && hi > 10 * lo;
-        LinePlot top = new LinePlot("Index and lambda_min against the loss, per checkpoint (saddles are more common"
-                + " at high cost)", "loss J on the subset", "negative Ritz values (index >=)")
+        LinePlot top = new LinePlot("The index against the loss, per checkpoint (saddles are more common at high"
+                + " cost)", "loss J on the subset", "negative Ritz values (index >=)")
                 .series("index (Ritz values < -floor)", array(loss), array(index)).markers().integerY().includeY(0)
                 .size(800, 380);
-        LinePlot bottom = new LinePlot("lambda_min, the smallest Ritz value", "loss J on the subset",
+        LinePlot bottom = new LinePlot("lambda_min, the smallest Ritz value, against the loss", "loss J on the subset",
                 "lambda_min").series("lambda_min", array(lossMin), array(lambdaMin)).markers().size(800, 340);
         if (log) {
             top.logX();

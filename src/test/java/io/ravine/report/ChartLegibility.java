@@ -41,7 +41,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * (not 8e-04 beside 0.001);</li>
  * <li>no two tick labels of an axis overlap at the font they are drawn in; in a Java2D picture no two of its tick
  * labels, axis titles and title overlap at all, and each lies inside the image;</li>
- * <li>numbers in the title, axis titles and legend have at most 6 significant digits;</li>
+ * <li>numbers in the title, axis titles and legend have at most 6 significant digits; the title fits the image;</li>
  * <li>where two or more lines (or point sets) are drawn, each has a legend entry in its own look (colour, dash,
  * marker): a marker line (a vertical line at a saturation point, "decay starts") included; no two legend entries
  * alike.</li>
@@ -160,7 +160,14 @@ public final class ChartLegibility {
             axes.add("y2");
             ticks(chart, "y2", 1, font, frc, texts);
         }
-        texts.add(new Text("title", chart.getTitle(), null));
+        // XChart centres the title over the plot area (ChartTitle.paint), not over the image.
+        Rectangle2D title = chart.getStyler().getChartTitleFont().getStringBounds(chart.getTitle(), frc);
+        Method getPlot = Chart.class.getDeclaredMethod("getPlot");
+        getPlot.setAccessible(true);
+        Object plot = getPlot.invoke(chart);
+        Rectangle2D area = (Rectangle2D) plot.getClass().getMethod("getBounds").invoke(plot);
+        texts.add(new Text("title", chart.getTitle(), new Rectangle2D.Double(area.getX() + (area.getWidth()
+                - title.getWidth()) / 2, 0, title.getWidth(), title.getHeight())));
         texts.add(new Text("x title", chart.getXAxisTitle(), null));
         texts.add(new Text("y title", chart.getYAxisTitle(), null));
         if (groups.contains(1) && chart.getYAxisGroupTitle(1) != null) {
@@ -317,6 +324,13 @@ public final class ChartLegibility {
                                 + sorted.get(i + 1).text() + "' overlap");
                     }
                 }
+            }
+        }
+        for (Text t : p.texts()) {
+            if (t.role().equals("title") && t.box() != null && (t.box().getMinX() < 0
+                    || t.box().getMaxX() > p.width())) {
+                out.add(name + ": the title '" + t.text() + "' is wider than the image (" + Math.round(t.box()
+                        .getWidth()) + " px in " + p.width() + ")");
             }
         }
         if (!p.kind().equals("xchart")) {
