@@ -233,7 +233,8 @@ public final class ContourPlot {
         if (!(lo <= hi)) {
             return new double[] {0, 1};
         }
-        return new double[] {lo, hi > lo ? hi : lo + 1};
+        // A constant map (a dead network's loss) in the middle colour, its value in the middle of the colour bar.
+        return hi > lo ? new double[] {lo, hi} : new double[] {lo - 0.5, lo + 0.5};
     }
 
     private void drawMap(BufferedImage img, double[][] c, double[] range) {

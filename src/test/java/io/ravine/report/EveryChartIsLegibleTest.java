@@ -105,6 +105,10 @@ class EveryChartIsLegibleTest {
             LossLandscape.writePlane(dir, plane("pca", 0.0012, (x, y) -> 0.37660000001 + 3e-2 * (x * x + y * y)),
                     null);
         }, LossLandscape.LINE_PNG, LossLandscape.PLANE_PNG, LossLandscape.SURFACE_PNG));
+        a.add(chart("landscape: a dead network's constant plane", dir -> {
+            LossLandscape.writeLine(dir, line(u -> 2.302585092994046));
+            LossLandscape.writePlane(dir, plane("random", 1, (x, y) -> 2.302585092994046), null);
+        }, LossLandscape.LINE_PNG, LossLandscape.PLANE_PNG, LossLandscape.SURFACE_PNG));
         for (String problem : List.of("quadratic", "rosenbrock", "saddle", "multiminima", "plateau", "plane")) {
             a.add(chart("toy " + problem, dir -> toy(problem).write(dir),
                     toy(problem).pictures().toArray(String[]::new)));
