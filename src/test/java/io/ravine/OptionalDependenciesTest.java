@@ -99,7 +99,8 @@ class OptionalDependenciesTest {
 
     @Test
     void aSweepWithoutXChartRunsAndSaysOnceWhatToAdd() throws Exception {
-        // LearningRateSweep names XChart only in a nested class, so the sweep itself links without it.
+        // LearningRateSweep names no XChart class (its chart is a LinePlot built inside ReportFiles' catch), so the
+        // sweep itself links without it.
         Path out = tmp.resolve("sweep");
         Result r = cli(XCHART, "sweep", "lr", "--device", "cpu", "--limit", "300", "--steps", "2", "--lr", "0.01,0.1",
                 "--progress", "off", "--run-dir", out.toString());

@@ -335,7 +335,11 @@ public final class SecondOrderBench {
         return runs;
     }
 
-    private static void plot(Path png, String title, String xLabel, String xColumn, String yLabel,
+    /**
+     * A chart of each run's train loss (less {@code offset}, floored at {@value #FLOOR}) against {@code xColumn}
+     * (passes or seconds), log y and, with {@code logX}, log x.
+     */
+    static void plot(Path png, String title, String xLabel, String xColumn, String yLabel,
             Map<String, List<Map<String, Double>>> curves, double offset, boolean logX) {
         LinePlot p = new LinePlot(title, xLabel, yLabel).logY().size(900, 560);
         if (logX) {

@@ -54,6 +54,7 @@ public final class DiagnosisPlots {
         }
         if (new LinePlot(String.format(Locale.ROOT, "Hessian top eigenvalues (Lanczos, %d steps)",
                 h.lanczosSteps()), "rank", "eigenvalue").series("Ritz value", index, h.topEigenvalues()).markers()
+                .integerX()
                 .write(plotsDir.resolve(EIGENVALUES))) {
             written.add(EIGENVALUES);
         }
@@ -93,7 +94,7 @@ public final class DiagnosisPlots {
                     "fraction")
                     .series("lambda_i |g|^2 cos^2 / g'Hg", rank, d.shares())
                     .series("cumulative", rank, cumulative)
-                    .series("cos^2(v_i, g)", rank, d.cosineSquared()).markers()
+                    .series("cos^2(v_i, g)", rank, d.cosineSquared()).markers().integerX()
                     .write(plotsDir.resolve(DIRECTIONAL))) {
                 written.add(DIRECTIONAL);
             }
@@ -102,59 +103,54 @@ public final class DiagnosisPlots {
     }
 
     /**
-     * The {@code --all-checkpoints} chart: the index (Ritz values below −η) and λ_min against the loss, one point per
-     * checkpoint joined in the run's order, λ_min on a second axis. A chart that cannot be drawn is one warning line
-     * and false ({@link io.ravine.report.ReportFiles}).
+     * The {@code --all-checkpoints} chart: the index (Ritz values below −η) and, under it, λ_min against the loss,
+     * one point per checkpoint joined in the run's order; the loss on a log axis where it falls over more than a
+     * decade. A chart that cannot be drawn is one warning line and false ({@link io.ravine.report.ReportFiles}).
      */
     public static boolean writeCheckpoints(List<CheckpointSpectra.Row> rows, Path file) {
-        return io.ravine.report.ReportFiles.writePng(file, () -> {
-            List<Double> loss = new ArrayList<>();
-            List<Double> index = new ArrayList<>();
-            List<Double> lossMin = new ArrayList<>();
-            List<Double> lambdaMin = new ArrayList<>();
-            for (CheckpointSpectra.Row r : rows) {
-                double l = r.point().loss();
-                HessianSpectrum h = r.point().hessian();
-                if (!Double.isFinite(l) || h.lanczosSteps() == 0) {
-                    continue;
-                }
-                loss.add(l);
-                index.add((double) h.negativeCount());
-                if (Double.isFinite(h.minEigenvalue())) {
-                    lossMin.add(l);
-                    lambdaMin.add(h.minEigenvalue());
-                }
+        boolean[] written = {false};
+        // Building the plots needs XChart too: inside the catch that makes its absence one line.
+        io.ravine.report.ReportFiles.bestEffort(file, () -> written[0] = checkpointPlots(rows, file));
+        return written[0];
+    }
+
+    private static boolean checkpointPlots(List<CheckpointSpectra.Row> rows, Path file) {
+        List<Double> loss = new ArrayList<>();
+        List<Double> index = new ArrayList<>();
+        List<Double> lossMin = new ArrayList<>();
+        List<Double> lambdaMin = new ArrayList<>();
+        for (CheckpointSpectra.Row r : rows) {
+            double l = r.point().loss();
+            HessianSpectrum h = r.point().hessian();
+            if (!Double.isFinite(l) || h.lanczosSteps() == 0) {
+                continue;
             }
-            org.knowm.xchart.XYChart chart = io.ravine.report.ChartFonts.xyChart(800, 500,
-                    "Index and lambda_min against the loss, per checkpoint (saddles are more common at high cost)",
-                    "loss J on the subset", "negative Ritz values (index >=)");
-            chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
-            chart.getStyler().setYAxisMin(0, 0.0);
-            chart.getStyler().putYAxisGroupDecimalPatternMap(0, "#0");
-            if (loss.isEmpty()) {
-                chart.setTitle(chart.getTitle() + " (no finite values)");
-                chart.addSeries("none", new double[] {1}, new double[] {0})
-                        .setMarker(org.knowm.xchart.style.markers.SeriesMarkers.NONE);
-            } else {
-                double lo = loss.stream().mapToDouble(Double::doubleValue).min().orElse(0);
-                double hi = loss.stream().mapToDouble(Double::doubleValue).max().orElse(0);
-                // A loss falling over decades is read on a log axis (the run's points bunch up at the end otherwise).
-                chart.getStyler().setXAxisLogarithmic(lo > 0 && hi > 10 * lo);
-                double top = index.stream().mapToDouble(Double::doubleValue).max().orElse(0);
-                chart.getStyler().setYAxisMax(0, Math.max(1.0, top + 1));
-                chart.addSeries("index (Ritz values < -floor)", loss, index)
-                        .setMarker(org.knowm.xchart.style.markers.SeriesMarkers.CIRCLE);
-                if (!lambdaMin.isEmpty()) {
-                    org.knowm.xchart.XYSeries s = chart.addSeries("lambda_min (right axis)", lossMin, lambdaMin);
-                    s.setMarker(org.knowm.xchart.style.markers.SeriesMarkers.DIAMOND);
-                    s.setYAxisGroup(1);
-                    chart.setYAxisGroupTitle(1, "lambda_min");
-                    chart.getStyler().setYAxisGroupPosition(1, org.knowm.xchart.style.Styler.YAxisPosition.Right);
-                }
+            loss.add(l);
+            index.add((double) h.negativeCount());
+            if (Double.isFinite(h.minEigenvalue())) {
+                lossMin.add(l);
+                lambdaMin.add(h.minEigenvalue());
             }
-            return org.knowm.xchart.BitmapEncoder.getBitmapBytes(chart,
-                    org.knowm.xchart.BitmapEncoder.BitmapFormat.PNG);
-        });
+        }
+        double lo = loss.stream().mapToDouble(Double::doubleValue).min().orElse(0);
+        double hi = loss.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+        // A loss falling over decades is read on a log axis (the run's points bunch up at the end otherwise).
+        boolean log = lo > 0 && hi > 10 * lo;
+        LinePlot top = new LinePlot("The index against the loss, per checkpoint (saddles are more common at high"
+                + " cost)", "loss J on the subset", "negative Ritz values (index >=)")
+                .series("index (Ritz values < -floor)", array(loss), array(index)).markers().integerY().includeY(0)
+                .size(800, 380);
+        LinePlot bottom = new LinePlot("lambda_min, the smallest Ritz value, against the loss", "loss J on the subset",
+                "lambda_min").series("lambda_min", array(lossMin), array(lambdaMin)).markers().size(800, 340);
+        if (log) {
+            top.logX();
+            bottom.logX();
+        }
+        return LinePlot.writeStacked(file, top, bottom);
+    }
+
+    private static double[] array(List<Double> v) {
+        return v.stream().mapToDouble(Double::doubleValue).toArray();
     }
 
     /** The values raised to at least {@code fraction} of the largest, so a log axis stays readable. */

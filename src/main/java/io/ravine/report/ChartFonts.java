@@ -73,6 +73,20 @@ public final class ChartFonts {
     }
 
     /**
+     * The PNG of an XChart chart: painted, then encoded. Every XChart chart Ravine writes goes through here (inside
+     * {@link ReportFiles#writePng}), so that the tests can read back the layout each one was painted with.
+     *
+     * @param chart the chart, complete
+     * @return the PNG's bytes
+     * @throws IOException if the Java runtime has no PNG writer
+     */
+    public static byte[] png(XYChart chart) throws IOException {
+        java.awt.image.BufferedImage image = org.knowm.xchart.BitmapEncoder.getBufferedImage(chart);
+        ReportFiles.painted.accept(chart);
+        return SampledGrid.png(image);
+    }
+
+    /**
      * Replaces every font of an XChart styler (title, legend, axis titles, tick labels, annotations, tool tips,
      * cursor, buttons, base: every {@code setXxxFont(Font)} it has) by DejaVu Sans of the same size, bold where the
      * theme's font is bold. Found by reflection, so a font XChart adds in a later version is covered too.

@@ -35,7 +35,7 @@ public final class ContourPlot {
     private static final Color NOT_FINITE = new Color(170, 170, 170);
     private static final int LEFT = 80;
     private static final int RIGHT = 110;
-    private static final int TOP = 40;
+    private static final int TOP = 46;
     private static final int BOTTOM = 60;
 
     /** Viridis anchors (matplotlib's, every 1/8), interpolated linearly between. */
@@ -56,6 +56,8 @@ public final class ContourPlot {
     private final List<Curve> trajectories = new ArrayList<>();
     private final List<Marker> markers = new ArrayList<>();
     private final List<Curve> legend = new ArrayList<>();
+    /** Every text of the last {@link #render()}, with its box: the layout the tests read back. */
+    private final List<DrawnText> drawn = new ArrayList<>();
 
     private record Marker(double x, double y, String label, Color fill) {
     }
@@ -149,6 +151,7 @@ public final class ContourPlot {
     /** The picture. */
     public BufferedImage render() {
         requireGrid();
+        drawn.clear();
         BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         try {
@@ -169,6 +172,7 @@ public final class ContourPlot {
         } finally {
             g.dispose();
         }
+        ReportFiles.painted.accept(this);
         return img;
     }
 
@@ -229,7 +233,8 @@ public final class ContourPlot {
         if (!(lo <= hi)) {
             return new double[] {0, 1};
         }
-        return new double[] {lo, hi > lo ? hi : lo + 1};
+        // A constant map (a dead network's loss) in the middle colour, its value in the middle of the colour bar.
+        return hi > lo ? new double[] {lo, hi} : new double[] {lo - 0.5, lo + 0.5};
     }
 
     private void drawMap(BufferedImage img, double[][] c, double[] range) {
@@ -423,7 +428,7 @@ public final class ContourPlot {
             g.setStroke(stroke(e.dashed()));
             g.draw(new Line2D.Double(x + 6, cy, x + 32, cy));
             g.setColor(Color.BLACK);
-            g.drawString(e.label(), x + 40, cy + fm.getAscent() / 2 - 1);
+            DrawnText.draw(g, drawn, "legend", e.label(), x + 40, cy + fm.getAscent() / 2 - 1);
         }
     }
 
@@ -462,7 +467,7 @@ public final class ContourPlot {
                     }
                 }
                 g.setColor(Color.WHITE);
-                g.drawString(m.label, tx, ty);
+                DrawnText.draw(g, drawn, "marker", m.label, tx, ty);
             }
         }
     }
@@ -499,30 +504,37 @@ public final class ContourPlot {
         g.drawRect(LEFT, TOP, plotWidth(), plotHeight());
         g.setFont(ChartFonts.font(false, 12));
         FontMetrics fm = g.getFontMetrics();
-        for (double t : niceTicks(xs[0], xs[xs.length - 1], 7)) {
+        List<Double> xTicks = niceTicks(xs[0], xs[xs.length - 1], 7);
+        for (double t : xTicks) {
             Point2D p = toPixel(t, ys[0]);
             int px = (int) Math.round(p.getX());
             g.drawLine(px, TOP + plotHeight(), px, TOP + plotHeight() + 5);
-            String s = tickLabel(t);
-            g.drawString(s, px - fm.stringWidth(s) / 2, TOP + plotHeight() + 8 + fm.getAscent());
+            String s = tickLabel(t, xTicks);
+            DrawnText.draw(g, drawn, "x", s, px - fm.stringWidth(s) / 2, TOP + plotHeight() + 8 + fm.getAscent());
         }
-        for (double t : niceTicks(ys[0], ys[ys.length - 1], 7)) {
+        List<Double> yTicks = niceTicks(ys[0], ys[ys.length - 1], 7);
+        for (double t : yTicks) {
             Point2D p = toPixel(xs[0], t);
             int py = (int) Math.round(p.getY());
             g.drawLine(LEFT - 5, py, LEFT, py);
-            String s = tickLabel(t);
-            g.drawString(s, LEFT - 8 - fm.stringWidth(s), py + fm.getAscent() / 2 - 1);
+            String s = tickLabel(t, yTicks);
+            DrawnText.draw(g, drawn, "y", s, LEFT - 8 - fm.stringWidth(s), py + fm.getAscent() / 2 - 1);
         }
         g.setFont(ChartFonts.font(false, 14));
         fm = g.getFontMetrics();
-        g.drawString(xLabel, LEFT + (plotWidth() - fm.stringWidth(xLabel)) / 2, height - 14);
+        DrawnText.draw(g, drawn, "x title", xLabel, LEFT + (plotWidth() - fm.stringWidth(xLabel)) / 2, height - 14);
         Graphics2D rotated = (Graphics2D) g.create();
         rotated.rotate(-Math.PI / 2);
-        rotated.drawString(yLabel, -(TOP + (plotHeight() + fm.stringWidth(yLabel)) / 2), 20);
+        int along = -(TOP + (plotHeight() + fm.stringWidth(yLabel)) / 2);
+        rotated.drawString(yLabel, along, 20);
         rotated.dispose();
+        // Turned by −90°: the baseline runs up the image at x = 20, the glyphs' tops to its left.
+        drawn.add(new DrawnText("y title", yLabel, new java.awt.geom.Rectangle2D.Double(20 - fm.getAscent(),
+                -along - fm.stringWidth(yLabel), fm.getAscent() + fm.getDescent(), fm.stringWidth(yLabel))));
         fitTitle(g, title, width);
         fm = g.getFontMetrics();
-        g.drawString(title, Math.max(4, (width - fm.stringWidth(title)) / 2), TOP - 14);
+        // The title above the colour bar's label (at TOP − 6): 20 px apart, their boxes do not meet.
+        DrawnText.draw(g, drawn, "title", title, Math.max(4, (width - fm.stringWidth(title)) / 2), TOP - 26);
     }
 
     /** Bold 16 pt, or smaller (down to 10 pt) until {@code title} fits in {@code width} less 8 pixels. */
@@ -553,16 +565,18 @@ public final class ContourPlot {
             return;
         }
         // Ticks at evenly spaced colours, labelled with the value of z there: z = z_min + e^c − 1.
-        for (int k = 0; k <= 5; k++) {
-            double t = k / 5.0;
-            double c = range[0] + t * (range[1] - range[0]);
-            double value = min + Math.expm1(c);
-            int py = (int) Math.round(TOP + (1 - t) * ph);
+        double[] values = new double[6];
+        for (int k = 0; k < values.length; k++) {
+            values[k] = min + Math.expm1(range[0] + k / 5.0 * (range[1] - range[0]));
+        }
+        List<String> labels = significant(values);
+        for (int k = 0; k < values.length; k++) {
+            int py = (int) Math.round(TOP + (1 - k / 5.0) * ph);
             g.drawLine(x + w, py, x + w + 4, py);
-            g.drawString(significant(value), x + w + 6, py + fm.getAscent() / 2 - 1);
+            DrawnText.draw(g, drawn, "colour", labels.get(k), x + w + 6, py + fm.getAscent() / 2 - 1);
         }
         if (!colourLabel.isEmpty()) {
-            g.drawString(colourLabel, x - 4, TOP - 6);
+            DrawnText.draw(g, drawn, "colour title", colourLabel, x - 4, TOP - 6);
         }
     }
 
@@ -626,29 +640,55 @@ public final class ContourPlot {
         return ticks;
     }
 
-    /** Three significant digits: colour-bar values are not round numbers. */
-    static String significant(double v) {
-        if (v == 0 || !Double.isFinite(v)) {
-            return v == 0 ? "0" : Double.toString(v);
+    /**
+     * Colour-bar labels: the values rounded for humans to 3 significant digits, or more (up to 6) where fewer would
+     * print two of them alike (a nearly flat map).
+     */
+    static List<String> significant(double[] values) {
+        List<String> out = new ArrayList<>();
+        for (int digits = 3; digits <= 6; digits++) {
+            out.clear();
+            for (double v : values) {
+                out.add(TickFormat.human(v, digits));
+            }
+            if (new java.util.HashSet<>(out).size() == out.size()) {
+                break;
+            }
         }
-        double a = Math.abs(v);
-        if (a >= 1e5 || a < 1e-3) {
-            return String.format(Locale.ROOT, "%.2e", v);
-        }
-        return new java.math.BigDecimal(v).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString();
+        return out;
     }
 
-    static String tickLabel(double v) {
-        double a = Math.abs(v);
-        if (v == 0) {
-            return "0";
-        }
-        if (a >= 1e4 || a < 1e-3) {
-            return String.format(Locale.ROOT, "%.1e", v);
-        }
-        String s = String.format(Locale.ROOT, "%.3f", v);
-        s = s.replaceAll("0+$", "");
-        return s.endsWith(".") ? s.substring(0, s.length() - 1) : s;
+    /**
+     * A tick label: the tick's value (a round number) without float noise, in the notation of its axis' {@code
+     * ticks} (0.0005 beside 0.001, not 5e-04; {@link TickFormat#plain}).
+     */
+    static String tickLabel(double v, List<Double> ticks) {
+        boolean plain = TickFormat.plain(ticks.get(0), ticks.get(ticks.size() - 1));
+        return TickFormat.human(v == 0 ? 0 : v, 6, plain);
+    }
+
+    /** The picture's size in pixels. */
+    java.awt.Dimension imageSize() {
+        return new java.awt.Dimension(width, height);
+    }
+
+    /** Every text the last {@link #render()} drew, with its box, in drawing order. */
+    List<DrawnText> drawnTexts() {
+        return List.copyOf(drawn);
+    }
+
+    /** The paths' styles (colour and dash), one per {@link #trajectory} call, as the legend would show them. */
+    List<String> pathStyles() {
+        return trajectories.stream().map(c -> style(c.colour(), c.dashed())).toList();
+    }
+
+    /** The legend's swatches' styles, in the form of {@link #pathStyles()}. */
+    List<String> legendStyles() {
+        return legend.stream().map(c -> style(c.colour(), c.dashed())).toList();
+    }
+
+    private static String style(Color c, boolean dashed) {
+        return String.format(Locale.ROOT, "#%06x%s", c.getRGB() & 0xffffff, dashed ? " dashed" : "");
     }
 
     private void requireGrid() {

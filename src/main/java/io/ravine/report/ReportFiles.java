@@ -54,6 +54,14 @@ public final class ReportFiles {
      */
     static volatile IOConsumer<Path> beforeWrite = target -> { };
 
+    /**
+     * Test hook: called with every chart once it is painted, before it is encoded (an XChart chart from {@link
+     * ChartFonts#png}, a {@link ContourPlot} or a {@link SurfacePlot} from its {@code render()}), so that a test can
+     * read the layout the picture was drawn with (tick labels, their places, the legend). Typed {@code Object}: this
+     * class must load without XChart.
+     */
+    static volatile java.util.function.Consumer<Object> painted = chart -> { };
+
     private static volatile boolean traces;
     /** The artifact that draws the charts, as a user adds it (the version Ravine is built and tested with). */
     public static final String XCHART_ARTIFACT = "org.knowm.xchart:xchart 3.8.8";

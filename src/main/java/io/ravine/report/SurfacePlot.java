@@ -78,6 +78,8 @@ public final class SurfacePlot {
     private final List<PathSpec> paths = new ArrayList<>();
     private final List<Marker> markers = new ArrayList<>();
     private final List<LegendEntry> legend = new ArrayList<>();
+    /** Every text of the last {@link #render()}, with its box: the layout the tests read back. */
+    private final List<DrawnText> drawn = new ArrayList<>();
     /** Whether the derived values below are stale (a setter ran since they were computed). */
     private boolean dirty = true;
 
@@ -378,6 +380,7 @@ public final class SurfacePlot {
     /** The picture. */
     public BufferedImage render() {
         prepare();
+        drawn.clear();
         BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         try {
@@ -399,6 +402,7 @@ public final class SurfacePlot {
         } finally {
             g.dispose();
         }
+        ReportFiles.painted.accept(this);
         return img;
     }
 
@@ -634,7 +638,7 @@ public final class SurfacePlot {
                     }
                 }
                 g.setColor(Color.WHITE);
-                g.drawString(m.label(), tx, ty);
+                DrawnText.draw(g, drawn, "marker", m.label(), tx, ty);
             }
         }
     }
@@ -665,36 +669,43 @@ public final class SurfacePlot {
         g.setFont(ChartFonts.font(false, 12));
         FontMetrics fm = g.getFontMetrics();
         // A floor tick at the z axis's corner would print over the z axis's lowest label: left out.
-        for (double t : ContourPlot.niceTicks(xs[0], xs[xs.length - 1], 6)) {
+        List<Double> xTicks = ContourPlot.niceTicks(xs[0], xs[xs.length - 1], 6);
+        for (double t : xTicks) {
             double wx = 2 * (t - xs[0]) / (xs[xs.length - 1] - xs[0]) - 1;
             if (yEdge == zc[1] && Math.abs(wx - zc[0]) < 0.05) {
                 continue;
             }
-            tick(g, fm, pixel(wx, yEdge, 0), outward(centre, pixel(0, yEdge, 0)), ContourPlot.tickLabel(t));
+            tick(g, fm, pixel(wx, yEdge, 0), outward(centre, pixel(0, yEdge, 0)), "x",
+                    ContourPlot.tickLabel(t, xTicks));
         }
-        for (double t : ContourPlot.niceTicks(ys[0], ys[ys.length - 1], 6)) {
+        List<Double> yTicks = ContourPlot.niceTicks(ys[0], ys[ys.length - 1], 6);
+        for (double t : yTicks) {
             double wy = 2 * (t - ys[0]) / (ys[ys.length - 1] - ys[0]) - 1;
             if (xEdge == zc[0] && Math.abs(wy - zc[1]) < 0.05) {
                 continue;
             }
-            tick(g, fm, pixel(xEdge, wy, 0), outward(centre, pixel(xEdge, 0, 0)), ContourPlot.tickLabel(t));
+            tick(g, fm, pixel(xEdge, wy, 0), outward(centre, pixel(xEdge, 0, 0)), "y",
+                    ContourPlot.tickLabel(t, yTicks));
         }
         g.draw(new Line2D.Double(pixel(zc[0], zc[1], 0), pixel(zc[0], zc[1], HEIGHT)));
-        for (int k = 0; k <= 4; k++) {
-            double c = cMin + k / 4.0 * (cMax - cMin);
-            double value = zMin + Math.expm1(c);
-            tick(g, fm, pixel(zc[0], zc[1], k / 4.0 * HEIGHT), new double[] {-1, 0},
-                    ContourPlot.significant(value));
+        double[] values = new double[5];
+        for (int k = 0; k < values.length; k++) {
+            values[k] = zMin + Math.expm1(cMin + k / 4.0 * (cMax - cMin));
+        }
+        List<String> zLabels = ContourPlot.significant(values);
+        for (int k = 0; k < values.length; k++) {
+            tick(g, fm, pixel(zc[0], zc[1], k / 4.0 * HEIGHT), new double[] {-1, 0}, "z", zLabels.get(k));
         }
         g.setFont(ChartFonts.font(false, 14));
         fm = g.getFontMetrics();
-        label(g, fm, pixel(0, yEdge, 0), outward(centre, pixel(0, yEdge, 0)), xLabel);
-        label(g, fm, pixel(xEdge, 0, 0), outward(centre, pixel(xEdge, 0, 0)), yLabel);
+        label(g, fm, pixel(0, yEdge, 0), outward(centre, pixel(0, yEdge, 0)), "x title", xLabel);
+        label(g, fm, pixel(xEdge, 0, 0), outward(centre, pixel(xEdge, 0, 0)), "y title", yLabel);
         Point2D top = pixel(zc[0], zc[1], HEIGHT);
-        g.drawString(zLabel, (int) Math.max(4, top.getX() - fm.stringWidth(zLabel) / 2.0), (int) top.getY() - 10);
+        DrawnText.draw(g, drawn, "z title", zLabel, (int) Math.max(4, top.getX() - fm.stringWidth(zLabel) / 2.0),
+                (int) top.getY() - 10);
         ContourPlot.fitTitle(g, title, width);
         fm = g.getFontMetrics();
-        g.drawString(title, Math.max(4, (width - fm.stringWidth(title)) / 2), TOP - 18);
+        DrawnText.draw(g, drawn, "title", title, Math.max(4, (width - fm.stringWidth(title)) / 2), TOP - 18);
     }
 
     private static double[] outward(Point2D from, Point2D to) {
@@ -704,7 +715,7 @@ public final class SurfacePlot {
         return n == 0 ? new double[] {0, 1} : new double[] {dx / n, dy / n};
     }
 
-    private static void tick(Graphics2D g, FontMetrics fm, Point2D at, double[] out, String text) {
+    private void tick(Graphics2D g, FontMetrics fm, Point2D at, double[] out, String axis, String text) {
         double x = at.getX();
         double y = at.getY();
         g.draw(new Line2D.Double(x, y, x + 5 * out[0], y + 5 * out[1]));
@@ -714,14 +725,26 @@ public final class SurfacePlot {
         // Anchor the label on the side it points to: left of the point when pointing left, and so on.
         double tx = lx - w / 2.0 + out[0] * w / 2.0;
         double ty = ly + fm.getAscent() / 2.0 + out[1] * fm.getAscent() / 2.0 - 1;
-        g.drawString(text, (int) Math.round(tx), (int) Math.round(ty));
+        DrawnText.draw(g, drawn, axis, text, (int) Math.round(tx), (int) Math.round(ty));
     }
 
-    private static void label(Graphics2D g, FontMetrics fm, Point2D at, double[] out, String text) {
+    /**
+     * An axis title, centred 42 px out from {@code at} along {@code out}, or farther where it would cover a tick
+     * label drawn so far (an edge seen from the side puts its labels in the title's way).
+     */
+    private void label(Graphics2D g, FontMetrics fm, Point2D at, double[] out, String role, String text) {
         int w = fm.stringWidth(text);
-        double lx = at.getX() + 42 * out[0];
-        double ly = at.getY() + 42 * out[1];
-        g.drawString(text, (int) Math.round(lx - w / 2.0), (int) Math.round(ly + fm.getAscent() / 2.0));
+        int x = 0;
+        int y = 0;
+        for (int d = 42; d <= 160; d += 4) {
+            x = (int) Math.round(at.getX() + d * out[0] - w / 2.0);
+            y = (int) Math.round(at.getY() + d * out[1] + fm.getAscent() / 2.0);
+            java.awt.geom.Rectangle2D box = DrawnText.box(fm, text, x, y);
+            if (drawn.stream().noneMatch(t -> t.isTick() && t.box().intersects(box))) {
+                break;
+            }
+        }
+        DrawnText.draw(g, drawn, role, text, x, y);
     }
 
     private void drawLegend(Graphics2D g) {
@@ -739,9 +762,33 @@ public final class SurfacePlot {
             g.setStroke(new BasicStroke(2.5f));
             g.draw(new Line2D.Double(LEFT, y + 3, LEFT + 22, y + 3));
             g.setColor(Color.BLACK);
-            g.drawString(entry.text(), LEFT + 30, y + 3 + fm.getAscent() / 2 - 1);
+            DrawnText.draw(g, drawn, "legend", entry.text(), LEFT + 30, y + 3 + fm.getAscent() / 2 - 1);
             y += fm.getHeight() + 2;
         }
+    }
+
+    /** The picture's size in pixels. */
+    java.awt.Dimension imageSize() {
+        return new java.awt.Dimension(width, height);
+    }
+
+    /** Every text the last {@link #render()} drew, with its box, in drawing order. */
+    List<DrawnText> drawnTexts() {
+        return List.copyOf(drawn);
+    }
+
+    /** The paths' colours (#rrggbb), one per path, as the legend would show them. */
+    List<String> pathStyles() {
+        return paths.stream().map(p -> colour(p.colour())).toList();
+    }
+
+    /** The legend's swatches' colours, in the form of {@link #pathStyles()}. */
+    List<String> legendStyles() {
+        return legend.stream().map(e -> colour(e.colour())).toList();
+    }
+
+    private static String colour(Color c) {
+        return String.format(java.util.Locale.ROOT, "#%06x", c.getRGB() & 0xffffff);
     }
 
     // ---- small vector helpers ----

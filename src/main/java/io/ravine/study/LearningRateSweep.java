@@ -10,7 +10,7 @@ import io.ravine.io.AtomicFiles;
 import io.ravine.io.DirectoryLock;
 import io.ravine.io.OutputDirectories;
 import io.ravine.io.StrictJson;
-import io.ravine.report.ChartFonts;
+import io.ravine.report.LinePlot;
 import io.ravine.report.ReportFiles;
 import io.ravine.train.ResumeCheck;
 import io.ravine.train.RunDirectories;
@@ -29,10 +29,6 @@ import java.util.List;
 import java.util.Locale;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYSeries;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -332,6 +328,10 @@ public final class LearningRateSweep {
     }
 
     private double score(Run r) {
+        return score(r, select);
+    }
+
+    private static double score(Run r, String select) {
         return select.equals("train_loss") ? r.finalTrainLoss() : r.testLoss();
     }
 
@@ -411,7 +411,7 @@ public final class LearningRateSweep {
     /** The final-loss chart and the sweep's report.html, of the runs so far (best effort: warnings, no exception). */
     private void writePage(List<Run> runs, Run best) {
         Path png = dir.resolve(SweepReport.FINAL_LOSS_PLOT);
-        ReportFiles.writePng(png, () -> new FinalLossChart().png(runs, best));
+        ReportFiles.bestEffort(png, () -> finalLossPlot(learningRates, select, runs, best).write(png));
         SweepReport.write(reportInputs(runs, best));
     }
 
@@ -437,82 +437,65 @@ public final class LearningRateSweep {
     }
 
     /**
-     * The chart, in a class of its own: XChart is an optional dependency of the library, and only this class names it,
-     * so the sweep links and runs without XChart, and its chart is {@link ReportFiles}' one warning line.
+     * Final loss against learning rate, log-log: the median over restarts as a line, every run as a point, and
+     * diverged runs as crosses at the top of the chart (their loss is not a number, but they are results).
+     *
+     * @param learningRates the grid
+     * @param select what "best" minimises: {@code train_loss} or {@code test_loss}
      */
-    private final class FinalLossChart {
-        byte[] png(List<Run> runs, Run best) throws IOException {
-            return BitmapEncoder.getBitmapBytes(chart(runs, best), BitmapEncoder.BitmapFormat.PNG);
+    static LinePlot finalLossPlot(double[] learningRates, String select, List<Run> runs, Run best) {
+        String label = select.equals("train_loss") ? "final training loss" : "final test loss";
+        List<Double> medX = new ArrayList<>();
+        List<Double> medY = new ArrayList<>();
+        List<Double> ptX = new ArrayList<>();
+        List<Double> ptY = new ArrayList<>();
+        List<Double> divX = new ArrayList<>();
+        double top = 0;
+        for (double lr : learningRates) {
+            List<Double> ys = new ArrayList<>();
+            for (Run r : runs) {
+                if (r.learningRate() == lr) {
+                    double y = score(r, select);
+                    if (r.status().equals("completed") && Double.isFinite(y) && y > 0) {
+                        ys.add(y);
+                        ptX.add(lr);
+                        ptY.add(y);
+                        top = Math.max(top, y);
+                    } else {
+                        divX.add(lr);
+                    }
+                }
+            }
+            if (!ys.isEmpty()) {
+                ys.sort(null);
+                int n = ys.size();
+                medX.add(lr);
+                medY.add(n % 2 == 1 ? ys.get(n / 2) : 0.5 * (ys.get(n / 2 - 1) + ys.get(n / 2)));
+            }
         }
+        LinePlot plot = new LinePlot(label + " against learning rate" + (medX.isEmpty() ? ": every run diverged"
+                : best == null ? "" : " (best: " + best.runDir().getFileName() + ")"), "learning rate", label)
+                .logX().logY();
+        if (medX.isEmpty()) {
+            return plot;
+        }
+        sortByX(medX, medY);
+        plot.series("median over restarts", array(medX), array(medY), new Color(31, 119, 180), false, false)
+                .points("runs", array(ptX), array(ptY), new Color(31, 119, 180), LinePlot.Shape.CIRCLE);
+        if (!divX.isEmpty()) {
+            double[] divY = new double[divX.size()];
+            java.util.Arrays.fill(divY, 2 * top);
+            plot.points("diverged", array(divX), divY, Color.RED, LinePlot.Shape.CROSS);
+        }
+        if (best != null) {
+            plot.points("best", new double[] {best.learningRate()}, new double[] {score(best, select)},
+                    Color.GREEN.darker(), LinePlot.Shape.DIAMOND);
+        }
+        return plot;
+    }
 
-        /**
-         * Final loss against learning rate, log-log: the median over restarts as a line, every run as a point, and
-         * diverged runs as crosses at the top of the chart (their loss is not a number, but they are results). Drawn
-         * with XChart directly because {@link io.ravine.report.LinePlot} has no scatter series.
-         */
-        private XYChart chart(List<Run> runs, Run best) {
-            String label = select.equals("train_loss") ? "final training loss" : "final test loss";
-            XYChart chart = ChartFonts.xyChart(800, 500, label + " against learning rate" + (best == null ? ""
-                    : " (best: " + best.runDir().getFileName() + ")"), "learning rate", label);
-            chart.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true);
-            List<Double> medX = new ArrayList<>();
-            List<Double> medY = new ArrayList<>();
-            List<Double> ptX = new ArrayList<>();
-            List<Double> ptY = new ArrayList<>();
-            List<Double> divX = new ArrayList<>();
-            double top = 0;
-            for (double lr : learningRates) {
-                List<Double> ys = new ArrayList<>();
-                for (Run r : runs) {
-                    if (r.learningRate() == lr) {
-                        double y = score(r);
-                        if (r.status().equals("completed") && Double.isFinite(y) && y > 0) {
-                            ys.add(y);
-                            ptX.add(lr);
-                            ptY.add(y);
-                            top = Math.max(top, y);
-                        } else {
-                            divX.add(lr);
-                        }
-                    }
-                }
-                if (!ys.isEmpty()) {
-                    ys.sort(null);
-                    int n = ys.size();
-                    medX.add(lr);
-                    medY.add(n % 2 == 1 ? ys.get(n / 2) : 0.5 * (ys.get(n / 2 - 1) + ys.get(n / 2)));
-                }
-            }
-            if (medX.isEmpty()) {
-                chart.setTitle(chart.getTitle() + " (every run diverged)");
-                chart.addSeries("none", new double[] {learningRates[0]}, new double[] {1})
-                        .setMarker(SeriesMarkers.NONE);
-            } else {
-                sortByX(medX, medY);
-                chart.addSeries("median over restarts", medX, medY).setMarker(SeriesMarkers.NONE);
-                XYSeries pts = chart.addSeries("runs", ptX, ptY);
-                pts.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-                pts.setMarker(SeriesMarkers.CIRCLE);
-                if (!divX.isEmpty()) {
-                    List<Double> divY = new ArrayList<>();
-                    for (int i = 0; i < divX.size(); i++) {
-                        divY.add(2 * top);
-                    }
-                    XYSeries div = chart.addSeries("diverged", divX, divY);
-                    div.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-                    div.setMarker(SeriesMarkers.CROSS);
-                    div.setMarkerColor(Color.RED);
-                }
-                if (best != null) {
-                    XYSeries b = chart.addSeries("best", new double[] {best.learningRate()},
-                            new double[] {score(best)});
-                    b.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-                    b.setMarker(SeriesMarkers.DIAMOND);
-                    b.setMarkerColor(Color.GREEN.darker());
-                }
-            }
-            return chart;
-        }
+    private static double[] array(List<Double> v) {
+        return v.stream().mapToDouble(Double::doubleValue).toArray();
     }
 
     private static void sortByX(List<Double> x, List<Double> y) {

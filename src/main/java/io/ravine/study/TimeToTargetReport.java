@@ -219,11 +219,15 @@ final class TimeToTargetReport {
                 bullets.add(d.device() + ": no recommended batch size: " + d.noRecommendation());
             }
         }
+        // One device: its recommendation in red; several: each in its device's colour, so the legend tells them apart.
+        int j = 0;
         for (TimeToTarget.DeviceAdvice d : a.devices().values()) {
+            Color c = a.devices().size() == 1 ? RECOMMENDED : COLOURS[j % COLOURS.length];
+            j++;
             if (d.recommendedBatchSize() > 0) {
                 plot.point(d.device() + ": recommended B = " + d.recommendedBatchSize() + " ("
                         + TimeToTarget.fmt(d.recommendedSeconds()) + " s)", d.recommendedBatchSize(),
-                        d.recommendedSeconds(), RECOMMENDED);
+                        d.recommendedSeconds(), c);
             }
         }
         if (r.critical() != null && Double.isFinite(r.critical().criticalBatchSize())) {

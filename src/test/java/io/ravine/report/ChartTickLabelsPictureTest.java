@@ -1,12 +1,7 @@
 package io.ravine.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.awt.Font;
-import java.awt.font.FontRenderContext;
-import java.awt.geom.Rectangle2D;
-import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.DoubleUnaryOperator;
@@ -15,36 +10,25 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.internal.chartpart.Chart;
 
 /**
- * Each kind of line chart as a picture: painted into an image, then XChart's own layout read back (the axes'
- * tick calculators, internal, by reflection): at least three labelled ticks per axis, each label a number rounded
- * for humans, and no two labels of an axis overlapping at the font they are drawn in.
+ * Each kind of line-chart axis as a picture: painted into an image, then XChart's own layout read back ({@link
+ * ChartLegibility}: at least three labelled ticks per axis, each a number rounded for humans, one notation per
+ * axis, no two labels of an axis overlapping at the font they are drawn in), and each label standing at its value.
+ * {@link EveryChartIsLegibleTest} checks every chart Ravine draws the same way, from its own producer.
  */
 class ChartTickLabelsPictureTest {
 
-    /** One axis' labelled ticks after painting: label and its position along the axis in pixels. */
+    /** One axis' labelled ticks as painted (those inside the axis): label and its place along the axis in pixels. */
     record Tick(String label, double at) {
     }
 
-    static List<Tick> ticks(XYChart chart, boolean x) throws Exception {
-        Method get = Chart.class.getDeclaredMethod(x ? "getXAxis" : "getYAxis");
-        get.setAccessible(true);
-        Object axis = get.invoke(chart);
-        Object calculator = axis.getClass().getMethod("getAxisTickCalculator").invoke(axis);
-        Method labelsM = calculator.getClass().getMethod("getTickLabels");
-        labelsM.setAccessible(true);
-        Method locationsM = calculator.getClass().getMethod("getTickLocations");
-        locationsM.setAccessible(true);
-        @SuppressWarnings("unchecked")
-        List<String> labels = (List<String>) labelsM.invoke(calculator);
-        @SuppressWarnings("unchecked")
-        List<Double> locations = (List<Double>) locationsM.invoke(calculator);
+    static List<Tick> ticks(XYChart chart, boolean x) {
+        ChartLegibility.Picture p = ChartLegibility.picture(null, chart);
         List<Tick> out = new ArrayList<>();
-        for (int i = 0; i < labels.size(); i++) {
-            if (labels.get(i) != null && !labels.get(i).isBlank()) {
-                out.add(new Tick(labels.get(i), locations.get(i)));
+        for (ChartLegibility.Text t : p.texts()) {
+            if (t.role().equals(x ? "x" : "y")) {
+                out.add(new Tick(t.text(), x ? t.box().getCenterX() : t.box().getCenterY()));
             }
         }
         return out;
@@ -97,26 +81,7 @@ class ChartTickLabelsPictureTest {
     void everyAxisHasThreeRoundedLabelsThatDoNotOverlap(String name, LinePlot plot) throws Exception {
         XYChart chart = plot.chart();
         BitmapEncoder.getBufferedImage(chart);
-        Font font = chart.getStyler().getAxisTickLabelsFont();
-        FontRenderContext frc = new FontRenderContext(null, true, true);
-        for (boolean x : new boolean[] {true, false}) {
-            List<Tick> t = ticks(chart, x);
-            String where = name + (x ? " x: " : " y: ") + t;
-            assertTrue(t.size() >= 3, where);
-            double previousEnd = Double.NEGATIVE_INFINITY;
-            List<Tick> sorted = new ArrayList<>(t);
-            sorted.sort((p, q) -> Double.compare(p.at(), q.at()));
-            for (Tick k : sorted) {
-                // Rounded for humans: no float noise, no ".0" on whole numbers.
-                assertTrue(k.label().matches("-?\\d+(\\.\\d{1,6})?(e[-+]\\d+)?") || k.label().matches(
-                        "-?\\d+(\\.\\d{1,5})?E-?\\d+"), where);
-                assertTrue(!k.label().matches(".*\\.0+(e.*)?$") && !k.label().matches(".*\\d{7,}.*"), where);
-                Rectangle2D r = font.getStringBounds(k.label(), frc);
-                double extent = x ? r.getWidth() : r.getHeight();
-                assertTrue(k.at() - extent / 2 > previousEnd, where + ": " + k + " overlaps its neighbour");
-                previousEnd = k.at() + extent / 2;
-            }
-        }
+        ChartLegibility.assertLegible(ChartLegibility.picture(null, chart));
     }
 
     @ParameterizedTest(name = "{0}")
