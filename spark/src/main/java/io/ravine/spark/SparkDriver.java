@@ -156,7 +156,8 @@ final class SparkDriver implements AutoCloseable {
                     return BoxedUnit.UNIT;
                 }
             }, scala.reflect.ClassTag$.MODULE$.apply(String.class));
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
+            // SparkException is a checked exception that Scala code throws undeclared.
             throw TrialFailedException.of(e);
         }
     }
@@ -239,13 +240,13 @@ final class SparkDriver implements AutoCloseable {
         }
 
         /** The job's failure as one line: the trial's own message where Spark's report carries it. */
-        static RuntimeException of(RuntimeException e) {
+        static RuntimeException of(Exception e) {
             Throwable t = e;
             while (t != null && !(t instanceof SparkException)) {
                 t = t.getCause();
             }
             if (t == null) {
-                return e;
+                return e instanceof RuntimeException r ? r : new IllegalStateException(e);
             }
             String m = t.getMessage() == null ? "" : t.getMessage();
             String first = m.lines().findFirst().orElse(m);
