@@ -95,6 +95,17 @@ class SparkBadInputTest {
     }
 
     @Test
+    void helpListsTheLocalCommandsFlags() {
+        SparkTestSupport.Outcome sweep = SparkTestSupport.capture(() -> SparkMain.execute("sweep", "lr", "--help"));
+        assertEquals(0, sweep.status());
+        assertTrue(sweep.out().contains("--restarts") && sweep.out().contains("--checkpoint-every"), sweep.out());
+        SparkTestSupport.Outcome study = SparkTestSupport.capture(() -> SparkMain.execute("study", "batch-size",
+                "--help"));
+        assertEquals(0, study.status());
+        assertTrue(study.out().contains("--step-batch-sizes") && study.out().contains("--noise-batch"), study.out());
+    }
+
+    @Test
     void anUnreachableOrMissingMasterIsOneLine() {
         Path out = tmp.resolve("master");
         List<String> args = SparkTestSupport.sweepArgs(out);
