@@ -163,6 +163,26 @@ public final class Devices {
         return io.ravine.backend.cuda.CudaFaults.describe(t);
     }
 
+    /**
+     * Opens CUDA device {@code ordinal}, after setting the process's CPU thread count as {@link #open} does; never
+     * the CPU instead (a cluster task that was assigned a GPU must train on it or fail).
+     *
+     * @param ordinal the CUDA device ordinal (as the driver numbers the devices this process sees)
+     * @param tf32 allow TF32 tensor-core matrix products
+     * @param threads CPU threads, 0 = all cores
+     * @return the backend; the caller closes it
+     * @throws io.ravine.InvalidInputException if the device cannot be used (one line saying why)
+     */
+    public static Backend openCuda(int ordinal, boolean tf32, int threads) {
+        checkThreads("threads", threads);
+        Optional<String> missing = cudaClassesMissing();
+        if (missing.isPresent()) {
+            throw new io.ravine.backend.cuda.CudaUnavailableException(missing.get());
+        }
+        CpuBackend.setBlasThreads(threads > 0 ? threads : Runtime.getRuntime().availableProcessors());
+        return io.ravine.backend.cuda.CudaBackend.open(ordinal, tf32);
+    }
+
     private static Backend openCuda(Boolean tf32) {
         Optional<String> missing = cudaClassesMissing();
         if (missing.isPresent()) {

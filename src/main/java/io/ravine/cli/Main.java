@@ -72,8 +72,13 @@ public final class Main implements Runnable {
         return execute(new CommandLine(new Main()), args);
     }
 
-    /** Runs {@code cli} with Ravine's error handling (tests give it a command of their own that fails on purpose). */
-    static int execute(CommandLine cli, String... args) {
+    /**
+     * Runs {@code cli} with Ravine's error handling: bad input is one line and status 2, a failure one line and
+     * status 3 (tests give it a command of their own that fails on purpose; the Spark module its own root command
+     * around the same subcommands). The root command should declare {@code --verbose} and {@code --quiet}, as
+     * {@link Main} does.
+     */
+    public static int execute(CommandLine cli, String... args) {
         boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
         boolean quiet = java.util.Arrays.asList(args).contains("--quiet") || java.util.Arrays.asList(args).contains("-q");
         ReportFiles.configure(verbose);

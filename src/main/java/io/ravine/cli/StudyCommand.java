@@ -178,7 +178,12 @@ public final class StudyCommand implements Runnable {
         @CommandLine.Mixin
         ProgressFlag progress = new ProgressFlag();
 
-        BatchSizeStudyConfig buildConfig() {
+        /**
+         * The study's configuration from the flags.
+         *
+         * @return the configuration
+         */
+        public BatchSizeStudyConfig buildConfig() {
             progress.check();
             // auto becomes the devices found only once every other setting has been checked (a bad flag is one
             // line, with no device probe before it): the study is validated on the CPU alone first.
@@ -220,16 +225,37 @@ public final class StudyCommand implements Runnable {
             return Devices.resolve("auto").equals("cuda") ? List.of("cpu", "cuda") : List.of("cpu");
         }
 
-        @Override
-        public Integer call() {
-            BatchSizeStudyConfig config = buildConfig();
+        /**
+         * The study the flags describe, checked (flags, and that the study directory can be written) but not run. A
+         * runner of its trials elsewhere (the Spark module) builds it from the same flags.
+         *
+         * @param config {@link #buildConfig()}
+         * @return the study
+         */
+        public BatchSizeStudy study(BatchSizeStudyConfig config) {
             OutputCheck.requireWritable("--run-dir", out, "study-config.json", "study.csv", "noise-scale.csv",
                     "study.json");
-            long start = System.nanoTime();
             BatchSizeStudy study = new BatchSizeStudy(config, out).optOverwrite(overwrite)
                     .optCommandLine(Main.words(spec));
             progress.choice().ifPresent(study::optProgressBar);
-            BatchSizeStudyResult r = study.run();
+            return study;
+        }
+
+        @Override
+        public Integer call() {
+            long start = System.nanoTime();
+            BatchSizeStudyResult r = study(buildConfig()).run();
+            return report(r, start);
+        }
+
+        /**
+         * Prints the study's findings on stdout.
+         *
+         * @param r the study's result
+         * @param start {@link System#nanoTime()} when the study started
+         * @return the exit status, 0
+         */
+        public int report(BatchSizeStudyResult r, long start) {
             for (BatchSizeStudyResult.DeviceCurve c : r.hardware().values()) {
                 if (c.saturation() != null) {
                     System.out.printf(Locale.ROOT, "%s: saturation point B* = %s (%s), best %.0f samples/s%n",

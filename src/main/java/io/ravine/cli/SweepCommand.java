@@ -83,8 +83,12 @@ public final class SweepCommand implements Runnable {
         @CommandLine.Mixin
         ProgressFlag progress = new ProgressFlag();
 
-        /** The runs' shared configuration; each run replaces the learning rate and the seed. */
-        TrainConfig baseConfig() {
+        /**
+         * The runs' shared configuration from the flags; each run replaces the learning rate and the seed.
+         *
+         * @return the base configuration
+         */
+        public TrainConfig baseConfig() {
             progress.check();
             return flags.builder().build();
         }
@@ -97,18 +101,40 @@ public final class SweepCommand implements Runnable {
             }
         }
 
-        @Override
-        public Integer call() {
-            TrainConfig base = baseConfig();
+        /**
+         * The sweep the flags describe, checked (flags, and that the sweep directory can be written) but not run. A
+         * runner of its trials elsewhere (the Spark module) builds it from the same flags.
+         *
+         * @param base {@link #baseConfig()}
+         * @return the sweep
+         */
+        public LearningRateSweep sweep(TrainConfig base) {
             double[] rates = lrs == null ? LearningRateSweep.DEFAULT_LEARNING_RATES : parseRates(lrs);
             LearningRateSweep sweep = new LearningRateSweep(base, rates, restarts, out,
                     select.toLowerCase(Locale.ROOT)).optOverwrite(overwrite).optCommandLine(Main.words(spec));
             progress.choice().ifPresent(sweep::optProgressBar);
             OutputCheck.requireWritable("--run-dir", out, "sweep.csv", "sweep.json");
+            return sweep;
+        }
+
+        @Override
+        public Integer call() {
+            TrainConfig base = baseConfig();
+            LearningRateSweep sweep = sweep(base);
             LearningRateSweep.Result r;
             try (Backend backend = Devices.open(base.device(), base.tf32(), base.threads())) {
                 r = sweep.run(backend);
             }
+            return report(r);
+        }
+
+        /**
+         * Prints the runs and the best one on stdout.
+         *
+         * @param r the sweep's result
+         * @return the exit status: 0, or {@link Main#EXIT_FAILED} when every run diverged
+         */
+        public int report(LearningRateSweep.Result r) {
             System.out.printf(Locale.ROOT, "%-10s %6s %-10s %12s %10s %9s%n", "lr", "seed", "status", "train_loss",
                     "test_loss", "test_acc");
             for (LearningRateSweep.Run run : r.runs()) {

@@ -16,6 +16,9 @@ import io.ravine.train.MetricsEvent;
 import io.ravine.train.TrainConfig;
 import io.ravine.train.Trainer;
 import io.ravine.train.TrainingResult;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,6 +26,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVPrinter;
+import org.apache.commons.csv.CSVRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -131,31 +138,183 @@ public final class BatchSizeStudy {
         return plan;
     }
 
-    /** Runs the trials not yet finished in the study directory, which is locked while this runs. */
-    public BatchSizeStudyResult run() {
-        // The inputs before the study directory: the training parts' data, and every model each part will build.
-        checkInputs();
-        StudyFiles files = StudyFiles.open(dir, config, overwrite);
-        try {
-            return run(files);
-        } finally {
+    /**
+     * The keys of every trial of the configured parts, in the order they run and their rows are kept. The same
+     * configuration always plans the same keys in the same order, so a key names a trial in another process of the
+     * same study (a cluster's task).
+     *
+     * @return the trial keys, e.g. {@code steps/b=64/lr=0.001}
+     */
+    public List<String> trialKeys() {
+        return plan().stream().map(Trial::key).toList();
+    }
+
+    /**
+     * What one trial of a training part ({@code steps} or {@code noise}) produced: its row of {@code study.csv}, or
+     * none where the trial was skipped (a batch larger than the training set), and a noise trial's series.
+     *
+     * @param row the trial's row, or null when it was skipped
+     * @param noise the noise-scale series (empty for a steps trial)
+     */
+    public record TrialOutcome(TrialRow row, List<NoiseSample> noise) {
+        /**
+         * The outcome as text, to hand to another process: CSV, the row's columns and cells, then the series'
+         * columns and rows. Every number is written in its shortest exact form, so {@link #parse} gives back
+         * the same doubles.
+         *
+         * @return the text
+         */
+        public String toText() {
+            StringWriter out = new StringWriter();
+            try (CSVPrinter p = new CSVPrinter(out, CSVFormat.DEFAULT.builder().setRecordSeparator("\n").build())) {
+                p.printRecord(TrialRow.COLUMNS);
+                if (row != null) {
+                    p.printRecord(row.cells());
+                }
+                p.printRecord(NoiseSample.COLUMNS);
+                for (NoiseSample n : noise) {
+                    p.printRecord(n.cells());
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return out.toString();
+        }
+
+        /**
+         * Reads what {@link #toText} wrote.
+         *
+         * @param text the text
+         * @return the outcome
+         */
+        public static TrialOutcome parse(String text) {
+            List<CSVRecord> records;
+            try (CSVParser p = CSVParser.parse(text, CSVFormat.DEFAULT)) {
+                records = p.getRecords();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            int noiseHeader = records.get(1).get(0).equals(NoiseSample.COLUMNS.get(0)) ? 1 : 2;
+            TrialRow row = noiseHeader == 1 ? null : TrialRow.parse(cell(records.get(0), records.get(1)));
+            List<NoiseSample> noise = new ArrayList<>();
+            for (int i = noiseHeader + 1; i < records.size(); i++) {
+                noise.add(NoiseSample.parse(cell(records.get(noiseHeader), records.get(i))));
+            }
+            return new TrialOutcome(row, List.copyOf(noise));
+        }
+
+        private static Function<String, String> cell(CSVRecord header, CSVRecord values) {
+            return name -> {
+                for (int i = 0; i < header.size(); i++) {
+                    if (header.get(i).equals(name)) {
+                        return values.get(i);
+                    }
+                }
+                throw new IllegalArgumentException("no column " + name);
+            };
+        }
+    }
+
+    /**
+     * A study directory opened for this study and locked until {@link #close()}: which trials it holds finished,
+     * and where each new one is recorded. {@link #run()} works through one; a driver that runs the training
+     * trials elsewhere ({@link #runTrainingTrial} in other processes) opens one, records what they return, and
+     * finishes it.
+     */
+    public final class Session implements AutoCloseable {
+        private final StudyFiles files;
+        private final List<String> ran = new ArrayList<>();
+
+        private Session(StudyFiles files) {
+            this.files = files;
+        }
+
+        /**
+         * Whether the directory already holds the trial finished.
+         *
+         * @param key a trial key of {@link #trialKeys()}
+         * @return true when its row is there
+         */
+        public boolean finished(String key) {
+            return files.finished(key);
+        }
+
+        /**
+         * Records a trial's outcome: its noise series (first, so a row always has its series on disk), then its
+         * row, rewriting {@code study.csv} atomically. A skipped trial (no row) records nothing.
+         *
+         * @param outcome what the trial produced
+         */
+        public void record(TrialOutcome outcome) {
+            if (outcome.row() == null) {
+                return;
+            }
+            if (outcome.row().kind().equals(BatchSizeStudyConfig.NOISE)) {
+                files.writeNoise(outcome.noise());
+            }
+            files.append(outcome.row());
+            ran.add(outcome.row().trial());
+        }
+
+        /**
+         * Puts the rows in plan order, analyses them and writes {@code study.json}, the plots and the report.
+         *
+         * @param descriptions descriptions of the devices opened, by device name (those of timed devices appear in
+         *     the report)
+         * @return the study's result
+         */
+        public BatchSizeStudyResult finish(Map<String, String> descriptions) {
+            List<Trial> plan = plan();
+            files.reorder(plan.stream().map(Trial::key).toList());
+            BatchSizeStudyResult result = BatchSizeStudyResult.analyse(config, plan, files, ran, descriptions,
+                    modelNotes());
+            StudyReport.write(files, config, result, invocation(descriptions));
+            return result;
+        }
+
+        /** Releases the study directory's lock. */
+        @Override
+        public void close() {
             files.close();
         }
     }
 
-    private BatchSizeStudyResult run(StudyFiles files) {
+    /**
+     * Checks the inputs (the training parts' data, the models' memory), then opens the study directory: a
+     * directory holding another study's settings or files that are not a study's is refused, unless {@link
+     * #optOverwrite}; then it is locked until the session is closed.
+     *
+     * @return the open study directory
+     */
+    public Session open() {
+        // The inputs before the study directory: the training parts' data, and every model each part will build.
+        checkInputs();
+        return new Session(StudyFiles.open(dir, config, overwrite));
+    }
+
+    /**
+     * Runs the trials not yet finished in the study directory, which is locked while this runs.
+     *
+     * @return the study's result
+     */
+    public BatchSizeStudyResult run() {
+        try (Session session = open()) {
+            return run(session);
+        }
+    }
+
+    private BatchSizeStudyResult run(Session session) {
         List<Trial> plan = plan();
-        List<String> ran = new ArrayList<>();
         Map<String, Backend> opened = new LinkedHashMap<>();
         Map<String, String> descriptions = new LinkedHashMap<>();
         List<String> unavailable = new ArrayList<>();
-        long done = plan.stream().filter(t -> files.finished(t.key())).count();
+        long done = plan.stream().filter(t -> session.finished(t.key())).count();
         if (done > 0) {
             LOG.info("{} of {} trials already finished in {}; running the rest", done, plan.size(), dir);
         }
         try (TrialProgress progress = new TrialProgress("trial", plan.size(), done, progressBar)) {
             for (Trial t : plan) {
-                if (files.finished(t.key())) {
+                if (session.finished(t.key())) {
                     continue;
                 }
                 String device = t.device() != null ? t.device() : trainingDevice(opened, unavailable);
@@ -167,22 +326,35 @@ public final class BatchSizeStudy {
                     }
                     continue; // the device was reported once, when it failed to open
                 }
-                TrialRow row = t.kind().equals(BatchSizeStudyConfig.HARDWARE) ? hardwareTrial(t, backend)
-                        : trainingTrial(t, backend, device, files);
-                if (row != null) {
-                    files.append(row);
-                    ran.add(t.key());
-                }
+                session.record(t.kind().equals(BatchSizeStudyConfig.HARDWARE)
+                        ? new TrialOutcome(hardwareTrial(t, backend), List.of())
+                        : trainingTrial(t, backend, device));
                 progress.advance(t.key());
             }
         } finally {
             opened.values().forEach(Backend::close);
         }
-        files.reorder(plan.stream().map(Trial::key).toList());
-        BatchSizeStudyResult result = BatchSizeStudyResult.analyse(config, plan, files, ran, descriptions,
-                modelNotes());
-        StudyReport.write(files, config, result, invocation(descriptions));
-        return result;
+        return session.finish(descriptions);
+    }
+
+    /**
+     * Runs one trial of a training part ({@code steps} or {@code noise}) on {@code backend}, exactly as {@link
+     * #run()} runs it; nothing is written (the caller records the outcome in its {@link Session}). The same trial
+     * gives the same outcome on the CPU bit for bit, whatever the process and the thread count, except its
+     * {@code wall_seconds}.
+     *
+     * @param key a trial key of {@link #trialKeys()} of the steps or noise part
+     * @param backend the backend to train on
+     * @param device the device name recorded in the trial's row
+     * @return the outcome
+     */
+    public TrialOutcome runTrainingTrial(String key, Backend backend, String device) {
+        Trial t = plan().stream().filter(p -> p.key().equals(key)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no trial " + key + " in this study"));
+        if (t.kind().equals(BatchSizeStudyConfig.HARDWARE)) {
+            throw new IllegalArgumentException(key + " is a hardware trial: it times its own device, in run()");
+        }
+        return trainingTrial(t, backend, device);
     }
 
     /**
@@ -330,12 +502,12 @@ public final class BatchSizeStudy {
         return data;
     }
 
-    private TrialRow trainingTrial(Trial t, Backend backend, String device, StudyFiles files) {
+    private TrialOutcome trainingTrial(Trial t, Backend backend, String device) {
         boolean noise = t.kind().equals(BatchSizeStudyConfig.NOISE);
         int trainN = Math.min(data().train().n(), config.limit() == 0 ? Integer.MAX_VALUE : config.limit());
         if (t.batchSize() > trainN) {
             LOG.warn("{}: batch size {} exceeds the {} training examples; skipped", t.key(), t.batchSize(), trainN);
-            return null;
+            return new TrialOutcome(null, List.of());
         }
         boolean testTarget = config.targetMetric().equals(BatchSizeStudyConfig.TEST_LOSS);
         int every = noise ? config.noiseEvery() : config.checkEvery();
@@ -383,16 +555,13 @@ public final class BatchSizeStudy {
             long steps = reachedAt[0] >= 0 ? reachedAt[0] : r.steps();
             double noiseScale = series.isEmpty() ? Double.NaN
                     : series.get(series.size() - 1).estimate().simpleNoiseScale();
-            if (noise) {
-                files.writeNoise(series);
-            }
             LOG.info("{}: {} after {} steps (loss {})", t.key(), status, steps,
                     String.format(Locale.ROOT, "%.4f", lastLoss[0]));
             row = TrialRow.training(t.key(), t.kind(), device, t.batchSize(), t.learningRate(), status, steps,
                     lastLoss[0], noiseScale, (System.nanoTime() - start) / 1e9);
         }
         ReportFiles.bestEffort(runDir.resolve("report.html"), () -> RunReport.write(runDir));
-        return row;
+        return new TrialOutcome(row, List.copyOf(series));
     }
 
     private static double targetLoss(MetricsEvent e, boolean testTarget) {

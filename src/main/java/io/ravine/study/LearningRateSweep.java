@@ -63,6 +63,7 @@ public final class LearningRateSweep {
     private long pageWritten;
     /** The shortest time between two writes of the page while the sweep runs. */
     private static final long PAGE_INTERVAL_NANOS = 60_000_000_000L;
+    private TrainTest data;
 
     /**
      * One run of the sweep.
@@ -168,11 +169,104 @@ public final class LearningRateSweep {
     }
 
     /**
+     * One run of the grid, planned: what {@link #runTrial} runs and {@link #finished} looks for. The same sweep
+     * always plans the same trials in the same order (learning rates as given, then seeds), so a trial's index in
+     * {@link #plan()} names it in another process of the same sweep (a cluster's task).
+     *
+     * @param learningRate the run's learning rate
+     * @param seed the run's seed
+     * @param runDir the run directory, {@code lr-<lr>-seed-<seed>} inside the sweep directory
+     * @param config the run's configuration: the base with this learning rate and seed
+     */
+    public record Trial(double learningRate, long seed, Path runDir, TrainConfig config) {
+    }
+
+    /**
+     * The grid's runs in the order they run and are reported: each learning rate with its seeds.
+     *
+     * @return every run of the grid, finished or not
+     */
+    public List<Trial> plan() {
+        List<Trial> plan = new ArrayList<>();
+        for (double lr : learningRates) {
+            for (int k = 0; k < restarts; k++) {
+                long seed = base.seed() + k;
+                plan.add(new Trial(lr, seed, dir.resolve(runName(lr, seed)),
+                        base.toBuilder().optLearningRate(lr).optSeed(seed).build()));
+            }
+        }
+        return plan;
+    }
+
+    /**
      * Runs the sweep in its directory, locked while this runs: every run of the grid not finished there yet. Before
      * anything is written, the directory is checked: files that are not the sweep's, or a run of the grid with
      * other settings, are refused (naming them) unless {@link #optOverwrite}.
+     *
+     * @param backend the backend every run trains on
+     * @return the runs and the best one
      */
     public Result run(Backend backend) {
+        DirectoryLock lock = open();
+        try {
+            recordStart(backend.deviceDescription());
+            pageWritten = System.nanoTime();
+            List<Run> runs = new ArrayList<>();
+            List<Run> ranNow = new ArrayList<>();
+            List<Trial> plan = plan();
+            try (TrialProgress progress = new TrialProgress("run", plan.size(), 0, progressBar)) {
+                for (Trial t : plan) {
+                    Run done = finished(t);
+                    if (done == null) {
+                        done = runTrial(t, backend, data());
+                        ranNow.add(done);
+                        runs.add(done);
+                        // The page while the sweep runs, so a long sweep shows how far it got (and a killed one too);
+                        // at most once a minute, so a sweep of short runs does not spend its time drawing it.
+                        if (runs.size() < plan.size() && System.nanoTime() - pageWritten > PAGE_INTERVAL_NANOS) {
+                            writePage(runs, best(runs));
+                            pageWritten = System.nanoTime();
+                        }
+                    } else {
+                        reportOfFinishedRun(t.runDir());
+                        runs.add(done);
+                    }
+                    progress.advance(t.runDir().getFileName().toString());
+                }
+            }
+            return gather(runs, ranNow);
+        } finally {
+            lock.close();
+        }
+    }
+
+    /**
+     * Appends this start to the sweep's {@code invocations.json} (the page's header: command line, date, version,
+     * device). {@link #run} calls it after {@link #open}; a driver that runs the trials elsewhere calls it there too.
+     *
+     * @param device the device description the runs train on
+     */
+    public void recordStart(String device) {
+        invocations = io.ravine.report.PageHeader.append(dir, io.ravine.report.PageHeader.now(commandLine, device));
+    }
+
+    /** A run finished by a version that wrote no report for sweep runs: the sweep's page links one. */
+    static void reportOfFinishedRun(Path runDir) {
+        if (!Files.exists(runDir.resolve("report.html"))) {
+            ReportFiles.bestEffort(runDir.resolve("report.html"), () -> io.ravine.report.RunReport.write(runDir));
+        }
+    }
+
+    /**
+     * Checks the sweep directory and takes it for this sweep: files that are not the sweep's, or a run of the grid
+     * with other settings, are refused (naming them) unless {@link #optOverwrite}, and the data are loaded where a
+     * run is still to do (a bad data set fails here), all before anything is written; then the directory is
+     * replaced ({@link #optOverwrite}) or created, and locked. {@link #run} calls this first; a driver that runs the
+     * trials elsewhere ({@link #runTrial} in other processes) calls it, then {@link #gather}, then closes the lock.
+     *
+     * @return the sweep directory's lock, held until closed
+     */
+    public DirectoryLock open() {
         // Validate, then write: the directory's contents (files that are not the sweep's, a run of the grid with
         // other settings) are checked and the data loaded before anything is written, so a sweep that cannot run
         // stops before it has created, replaced or locked anything.
@@ -181,15 +275,13 @@ public final class LearningRateSweep {
             requireOwnContents();
         }
         if (!overwrite) {
-            for (double lr : learningRates) {
-                for (int k = 0; k < restarts; k++) {
-                    long seed = base.seed() + k;
-                    TrainConfig config = base.toBuilder().optLearningRate(lr).optSeed(seed).build();
-                    needData |= finished(dir.resolve(runName(lr, seed)), config, lr, seed) == null;
-                }
+            for (Trial t : plan()) {
+                needData |= finished(t) == null;
             }
         }
-        TrainTest data = needData ? DataSources.load(base.data(), base.testData(), base.loss(), base.limit()) : null;
+        if (needData) {
+            data();
+        }
         OutputDirectories.Replacement old = null;
         DirectoryLock lock;
         try {
@@ -208,13 +300,19 @@ public final class LearningRateSweep {
         if (old != null) {
             old.discard();
         }
-        try {
-            invocations = io.ravine.report.PageHeader.append(dir, io.ravine.report.PageHeader.now(commandLine,
-                    backend.deviceDescription()));
-            return runLocked(backend, data);
-        } finally {
-            lock.close();
+        return lock;
+    }
+
+    /**
+     * The sweep's data, loaded on first use (once per sweep object).
+     *
+     * @return the training and test data of every run
+     */
+    public TrainTest data() {
+        if (data == null) {
+            data = DataSources.load(base.data(), base.testData(), base.loss(), base.limit());
         }
+        return data;
     }
 
     /** Refuses a sweep directory that holds anything but this sweep's results and runs of its settings. */
@@ -260,60 +358,51 @@ public final class LearningRateSweep {
         return v instanceof int[] w ? java.util.Arrays.toString(w) : String.valueOf(v);
     }
 
-    /** The grid's runs, in the locked directory; {@code data} is loaded when any run is not finished yet. */
-    private Result runLocked(Backend backend, TrainTest loaded) {
-        TrainTest data = loaded;
-        pageWritten = System.nanoTime();
-        List<Run> runs = new ArrayList<>();
-        List<Run> ranNow = new ArrayList<>();
-        int total = learningRates.length * restarts;
-        try (TrialProgress progress = new TrialProgress("run", total, 0, progressBar)) {
-            for (double lr : learningRates) {
-                for (int k = 0; k < restarts; k++) {
-                    long seed = base.seed() + k;
-                    TrainConfig config = base.toBuilder().optLearningRate(lr).optSeed(seed).build();
-                    Path runDir = dir.resolve(runName(lr, seed));
-                    Run done = finished(runDir, config, lr, seed);
-                    if (done == null) {
-                        if (data == null) {
-                            data = DataSources.load(base.data(), base.testData(), base.loss(), base.limit());
-                        }
-                        Path resumeFrom = interrupted(runDir, config);
-                        try (Trainer trainer = new Trainer(config, backend, data)) {
-                            // Each run writes its own report.html, as a train run does; the sweep's page links them.
-                            trainer.optRunDirectory(runDir).optProgressBar(false).optCommandLine(commandLine);
-                            // A run killed before its first checkpoint has a config.json: resume() starts it again.
-                            TrainingResult r = resumeFrom != null ? trainer.resumeFrom(resumeFrom)
-                                    : Files.exists(runDir.resolve("config.json")) ? trainer.resume() : trainer.fit();
-                            done = new Run(lr, seed, runDir, r.diverged() ? "diverged" : "completed",
-                                    r.finalTrainLoss(), r.testLoss(), r.testAccuracy(), r.steps());
-                        }
-                        ranNow.add(done);
-                        LOG.info("lr {} seed {}: {}, train loss {}, test loss {}", lr, seed, done.status(),
-                                done.finalTrainLoss(), done.testLoss());
-                        runs.add(done);
-                        // The page while the sweep runs, so a long sweep shows how far it got (and a killed one too);
-                        // at most once a minute, so a sweep of short runs does not spend its time drawing it.
-                        if (runs.size() < total && System.nanoTime() - pageWritten > PAGE_INTERVAL_NANOS) {
-                            writePage(runs, best(runs));
-                            pageWritten = System.nanoTime();
-                        }
-                    } else {
-                        if (!Files.exists(runDir.resolve("report.html"))) {
-                            // A run finished by a version that wrote no report for sweep runs: the sweep links one.
-                            Path finishedRun = runDir;
-                            ReportFiles.bestEffort(runDir.resolve("report.html"),
-                                    () -> io.ravine.report.RunReport.write(finishedRun));
-                        }
-                        runs.add(done);
-                    }
-                    progress.advance(runDir.getFileName().toString());
-                }
+    /**
+     * Runs one trial of the grid into its run directory: resumes it from its latest checkpoint where an earlier
+     * attempt was interrupted (a killed process, a failed cluster task), starts it again where that attempt stopped
+     * before its first checkpoint, and trains it from the start otherwise. Call it only for a trial that {@link
+     * #finished} says is not finished. The run directory is locked while it trains.
+     *
+     * @param t the trial, from {@link #plan()}
+     * @param backend the backend it trains on
+     * @param data the sweep's data ({@link #data()})
+     * @param listeners further listeners of the run (none for a sweep's own runs)
+     * @return the finished run
+     */
+    public Run runTrial(Trial t, Backend backend, TrainTest data, io.ravine.train.TrainingListener... listeners) {
+        Path runDir = t.runDir();
+        Path resumeFrom = interrupted(runDir, t.config());
+        Run done;
+        try (Trainer trainer = new Trainer(t.config(), backend, data)) {
+            // Each run writes its own report.html, as a train run does; the sweep's page links them.
+            trainer.optRunDirectory(runDir).optProgressBar(false).optCommandLine(commandLine);
+            for (io.ravine.train.TrainingListener l : listeners) {
+                trainer.optListener(l);
             }
+            // A run killed before its first checkpoint has a config.json: resume() starts it again.
+            TrainingResult r = resumeFrom != null ? trainer.resumeFrom(resumeFrom)
+                    : Files.exists(runDir.resolve("config.json")) ? trainer.resume() : trainer.fit();
+            done = new Run(t.learningRate(), t.seed(), runDir, r.diverged() ? "diverged" : "completed",
+                    r.finalTrainLoss(), r.testLoss(), r.testAccuracy(), r.steps());
         }
+        LOG.info("lr {} seed {}: {}, train loss {}, test loss {}", t.learningRate(), t.seed(), done.status(),
+                done.finalTrainLoss(), done.testLoss());
+        return done;
+    }
+
+    /**
+     * Picks the best run and writes {@code sweep.csv}, {@code sweep.json}, the chart and the page into the (locked)
+     * sweep directory.
+     *
+     * @param runs every run of the grid, in the order of {@link #plan()}
+     * @param ranNow the runs trained by this invocation (the rest were found finished)
+     * @return the result
+     */
+    public Result gather(List<Run> runs, List<Run> ranNow) {
         Run best = best(runs);
         write(runs, best);
-        return new Result(runs, best, ranNow);
+        return new Result(List.copyOf(runs), best, List.copyOf(ranNow));
     }
 
     /** The completed run with the lowest finite criterion, the first in grid order among equals; null if none. */
@@ -333,6 +422,18 @@ public final class LearningRateSweep {
 
     private static double score(Run r, String select) {
         return select.equals("train_loss") ? r.finalTrainLoss() : r.testLoss();
+    }
+
+    /**
+     * The trial's run when its run directory already holds it finished (a {@code summary.json}) with this
+     * configuration, read from that directory; null when it is still to run. A run directory of another
+     * configuration is refused.
+     *
+     * @param t the trial, from {@link #plan()}
+     * @return the finished run, or null
+     */
+    public Run finished(Trial t) {
+        return finished(t.runDir(), t.config(), t.learningRate(), t.seed());
     }
 
     /** The run already in {@code runDir} when it finished with this configuration; null to (re)run it. */

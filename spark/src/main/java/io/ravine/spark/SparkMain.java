@@ -1,0 +1,121 @@
+package io.ravine.spark;
+
+import io.ravine.cli.Main;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * Entry point for {@code spark-submit}: {@code sweep lr} and {@code study batch-size} (its steps and noise parts)
+ * with the local commands' flags and output files, each trial a Spark task.
+ *
+ * <pre>
+ * spark-submit --class io.ravine.spark.SparkMain --master spark://host:7077 ravine-spark.jar \
+ *     sweep lr --hidden 64 --steps 300 --restarts 2 --device cpu --threads 1 --run-dir file:///shared/sweeps/lr
+ * </pre>
+ *
+ * <p>The subcommands take the local commands' option classes as mixins ({@link io.ravine.cli.SweepCommand.LearningRate},
+ * {@link io.ravine.cli.StudyCommand.BatchSize}), so every flag, default and check is theirs; an output directory may
+ * also be given as a {@code file:} URI ({@link RunDirUri}).
+ */
+@Command(name = "ravine-spark", mixinStandardHelpOptions = true,
+        description = "Ravine's sweep lr and study batch-size on Apache Spark: each trial a Spark task.",
+        subcommands = {SparkMain.Sweep.class, SparkMain.Study.class, CommandLine.HelpCommand.class})
+public final class SparkMain implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+            description = "print stack traces of errors")
+    boolean verbose;
+
+    @CommandLine.Option(names = {"-q", "--quiet"}, scope = CommandLine.ScopeType.INHERIT,
+            description = "print only results and errors")
+    boolean quiet;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+                "missing command (try: sweep lr, or study batch-size)");
+    }
+
+    /** {@code sweep}: only {@code sweep lr}. */
+    @Command(name = "sweep", description = "Hyper-parameter sweeps on Spark.", subcommands = {SparkSweep.class})
+    static final class Sweep implements Runnable {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            throw new CommandLine.ParameterException(spec.commandLine(), "missing sweep (try: sweep lr)");
+        }
+    }
+
+    /** {@code study}: only {@code study batch-size}. */
+    @Command(name = "study", description = "Studies on Spark.", subcommands = {SparkStudy.class})
+    static final class Study implements Runnable {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            throw new CommandLine.ParameterException(spec.commandLine(), "missing study (try: study batch-size)");
+        }
+    }
+
+    /**
+     * The spark-submit entry point.
+     *
+     * @param args the command and its flags
+     */
+    public static void main(String[] args) {
+        System.setProperty("java.awt.headless", "true");
+        System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8));
+        int status = execute(args);
+        System.exit(status);
+    }
+
+    /**
+     * Runs a command with the CLI's error handling (one line and status 2 for bad input) and returns the exit
+     * status. Creates a SparkContext from the configuration spark-submit gives (after the flags and the output
+     * directory are checked) and stops it at the end.
+     *
+     * @param args the command and its flags
+     * @return the exit status
+     */
+    public static int execute(String... args) {
+        return Main.execute(commandLine(new SparkMain(), Path.of("").toAbsolutePath().toString()), args);
+    }
+
+    /**
+     * Runs a command on an existing SparkContext, which stays running (tests, notebooks, an application that
+     * submits several sweeps).
+     *
+     * @param sc the context
+     * @param args the command and its flags
+     * @return the exit status
+     */
+    public static int execute(org.apache.spark.SparkContext sc, String... args) {
+        SparkDriver.GIVEN.set(sc);
+        try {
+            return execute(args);
+        } finally {
+            SparkDriver.GIVEN.remove();
+        }
+    }
+
+    /**
+     * A command line for {@code command} whose {@code Path} options read {@code file:} URIs and resolve relative
+     * paths against {@code cwd} (the driver's working directory, also on the executors).
+     */
+    static CommandLine commandLine(Object command, String cwd) {
+        CommandLine cli = new CommandLine(command);
+        cli.registerConverter(Path.class, s -> RunDirUri.toPath(s, cwd));
+        return cli;
+    }
+}

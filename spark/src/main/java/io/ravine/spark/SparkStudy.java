@@ -1,0 +1,125 @@
+package io.ravine.spark;
+
+import io.ravine.InvalidInputException;
+import io.ravine.backend.Backend;
+import io.ravine.cli.Main;
+import io.ravine.cli.StudyCommand;
+import io.ravine.study.BatchSizeStudy;
+import io.ravine.study.BatchSizeStudyConfig;
+import java.io.Serializable;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.spark.SparkConf;
+import org.apache.spark.TaskContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code study batch-size} on Spark: the steps-to-target and noise-scale parts, each trial a task, with the local
+ * command's flags (its option class is this command's mixin) and files. A task runs its trial exactly as the local
+ * study does ({@link BatchSizeStudy#runTrainingTrial}) and returns its row (and a noise trial's series) as text; the
+ * driver records each in study.csv as its task finishes ({@link BatchSizeStudy.Session#record}), so a killed driver
+ * loses only the trials in flight, and writes study.json, the plots and the report at the end. The hardware part
+ * times one device's updates and stays per device: run it with the local command into the same directory.
+ */
+@Command(name = "batch-size", sortOptions = false, description = "Steps to a target loss against batch size and the"
+        + " gradient noise scale, each trial a Spark task; the flags and files of the local study batch-size (the"
+        + " hardware part runs locally, per device). Rerunning skips finished trials.")
+final class SparkStudy implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(SparkStudy.class);
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Mixin
+    StudyCommand.BatchSize local = new StudyCommand.BatchSize();
+
+    /** A trial as a task's item: its key. */
+    record Item(String key) implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String toString() {
+            return key;
+        }
+    }
+
+    @Override
+    public Integer call() {
+        long start = System.nanoTime();
+        List<String> args = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
+        if (!spec.commandLine().getParseResult().hasMatchedOption("--parts")) {
+            // The local default includes the hardware part, which does not belong on a cluster.
+            args.add("--parts");
+            args.add(BatchSizeStudyConfig.STEPS + "," + BatchSizeStudyConfig.NOISE);
+        }
+        String cwd = Path.of("").toAbsolutePath().toString();
+        SparkStudy cmd = parse(args.toArray(String[]::new), cwd);
+        BatchSizeStudyConfig config = cmd.local.buildConfig();
+        if (config.runs(BatchSizeStudyConfig.HARDWARE)) {
+            throw new InvalidInputException("--parts hardware: the hardware part times one device's updates; run it"
+                    + " with the local command on each device (ravine study batch-size --parts hardware, the same"
+                    + " --run-dir) and give the Spark study --parts steps,noise (its default)");
+        }
+        BatchSizeStudy study = cmd.local.study(config);
+        SparkConf conf = SparkDriver.conf();
+        boolean gpus = SparkDriver.gpuPerTask(conf);
+        // The training device as the local study picks it: the first of the devices that can be used, here the CPU
+        // or, where Spark schedules a GPU per task, CUDA.
+        String device = config.devices().stream().filter(d -> d.equals("cpu") || d.equals("cuda") && gpus)
+                .findFirst().orElseThrow(() -> new InvalidInputException("--device " + String.join(",",
+                        config.devices()) + ": on Spark the training parts run on cuda only with a GPU per task (set"
+                        + " spark.task.resource.gpu.amount=1, spark.executor.resource.gpu.amount and a discovery"
+                        + " script; docs/spark.md), or give cpu"));
+        TaskDevice taskDevice = new TaskDevice(device, gpus, config.tf32(), config.threads());
+        try (SparkDriver driver = SparkDriver.start("ravine study batch-size");
+                BatchSizeStudy.Session session = study.open()) {
+            List<String> keys = study.trialKeys();
+            List<Item> todo = keys.stream().filter(k -> !session.finished(k)).map(Item::new).toList();
+            LOG.info("{} of {} trials to run on {} ({}), {} already finished", todo.size(), keys.size(),
+                    driver.master(), taskDevice.onGpu() ? "a GPU per task" : "CPU, --threads " + config.threads()
+                    + " per task", keys.size() - todo.size());
+            driver.run("ravine study batch-size: " + todo.size() + " trials", todo,
+                    new Task(args.toArray(String[]::new), cwd, taskDevice),
+                    (item, text) -> session.record(BatchSizeStudy.TrialOutcome.parse(text)));
+            return cmd.local.report(session.finish(Map.of()), start);
+        } catch (SparkDriver.TrialFailedException e) {
+            System.err.println("ravine: " + SparkDriver.oneLine(e.getMessage()));
+            return Main.EXIT_FAILED;
+        }
+    }
+
+    /**
+     * One trial, in a task: the study rebuilt from the same flags, the trial run from its start (a study's trials
+     * keep no checkpoints: a retried trial runs again, with the same result).
+     */
+    record Task(String[] args, String cwd, TaskDevice device) implements SparkDriver.TrialTask<Item> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String run(TaskContext ctx, Item item) {
+            SparkStudy cmd = parse(args, cwd);
+            BatchSizeStudy study = cmd.local.study(cmd.local.buildConfig());
+            if (Faults.forTrial(ctx, item.key()) != null) {
+                throw new IllegalStateException("injected fault: " + item.key() + " (attempt "
+                        + (ctx.attemptNumber() + 1) + ")");
+            }
+            try (Backend backend = device.open(ctx)) {
+                return study.runTrainingTrial(item.key(), backend, device.name()).toText();
+            }
+        }
+    }
+
+    static SparkStudy parse(String[] args, String cwd) {
+        CommandLine.ParseResult parsed = SparkMain.commandLine(new SparkMain(), cwd).parseArgs(args);
+        while (parsed.hasSubcommand()) {
+            parsed = parsed.subcommand();
+        }
+        return (SparkStudy) parsed.commandSpec().userObject();
+    }
+}

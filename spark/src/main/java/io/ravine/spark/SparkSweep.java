@@ -1,0 +1,138 @@
+package io.ravine.spark;
+
+import io.ravine.InvalidInputException;
+import io.ravine.backend.Backend;
+import io.ravine.cli.Main;
+import io.ravine.cli.SweepCommand;
+import io.ravine.io.DirectoryLock;
+import io.ravine.study.LearningRateSweep;
+import io.ravine.train.TrainConfig;
+import io.ravine.train.TrainingListener;
+import java.io.Serializable;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.spark.SparkConf;
+import org.apache.spark.TaskContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code sweep lr} on Spark: the local command's flags (its option class is this command's mixin), its sweep
+ * directory and files; each run of the grid that is not finished there is one task, which trains it into its run
+ * directory (resuming it from its latest checkpoint where an earlier attempt died) exactly as the local sweep does
+ * ({@link LearningRateSweep#runTrial}); the driver then reads every run's summary and writes sweep.csv, sweep.json and
+ * the chart ({@link LearningRateSweep#gather}).
+ */
+@Command(name = "lr", sortOptions = false, description = "Learning-rate grid search with random restarts, each run"
+        + " a Spark task; the flags and files of the local sweep lr. Rerunning skips finished runs.")
+final class SparkSweep implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(SparkSweep.class);
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Mixin
+    SweepCommand.LearningRate local = new SweepCommand.LearningRate();
+
+    /** A run of the grid as a task's item: its index in the plan, and its name for messages. */
+    record Item(int index, String name) implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    @Override
+    public Integer call() {
+        List<String> args = spec.commandLine().getParseResult().originalArgs();
+        String cwd = Path.of("").toAbsolutePath().toString();
+        // Everything the flags and the sweep directory can get wrong is found here, before Spark starts.
+        TrainConfig base = local.baseConfig();
+        LearningRateSweep sweep = local.sweep(base);
+        SparkConf conf = SparkDriver.conf();
+        boolean gpus = SparkDriver.gpuPerTask(conf);
+        if (base.device().equals("cuda") && !gpus) {
+            throw new InvalidInputException("--device cuda on Spark trains each run on the GPU Spark assigns its task:"
+                    + " set spark.task.resource.gpu.amount=1, spark.executor.resource.gpu.amount and"
+                    + " spark.executor.resource.gpu.discoveryScript (docs/spark.md), or give --device cpu");
+        }
+        TaskDevice device = new TaskDevice(base.device(), gpus, base.tf32(), base.threads());
+        try (SparkDriver driver = SparkDriver.start("ravine sweep lr"); DirectoryLock lock = sweep.open()) {
+            List<LearningRateSweep.Trial> plan = sweep.plan();
+            List<Item> todo = new ArrayList<>();
+            for (int i = 0; i < plan.size(); i++) {
+                if (sweep.finished(plan.get(i)) == null) {
+                    todo.add(new Item(i, plan.get(i).runDir().getFileName().toString()));
+                }
+            }
+            LOG.info("{} of {} runs to train on {} ({}), {} already finished", todo.size(), plan.size(),
+                    driver.master(), device.onGpu() ? "a GPU per task" : "CPU, --threads " + base.threads()
+                    + " per task", plan.size() - todo.size());
+            if (!todo.isEmpty() && !driver.retries()) {
+                LOG.warn("{} retries no failed task: a run that fails stops the sweep (use local[N,F] or"
+                        + " spark.task.maxFailures > 1 to retry it from its checkpoint)", driver.master());
+            }
+            driver.run("ravine sweep lr: " + todo.size() + " runs", todo,
+                    new Task(args.toArray(String[]::new), cwd, device), (item, result) -> { });
+            List<LearningRateSweep.Run> runs = new ArrayList<>();
+            List<LearningRateSweep.Run> ranNow = new ArrayList<>();
+            for (int i = 0; i < plan.size(); i++) {
+                LearningRateSweep.Run r = sweep.finished(plan.get(i));
+                if (r == null) {
+                    throw new InvalidInputException(plan.get(i).runDir() + ": its task finished, but the driver"
+                            + " finds no summary.json there: --run-dir must be on a filesystem that the driver and every"
+                            + " executor share at the same path");
+                }
+                runs.add(r);
+                int index = i;
+                if (todo.stream().anyMatch(t -> t.index() == index)) {
+                    ranNow.add(r);
+                }
+            }
+            return local.report(sweep.gather(runs, ranNow));
+        } catch (SparkDriver.TrialFailedException e) {
+            System.err.println("ravine: " + SparkDriver.oneLine(e.getMessage()));
+            return Main.EXIT_FAILED;
+        }
+    }
+
+    /** One run of the grid, in a task: the sweep rebuilt from the same flags, the run trained or resumed. */
+    record Task(String[] args, String cwd, TaskDevice device) implements SparkDriver.TrialTask<Item> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String run(TaskContext ctx, Item item) {
+            SparkSweep cmd = parse(args, cwd);
+            LearningRateSweep sweep = cmd.local.sweep(cmd.local.baseConfig());
+            LearningRateSweep.Trial t = sweep.plan().get(item.index());
+            if (!t.runDir().getFileName().toString().equals(item.name())) {
+                throw new IllegalStateException("the executor planned " + t.runDir().getFileName() + " where the"
+                        + " driver planned " + item.name() + ": different Ravine versions?");
+            }
+            if (sweep.finished(t) != null) {
+                return "finished"; // an earlier attempt finished it and died before reporting
+            }
+            TrainingListener fault = Faults.forTrial(ctx, item.name());
+            try (Backend backend = device.open(ctx)) {
+                sweep.runTrial(t, backend, sweep.data(), fault == null ? new TrainingListener[0]
+                        : new TrainingListener[] {fault});
+            }
+            return "trained";
+        }
+    }
+
+    /** The command as the driver parsed it, from the same arguments. */
+    static SparkSweep parse(String[] args, String cwd) {
+        CommandLine.ParseResult parsed = SparkMain.commandLine(new SparkMain(), cwd).parseArgs(args);
+        while (parsed.hasSubcommand()) {
+            parsed = parsed.subcommand();
+        }
+        return (SparkSweep) parsed.commandSpec().userObject();
+    }
+}
