@@ -264,11 +264,24 @@ public final class BatchSizeStudy {
          * @return the study's result
          */
         public BatchSizeStudyResult finish(Map<String, String> descriptions) {
+            return finish(descriptions, null);
+        }
+
+        /**
+         * As {@link #finish(Map)}, for a driver whose trials ran elsewhere (the Spark module): the report header's
+         * device is {@code where} (the cluster and what each task trained on) instead of the devices opened here.
+         *
+         * @param descriptions descriptions of the devices opened here, by device name
+         * @param where where the trials ran, for the page's header (null: the devices opened here)
+         * @return the study's result
+         */
+        public BatchSizeStudyResult finish(Map<String, String> descriptions, String where) {
             List<Trial> plan = plan();
             files.reorder(plan.stream().map(Trial::key).toList());
             BatchSizeStudyResult result = BatchSizeStudyResult.analyse(config, plan, files, ran, descriptions,
                     modelNotes());
-            StudyReport.write(files, config, result, invocation(descriptions));
+            StudyReport.write(files, config, result, where == null ? invocation(descriptions)
+                    : io.ravine.report.PageHeader.append(dir, io.ravine.report.PageHeader.now(commandLine, where)));
             return result;
         }
 

@@ -87,7 +87,9 @@ final class SparkStudy implements Callable<Integer> {
             driver.run("ravine study batch-size: " + todo.size() + " trials", todo,
                     new Task(args.toArray(String[]::new), cwd, taskDevice),
                     (item, text) -> session.record(BatchSizeStudy.TrialOutcome.parse(text)));
-            return cmd.local.report(session.finish(Map.of()), start);
+            return cmd.local.report(session.finish(Map.of(), "Spark " + driver.master() + ", "
+                    + (taskDevice.onGpu() ? "a GPU per task" : "cpu, --threads " + config.threads() + " per task")),
+                    start);
         } catch (SparkDriver.TrialFailedException e) {
             System.err.println("ravine: " + SparkDriver.oneLine(e.getMessage()));
             return Main.EXIT_FAILED;

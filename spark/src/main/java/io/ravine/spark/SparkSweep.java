@@ -64,6 +64,9 @@ final class SparkSweep implements Callable<Integer> {
         }
         TaskDevice device = new TaskDevice(base.device(), gpus, base.tf32(), base.threads());
         try (SparkDriver driver = SparkDriver.start("ravine sweep lr"); DirectoryLock lock = sweep.open()) {
+            // The sweep page's header: this start, and where its runs train.
+            sweep.recordStart("Spark " + driver.master() + ", " + (device.onGpu() ? "a GPU per task"
+                    : "cpu, --threads " + base.threads() + " per task"));
             List<LearningRateSweep.Trial> plan = sweep.plan();
             List<Item> todo = new ArrayList<>();
             for (int i = 0; i < plan.size(); i++) {

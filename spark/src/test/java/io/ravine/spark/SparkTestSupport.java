@@ -109,8 +109,10 @@ final class SparkTestSupport {
      * What two runs of the same sweep or study must share, by file (relative path): text files with the directory's
      * own path replaced by {@code DIR} and the measured times left out (metrics.csv's wall_seconds, summary.json's
      * samples_per_second and train_seconds, study.csv's timing columns); every other file (checkpoints, charts) as
-     * a SHA-256 of its bytes. Left out: the lock files, run.json (dates and invocations) and TensorBoard event files
-     * (wall times in every event).
+     * a SHA-256 of its bytes. Present, contents not compared: invocations.json
+     * (dates and command lines) and the report.html pages (their headers show those dates, command lines and
+     * devices; their numbers and charts come from the files compared here). Left out: the lock files, run.json
+     * (dates and invocations) and TensorBoard event files (wall times in every event).
      */
     static Map<String, String> snapshot(Path dir) {
         Map<String, String> out = new TreeMap<>();
@@ -120,6 +122,10 @@ final class SparkTestSupport {
                 String rel = dir.relativize(f).toString();
                 String name = f.getFileName().toString();
                 if (name.equals(".lock") || name.equals("run.json") || rel.contains("tensorboard")) {
+                    continue;
+                }
+                if (name.equals("invocations.json") || name.equals("report.html")) {
+                    out.put(rel, "present");
                     continue;
                 }
                 if (name.endsWith(".csv") || name.endsWith(".json")) {
