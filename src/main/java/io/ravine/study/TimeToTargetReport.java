@@ -248,7 +248,8 @@ final class TimeToTargetReport {
                                 ? "" : " (" + x.hardware().jsonName().replace('_', ' ') + ")"),
                         Double.isFinite(x.timeToTargetSeconds()) ? TimeToTarget.fmt(x.timeToTargetSeconds()) + " ("
                                 + TimeToTarget.fmt(x.timeQ1Seconds()) + "–" + TimeToTarget.fmt(x.timeQ3Seconds())
-                                + ")" : "- (" + (x.steps() < 0 ? "the target was " + x.stepsStatus().replace('_', ' ')
+                                + ")" : "- (" + (x.steps() < 0 ? x.stepsStatus().equals("not_trained") ? "not trained at this batch size"
+                                        : "the target was " + x.stepsStatus().replace('_', ' ')
                                         : "no update time: batch size outside the timed range") + ")",
                         TimeToTarget.fmt(x.predictedSteps()), TimeToTarget.fmt(x.predictedTimeSeconds()),
                         TimeToTarget.fmt(x.trainingWallSeconds())));
