@@ -330,7 +330,10 @@ public final class RunReport {
                     "condition_number_upper_bound", "max_stable_lr", "saddle", "negative_count", "resolvable_floor",
                     "lanczos_steps", "converged", "hvp", "failure")) {
                 if (h.has(key)) {
-                    rows.add(List.of("hessian." + key, value(h, key)));
+                    // diagnosis.json's "saddle" says only that there is negative curvature; whether θ is near a saddle
+                    // point is the doctor's finding below, which also needs the gradient.
+                    rows.add(List.of(key.equals("saddle") ? "hessian.negative_curvature (diagnosis.json: saddle)"
+                            : "hessian." + key, value(h, key)));
                 }
             }
         }
