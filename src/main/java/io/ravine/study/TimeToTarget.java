@@ -215,8 +215,9 @@ public final class TimeToTarget {
             if (a == null || !Double.isFinite(a.batchSize())) {
                 return "";
             }
-            return label + fmt(a.batchSize()) + (Double.isFinite(a.ratio()) ? " would take " + fmt(a.ratio())
-                    + "× as long" : ": " + a.reason());
+            // The reason names the batch size itself ("B* = 15.1 lies outside …"): said once.
+            return Double.isFinite(a.ratio()) ? label + fmt(a.batchSize()) + " would take " + fmt(a.ratio())
+                    + "× as long" : label.substring(0, label.indexOf("B")) + a.reason();
         }
     }
 
