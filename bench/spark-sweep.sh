@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A 16-run learning-rate sweep (8 rates × 2 seeds, 784-64-10 on the embedded subset, Adam, 300 steps) three ways on
+# A 16-run learning-rate sweep (8 rates × 2 seeds, 784-64-10 on the embedded subset, Adam, $STEPS steps, default
+# 2000: runs of several seconds, so that the job's start and each task's setup are not the measurement) three ways on
 # this machine, each into a fresh directory, timed end to end (JVM start and, for Spark, the SparkContext included):
 #   1. the local command, one run after another, --threads 1
 #   2. the local command, one run after another, --threads 0 (every core for each run's BLAS and loops)
@@ -9,6 +10,7 @@
 # over 2.
 #
 #   bench/spark-sweep.sh            # builds target/ravine.jar and spark/target/ravine-spark.jar when missing
+#   STEPS=300 bench/spark-sweep.sh  # the short runs first measured (2026-12-01): start-up bound
 #
 # Spark comes from $SPARK_HOME/bin/spark-submit when SPARK_HOME is set, else the module's own class path (Maven's
 # copy of spark-core, as `spark-submit --master local[2]` would run it in one JVM). Offline Maven (-o) is used to
@@ -19,7 +21,8 @@ MVN_FLAGS=${MVN_FLAGS:--o -q}
 [[ -f target/ravine.jar ]] || mvn $MVN_FLAGS -DskipTests -DskipITs -Dinvoker.skip=true package
 [[ -f spark/target/ravine-spark.jar ]] || (cd spark && mvn $MVN_FLAGS -DskipTests package)
 out=$(mktemp -d /tmp/ravine-spark-bench.XXXXXX)
-args=(--lr 1,0.3,0.1,0.03,0.01,0.003,0.001,3e-4 --restarts 2 --hidden 64 --steps 300 --device cpu --progress off -q)
+STEPS=${STEPS:-2000}
+args=(--lr 1,0.3,0.1,0.03,0.01,0.003,0.001,3e-4 --restarts 2 --hidden 64 --steps "$STEPS" --device cpu --progress off -q)
 
 seconds() { # seconds COMMAND...: runs it, prints its wall seconds
   local t0 t1
