@@ -23,6 +23,8 @@ final class CpuParallel {
     private static final int ALIGN = 64;
     /** How long an idle worker waits for the next task before it parks. */
     static final long SPIN_NANOS = 200_000;
+    /** How long a waiting thread spins before it yields its core at each round. */
+    private static final long YIELD_AFTER_NANOS = 20_000;
 
     private static volatile int threads = 1;
     private static Worker[] workers = new Worker[0];
@@ -63,7 +65,7 @@ final class CpuParallel {
                 if (r == null) {
                     long since = System.nanoTime();
                     while ((r = task) == null && !stopped && System.nanoTime() - since < SPIN_NANOS) {
-                        Thread.onSpinWait();
+                        pause(since);
                     }
                     if (r == null) {
                         parked = true;
@@ -77,6 +79,18 @@ final class CpuParallel {
                 task = null;
                 r.run();
             }
+        }
+    }
+
+    /**
+     * One round of a wait that began at {@code since}: a spin hint for the first {@link #YIELD_AFTER_NANOS}, then a
+     * yield, so that with more threads than cores a waiting thread gives its core to the one it waits for.
+     */
+    private static void pause(long since) {
+        if (System.nanoTime() - since < YIELD_AFTER_NANOS) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
         }
     }
 
@@ -148,8 +162,9 @@ final class CpuParallel {
             } catch (RuntimeException | Error e) {
                 own = e;
             }
+            long since = System.nanoTime();
             while (pending.get() > 0) {
-                Thread.onSpinWait();
+                pause(since);
             }
             Throwable first = own;
             synchronized (failure) {
