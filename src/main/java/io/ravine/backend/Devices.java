@@ -39,10 +39,11 @@ public final class Devices {
     }
 
     /**
-     * Opens the backend a device names, after setting the process's CPU thread count (OpenBLAS and the elementwise
-     * loops, also on CUDA, where the host gathers batches). {@code auto} is CUDA where a usable GPU is found, else the
-     * CPU with one log line saying why. A {@link io.ravine.train.Trainer} built without a backend calls this with its
-     * configuration's {@code device}, {@code tf32} and {@code threads}.
+     * Opens the backend a device names, after setting the process's CPU thread count (the matrix products' tiles and
+     * the elementwise loops, also on CUDA, where the host gathers batches; the count changes no bit on the CPU).
+     * {@code auto} is CUDA where a usable GPU is found, else the CPU with one log line saying why. A
+     * {@link io.ravine.train.Trainer} built without a backend calls this with its configuration's {@code device},
+     * {@code tf32} and {@code threads}.
      *
      * @param device auto, cpu or cuda
      * @param tf32 allow TF32 tensor-core matrix products (CUDA only)

@@ -62,8 +62,8 @@ import java.lang.reflect.RecordComponent;
  * @param seed seed of the initial θ, the batch order and the monitoring subset
  * @param device {@code auto}, {@code cpu} or {@code cuda}: where a {@link Trainer} that opens its own backend
  *     trains
- * @param threads CPU threads (OpenBLAS and the elementwise loops), 0 = all cores; set when a {@link Trainer} opens
- *     its own backend
+ * @param threads CPU threads (the matrix products' tiles and the elementwise loops; the count changes no bit),
+ *     0 = all cores; set when a {@link Trainer} opens its own backend
  * @param cudaGraph replay the training step as a CUDA graph (CUDA only)
  * @param tf32 allow TF32 tensor-core matrix products (CUDA only)
  * @param checkpointEvery write a checkpoint every N steps, 0 = only the final one
@@ -171,8 +171,8 @@ public record TrainConfig(
      * @param seed seed of the initial θ, the batch order and the monitoring subset
      * @param device {@code auto}, {@code cpu} or {@code cuda}: where a {@link Trainer} that opens its own backend
      *     trains
-     * @param threads CPU threads (OpenBLAS and the elementwise loops), 0 = all cores; set when a {@link Trainer} opens
-     *     its own backend
+     * @param threads CPU threads (the matrix products' tiles and the elementwise loops; the count changes no bit),
+     *     0 = all cores; set when a {@link Trainer} opens its own backend
      * @param cudaGraph replay the training step as a CUDA graph (CUDA only)
      * @param tf32 allow TF32 tensor-core matrix products (CUDA only)
      * @param checkpointEvery write a checkpoint every N steps, 0 = only the final one

@@ -17,12 +17,12 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * L-BFGS and Newton-CG inside the trainer: they lower the loss, checkpoint their state (torch's names, float32
- * vectors, float64 reals) and resume bit-identically on the CPU for each thread count (the count is part of a
- * run's config: OpenBLAS splits a product's sums by it, so both halves use the same one, as CrashResumeTest's).
+ * vectors, float64 reals) and resume bit-identically on the CPU, on one thread and on two (ThreadCountDeterminismTest
+ * shows that the count changes no bit).
  */
 class SecondOrderTrainingTest {
 
-    /** A float32 CPU backend with {@code threads} threads (OpenBLAS and the elementwise loops). */
+    /** A float32 CPU backend with {@code threads} threads (the products' tiles and the elementwise loops). */
     private static io.ravine.backend.Backend cpu(int threads) {
         return io.ravine.backend.Devices.open("cpu", false, threads);
     }

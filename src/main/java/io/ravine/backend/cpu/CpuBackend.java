@@ -23,8 +23,11 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  * The float32 backend runs the training step's hot operations (bias + activation, activation backward, column sums,
  * the optimizer update, fill/copy/sums) through {@link F32Kernels}: bulk copies into small heap blocks, float
  * arithmetic the JIT vectorizes, split over {@link #setBlasThreads} threads by a fixed partition. Matrix products
- * go to OpenBLAS. Reductions run in a fixed order, so the same inputs give the same bits for a given thread count
- * (OpenBLAS may split a product's sums differently for another count).
+ * go to OpenBLAS, cut into tiles of the output that depend on the product's shape alone ({@code GemmPartition}),
+ * each tile one single-threaded OpenBLAS call, the tiles spread over the same threads. Every element is computed by
+ * one fixed expression or reduction order whatever the thread count, so the same inputs give the same bits for
+ * every thread count (not only for a given one: OpenBLAS left to its own threads splits a product's sums by the
+ * count it is given, which is why it is kept at one).
  */
 public final class CpuBackend implements Backend {
     private final DType dtype;
@@ -60,6 +63,8 @@ public final class CpuBackend implements Backend {
     private static Optional<String> probeOpenBlas() {
         try {
             Loader.load(openblas_nolapack.class);
+            // One OpenBLAS thread, always: gemm runs its tiles on Ravine's own threads (GemmPartition).
+            openblas_nolapack.blas_set_num_threads(1);
             return Optional.empty();
         } catch (LinkageError e) {
             String platform = Loader.getPlatform();
@@ -110,20 +115,22 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Sets how many threads OpenBLAS uses for matrix products (results are reproducible for a fixed count).
+     * Sets how many threads this backend computes with, for the whole process: the matrix products' tiles and the
+     * elementwise loops. OpenBLAS itself stays at one thread per call. The count changes the speed, never the bits.
      *
      * @param threads the count, ≥ 1
      */
     public static void setBlasThreads(int threads) {
         requireOpenBlas();
-        openblas_nolapack.blas_set_num_threads(threads);
+        openblas_nolapack.blas_set_num_threads(1);
         CpuParallel.setThreads(threads);
     }
 
     /**
-     * The number of threads OpenBLAS uses for matrix products (the process's: OpenBLAS keeps one count).
+     * The number of threads OpenBLAS uses inside one call: 1, whatever {@link #setBlasThreads} was given, since the
+     * backend runs its own threads over fixed tiles of each product (the process's: OpenBLAS keeps one count).
      *
-     * @return the OpenBLAS thread count
+     * @return OpenBLAS's thread count, 1 unless something else in the process changed it
      */
     public static int blasThreads() {
         requireOpenBlas();
@@ -131,10 +138,10 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * The threads this backend computes with: matrix products (OpenBLAS) and the elementwise loops share one count,
+     * The threads this backend computes with: the matrix products' tiles and the elementwise loops share one count,
      * set by {@link #setBlasThreads} (and {@link io.ravine.backend.Devices#open}) for the whole process.
      *
-     * @return the thread count of the elementwise loops (OpenBLAS's is {@link #blasThreads()})
+     * @return the thread count
      */
     public int threads() {
         return CpuParallel.threads();
@@ -147,8 +154,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public String deviceDescription() {
-        return "cpu (" + Runtime.getRuntime().availableProcessors() + " cores, OpenBLAS "
-                + blasThreads() + " threads, elementwise " + CpuParallel.threads() + " threads, " + dtype + ")";
+        return "cpu (" + Runtime.getRuntime().availableProcessors() + " cores, " + CpuParallel.threads()
+                + " threads, " + dtype + ")";
     }
 
     @Override
@@ -371,15 +378,28 @@ public final class CpuBackend implements Backend {
         CpuTensor ca = own(a);
         CpuTensor cb = own(b);
         CpuTensor cc = own(c);
-        if (dtype == DType.F32) {
-            openblas_nolapack.cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, (float) alpha,
-                    ((CpuTensor.F32) ca).positioned(), lda, ((CpuTensor.F32) cb).positioned(), ldb, (float) beta,
-                    ((CpuTensor.F32) cc).positioned(), ldc);
-        } else {
-            openblas_nolapack.cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha,
-                    ((CpuTensor.F64) ca).positioned(), lda, ((CpuTensor.F64) cb).positioned(), ldb, beta,
-                    ((CpuTensor.F64) cc).positioned(), ldc);
-        }
+        // Tiles of C fixed by the shape alone, one single-threaded OpenBLAS call each (GemmPartition): the same bits
+        // for every thread count. Tile (i, j) is C's rows [r0, r0 + h) and columns [c0, c0 + w): op(A)'s rows
+        // [r0, r0 + h) (stored rows, or stored columns when A is transposed) times op(B)'s columns [c0, c0 + w).
+        GemmPartition part = GemmPartition.of(m, n, k);
+        CpuParallel.forEachTask(part.tiles(), tile -> {
+            int r0 = tile / part.colTiles * part.tileRows;
+            int c0 = tile % part.colTiles * part.tileCols;
+            int h = Math.min(part.tileRows, m - r0);
+            int w = Math.min(part.tileCols, n - c0);
+            int aAt = transA ? r0 : r0 * lda;
+            int bAt = transB ? c0 * ldb : c0;
+            int cAt = r0 * ldc + c0;
+            if (dtype == DType.F32) {
+                openblas_nolapack.cblas_sgemm(CblasRowMajor, ta, tb, h, w, k, (float) alpha,
+                        ((CpuTensor.F32) ca).positioned(aAt), lda, ((CpuTensor.F32) cb).positioned(bAt), ldb,
+                        (float) beta, ((CpuTensor.F32) cc).positioned(cAt), ldc);
+            } else {
+                openblas_nolapack.cblas_dgemm(CblasRowMajor, ta, tb, h, w, k, alpha,
+                        ((CpuTensor.F64) ca).positioned(aAt), lda, ((CpuTensor.F64) cb).positioned(bAt), ldb, beta,
+                        ((CpuTensor.F64) cc).positioned(cAt), ldc);
+            }
+        });
     }
 
     @Override

@@ -69,9 +69,9 @@ abstract sealed class CpuTensor extends Tensor permits CpuTensor.F32, CpuTensor.
             buf.put(offset + i, v);
         }
 
-        /** The buffer positioned at this tensor's first element, as BLAS wants it. */
-        FloatBuffer positioned() {
-            return buf.duplicate().position(offset);
+        /** The buffer positioned at this tensor's element {@code i}, as BLAS wants it (a duplicate: any thread). */
+        FloatBuffer positioned(int i) {
+            return buf.duplicate().position(offset + i);
         }
 
         @Override
@@ -108,8 +108,9 @@ abstract sealed class CpuTensor extends Tensor permits CpuTensor.F32, CpuTensor.
             buf.put(offset + i, v);
         }
 
-        DoubleBuffer positioned() {
-            return buf.duplicate().position(offset);
+        /** The buffer positioned at this tensor's element {@code i}, as BLAS wants it (a duplicate: any thread). */
+        DoubleBuffer positioned(int i) {
+            return buf.duplicate().position(offset + i);
         }
 
         @Override
