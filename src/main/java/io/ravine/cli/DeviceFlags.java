@@ -11,7 +11,7 @@ final class DeviceFlags {
             + " the CPU), cpu or cuda")
     String device = "auto";
 
-    @Option(names = "--threads", description = "CPU BLAS threads (default: all cores)")
+    @Option(names = "--threads", description = "CPU threads for matrix products and elementwise loops; any count gives the same bits (default: all cores)")
     int threads;
 
     /** Checks the flags before a command reads or computes anything. */

@@ -114,7 +114,7 @@ public final class StudyCommand implements Runnable {
                 + " timed updates, once 3 are done (default 1; 0 = all --timed-steps)")
         double secondsPerSize = 1.0;
 
-        @Option(names = "--threads", description = "CPU BLAS threads (default: all cores)")
+        @Option(names = "--threads", description = "CPU threads for matrix products and elementwise loops; any count gives the same bits (default: all cores)")
         int threads;
 
         @Option(names = "--tf32", description = "allow TF32 tensor-core matrix products on CUDA")

@@ -110,7 +110,7 @@ public final class TrainingFlags {
             + " the CPU), cpu or cuda")
     String device = "auto";
 
-    @Option(names = "--threads", description = "CPU BLAS threads (default: all cores)")
+    @Option(names = "--threads", description = "CPU threads for matrix products and elementwise loops; any count gives the same bits (default: all cores)")
     int threads;
 
     @Option(names = "--cuda-graph", description = "on (default) or off: replay the step as a CUDA graph")

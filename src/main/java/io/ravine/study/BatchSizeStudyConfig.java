@@ -26,7 +26,7 @@ import java.util.Set;
  * @param warmupSeconds minimum warm-up time per batch size
  * @param repeats timed updates per batch size, at most (the CLI's {@code --timed-steps})
  * @param secondsPerSize stop timing a batch size once its timed updates add up to this (after 3 of them; 0 = off)
- * @param threads CPU BLAS threads, 0 = all cores
+ * @param threads CPU threads (matrix products and elementwise loops), 0 = all cores
  * @param tf32 allow TF32 on CUDA
  * @param seed seed of θ₀, the batch order and the noise-scale draws
  * @param data training data of the steps and noise parts
