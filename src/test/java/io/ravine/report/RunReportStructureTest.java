@@ -54,7 +54,7 @@ class RunReportStructureTest {
         Set<String> keys = new LinkedHashSet<>(config.getAsJsonObject("config").keySet());
         keys.addAll(config.getAsJsonObject("resolved").keySet());
         keys.removeIf(k -> k.endsWith("_status"));
-        String section = between(html, "id=\"configuration\"", "<h2");
+        String section = PageChecks.between(html, "id=\"configuration\"", "<h2");
         List<String> names = new ArrayList<>();
         Matcher row = Pattern.compile("<tr><td>([^<]*)</td>").matcher(section);
         while (row.find()) {
@@ -91,12 +91,12 @@ class RunReportStructureTest {
         assertTrue(links > 5);
 
         // A long page opens with a table of contents naming every section.
-        String toc = between(html, "<nav class=\"toc\">", "</nav>");
+        String toc = PageChecks.between(html, "<nav class=\"toc\">", "</nav>");
         for (String s : List.of("summary", "configuration", "checkpoints", "training-curves", "diagnosis")) {
             assertTrue(toc.contains("href=\"#" + s + "\""), s);
             assertTrue(ids.contains(s), s);
         }
-        assertBalanced(html);
+        PageChecks.assertBalanced(html);
     }
 
     @Test
@@ -107,7 +107,7 @@ class RunReportStructureTest {
         }
         String html = Files.readString(RunReport.write(run));
         assertTrue(html.contains("<span class=\"label\">command:</span> library"), html);
-        assertBalanced(html);
+        PageChecks.assertBalanced(html);
     }
 
     @Test
@@ -116,7 +116,7 @@ class RunReportStructureTest {
         String html = Files.readString(RunReport.write(run));
         assertTrue(html.contains("no run.json"));
         assertTrue(html.contains("cpu &lt;x&gt;"));
-        assertBalanced(html);
+        PageChecks.assertBalanced(html);
     }
 
     @Test
@@ -129,34 +129,6 @@ class RunReportStructureTest {
         assertFalse(HtmlPage.isNumber(new HtmlPage.Link("1", "x")));
     }
 
-    /** The elements a report opens are closed, in order. */
-    private static void assertBalanced(String html) {
-        java.util.ArrayDeque<String> open = new java.util.ArrayDeque<>();
-        Matcher tag = Pattern.compile("<(/?)([a-zA-Z0-9]+)[^>]*>").matcher(html);
-        Set<String> empty = Set.of("meta", "img", "br", "hr");
-        while (tag.find()) {
-            String name = tag.group(2).toLowerCase();
-            if (empty.contains(name)) {
-                continue;
-            }
-            if (tag.group(1).isEmpty()) {
-                open.push(name);
-            } else {
-                assertEquals(name, open.pop(), "closing tag at " + tag.start());
-            }
-        }
-        assertTrue(open.isEmpty(), "unclosed: " + open);
-        // No '<' or '>' in text: every one is part of a tag.
-        assertFalse(html.replaceAll("<!DOCTYPE html>", "").replaceAll("<(/?)[a-zA-Z0-9]+[^<>]*>", "")
-                .matches("(?s).*[<>].*"), "unescaped < or >");
-    }
-
-    private static String between(String s, String from, String to) {
-        int i = s.indexOf(from);
-        assertTrue(i >= 0, from);
-        int j = s.indexOf(to, i + from.length());
-        return s.substring(i, j < 0 ? s.length() : j);
-    }
 
     private static JsonObject json(Path file) throws Exception {
         return JsonParser.parseString(Files.readString(file)).getAsJsonObject();
