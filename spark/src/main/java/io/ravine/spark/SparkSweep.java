@@ -123,11 +123,26 @@ final class SparkSweep implements Callable<Integer> {
             }
             TrainingListener fault = Faults.forTrial(ctx, item.name());
             try (Backend backend = device.open(ctx)) {
-                sweep.runTrial(t, backend, sweep.data(), fault == null ? new TrainingListener[0]
+                io.ravine.data.TrainTest data = DATA.computeIfAbsent(cwd + "\u0000" + dataKey(cmd.local.baseConfig()),
+                        k -> sweep.data());
+                sweep.runTrial(t, backend, data, fault == null ? new TrainingListener[0]
                         : new TrainingListener[] {fault});
             }
             return "trained";
         }
+    }
+
+    /**
+     * The sweep's data set, loaded once per executor JVM and shared by its tasks, as the local sweep loads it once
+     * for all its runs (a run reads its data and never changes them; the runs' bits are the local sweep's, which
+     * the tests compare). Keyed by what loading depends on, the working directory included (a relative path); an
+     * executor JVM serves one application, so a data file does not change under it.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<String, io.ravine.data.TrainTest> DATA =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static String dataKey(io.ravine.train.TrainConfig c) {
+        return c.data() + "\u0000" + c.testData() + "\u0000" + c.loss() + "\u0000" + c.limit();
     }
 
     /** The command as the driver parsed it, from the same arguments. */
