@@ -19,6 +19,17 @@ interface GroupedHelp {
     /** Section heading → the flags listed under it, in order. */
     Map<String, List<String>> helpSections();
 
+    /** Sections from heading, flags, heading, flags, …: {@code sections("Data", List.of("--data"), …)}, in order. */
+    static Map<String, List<String>> sections(Object... headingsAndFlags) {
+        Map<String, List<String>> m = new LinkedHashMap<>();
+        for (int i = 0; i < headingsAndFlags.length; i += 2) {
+            @SuppressWarnings("unchecked")
+            List<String> flags = (List<String>) headingsAndFlags[i + 1];
+            m.put((String) headingsAndFlags[i], flags);
+        }
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
     /** Installs the sections and the short synopsis on {@code cli}'s usage help. */
     static void install(CommandLine cli, Map<String, List<String>> sections) {
         cli.getCommandSpec().usageMessage().abbreviateSynopsis(true);

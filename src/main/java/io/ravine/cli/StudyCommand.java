@@ -39,7 +39,7 @@ public final class StudyCommand implements Runnable {
         CommandLine.Model.CommandSpec spec;
 
         /** study batch-size --help's sections, by part. */
-        static final Map<String, List<String>> HELP_SECTIONS = sections(
+        static final Map<String, List<String>> HELP_SECTIONS = GroupedHelp.sections(
                 "Study", List.of("--run-dir", "--overwrite", "--parts", "--progress"),
                 "Model", List.of("--hidden", "--activation", "--batch-norm", "--optimizer", "--seed"),
                 "Hardware part (time per update against batch size)", List.of("--device", "--threads", "--tf32",
@@ -284,16 +284,6 @@ public final class StudyCommand implements Runnable {
                     out);
             return 0;
         }
-    }
-
-    private static Map<String, List<String>> sections(Object... headingsAndFlags) {
-        Map<String, List<String>> m = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < headingsAndFlags.length; i += 2) {
-            @SuppressWarnings("unchecked")
-            List<String> flags = (List<String>) headingsAndFlags[i + 1];
-            m.put((String) headingsAndFlags[i], flags);
-        }
-        return java.util.Collections.unmodifiableMap(m);
     }
 
     /** A value parsed by a library (which names the value); the message then also names the flag. */

@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
         description = "Train a multilayer perceptron; writes config.json, metrics.csv, checkpoints and summary.json.")
 public final class TrainCommand implements Callable<Integer>, GroupedHelp {
     /** train --help's sections. */
-    static final Map<String, List<String>> HELP_SECTIONS = sections(
+    static final Map<String, List<String>> HELP_SECTIONS = GroupedHelp.sections(
             "Data", List.of("--data", "--test-data", "--limit", "--normalize", "--subset"),
             "Model", List.of("--hidden", "--activation", "--batch-norm", "--loss", "--init", "--bias-init"),
             "Optimizer", List.of("--optimizer", "--lr", "--momentum", "--beta1", "--beta2", "--eps", "--gamma",
@@ -50,16 +50,6 @@ public final class TrainCommand implements Callable<Integer>, GroupedHelp {
     @Override
     public Map<String, List<String>> helpSections() {
         return HELP_SECTIONS;
-    }
-
-    private static Map<String, List<String>> sections(Object... headingsAndFlags) {
-        Map<String, List<String>> m = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < headingsAndFlags.length; i += 2) {
-            @SuppressWarnings("unchecked")
-            List<String> flags = (List<String>) headingsAndFlags[i + 1];
-            m.put((String) headingsAndFlags[i], flags);
-        }
-        return java.util.Collections.unmodifiableMap(m);
     }
 
     /** How long a signal waits for the step in progress and its checkpoint before the JVM exits anyway. */
