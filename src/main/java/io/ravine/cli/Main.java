@@ -57,6 +57,12 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        prepareProcess();
+        System.exit(execute(args));
+    }
+
+    /** What a process running Ravine's commands sets first (this CLI's main, the Spark module's entry point). */
+    public static void prepareProcess() {
         // Charts are drawn into images, never onto a screen: headless AWT needs no X11 libraries or display, even
         // where DISPLAY is set (an ssh -X session on a GPU host).
         System.setProperty("java.awt.headless", "true");
@@ -64,7 +70,6 @@ public final class Main implements Runnable {
         // them as '?' under LANG=C). stdout stays buffered until a line ends, as System.out is.
         System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8));
         System.setErr(new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8));
-        System.exit(execute(args));
     }
 
     /** Runs the CLI and returns the exit status (tests call this instead of main). */

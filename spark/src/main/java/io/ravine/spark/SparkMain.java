@@ -1,10 +1,6 @@
 package io.ravine.spark;
 
 import io.ravine.cli.Main;
-import java.io.FileDescriptor;
-import java.io.FileOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -73,9 +69,7 @@ public final class SparkMain implements Runnable {
      * @param args the command and its flags
      */
     public static void main(String[] args) {
-        System.setProperty("java.awt.headless", "true");
-        System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8));
+        Main.prepareProcess();
         int status = execute(args);
         System.exit(status);
     }
@@ -117,5 +111,17 @@ public final class SparkMain implements Runnable {
         CommandLine cli = new CommandLine(command);
         cli.registerConverter(Path.class, s -> RunDirUri.toPath(s, cwd));
         return cli;
+    }
+
+    /**
+     * The subcommand object that {@code args} select, parsed as the driver parsed them (in a task: the same command
+     * rebuilt from the same arguments).
+     */
+    static <T> T parse(String[] args, String cwd, Class<T> type) {
+        CommandLine.ParseResult parsed = commandLine(new SparkMain(), cwd).parseArgs(args);
+        while (parsed.hasSubcommand()) {
+            parsed = parsed.subcommand();
+        }
+        return type.cast(parsed.commandSpec().userObject());
     }
 }

@@ -59,7 +59,7 @@ final class SparkStudy implements Callable<Integer> {
             args.add(BatchSizeStudyConfig.STEPS + "," + BatchSizeStudyConfig.NOISE);
         }
         String cwd = Path.of("").toAbsolutePath().toString();
-        SparkStudy cmd = parse(args.toArray(String[]::new), cwd);
+        SparkStudy cmd = SparkMain.parse(args.toArray(String[]::new), cwd, SparkStudy.class);
         BatchSizeStudyConfig config = cmd.local.buildConfig();
         if (config.runs(BatchSizeStudyConfig.HARDWARE)) {
             throw new InvalidInputException("--parts hardware: the hardware part times one device's updates; run it"
@@ -105,7 +105,7 @@ final class SparkStudy implements Callable<Integer> {
 
         @Override
         public String run(TaskContext ctx, Item item) {
-            SparkStudy cmd = parse(args, cwd);
+            SparkStudy cmd = SparkMain.parse(args, cwd, SparkStudy.class);
             BatchSizeStudy study = cmd.local.study(cmd.local.buildConfig());
             if (Faults.forTrial(ctx, item.key()) != null) {
                 throw new IllegalStateException("injected fault: " + item.key() + " (attempt "
@@ -115,13 +115,5 @@ final class SparkStudy implements Callable<Integer> {
                 return study.runTrainingTrial(item.key(), backend, device.name()).toText();
             }
         }
-    }
-
-    static SparkStudy parse(String[] args, String cwd) {
-        CommandLine.ParseResult parsed = SparkMain.commandLine(new SparkMain(), cwd).parseArgs(args);
-        while (parsed.hasSubcommand()) {
-            parsed = parsed.subcommand();
-        }
-        return (SparkStudy) parsed.commandSpec().userObject();
     }
 }

@@ -111,7 +111,7 @@ final class SparkSweep implements Callable<Integer> {
 
         @Override
         public String run(TaskContext ctx, Item item) {
-            SparkSweep cmd = parse(args, cwd);
+            SparkSweep cmd = SparkMain.parse(args, cwd, SparkSweep.class);
             LearningRateSweep sweep = cmd.local.sweep(cmd.local.baseConfig());
             LearningRateSweep.Trial t = sweep.plan().get(item.index());
             if (!t.runDir().getFileName().toString().equals(item.name())) {
@@ -143,14 +143,5 @@ final class SparkSweep implements Callable<Integer> {
 
     private static String dataKey(io.ravine.train.TrainConfig c) {
         return c.data() + "\u0000" + c.testData() + "\u0000" + c.loss() + "\u0000" + c.limit();
-    }
-
-    /** The command as the driver parsed it, from the same arguments. */
-    static SparkSweep parse(String[] args, String cwd) {
-        CommandLine.ParseResult parsed = SparkMain.commandLine(new SparkMain(), cwd).parseArgs(args);
-        while (parsed.hasSubcommand()) {
-            parsed = parsed.subcommand();
-        }
-        return (SparkSweep) parsed.commandSpec().userObject();
     }
 }
