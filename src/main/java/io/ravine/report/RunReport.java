@@ -204,7 +204,7 @@ public final class RunReport {
      * its own series (so its spikes say what they are) where {@code shortBatches} says there is one.
      */
     static Map<String, LinePlot> curveCharts(List<Map<String, Double>> rows, ShortBatches shortBatches) {
-        double[] step = column(rows, "step");
+        double[] step = MetricsLog.column(rows, "step");
         derive(rows);
         if (shortBatches.stepsPerEpoch() > 0) {
             for (Map<String, Double> r : rows) {
@@ -278,7 +278,7 @@ public final class RunReport {
         double hi = 0;
         boolean nonPositive = false;
         for (int i = 0; i < columnsAndNames.length; i += 2) {
-            double[] y = column(rows, columnsAndNames[i]);
+            double[] y = MetricsLog.column(rows, columnsAndNames[i]);
             // "lr" only accompanies the curvature chart when that chart has curvature data.
             boolean companion = file.equals(CURVATURE_PLOT) && columnsAndNames[i].equals("lr");
             int finite = finiteCount(y);
@@ -490,14 +490,6 @@ public final class RunReport {
         return e.toString();
     }
 
-    private static double[] column(List<Map<String, Double>> rows, String name) {
-        double[] out = new double[rows.size()];
-        for (int i = 0; i < out.length; i++) {
-            Double v = rows.get(i).get(name);
-            out[i] = v == null ? Double.NaN : v;
-        }
-        return out;
-    }
 
     private static int finiteCount(double[] v) {
         int n = 0;

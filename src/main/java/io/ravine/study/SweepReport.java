@@ -302,10 +302,10 @@ final class SweepReport {
             }
             int k = seen.merge(r.learningRate(), 1, Integer::sum) - 1;
             Color colour = colour(order.indexOf(r.learningRate()), order.size());
-            double[] step = column(rows, "step");
-            add(byChart.get(TRAIN_LOSS_PLOT), r, step, column(rows, "train_loss"), colour, k > 0);
-            add(byChart.get(TEST_LOSS_PLOT), r, step, column(rows, "test_loss"), colour, k > 0);
-            add(byChart.get(TEST_ACCURACY_PLOT), r, step, column(rows, "test_accuracy"), colour, k > 0);
+            double[] step = MetricsLog.column(rows, "step");
+            add(byChart.get(TRAIN_LOSS_PLOT), r, step, MetricsLog.column(rows, "train_loss"), colour, k > 0);
+            add(byChart.get(TEST_LOSS_PLOT), r, step, MetricsLog.column(rows, "test_loss"), colour, k > 0);
+            add(byChart.get(TEST_ACCURACY_PLOT), r, step, MetricsLog.column(rows, "test_accuracy"), colour, k > 0);
         }
         Map<String, LinePlot> charts = new LinkedHashMap<>();
         byChart.put(TRAIN_LOSS_PLOT, cut(byChart.get(TRAIN_LOSS_PLOT)));
@@ -410,14 +410,5 @@ final class SweepReport {
     static Color colour(int i, int n) {
         float t = n <= 1 ? 0f : (float) i / (n - 1);
         return Color.getHSBColor(0.66f * (1 - t), 0.85f, 0.8f);
-    }
-
-    private static double[] column(List<Map<String, Double>> rows, String name) {
-        double[] out = new double[rows.size()];
-        for (int i = 0; i < out.length; i++) {
-            Double v = rows.get(i).get(name);
-            out[i] = v == null ? Double.NaN : v;
-        }
-        return out;
     }
 }

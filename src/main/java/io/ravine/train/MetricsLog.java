@@ -239,6 +239,22 @@ public final class MetricsLog implements AutoCloseable {
     }
 
     /**
+     * One column of rows {@link #read} returned, NaN where a row has no such column.
+     *
+     * @param rows the rows
+     * @param name the column
+     * @return its values, one per row
+     */
+    public static double[] column(List<Map<String, Double>> rows, String name) {
+        double[] out = new double[rows.size()];
+        for (int i = 0; i < out.length; i++) {
+            Double v = rows.get(i).get(name);
+            out[i] = v == null ? Double.NaN : v;
+        }
+        return out;
+    }
+
+    /**
      * Reads a metrics file (any columns; the first line names them) into rows of column name → value (NaN where
      * empty). A torn last line, which a killed run may leave, is left out.
      *
