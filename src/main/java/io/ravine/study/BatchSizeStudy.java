@@ -280,8 +280,7 @@ public final class BatchSizeStudy {
             files.reorder(plan.stream().map(Trial::key).toList());
             BatchSizeStudyResult result = BatchSizeStudyResult.analyse(config, plan, files, ran, descriptions,
                     modelNotes());
-            StudyReport.write(files, config, result, where == null ? invocation(descriptions)
-                    : io.ravine.report.PageHeader.append(dir, io.ravine.report.PageHeader.now(commandLine, where)));
+            StudyReport.write(files, config, result, invocation(descriptions, where));
             return result;
         }
 
@@ -371,12 +370,15 @@ public final class BatchSizeStudy {
     }
 
     /**
-     * Appends this start to invocations.json, its device the descriptions of the devices it opened (none where every
-     * trial was already done: then the last start's), and returns every start.
+     * Appends this start to invocations.json, its device {@code where} when given (trials run elsewhere), else the
+     * descriptions of the devices it opened (none where every trial was already done: then the last start's), and
+     * returns every start.
      */
-    private List<io.ravine.report.PageHeader.Invocation> invocation(Map<String, String> descriptions) {
+    private List<io.ravine.report.PageHeader.Invocation> invocation(Map<String, String> descriptions, String where) {
         String device;
-        if (!descriptions.isEmpty()) {
+        if (where != null) {
+            device = where;
+        } else if (!descriptions.isEmpty()) {
             List<String> each = new ArrayList<>();
             descriptions.forEach((name, d) -> each.add(d.startsWith(name) ? d : name + ": " + d));
             device = String.join("; ", each);
