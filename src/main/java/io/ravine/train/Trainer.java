@@ -650,6 +650,7 @@ public final class Trainer implements AutoCloseable {
         String lastGood = null;
         if (files != null && startStep == 0 && config.saveInitial()) {
             lastGood = files.saveCheckpoint("initial", 0, model, state, ema);
+            notifyCheckpoint(0);
         }
         // The blow-up rule's reference: the monitoring loss at θ₀ (Divergence.check), logged as the row of step 0.
         Evaluation start = startingMonitorEvaluation(startStep);
@@ -814,6 +815,7 @@ public final class Trainer implements AutoCloseable {
                     }
                     if (checkpoint && files != null) {
                         lastGood = files.saveCheckpoint(String.format("step-%08d", step), step, model, state, ema);
+                        notifyCheckpoint(step);
                     }
                     lossField = String.format(Locale.ROOT, "loss %.4g", lastMonitorLoss);
                     rateField = ProgressLine.rate(samples / (trainNanos / 1e9)) + " samples/s";
@@ -846,6 +848,7 @@ public final class Trainer implements AutoCloseable {
             if (files != null) {
                 backend.synchronize();
                 lastGood = files.saveCheckpoint(String.format("step-%08d", step), step, model, state, ema);
+                notifyCheckpoint(step);
             }
             // Said once, by the caller (the CLI's "ravine: interrupted" line): the result says interrupted().
             LOG.debug("interrupted after step {} of {}; checkpoint {}", step, totalSteps, lastGood);
@@ -875,6 +878,12 @@ public final class Trainer implements AutoCloseable {
             }
         }
         return result;
+    }
+
+    private void notifyCheckpoint(long step) {
+        for (TrainingListener l : listeners) {
+            l.onCheckpoint(step);
+        }
     }
 
     private void notifyStep(long step, int spe, double batchLoss, int rows) {

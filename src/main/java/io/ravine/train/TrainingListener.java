@@ -15,6 +15,7 @@ package io.ravine.train;
  *       monitoring-subset loss, the gradient norm and, at evaluation steps, the test loss and accuracy. It is what
  *       metrics.csv gets.</li>
  * </ul>
+ * and {@link #onCheckpoint} after each checkpoint the run writes to its run directory.
  * A lambda implements {@link #onMetrics}; override {@link #onStep} for per-step values.
  */
 @FunctionalInterface
@@ -34,5 +35,17 @@ public interface TrainingListener {
      * @param event the step's values
      */
     default void onStep(StepEvent event) {
+    }
+
+    /**
+     * A checkpoint of the run reached its run directory: the initial one, each of {@link
+     * TrainConfig#checkpointEvery()} and an interrupted run's last (not the final one, which the summary follows).
+     * Everything a resumed run needs up to {@code step} is on disk then, the rows of metrics.csv up to it included,
+     * so a listener can copy the directory elsewhere (Ravine on Spark publishes it to a Hadoop filesystem). Called
+     * only for a run with a run directory. The default does nothing.
+     *
+     * @param step the step the checkpoint holds
+     */
+    default void onCheckpoint(long step) {
     }
 }
