@@ -225,6 +225,20 @@ public final class StudyCommand implements Runnable {
             return Devices.resolve("auto").equals("cuda") ? List.of("cpu", "cuda") : List.of("cpu");
         }
 
+        /** The study directory as the printed results name it; null for --run-dir's path. */
+        private String shownAs;
+
+        /**
+         * Names the study directory {@code location} in the printed results instead of --run-dir's path: the Spark
+         * module writes a directory on a Hadoop filesystem through a local copy, whose path is not where the
+         * results are.
+         *
+         * @param location the directory's URI, without a trailing slash
+         */
+        public void showDirectoryAs(String location) {
+            this.shownAs = location;
+        }
+
         /**
          * The study the flags describe, checked (flags, and that the study directory can be written) but not run. A
          * runner of its trials elsewhere (the Spark module) builds it from the same flags.
@@ -281,7 +295,7 @@ public final class StudyCommand implements Runnable {
             }
             System.out.printf(Locale.ROOT, "%d trials run, %d already done, %.1f s; study directory: %s%n",
                     r.ranTrials().size(), r.rows().size() - r.ranTrials().size(), (System.nanoTime() - start) / 1e9,
-                    out);
+                    shownAs == null ? out : shownAs);
             return 0;
         }
     }

@@ -101,6 +101,20 @@ public final class SweepCommand implements Runnable {
             }
         }
 
+        /** The sweep directory as the printed results name it; null for --run-dir's path. */
+        private String shownAs;
+
+        /**
+         * Names the sweep directory {@code location} in the printed results and {@link LearningRateSweep#optLocation
+         * in its files}, instead of --run-dir's path: the Spark module writes a directory on a Hadoop filesystem
+         * through a local copy, whose path is not where the results are.
+         *
+         * @param location the directory's URI, without a trailing slash
+         */
+        public void showDirectoryAs(String location) {
+            this.shownAs = location;
+        }
+
         /**
          * The sweep the flags describe, checked (flags, and that the sweep directory can be written) but not run. A
          * runner of its trials elsewhere (the Spark module) builds it from the same flags.
@@ -111,7 +125,8 @@ public final class SweepCommand implements Runnable {
         public LearningRateSweep sweep(TrainConfig base) {
             double[] rates = lrs == null ? LearningRateSweep.DEFAULT_LEARNING_RATES : parseRates(lrs);
             LearningRateSweep sweep = new LearningRateSweep(base, rates, restarts, out,
-                    select.toLowerCase(Locale.ROOT)).optOverwrite(overwrite).optCommandLine(Main.words(spec));
+                    select.toLowerCase(Locale.ROOT)).optOverwrite(overwrite).optCommandLine(Main.words(spec))
+                    .optLocation(shownAs);
             progress.choice().ifPresent(sweep::optProgressBar);
             OutputCheck.requireWritable("--run-dir", out, "sweep.csv", "sweep.json");
             return sweep;
@@ -146,9 +161,11 @@ public final class SweepCommand implements Runnable {
                 return Main.EXIT_FAILED;
             }
             System.out.printf(Locale.ROOT, "best: %s (lr %.4g, seed %d, %s %.4f); sweep directory: %s; report: %s%n",
-                    r.best().runDir(), r.best().learningRate(), r.best().seed(), select,
-                    select.equals("train_loss") ? r.best().finalTrainLoss() : r.best().testLoss(), out,
-                    out.resolve("report.html"));
+                    shownAs == null ? r.best().runDir() : shownAs + "/" + r.best().runDir().getFileName(),
+                    r.best().learningRate(), r.best().seed(), select,
+                    select.equals("train_loss") ? r.best().finalTrainLoss() : r.best().testLoss(),
+                    shownAs == null ? out : shownAs, shownAs == null ? out.resolve("report.html")
+                    : shownAs + "/report.html");
             return 0;
         }
     }

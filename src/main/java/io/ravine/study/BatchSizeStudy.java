@@ -102,8 +102,13 @@ public final class BatchSizeStudy {
         return this;
     }
 
-    /** The run directory of a training trial: {@code runs/} and its key with '-' for '/'. */
-    static String runName(String trialKey) {
+    /**
+     * The name of a training trial's run directory under the study's {@code runs/}: its key with '-' for '/'.
+     *
+     * @param trialKey the trial's key ({@link #trialKeys()})
+     * @return the directory's name
+     */
+    public static String runName(String trialKey) {
         return trialKey.replace('/', '-');
     }
 

@@ -55,6 +55,7 @@ public final class LearningRateSweep {
     private final int restarts;
     private final Path dir;
     private final String select;
+    private String location;
     private boolean progressBar = io.ravine.io.Terminal.stderrIsTerminal();
     private boolean overwrite;
     private List<String> commandLine;
@@ -151,6 +152,24 @@ public final class LearningRateSweep {
     public LearningRateSweep optCommandLine(List<String> args) {
         this.commandLine = args == null ? null : List.copyOf(args);
         return this;
+    }
+
+    /**
+     * Where the sweep directory is, as sweep.csv and sweep.json name its runs ({@code run_dir}): by default the
+     * directory's path. A driver that writes the sweep through a local copy of a directory elsewhere (Ravine on Spark
+     * with a Hadoop filesystem URI) gives that directory's URI, so that the files name where the runs are.
+     *
+     * @param location the sweep directory's path or URI, without a trailing slash; null for the path
+     * @return this sweep
+     */
+    public LearningRateSweep optLocation(String location) {
+        this.location = location;
+        return this;
+    }
+
+    /** A run's directory as the sweep's files name it: its path, or under {@link #optLocation}. */
+    private String location(Run r) {
+        return location == null ? r.runDir().toString() : location + "/" + r.runDir().getFileName();
     }
 
     /** What a sweep directory may hold besides its runs: its results and the temporaries of killed writes. */
@@ -482,7 +501,7 @@ public final class LearningRateSweep {
                     "run_dir", "status", "final_train_loss", "test_loss", "test_accuracy", "steps")
                     .setRecordSeparator("\n").build())) {
                 for (Run r : runs) {
-                    p.printRecord(r.learningRate(), r.seed(), r.runDir().toString(), r.status(),
+                    p.printRecord(r.learningRate(), r.seed(), location(r), r.status(),
                             cell(r.finalTrainLoss()), cell(r.testLoss()), cell(r.testAccuracy()), r.steps());
                 }
             }
@@ -520,11 +539,11 @@ public final class LearningRateSweep {
         return Double.isNaN(v) ? "" : Double.toString(v);
     }
 
-    private static JsonObject json(Run r) {
+    private JsonObject json(Run r) {
         JsonObject o = new JsonObject();
         o.addProperty("learning_rate", r.learningRate());
         o.addProperty("seed", r.seed());
-        o.addProperty("run_dir", r.runDir().toString());
+        o.addProperty("run_dir", location(r));
         o.addProperty("status", r.status());
         // A diverged run has no final evaluation; a completed one without accuracy is a regression.
         String diverged = r.status().equals("diverged") ? "not measured: the run diverged (its summary.json says"
