@@ -7,22 +7,95 @@ import java.util.Locale;
 import picocli.CommandLine;
 
 /**
- * Output directories on a cluster: a {@code file:} URI or a path, naming a directory on a filesystem that the driver
- * and every executor mount at the same place (NFS, CephFS, Lustre, GPFS, a cloud file share). A run directory's rules
- * rest on two POSIX properties: an {@code fcntl} lock that the operating system releases when its process dies (one
- * writer per directory, {@link io.ravine.io.DirectoryLock}) and an atomic rename (crash-safe writes). Object stores
- * (S3, GCS, ABFS through Hadoop's connectors) have neither, and HDFS has no {@code fcntl} lock, so {@code hdfs:},
- * {@code s3a:} and the other Hadoop schemes are refused with one line rather than half-supported (docs/spark.md).
+ * Output directories on a cluster, given two ways:
+ *
+ * <ul>
+ *   <li><b>A path</b>: a directory on a filesystem that the driver and every executor mount at the same place (NFS,
+ *       CephFS, Lustre, GPFS, a cloud file share), written there directly. A run directory's rules rest on two POSIX
+ *       properties it has: an {@code fcntl} lock that the operating system releases when its process dies (one writer
+ *       per directory, {@link io.ravine.io.DirectoryLock}) and an atomic rename (crash-safe writes).</li>
+ *   <li><b>A URI</b> ({@code hdfs://namenode/runs/lr}, {@code s3a://bucket/runs/lr}, {@code file:///shared/lr},
+ *       any scheme Hadoop's configuration has a filesystem for): a directory on a Hadoop filesystem, which each
+ *       process works on through a local directory of its own ({@link Mirror}, {@link HadoopDir}), with the locks of
+ *       {@link RemoteLock}. The option's value in this process is then that local directory.</li>
+ * </ul>
  */
 final class RunDirUri {
     private RunDirUri() {
     }
 
+    /** A directory given as a URI, and the local directory that stands for it in this process. */
+    record Mirror(URI remote, Path local) {
+        /** The URI as the files and messages show it: as given, without a trailing slash. */
+        String shown() {
+            String s = remote.toString();
+            return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+        }
+
+        /** {@code text} with the local directory's path replaced by the URI. */
+        String show(String text) {
+            return text == null ? null : text.replace(local.toString(), shown());
+        }
+    }
+
     /**
-     * The local path of {@code value}: a {@code file:} URI's path, or a path, resolved against {@code cwd} when
-     * relative (the driver's working directory, so that executors with other working directories agree).
+     * The URIs a command line gave and their local directories: fresh ones, under one temporary directory of this
+     * process, named as the remote directory is (a report's title shows its directory's name).
      */
-    static Path toPath(String value, String cwd) {
+    static final class Mirrors {
+        private final java.util.Map<Path, Mirror> byLocal = new java.util.LinkedHashMap<>();
+        private Path root;
+
+        synchronized Path local(URI remote) {
+            for (Mirror m : byLocal.values()) {
+                if (m.remote().equals(remote)) {
+                    return m.local();
+                }
+            }
+            try {
+                if (root == null) {
+                    root = java.nio.file.Files.createTempDirectory("ravine-spark-");
+                }
+            } catch (java.io.IOException e) {
+                throw new CommandLine.TypeConversionException("'" + remote + "': no local directory to work on it in"
+                        + " (" + System.getProperty("java.io.tmpdir") + ": " + e.getMessage() + ")");
+            }
+            String path = remote.getPath() == null ? "" : remote.getPath().replaceAll("/+$", "");
+            String name = path.isEmpty() ? "root" : path.substring(path.lastIndexOf('/') + 1);
+            Path local = root.resolve(Integer.toString(byLocal.size())).resolve(name);
+            byLocal.put(local, new Mirror(remote, local));
+            return local;
+        }
+
+        /** The mirror whose local directory {@code local} is, or null where that option was a path. */
+        synchronized Mirror of(Path local) {
+            return local == null ? null : byLocal.get(local);
+        }
+
+        /** Every mirror. */
+        synchronized java.util.Collection<Mirror> all() {
+            return java.util.List.copyOf(byLocal.values());
+        }
+
+        /** Deletes the local directories (a best effort: they are in the temporary directory). */
+        synchronized void delete() {
+            if (root != null) {
+                try {
+                    io.ravine.io.OutputDirectories.deleteTree(root);
+                } catch (java.io.IOException | RuntimeException e) {
+                    // Left for the temporary directory's cleaning.
+                }
+                root = null;
+            }
+        }
+    }
+
+    /**
+     * The local path of {@code value}: a path resolved against {@code cwd} when relative (the driver's working
+     * directory, so that executors with other working directories agree), or, for a URI, the local directory that
+     * stands for it ({@link Mirrors}).
+     */
+    static Path toPath(String value, String cwd, Mirrors mirrors) {
         int colon = value.indexOf(':');
         int slash = value.indexOf('/');
         boolean hasScheme = colon > 1 && (slash < 0 || colon < slash)
@@ -30,16 +103,14 @@ final class RunDirUri {
         if (!hasScheme) {
             return Path.of(cwd).resolve(value).normalize();
         }
-        String scheme = value.substring(0, colon).toLowerCase(Locale.ROOT);
-        if (!scheme.equals("file")) {
-            throw new CommandLine.TypeConversionException("'" + value + "': " + scheme + ": is not supported for"
-                    + " run directories: give a file: URI or a path on a filesystem that the driver and every"
-                    + " executor mount at the same place (NFS, CephFS, Lustre); HDFS and object stores lack the"
-                    + " POSIX lock and atomic rename that a run directory's one-writer and crash-safety rules need"
-                    + " (docs/spark.md)");
-        }
+        URI uri;
         try {
-            URI uri = new URI(value);
+            uri = new URI(value);
+        } catch (URISyntaxException e) {
+            throw new CommandLine.TypeConversionException("'" + value + "': not a URI (" + e.getReason() + ")");
+        }
+        String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
+        if (scheme.equals("file")) {
             if (uri.getAuthority() != null && !uri.getAuthority().isEmpty()
                     && !uri.getAuthority().equals("localhost")) {
                 throw new CommandLine.TypeConversionException("'" + value + "': a file: URI names a path on every"
@@ -49,9 +120,11 @@ final class RunDirUri {
                 throw new CommandLine.TypeConversionException("'" + value + "': a file: URI needs an absolute path,"
                         + " e.g. file:///shared/sweeps/lr");
             }
-            return Path.of(uri.getPath()).normalize();
-        } catch (URISyntaxException e) {
-            throw new CommandLine.TypeConversionException("'" + value + "': not a URI (" + e.getReason() + ")");
+        } else if (uri.getPath() == null || uri.getPath().isEmpty() || uri.getPath().equals("/")) {
+            throw new CommandLine.TypeConversionException("'" + value + "': name a directory below the"
+                    + " filesystem's root, e.g. " + scheme + "://" + (uri.getAuthority() == null ? ""
+                    : uri.getAuthority()) + "/runs/lr");
         }
+        return mirrors.local(uri);
     }
 }

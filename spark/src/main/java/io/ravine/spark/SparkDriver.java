@@ -126,6 +126,11 @@ final class SparkDriver implements AutoCloseable {
         return sc.getConf().getInt("spark.task.maxFailures", 4) > 1;
     }
 
+    /** The application's ID, as Spark's UI and logs name it. */
+    String applicationId() {
+        return sc.applicationId();
+    }
+
     /** The master URL. */
     String master() {
         return sc.master();

@@ -25,6 +25,9 @@ public final class SparkMain implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The output directories this command line gave as URIs, and the local directories that stand for them. */
+    final RunDirUri.Mirrors mirrors = new RunDirUri.Mirrors();
+
     @CommandLine.Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
             description = "print stack traces of errors")
     boolean verbose;
@@ -83,7 +86,12 @@ public final class SparkMain implements Runnable {
      * @return the exit status
      */
     public static int execute(String... args) {
-        return Main.execute(commandLine(new SparkMain(), Path.of("").toAbsolutePath().toString()), args);
+        SparkMain main = new SparkMain();
+        try {
+            return Main.execute(commandLine(main, Path.of("").toAbsolutePath().toString()), args);
+        } finally {
+            main.mirrors.delete();
+        }
     }
 
     /**
@@ -104,13 +112,37 @@ public final class SparkMain implements Runnable {
     }
 
     /**
-     * A command line for {@code command} whose {@code Path} options read {@code file:} URIs and resolve relative
-     * paths against {@code cwd} (the driver's working directory, also on the executors).
+     * A command line for {@code main} whose {@code Path} options resolve relative paths against {@code cwd} (the
+     * driver's working directory, also on the executors) and stand a local directory in for a URI ({@link
+     * RunDirUri}).
      */
-    static CommandLine commandLine(Object command, String cwd) {
-        CommandLine cli = new CommandLine(command);
-        cli.registerConverter(Path.class, s -> RunDirUri.toPath(s, cwd));
+    static CommandLine commandLine(SparkMain main, String cwd) {
+        CommandLine cli = new CommandLine(main);
+        cli.registerConverter(Path.class, s -> RunDirUri.toPath(s, cwd, main.mirrors));
         return cli;
+    }
+
+    /**
+     * The {@code --run-dir} of the (sub)command {@code spec} where it was given as a URI, else null. Only
+     * {@code --run-dir} may be one: another option whose value was a URI is one line.
+     */
+    static RunDirUri.Mirror runDir(CommandLine.Model.CommandSpec spec) {
+        RunDirUri.Mirrors mirrors = ((SparkMain) spec.root().userObject()).mirrors;
+        Path runDir = spec.findOption("--run-dir").getValue();
+        for (RunDirUri.Mirror m : mirrors.all()) {
+            if (!m.local().equals(runDir)) {
+                String option = spec.options().stream().filter(o -> m.local().equals(o.getValue()))
+                        .map(CommandLine.Model.OptionSpec::longestName).findFirst().orElse("an option");
+                throw new io.ravine.InvalidInputException(option + " " + m.remote() + ": only --run-dir may be a"
+                        + " Hadoop filesystem URI; give a path that the driver and every executor see");
+            }
+        }
+        return mirrors.of(runDir);
+    }
+
+    /** Deletes the local directories that stood for the URIs of the command line of {@code spec}. */
+    static void deleteMirrors(CommandLine.Model.CommandSpec spec) {
+        ((SparkMain) spec.root().userObject()).mirrors.delete();
     }
 
     /**

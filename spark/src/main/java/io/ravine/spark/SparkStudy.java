@@ -6,6 +6,7 @@ import io.ravine.cli.Main;
 import io.ravine.cli.StudyCommand;
 import io.ravine.study.BatchSizeStudy;
 import io.ravine.study.BatchSizeStudyConfig;
+import io.ravine.study.BatchSizeStudyResult;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,13 +61,26 @@ final class SparkStudy implements Callable<Integer> {
         }
         String cwd = Path.of("").toAbsolutePath().toString();
         SparkStudy cmd = SparkMain.parse(args.toArray(String[]::new), cwd, SparkStudy.class);
-        BatchSizeStudyConfig config = cmd.local.buildConfig();
+        try {
+            return cmd.drive(args, cwd, start);
+        } finally {
+            SparkMain.deleteMirrors(cmd.spec);
+        }
+    }
+
+    /** The study on the cluster, from this (re-parsed) command. */
+    private int drive(List<String> args, String cwd, long start) {
+        RunDirUri.Mirror remote = SparkMain.runDir(spec);
+        if (remote != null) {
+            local.showDirectoryAs(remote.shown());
+        }
+        BatchSizeStudyConfig config = local.buildConfig();
         if (config.runs(BatchSizeStudyConfig.HARDWARE)) {
             throw new InvalidInputException("--parts hardware: the hardware part times one device's updates; run it"
                     + " with the local command on each device (ravine study batch-size --parts hardware, the same"
                     + " --run-dir) and give the Spark study --parts steps,noise (its default)");
         }
-        BatchSizeStudy study = cmd.local.study(config);
+        BatchSizeStudy study = local.study(config);
         SparkConf conf = SparkDriver.conf();
         boolean gpus = SparkDriver.gpuPerTask(conf);
         // The training device as the local study picks it: the first of the devices that can be used, here the CPU
@@ -77,21 +91,36 @@ final class SparkStudy implements Callable<Integer> {
                         + " spark.task.resource.gpu.amount=1, spark.executor.resource.gpu.amount and a discovery"
                         + " script; docs/spark.md), or give cpu"));
         TaskDevice taskDevice = new TaskDevice(device, gpus, config.tf32(), config.threads());
+        boolean replacing = Boolean.TRUE.equals(spec.findOption("--overwrite").getValue());
         try (SparkDriver driver = SparkDriver.start("ravine study batch-size");
-                BatchSizeStudy.Session session = study.open()) {
-            List<String> keys = study.trialKeys();
-            List<Item> todo = keys.stream().filter(k -> !session.finished(k)).map(Item::new).toList();
-            LOG.info("{} of {} trials to run on {} ({}), {} already finished", todo.size(), keys.size(),
-                    driver.master(), taskDevice.onGpu() ? "a GPU per task" : "CPU, --threads " + config.threads()
-                    + " per task", keys.size() - todo.size());
-            driver.run("ravine study batch-size: " + todo.size() + " trials", todo,
-                    new Task(args.toArray(String[]::new), cwd, taskDevice),
-                    (item, text) -> session.record(BatchSizeStudy.TrialOutcome.parse(text)));
-            return cmd.local.report(session.finish(Map.of(), "Spark " + driver.master() + ", "
-                    + (taskDevice.onGpu() ? "a GPU per task" : "cpu, --threads " + config.threads() + " per task")),
-                    start);
+                DriverDir published = DriverDir.open(remote, driver.applicationId(), replacing)) {
+            try (BatchSizeStudy.Session session = study.open()) {
+                if (replacing) {
+                    published.replaceRemote();
+                }
+                published.publish();
+                List<String> keys = study.trialKeys();
+                List<Item> todo = keys.stream().filter(k -> !session.finished(k)).map(Item::new).toList();
+                LOG.info("{} of {} trials to run on {} ({}), {} already finished", todo.size(), keys.size(),
+                        driver.master(), taskDevice.onGpu() ? "a GPU per task" : "CPU, --threads "
+                        + config.threads() + " per task", keys.size() - todo.size());
+                driver.run("ravine study batch-size: " + todo.size() + " trials", todo,
+                        new Task(args.toArray(String[]::new), cwd, taskDevice), (item, text) -> {
+                            session.record(BatchSizeStudy.TrialOutcome.parse(text));
+                            published.publish();
+                        });
+                published.refresh();
+                BatchSizeStudyResult result = session.finish(Map.of(), "Spark " + driver.master() + ", "
+                        + (taskDevice.onGpu() ? "a GPU per task" : "cpu, --threads " + config.threads()
+                        + " per task"));
+                published.publish();
+                return local.report(result, start);
+            } catch (RuntimeException e) {
+                throw published.shown(e);
+            }
         } catch (SparkDriver.TrialFailedException e) {
-            System.err.println("ravine: " + SparkDriver.oneLine(e.getMessage()));
+            System.err.println("ravine: " + SparkDriver.oneLine(remote == null ? e.getMessage()
+                    : remote.show(e.getMessage())));
             return Main.EXIT_FAILED;
         }
     }
@@ -106,13 +135,22 @@ final class SparkStudy implements Callable<Integer> {
         @Override
         public String run(TaskContext ctx, Item item) {
             SparkStudy cmd = SparkMain.parse(args, cwd, SparkStudy.class);
-            BatchSizeStudy study = cmd.local.study(cmd.local.buildConfig());
-            if (Faults.forTrial(ctx, item.key()) != null) {
-                throw new IllegalStateException("injected fault: " + item.key() + " (attempt "
-                        + (ctx.attemptNumber() + 1) + ")");
-            }
-            try (Backend backend = device.open(ctx)) {
-                return study.runTrainingTrial(item.key(), backend, device.name()).toText();
+            // A study trial runs from its start, so an earlier attempt's files are not copied but removed.
+            try (TaskDir published = TaskDir.open(SparkMain.runDir(cmd.spec), "runs/"
+                    + BatchSizeStudy.runName(item.key()), ctx, false)) {
+                BatchSizeStudy study = cmd.local.study(cmd.local.buildConfig());
+                if (Faults.forTrial(ctx, item.key()) != null) {
+                    throw new IllegalStateException("injected fault: " + item.key() + " (attempt "
+                            + (ctx.attemptNumber() + 1) + ")");
+                }
+                String row;
+                try (Backend backend = device.open(ctx)) {
+                    row = study.runTrainingTrial(item.key(), backend, device.name()).toText();
+                }
+                published.publish();
+                return row;
+            } finally {
+                SparkMain.deleteMirrors(cmd.spec);
             }
         }
     }

@@ -52,6 +52,10 @@ final class SparkSweep implements Callable<Integer> {
     public Integer call() {
         List<String> args = spec.commandLine().getParseResult().originalArgs();
         String cwd = Path.of("").toAbsolutePath().toString();
+        RunDirUri.Mirror remote = SparkMain.runDir(spec);
+        if (remote != null) {
+            local.showDirectoryAs(remote.shown());
+        }
         // Everything the flags and the sweep directory can get wrong is found here, before Spark starts.
         TrainConfig base = local.baseConfig();
         LearningRateSweep sweep = local.sweep(base);
@@ -63,46 +67,66 @@ final class SparkSweep implements Callable<Integer> {
                     + " spark.executor.resource.gpu.discoveryScript (docs/spark.md), or give --device cpu");
         }
         TaskDevice device = new TaskDevice(base.device(), gpus, base.tf32(), base.threads());
-        try (SparkDriver driver = SparkDriver.start("ravine sweep lr"); DirectoryLock lock = sweep.open()) {
-            // The sweep page's header: this start, and where its runs train.
-            sweep.recordStart("Spark " + driver.master() + ", " + (device.onGpu() ? "a GPU per task"
-                    : "cpu, --threads " + base.threads() + " per task"));
-            List<LearningRateSweep.Trial> plan = sweep.plan();
-            List<Item> todo = new ArrayList<>();
-            for (int i = 0; i < plan.size(); i++) {
-                if (sweep.finished(plan.get(i)) == null) {
-                    todo.add(new Item(i, plan.get(i).runDir().getFileName().toString()));
+        boolean replacing = spec.commandLine().getParseResult().hasMatchedOption("--overwrite")
+                && Boolean.TRUE.equals(spec.findOption("--overwrite").getValue());
+        try (SparkDriver driver = SparkDriver.start("ravine sweep lr");
+                DriverDir published = DriverDir.open(remote, driver.applicationId(), replacing)) {
+            try (DirectoryLock lock = sweep.open()) {
+                if (replacing) {
+                    published.replaceRemote();
                 }
+                return run(sweep, driver, published, args, cwd, device, base);
+            } catch (RuntimeException e) {
+                throw published.shown(e);
             }
-            LOG.info("{} of {} runs to train on {} ({}), {} already finished", todo.size(), plan.size(),
-                    driver.master(), device.onGpu() ? "a GPU per task" : "CPU, --threads " + base.threads()
-                    + " per task", plan.size() - todo.size());
-            if (!todo.isEmpty() && !driver.retries()) {
-                LOG.warn("{} retries no failed task: a run that fails stops the sweep (use local[N,F] or"
-                        + " spark.task.maxFailures > 1 to retry it from its checkpoint)", driver.master());
-            }
-            driver.run("ravine sweep lr: " + todo.size() + " runs", todo,
-                    new Task(args.toArray(String[]::new), cwd, device), (item, result) -> { });
-            List<LearningRateSweep.Run> runs = new ArrayList<>();
-            List<LearningRateSweep.Run> ranNow = new ArrayList<>();
-            for (int i = 0; i < plan.size(); i++) {
-                LearningRateSweep.Run r = sweep.finished(plan.get(i));
-                if (r == null) {
-                    throw new InvalidInputException(plan.get(i).runDir() + ": its task finished, but the driver"
-                            + " finds no summary.json there: --run-dir must be on a filesystem that the driver and every"
-                            + " executor share at the same path");
-                }
-                runs.add(r);
-                int index = i;
-                if (todo.stream().anyMatch(t -> t.index() == index)) {
-                    ranNow.add(r);
-                }
-            }
-            return local.report(sweep.gather(runs, ranNow));
         } catch (SparkDriver.TrialFailedException e) {
-            System.err.println("ravine: " + SparkDriver.oneLine(e.getMessage()));
+            System.err.println("ravine: " + SparkDriver.oneLine(remote == null ? e.getMessage()
+                    : remote.show(e.getMessage())));
             return Main.EXIT_FAILED;
         }
+    }
+
+    private int run(LearningRateSweep sweep, SparkDriver driver, DriverDir published, List<String> args, String cwd,
+            TaskDevice device, TrainConfig base) {
+        // The sweep page's header: this start, and where its runs train.
+        sweep.recordStart("Spark " + driver.master() + ", " + (device.onGpu() ? "a GPU per task"
+                : "cpu, --threads " + base.threads() + " per task"));
+        published.publish();
+        List<LearningRateSweep.Trial> plan = sweep.plan();
+        List<Item> todo = new ArrayList<>();
+        for (int i = 0; i < plan.size(); i++) {
+            if (sweep.finished(plan.get(i)) == null) {
+                todo.add(new Item(i, plan.get(i).runDir().getFileName().toString()));
+            }
+        }
+        LOG.info("{} of {} runs to train on {} ({}), {} already finished", todo.size(), plan.size(),
+                driver.master(), device.onGpu() ? "a GPU per task" : "CPU, --threads " + base.threads()
+                + " per task", plan.size() - todo.size());
+        if (!todo.isEmpty() && !driver.retries()) {
+            LOG.warn("{} retries no failed task: a run that fails stops the sweep (use local[N,F] or"
+                    + " spark.task.maxFailures > 1 to retry it from its checkpoint)", driver.master());
+        }
+        driver.run("ravine sweep lr: " + todo.size() + " runs", todo,
+                new Task(args.toArray(String[]::new), cwd, device), (item, result) -> { });
+        published.refresh();
+        List<LearningRateSweep.Run> runs = new ArrayList<>();
+        List<LearningRateSweep.Run> ranNow = new ArrayList<>();
+        for (int i = 0; i < plan.size(); i++) {
+            LearningRateSweep.Run r = sweep.finished(plan.get(i));
+            if (r == null) {
+                throw new InvalidInputException(plan.get(i).runDir() + ": its task finished, but the driver"
+                        + " finds no summary.json there: --run-dir must be on a filesystem that the driver and every"
+                        + " executor share at the same path");
+            }
+            runs.add(r);
+            int index = i;
+            if (todo.stream().anyMatch(t -> t.index() == index)) {
+                ranNow.add(r);
+            }
+        }
+        LearningRateSweep.Result result = sweep.gather(runs, ranNow);
+        published.publish();
+        return local.report(result);
     }
 
     /** One run of the grid, in a task: the sweep rebuilt from the same flags, the run trained or resumed. */
@@ -112,23 +136,34 @@ final class SparkSweep implements Callable<Integer> {
         @Override
         public String run(TaskContext ctx, Item item) {
             SparkSweep cmd = SparkMain.parse(args, cwd, SparkSweep.class);
-            LearningRateSweep sweep = cmd.local.sweep(cmd.local.baseConfig());
-            LearningRateSweep.Trial t = sweep.plan().get(item.index());
-            if (!t.runDir().getFileName().toString().equals(item.name())) {
-                throw new IllegalStateException("the executor planned " + t.runDir().getFileName() + " where the"
-                        + " driver planned " + item.name() + ": different Ravine versions?");
+            try (TaskDir published = TaskDir.open(SparkMain.runDir(cmd.spec), item.name(), ctx, true)) {
+                LearningRateSweep sweep = cmd.local.sweep(cmd.local.baseConfig());
+                LearningRateSweep.Trial t = sweep.plan().get(item.index());
+                if (!t.runDir().getFileName().toString().equals(item.name())) {
+                    throw new IllegalStateException("the executor planned " + t.runDir().getFileName() + " where"
+                            + " the driver planned " + item.name() + ": different Ravine versions?");
+                }
+                if (sweep.finished(t) != null) {
+                    return "finished"; // an earlier attempt finished it and died before reporting
+                }
+                List<TrainingListener> listeners = new ArrayList<>();
+                if (published.listener() != null) {
+                    listeners.add(published.listener());
+                }
+                TrainingListener fault = Faults.forTrial(ctx, item.name());
+                if (fault != null) {
+                    listeners.add(fault);
+                }
+                try (Backend backend = device.open(ctx)) {
+                    io.ravine.data.TrainTest data = DATA.computeIfAbsent(cwd + "\u0000"
+                            + dataKey(cmd.local.baseConfig()), k -> sweep.data());
+                    sweep.runTrial(t, backend, data, listeners.toArray(TrainingListener[]::new));
+                }
+                published.publish();
+                return "trained";
+            } finally {
+                SparkMain.deleteMirrors(cmd.spec);
             }
-            if (sweep.finished(t) != null) {
-                return "finished"; // an earlier attempt finished it and died before reporting
-            }
-            TrainingListener fault = Faults.forTrial(ctx, item.name());
-            try (Backend backend = device.open(ctx)) {
-                io.ravine.data.TrainTest data = DATA.computeIfAbsent(cwd + "\u0000" + dataKey(cmd.local.baseConfig()),
-                        k -> sweep.data());
-                sweep.runTrial(t, backend, data, fault == null ? new TrainingListener[0]
-                        : new TrainingListener[] {fault});
-            }
-            return "trained";
         }
     }
 

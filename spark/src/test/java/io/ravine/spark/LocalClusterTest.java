@@ -83,7 +83,9 @@ class LocalClusterTest {
         sc.setLocalProperty(Faults.MODE, "halt");
         SparkTestSupport.Outcome r;
         try {
-            r = SparkTestSupport.spark(sc, SparkTestSupport.sweepArgs(dir));
+            // Through Hadoop's FileSystem API (a file: URI): the dead attempt had published its checkpoint of
+            // step 20 there, and the retry, on another executor, copies it and resumes from it.
+            r = SparkTestSupport.spark(sc, SparkTestSupport.sweepArgs(SparkTestSupport.uri(dir)));
         } finally {
             sc.setLocalProperty(Faults.TRIALS, null);
             sc.setLocalProperty(Faults.STEP, null);

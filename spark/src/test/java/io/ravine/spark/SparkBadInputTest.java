@@ -71,11 +71,18 @@ class SparkBadInputTest {
     void anOutputThatCannotBeWrittenIsOneLineBeforeAnyTask() throws Exception {
         AtomicInteger tasks = SparkTestSupport.taskCounter(sc);
         Path file = Files.writeString(tmp.resolve("a-file"), "x");
-        assertOneLine(SparkTestSupport.spark(sc, with(file.resolve("sweep"), "--run-dir", "file://" + file + "/sweep")),
-                "--run-dir " + file.resolve("sweep"));
-        assertOneLine(SparkTestSupport.spark(sc, with(file, "--run-dir", "hdfs://namenode/sweeps/lr")),
-                "Invalid value for option '--run-dir': 'hdfs://namenode/sweeps/lr': hdfs: is not supported for run"
-                        + " directories");
+        // A path, written directly, and a URI, through Hadoop's FileSystem API.
+        assertOneLine(SparkTestSupport.spark(sc, with(file.resolve("sweep"), "--run-dir",
+                file.resolve("sweep").toString())), "--run-dir " + file.resolve("sweep"));
+        assertOneLine(SparkTestSupport.spark(sc, with(file, "--run-dir", "file://" + file + "/sweep")),
+                "--run-dir file://" + file + "/sweep: cannot be written (");
+        assertOneLine(SparkTestSupport.spark(sc, with(file, "--run-dir", "file://" + file)),
+                "--run-dir file://" + file + ": is a file, not a directory");
+        assertOneLine(SparkTestSupport.spark(sc, with(file, "--run-dir", "nosuchfs://store/sweeps/lr")),
+                "--run-dir nosuchfs://store/sweeps/lr: no Hadoop filesystem for nosuchfs: (");
+        assertOneLine(SparkTestSupport.spark(sc, with(file, "--run-dir", "hdfs://namenode")),
+                "Invalid value for option '--run-dir': 'hdfs://namenode': name a directory below the filesystem's"
+                        + " root, e.g. hdfs://namenode/runs/lr");
         assertOneLine(SparkTestSupport.spark(sc, with(file, "--run-dir", "file://otherhost/sweeps/lr")),
                 "Invalid value for option '--run-dir'");
         assertEquals(0, tasks.get());

@@ -45,7 +45,8 @@ class SparkStudyTest {
         sc.setLocalProperty(Faults.TRIALS, "steps/b=32/lr=0.003,noise/b=32");
         SparkTestSupport.Outcome r;
         try {
-            r = SparkTestSupport.spark(sc, SparkTestSupport.studyArgs(dir));
+            // Through Hadoop's FileSystem API (a file: URI), as on HDFS or S3.
+            r = SparkTestSupport.spark(sc, SparkTestSupport.studyArgs(SparkTestSupport.uri(dir)));
         } finally {
             sc.setLocalProperty(Faults.TRIALS, null);
         }
@@ -58,7 +59,8 @@ class SparkStudyTest {
         assertTrue(r.out().contains("13 trials run, 0 already done"), r.out());
 
         tasks.set(0);
-        SparkTestSupport.Outcome again = SparkTestSupport.spark(sc, SparkTestSupport.studyArgs(dir));
+        SparkTestSupport.Outcome again = SparkTestSupport.spark(sc, SparkTestSupport.studyArgs(
+                SparkTestSupport.uri(dir)));
         assertEquals(0, again.status(), again.err());
         assertEquals(0, tasks.get(), "a finished study starts no task");
         assertTrue(again.out().contains("0 trials run, 13 already done"), again.out());

@@ -46,13 +46,13 @@ class SparkSweepTest {
         Path dir = tmp.resolve("spark");
         AtomicInteger tasks = SparkTestSupport.taskCounter(sc);
         SparkTestSupport.Outcome r = SparkTestSupport.spark(sc,
-                SparkTestSupport.sweepArgs(Path.of("file://" + dir.toAbsolutePath())));
+                SparkTestSupport.sweepArgs(SparkTestSupport.uri(dir)));
         assertEquals(0, r.status(), r.err());
         assertEquals(12, tasks.get(), "one task per run");
         SparkTestSupport.assertSameResults(localSweep, dir);
         // The same stdout as the local command's (the table and the best run), but for the directory.
         SparkTestSupport.Outcome local = SparkTestSupport.local(SparkTestSupport.sweepArgs(localSweep));
-        assertEquals(local.out().replace(localSweep.toString(), "DIR"), r.out().replace(dir.toString(), "DIR"));
+        assertEquals(local.out().replace(localSweep.toString(), "DIR"), r.out().replace("file://" + dir, "DIR"));
 
         // A rerun trains nothing; with one run directory removed, it trains that run alone.
         Map<String, String> before = SparkTestSupport.snapshot(dir);

@@ -36,18 +36,33 @@ final class SparkTestSupport {
      * checkpoint every 10 steps, on the CPU with one thread. In one place, so that a renamed flag is one edit.
      */
     static List<String> sweepArgs(Path out) {
+        return sweepArgs(out.toString());
+    }
+
+    /** {@link #sweepArgs(Path)} into {@code runDir}, a path or a URI. */
+    static List<String> sweepArgs(String runDir) {
         return List.of("sweep", "lr", "--lr", "0.3,0.1,0.03,0.01,0.003,0.001", "--restarts", "2", "--hidden", "16",
                 "--steps", "40", "--batch-size", "32", "--limit", "600", "--checkpoint-every", "10", "--device",
-                "cpu", "--threads", "1", "--progress", "off", "--run-dir", out.toString());
+                "cpu", "--threads", "1", "--progress", "off", "--run-dir", runDir);
+    }
+
+    /** {@code dir} as a {@code file:} URI, which the Spark commands reach through Hadoop's FileSystem API. */
+    static String uri(Path dir) {
+        return "file://" + dir.toAbsolutePath();
     }
 
     /** The tests' study: steps to a train loss of 0.9 at 4 batch sizes × 3 learning rates, and the noise part. */
     static List<String> studyArgs(Path out) {
+        return studyArgs(out.toString());
+    }
+
+    /** {@link #studyArgs(Path)} into {@code runDir}, a path or a URI. */
+    static List<String> studyArgs(String runDir) {
         return List.of("study", "batch-size", "--parts", "steps,noise", "--hidden", "16", "--limit", "600",
                 "--step-batch-sizes", "16,32,64,128", "--lr", "3e-3", "--lr-grid", "1", "--target-loss", "0.9",
                 "--check-every", "5", "--max-steps", "150", "--subset", "300", "--noise-batch", "32",
                 "--noise-small", "8", "--noise-big", "128", "--noise-every", "10", "--threads", "1", "--progress",
-                "off", "--run-dir", out.toString());
+                "off", "--run-dir", runDir);
     }
 
     /** A local-mode context whose tasks are retried (local[N] alone fails a job at a task's first failure). */
@@ -129,7 +144,8 @@ final class SparkTestSupport {
                     continue;
                 }
                 if (name.endsWith(".csv") || name.endsWith(".json")) {
-                    String text = Files.readString(f).replace(prefix, "DIR");
+                    // A directory given as a file: URI is named so in the files (sweep.csv's run_dir).
+                    String text = Files.readString(f).replace("file://" + prefix, "DIR").replace(prefix, "DIR");
                     out.put(rel, withoutTimes(name, text));
                 } else {
                     out.put(rel, sha256(Files.readAllBytes(f)));

@@ -1,0 +1,87 @@
+package io.ravine.spark;
+
+import io.ravine.InvalidInputException;
+
+/**
+ * The driver's side of an output directory given as a URI ({@link RunDirUri.Mirror}): its lease ({@link RemoteLock}),
+ * the copy of it that the driver works on (everything but checkpoints, which only the tasks need), and the
+ * publication of what the driver writes there. For a directory given as a path every method does nothing: the
+ * driver writes there directly.
+ */
+final class DriverDir implements AutoCloseable {
+    private final RunDirUri.Mirror mirror;
+    private final HadoopDir dir;
+    private final RemoteLock lease;
+    /** Whether the directory did not exist before: then, left empty, it is removed again. */
+    private final boolean created;
+
+    private DriverDir(RunDirUri.Mirror mirror, HadoopDir dir, RemoteLock lease, boolean created) {
+        this.mirror = mirror;
+        this.dir = dir;
+        this.lease = lease;
+        this.created = created;
+    }
+
+    /**
+     * Takes the directory for this application (refused with one line while another driver holds it) and copies it
+     * here, unless {@code replacing} (--overwrite: nothing of it is kept).
+     */
+    static DriverDir open(RunDirUri.Mirror mirror, String application, boolean replacing) {
+        if (mirror == null) {
+            return new DriverDir(null, null, null, false);
+        }
+        HadoopDir dir = HadoopDir.open(mirror, HadoopDir.sparkHadoopConf(), "--run-dir");
+        boolean created = !dir.exists("");
+        RemoteLock lease = RemoteLock.lease(dir, RemoteLock.holder("driver", application, null), "--run-dir");
+        try {
+            if (!replacing) {
+                dir.pull("", false);
+            }
+            return new DriverDir(mirror, dir, lease, created);
+        } catch (RuntimeException e) {
+            lease.close();
+            throw e;
+        }
+    }
+
+    /** Empties the remote directory (but its lock), for --overwrite, once the command's checks have passed. */
+    void replaceRemote() {
+        if (dir != null) {
+            lease.check();
+            dir.deleteContents("");
+        }
+    }
+
+    /** Copies what the tasks published since (but checkpoints). */
+    void refresh() {
+        if (dir != null) {
+            dir.pull("", false);
+        }
+    }
+
+    /** Publishes what the driver wrote since the last publication, after checking that its lease holds. */
+    void publish() {
+        if (dir != null) {
+            dir.push("", lease::check);
+        }
+    }
+
+    /** {@code e} with the local directory's path replaced by the URI in its message. */
+    RuntimeException shown(RuntimeException e) {
+        if (mirror == null || e.getMessage() == null || !e.getMessage().contains(mirror.local().toString())) {
+            return e;
+        }
+        return e instanceof InvalidInputException ? new InvalidInputException(mirror.show(e.getMessage()), e)
+                : new IllegalStateException(mirror.show(e.getMessage()), e);
+    }
+
+    @Override
+    public void close() {
+        if (lease != null) {
+            lease.close();
+            if (created) {
+                dir.deleteIfEmpty(""); // a command refused before it wrote anything leaves nothing
+            }
+        }
+    }
+}

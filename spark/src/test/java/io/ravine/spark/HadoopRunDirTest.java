@@ -1,0 +1,255 @@
+package io.ravine.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.RawLocalFileSystem;
+import org.apache.spark.SparkContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The rules of a directory on a Hadoop filesystem ({@link HadoopDir}, {@link RemoteLock}), on Hadoop's local
+ * filesystem: one driver at a time (a live lease refuses a second, an expired one is taken over), an attempt whose run
+ * was taken by a later attempt writes nothing more, and a publication's order (what a crash in the middle of one
+ * leaves is what a killed local run leaves).
+ */
+class HadoopRunDirTest {
+    static SparkContext sc;
+    @TempDir
+    static Path tmp;
+
+    @BeforeAll
+    static void start() {
+        sc = SparkTestSupport.localContext("local[2]");
+    }
+
+    @AfterAll
+    static void stop() {
+        sc.stop();
+    }
+
+    /** A two-run sweep (two rates, one seed) of the tests' settings into {@code runDir}. */
+    private static List<String> smallSweep(String runDir) {
+        List<String> args = new ArrayList<>(SparkTestSupport.sweepArgs(runDir));
+        args.set(args.indexOf("--lr") + 1, "0.1,0.01");
+        args.set(args.indexOf("--restarts") + 1, "1");
+        return args;
+    }
+
+    private static HadoopDir dir(Path remote, Path local) {
+        return HadoopDir.open(new RunDirUri.Mirror(URI.create("file://" + remote), local), new Configuration(),
+                "--run-dir");
+    }
+
+    @Test
+    void aSecondDriverIsRefusedWhileTheFirstsLeaseLivesAndAnExpiredLeaseIsTakenOver() throws IOException {
+        Path remote = tmp.resolve("leased");
+        AtomicInteger tasks = SparkTestSupport.taskCounter(sc);
+        HadoopDir other = dir(remote, tmp.resolve("other-driver"));
+        try (RemoteLock held = RemoteLock.lease(other, RemoteLock.holder("driver", "app-other", null), "--run-dir")) {
+            SparkTestSupport.Outcome r = SparkTestSupport.spark(sc, smallSweep(SparkTestSupport.uri(remote)));
+            assertEquals(2, r.status(), r.err());
+            assertEquals(1, r.err().lines().count(), r.err());
+            assertTrue(r.err().startsWith("ravine: --run-dir file://" + remote + ": in use by driver of application"
+                    + " app-other ("), r.err());
+            assertTrue(r.err().contains("renewed 0 s ago; a lock not renewed for 120 s is taken over"), r.err());
+            assertEquals(0, tasks.get(), "no task while another driver holds the directory");
+            held.check(); // still the other driver's
+        }
+        assertFalse(Files.exists(remote.resolve(RemoteLock.FILE)), "a driver's lock goes when it closes");
+
+        // A driver that died 10 minutes ago left its lock, not renewed since: the next driver takes it over.
+        JsonObject dead = RemoteLock.holder("driver", "app-dead", null);
+        dead.addProperty("renewed_ms", System.currentTimeMillis() - 600_000);
+        Files.writeString(remote.resolve(RemoteLock.FILE), dead.toString());
+        SparkTestSupport.Outcome r = SparkTestSupport.spark(sc, smallSweep(SparkTestSupport.uri(remote)));
+        assertEquals(0, r.status(), r.err());
+        assertEquals(2, tasks.get());
+        assertTrue(Files.exists(remote.resolve("lr-0.1-seed-1/summary.json")));
+        assertTrue(Files.exists(remote.resolve("sweep.csv")));
+        assertFalse(Files.exists(remote.resolve(RemoteLock.FILE)));
+        assertFalse(Files.exists(remote.resolve("lr-0.1-seed-1").resolve(RemoteLock.FILE)), "a task's mark goes"
+                + " when its run is published");
+        try (var files = Files.walk(remote)) {
+            assertEquals(List.of(), files.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList(),
+                    "no temporary left");
+        }
+        // sweep.csv names the runs where they are: under the URI.
+        assertTrue(Files.readString(remote.resolve("sweep.csv")).contains("file://" + remote + "/lr-0.1-seed-1"));
+        assertTrue(r.out().contains("sweep directory: file://" + remote + ";"), r.out());
+
+        // --overwrite through the URI: the directory's old contents go, the sweep runs again.
+        Files.writeString(remote.resolve("notes.txt"), "not the sweep's");
+        List<String> again = new ArrayList<>(smallSweep(SparkTestSupport.uri(remote)));
+        SparkTestSupport.Outcome refused = SparkTestSupport.spark(sc, again);
+        assertEquals(2, refused.status());
+        assertTrue(refused.err().startsWith("ravine: --run-dir file://" + remote + ": holds files that are not a"
+                + " learning-rate sweep's (notes.txt)"), refused.err());
+        again.add("--overwrite");
+        tasks.set(0);
+        assertEquals(0, SparkTestSupport.spark(sc, again).status());
+        assertEquals(2, tasks.get(), "every run again");
+        assertFalse(Files.exists(remote.resolve("notes.txt")));
+        assertTrue(Files.exists(remote.resolve("lr-0.01-seed-1/summary.json")));
+    }
+
+    @Test
+    void anAttemptWhoseRunWasTakenByALaterAttemptWritesNothingMore() throws IOException {
+        Path remote = tmp.resolve("fenced");
+        HadoopDir first = dir(remote, tmp.resolve("attempt-1"));
+        HadoopDir second = dir(remote, tmp.resolve("attempt-2"));
+        RemoteLock a = RemoteLock.fence(first, "lr-0.1-seed-1", RemoteLock.holder("task", "app-1", "attempt 0"));
+        Path metrics = Files.createDirectories(tmp.resolve("attempt-1/lr-0.1-seed-1")).resolve("metrics.csv");
+        Files.writeString(metrics, "step,loss\n0,2.3\n");
+        first.push("lr-0.1-seed-1", a::check);
+        assertEquals("step,loss\n0,2.3\n", Files.readString(remote.resolve("lr-0.1-seed-1/metrics.csv")));
+
+        // Spark gave the first attempt up for dead and started another, which takes the run.
+        RemoteLock b = RemoteLock.fence(second, "lr-0.1-seed-1", RemoteLock.holder("task", "app-1", "attempt 1"));
+        second.pull("lr-0.1-seed-1", true);
+        Files.writeString(metrics, "step,loss\n0,2.3\n10,1.9\n");
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> first.push("lr-0.1-seed-1", a::check));
+        assertTrue(e.getMessage().contains("taken over by task of application app-1 task attempt 1"), e.getMessage());
+        assertEquals("step,loss\n0,2.3\n", Files.readString(remote.resolve("lr-0.1-seed-1/metrics.csv")),
+                "the first attempt wrote nothing more");
+        a.close(); // leaves the second attempt's mark
+        b.check();
+        b.close();
+        assertFalse(Files.exists(remote.resolve("lr-0.1-seed-1").resolve(RemoteLock.FILE)));
+    }
+
+    @Test
+    void aPublicationWritesCheckpointsAfterTheRowsAndTheSummaryLast() throws IOException {
+        Path remote = tmp.resolve("ordered");
+        Path local = tmp.resolve("ordered-local");
+        Configuration conf = new Configuration();
+        conf.set("fs.recfs.impl", RecordingFileSystem.class.getName());
+        conf.setBoolean("fs.recfs.impl.disable.cache", true);
+        HadoopDir dir = HadoopDir.open(new RunDirUri.Mirror(URI.create("recfs://" + remote), local), conf,
+                "--run-dir");
+        Path run = Files.createDirectories(local.resolve("run/checkpoints")).getParent();
+        Files.writeString(run.resolve("config.json"), "{}");
+        Files.writeString(run.resolve("metrics.csv"), "step\n10\n");
+        Files.write(run.resolve("checkpoints/step-00000010.safetensors"), new byte[] {1, 2, 3});
+        Files.writeString(run.resolve(".lock"), "local lock");
+        RecordingFileSystem.LOG.clear();
+        dir.push("run", () -> { });
+        assertEquals(List.of("write run/config.json", "write run/metrics.csv",
+                "write run/checkpoints/step-00000010.safetensors"), RecordingFileSystem.events(remote),
+                "rows first, then the checkpoint they lead to; no hidden file; on an object store, each file written"
+                        + " straight to its name (no rename, which is a copy there)");
+
+        // The end of the run: more rows, the final checkpoint, an old checkpoint removed, the summary.
+        Files.writeString(run.resolve("metrics.csv"), "step\n10\n20\n");
+        Files.write(run.resolve("checkpoints/final.safetensors"), new byte[] {4});
+        Files.delete(run.resolve("checkpoints/step-00000010.safetensors"));
+        Files.writeString(run.resolve("summary.json"), "{\"last_good_checkpoint\": \"" + run
+                + "/checkpoints/final.safetensors\"}");
+        RecordingFileSystem.LOG.clear();
+        dir.push("run", () -> { });
+        assertEquals(List.of("write run/metrics.csv", "write run/checkpoints/final.safetensors",
+                "delete run/checkpoints/step-00000010.safetensors", "write run/summary.json"),
+                RecordingFileSystem.events(remote));
+        // The summary names the checkpoint where it is published.
+        assertEquals("{\"last_good_checkpoint\": \"recfs://" + remote + "/run/checkpoints/final.safetensors\"}",
+                Files.readString(remote.resolve("run/summary.json"), StandardCharsets.UTF_8));
+        RecordingFileSystem.LOG.clear();
+        dir.push("run", () -> { });
+        assertEquals(List.of(), RecordingFileSystem.events(remote), "nothing changed, nothing written");
+
+        // Another process copies it back with the local names.
+        Path elsewhere = tmp.resolve("ordered-copy");
+        HadoopDir copy = HadoopDir.open(new RunDirUri.Mirror(URI.create("recfs://" + remote), elsewhere), conf,
+                "--run-dir");
+        assertEquals(4, copy.pull("run", true));
+        assertEquals("{\"last_good_checkpoint\": \"" + elsewhere.resolve("run/checkpoints/final.safetensors")
+                + "\"}", Files.readString(elsewhere.resolve("run/summary.json")));
+        assertFalse(Files.exists(elsewhere.resolve("run/checkpoints/step-00000010.safetensors")));
+    }
+
+    /**
+     * Hadoop's raw local filesystem under another scheme ({@code recfs:}), which Ravine treats as an object store
+     * (files written straight to their names), recording the writes and deletes of visible files.
+     */
+    public static final class RecordingFileSystem extends RawLocalFileSystem {
+        static final List<String> LOG = Collections.synchronizedList(new ArrayList<>());
+
+        @Override
+        public URI getUri() {
+            return URI.create("recfs:///");
+        }
+
+        @Override
+        public String getScheme() {
+            return "recfs";
+        }
+
+        @Override
+        public org.apache.hadoop.fs.FSDataOutputStream create(org.apache.hadoop.fs.Path f, boolean overwrite,
+                int bufferSize, short replication, long blockSize, org.apache.hadoop.util.Progressable progress)
+                throws IOException {
+            if (!f.getName().startsWith(".")) {
+                LOG.add("write " + f.toUri().getPath());
+            }
+            return super.create(f, overwrite, bufferSize, replication, blockSize, progress);
+        }
+
+        @Override
+        public boolean rename(org.apache.hadoop.fs.Path src, org.apache.hadoop.fs.Path dst) throws IOException {
+            LOG.add("rename " + dst.toUri().getPath());
+            return super.rename(src, dst);
+        }
+
+        /** Plain statuses: the raw local filesystem's read their permissions through a file: URI. */
+        @Override
+        public org.apache.hadoop.fs.FileStatus[] listStatus(org.apache.hadoop.fs.Path f) throws IOException {
+            org.apache.hadoop.fs.FileStatus[] all = super.listStatus(f);
+            for (int i = 0; i < all.length; i++) {
+                all[i] = plain(all[i]);
+            }
+            return all;
+        }
+
+        @Override
+        public org.apache.hadoop.fs.FileStatus getFileStatus(org.apache.hadoop.fs.Path f) throws IOException {
+            return plain(super.getFileStatus(f));
+        }
+
+        private static org.apache.hadoop.fs.FileStatus plain(org.apache.hadoop.fs.FileStatus s) {
+            return new org.apache.hadoop.fs.FileStatus(s.getLen(), s.isDirectory(), 1, s.getBlockSize(),
+                    s.getModificationTime(), s.getPath());
+        }
+
+        @Override
+        public boolean delete(org.apache.hadoop.fs.Path p, boolean recursive) throws IOException {
+            if (!p.getName().startsWith(".") && exists(p)) {
+                LOG.add("delete " + p.toUri().getPath());
+            }
+            return super.delete(p, recursive);
+        }
+
+        /** The events on files under {@code root}, with paths relative to it. */
+        static List<String> events(Path root) {
+            synchronized (LOG) {
+                return LOG.stream().map(e -> e.replace(root + "/", "")).toList();
+            }
+        }
+    }
+}
