@@ -515,11 +515,30 @@ public final class BatchSizeStudy {
         return TrialRow.hardware(t.key(), t.device(), timing, (System.nanoTime() - start) / 1e9);
     }
 
-    private TrainTest data() {
+    /**
+     * The training parts' data ({@code --data}, up to {@code --limit} examples), loaded on first use (once per study
+     * object).
+     *
+     * @return the data every training trial reads
+     */
+    public TrainTest data() {
         if (data == null) {
             data = DataSources.load(config.data(), null, LossKind.SOFTMAX_CE, config.limit());
         }
         return data;
+    }
+
+    /**
+     * Gives the study its training parts' data, already loaded by another study object of the same {@code --data}
+     * and {@code --limit} ({@link #data()}): a process that runs many trials of one study, each with a study object
+     * of its own (a Spark executor's tasks), loads them once. Trials only read their data.
+     *
+     * @param loaded the data, as {@link #data()} of a study of the same data settings returned them
+     * @return this study
+     */
+    public BatchSizeStudy optData(TrainTest loaded) {
+        this.data = java.util.Objects.requireNonNull(loaded, "loaded");
+        return this;
     }
 
     private TrialOutcome trainingTrial(Trial t, Backend backend, String device) {

@@ -23,6 +23,19 @@ final class DriverDir implements AutoCloseable {
     }
 
     /**
+     * Refuses settings under which a directory given as a URI would not keep its rules: speculative execution runs
+     * two attempts of a task at once, where a task's fence ({@link RemoteLock#fence}) assumes one live attempt.
+     */
+    static void check(RunDirUri.Mirror mirror, org.apache.spark.SparkConf conf) {
+        if (mirror != null && conf.getBoolean("spark.speculation", false)) {
+            throw new InvalidInputException("spark.speculation=true: with --run-dir " + mirror.shown() + " (a Hadoop"
+                    + " filesystem URI) a run has one writer only if each task has one live attempt; set"
+                    + " spark.speculation=false, or give --run-dir as a path on a shared POSIX filesystem"
+                    + " (docs/spark.md)");
+        }
+    }
+
+    /**
      * Takes the directory for this application (refused with one line while another driver holds it) and copies it
      * here, unless {@code replacing} (--overwrite: nothing of it is kept).
      */

@@ -83,6 +83,7 @@ final class SparkStudy implements Callable<Integer> {
         BatchSizeStudy study = local.study(config);
         SparkConf conf = SparkDriver.conf();
         boolean gpus = SparkDriver.gpuPerTask(conf);
+        DriverDir.check(remote, conf);
         // The training device as the local study picks it: the first of the devices that can be used, here the CPU
         // or, where Spark schedules a GPU per task, CUDA.
         String device = config.devices().stream().filter(d -> d.equals("cpu") || d.equals("cuda") && gpus)
@@ -138,7 +139,11 @@ final class SparkStudy implements Callable<Integer> {
             // A study trial runs from its start, so an earlier attempt's files are not copied but removed.
             try (TaskDir published = TaskDir.open(SparkMain.runDir(cmd.spec), "runs/"
                     + BatchSizeStudy.runName(item.key()), ctx, false)) {
-                BatchSizeStudy study = cmd.local.study(cmd.local.buildConfig());
+                BatchSizeStudyConfig config = cmd.local.buildConfig();
+                BatchSizeStudy study = cmd.local.study(config);
+                // The data, loaded once per executor JVM and shared by its tasks (as SparkSweep's runs share theirs).
+                study.optData(SparkSweep.DATA.computeIfAbsent(cwd + "\u0000study\u0000" + config.data() + "\u0000"
+                        + config.limit(), k -> study.data()));
                 if (Faults.forTrial(ctx, item.key()) != null) {
                     throw new IllegalStateException("injected fault: " + item.key() + " (attempt "
                             + (ctx.attemptNumber() + 1) + ")");

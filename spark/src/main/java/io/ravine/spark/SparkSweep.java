@@ -61,14 +61,14 @@ final class SparkSweep implements Callable<Integer> {
         LearningRateSweep sweep = local.sweep(base);
         SparkConf conf = SparkDriver.conf();
         boolean gpus = SparkDriver.gpuPerTask(conf);
+        DriverDir.check(remote, conf);
         if (base.device().equals("cuda") && !gpus) {
             throw new InvalidInputException("--device cuda on Spark trains each run on the GPU Spark assigns its task:"
                     + " set spark.task.resource.gpu.amount=1, spark.executor.resource.gpu.amount and"
                     + " spark.executor.resource.gpu.discoveryScript (docs/spark.md), or give --device cpu");
         }
         TaskDevice device = new TaskDevice(base.device(), gpus, base.tf32(), base.threads());
-        boolean replacing = spec.commandLine().getParseResult().hasMatchedOption("--overwrite")
-                && Boolean.TRUE.equals(spec.findOption("--overwrite").getValue());
+        boolean replacing = Boolean.TRUE.equals(spec.findOption("--overwrite").getValue());
         try (SparkDriver driver = SparkDriver.start("ravine sweep lr");
                 DriverDir published = DriverDir.open(remote, driver.applicationId(), replacing)) {
             try (DirectoryLock lock = sweep.open()) {
@@ -173,7 +173,7 @@ final class SparkSweep implements Callable<Integer> {
      * the tests compare). Keyed by what loading depends on, the working directory included (a relative path); an
      * executor JVM serves one application, so a data file does not change under it.
      */
-    private static final java.util.concurrent.ConcurrentHashMap<String, io.ravine.data.TrainTest> DATA =
+    static final java.util.concurrent.ConcurrentHashMap<String, io.ravine.data.TrainTest> DATA =
             new java.util.concurrent.ConcurrentHashMap<>();
 
     private static String dataKey(io.ravine.train.TrainConfig c) {

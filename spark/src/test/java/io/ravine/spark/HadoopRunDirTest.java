@@ -110,6 +110,18 @@ class HadoopRunDirTest {
     }
 
     @Test
+    void speculativeExecutionIsRefusedWithAUriAndAllowedWithAPath() {
+        RunDirUri.Mirror uri = new RunDirUri.Mirror(URI.create("hdfs://nn:8020/runs/lr"), tmp.resolve("spec"));
+        org.apache.spark.SparkConf speculative = new org.apache.spark.SparkConf(false).set("spark.speculation", "true");
+        io.ravine.InvalidInputException e = assertThrows(io.ravine.InvalidInputException.class,
+                () -> DriverDir.check(uri, speculative));
+        assertTrue(e.getMessage().startsWith("spark.speculation=true: with --run-dir hdfs://nn:8020/runs/lr (a Hadoop"
+                + " filesystem URI)"), e.getMessage());
+        DriverDir.check(null, speculative); // a path: the run's fcntl lock refuses a speculative copy
+        DriverDir.check(uri, new org.apache.spark.SparkConf(false));
+    }
+
+    @Test
     void anAttemptWhoseRunWasTakenByALaterAttemptWritesNothingMore() throws IOException {
         Path remote = tmp.resolve("fenced");
         HadoopDir first = dir(remote, tmp.resolve("attempt-1"));
