@@ -15,8 +15,8 @@ import picocli.CommandLine.Command;
  * </pre>
  *
  * <p>The subcommands take the local commands' option classes as mixins ({@link io.ravine.cli.SweepCommand.LearningRate},
- * {@link io.ravine.cli.StudyCommand.BatchSize}), so every flag, default and check is theirs; an output directory may
- * also be given as a {@code file:} URI ({@link RunDirUri}).
+ * {@link io.ravine.cli.StudyCommand.BatchSize}), so every flag, default and check is theirs; the output directory may
+ * also be given as a Hadoop filesystem URI such as {@code hdfs:///user/alice/sweeps/lr} ({@link RunDirUri}).
  */
 @Command(name = "ravine-spark", mixinStandardHelpOptions = true,
         description = "Ravine's sweep lr and study batch-size on Apache Spark: each trial a Spark task.",
