@@ -81,6 +81,11 @@ final class RemoteLock implements AutoCloseable {
      * another driver's lease is alive; a lease not renewed for {@value #LEASE_SECONDS} s is taken over.
      */
     static RemoteLock lease(HadoopDir dir, JsonObject me, String setting) {
+        return lease(dir, me, setting, RENEW_SECONDS * 1000);
+    }
+
+    /** {@link #lease(HadoopDir, JsonObject, String)}, renewed every {@code renewMillis} (tests use less). */
+    static RemoteLock lease(HadoopDir dir, JsonObject me, String setting, long renewMillis) {
         Path file = dir.remote(FILE);
         FileSystem fs = dir.fs();
         try {
@@ -97,7 +102,7 @@ final class RemoteLock implements AutoCloseable {
                     out.write(me.toString().getBytes(StandardCharsets.UTF_8));
                 }
                 RemoteLock lock = new RemoteLock(dir, file, me, setting);
-                lock.startRenewing();
+                lock.startRenewing(renewMillis);
                 return lock;
             } catch (FileAlreadyExistsException e) {
                 JsonObject other = read(fs, file);
@@ -151,7 +156,7 @@ final class RemoteLock implements AutoCloseable {
         }
     }
 
-    private void startRenewing() {
+    private void startRenewing(long renewMillis) {
         renewer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "ravine-lock-renewal");
             t.setDaemon(true);
@@ -167,9 +172,9 @@ final class RemoteLock implements AutoCloseable {
                 renewer.shutdown();
             } catch (IOException | RuntimeException e) {
                 LOG.warn("{} {}: cannot renew its lock ({}); trying again in {} s", setting, dir.uri(),
-                        SparkDriver.describe(e), RENEW_SECONDS);
+                        SparkDriver.describe(e), renewMillis / 1000.0);
             }
-        }, RENEW_SECONDS, RENEW_SECONDS, TimeUnit.SECONDS);
+        }, renewMillis, renewMillis, TimeUnit.MILLISECONDS);
     }
 
     /** Stops renewing, and removes the lock where it is still this process's. */

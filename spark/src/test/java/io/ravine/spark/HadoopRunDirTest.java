@@ -110,6 +110,36 @@ class HadoopRunDirTest {
     }
 
     @Test
+    void aLeaseIsRenewedWhileHeldAndItsHolderLearnsWhenItWasTakenOver() throws Exception {
+        Path remote = tmp.resolve("renewed");
+        HadoopDir dir = dir(remote, tmp.resolve("renewed-local"));
+        try (RemoteLock lease = RemoteLock.lease(dir, RemoteLock.holder("driver", "app-1", null), "--run-dir", 50)) {
+            long first = RemoteLock.read(dir.fs(), dir.remote(RemoteLock.FILE)).get("renewed_ms").getAsLong();
+            long deadline = System.currentTimeMillis() + 10_000;
+            long now = first;
+            while (now == first && System.currentTimeMillis() < deadline) {
+                Thread.sleep(20);
+                JsonObject h = RemoteLock.read(dir.fs(), dir.remote(RemoteLock.FILE));
+                now = h == null ? first : h.get("renewed_ms").getAsLong();
+            }
+            assertTrue(now > first, "the holder renews its lease");
+            lease.check();
+
+            // It stalled past its lease and another driver took the directory: it learns so, and stops.
+            JsonObject other = RemoteLock.holder("driver", "app-2", null);
+            dir.writeRemote(RemoteLock.FILE, other.toString().getBytes(StandardCharsets.UTF_8));
+            IllegalStateException e = assertThrows(IllegalStateException.class, lease::check);
+            assertTrue(e.getMessage().contains("is no longer this driver's: taken over by driver of application"
+                    + " app-2"), e.getMessage());
+            Thread.sleep(200);
+            assertEquals("app-2", RemoteLock.read(dir.fs(), dir.remote(RemoteLock.FILE)).get("application")
+                    .getAsString(), "the renewal does not write over the new holder");
+        }
+        assertEquals("app-2", RemoteLock.read(dir.fs(), dir.remote(RemoteLock.FILE)).get("application")
+                .getAsString(), "closing leaves the new holder's lock");
+    }
+
+    @Test
     void speculativeExecutionIsRefusedWithAUriAndAllowedWithAPath() {
         RunDirUri.Mirror uri = new RunDirUri.Mirror(URI.create("hdfs://nn:8020/runs/lr"), tmp.resolve("spec"));
         org.apache.spark.SparkConf speculative = new org.apache.spark.SparkConf(false).set("spark.speculation", "true");
