@@ -12,8 +12,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -94,6 +100,30 @@ class SparkSubmitIT {
             return Path.of(SparkSubmitIT.class.getResource(name).toURI()).toString();
         } catch (java.net.URISyntaxException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * The jar holds no class that Spark's class path also holds: SparkSubmit's class loader would load Spark's copy
+     * (Gson, Commons IO and Codec, in Spark's versions) in place of the one Ravine was built and tested with.
+     */
+    @Test
+    void theJarSharesNoClassWithSpark() throws IOException {
+        Set<String> spark = new HashSet<>();
+        for (String entry : Files.readString(Path.of(property("ravine.spark.classpath"))).strip()
+                .split(File.pathSeparator)) {
+            spark.addAll(classes(Path.of(entry)));
+        }
+        Set<String> shared = new TreeSet<>(classes(Path.of(property("ravine.spark.jar"))));
+        shared.retainAll(spark);
+        assertEquals(Set.of(), shared, "classes of target/ravine-spark.jar that Spark's class path has too");
+    }
+
+    /** The class files of a jar, but for multi-release versions and module descriptors. */
+    private static Set<String> classes(Path jar) throws IOException {
+        try (JarFile j = new JarFile(jar.toFile())) {
+            return j.stream().map(JarEntry::getName).filter(n -> n.endsWith(".class") && !n.startsWith("META-INF/")
+                    && !n.endsWith("module-info.class")).collect(Collectors.toSet());
         }
     }
 
