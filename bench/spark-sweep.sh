@@ -12,6 +12,8 @@
 #
 #   bench/spark-sweep.sh            # builds target/ravine.jar and spark/target/ravine-spark.jar when missing
 #   STEPS=300 bench/spark-sweep.sh  # the short runs first measured (2026-12-01): start-up bound
+#   URI=1 bench/spark-sweep.sh      # the Spark sweep into a file: URI (through Hadoop's FileSystem API: each task
+#                                   # copies its run and publishes it) instead of a path (written directly)
 #
 # Spark comes from $SPARK_HOME/bin/spark-submit when SPARK_HOME is set, else from Maven: the class that
 # bin/spark-submit launches, org.apache.spark.deploy.SparkSubmit, on Spark's class path alone
@@ -47,10 +49,10 @@ submit=(--master 'local[2]' --class io.ravine.spark.SparkMain --conf spark.ui.en
   spark/target/ravine-spark.jar sweep lr "${args[@]}" --threads 1)
 spark_sweep() { # spark_sweep OUT
   if [[ -n "${SPARK_HOME-}" ]]; then
-    "$SPARK_HOME/bin/spark-submit" "${submit[@]}" --run-dir "file://$1"
+    "$SPARK_HOME/bin/spark-submit" "${submit[@]}" --run-dir "${URI:+file://}$1"
   else
     java -Xmx1g "${opens[@]}" -cp "$(cat spark/target/spark-classpath.txt)" org.apache.spark.deploy.SparkSubmit \
-      "${submit[@]}" --run-dir "file://$1"
+      "${submit[@]}" --run-dir "${URI:+file://}$1"
   fi
 }
 
@@ -61,7 +63,7 @@ r=$(seconds spark_sweep "$out/spark"); read -r t3 c3 <<<"$r"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 same() { # same DIR: whether DIR's sweep.csv (but for the directory) and final checkpoints are local-1's bits
-  # The Spark sweep names its directory as given: a file: URI.
+  # The Spark sweep names its directory as given: a path or a file: URI.
   diff <(sed "s#$out/local-1#DIR#" "$out/local-1/sweep.csv") <(sed "s#file://$out/$1#DIR#; s#$out/$1#DIR#" \
     "$out/$1/sweep.csv") \
     >/dev/null || return 1

@@ -25,9 +25,7 @@ import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocalFileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Options;
-import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.SparkEnv;
 import scala.Tuple2;
 
@@ -149,9 +147,7 @@ final class HadoopDir {
                 return 0;
             }
             String base = root.toUri().getPath();
-            RemoteIterator<LocatedFileStatus> it = fs.listFiles(from, true);
-            while (it.hasNext()) {
-                LocatedFileStatus st = it.next();
+            for (FileStatus st : files(from)) {
                 String rel = relative(base, st.getPath().toUri().getPath());
                 if (rel == null || hidden(rel) || !checkpoints && inCheckpoints(rel)) {
                     continue;
@@ -308,6 +304,29 @@ final class HadoopDir {
             fs.delete(tmp, false);
             throw e;
         }
+    }
+
+    /**
+     * The files under {@code dir}, its subdirectories' included, hidden ones left out, listed a directory at a time:
+     * plain statuses (a located listing reads each file's permissions, which Hadoop's local filesystem does by
+     * running {@code ls} per file where Hadoop's native library is missing).
+     */
+    private List<FileStatus> files(org.apache.hadoop.fs.Path dir) throws IOException {
+        List<FileStatus> out = new ArrayList<>();
+        java.util.ArrayDeque<org.apache.hadoop.fs.Path> todo = new java.util.ArrayDeque<>(List.of(dir));
+        while (!todo.isEmpty()) {
+            for (FileStatus st : fs.listStatus(todo.pop())) {
+                if (st.getPath().getName().startsWith(".")) {
+                    continue;
+                }
+                if (st.isDirectory()) {
+                    todo.push(st.getPath());
+                } else {
+                    out.add(st);
+                }
+            }
+        }
+        return out;
     }
 
     /** The schemes whose rename replaces its target in one step (the others are treated as object stores). */

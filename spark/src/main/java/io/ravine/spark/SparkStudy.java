@@ -102,6 +102,10 @@ final class SparkStudy implements Callable<Integer> {
                 published.publish();
                 List<String> keys = study.trialKeys();
                 List<Item> todo = keys.stream().filter(k -> !session.finished(k)).map(Item::new).toList();
+                if (!todo.isEmpty()) {
+                    // Loaded to check them (open()); in local mode the tasks share this load.
+                    SparkSweep.DATA.putIfAbsent(dataKey(cwd, config), study.data());
+                }
                 LOG.info("{} of {} trials to run on {} ({}), {} already finished", todo.size(), keys.size(),
                         driver.master(), taskDevice.onGpu() ? "a GPU per task" : "CPU, --threads "
                         + config.threads() + " per task", keys.size() - todo.size());
@@ -126,6 +130,11 @@ final class SparkStudy implements Callable<Integer> {
         }
     }
 
+    /** What loading the study's data depends on, the working directory included (a relative --data). */
+    private static String dataKey(String cwd, BatchSizeStudyConfig config) {
+        return cwd + "\u0000study\u0000" + config.data() + "\u0000" + config.limit();
+    }
+
     /**
      * One trial, in a task: the study rebuilt from the same flags, the trial run from its start (a study's trials
      * keep no checkpoints: a retried trial runs again, with the same result).
@@ -142,8 +151,7 @@ final class SparkStudy implements Callable<Integer> {
                 BatchSizeStudyConfig config = cmd.local.buildConfig();
                 BatchSizeStudy study = cmd.local.study(config);
                 // The data, loaded once per executor JVM and shared by its tasks (as SparkSweep's runs share theirs).
-                study.optData(SparkSweep.DATA.computeIfAbsent(cwd + "\u0000study\u0000" + config.data() + "\u0000"
-                        + config.limit(), k -> study.data()));
+                study.optData(SparkSweep.DATA.computeIfAbsent(dataKey(cwd, config), k -> study.data()));
                 if (Faults.forTrial(ctx, item.key()) != null) {
                     throw new IllegalStateException("injected fault: " + item.key() + " (attempt "
                             + (ctx.attemptNumber() + 1) + ")");

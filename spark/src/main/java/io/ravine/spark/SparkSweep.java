@@ -102,6 +102,11 @@ final class SparkSweep implements Callable<Integer> {
         LOG.info("{} of {} runs to train on {} ({}), {} already finished", todo.size(), plan.size(),
                 driver.master(), device.onGpu() ? "a GPU per task" : "CPU, --threads " + base.threads()
                 + " per task", plan.size() - todo.size());
+        if (!todo.isEmpty()) {
+            // The driver loaded the data to check them (open()); in local mode its JVM is the executor's, whose
+            // tasks so share that load instead of making another.
+            DATA.putIfAbsent(cwd + "\u0000" + dataKey(base), sweep.data());
+        }
         if (!todo.isEmpty() && !driver.retries()) {
             LOG.warn("{} retries no failed task: a run that fails stops the sweep (use local[N,F] or"
                     + " spark.task.maxFailures > 1 to retry it from its checkpoint)", driver.master());
