@@ -295,9 +295,18 @@ final class RunFiles implements AutoCloseable {
     /** Saves θ, optimizer state and iterate average as {@code checkpoints/NAME.safetensors}; returns its path. */
     String saveCheckpoint(String name, long step, Model model, OptimizerState state, IterateAverage ema) {
         // The rows up to this step reach the disk before the checkpoint that a resumed run would start from.
+        force();
+        return checkpoint(name, step, model, state, ema);
+    }
+
+    /** Puts the rows written so far (metrics, layer statistics, events) on disk. */
+    void force() {
         metrics.force();
         layers.force();
         events.force();
+    }
+
+    private String checkpoint(String name, long step, Model model, OptimizerState state, IterateAverage ema) {
         Path file = dir.resolve("checkpoints").resolve(name + ".safetensors");
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("seed", Long.toString(trainer.config().seed()));

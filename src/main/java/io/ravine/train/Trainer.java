@@ -650,13 +650,17 @@ public final class Trainer implements AutoCloseable {
         String lastGood = null;
         if (files != null && startStep == 0 && config.saveInitial()) {
             lastGood = files.saveCheckpoint("initial", 0, model, state, ema);
-            notifyCheckpoint(0);
         }
         // The blow-up rule's reference: the monitoring loss at θ₀ (Divergence.check), logged as the row of step 0.
         Evaluation start = startingMonitorEvaluation(startStep);
         double startLoss = start.loss();
         if (files != null && startStep == 0) {
             files.appendMetrics(0, 0, Double.NaN, Double.NaN, start, null, null, Double.NaN, null, 0, 0);
+            if (lastGood != null) {
+                // The initial checkpoint's listeners see the row of its step on disk, as every later one's do.
+                files.force();
+                notifyCheckpoint(0);
+            }
         }
         LOG.info("training {} ({} parameters) on {}: {} examples, batch {}, {} steps, {}", mlp.describe(),
                 mlp.parameterCount(), backend.deviceDescription(), train.n(), batchSize, totalSteps, optimizer);

@@ -129,6 +129,31 @@ class TrainerTest {
     }
 
     @Test
+    void aListenerLearnsOfEachCheckpointOnceItAndTheRowsUpToItAreOnDisk(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("run");
+        TrainConfig config = small().optSteps(25).optLogEvery(5).optCheckpointEvery(10).optSaveInitial(true).build();
+        List<String> seen = new ArrayList<>();
+        try (Trainer t = new Trainer(config, CpuBackend.f32())) {
+            t.optProgressBar(false).optRunDirectory(dir).optListener(new TrainingListener() {
+                @Override
+                public void onMetrics(MetricsEvent event) {
+                }
+
+                @Override
+                public void onCheckpoint(long step) {
+                    // What a copy made now would hold: the checkpoint, and metrics.csv up to its step.
+                    String name = step == 0 ? "initial" : String.format("step-%08d", step);
+                    assertTrue(Files.exists(dir.resolve("checkpoints/" + name + ".safetensors")), name);
+                    List<Map<String, Double>> rows = MetricsLog.read(dir.resolve("metrics.csv"));
+                    seen.add(step + ":" + rows.get(rows.size() - 1).get("step").longValue());
+                }
+            }).fit();
+        }
+        assertEquals(List.of("0:0", "10:10", "20:20"), seen, "the initial checkpoint and those of steps 10 and 20"
+                + " (not the final one), each after its step's row");
+    }
+
+    @Test
     void runDirectoryHoldsConfigMetricsSummaryAndPyTorchNamedCheckpoints(@TempDir Path tmp) throws Exception {
         Path dir = tmp.resolve("run");
         // 1000 examples in batches of 50: 20 steps per epoch, logged every 2 steps by default.
