@@ -11,7 +11,8 @@ import org.apache.spark.TaskContext;
 /**
  * Faults injected into chosen trials' first attempts, for the tests of retries and resume (never set in use). Read
  * from the job's local properties ({@code SparkContext.setLocalProperty} on the thread that runs the command, which
- * Spark hands to every task): {@value #TRIALS} lists the trials (sweep run names such as {@code lr-0.01-seed-1}), {@value #STEP} the step
+ * Spark hands to every task), else from the application's configuration ({@code spark-submit --conf}, for a test
+ * that submits the jar): {@value #TRIALS} lists the trials (sweep run names such as {@code lr-0.01-seed-1}), {@value #STEP} the step
  * after which the first attempt dies, and {@value #MODE} how: {@code throw} (the task fails; its executor lives on)
  * or {@code halt} (the executor's JVM ends at once, as under {@code kill -9}: no finally block, no shutdown hook).
  */
@@ -23,9 +24,15 @@ final class Faults {
     private Faults() {
     }
 
+    private static String property(TaskContext ctx, String key) {
+        String v = ctx.getLocalProperty(key);
+        org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
+        return v != null || env == null ? v : env.conf().get(key, null);
+    }
+
     /** A listener that ends this attempt after the configured step, or null where this trial has no fault. */
     static TrainingListener forTrial(TaskContext ctx, String trial) {
-        String list = ctx.getLocalProperty(TRIALS);
+        String list = property(ctx, TRIALS);
         if (list == null || ctx.attemptNumber() > 0) {
             return null;
         }
@@ -34,9 +41,9 @@ final class Faults {
         if (!trials.contains(trial)) {
             return null;
         }
-        String at = ctx.getLocalProperty(STEP);
+        String at = property(ctx, STEP);
         long step = at == null ? 1 : Long.parseLong(at);
-        boolean halt = "halt".equals(ctx.getLocalProperty(MODE));
+        boolean halt = "halt".equals(property(ctx, MODE));
         return new TrainingListener() {
             @Override
             public void onMetrics(MetricsEvent event) {

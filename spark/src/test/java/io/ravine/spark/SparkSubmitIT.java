@@ -48,6 +48,15 @@ class SparkSubmitIT {
      * {@code --driver-java-options} would set it: in client mode the driver is this JVM).
      */
     static Submitted submit(List<String> args) throws IOException, InterruptedException {
+        return submit("local[2]", List.of(), List.of(), args);
+    }
+
+    /**
+     * {@link #submit(List)} on {@code master}, with further JVM options for the driver ({@code javaOptions}, as
+     * {@code --driver-java-options}) and further spark-submit options ({@code options}).
+     */
+    static Submitted submit(String master, List<String> javaOptions, List<String> options, List<String> args)
+            throws IOException, InterruptedException {
         Path jar = Path.of(property("ravine.spark.jar"));
         Path classPathFile = Path.of(property("ravine.spark.classpath"));
         assertTrue(Files.isRegularFile(jar), jar + ": built at package");
@@ -64,12 +73,14 @@ class SparkSubmitIT {
         command.add("-Xmx1g");
         command.addAll(Arrays.asList(property("ravine.spark.java.options").trim().split("\\s+")));
         command.add("-Dlog4j2.configurationFile=" + Path.of(resource("/log4j2-test.properties")));
+        command.addAll(javaOptions);
         command.addAll(List.of("-cp", sparkClassPath, "org.apache.spark.deploy.SparkSubmit",
-                "--master", "local[2]", "--class", "io.ravine.spark.SparkMain",
+                "--master", master, "--class", "io.ravine.spark.SparkMain",
                 "--conf", "spark.ui.enabled=false",
                 "--conf", "spark.driver.host=127.0.0.1",
-                "--conf", "spark.driver.bindAddress=127.0.0.1",
-                jar.toString()));
+                "--conf", "spark.driver.bindAddress=127.0.0.1"));
+        command.addAll(options);
+        command.add(jar.toString());
         command.addAll(args);
         Path work = Files.createTempDirectory(tmp, "submit");
         Path out = work.resolve("stdout");
@@ -137,6 +148,41 @@ class SparkSubmitIT {
         assertEquals(0, s.status(), s.err());
         SparkTestSupport.assertSameResults(local, dir);
         // The same table and best run; the directory as given (a file: URI) in place of the local path.
+        assertEquals(l.out().replace(local.toString(), "DIR"), s.out().replace(SparkTestSupport.uri(dir), "DIR"));
+    }
+
+    /**
+     * On a cluster of two workers (local-cluster: a master and two workers in the driver's JVM, each executor a JVM
+     * of its own, launched on Spark's class path alone, which fetches the application jar from the driver as a
+     * cluster's executors do), into a Hadoop filesystem URI, with the executor JVM of one run halted after that run
+     * published its checkpoint of step 20: the run is retried on the other executor from that checkpoint, and the
+     * sweep's files are the local command's bits.
+     */
+    @Test
+    void sweepOnAClusterThroughSparkSubmitSurvivesAKilledExecutor() throws Exception {
+        Path local = tmp.resolve("cluster-local");
+        SparkTestSupport.Outcome l = SparkTestSupport.local(SparkTestSupport.sweepArgs(local));
+        assertEquals(0, l.status(), l.err());
+        // local-cluster launches executors from a Spark home: an empty one, as Spark's own tests make it.
+        Path home = tmp.resolve("spark-home");
+        Files.createDirectories(home.resolve("jars"));
+        Files.createDirectories(home.resolve("launcher/target/scala-2.13"));
+        String log4j = "-Dlog4j2.configurationFile=" + Path.of(resource("/log4j2-test.properties"));
+        Path dir = tmp.resolve("cluster-spark");
+        Submitted s = submit("local-cluster[2,1,1024]",
+                List.of("-Dspark.testing=true", "-Dspark.test.home=" + home),
+                List.of("--conf", "spark.executor.extraClassPath=" + Files.readString(
+                                Path.of(property("ravine.spark.classpath"))).strip(),
+                        "--conf", "spark.executor.extraJavaOptions=-Djava.awt.headless=true " + log4j,
+                        "--conf", "spark.task.maxFailures=4",
+                        "--conf", Faults.TRIALS + "=lr-0.1-seed-2",
+                        "--conf", Faults.STEP + "=25",
+                        "--conf", Faults.MODE + "=halt"),
+                SparkTestSupport.sweepArgs(SparkTestSupport.uri(dir)));
+        assertEquals(0, s.status(), s.err());
+        SparkTestSupport.assertSameResults(local, dir);
+        assertEquals(List.of(0L, 20L), SparkSweepTest.startSteps(dir.resolve("lr-0.1-seed-2")),
+                "the run whose executor died resumed from its published checkpoint of step 20");
         assertEquals(l.out().replace(local.toString(), "DIR"), s.out().replace(SparkTestSupport.uri(dir), "DIR"));
     }
 
