@@ -120,6 +120,34 @@ final class HadoopDir {
         return uri;
     }
 
+    /** The directory's URI as messages and files show it: as given, without a trailing slash. */
+    String shown() {
+        return shown;
+    }
+
+    /**
+     * Creates {@code file} holding {@code bytes} only where it does not exist yet; false where it does. One step on
+     * HDFS (the NameNode's create) and on the local filesystem (an exclusive create: Hadoop's local filesystem checks,
+     * then creates); a check and then a write on object stores.
+     */
+    boolean createExclusive(org.apache.hadoop.fs.Path file, byte[] bytes) throws IOException {
+        if ("file".equals(fs.getUri().getScheme())) {
+            try {
+                Files.write(Path.of(file.toUri().getPath()), bytes, java.nio.file.StandardOpenOption.CREATE_NEW,
+                        java.nio.file.StandardOpenOption.WRITE);
+                return true;
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                return false;
+            }
+        }
+        try (OutputStream out = fs.create(file, false)) {
+            out.write(bytes);
+            return true;
+        } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
+            return false;
+        }
+    }
+
     /** The local directory that stands for it. */
     Path local() {
         return local;

@@ -72,18 +72,18 @@ class HadoopRunDirTest {
             assertEquals(0, tasks.get(), "no task while another driver holds the directory");
             held.check(); // still the other driver's
         }
-        assertFalse(Files.exists(remote.resolve(RemoteLock.FILE)), "a driver's lock goes when it closes");
+        assertEquals(List.of(), leases(remote), "a driver's lock goes when it closes");
 
         // A driver that died 10 minutes ago left its lock, not renewed since: the next driver takes it over.
         JsonObject dead = RemoteLock.holder("driver", "app-dead", null);
         dead.addProperty("renewed_ms", System.currentTimeMillis() - 600_000);
-        Files.writeString(remote.resolve(RemoteLock.FILE), dead.toString());
+        Files.writeString(remote.resolve(RemoteLock.LEASE + "7"), dead.toString());
         SparkTestSupport.Outcome r = SparkTestSupport.spark(sc, smallSweep(SparkTestSupport.uri(remote)));
         assertEquals(0, r.status(), r.err());
         assertEquals(2, tasks.get());
         assertTrue(Files.exists(remote.resolve("lr-0.1-seed-1/summary.json")));
         assertTrue(Files.exists(remote.resolve("sweep.csv")));
-        assertFalse(Files.exists(remote.resolve(RemoteLock.FILE)));
+        assertEquals(List.of(), leases(remote), "the dead driver's lock was taken over, and the new one went");
         assertFalse(Files.exists(remote.resolve("lr-0.1-seed-1").resolve(RemoteLock.FILE)), "a task's mark goes"
                 + " when its run is published");
         try (var files = Files.walk(remote)) {
@@ -109,34 +109,94 @@ class HadoopRunDirTest {
         assertTrue(Files.exists(remote.resolve("lr-0.01-seed-1/summary.json")));
     }
 
+    /** The lease files in {@code dir}, by name. */
+    private static List<String> leases(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(RemoteLock.LEASE)).sorted()
+                    .toList();
+        }
+    }
+
     @Test
     void aLeaseIsRenewedWhileHeldAndItsHolderLearnsWhenItWasTakenOver() throws Exception {
         Path remote = tmp.resolve("renewed");
         HadoopDir dir = dir(remote, tmp.resolve("renewed-local"));
         try (RemoteLock lease = RemoteLock.lease(dir, RemoteLock.holder("driver", "app-1", null), "--run-dir", 50)) {
-            long first = RemoteLock.read(dir.fs(), dir.remote(RemoteLock.FILE)).get("renewed_ms").getAsLong();
+            assertEquals(List.of(RemoteLock.LEASE + "1"), leases(remote));
+            org.apache.hadoop.fs.Path mine = dir.remote(RemoteLock.LEASE + "1");
+            long first = RemoteLock.read(dir.fs(), mine).get("renewed_ms").getAsLong();
             long deadline = System.currentTimeMillis() + 10_000;
             long now = first;
             while (now == first && System.currentTimeMillis() < deadline) {
                 Thread.sleep(20);
-                JsonObject h = RemoteLock.read(dir.fs(), dir.remote(RemoteLock.FILE));
+                JsonObject h = RemoteLock.read(dir.fs(), mine);
                 now = h == null ? first : h.get("renewed_ms").getAsLong();
             }
             assertTrue(now > first, "the holder renews its lease");
             lease.check();
 
-            // It stalled past its lease and another driver took the directory: it learns so, and stops.
+            // It stalled past its lease and another driver took the directory with the next generation: it learns
+            // so, and its renewals write only its own, older generation, never the new holder's.
             JsonObject other = RemoteLock.holder("driver", "app-2", null);
-            dir.writeRemote(RemoteLock.FILE, other.toString().getBytes(StandardCharsets.UTF_8));
+            Files.writeString(remote.resolve(RemoteLock.LEASE + "2"), other.toString());
             IllegalStateException e = assertThrows(IllegalStateException.class, lease::check);
             assertTrue(e.getMessage().contains("is no longer this driver's: taken over by driver of application"
                     + " app-2"), e.getMessage());
             Thread.sleep(200);
-            assertEquals("app-2", RemoteLock.read(dir.fs(), dir.remote(RemoteLock.FILE)).get("application")
-                    .getAsString(), "the renewal does not write over the new holder");
+            assertEquals(other.toString(), Files.readString(remote.resolve(RemoteLock.LEASE + "2")));
         }
-        assertEquals("app-2", RemoteLock.read(dir.fs(), dir.remote(RemoteLock.FILE)).get("application")
-                .getAsString(), "closing leaves the new holder's lock");
+        assertEquals(List.of(RemoteLock.LEASE + "2"), leases(remote), "closing leaves the new holder's lock");
+    }
+
+    @Test
+    void ofDriversTakingAnExpiredLeaseAtOnceOneWinsAndAnEarlierAttemptOfTheSameApplicationIsTakenOverAtOnce()
+            throws Exception {
+        for (int round = 0; round < 20; round++) {
+            Path remote = tmp.resolve("raced-" + round);
+            Files.createDirectories(remote);
+            JsonObject dead = RemoteLock.holder("driver", "app-dead", null);
+            dead.addProperty("renewed_ms", System.currentTimeMillis() - 600_000);
+            Files.writeString(remote.resolve(RemoteLock.LEASE + "3"), dead.toString());
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+            List<java.util.concurrent.Future<RemoteLock>> takers = new ArrayList<>();
+            for (String app : List.of("app-a", "app-b")) {
+                HadoopDir d = dir(remote, tmp.resolve("raced-local-" + round + "-" + app));
+                takers.add(pool.submit(() -> {
+                    start.await();
+                    try {
+                        return RemoteLock.lease(d, RemoteLock.holder("driver", app, null), "--run-dir");
+                    } catch (io.ravine.InvalidInputException refused) {
+                        return null;
+                    }
+                }));
+            }
+            List<RemoteLock> won = new ArrayList<>();
+            for (var f : takers) {
+                if (f.get() != null) {
+                    won.add(f.get());
+                }
+            }
+            pool.shutdown();
+            assertEquals(1, won.size(), "round " + round + ": one driver holds the directory");
+            won.get(0).check();
+            won.forEach(RemoteLock::close);
+        }
+
+        // YARN restarts a lost driver with the same application ID: its new attempt takes the lease at once.
+        Path remote = tmp.resolve("restarted");
+        HadoopDir first = dir(remote, tmp.resolve("restarted-1"));
+        RemoteLock lost = RemoteLock.lease(first, RemoteLock.holder("driver", "app-yarn", null), "--run-dir");
+        HadoopDir second = dir(remote, tmp.resolve("restarted-2"));
+        try (RemoteLock again = RemoteLock.lease(second, RemoteLock.holder("driver", "app-yarn", null), "--run-dir")) {
+            again.check();
+            assertThrows(IllegalStateException.class, lost::check);
+            assertEquals(List.of(RemoteLock.LEASE + "1", RemoteLock.LEASE + "2"), leases(remote),
+                    "the generation taken over stays while the new one is held");
+            lost.close();
+            assertEquals(List.of(RemoteLock.LEASE + "2"), leases(remote));
+        }
+        assertEquals(List.of(), leases(remote));
     }
 
     @Test
