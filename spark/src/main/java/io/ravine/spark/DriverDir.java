@@ -84,8 +84,15 @@ final class DriverDir implements AutoCloseable {
         if (mirror == null || e.getMessage() == null || !e.getMessage().contains(mirror.local().toString())) {
             return e;
         }
-        return e instanceof InvalidInputException ? new InvalidInputException(mirror.show(e.getMessage()), e)
-                : new IllegalStateException(mirror.show(e.getMessage()), e);
+        // The same kind of exception, so that the command reports it as before: bad input as one line, an I/O
+        // failure with its cause.
+        if (e instanceof InvalidInputException) {
+            return new InvalidInputException(mirror.show(e.getMessage()), e);
+        }
+        if (e instanceof java.io.UncheckedIOException io) {
+            return new java.io.UncheckedIOException(mirror.show(e.getMessage()), io.getCause());
+        }
+        return e;
     }
 
     @Override

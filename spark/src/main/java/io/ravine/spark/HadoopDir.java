@@ -75,10 +75,13 @@ final class HadoopDir {
         FileSystem fs;
         try {
             fs = FileSystem.get(uri, conf);
-        } catch (IOException | RuntimeException e) {
+        } catch (org.apache.hadoop.fs.UnsupportedFileSystemException e) {
             throw new InvalidInputException(setting + " " + uri + ": no Hadoop filesystem for " + uri.getScheme()
                     + ": (" + SparkDriver.describe(e) + "; its connector must be on the class path and configured,"
                     + " e.g. hadoop-aws for s3a:)", e);
+        } catch (IOException | RuntimeException e) {
+            throw new InvalidInputException(setting + " " + uri + ": cannot be reached (" + SparkDriver.describe(e)
+                    + ")", e);
         }
         // The local filesystem without its .crc side files: the directory holds the files a local run writes.
         if (fs instanceof LocalFileSystem lfs) {
@@ -297,16 +300,17 @@ final class HadoopDir {
     }
 
     /**
-     * Writes {@code rel} of the remote directory so that a reader sees the old file or the new one, never a part:
-     * where the filesystem renames atomically (the local filesystem, HDFS), to a hidden temporary renamed over the
-     * target; on an object store (S3A, GCS, ABFS, any other scheme), straight to the target, whose new object
-     * appears whole when its upload completes (a rename there is a copy and a delete, with a moment without the
-     * file).
+     * Writes {@code rel} of the remote directory so that a reader sees the old file or the new one, never a part. On an
+     * object store (S3A, GCS, Azure Blob, OSS, COS: {@link #OBJECT_STORES}) straight to the target, whose new object
+     * appears only whole, when its upload completes (a rename there is a copy and a delete). Everywhere else (the
+     * local filesystem, HDFS, ABFS, any other scheme), whose {@code create} makes the file at once and fills it as
+     * it is written, to a hidden temporary renamed over the target: one step on the local filesystem and HDFS;
+     * elsewhere Hadoop's rename with OVERWRITE, which may delete the target first.
      */
     private void write(String rel, io.ravine.io.IOConsumer<OutputStream> body) throws IOException {
         org.apache.hadoop.fs.Path target = remote(rel);
         String scheme = fs.getUri().getScheme();
-        if (!RENAMES_ATOMICALLY.contains(scheme)) {
+        if (OBJECT_STORES.contains(scheme)) {
             try (OutputStream out = fs.create(target, true)) {
                 body.accept(out);
             }
@@ -322,16 +326,24 @@ final class HadoopDir {
                 if (!fs.rename(tmp, target)) {
                     throw new IOException("rename " + tmp + " to " + target + " failed");
                 }
+            } else if (fs instanceof org.apache.hadoop.hdfs.DistributedFileSystem dfs) {
+                // The NameNode's rename with OVERWRITE: one step, on this (cached) client.
+                dfs.rename(tmp, target, Options.Rename.OVERWRITE);
             } else {
-                if (fc == null) {
-                    fc = FileContext.getFileContext(fs.getUri(), conf);
-                }
-                fc.rename(tmp, target, Options.Rename.OVERWRITE);
+                fileContext().rename(tmp, target, Options.Rename.OVERWRITE);
             }
         } catch (IOException | RuntimeException e) {
             fs.delete(tmp, false);
             throw e;
         }
+    }
+
+    /** One FileContext per directory object (each makes a client of its own), made on first use. */
+    private synchronized FileContext fileContext() throws IOException {
+        if (fc == null) {
+            fc = FileContext.getFileContext(fs.getUri(), conf);
+        }
+        return fc;
     }
 
     /**
@@ -357,8 +369,13 @@ final class HadoopDir {
         return out;
     }
 
-    /** The schemes whose rename replaces its target in one step (the others are treated as object stores). */
-    static final java.util.Set<String> RENAMES_ATOMICALLY = java.util.Set.of("file", "hdfs", "viewfs");
+    /**
+     * The object stores, whose new object appears whole when its upload completes, so a file is written straight to
+     * its name: S3 (s3a and the older names), Google Cloud Storage, Azure Blob Storage (wasb), Alibaba OSS, Tencent
+     * COS, Huawei OBS.
+     */
+    static final java.util.Set<String> OBJECT_STORES = java.util.Set.of("s3a", "s3", "s3n", "gs", "wasb", "wasbs",
+            "oss", "cosn", "obs");
 
     /** Whether {@code sub} exists remotely. */
     boolean exists(String sub) {

@@ -120,7 +120,15 @@ final class RunDirUri {
                 throw new CommandLine.TypeConversionException("'" + value + "': a file: URI needs an absolute path,"
                         + " e.g. file:///shared/sweeps/lr");
             }
-        } else if (uri.getPath() == null || uri.getPath().isEmpty() || uri.getPath().equals("/")) {
+            if ("localhost".equals(uri.getAuthority())) {
+                // Hadoop's local filesystem knows file:///path only.
+                uri = URI.create("file://" + uri.getRawPath());
+            }
+        }
+        // The directory the path resolves to (a/../b is b) must be below the root: --overwrite empties it.
+        String resolved = uri.getPath() == null ? "" : java.nio.file.Path.of("/", uri.getPath()).normalize()
+                .toString();
+        if (resolved.equals("/")) {
             throw new CommandLine.TypeConversionException("'" + value + "': name a directory below the"
                     + " filesystem's root, e.g. " + scheme + "://" + (uri.getAuthority() == null ? ""
                     : uri.getAuthority()) + "/runs/lr");

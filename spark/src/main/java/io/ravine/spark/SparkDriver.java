@@ -162,6 +162,14 @@ final class SparkDriver implements AutoCloseable {
                 }
             }, scala.reflect.ClassTag$.MODULE$.apply(String.class));
         } catch (Exception e) {
+            // An exception of onResult (recording or publishing a result on the driver) reaches here wrapped by
+            // Spark as an "Execution error": it is the driver's own failure, not a trial's, and is thrown as it was.
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t.getClass().getName().equals("org.apache.spark.SparkDriverExecutionException")
+                        && t.getCause() instanceof RuntimeException own) {
+                    throw own;
+                }
+            }
             // SparkException is a checked exception that Scala code throws undeclared.
             throw TrialFailedException.of(e);
         }

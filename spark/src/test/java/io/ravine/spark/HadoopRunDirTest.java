@@ -200,6 +200,20 @@ class HadoopRunDirTest {
     }
 
     @Test
+    void aFileUriOnLocalhostIsTheLocalFilesystemsPath() {
+        RunDirUri.Mirrors mirrors = new RunDirUri.Mirrors();
+        try {
+            Path local = RunDirUri.toPath("file://localhost" + tmp.resolve("lh"), "/", mirrors);
+            RunDirUri.Mirror m = mirrors.of(local);
+            assertEquals(URI.create("file://" + tmp.resolve("lh")), m.remote());
+            // Hadoop's local filesystem takes it (file://localhost/… it refuses as another filesystem).
+            HadoopDir.open(m, new Configuration(), "--run-dir");
+        } finally {
+            mirrors.delete();
+        }
+    }
+
+    @Test
     void speculativeExecutionIsRefusedWithAUriAndAllowedWithAPath() {
         RunDirUri.Mirror uri = new RunDirUri.Mirror(URI.create("hdfs://nn:8020/runs/lr"), tmp.resolve("spec"));
         org.apache.spark.SparkConf speculative = new org.apache.spark.SparkConf(false).set("spark.speculation", "true");
@@ -242,9 +256,9 @@ class HadoopRunDirTest {
         Path remote = tmp.resolve("ordered");
         Path local = tmp.resolve("ordered-local");
         Configuration conf = new Configuration();
-        conf.set("fs.recfs.impl", RecordingFileSystem.class.getName());
-        conf.setBoolean("fs.recfs.impl.disable.cache", true);
-        HadoopDir dir = HadoopDir.open(new RunDirUri.Mirror(URI.create("recfs://" + remote), local), conf,
+        conf.set("fs.s3a.impl", RecordingFileSystem.class.getName());
+        conf.setBoolean("fs.s3a.impl.disable.cache", true);
+        HadoopDir dir = HadoopDir.open(new RunDirUri.Mirror(URI.create("s3a://" + remote), local), conf,
                 "--run-dir");
         Path run = Files.createDirectories(local.resolve("run/checkpoints")).getParent();
         Files.writeString(run.resolve("config.json"), "{}");
@@ -270,7 +284,7 @@ class HadoopRunDirTest {
                 "delete run/checkpoints/step-00000010.safetensors", "write run/summary.json"),
                 RecordingFileSystem.events(remote));
         // The summary names the checkpoint where it is published.
-        assertEquals("{\"last_good_checkpoint\": \"recfs://" + remote + "/run/checkpoints/final.safetensors\"}",
+        assertEquals("{\"last_good_checkpoint\": \"s3a://" + remote + "/run/checkpoints/final.safetensors\"}",
                 Files.readString(remote.resolve("run/summary.json"), StandardCharsets.UTF_8));
         RecordingFileSystem.LOG.clear();
         dir.push("run", () -> { });
@@ -278,7 +292,7 @@ class HadoopRunDirTest {
 
         // Another process copies it back with the local names.
         Path elsewhere = tmp.resolve("ordered-copy");
-        HadoopDir copy = HadoopDir.open(new RunDirUri.Mirror(URI.create("recfs://" + remote), elsewhere), conf,
+        HadoopDir copy = HadoopDir.open(new RunDirUri.Mirror(URI.create("s3a://" + remote), elsewhere), conf,
                 "--run-dir");
         assertEquals(4, copy.pull("run", true));
         assertEquals("{\"last_good_checkpoint\": \"" + elsewhere.resolve("run/checkpoints/final.safetensors")
@@ -287,20 +301,20 @@ class HadoopRunDirTest {
     }
 
     /**
-     * Hadoop's raw local filesystem under another scheme ({@code recfs:}), which Ravine treats as an object store
-     * (files written straight to their names), recording the writes and deletes of visible files.
+     * Hadoop's raw local filesystem as {@code s3a:} (an object store to Ravine, which writes its files straight to
+     * their names there), recording the writes and deletes of visible files.
      */
     public static final class RecordingFileSystem extends RawLocalFileSystem {
         static final List<String> LOG = Collections.synchronizedList(new ArrayList<>());
 
         @Override
         public URI getUri() {
-            return URI.create("recfs:///");
+            return URI.create("s3a:///");
         }
 
         @Override
         public String getScheme() {
-            return "recfs";
+            return "s3a";
         }
 
         @Override

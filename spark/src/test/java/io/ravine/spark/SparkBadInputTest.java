@@ -83,6 +83,12 @@ class SparkBadInputTest {
         assertOneLine(SparkTestSupport.spark(sc, with(file, "--run-dir", "hdfs://namenode")),
                 "Invalid value for option '--run-dir': 'hdfs://namenode': name a directory below the filesystem's"
                         + " root, e.g. hdfs://namenode/runs/lr");
+        // Below the root, as it resolves: --overwrite would empty the directory.
+        assertOneLine(SparkTestSupport.spark(sc, with(file, "--run-dir", "hdfs://namenode/runs/..")),
+                "Invalid value for option '--run-dir': 'hdfs://namenode/runs/..': name a directory below the"
+                        + " filesystem's root");
+        assertOneLine(SparkTestSupport.spark(sc, with(file, "--run-dir", "file:///")),
+                "Invalid value for option '--run-dir': 'file:///': name a directory below the filesystem's root");
         assertOneLine(SparkTestSupport.spark(sc, with(file, "--run-dir", "file://otherhost/sweeps/lr")),
                 "Invalid value for option '--run-dir'");
         assertEquals(0, tasks.get());
