@@ -377,6 +377,33 @@ final class HadoopDir {
     static final java.util.Set<String> OBJECT_STORES = java.util.Set.of("s3a", "s3", "s3n", "gs", "wasb", "wasbs",
             "oss", "cosn", "obs");
 
+    /**
+     * Deletes the temporaries that killed publications left under {@code sub} (hidden {@code .NAME.HEX.tmp} files);
+     * only the writer that holds {@code sub} may call it. Returns how many.
+     */
+    int deleteTemporaries(String sub) {
+        int n = 0;
+        try {
+            if (!fs.exists(remote(sub))) {
+                return 0;
+            }
+            java.util.ArrayDeque<org.apache.hadoop.fs.Path> todo = new java.util.ArrayDeque<>(List.of(remote(sub)));
+            while (!todo.isEmpty()) {
+                for (FileStatus st : fs.listStatus(todo.pop())) {
+                    if (st.isDirectory()) {
+                        todo.push(st.getPath());
+                    } else if (AtomicFiles.isTemporaryName(st.getPath().getName())) {
+                        fs.delete(st.getPath(), false);
+                        n++;
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clean " + remote(sub).toUri(), e);
+        }
+        return n;
+    }
+
     /** Whether {@code sub} exists remotely. */
     boolean exists(String sub) {
         try {

@@ -32,6 +32,8 @@ final class TaskDir implements AutoCloseable {
         String application = env == null ? "unknown" : env.conf().get("spark.app.id", "unknown");
         RemoteLock fence = RemoteLock.fence(dir, sub, RemoteLock.holder("task", application, "stage " + ctx.stageId()
                 + " partition " + ctx.partitionId() + " attempt " + ctx.attemptNumber()));
+        // An earlier attempt killed while it published left temporaries: this attempt holds the run now.
+        dir.deleteTemporaries(sub);
         if (copy) {
             dir.pull(sub, true);
         } else {

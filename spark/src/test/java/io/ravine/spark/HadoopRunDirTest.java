@@ -236,8 +236,14 @@ class HadoopRunDirTest {
         first.push("lr-0.1-seed-1", a::check);
         assertEquals("step,loss\n0,2.3\n", Files.readString(remote.resolve("lr-0.1-seed-1/metrics.csv")));
 
-        // Spark gave the first attempt up for dead and started another, which takes the run.
+        // Spark gave the first attempt up for dead and started another, which takes the run; the first had been
+        // killed in the middle of publishing a checkpoint, leaving its temporary, which the second removes.
+        Path left = Files.createDirectories(remote.resolve("lr-0.1-seed-1/checkpoints"))
+                .resolve(".step-00000020.safetensors.0123456789ab.tmp");
+        Files.writeString(left, "half a checkpoint");
         RemoteLock b = RemoteLock.fence(second, "lr-0.1-seed-1", RemoteLock.holder("task", "app-1", "attempt 1"));
+        assertEquals(1, second.deleteTemporaries("lr-0.1-seed-1"));
+        assertFalse(Files.exists(left));
         second.pull("lr-0.1-seed-1", true);
         Files.writeString(metrics, "step,loss\n0,2.3\n10,1.9\n");
         IllegalStateException e = assertThrows(IllegalStateException.class,
