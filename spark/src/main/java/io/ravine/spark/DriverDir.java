@@ -12,10 +12,14 @@ final class DriverDir implements AutoCloseable {
     private final RunDirUri.Mirror mirror;
     private final HadoopDir dir;
     private final RemoteLock lease;
+    /** The subdirectories the driver copies: the command's own (runs, plots). */
+    private final java.util.function.Predicate<String> own;
     /** Whether the directory did not exist before: then, left empty, it is removed again. */
     private final boolean created;
 
-    private DriverDir(RunDirUri.Mirror mirror, HadoopDir dir, RemoteLock lease, boolean created) {
+    private DriverDir(RunDirUri.Mirror mirror, HadoopDir dir, RemoteLock lease, boolean created,
+            java.util.function.Predicate<String> own) {
+        this.own = own;
         this.mirror = mirror;
         this.dir = dir;
         this.lease = lease;
@@ -37,20 +41,22 @@ final class DriverDir implements AutoCloseable {
 
     /**
      * Takes the directory for this application (refused with one line while another driver holds it) and copies it
-     * here, unless {@code replacing} (--overwrite: nothing of it is kept).
+     * here, unless {@code replacing} (--overwrite: nothing of it is kept): its files and the subdirectories that
+     * {@code own} accepts ({@link HadoopDir#pullOwn}).
      */
-    static DriverDir open(RunDirUri.Mirror mirror, String application, boolean replacing) {
+    static DriverDir open(RunDirUri.Mirror mirror, String application, boolean replacing,
+            java.util.function.Predicate<String> own) {
         if (mirror == null) {
-            return new DriverDir(null, null, null, false);
+            return new DriverDir(null, null, null, false, own);
         }
         HadoopDir dir = HadoopDir.open(mirror, HadoopDir.sparkHadoopConf(), "--run-dir");
         boolean created = !dir.exists("");
         RemoteLock lease = RemoteLock.lease(dir, RemoteLock.holder("driver", application, null), "--run-dir");
         try {
             if (!replacing) {
-                dir.pull("", false);
+                dir.pullOwn(own);
             }
-            return new DriverDir(mirror, dir, lease, created);
+            return new DriverDir(mirror, dir, lease, created, own);
         } catch (RuntimeException e) {
             lease.close();
             throw e;
@@ -68,7 +74,7 @@ final class DriverDir implements AutoCloseable {
     /** Copies what the tasks published since (but checkpoints). */
     void refresh() {
         if (dir != null) {
-            dir.pull("", false);
+            dir.pullOwn(own);
         }
     }
 

@@ -165,46 +165,134 @@ final class HadoopDir {
         return rel.isEmpty() ? root : new org.apache.hadoop.fs.Path(root, rel);
     }
 
+    /** Which checkpoints a copy takes: none (the driver), the latest (a task that resumes), all. */
+    enum Checkpoints { NONE, LATEST, ALL }
+
     /**
-     * Copies the files under {@code sub} ("" for all) of the remote directory into the local one, but those in a
-     * {@code checkpoints} directory unless {@code checkpoints}, and files unchanged since this object last copied or
-     * published them. Returns how many files it copied.
+     * Copies the files under {@code sub} ("" for all) of the remote directory into the local one, with the
+     * checkpoints {@code which} says, but files unchanged since this object last copied or published them. Returns
+     * how many files it copied.
      */
-    int pull(String sub, boolean checkpoints) {
+    int pull(String sub, Checkpoints which) {
         org.apache.hadoop.fs.Path from = remote(sub);
-        int copied = 0;
         try {
             if (!fs.exists(from)) {
                 return 0;
             }
-            String base = root.toUri().getPath();
-            for (FileStatus st : files(from)) {
-                String rel = relative(base, st.getPath().toUri().getPath());
-                if (rel == null || hidden(rel) || !checkpoints && inCheckpoints(rel)) {
+            List<FileStatus> all = files(from);
+            java.util.Set<String> latest = which == Checkpoints.LATEST ? latestCheckpoints(all) : null;
+            int copied = 0;
+            for (FileStatus st : all) {
+                String rel = rel(st);
+                if (rel == null || hidden(rel) || inCheckpoints(rel) && (which == Checkpoints.NONE
+                        || latest != null && !latest.contains(rel))) {
                     continue;
                 }
-                Path target = local.resolve(rel);
-                Stamp before = known.get(rel);
-                if (before != null && before.remoteLength == st.getLen()
-                        && before.remoteModified == st.getModificationTime() && Objects.equals(before, stamp(target))) {
-                    continue;
-                }
-                Files.createDirectories(target.getParent());
-                try (InputStream in = fs.open(st.getPath())) {
-                    if (names(rel)) {
-                        byte[] text = renamed(in.readAllBytes(), shown, local.toString());
-                        AtomicFiles.write(target, out -> out.write(text));
-                    } else {
-                        AtomicFiles.write(target, in::transferTo);
-                    }
-                }
-                known.put(rel, stamp(target).withRemote(st.getLen(), st.getModificationTime()));
-                copied++;
+                copied += copyIn(st, rel);
             }
+            return copied;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot copy " + from.toUri() + " here", e);
         }
-        return copied;
+    }
+
+    /**
+     * The driver's copy of the whole directory: its files, without checkpoints, and of its subdirectories those that
+     * {@code own} accepts (a sweep's runs; a study's runs and plots); every other subdirectory is made here empty, so
+     * that the command's check of the directory's contents sees its name and refuses it, without copying what a
+     * --run-dir given by mistake holds.
+     */
+    int pullOwn(java.util.function.Predicate<String> own) {
+        try {
+            if (!fs.exists(root)) {
+                return 0;
+            }
+            int copied = 0;
+            List<FileStatus> dirs = new ArrayList<>();
+            for (FileStatus st : fs.listStatus(root)) {
+                String name = st.getPath().getName();
+                if (name.startsWith(".")) {
+                    continue;
+                }
+                if (st.isDirectory()) {
+                    dirs.add(st);
+                } else {
+                    copied += copyIn(st, name);
+                }
+            }
+            for (FileStatus st : dirs) {
+                String name = st.getPath().getName();
+                if (own.test(name)) {
+                    copied += pull(name, Checkpoints.NONE);
+                } else {
+                    Files.createDirectories(local.resolve(name));
+                }
+            }
+            return copied;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot copy " + root.toUri() + " here", e);
+        }
+    }
+
+    /**
+     * Of each run's checkpoints (in {@code checkpoints/} directories), the one a resume starts from: {@code final},
+     * else the highest {@code step-N}, else {@code initial}; all of a directory's where one has another name.
+     */
+    private java.util.Set<String> latestCheckpoints(List<FileStatus> all) {
+        java.util.Map<String, List<String>> byDir = new java.util.TreeMap<>();
+        for (FileStatus st : all) {
+            String rel = rel(st);
+            if (rel != null && inCheckpoints(rel) && rel.endsWith(".safetensors")) {
+                byDir.computeIfAbsent(rel.substring(0, rel.lastIndexOf('/')), k -> new ArrayList<>()).add(rel);
+            }
+        }
+        java.util.Set<String> keep = new java.util.HashSet<>();
+        for (List<String> files : byDir.values()) {
+            String best = null;
+            long bestRank = Long.MIN_VALUE;
+            boolean known = true;
+            for (String rel : files) {
+                String name = rel.substring(rel.lastIndexOf('/') + 1, rel.length() - ".safetensors".length());
+                long rank = name.equals("final") ? Long.MAX_VALUE : name.equals("initial") ? -1
+                        : name.matches("step-[0-9]{1,18}") ? Long.parseLong(name.substring(5)) : Long.MIN_VALUE;
+                known &= rank != Long.MIN_VALUE;
+                if (rank > bestRank) {
+                    bestRank = rank;
+                    best = rel;
+                }
+            }
+            if (known) {
+                keep.add(best);
+            } else {
+                keep.addAll(files);
+            }
+        }
+        return keep;
+    }
+
+    private String rel(FileStatus st) {
+        return relative(root.toUri().getPath(), st.getPath().toUri().getPath());
+    }
+
+    /** Copies one remote file to its local place, unless unchanged since known; 1 if copied. */
+    private int copyIn(FileStatus st, String rel) throws IOException {
+        Path target = local.resolve(rel);
+        Stamp before = known.get(rel);
+        if (before != null && before.remoteLength == st.getLen()
+                && before.remoteModified == st.getModificationTime() && Objects.equals(before, stamp(target))) {
+            return 0;
+        }
+        Files.createDirectories(target.getParent());
+        try (InputStream in = fs.open(st.getPath())) {
+            if (names(rel)) {
+                byte[] text = renamed(in.readAllBytes(), shown, local.toString());
+                AtomicFiles.write(target, out -> out.write(text));
+            } else {
+                AtomicFiles.write(target, in::transferTo);
+            }
+        }
+        known.put(rel, stamp(target).withRemote(st.getLen(), st.getModificationTime()));
+        return 1;
     }
 
     /**

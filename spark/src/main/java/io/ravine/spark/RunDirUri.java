@@ -40,7 +40,8 @@ final class RunDirUri {
 
     /**
      * The URIs a command line gave and their local directories: fresh ones, under one temporary directory of this
-     * process, named as the remote directory is (a report's title shows its directory's name).
+     * process (in a task: in the application's directory on the executor), named as the remote directory is (a
+     * report's title shows its directory's name).
      */
     static final class Mirrors {
         private final java.util.Map<Path, Mirror> byLocal = new java.util.LinkedHashMap<>();
@@ -54,7 +55,13 @@ final class RunDirUri {
             }
             try {
                 if (root == null) {
-                    root = java.nio.file.Files.createTempDirectory("ravine-spark-");
+                    // In a task, under the application's directory on the executor, which Spark removes when the
+                    // application ends (so an executor killed in a task leaves no copy behind); on the driver,
+                    // before Spark starts, in the temporary directory (removed when the command ends).
+                    Path parent = org.apache.spark.SparkEnv.get() != null
+                            ? Path.of(org.apache.spark.SparkFiles.getRootDirectory())
+                            : Path.of(System.getProperty("java.io.tmpdir"));
+                    root = java.nio.file.Files.createTempDirectory(parent, "ravine-spark-");
                 }
             } catch (java.io.IOException e) {
                 throw new CommandLine.TypeConversionException("'" + remote + "': no local directory to work on it in"

@@ -94,7 +94,10 @@ final class SparkStudy implements Callable<Integer> {
         TaskDevice taskDevice = new TaskDevice(device, gpus, config.tf32(), config.threads());
         boolean replacing = Boolean.TRUE.equals(spec.findOption("--overwrite").getValue());
         try (SparkDriver driver = SparkDriver.start("ravine study batch-size");
-                DriverDir published = DriverDir.open(remote, driver.applicationId(), replacing)) {
+                DriverDir published = DriverDir.open(remote, driver.applicationId(), replacing,
+                        // A study's runs and plots, where the directory is a study's (has its configuration).
+                        name -> (name.equals("runs") || name.equals("plots")) && remote != null
+                                && java.nio.file.Files.exists(remote.local().resolve("study-config.json")))) {
             try (BatchSizeStudy.Session session = study.open()) {
                 if (replacing) {
                     published.replaceRemote();

@@ -70,7 +70,8 @@ final class SparkSweep implements Callable<Integer> {
         TaskDevice device = new TaskDevice(base.device(), gpus, base.tf32(), base.threads());
         boolean replacing = Boolean.TRUE.equals(spec.findOption("--overwrite").getValue());
         try (SparkDriver driver = SparkDriver.start("ravine sweep lr");
-                DriverDir published = DriverDir.open(remote, driver.applicationId(), replacing)) {
+                DriverDir published = DriverDir.open(remote, driver.applicationId(), replacing,
+                        runNames(sweep)::contains)) {
             try (DirectoryLock lock = sweep.open()) {
                 if (replacing) {
                     published.replaceRemote();
@@ -84,6 +85,13 @@ final class SparkSweep implements Callable<Integer> {
                     : remote.show(e.getMessage())));
             return Main.EXIT_FAILED;
         }
+    }
+
+    /** The run directories' names of the sweep's grid. */
+    private static java.util.Set<String> runNames(LearningRateSweep sweep) {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        sweep.plan().forEach(t -> names.add(t.runDir().getFileName().toString()));
+        return names;
     }
 
     private int run(LearningRateSweep sweep, SparkDriver driver, DriverDir published, List<String> args, String cwd,

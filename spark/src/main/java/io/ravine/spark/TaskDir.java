@@ -7,8 +7,8 @@ import org.apache.spark.TaskContext;
 
 /**
  * A task's side of an output directory given as a URI: the run it trains ({@code sub}, e.g. {@code lr-0.01-seed-1}
- * or {@code runs/b64-lr0.003}) is marked as this attempt's ({@link RemoteLock#fence}), copied here with its
- * checkpoints (to resume from), and published after each checkpoint ({@link #listener}) and at its end. For a
+ * or {@code runs/b64-lr0.003}) is marked as this attempt's ({@link RemoteLock#fence}), copied here with the
+ * checkpoint a resume starts from (the latest), and published after each checkpoint ({@link #listener}) and at its end. For a
  * directory given as a path every method does nothing.
  */
 final class TaskDir implements AutoCloseable {
@@ -35,7 +35,7 @@ final class TaskDir implements AutoCloseable {
         // An earlier attempt killed while it published left temporaries: this attempt holds the run now.
         dir.deleteTemporaries(sub);
         if (copy) {
-            dir.pull(sub, true);
+            dir.pull(sub, HadoopDir.Checkpoints.LATEST);
         } else {
             dir.deleteContents(sub);
         }

@@ -200,6 +200,24 @@ class HadoopRunDirTest {
     }
 
     @Test
+    void theDriverCopiesItsOwnSubdirectoriesAndOnlyTheNamesOfOthers() throws IOException {
+        Path remote = tmp.resolve("mixed");
+        Files.createDirectories(remote.resolve("lr-0.1-seed-1/checkpoints"));
+        Files.writeString(remote.resolve("lr-0.1-seed-1/summary.json"), "{}");
+        Files.writeString(remote.resolve("lr-0.1-seed-1/checkpoints/final.safetensors"), "θ");
+        Files.createDirectories(remote.resolve("photos/2026"));
+        Files.writeString(remote.resolve("photos/2026/a.jpg"), "not a sweep's");
+        Files.writeString(remote.resolve("sweep.csv"), "learning_rate\n");
+        Path local = tmp.resolve("mixed-local");
+        HadoopDir dir = dir(remote, local);
+        assertEquals(2, dir.pullOwn(name -> name.startsWith("lr-")), "sweep.csv and the run's summary");
+        assertTrue(Files.exists(local.resolve("lr-0.1-seed-1/summary.json")));
+        assertFalse(Files.exists(local.resolve("lr-0.1-seed-1/checkpoints/final.safetensors")), "no checkpoints");
+        assertTrue(Files.isDirectory(local.resolve("photos")), "its name, for the check that refuses it");
+        assertFalse(Files.exists(local.resolve("photos/2026")), "not what it holds");
+    }
+
+    @Test
     void aFileUriOnLocalhostIsTheLocalFilesystemsPath() {
         RunDirUri.Mirrors mirrors = new RunDirUri.Mirrors();
         try {
@@ -244,7 +262,7 @@ class HadoopRunDirTest {
         RemoteLock b = RemoteLock.fence(second, "lr-0.1-seed-1", RemoteLock.holder("task", "app-1", "attempt 1"));
         assertEquals(1, second.deleteTemporaries("lr-0.1-seed-1"));
         assertFalse(Files.exists(left));
-        second.pull("lr-0.1-seed-1", true);
+        second.pull("lr-0.1-seed-1", HadoopDir.Checkpoints.ALL);
         Files.writeString(metrics, "step,loss\n0,2.3\n10,1.9\n");
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> first.push("lr-0.1-seed-1", a::check));
@@ -300,7 +318,9 @@ class HadoopRunDirTest {
         Path elsewhere = tmp.resolve("ordered-copy");
         HadoopDir copy = HadoopDir.open(new RunDirUri.Mirror(URI.create("s3a://" + remote), elsewhere), conf,
                 "--run-dir");
-        assertEquals(4, copy.pull("run", true));
+        // A resuming task copies the checkpoint a resume starts from, not the older ones.
+        Files.write(remote.resolve("run/checkpoints/step-00000005.safetensors"), new byte[] {5});
+        assertEquals(4, copy.pull("run", HadoopDir.Checkpoints.LATEST), "config, metrics, summary, final");
         assertEquals("{\"last_good_checkpoint\": \"" + elsewhere.resolve("run/checkpoints/final.safetensors")
                 + "\"}", Files.readString(elsewhere.resolve("run/summary.json")));
         assertFalse(Files.exists(elsewhere.resolve("run/checkpoints/step-00000010.safetensors")));
