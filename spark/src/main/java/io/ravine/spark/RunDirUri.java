@@ -28,8 +28,7 @@ final class RunDirUri {
     record Mirror(URI remote, Path local) {
         /** The URI as the files and messages show it: as given, without a trailing slash. */
         String shown() {
-            String s = remote.toString();
-            return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+            return remote.toString().replaceAll("/+$", "");
         }
 
         /** {@code text} with the local directory's path replaced by the URI. */

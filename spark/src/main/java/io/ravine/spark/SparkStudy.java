@@ -148,8 +148,9 @@ final class SparkStudy implements Callable<Integer> {
         @Override
         public String run(TaskContext ctx, Item item) {
             SparkStudy cmd = SparkMain.parse(args, cwd, SparkStudy.class);
+            RunDirUri.Mirror mirror = SparkMain.runDir(cmd.spec);
             // A study trial runs from its start, so an earlier attempt's files are not copied but removed.
-            try (TaskDir published = TaskDir.open(SparkMain.runDir(cmd.spec), "runs/"
+            try (TaskDir published = TaskDir.open(mirror, "runs/"
                     + BatchSizeStudy.runName(item.key()), ctx, false)) {
                 BatchSizeStudyConfig config = cmd.local.buildConfig();
                 BatchSizeStudy study = cmd.local.study(config);
@@ -165,6 +166,8 @@ final class SparkStudy implements Callable<Integer> {
                 }
                 published.publish();
                 return row;
+            } catch (RuntimeException e) {
+                throw TaskDir.shown(mirror, e);
             } finally {
                 SparkMain.deleteMirrors(cmd.spec);
             }

@@ -149,7 +149,8 @@ final class SparkSweep implements Callable<Integer> {
         @Override
         public String run(TaskContext ctx, Item item) {
             SparkSweep cmd = SparkMain.parse(args, cwd, SparkSweep.class);
-            try (TaskDir published = TaskDir.open(SparkMain.runDir(cmd.spec), item.name(), ctx, true)) {
+            RunDirUri.Mirror mirror = SparkMain.runDir(cmd.spec);
+            try (TaskDir published = TaskDir.open(mirror, item.name(), ctx, true)) {
                 LearningRateSweep sweep = cmd.local.sweep(cmd.local.baseConfig());
                 LearningRateSweep.Trial t = sweep.plan().get(item.index());
                 if (!t.runDir().getFileName().toString().equals(item.name())) {
@@ -174,6 +175,8 @@ final class SparkSweep implements Callable<Integer> {
                 }
                 published.publish();
                 return "trained";
+            } catch (RuntimeException e) {
+                throw TaskDir.shown(mirror, e);
             } finally {
                 SparkMain.deleteMirrors(cmd.spec);
             }

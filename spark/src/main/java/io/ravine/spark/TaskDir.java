@@ -66,6 +66,18 @@ final class TaskDir implements AutoCloseable {
         };
     }
 
+    /**
+     * {@code e} with this task's local copy's path replaced by the URI in its message (the driver reports a failed
+     * trial by its message): an exception of the same meaning, as an {@link IllegalStateException} with {@code e} as
+     * its cause.
+     */
+    static RuntimeException shown(RunDirUri.Mirror mirror, RuntimeException e) {
+        if (mirror == null || e.getMessage() == null || !e.getMessage().contains(mirror.local().toString())) {
+            return e;
+        }
+        return new IllegalStateException(mirror.show(e.getMessage()), e);
+    }
+
     /** Removes the attempt's mark where it is still this attempt's. */
     @Override
     public void close() {

@@ -218,6 +218,17 @@ class HadoopRunDirTest {
     }
 
     @Test
+    void aTasksFailureNamesTheUriNotItsLocalCopy() {
+        RunDirUri.Mirror m = new RunDirUri.Mirror(URI.create("hdfs://nn:8020/runs/lr/"), tmp.resolve("copy/lr"));
+        RuntimeException e = TaskDir.shown(m, new io.ravine.InvalidInputException(tmp.resolve("copy/lr")
+                + "/lr-0.1-seed-1 holds a run with another configuration; use another --run-dir"));
+        assertEquals("hdfs://nn:8020/runs/lr/lr-0.1-seed-1 holds a run with another configuration; use another"
+                + " --run-dir", e.getMessage());
+        RuntimeException other = new IllegalStateException("no path in it");
+        assertTrue(TaskDir.shown(m, other) == other && TaskDir.shown(null, other) == other);
+    }
+
+    @Test
     void aFileUriOnLocalhostIsTheLocalFilesystemsPath() {
         RunDirUri.Mirrors mirrors = new RunDirUri.Mirrors();
         try {
