@@ -219,6 +219,16 @@ public final class DirectoryLock implements AutoCloseable {
         }
     }
 
+    /**
+     * This host's name as a lock names its holder ({@code PID@HOST}), cheaply: the kernel's, else $HOSTNAME, else
+     * "localhost" (no DNS lookup).
+     *
+     * @return the host's name
+     */
+    public static String hostName() {
+        return Host.name();
+    }
+
     /** The host's name, cheaply: the kernel's, else $HOSTNAME, else "localhost" (no DNS lookup). */
     static final class Host {
         private static String name;

@@ -75,7 +75,7 @@ final class RemoteLock implements AutoCloseable {
         if (task != null) {
             o.addProperty("task", task);
         }
-        o.addProperty("host", hostName());
+        o.addProperty("host", io.ravine.io.DirectoryLock.hostName());
         o.addProperty("pid", ProcessHandle.current().pid());
         o.addProperty("token", UUID.randomUUID().toString());
         o.addProperty("since", Instant.now().toString());
@@ -299,18 +299,5 @@ final class RemoteLock implements AutoCloseable {
         return h.get("holder").getAsString() + " of application " + h.get("application").getAsString() + task
                 + " (" + h.get("pid").getAsString() + "@" + h.get("host").getAsString() + ", since "
                 + h.get("since").getAsString() + ")";
-    }
-
-    private static String hostName() {
-        try {
-            String n = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/hostname")).trim();
-            if (!n.isEmpty()) {
-                return n;
-            }
-        } catch (IOException | RuntimeException ignored) {
-            // Not Linux.
-        }
-        String env = System.getenv("HOSTNAME");
-        return env == null || env.isBlank() ? "localhost" : env.trim();
     }
 }
