@@ -179,12 +179,12 @@ final class HadoopDir {
             if (!fs.exists(from)) {
                 return 0;
             }
-            List<FileStatus> all = files(from);
+            List<FileStatus> all = files(from, false);
             java.util.Set<String> latest = which == Checkpoints.LATEST ? latestCheckpoints(all) : null;
             int copied = 0;
             for (FileStatus st : all) {
                 String rel = rel(st);
-                if (rel == null || hidden(rel) || inCheckpoints(rel) && (which == Checkpoints.NONE
+                if (rel == null || inCheckpoints(rel) && (which == Checkpoints.NONE
                         || latest != null && !latest.contains(rel))) {
                     continue;
                 }
@@ -435,16 +435,17 @@ final class HadoopDir {
     }
 
     /**
-     * The files under {@code dir}, its subdirectories' included, hidden ones left out, listed a directory at a time:
-     * plain statuses (a located listing reads each file's permissions, which Hadoop's local filesystem does by
-     * running {@code ls} per file where Hadoop's native library is missing).
+     * The files under {@code dir}, its subdirectories' included, hidden ones (and hidden directories') left out
+     * unless {@code hidden}, listed a directory at a time: plain statuses (a located listing reads each file's
+     * permissions, which Hadoop's local filesystem does by running {@code ls} per file where Hadoop's native library
+     * is missing).
      */
-    private List<FileStatus> files(org.apache.hadoop.fs.Path dir) throws IOException {
+    private List<FileStatus> files(org.apache.hadoop.fs.Path dir, boolean hidden) throws IOException {
         List<FileStatus> out = new ArrayList<>();
         java.util.ArrayDeque<org.apache.hadoop.fs.Path> todo = new java.util.ArrayDeque<>(List.of(dir));
         while (!todo.isEmpty()) {
             for (FileStatus st : fs.listStatus(todo.pop())) {
-                if (st.getPath().getName().startsWith(".")) {
+                if (!hidden && st.getPath().getName().startsWith(".")) {
                     continue;
                 }
                 if (st.isDirectory()) {
@@ -475,15 +476,10 @@ final class HadoopDir {
             if (!fs.exists(remote(sub))) {
                 return 0;
             }
-            java.util.ArrayDeque<org.apache.hadoop.fs.Path> todo = new java.util.ArrayDeque<>(List.of(remote(sub)));
-            while (!todo.isEmpty()) {
-                for (FileStatus st : fs.listStatus(todo.pop())) {
-                    if (st.isDirectory()) {
-                        todo.push(st.getPath());
-                    } else if (AtomicFiles.isTemporaryName(st.getPath().getName())) {
-                        fs.delete(st.getPath(), false);
-                        n++;
-                    }
+            for (FileStatus st : files(remote(sub), true)) {
+                if (AtomicFiles.isTemporaryName(st.getPath().getName())) {
+                    fs.delete(st.getPath(), false);
+                    n++;
                 }
             }
         } catch (IOException e) {

@@ -182,6 +182,15 @@ final class SparkDriver implements AutoCloseable {
         }
     }
 
+    /**
+     * Reports a job that failed because a trial failed on every attempt: its one line on stderr, the directory
+     * named as given ({@code remote}, null for a path); returns the exit status.
+     */
+    static int failed(TrialFailedException e, RunDirUri.Mirror remote) {
+        System.err.println("ravine: " + oneLine(remote == null ? e.getMessage() : remote.show(e.getMessage())));
+        return io.ravine.cli.Main.EXIT_FAILED;
+    }
+
     static String oneLine(String s) {
         return s == null ? "" : s.replaceAll("\\s*[\\r\\n]+\\s*", " ").trim();
     }

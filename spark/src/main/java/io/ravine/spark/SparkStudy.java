@@ -2,7 +2,6 @@ package io.ravine.spark;
 
 import io.ravine.InvalidInputException;
 import io.ravine.backend.Backend;
-import io.ravine.cli.Main;
 import io.ravine.cli.StudyCommand;
 import io.ravine.study.BatchSizeStudy;
 import io.ravine.study.BatchSizeStudyConfig;
@@ -110,8 +109,7 @@ final class SparkStudy implements Callable<Integer> {
                     SparkSweep.DATA.putIfAbsent(dataKey(cwd, config), study.data());
                 }
                 LOG.info("{} of {} trials to run on {} ({}), {} already finished", todo.size(), keys.size(),
-                        driver.master(), taskDevice.onGpu() ? "a GPU per task" : "CPU, --threads "
-                        + config.threads() + " per task", keys.size() - todo.size());
+                        driver.master(), taskDevice.describe(), keys.size() - todo.size());
                 driver.run("ravine study batch-size: " + todo.size() + " trials", todo,
                         new Task(args.toArray(String[]::new), cwd, taskDevice), (item, text) -> {
                             session.record(BatchSizeStudy.TrialOutcome.parse(text));
@@ -119,17 +117,14 @@ final class SparkStudy implements Callable<Integer> {
                         });
                 published.refresh();
                 BatchSizeStudyResult result = session.finish(Map.of(), "Spark " + driver.master() + ", "
-                        + (taskDevice.onGpu() ? "a GPU per task" : "cpu, --threads " + config.threads()
-                        + " per task"));
+                        + taskDevice.describe());
                 published.publish();
                 return local.report(result, start);
             } catch (RuntimeException e) {
                 throw published.shown(e);
             }
         } catch (SparkDriver.TrialFailedException e) {
-            System.err.println("ravine: " + SparkDriver.oneLine(remote == null ? e.getMessage()
-                    : remote.show(e.getMessage())));
-            return Main.EXIT_FAILED;
+            return SparkDriver.failed(e, remote);
         }
     }
 

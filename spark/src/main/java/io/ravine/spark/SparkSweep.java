@@ -2,7 +2,6 @@ package io.ravine.spark;
 
 import io.ravine.InvalidInputException;
 import io.ravine.backend.Backend;
-import io.ravine.cli.Main;
 import io.ravine.cli.SweepCommand;
 import io.ravine.io.DirectoryLock;
 import io.ravine.study.LearningRateSweep;
@@ -81,9 +80,7 @@ final class SparkSweep implements Callable<Integer> {
                 throw published.shown(e);
             }
         } catch (SparkDriver.TrialFailedException e) {
-            System.err.println("ravine: " + SparkDriver.oneLine(remote == null ? e.getMessage()
-                    : remote.show(e.getMessage())));
-            return Main.EXIT_FAILED;
+            return SparkDriver.failed(e, remote);
         }
     }
 
@@ -97,8 +94,7 @@ final class SparkSweep implements Callable<Integer> {
     private int run(LearningRateSweep sweep, SparkDriver driver, DriverDir published, List<String> args, String cwd,
             TaskDevice device, TrainConfig base) {
         // The sweep page's header: this start, and where its runs train.
-        sweep.recordStart("Spark " + driver.master() + ", " + (device.onGpu() ? "a GPU per task"
-                : "cpu, --threads " + base.threads() + " per task"));
+        sweep.recordStart("Spark " + driver.master() + ", " + device.describe());
         published.publish();
         List<LearningRateSweep.Trial> plan = sweep.plan();
         List<Item> todo = new ArrayList<>();
@@ -108,8 +104,7 @@ final class SparkSweep implements Callable<Integer> {
             }
         }
         LOG.info("{} of {} runs to train on {} ({}), {} already finished", todo.size(), plan.size(),
-                driver.master(), device.onGpu() ? "a GPU per task" : "CPU, --threads " + base.threads()
-                + " per task", plan.size() - todo.size());
+                driver.master(), device.describe(), plan.size() - todo.size());
         if (!todo.isEmpty()) {
             // The driver loaded the data to check them (open()); in local mode its JVM is the executor's, whose
             // tasks so share that load instead of making another.

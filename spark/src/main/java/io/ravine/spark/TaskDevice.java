@@ -28,6 +28,11 @@ record TaskDevice(String device, boolean gpus, boolean tf32, int threads) implem
         return gpus && !device.equals("cpu");
     }
 
+    /** Where the tasks train, for the page's header and the log: a GPU per task, or the CPU's threads per task. */
+    String describe() {
+        return onGpu() ? "a GPU per task" : "cpu, --threads " + threads + " per task";
+    }
+
     /** The device name recorded for the trial: cuda or cpu. */
     String name() {
         return onGpu() ? "cuda" : "cpu";
